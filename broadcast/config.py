@@ -1,0 +1,436 @@
+"""Configuration: defaults <- TOML file <- command line, merged and validated once."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from broadcast.errors import ConfigError
+
+ENGINES = ("auto", "gtts", "espeak", "command")
+STATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def bundled_data(*parts: str) -> Path:
+    """Path of a file shipped in broadcast/data."""
+    return Path(str(resources.files("broadcast").joinpath("data", *parts)))
+
+
+def demo_config_path() -> Path:
+    """The bundled demo configuration used when no broadcast.toml is found."""
+    return bundled_data("demo", "broadcast.toml")
+
+
+@dataclass
+class FeedConfig:
+    name: str
+    url: str  # http(s) URL or an absolute local path
+    source: str = ""  # spoken source name; empty means the feed's own title
+    weight: float = 1.0  # local/provincial feeds weigh more than national ones
+
+
+@dataclass
+class SelectionConfig:
+    max_items: int = 6
+    fresh_hours: float = 72.0
+    min_score: float | None = None  # None: the vocabulary's own threshold
+    per_source_max: int = 3
+    item_chars: int = 600  # budget for one item's lead, in characters
+    topics_file: Path | None = None  # extra topic vocabulary
+
+
+@dataclass
+class TTSConfig:
+    engine: str = "auto"
+    chain: list[str] = field(default_factory=list)  # explicit order; overrides engine
+    speed: float = 1.0
+    espeak_voice: str = "vi"
+    espeak_rate: int = 150  # words per minute as espeak counts them
+    gtts_tld: str = "com.vn"
+    gtts_timeout: float = 10.0
+    gtts_probe_timeout: float = 3.0
+    gtts_retries: int = 3
+    gtts_concurrency: int = 4
+    gtts_request_budget: int = 2000
+    command: list[str] = field(default_factory=list)
+    command_timeout: float = 120.0
+    syllables_per_minute: dict[str, float] = field(
+        default_factory=lambda: {"gtts": 200.0, "espeak": 190.0, "command": 190.0}
+    )
+
+    def resolved_chain(self) -> list[str]:
+        """The ordered engines to try."""
+        if self.chain:
+            return list(self.chain)
+        if self.engine == "auto":
+            return ["gtts", "espeak"]
+        if self.engine == "gtts":
+            return ["gtts"]
+        return [self.engine]
+
+
+@dataclass
+class AudioConfig:
+    jingle: Path | None = None
+    outro: Path | None = None  # default: the intro jingle again
+    sting: Path | None = None
+    bed: Path | None = None
+    bed_enabled: bool = False
+    bed_duck_db: float = 15.0
+    bed_level_db: float = -20.0
+    pause_ms: int = 600
+    item_pause_ms: int = 900
+    loudness: float = -16.0
+    true_peak: float = -1.0
+    highpass_hz: float = 120.0
+    compress: bool = True
+    bitrate: str = "128k"
+    sample_rate: int = 44100
+    wav: bool = False
+    retention_days: int = 30
+
+
+@dataclass
+class Slot:
+    name: str  # "sang"
+    time: str  # "06:00"
+
+
+@dataclass
+class StationConfig:
+    id: str
+    name: str
+    commune: str = ""
+    province: str = ""
+    target_minutes: float = 10.0
+    feeds: list[str] = field(default_factory=list)  # empty: every feed
+    slots: list[Slot] = field(default_factory=list)
+    templates: Path | None = None
+    lexicon: Path | None = None
+    notices: list[str] = field(default_factory=list)
+    notices_file: Path | None = None
+    tts: TTSConfig = field(default_factory=TTSConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
+
+
+@dataclass
+class Config:
+    path: Path | None  # None only for configs built in code
+    is_demo: bool
+    data_dir: Path
+    province: str
+    feeds: list[FeedConfig]
+    stations: list[StationConfig]
+    tts: TTSConfig
+    audio: AudioConfig
+    selection: SelectionConfig
+    lexicon: Path | None = None
+    templates: Path | None = None
+    fetch_timeout: float = 15.0
+    fetch_retries: int = 2
+    fetch_max_bytes: int = 5_000_000
+    fetch_workers: int = 4
+
+    def station(self, station_id: str) -> StationConfig:
+        for st in self.stations:
+            if st.id == station_id:
+                return st
+        known = ", ".join(s.id for s in self.stations)
+        raise ConfigError(
+            f"Không có đài '{station_id}' trong {self.path}. Các đài đã khai báo: {known}."
+        )
+
+    def feeds_for(self, station: StationConfig) -> list[FeedConfig]:
+        if not station.feeds:
+            return list(self.feeds)
+        return [f for f in self.feeds if f.name in station.feeds]
+
+
+# ---------------------------------------------------------------- parsing
+
+
+class _Reader:
+    """Typed access to one TOML table that names file and key in every error."""
+
+    def __init__(self, table: dict[str, Any], where: str, path: Path | None) -> None:
+        self.table = table
+        self.where = where
+        self.path = path
+        self.used: set[str] = set()
+
+    def _err(self, key: str, msg: str) -> ConfigError:
+        return ConfigError(f"{self.path}: khóa '{self.where}{key}': {msg}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        self.used.add(key)
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+            names = {str: "chuỗi", int: "số nguyên", float: "số", bool: "true/false",
+                     list: "danh sách", dict: "bảng"}
+            want = names.get(kind, str(kind)) if isinstance(kind, type) else "giá trị hợp lệ"
+            raise self._err(key, f"cần {want}, nhận được {value!r}")
+        return value
+
+    def path_value(self, key: str, base: Path) -> Path | None:
+        raw = self.get(key, str)
+        if not raw:
+            return None
+        p = Path(os.path.expanduser(raw))
+        return p if p.is_absolute() else (base / p)
+
+    def number(self, key: str, default: float, lo: float, hi: float) -> float:
+        v = self.get(key, float, default)
+        if not lo <= v <= hi:
+            raise self._err(key, f"phải nằm trong khoảng {lo:g} đến {hi:g}, nhận được {v:g}")
+        return v
+
+    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
+        v = self.get(key, int, default)
+        if not lo <= v <= hi:
+            raise self._err(key, f"phải nằm trong khoảng {lo} đến {hi}, nhận được {v}")
+        return v
+
+    def check_unknown(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise self._err(unknown[0], "khóa không được hỗ trợ (gõ sai tên khóa?)")
+
+
+def _line_of(text: str, exc: tomllib.TOMLDecodeError) -> int | None:
+    lineno = getattr(exc, "lineno", None)
+    if lineno:
+        return lineno
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def _parse_tts(r: _Reader, base: TTSConfig) -> TTSConfig:
+    c = dataclasses.replace(base)
+    c.engine = r.get("engine", str, c.engine)
+    if c.engine not in ENGINES:
+        raise r._err("engine", f"phải là một trong {', '.join(ENGINES)}, nhận được '{c.engine}'")
+    chain = r.get("chain", list, c.chain)
+    for name in chain:
+        if name not in ENGINES[1:]:
+            raise r._err("chain", f"'{name}' không phải bộ đọc đã biết ({', '.join(ENGINES[1:])})")
+    c.chain = list(chain)
+    c.speed = r.number("speed", c.speed, 0.8, 1.3)
+    c.espeak_voice = r.get("espeak_voice", str, c.espeak_voice)
+    if c.espeak_voice not in ("vi", "vi-vn-x-central", "vi-vn-x-south"):
+        raise r._err("espeak_voice", "phải là vi, vi-vn-x-central hoặc vi-vn-x-south")
+    c.espeak_rate = r.integer("espeak_rate", c.espeak_rate, 80, 300)
+    c.gtts_tld = r.get("gtts_tld", str, c.gtts_tld)
+    c.gtts_timeout = r.number("gtts_timeout", c.gtts_timeout, 0.1, 120)
+    c.gtts_probe_timeout = r.number("gtts_probe_timeout", c.gtts_probe_timeout, 0.1, 60)
+    c.gtts_retries = r.integer("gtts_retries", c.gtts_retries, 0, 10)
+    c.gtts_concurrency = r.integer("gtts_concurrency", c.gtts_concurrency, 1, 32)
+    c.gtts_request_budget = r.integer("gtts_request_budget", c.gtts_request_budget, 1, 1_000_000)
+    command = r.get("command", list, c.command)
+    if not all(isinstance(a, str) for a in command):
+        raise r._err("command", "phải là danh sách chuỗi, ví dụ [\"piper\", \"--model\", \"vi.onnx\"]")
+    c.command = list(command)
+    c.command_timeout = r.number("command_timeout", c.command_timeout, 1, 3600)
+    spm = r.get("syllables_per_minute", dict, None)
+    if spm is not None:
+        merged = dict(c.syllables_per_minute)
+        for k, v in spm.items():
+            if not isinstance(v, (int, float)) or not 60 <= v <= 400:
+                raise r._err("syllables_per_minute", f"giá trị cho '{k}' phải từ 60 đến 400")
+            merged[k] = float(v)
+        c.syllables_per_minute = merged
+    if "command" in c.resolved_chain() and not c.command:
+        raise r._err("command", "cần khai báo lệnh khi dùng bộ đọc 'command'")
+    r.check_unknown()
+    return c
+
+
+def _parse_audio(r: _Reader, base: AudioConfig, root: Path) -> AudioConfig:
+    c = dataclasses.replace(base)
+    for key in ("jingle", "outro", "sting", "bed"):
+        if key in r.table:
+            setattr(c, key, r.path_value(key, root))
+    c.bed_enabled = r.get("bed_enabled", bool, c.bed_enabled)
+    c.bed_duck_db = r.number("bed_duck_db", c.bed_duck_db, 0, 40)
+    c.bed_level_db = r.number("bed_level_db", c.bed_level_db, -60, 0)
+    c.pause_ms = r.integer("pause_ms", c.pause_ms, 0, 10_000)
+    c.item_pause_ms = r.integer("item_pause_ms", c.item_pause_ms, 0, 10_000)
+    c.loudness = r.number("loudness", c.loudness, -36, -6)
+    c.true_peak = r.number("true_peak", c.true_peak, -9, 0)
+    c.highpass_hz = r.number("highpass_hz", c.highpass_hz, 0, 1000)
+    c.compress = r.get("compress", bool, c.compress)
+    c.bitrate = r.get("bitrate", str, c.bitrate)
+    if not re.fullmatch(r"(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k", c.bitrate):
+        raise r._err("bitrate", f"tốc độ bit MP3 không hợp lệ: '{c.bitrate}' (ví dụ \"128k\")")
+    c.sample_rate = r.get("sample_rate", int, c.sample_rate)
+    if c.sample_rate not in (22050, 24000, 32000, 44100, 48000):
+        raise r._err("sample_rate", "phải là 22050, 24000, 32000, 44100 hoặc 48000")
+    c.wav = r.get("wav", bool, c.wav)
+    c.retention_days = r.integer("retention_days", c.retention_days, 0, 3650)
+    r.check_unknown()
+    return c
+
+
+def _parse_selection(r: _Reader, base: SelectionConfig, root: Path) -> SelectionConfig:
+    c = dataclasses.replace(base)
+    c.max_items = r.integer("max_items", c.max_items, 0, 50)
+    c.fresh_hours = r.number("fresh_hours", c.fresh_hours, 1, 24 * 60)
+    if "min_score" in r.table:
+        c.min_score = r.number("min_score", 0.0, 0, 1000)
+    c.per_source_max = r.integer("per_source_max", c.per_source_max, 1, 50)
+    c.item_chars = r.integer("item_chars", c.item_chars, 100, 5000)
+    if "topics_file" in r.table:
+        c.topics_file = r.path_value("topics_file", root)
+    r.check_unknown()
+    return c
+
+
+def _sub(r: _Reader, key: str, where: str) -> _Reader:
+    table = r.get(key, dict, {})
+    return _Reader(table, where, r.path)
+
+
+def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
+                 data_dir: Path | None = None) -> Config:
+    """Validate a parsed TOML document into a Config."""
+    root = path.parent if path else Path.cwd()
+    top = _Reader(data, "", path)
+    general = _sub(top, "general", "general.")
+    dd = general.path_value("data_dir", Path.cwd() if is_demo else root)
+    province = general.get("province", str, "Đắk Lắk")
+    lexicon = general.path_value("lexicon", root)
+    templates = general.path_value("templates", root)
+    fetch_timeout = general.number("fetch_timeout", 15.0, 0.5, 300)
+    fetch_retries = general.integer("fetch_retries", 2, 0, 10)
+    fetch_max_bytes = general.integer("fetch_max_bytes", 5_000_000, 10_000, 200_000_000)
+    fetch_workers = general.integer("fetch_workers", 4, 1, 32)
+    general.check_unknown()
+
+    tts = _parse_tts(_sub(top, "tts", "tts."), TTSConfig())
+    audio = _parse_audio(_sub(top, "audio", "audio."), AudioConfig(), root)
+    selection = _parse_selection(_sub(top, "selection", "selection."), SelectionConfig(), root)
+
+    feeds: list[FeedConfig] = []
+    for i, raw in enumerate(top.get("feeds", list, [])):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: khóa 'feeds[{i}]': cần bảng [[feeds]]")
+        fr = _Reader(raw, f"feeds[{i}].", path)
+        name = fr.get("name", str)
+        url = fr.get("url", str)
+        if not name:
+            raise fr._err("name", "thiếu tên nguồn tin")
+        if not url:
+            raise fr._err("url", "thiếu địa chỉ nguồn tin (http(s):// hoặc đường dẫn tệp)")
+        if not re.match(r"^https?://", url):
+            url = str(fr.path_value("url", root))
+        if any(f.name == name for f in feeds):
+            raise fr._err("name", f"tên nguồn tin '{name}' bị trùng")
+        feeds.append(FeedConfig(
+            name=name, url=url, source=fr.get("source", str, ""),
+            weight=fr.number("weight", 1.0, 0.0, 10.0),
+        ))
+        fr.check_unknown()
+
+    stations: list[StationConfig] = []
+    raw_stations = top.get("stations", list, [])
+    if not raw_stations:
+        raise ConfigError(f"{path}: khóa 'stations': cần ít nhất một đài [[stations]] có id và name")
+    for i, raw in enumerate(raw_stations):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: khóa 'stations[{i}]': cần bảng [[stations]]")
+        sr = _Reader(raw, f"stations[{i}].", path)
+        sid = sr.get("id", str)
+        name = sr.get("name", str)
+        if not sid or not STATION_ID.match(sid):
+            raise sr._err("id", "cần mã đài gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\")")
+        if not name:
+            raise sr._err("name", "thiếu tên đài")
+        if any(s.id == sid for s in stations):
+            raise sr._err("id", f"mã đài '{sid}' bị trùng")
+        st = StationConfig(id=sid, name=name)
+        st.commune = sr.get("commune", str, "")
+        st.province = sr.get("province", str, province)
+        st.target_minutes = sr.number("target_minutes", 10.0, 1, 120)
+        st.feeds = list(sr.get("feeds", list, []))
+        for fname in st.feeds:
+            if not any(f.name == fname for f in feeds):
+                raise sr._err("feeds", f"không có nguồn tin tên '{fname}'")
+        for j, slot in enumerate(sr.get("slots", list, [])):
+            if isinstance(slot, str):
+                slot = {"time": slot}
+            if not isinstance(slot, dict) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(slot.get("time", ""))):
+                raise sr._err("slots", f"buổi phát thứ {j + 1} cần giờ dạng \"06:00\"")
+            sname = str(slot.get("name") or slot["time"].replace(":", "h"))
+            if not re.fullmatch(r"[a-z0-9_-]+", sname):
+                raise sr._err("slots", f"tên buổi phát '{sname}' chỉ gồm chữ thường không dấu, số, '-'")
+            st.slots.append(Slot(name=sname, time=slot["time"]))
+        st.templates = sr.path_value("templates", root) or templates
+        st.lexicon = sr.path_value("lexicon", root) or lexicon
+        notices = sr.get("notices", list, [])
+        if not all(isinstance(n, str) for n in notices):
+            raise sr._err("notices", "cần danh sách chuỗi")
+        st.notices = [n.strip() for n in notices if n.strip()]
+        st.notices_file = sr.path_value("notices_file", root)
+        st.tts = _parse_tts(_sub(sr, "tts", f"stations[{i}].tts."), tts)
+        st.audio = _parse_audio(_sub(sr, "audio", f"stations[{i}].audio."), audio, root)
+        st.selection = _parse_selection(_sub(sr, "selection", f"stations[{i}].selection."), selection, root)
+        sr.check_unknown()
+        stations.append(st)
+
+    top.check_unknown()
+    return Config(
+        path=path, is_demo=is_demo,
+        data_dir=data_dir or dd or (Path.cwd() / "data" if is_demo else root / "data"),
+        province=province, feeds=feeds, stations=stations, tts=tts, audio=audio,
+        selection=selection, lexicon=lexicon, templates=templates,
+        fetch_timeout=fetch_timeout, fetch_retries=fetch_retries,
+        fetch_max_bytes=fetch_max_bytes, fetch_workers=fetch_workers,
+    )
+
+
+def load_config(path: str | os.PathLike[str] | None = None, data_dir: Path | None = None) -> Config:
+    """Load `path`, else ./broadcast.toml, else the bundled demo configuration."""
+    is_demo = False
+    if path is None:
+        local = Path("broadcast.toml")
+        if local.exists():
+            path = local
+        else:
+            path, is_demo = demo_config_path(), True
+    p = Path(path).expanduser()
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"Không tìm thấy tệp cấu hình {p}: hãy kiểm tra đường dẫn --config.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p} là thư mục, không phải tệp cấu hình .toml.") from None
+    except OSError as exc:
+        raise ConfigError(f"Không đọc được tệp cấu hình {p}: {exc.strerror or exc}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{p}, dòng {line}: tệp cấu hình phải lưu bằng mã UTF-8.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _line_of(text, exc)
+        where = f", dòng {line}" if line else ""
+        msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(exc))
+        raise ConfigError(f"{p}{where}: lỗi cú pháp TOML ({msg}).") from None
+    return parse_config(data, p.resolve(), is_demo=is_demo, data_dir=data_dir)

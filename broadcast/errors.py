@@ -1,0 +1,41 @@
+"""Exceptions the user can act on; the CLI turns them into one clear line."""
+
+from __future__ import annotations
+
+
+class BroadcastError(Exception):
+    """Something the user must fix; the message says what and how."""
+
+    exit_code = 1
+
+
+class ConfigError(BroadcastError):
+    """The configuration file is invalid."""
+
+    exit_code = 2
+
+
+class FeedError(BroadcastError):
+    """A feed could not be fetched or parsed."""
+
+
+class TemplateError(BroadcastError):
+    """A script template is missing or broken."""
+
+
+class SpeechError(BroadcastError):
+    """No speech engine could speak a segment."""
+
+    exit_code = 3
+
+
+class AudioError(BroadcastError):
+    """Audio could not be mixed, mastered or encoded (ffmpeg missing or failing)."""
+
+    exit_code = 3
+
+
+class LockedError(BroadcastError):
+    """Another run holds the lock."""
+
+    exit_code = 75

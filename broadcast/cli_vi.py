@@ -1,0 +1,70 @@
+"""Vietnamese wording for click's own messages (usage, help, errors).
+
+Click marks its strings with gettext; station staff read them, so they are
+given in Vietnamese here. Strings not listed stay as click wrote them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MESSAGES = {
+    "Usage:": "Cách dùng:",
+    "Options": "Tùy chọn",
+    "Commands": "Lệnh",
+    "Show this message and exit.": "Xem hướng dẫn này rồi thoát.",
+    "Show the version and exit.": "Xem phiên bản rồi thoát.",
+    "Error: {message}": "Lỗi: {message}",
+    "Try '{command} {option}' for help.": "Xem hướng dẫn: '{command} {option}'.",
+    "No such command {name!r}.": "Không có lệnh {name!r}.",
+    "Missing command.": "Thiếu lệnh.",
+    "No such option: {name}": "Không có tùy chọn {name}",
+    "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
+    "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
+    "Missing argument": "Thiếu tham số",
+    "Missing option": "Thiếu tùy chọn",
+    "Missing parameter": "Thiếu tham số",
+    "Missing parameter: {param_name}": "Thiếu tham số: {param_name}",
+    "Got unexpected extra argument ({args})": "Thừa tham số ({args})",
+    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args})",
+    "Option {name!r} requires an argument.": "Tùy chọn {name!r} cần một giá trị.",
+    "Option {name!r} does not take a value.": "Tùy chọn {name!r} không nhận giá trị.",
+    "default: {default}": "mặc định: {default}",
+    "required": "bắt buộc",
+    "Aborted!": "Đã dừng.",
+    "file": "tệp",
+    "directory": "thư mục",
+    "path": "đường dẫn",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} không tồn tại.",
+    "{name} {filename!r} is a file.": "{name} {filename!r} là tệp, không phải thư mục.",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} là thư mục, không phải tệp.",
+    "{name} {filename!r} is not readable.": "Không đọc được {name} {filename!r}.",
+    "{name} {filename!r} is not writable.": "Không ghi được {name} {filename!r}.",
+    "{value!r} is not a valid {number_type}.": "{value!r} không phải số hợp lệ.",
+    "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
+    "{value!r} is not {choice}.": "{value!r} không phải {choice}.",
+    "{value!r} is not one of {choices}.": "{value!r} không thuộc {choices}.",
+}
+
+
+def translate(message: str) -> str:
+    """Return the Vietnamese wording of one of click's messages."""
+    return MESSAGES.get(message, message)
+
+
+def install() -> None:
+    """Point click's gettext hooks at the Vietnamese wording."""
+    for name in ("core", "formatting", "exceptions", "decorators", "parser", "types", "termui"):
+        try:
+            module = importlib.import_module(f"click.{name}")
+        except ImportError:  # pragma: no cover - module layout differs by version
+            continue
+        if callable(getattr(module, "_", None)):
+            module._ = translate
+        if callable(getattr(module, "ngettext", None)):
+            original = module.ngettext
+
+            def ngettext(singular: str, plural: str, n: int, _orig=original) -> str:
+                return translate(_orig(singular, plural, n))
+
+            module.ngettext = ngettext

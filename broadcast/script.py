@@ -1,0 +1,194 @@
+"""Bulletin scripts: render from Jinja2 templates, read back what staff edited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from broadcast.errors import TemplateError
+from broadcast.models import Candidate, Segment
+from broadcast.numbers import date_words
+
+log = logging.getLogger(__name__)
+
+MAIN_TEMPLATE = "ban-tin.txt.j2"
+STANDING_FILE = "thong-diep.txt"
+HEADER = re.compile(r"^\[([^\]]+)\]\s*(.*)$")
+KINDS = {"mở đầu": "greeting", "tin": "item", "thông điệp": "standing",
+         "thông báo": "notice", "kết thúc": "closing"}
+
+
+def bundled_templates() -> Path:
+    """Folder of the templates shipped with the package (scripts_vi/)."""
+    return Path(str(resources.files("broadcast.scripts_vi")))
+
+
+def search_path(station_templates: Path | None) -> list[Path]:
+    """The station's own folder first, then the bundled scripts_vi/."""
+    paths = [station_templates] if station_templates else []
+    return paths + [bundled_templates()]
+
+
+def slot_label(time: str) -> str:
+    """'06:00' -> 'buổi sáng'."""
+    hour = int(time.split(":")[0])
+    if hour < 11:
+        return "buổi sáng"
+    if hour < 14:
+        return "buổi trưa"
+    if hour < 18:
+        return "buổi chiều"
+    return "buổi tối"
+
+
+@dataclass
+class ScriptContext:
+    """Everything a template can use."""
+
+    station_name: str
+    date: dt.date
+    items: list[Candidate]
+    standing: str
+    notices: list[str] = field(default_factory=list)
+    slot_time: str = ""
+    commune: str = ""
+    province: str = ""
+
+
+def _environment(paths: list[Path]) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in paths], encoding="utf-8"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> str:
+    """Render the bulletin script text from the template search path."""
+    paths = search_path(station_templates)
+    env = _environment(paths)
+    items = [
+        {
+            "title": c.title,
+            "summary": c.spoken_summary or c.summary,
+            "sources": c.sources,
+            "link": c.link,
+            "topics": c.topics,
+        }
+        for c in ctx.items
+    ]
+    variables = {
+        "station": {"name": ctx.station_name, "commune": ctx.commune, "province": ctx.province},
+        "date": ctx.date,
+        "date_words": date_words(ctx.date),
+        "slot": ctx.slot_time,
+        "slot_label": slot_label(ctx.slot_time) if ctx.slot_time else "",
+        "items": items,
+        "standing": ctx.standing,
+        "notices": ctx.notices,
+    }
+    try:
+        template = env.get_template(MAIN_TEMPLATE)
+        text = template.render(**variables)
+    except jinja2.TemplateNotFound as exc:
+        searched = ", ".join(str(p) for p in paths)
+        raise TemplateError(
+            f"Không tìm thấy mẫu kịch bản '{exc.name}'. Đã tìm trong: {searched}."
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name or MAIN_TEMPLATE
+        raise TemplateError(
+            f"Mẫu kịch bản {where}, dòng {exc.lineno}: lỗi cú pháp ({exc.message}). "
+            "Hãy sửa mẫu hoặc xóa bản sao của đài để dùng mẫu mặc định."
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(
+            f"Mẫu kịch bản dùng biến không có: {exc.message}. "
+            "Các biến có thể dùng: station.name, date_words, slot_label, items, standing, notices."
+        ) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise TemplateError(f"Không đọc được mẫu kịch bản: {exc}. Mẫu phải lưu bằng mã UTF-8.") from None
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """Collapse runs of blank lines that template logic leaves behind."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n+(?=\[[^\]\n]+\][^\n]*\n)", "\n\n\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+def parse_script(text: str) -> list[Segment]:
+    """Read a script (as generated or as edited by staff) back into segments.
+
+    Lines starting with '#' are notes and are never read aloud, except the
+    '# nguồn:' and '# liên kết:' notes of an item, which go to the manifest.
+    Text before the first [section] header is read as part of the greeting.
+    """
+    segments: list[Segment] = []
+    current: Segment | None = None
+    lines: list[str] = []
+
+    def close() -> None:
+        if current is not None:
+            current.text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+            if current.text:
+                segments.append(current)
+
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.rstrip()
+        m = HEADER.match(line.strip())
+        if m:
+            close()
+            label = m.group(1).strip()
+            key = re.sub(r"\s*\d+$", "", label).strip().lower()
+            current = Segment(kind=KINDS.get(key, "other"), text="", title=m.group(2).strip())
+            lines = []
+            continue
+        if line.lstrip().startswith("#"):
+            note = line.lstrip()[1:].strip()
+            if current is not None and note.lower().startswith("nguồn:"):
+                current.sources = [s.strip() for s in note[6:].split(",") if s.strip()]
+            elif current is not None and note.lower().startswith("liên kết:"):
+                current.link = note[9:].strip()
+            continue
+        if current is None:
+            current = Segment(kind="greeting", text="")
+            lines = []
+        lines.append(line.strip())
+    close()
+    return segments
+
+
+def load_standing_messages(station_templates: Path | None = None) -> list[str]:
+    """The standing CCHC messages: the station's own file first, else the bundled one."""
+    for folder in search_path(station_templates):
+        path = folder / STANDING_FILE
+        if path.is_file():
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except (UnicodeDecodeError, OSError) as exc:
+                raise TemplateError(f"Không đọc được {path}: {exc}. Tệp phải lưu bằng mã UTF-8.") from None
+            body = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+            messages = [m.strip() for m in re.split(r"^\s*---\s*$", body, flags=re.M)]
+            messages = [m for m in messages if m]
+            if messages:
+                return messages
+    return []
+
+
+def standing_for(date: dt.date, messages: list[str]) -> str:
+    """Rotate through the standing messages, one per day."""
+    if not messages:
+        return ""
+    return messages[date.toordinal() % len(messages)]

@@ -1,0 +1,102 @@
+"""Script templates: rendering, the staff-editable text format, broken templates."""
+
+import datetime as dt
+
+import pytest
+
+from broadcast.errors import TemplateError
+from broadcast.models import Candidate
+from broadcast.script import (
+    ScriptContext,
+    load_standing_messages,
+    parse_script,
+    render_script,
+    standing_for,
+)
+
+DAY = dt.date(2025, 3, 12)
+
+
+def item(n: int, title: str = "Đắk Lắk đẩy mạnh dịch vụ công trực tuyến") -> Candidate:
+    return Candidate(
+        id=n, title=title, summary=f"Tóm tắt tin số {n}.", link=f"https://example.vn/{n}",
+        sources=["Báo Đắk Lắk", "Báo Chính phủ"], feeds=["a"], published=None,
+        first_seen=dt.datetime(2025, 3, 12, 5, 0), score=3.0, topics=["dvctt"],
+    )
+
+
+def ctx(items, **kw) -> ScriptContext:
+    return ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=DAY, items=items,
+                         standing="Thông điệp của ngày.", **kw)
+
+
+def test_script_has_station_date_in_words_items_and_sources():
+    text = render_script(ctx([item(1), item(2, "Một cửa liên thông")], notices=["Thông báo họp dân."]))
+    assert "Đài truyền thanh xã Hòa Phú" in text
+    assert "Thứ Tư, ngày mười hai tháng ba năm hai nghìn không trăm hai mươi lăm" in text
+    assert "Theo Báo Đắk Lắk và Báo Chính phủ." in text
+    assert "[tin 2] Một cửa liên thông" in text
+    assert "Thông điệp của ngày." in text and "Thông báo họp dân." in text
+
+
+def test_parse_round_trip_keeps_kinds_order_and_item_metadata():
+    text = render_script(ctx([item(1)], notices=["Thông báo họp dân."]))
+    segs = parse_script(text)
+    assert [s.kind for s in segs] == ["greeting", "item", "standing", "notice", "closing"]
+    it = segs[1]
+    assert it.title == "Đắk Lắk đẩy mạnh dịch vụ công trực tuyến"
+    assert it.sources == ["Báo Đắk Lắk", "Báo Chính phủ"]
+    assert it.link == "https://example.vn/1"
+    assert it.paragraphs() == ["Đắk Lắk đẩy mạnh dịch vụ công trực tuyến.", "Tóm tắt tin số 1.",
+                               "Theo Báo Đắk Lắk và Báo Chính phủ."]
+    assert not any("#" in s.text for s in segs), "notes are never read aloud"
+
+
+def test_staff_edits_are_read_as_written():
+    edited = "Lời chào tự viết.\n\n[tin 1] Tin sửa\nNội dung sửa tay.\n\n# ghi chú\n[kết thúc]\nHết.\n"
+    segs = parse_script(edited)
+    assert [(s.kind, s.text) for s in segs] == [
+        ("greeting", "Lời chào tự viết."), ("item", "Nội dung sửa tay."), ("closing", "Hết.")]
+
+
+def test_no_items_says_so():
+    text = render_script(ctx([]))
+    assert "chưa có tin mới" in text
+    assert "[tin" not in text
+
+
+def test_slot_label_in_greeting():
+    assert "bản tin cải cách hành chính buổi chiều" in render_script(ctx([], slot_time="17:00"))
+
+
+def test_station_template_folder_wins_and_missing_template_lists_paths(tmp_path):
+    (tmp_path / "mo-dau.txt.j2").write_text("Xin chào từ {{ station.name }}.\n", encoding="utf-8")
+    text = render_script(ctx([]), tmp_path)
+    assert "Xin chào từ Đài truyền thanh xã Hòa Phú." in text
+    (tmp_path / "ban-tin.txt.j2").write_text('{% include "khong-co.j2" %}', encoding="utf-8")
+    with pytest.raises(TemplateError) as e:
+        render_script(ctx([]), tmp_path)
+    assert "khong-co.j2" in str(e.value) and str(tmp_path) in str(e.value)
+
+
+def test_broken_template_names_file_and_line(tmp_path):
+    (tmp_path / "ban-tin.txt.j2").write_text("dòng một\n{% for x in items %}\nchưa đóng vòng lặp\n",
+                                             encoding="utf-8")
+    with pytest.raises(TemplateError) as e:
+        render_script(ctx([]), tmp_path)
+    assert "ban-tin.txt.j2" in str(e.value) and "dòng" in str(e.value)
+
+
+def test_unknown_variable_is_a_clear_error(tmp_path):
+    (tmp_path / "ban-tin.txt.j2").write_text("{{ station.phone }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="biến"):
+        render_script(ctx([]), tmp_path)
+
+
+def test_standing_messages_come_from_the_plan_and_rotate_daily():
+    msgs = load_standing_messages()
+    assert len(msgs) >= 5
+    assert any("0262.8552255" in m for m in msgs)
+    assert any("Tập trung nguồn lực CCHC" in m for m in msgs)
+    days = {standing_for(DAY + dt.timedelta(days=i), msgs) for i in range(len(msgs))}
+    assert len(days) == len(msgs)

@@ -98,7 +98,7 @@ class VietGroup(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=VietGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(name="broadcast", cls=VietGroup, context_settings=CONTEXT_SETTINGS)
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Tệp cấu hình TOML. Mặc định: ./broadcast.toml nếu có, nếu không thì cấu hình mẫu đi kèm.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -193,6 +193,43 @@ def build(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, fo
 def script(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, force: bool) -> None:
     """Chỉ soạn kịch bản (.txt) để cán bộ đọc và sửa trước khi làm bản tin."""
     _run_build(app, stations, script_only=True, no_fetch=no_fetch, refresh=refresh, force=force)
+
+
+@cli.command()
+@click.argument("text", required=False, metavar="[VĂN_BẢN]")
+@click.option("--file", "text_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Đọc nội dung thông báo từ tệp văn bản (UTF-8).")
+@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Đài phát (mặc định: đài đầu tiên).")
+@click.option("--name", default=None, metavar="TÊN",
+              help="Tên tệp (mặc định: thong-bao-<giờ phút>), ví dụ thong-bao-mua-lu.")
+@click.pass_obj
+def notice(app: App, text: str | None, text_file: Path | None, station_id: str | None,
+           name: str | None) -> None:
+    """Làm ngay một bản tin riêng (thông báo khẩn) từ nội dung nhập vào.
+
+    Ví dụ: broadcast notice "Thông báo: chiều nay 14h00 họp dân tại nhà văn hóa thôn 3."
+    """
+    from broadcast.pipeline import Builder, BuildOptions
+
+    if text_file is not None:
+        try:
+            text = text_file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BroadcastError(f"Không đọc được tệp {text_file}: {exc}. Tệp phải lưu bằng mã UTF-8.") from None
+    if not text or not text.strip():
+        raise click.UsageError("Cần nội dung thông báo: gõ trong dấu ngoặc kép hoặc dùng --file.")
+    if name is None:
+        from broadcast.models import VN_TZ
+        name = "thong-bao-" + dt.datetime.now(VN_TZ).strftime("%H%M")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+        raise click.BadParameter("chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.", param_hint="--name")
+    config = app.config
+    station = config.station(station_id) if station_id else config.stations[0]
+    builder = Builder(config, BuildOptions(date=app.date, out_dir=app.out_dir, fetch=False))
+    result = builder.notice(station, text, name)
+    for w in result.warnings:
+        click.echo(f"cảnh báo: {w}", err=True)
+    app.say(f"Đã tạo {result.audio} ({result.duration:.0f} giây).")
 
 
 @cli.command()

@@ -357,7 +357,7 @@ class Builder:
 
     def _render(self, station: StationConfig, slot: Slot | None, segments: list[Segment],
                 state: dict, result: StationResult, manifest_path: Path, script_text: str,
-                edited: bool) -> None:
+                edited: bool, title: str | None = None) -> None:
         from broadcast.audio import Part, Tags, render
         from broadcast.textnorm import normalize
 
@@ -397,9 +397,10 @@ class Builder:
 
         sources = sorted({s for seg in segments for s in seg.sources})
         date_text = opts.date.strftime("%d/%m/%Y")
-        title = f"Bản tin cải cách hành chính ngày {date_text}"
-        if slot:
-            title += f" ({slot.time})"
+        if title is None:
+            title = f"Bản tin cải cách hành chính ngày {date_text}"
+            if slot:
+                title += f" ({slot.time})"
         tags = Tags(title=title, artist=station.name, date=opts.date.isoformat(),
                     comment=("Nguồn: " + ", ".join(sources)) if sources else "Bản tin cải cách hành chính",
                     album="Bản tin cải cách hành chính")
@@ -494,6 +495,30 @@ class Builder:
         result.audio = mp3_path
         result.duration = rendered.duration
         log.info("%s: %.1f s, %.1f LUFS", base, rendered.duration, rendered.loudness)
+
+    # -- one-off bulletins
+
+    def notice(self, station: StationConfig, text: str, name: str) -> StationResult:
+        """Build a one-off bulletin (an urgent notice) from text typed by staff."""
+        from broadcast.audio import find_ffmpeg
+
+        text = text.strip()
+        if not text:
+            raise BroadcastError("Nội dung thông báo trống: không có gì để đọc.")
+        find_ffmpeg()
+        self.preflight([station])
+        date_dir = self.options.out_dir / self.options.date.isoformat()
+        base = f"{station.id}-{name}"
+        script_path = date_dir / f"{base}.txt"
+        result = StationResult(station=station.id, slot=name, status="failed", script=script_path)
+        script_text = f"[thông báo]\n{text}\n"
+        segments = parse_script(script_text)
+        with run_lock(self.config.data_dir):
+            atomic_write_text(script_path, script_text)
+            self._render(station, None, segments, {}, result, date_dir / f"{base}.json", script_text,
+                         edited=False, title=f"Thông báo ngày {self.options.date.strftime('%d/%m/%Y')}")
+            self._write_playlist()
+        return result
 
     # -- delivery
 

@@ -1,0 +1,67 @@
+"""CLI: Vietnamese help everywhere, one clear line for every user error."""
+
+import pytest
+from click.testing import CliRunner
+
+from broadcast.cli import cli
+
+COMMANDS = sorted(cli.commands)
+
+
+def run(*args, **kw):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, **kw)
+
+
+def test_group_help_is_vietnamese_and_lists_every_command():
+    r = run("--help")
+    assert r.exit_code == 0
+    assert r.output.startswith("Cách dùng: broadcast [TÙY_CHỌN] LỆNH [THAM_SỐ]...")
+    assert "Tùy chọn:" in r.output and "Lệnh:" in r.output
+    for name in ("build", "script", "fetch", "items", "normalize", "cache", "doctor"):
+        assert name in COMMANDS
+        assert f"  {name} " in r.output
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_vietnamese_help(name):
+    r = run(name, "--help")
+    assert r.exit_code == 0
+    assert r.output.startswith(f"Cách dùng: broadcast {name}")
+    doc = cli.commands[name].help
+    assert doc and any(ch in doc for ch in "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
+    assert "Show this message" not in r.output
+
+
+def test_missing_config_file_is_one_line_with_exit_2(tmp_path):
+    r = run("--config", str(tmp_path / "khong-co.toml"), "build")
+    assert r.exit_code == 2
+    assert r.output == f"Lỗi: Không tìm thấy tệp cấu hình {tmp_path / 'khong-co.toml'}: hãy kiểm tra đường dẫn --config.\n"
+
+
+def test_config_syntax_error_names_file_and_line(tmp_path):
+    p = tmp_path / "broadcast.toml"
+    p.write_text('[[stations]]\nid = "hoa-phu"\nname = Đài xã\n', encoding="utf-8")
+    r = run("--config", str(p), "build")
+    assert r.exit_code == 2
+    assert r.output.startswith(f"Lỗi: {p}, dòng 3: lỗi cú pháp TOML")
+    assert "Traceback" not in r.output
+
+
+def test_unreadable_config_is_a_clear_error(tmp_path):
+    p = tmp_path / "broadcast.toml"
+    p.write_bytes(b'[[stations]]\nid = "a"\nname = "\xff\xfe"\n')
+    r = run("--config", str(p), "build")
+    assert r.exit_code == 2
+    assert r.output == f"Lỗi: {p}, dòng 3: tệp cấu hình phải lưu bằng mã UTF-8.\n"
+
+
+def test_unknown_station(tmp_path):
+    r = run("--out", str(tmp_path), "build", "--station", "khong-co")
+    assert r.exit_code == 2
+    assert "Không có đài 'khong-co'" in r.output and "hoa-phu" in r.output
+
+
+def test_bad_date_option():
+    r = run("--date", "12/03/2025", "build")
+    assert r.exit_code == 2
+    assert "không phải ngày dạng YYYY-MM-DD" in r.output

@@ -1,0 +1,250 @@
+"""Content-addressed cache of synthesized paragraphs, shared by all stations and days.
+
+Key: sha256 of (engine, every sound-changing parameter, speed, exact text).
+Files live at root/ab/<key>.wav and are written through a temporary file and
+an atomic rename, so two processes filling the cache at once never expose a
+half-written file. A hit touches the file; pruning removes what was not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from broadcast.errors import BroadcastError
+from broadcast.fsutil import atomic_path, atomic_write_text
+from broadcast.speech.pcm import wav_info
+
+try:  # POSIX only; elsewhere stats merging is best effort
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+KEY_VERSION = 1
+STATS_FILE = "stats.json"
+STALE_TEMP = dt.timedelta(hours=6)
+
+
+@dataclass
+class CacheStats:
+    """What `broadcast cache` shows."""
+
+    root: Path
+    size_bytes: int
+    entries: int
+    last_run_hits: int
+    last_run_misses: int
+    last_run_at: str | None  # ISO time the last run updated the counts
+
+    @property
+    def last_run_hit_rate(self) -> float | None:
+        """Hits / lookups of the last run, None when it looked nothing up."""
+        total = self.last_run_hits + self.last_run_misses
+        return self.last_run_hits / total if total else None
+
+
+_AGE = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """Parse an age such as "30d", "12h", "2w" or "90m" (a bare number means days)."""
+    raw = text.strip().lower()
+    unit = raw[-1:] if raw[-1:] in _AGE else "d"
+    number = raw[:-1] if raw[-1:] in _AGE else raw
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if not raw or not math.isfinite(value) or value < 0 or value * _AGE[unit] > 1e10:
+        raise BroadcastError(
+            f"Thời gian '{text}' không hợp lệ: hãy ghi như 30d (ngày), 12h (giờ), 2w (tuần) hoặc 90m (phút)."
+        )
+    return dt.timedelta(seconds=value * _AGE[unit])
+
+
+def cache_key(engine: str, params: dict, speed: float, text: str) -> str:
+    """The content address of one synthesized text."""
+    blob = json.dumps(
+        {"v": KEY_VERSION, "engine": engine, "params": params, "speed": round(float(speed), 3), "text": text},
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class SpeechCache:
+    """Synthesized WAVs addressed by content, safe for concurrent threads and processes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._mutex = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._hits = 0
+        self._misses = 0
+        self._flushed = (0, 0)
+        self._flushed_run: str | None = None
+
+    # ------------------------------------------------------------ entries
+
+    def key(self, engine: str, params: dict, speed: float, text: str) -> str:
+        """The key for `text` spoken by `engine` with these settings."""
+        return cache_key(engine, params, speed, text)
+
+    def path_for(self, key: str) -> Path:
+        """Where the entry for `key` lives (whether or not it exists)."""
+        return self.root / key[:2] / f"{key}.wav"
+
+    def get(self, key: str) -> Path | None:
+        """The cached WAV for `key`, touched so pruning keeps it; None on a miss."""
+        path = self.path_for(key)
+        info = wav_info(path)
+        if info is None:
+            if path.exists():
+                # Not a readable WAV (disk trouble, foreign file): drop and redo it.
+                log.warning("dropping unreadable cache entry %s", path)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            return None
+        if info[3] == 0:
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return path
+
+    @contextlib.contextmanager
+    def store(self, key: str) -> Iterator[Path]:
+        """Yield a temporary path to write the WAV to; it becomes the entry only on success."""
+        final = self.path_for(key)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._dir_error(exc) from None
+        with atomic_path(final, suffix=".tmp") as tmp:
+            yield tmp
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Hold the in-process lock for `key` so one text is synthesized once at a time."""
+        with self._mutex:
+            lk = self._key_locks.setdefault(key, threading.Lock())
+        with lk:
+            yield
+
+    def _dir_error(self, exc: OSError) -> BroadcastError:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return BroadcastError(
+                f"Không ghi được vào thư mục bộ nhớ đệm giọng đọc {self.root}: hãy kiểm tra quyền thư mục."
+            )
+        return BroadcastError(f"Không tạo được thư mục bộ nhớ đệm {self.root}: {exc.strerror or exc}.")
+
+    # ------------------------------------------------------------ statistics
+
+    def record(self, hit: bool) -> None:
+        """Count one lookup of this run."""
+        with self._mutex:
+            if hit:
+                self._hits += 1
+            else:
+                self._misses += 1
+
+    def flush_stats(self, run_id: str) -> None:
+        """Add this instance's unsaved counts to the run's totals in stats.json."""
+        with self._mutex:
+            hits, misses = self._hits, self._misses
+            if self._flushed_run != run_id:
+                self._flushed_run, self._flushed = run_id, (0, 0)
+            dh, dm = hits - self._flushed[0], misses - self._flushed[1]
+            self._flushed = (hits, misses)
+        if dh == 0 and dm == 0:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self._file_lock():
+                data = self._read_stats()
+                if data.get("run_id") != run_id:
+                    data = {"run_id": run_id, "hits": 0, "misses": 0}
+                data["hits"] = int(data.get("hits", 0)) + dh
+                data["misses"] = int(data.get("misses", 0)) + dm
+                data["updated"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+                atomic_write_text(self.root / STATS_FILE, json.dumps(data, ensure_ascii=False, indent=1))
+        except (OSError, BroadcastError) as exc:
+            # Statistics must never fail a bulletin.
+            log.warning("could not save cache statistics in %s: %s", self.root, exc)
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        with open(self.root / ".stats.lock", "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _read_stats(self) -> dict:
+        try:
+            data = json.loads((self.root / STATS_FILE).read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _entries(self) -> Iterator[tuple[Path, os.stat_result]]:
+        if not self.root.is_dir():
+            return
+        for sub in self.root.iterdir():
+            if not (sub.is_dir() and len(sub.name) == 2):
+                continue
+            for f in sub.iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    yield f, f.stat()
+
+    def stats(self) -> CacheStats:
+        """Size, entry count and the last run's hits and misses."""
+        size = entries = 0
+        for f, st in self._entries():
+            if f.suffix == ".wav" and not f.name.startswith("."):
+                size += st.st_size
+                entries += 1
+        data = self._read_stats()
+        return CacheStats(
+            root=self.root, size_bytes=size, entries=entries,
+            last_run_hits=int(data.get("hits", 0)), last_run_misses=int(data.get("misses", 0)),
+            last_run_at=data.get("updated"),
+        )
+
+    def prune(self, older_than: dt.timedelta) -> tuple[int, int]:
+        """Delete entries unused for `older_than`; return (files removed, bytes freed)."""
+        now = time.time()
+        cutoff = now - older_than.total_seconds()
+        stale_tmp = now - STALE_TEMP.total_seconds()
+        removed = freed = 0
+        for f, st in self._entries():
+            last_used = max(st.st_mtime, st.st_atime)
+            is_temp = f.name.startswith(".")
+            # Temporary files of a crashed writer go too, once surely abandoned.
+            if (is_temp and st.st_mtime < stale_tmp) or (not is_temp and last_used < cutoff):
+                try:
+                    f.unlink()
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    raise BroadcastError(f"Không xóa được {f}: {exc.strerror or exc}.") from None
+                removed += 1
+                freed += st.st_size
+        # Empty fan-out folders stay: removing them could race a concurrent writer.
+        log.info("pruned %d cache files (%d bytes) from %s", removed, freed, self.root)
+        return removed, freed

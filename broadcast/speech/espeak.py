@@ -1,0 +1,144 @@
+"""Offline Vietnamese speech with the espeak-ng library shipped by the espeakng-loader wheel.
+
+The library is driven through ctypes in synchronous retrieval mode: a
+callback collects the samples. espeak-ng keeps global state and is not
+thread-safe, so it is initialised once per process and every use holds one lock.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+from array import array
+from pathlib import Path
+
+from broadcast.config import TTSConfig
+from broadcast.speech.base import EngineFailure, register_engine
+from broadcast.speech.pcm import samples_from_bytes, write_wav
+
+log = logging.getLogger(__name__)
+
+VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
+
+# Values from espeak-ng's speak_lib.h.
+AUDIO_OUTPUT_SYNCHRONOUS = 2
+INITIALIZE_DONT_EXIT = 0x8000
+POS_CHARACTER = 1
+CHARS_UTF8 = 1
+PARAM_RATE = 1
+EE_OK = 0
+RATE_MIN, RATE_MAX = 80, 450
+
+# int SynthCallback(short *wav, int numsamples, espeak_EVENT *events)
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+)
+
+_lock = threading.Lock()
+_state: dict[str, object] = {}  # lib, rate, callback, error; filled once under _lock
+_collected: list[bytes] = []
+
+
+def _on_samples(wav: ctypes.POINTER(ctypes.c_short), numsamples: int, events: int) -> int:  # type: ignore[valid-type]
+    # Called by espeak-ng on the synthesizing thread, which holds _lock.
+    if wav and numsamples > 0:
+        _collected.append(ctypes.string_at(wav, numsamples * 2))
+    return 0
+
+
+def _init_locked() -> str | None:
+    """Load and initialise espeak-ng once; return a reason when impossible. Hold _lock."""
+    if "error" in _state:
+        return _state["error"]  # type: ignore[return-value]
+    error: str | None = None
+    try:
+        import espeakng_loader
+
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        data = espeakng_loader.get_data_path()
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
+        lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+            ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
+        ]
+        lib.espeak_Synth.restype = ctypes.c_int
+        rate = lib.espeak_Initialize(
+            AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode("utf-8"), INITIALIZE_DONT_EXIT
+        )
+        if rate <= 0:
+            error = f"espeak-ng không khởi động được với dữ liệu {data}"
+        else:
+            callback = _SYNTH_CALLBACK(_on_samples)  # kept referenced: C holds the pointer
+            lib.espeak_SetSynthCallback(callback)
+            _state.update(lib=lib, rate=rate, callback=callback)
+    except ImportError:
+        error = "chưa cài gói espeakng-loader (pip install espeakng-loader)"
+    except (OSError, RuntimeError, AttributeError) as exc:
+        error = f"không nạp được thư viện espeak-ng ({exc}): hãy cài lại gói espeakng-loader"
+    _state["error"] = error
+    if error:
+        log.warning("espeak unavailable: %s", error)
+    return error
+
+
+def _synthesize_locked(text: str, voice: str, rate_wpm: int) -> tuple[array, int]:
+    lib = _state["lib"]
+    if lib.espeak_SetVoiceByName(voice.encode("utf-8")) != EE_OK:  # type: ignore[attr-defined]
+        raise EngineFailure(f"espeak-ng không có giọng '{voice}'")
+    rate_wpm = max(RATE_MIN, min(RATE_MAX, rate_wpm))
+    lib.espeak_SetParameter(PARAM_RATE, rate_wpm, 0)  # type: ignore[attr-defined]
+    data = text.encode("utf-8") + b"\0"
+    _collected.clear()
+    try:
+        # No espeakENDPAUSE: the mixer places pauses between paragraphs itself.
+        err = lib.espeak_Synth(data, len(data), 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)  # type: ignore[attr-defined]
+        if err != EE_OK:
+            raise EngineFailure(f"espeak-ng báo lỗi {err} khi đọc")
+        raw = b"".join(_collected)
+    finally:
+        _collected.clear()
+    return samples_from_bytes(raw), int(_state["rate"])  # type: ignore[arg-type]
+
+
+class EspeakEngine:
+    """espeak-ng through ctypes: offline, instant, robotic but always there."""
+
+    name = "espeak"
+    parallelism = 1
+
+    def __init__(self, tts: TTSConfig) -> None:
+        self.voice = tts.espeak_voice
+        self.rate = tts.espeak_rate
+
+    def unavailable_reason(self) -> str | None:
+        """Return why espeak-ng cannot run, or None."""
+        if self.voice not in VOICES:
+            return f"giọng espeak '{self.voice}' không hợp lệ (chọn {', '.join(VOICES)})"
+        with _lock:
+            return _init_locked()
+
+    def cache_params(self) -> dict:
+        """Voice and rate: all that changes espeak's sound."""
+        return {"voice": self.voice, "rate": self.rate}
+
+    def synthesize(self, text: str, out_wav: Path) -> None:
+        """Speak `text` into a mono 16-bit WAV."""
+        with _lock:
+            error = _init_locked()
+            if error:
+                raise EngineFailure(error)
+            pcm, rate = _synthesize_locked(text, self.voice, self.rate)
+        if not pcm:
+            raise EngineFailure("espeak-ng không tạo ra âm thanh nào")
+        write_wav(out_wav, pcm, rate)
+
+
+register_engine("espeak", EspeakEngine)

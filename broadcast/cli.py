@@ -342,31 +342,27 @@ def normalize(app: App, text: str | None, station_id: str | None) -> None:
 
 @cli.command()
 @click.option("--prune", is_flag=True, help="Xóa các đoạn đã lâu không dùng.")
-@click.option("--older-than", default="30d", show_default=True, metavar="SỐ_NGÀY",
-              help="Cùng --prune: xóa đoạn không dùng quá thời gian này (ví dụ 30d, 12h).")
+@click.option("--older-than", default="30d", show_default=True, metavar="THỜI_GIAN",
+              help="Cùng --prune: xóa đoạn không dùng quá thời gian này (ví dụ 30d, 12h, 2w).")
 @click.pass_obj
 def cache(app: App, prune: bool, older_than: str) -> None:
     """Xem hoặc dọn bộ nhớ đệm giọng đọc (dùng chung cho mọi đài, mọi ngày)."""
-    from broadcast.speech import SpeechCache
+    from broadcast.speech import SpeechCache, parse_age
 
-    m = re.fullmatch(r"(\d+)\s*([dh]?)", older_than.strip().lower())
-    if not m:
-        raise click.BadParameter(f"'{older_than}' không hợp lệ; ví dụ 30d (ngày) hoặc 12h (giờ).",
-                                 param_hint="--older-than")
-    amount, unit = int(m.group(1)), m.group(2) or "d"
-    age = dt.timedelta(days=amount) if unit == "d" else dt.timedelta(hours=amount)
+    age = parse_age(older_than)
     c = SpeechCache(app.config.data_dir / "speech-cache")
     if prune:
         removed, freed = c.prune(age)
         app.say(f"Đã xóa {removed} đoạn ({freed / 1e6:.1f} MB) không dùng quá {older_than}.")
     s = c.stats()
-    app.say(f"Bộ nhớ đệm: {c.root}")
+    app.say(f"Bộ nhớ đệm: {s.root}")
     app.say(f"  số đoạn: {s.entries}, dung lượng: {s.size_bytes / 1e6:.1f} MB")
-    if s.last_run_hits + s.last_run_misses:
-        app.say(f"  lần chạy gần nhất: {s.last_run_hits} đoạn lấy lại, {s.last_run_misses} đoạn đọc mới "
-                f"(tỷ lệ dùng lại {s.hit_rate * 100:.0f}%)")
-    else:
+    rate = s.last_run_hit_rate
+    if rate is None:
         app.say("  chưa có lần chạy nào được ghi lại")
+    else:
+        app.say(f"  lần chạy gần nhất: {s.last_run_hits} đoạn lấy lại, {s.last_run_misses} đoạn đọc mới "
+                f"(tỷ lệ dùng lại {rate * 100:.0f}%)")
 
 
 @cli.command()
@@ -383,7 +379,9 @@ def doctor(app: App) -> None:
 
     def row(name: str, ok: bool, detail: str, fatal: bool = True) -> None:
         nonlocal ok_all
-        mark = "OK  " if ok else ("LỖI" if fatal else "chú ý")
+        mark = "OK  " if ok else ("LỖI " if fatal else "chú ý")
+        if ok and detail.startswith("không"):
+            mark = "chú ý"
         click.echo(f"[{mark}] {name}: {detail}")
         if not ok and fatal:
             ok_all = False
@@ -398,16 +396,15 @@ def doctor(app: App) -> None:
         row("ffmpeg", True, f"{find_ffmpeg()} ({ffmpeg_version()})")
     except BroadcastError as exc:
         row("ffmpeg", False, str(exc))
-    usable = False
     seen: set[str] = set()
     for st in config.stations:
-        for name, ok, detail in doctor_checks(st.tts):
-            if name in seen:
-                continue
-            seen.add(name)
-            usable = usable or (ok and name in st.tts.resolved_chain())
-            row(f"bộ đọc {name}" if name != "google" else "mạng tới Google", ok, detail, fatal=False)
-    row("bộ đọc", usable, "có ít nhất một bộ đọc dùng được" if usable else "không bộ đọc nào dùng được")
+        key = repr(st.tts)
+        if key in seen:
+            continue
+        seen.add(key)
+        prefix = f"đài {st.id}: " if len(config.stations) > 1 else ""
+        for label, ok, detail in doctor_checks(st.tts):
+            row(prefix + label, ok, detail)
     for label, folder in (("thư mục bản tin", app.out_dir), ("thư mục dữ liệu", config.data_dir),
                           ("bộ nhớ đệm giọng đọc", config.data_dir / "speech-cache")):
         try:

@@ -64,6 +64,7 @@ class TTSConfig:
     gtts_concurrency: int = 4
     gtts_request_budget: int = 2000
     command: list[str] = field(default_factory=list)
+    command_voice: str = ""  # fills {voice} in the command; empty: espeak_voice
     command_timeout: float = 120.0
     syllables_per_minute: dict[str, float] = field(
         default_factory=lambda: {"gtts": 200.0, "espeak": 190.0, "command": 190.0}
@@ -245,6 +246,7 @@ def _parse_tts(r: _Reader, base: TTSConfig) -> TTSConfig:
     if not all(isinstance(a, str) for a in command):
         raise r._err("command", "phải là danh sách chuỗi, ví dụ [\"piper\", \"--model\", \"vi.onnx\"]")
     c.command = list(command)
+    c.command_voice = r.get("command_voice", str, c.command_voice)
     c.command_timeout = r.number("command_timeout", c.command_timeout, 1, 3600)
     spm = r.get("syllables_per_minute", dict, None)
     if spm is not None:

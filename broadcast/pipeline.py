@@ -202,11 +202,13 @@ class Builder:
                 )
 
     def run(self, station_ids: list[str]) -> BuildReport:
+        stations = [self.config.station(s) for s in station_ids] if station_ids else self.config.stations
+        from broadcast.speech import new_run
         from broadcast.store import Store
 
+        new_run()  # a fresh Google probe and request budget for this run
         started = time.monotonic()
         report = BuildReport()
-        stations = [self.config.station(s) for s in station_ids] if station_ids else self.config.stations
         if not self.options.script_only:
             self.preflight(stations)
         with run_lock(self.config.data_dir):
@@ -222,8 +224,10 @@ class Builder:
             finally:
                 self.store.close()
         for synth in self._synths.values():
-            report.speech_calls += getattr(synth, "synth_calls", 0)
-            report.cache_hits += getattr(synth, "cache_hits", 0)
+            report.speech_calls += synth.synth_calls
+            report.cache_hits += synth.cache_hits
+            report.warnings.extend(w for w in synth.warnings if w not in report.warnings)
+            synth.close()
         report.seconds = time.monotonic() - started
         return report
 

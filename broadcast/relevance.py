@@ -1,0 +1,567 @@
+"""Relevance of a news item to administrative reform (CCHC): score, topics, explanation.
+
+The vocabulary (broadcast/data/topics.toml, optionally extended by a station's
+own file) maps phrases to topics and weights. All phrases, with their
+old-style tone spellings ("hoá", "uỷ") and comma-less forms, are compiled into
+one trie-shaped regular expression that runs on the lower-cased NFC text with
+word boundaries; only the few matched snippets are normalised back to
+vocabulary keys. Scoring an item is two regex scans and some arithmetic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from broadcast.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOPICS_FILE = Path(__file__).parent / "data" / "topics.toml"
+
+# Phrase kinds that are not topics: they never appear in Relevance.topics.
+CONTEXT = "context"
+NEGATIVE = "negative"
+NEUTRAL = "neutral"
+_RESERVED = {CONTEXT, NEGATIVE, NEUTRAL}
+
+_TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_MAX_WEIGHT = 5.0
+# An unaccented Vietnamese phrase of one or two syllables collides with too
+# many other words ("cong vu", "mot cua"); three syllables are specific enough.
+_PLAIN_MIN_WORDS = 3
+_DOTTED = re.compile(r"^[\w ]*\w\.\w[\w .]*$")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A vocabulary phrase found in an item and the points it added."""
+
+    phrase: str  # as written in the vocabulary file
+    topic: str  # topic id, or "context" / "negative"
+    weight: float  # points added to the score (negative lowers it)
+    count: int = 1  # occurrences in title and summary together
+    in_title: bool = False
+
+    def __str__(self) -> str:
+        where = ", tiêu đề" if self.in_title else ""
+        times = f", {self.count} lần" if self.count > 1 else ""
+        return f"{self.phrase} ({_signed(self.weight)}{where}{times})"
+
+
+@dataclass
+class Relevance:
+    """How relevant one item is: total score, topic ids strongest first, matched phrases."""
+
+    score: float
+    topics: list[str] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    text: str  # display form, as written in the file
+    topic: str
+    weight: float
+
+
+@dataclass
+class Vocabulary:
+    """Topics, weighted phrases and scoring settings, compiled for fast matching."""
+
+    threshold: float
+    topics: dict[str, str]  # topic id -> Vietnamese display label
+    title_factor: float = 1.5
+    repeat_decay: float = 0.5
+    topic_cap: float = 3.0
+    min_topic_score: float = 0.3
+    topic_caps: dict[str, float] = field(default_factory=dict)
+    context_cap: float = 0.3
+    negative_cap: float = 2.0  # magnitude: negatives take off at most this much
+    files: list[Path] = field(default_factory=list)
+    phrases: dict[str, _Phrase] = field(default_factory=dict, repr=False)  # normalised -> phrase
+    # Last word of a phrase -> next words that make a compound with it, so the
+    # phrase does not match there ("tài chính công" in "Bộ Tài chính công bố").
+    compounds: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _regex: re.Pattern[str] | None = field(default=None, repr=False)
+    _table: dict[str, _Phrase] = field(default_factory=dict, repr=False)
+    _plain_regex: re.Pattern[str] | None = field(default=None, repr=False)
+    _plain: dict[str, _Phrase] = field(default_factory=dict, repr=False)
+
+    def label(self, topic: str) -> str:
+        """Vietnamese label of a topic id (the id itself when unknown)."""
+        return self.topics.get(topic, topic)
+
+    def fingerprint(self) -> str:
+        """A stable hash of everything that affects scores, to know when stored scores are stale."""
+        parts = [f"{k}={getattr(self, k)!r}" for k in (
+            "threshold", "title_factor", "repeat_decay", "topic_cap", "min_topic_score",
+            "context_cap", "negative_cap")]
+        parts += [f"cap\t{t}\t{c!r}" for t, c in sorted(self.topic_caps.items())]
+        parts += [f"topic\t{t}\t{label}" for t, label in sorted(self.topics.items())]
+        parts += [f"phrase\t{k}\t{p.text}\t{p.topic}\t{p.weight!r}" for k, p in sorted(self.phrases.items())]
+        parts += [f"compound\t{w}\t{' '.join(sorted(fs))}" for w, fs in sorted(self.compounds.items())]
+        return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+
+    def compile(self) -> None:
+        """Build the matching expressions; call after changing phrases."""
+        table: dict[str, _Phrase] = {}
+        for key, ph in self.phrases.items():
+            table[key] = ph
+            # News often drops the comma: "kỷ luật kỷ cương".
+            table.setdefault(key.replace(" ,", ""), ph)
+        plain: dict[str, _Phrase] = {}
+        for key, ph in table.items():
+            bare = _strip_accents(key)
+            acronym = ph.text.isupper() and " " not in ph.text  # "ĐVHC" is typed "DVHC"
+            if bare == key or acronym or len(bare.replace(" ,", "").split()) >= _PLAIN_MIN_WORDS:
+                # On a clash keep the stronger meaning; both forms are rare.
+                old = plain.get(bare)
+                if old is None or abs(ph.weight) > abs(old.weight):
+                    plain[bare] = ph
+        self._table = table
+        self._plain = plain
+        # The regex runs on the raw lower-cased text, so it must know both tone
+        # placements; matched snippets are normalised back to table keys.
+        spelled = {v for key in table for v in _tone_variants(key)}
+        for ph in self.phrases.values():
+            # A dot inside a word is not a separator, so "V.League" is spelled out.
+            literal = unicodedata.normalize("NFC", ph.text).lower()
+            if _DOTTED.match(literal):
+                spelled.add(literal)
+        guards = {v: set().union(*(_tone_variants(f) for f in fs))
+                  for word, fs in self.compounds.items() for v in _tone_variants(word)}
+        self._regex = _build_regex(spelled, guards)
+        plain_guards = {_strip_accents(w): {_strip_accents(f) for f in fs} for w, fs in self.compounds.items()}
+        self._plain_regex = _build_regex(set(plain), plain_guards)
+
+    def find(self, text: str) -> list[_Phrase]:
+        """Phrases in text, longest wins; phrases inside a longer match are dropped."""
+        if not text:
+            return []
+        low = unicodedata.normalize("NFC", text).lower()
+        if _looks_unaccented(low):
+            regex, table = self._plain_regex, self._plain
+        else:
+            regex, table = self._regex, self._table
+        if regex is None:
+            return []
+        found: list[_Phrase] = []
+        reach = -1
+        # The pattern is a zero-width lookahead, so matches may overlap: each
+        # word start reports its longest phrase, and a match ending inside an
+        # earlier match is contained in it (starts are increasing).
+        for m in regex.finditer(low):
+            end = m.end(1)
+            if end <= reach:
+                continue
+            reach = end
+            ph = table.get(_snippet_key(m.group(1)))
+            if ph is not None:
+                found.append(ph)
+        return found
+
+
+def load_vocabulary(extra: Path | None = None) -> Vocabulary:
+    """Load the shipped topics.toml, then the station's extra file on top of it."""
+    vocab = Vocabulary(threshold=1.0, topics={})
+    _apply(vocab, _read_toml(DEFAULT_TOPICS_FILE), DEFAULT_TOPICS_FILE, base=True)
+    vocab.files.append(DEFAULT_TOPICS_FILE)
+    if extra is not None:
+        path = Path(extra)
+        _apply(vocab, _read_toml(path), path, base=False)
+        vocab.files.append(path)
+    vocab.compile()
+    log.debug("vocabulary: %d phrases, %d topics from %s", len(vocab.phrases), len(vocab.topics),
+              ", ".join(str(f) for f in vocab.files))
+    return vocab
+
+
+def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
+    """Score one item: title matches count more, repeats saturate, negatives subtract."""
+    factors: dict[str, list[float]] = {}
+    order: list[_Phrase] = []
+    in_title: set[str] = set()
+    for text, factor, is_title in ((title, vocab.title_factor, True), (summary, 1.0, False)):
+        if not text:
+            continue
+        for ph in vocab.find(text):
+            if ph.topic == NEUTRAL:
+                continue
+            if ph.text not in factors:
+                factors[ph.text] = []
+                order.append(ph)
+            factors[ph.text].append(factor)
+            if is_title:
+                in_title.add(ph.text)
+
+    raw: dict[str, float] = {}
+    for ph in order:
+        fs = sorted(factors[ph.text], reverse=True)
+        raw[ph.text] = sum(ph.weight * f * vocab.repeat_decay ** k for k, f in enumerate(fs))
+
+    by_topic: dict[str, float] = {}
+    for ph in order:
+        by_topic[ph.topic] = by_topic.get(ph.topic, 0.0) + raw[ph.text]
+    # Cap each group so one topic repeated ten ways cannot swamp the rest, and
+    # scale its phrases alike so the explanation still adds up.
+    scale: dict[str, float] = {}
+    for topic, total in by_topic.items():
+        if topic == CONTEXT:
+            cap = vocab.context_cap
+        elif topic == NEGATIVE:
+            cap = vocab.negative_cap
+        else:
+            cap = vocab.topic_caps.get(topic, vocab.topic_cap)
+        scale[topic] = cap / abs(total) if total and abs(total) > cap else 1.0
+        by_topic[topic] = total * scale[topic]
+
+    matches = [
+        Match(ph.text, ph.topic, round(raw[ph.text] * scale[ph.topic], 3), len(factors[ph.text]),
+              ph.text in in_title)
+        for ph in order
+    ]
+    matches.sort(key=lambda m: (-abs(m.weight), m.phrase))
+    ranked = sorted(((v, t) for t, v in by_topic.items() if t not in _RESERVED and v > 0),
+                    key=lambda p: (-p[0], p[1]))
+    topics = [t for v, t in ranked if v >= vocab.min_topic_score]
+    if not topics and ranked:
+        topics = [ranked[0][1]]
+    total = max(0.0, sum(by_topic.values()))
+    return Relevance(score=round(total, 3), topics=topics, matches=matches)
+
+
+def explain(rel: Relevance, vocab: Vocabulary) -> str:
+    """One Vietnamese line: score against threshold, phrases that scored, topics."""
+    verdict = "đạt ngưỡng" if rel.score >= vocab.threshold else "dưới ngưỡng, chỉ lưu, không phát"
+    head = f"Điểm {_num(rel.score)} (ngưỡng {_num(vocab.threshold)}, {verdict})"
+    plus = [str(m) for m in rel.matches if m.weight > 0 and m.topic != CONTEXT]
+    ctx = [str(m) for m in rel.matches if m.topic == CONTEXT and m.weight > 0]
+    minus = [str(m) for m in rel.matches if m.weight < 0]
+    parts = [head]
+    none = "không có cụm từ nào về cải cách hành chính"
+    parts.append("cụm từ: " + ("; ".join(plus) if plus else none))
+    if ctx:
+        parts.append("bối cảnh: " + "; ".join(ctx))
+    if minus:
+        parts.append("trừ điểm: " + "; ".join(minus))
+    if rel.topics:
+        parts.append("chủ đề: " + "; ".join(vocab.label(t) for t in rel.topics))
+    return " · ".join(parts)
+
+
+def match_labels(rel: Relevance) -> list[str]:
+    """Matches as short strings, e.g. for storing with a candidate."""
+    return [str(m) for m in rel.matches]
+
+
+# --- normalisation -------------------------------------------------------
+
+# Old-style tone placement ("hoà", "uỷ") -> the form most Vietnamese news uses
+# ("hòa", "ủy"), only at the end of a syllable where both spellings occur.
+_TONE_MOVES = {}
+for _pair, _marks in (("oa", "àáảãạ"), ("oe", "èéẻẽẹ"), ("uy", "ỳýỷỹỵ")):
+    _first = _pair[0]
+    for _mark in _marks:
+        _tone = unicodedata.normalize("NFD", _mark)[1:]
+        _TONE_MOVES[_first + _mark] = unicodedata.normalize("NFC", _first + _tone) + _pair[1]
+_TONE_RE = re.compile(r"(?<!q)(" + "|".join(_TONE_MOVES) + r")(?!\w)")
+_TONE_BACK = {new: old for old, new in _TONE_MOVES.items()}
+# A sentence end (or a line break) becomes a barrier no phrase can cross.
+_BREAK_RE = re.compile(r"[.!?;:…]+(?=\s|$)|[\r\n]+")
+# A comma stays as a token: only phrases written with a comma ("kỷ luật, kỷ
+# cương") may span one, so "1,3 tỷ USD tài sản, Công ty" is not "tài sản công".
+_COMMA_RE = re.compile(r",+")
+_NONWORD_RE = re.compile(r"[^\w|,]+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case NFC text, one tone placement, punctuation as spaces; '|' ends a sentence, ',' stays."""
+    if not text:
+        return ""
+    s = unicodedata.normalize("NFC", text).lower()
+    s = s.replace("|", " ")
+    s = _TONE_RE.sub(lambda m: _TONE_MOVES[m.group(1)], s)
+    s = _BREAK_RE.sub(" | ", s)
+    s = _COMMA_RE.sub(" , ", s)
+    s = _NONWORD_RE.sub(" ", s)
+    return s.strip()
+
+
+def _strip_accents(text: str) -> str:
+    """Drop Vietnamese diacritics: 'đ' becomes 'd', 'ườ' becomes 'uo'."""
+    s = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+def _looks_unaccented(text: str) -> bool:
+    """True for Vietnamese typed without diacritics (or any ASCII-only text)."""
+    # Accented Vietnamese has a marked letter in about every third letter, each
+    # one or two bytes longer in UTF-8 than an ASCII letter.
+    n = len(text)
+    return n >= 12 and len(text.encode("utf-8")) - n <= n * 0.03
+
+
+# --- trie regex ------------------------------------------------------------
+
+# Between the words of a phrase: spaces, hyphens, slashes, quotes... but not a
+# sentence end, a comma (phrases spell those out) or a line break. Possessive,
+# because backtracking into it can never help and costs 3x the time.
+_SEP = r"[^\w,.!?;:…|\n\r]"
+_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""  # same matches, only slower before 3.11
+
+
+def _build_regex(keys: set[str], guards: dict[str, set[str]]) -> re.Pattern[str] | None:
+    """One lookahead regex whose group 1 is the longest phrase at each word start."""
+    if not keys:
+        return None
+    frozen = tuple(sorted((w, tuple(sorted(fs))) for w, fs in guards.items() if fs))
+    return _compile(frozenset(keys), frozen)
+
+
+@lru_cache(maxsize=16)
+def _compile(keys: frozenset[str], guards: tuple[tuple[str, tuple[str, ...]], ...]) -> re.Pattern[str]:
+    """Compile once per distinct vocabulary: a few hundred ms for the shipped one."""
+    blocked = dict(guards)
+    trie: dict[str, Any] = {}
+    for key in keys:
+        node = trie
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = blocked.get(key.rsplit(" ", 1)[-1], ())
+    body = _trie_pattern(trie)
+    return re.compile(r"(?<!\w)(?=(" + body + r")(?!\w))")
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    """Regex for a trie node: greedy, so longer phrases are tried first."""
+    branches = [(_SEP + "*" + _POSSESSIVE if ch == " " else re.escape(ch)) + _trie_pattern(node[ch])
+                for ch in sorted(k for k in node if k)]
+    if "" not in node:
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    blocked = node[""]
+    # A phrase may end here unless the next word turns its last word into a compound.
+    end = ("(?!" + _SEP + "+" + _POSSESSIVE + "(?:" + "|".join(re.escape(w) for w in sorted(blocked)) + r")(?!\w))"
+           if blocked else "")
+    if not branches:
+        return end
+    if not end:
+        inner = branches[0] if len(branches) == 1 else "|".join(branches)
+        return "(?:" + inner + ")?"
+    return "(?:" + "|".join(branches) + "|" + end + ")"
+
+
+@lru_cache(maxsize=8192)
+def _snippet_key(snippet: str) -> str:
+    """Table key of a matched snippet; the same few snippets recur in every feed."""
+    return normalize(snippet)
+
+
+def _tone_variants(key: str) -> set[str]:
+    """The key and its spellings with old-style tone placement ("hóa" -> "hoá")."""
+    out = {""}
+    for word in key.split(" "):
+        forms = {word}
+        tail = word[-2:]
+        if tail in _TONE_BACK and not (tail[1] == "y" and word[-3:-2] == "q"):
+            forms.add(word[:-2] + _TONE_BACK[tail])
+        out = {(o + " " + f) if o else f for o in out for f in forms}
+    return out
+
+
+# --- loading -----------------------------------------------------------------
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a vocabulary file; every failure names the file (and line) in Vietnamese."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"Không tìm thấy tệp từ khóa {path}: hãy kiểm tra đường dẫn topics_file "
+                          "trong cấu hình.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} là thư mục, không phải tệp từ khóa .toml.") from None
+    except OSError as exc:
+        raise ConfigError(f"Không đọc được tệp từ khóa {path}: {exc.strerror or exc}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, dòng {line}: tệp từ khóa phải lưu bằng mã UTF-8.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        if not line:
+            m = re.search(r"line (\d+)", str(exc))
+            line = int(m.group(1)) if m else None
+        where = f", dòng {line}" if line else ""
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)\s*$", "", str(exc))
+        raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({detail}); hãy kiểm tra dấu ngoặc kép, "
+                          f"dấu '=' và tên bảng [...] (xem mẫu {DEFAULT_TOPICS_FILE}).") from None
+
+
+_TOP_KEYS = {"threshold", "scoring", "topics", "context", "negative", "neutral"}
+_SCORING_KEYS = {"title_factor", "repeat_decay", "topic_cap", "min_topic_score"}
+
+
+def _apply(vocab: Vocabulary, data: dict[str, Any], path: Path, base: bool) -> None:
+    """Merge one parsed file into vocab: later files add phrases or change weights."""
+    def fail(where: str, msg: str) -> ConfigError:
+        return ConfigError(f"{path}: {where}: {msg}")
+
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise fail(f"khóa '{unknown[0]}'", "không hợp lệ; các khóa dùng được: "
+                   + ", ".join(sorted(_TOP_KEYS)))
+    if "threshold" in data:
+        vocab.threshold = _number(data["threshold"], lambda m: fail("khóa 'threshold'", m), low=0.0)
+    scoring = _table(data.get("scoring", {}), lambda m: fail("bảng [scoring]", m))
+    for key, value in scoring.items():
+        if key not in _SCORING_KEYS:
+            raise fail(f"khóa 'scoring.{key}'", "không hợp lệ; các khóa dùng được: "
+                       + ", ".join(sorted(_SCORING_KEYS)))
+        err = lambda m, k=key: fail(f"khóa 'scoring.{k}'", m)  # noqa: E731
+        if key == "repeat_decay":
+            vocab.repeat_decay = _number(value, err, low=0.0, high=1.0)
+        elif key == "title_factor":
+            vocab.title_factor = _number(value, err, low=0.1, high=10.0)
+        elif key == "topic_cap":
+            vocab.topic_cap = _number(value, err, low=0.1)
+        else:
+            vocab.min_topic_score = _number(value, err, low=0.0)
+
+    seen: dict[str, str] = {}  # normalised phrase -> section, within this file
+
+    def put(phrase: Any, topic: str, weight: float, section: str) -> None:
+        if not isinstance(phrase, str):
+            raise fail(section, f"cụm từ {phrase!r} phải là chuỗi trong ngoặc kép")
+        key = normalize(phrase)
+        if not key.replace(",", "").strip() or "|" in key:
+            raise fail(f"{section}, cụm từ \"{phrase}\"", "cụm từ rỗng hoặc chứa dấu kết thúc câu")
+        if key in seen and seen[key] != section:
+            raise fail(f"cụm từ \"{phrase}\"", f"khai báo hai lần, ở {seen[key]} và {section}; "
+                       "mỗi cụm từ chỉ thuộc một chủ đề")
+        seen[key] = section
+        if weight == 0 and topic != NEUTRAL:
+            vocab.phrases.pop(key, None)  # a station turns a shipped phrase off
+            return
+        vocab.phrases[key] = _Phrase(phrase.strip(), topic, weight)
+
+    topics = _table(data.get("topics", {}), lambda m: fail("bảng [topics]", m))
+    for tid, spec in topics.items():
+        where = f"[topics.{tid}]"
+        if not _TOPIC_ID.match(tid) or tid in _RESERVED:
+            raise fail(where, "mã chủ đề chỉ gồm chữ thường không dấu, số và '_' (ví dụ tthc, "
+                       f"mot_cua), không dùng {', '.join(sorted(_RESERVED))}")
+        spec = _table(spec, lambda m: fail(where, m))
+        extra_keys = sorted(set(spec) - {"label", "phrases", "cap"})
+        if extra_keys:
+            raise fail(where, f"khóa '{extra_keys[0]}' không hợp lệ; dùng label, phrases, cap")
+        if "label" in spec:
+            if not isinstance(spec["label"], str) or not spec["label"].strip():
+                raise fail(f"{where} label",
+                           "cần tên chủ đề tiếng Việt, ví dụ label = \"Thủ tục hành chính\"")
+            vocab.topics[tid] = spec["label"].strip()
+        elif tid not in vocab.topics:
+            raise fail(where, "chủ đề mới cần có label, ví dụ label = \"Nông thôn mới\"")
+        if "cap" in spec:
+            vocab.topic_caps[tid] = _number(spec["cap"], lambda m: fail(f"{where} cap", m), low=0.1)
+        phrases = _table(spec.get("phrases", {}), lambda m: fail(f"[topics.{tid}.phrases]", m))
+        for phrase, w in phrases.items():
+            sect = f"[topics.{tid}.phrases]"
+            weight = _number(w, lambda m: fail(f"{sect} \"{phrase}\"", m), low=0.0, high=_MAX_WEIGHT,
+                             hint="trọng số của chủ đề từ 0 đến 5 "
+                                  "(cụm từ trừ điểm đặt trong [negative])")
+            put(phrase, tid, weight, sect)
+
+    for section, low, high, hint in (
+        (CONTEXT, 0.0, 1.0, "trọng số bối cảnh từ 0 đến 1"),
+        (NEGATIVE, -_MAX_WEIGHT, 0.0,
+         "trọng số trừ điểm là số âm, từ -5 đến 0, ví dụ \"cổ phiếu\" = -0.8"),
+    ):
+        spec = _table(data.get(section, {}), lambda m: fail(f"bảng [{section}]", m))
+        extra_keys = sorted(set(spec) - {"phrases", "cap"})
+        if extra_keys:
+            raise fail(f"[{section}]", f"khóa '{extra_keys[0]}' không hợp lệ; dùng phrases, cap")
+        if "cap" in spec:
+            cap = abs(_number(spec["cap"], lambda m: fail(f"[{section}] cap", m)))
+            if section == CONTEXT:
+                vocab.context_cap = cap
+            else:
+                vocab.negative_cap = cap
+        phrases = _table(spec.get("phrases", {}), lambda m: fail(f"[{section}.phrases]", m))
+        for phrase, w in phrases.items():
+            sect = f"[{section}.phrases]"
+            weight = _number(w, lambda m: fail(f"{sect} \"{phrase}\"", m), low=low, high=high, hint=hint)
+            put(phrase, section, weight, sect)
+
+    neutral = _table(data.get(NEUTRAL, {}), lambda m: fail("bảng [neutral]", m))
+    extra_keys = sorted(set(neutral) - {"phrases", "compounds"})
+    if extra_keys:
+        raise fail("[neutral]", f"khóa '{extra_keys[0]}' không hợp lệ; dùng phrases, compounds")
+    items = neutral.get("phrases", [])
+    if not isinstance(items, list):
+        raise fail("[neutral] phrases",
+                   "cần một danh sách chuỗi, ví dụ phrases = [\"khu đô thị thông minh\"]")
+    for phrase in items:
+        put(phrase, NEUTRAL, 0.0, "[neutral]")
+    compounds = _table(neutral.get("compounds", {}), lambda m: fail("[neutral.compounds]", m))
+    for word, followers in compounds.items():
+        where = f"[neutral.compounds] \"{word}\""
+        key = normalize(word)
+        if not key or " " in key or not isinstance(followers, list) \
+                or not all(isinstance(f, str) and normalize(f) and " " not in normalize(f) for f in followers):
+            raise fail(where, "cần một từ (một tiếng) và danh sách các tiếng ghép sau nó, "
+                       "ví dụ \"công\" = [\"bố\", \"ty\"]")
+        vocab.compounds.setdefault(key, set()).update(normalize(f) for f in followers)
+
+    for tid in vocab.topics:
+        if base and not any(p.topic == tid for p in vocab.phrases.values()):
+            log.warning("%s: chủ đề '%s' chưa có cụm từ nào", path, tid)
+
+
+def _table(value: Any, fail: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise fail("cần một bảng TOML (dạng [tên] hoặc khóa = giá trị)")
+    return value
+
+
+def _number(value: Any, fail: Any, low: float | None = None, high: float | None = None,
+            hint: str = "") -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (low is None or value >= low) and (high is None or value <= high):
+        return float(value)
+    if not hint:
+        if low is not None and high is not None:
+            hint = f"cần một số từ {_num(low)} đến {_num(high)}"
+        elif low is not None:
+            hint = f"cần một số không nhỏ hơn {_num(low)}"
+        else:
+            hint = "cần một số"
+    raise fail(f"giá trị {value!r} không hợp lệ: {hint}")
+
+
+def _num(x: float) -> str:
+    """Vietnamese decimal: 1,50."""
+    return f"{x:.2f}".replace(".", ",")
+
+
+def _signed(x: float) -> str:
+    return ("+" if x >= 0 else "−") + _num(abs(x))
+
+
+__all__ = ["Match", "Relevance", "Vocabulary", "load_vocabulary", "score", "explain", "match_labels",
+           "normalize", "DEFAULT_TOPICS_FILE"]

@@ -1,0 +1,483 @@
+"""Fetch feed documents over HTTP(S) or from disk, repair what real sites serve, and parse them."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import html.entities
+import io
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import requests
+import urllib3
+
+from broadcast.config import FeedConfig
+from broadcast.errors import FeedError
+from broadcast.feeddates import parse_date, slash_order
+from broadcast.models import VN_TZ, FeedItem
+from broadcast.textclean import clean_summary, clean_title
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "broadcast/0.1 (+ban tin CCHC)"
+# HTTP header values travel as bytes; the Vietnamese words go as UTF-8, which
+# servers pass through (latin-1, the library default, cannot hold "ả").
+_UA_BYTES = USER_AGENT.encode("utf-8")
+ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = 30.0
+CHUNK = 64 * 1024
+# An item dated more than this after the fetch is misdated (often a day/month swap).
+FUTURE_SLACK = dt.timedelta(hours=24)
+# A feed whose newest item is older than this is probably a dead category page.
+STALE_AFTER = dt.timedelta(days=30)
+
+HTTP_REASONS = {
+    400: "máy chủ từ chối yêu cầu (400)",
+    401: "nguồn tin yêu cầu đăng nhập (401)",
+    403: "máy chủ không cho phép truy cập (403)",
+    404: "không tìm thấy địa chỉ (404)",
+    410: "địa chỉ đã bị gỡ bỏ (410)",
+    429: "máy chủ báo truy cập quá nhiều (429)",
+    500: "máy chủ nguồn tin bị lỗi (500)",
+    502: "máy chủ nguồn tin không phản hồi đúng (502)",
+    503: "máy chủ nguồn tin tạm ngừng phục vụ (503)",
+    504: "máy chủ nguồn tin quá tải (504)",
+}
+
+
+@dataclass
+class FetchResult:
+    """The raw document of one feed, or the fact that it has not changed."""
+
+    feed: str
+    status: str  # "ok" | "not_modified"
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str = ""
+    http_status: int | None = None
+    attempts: int = 1
+    elapsed: float = 0.0
+
+
+@dataclass
+class ParsedFeed:
+    """Items of one feed document, cleaned, plus what the station staff should know about it."""
+
+    title: str
+    items: list[FeedItem]
+    entries: int  # entries in the document, before dropping empty ones
+    skipped: int  # empty entries: no title or no link
+    newest: dt.datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- fetching
+
+
+def _where(feed: FeedConfig) -> str:
+    return f"Nguồn tin '{feed.name}' ({feed.url})"
+
+
+def _seconds(x: float) -> str:
+    """Seconds with a Vietnamese decimal comma: 0,3."""
+    return f"{x:g}".replace(".", ",")
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g} MB".replace(".", ",")
+    return f"{n / 1000:g} KB".replace(".", ",")
+
+
+def is_local(url: str) -> bool:
+    """True for a file path or file:// URL rather than a web address."""
+    return not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url) or url.lower().startswith("file://")
+
+
+def _local_path(url: str) -> Path:
+    if url.lower().startswith("file://"):
+        return Path(unquote(urlsplit(url).path))
+    return Path(url).expanduser()
+
+
+def fetch_local(feed: FeedConfig, max_bytes: int) -> FetchResult:
+    """Read a feed document from disk, refusing files over `max_bytes`."""
+    path = _local_path(feed.url)
+    started = time.monotonic()
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise FeedError(f"{_where(feed)}: đây là thư mục, không phải tệp RSS. Hãy sửa url trong cấu hình.")
+        if size > max_bytes:
+            raise FeedError(
+                f"{_where(feed)}: tệp lớn {_size(size)}, vượt giới hạn {_size(max_bytes)}. "
+                "Hãy kiểm tra tệp hoặc tăng fetch_max_bytes trong [general]."
+            )
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise FeedError(f"{_where(feed)}: không tìm thấy tệp {path}. Hãy kiểm tra đường dẫn url trong cấu hình.") from None
+    except PermissionError:
+        raise FeedError(f"{_where(feed)}: không có quyền đọc tệp {path}. Hãy kiểm tra quyền tệp.") from None
+    except OSError as exc:
+        raise FeedError(f"{_where(feed)}: không đọc được tệp {path} ({exc.strerror or exc}).") from None
+    return FetchResult(feed=feed.name, status="ok", body=body, final_url=str(path),
+                       elapsed=time.monotonic() - started)
+
+
+def _retry_after(resp: requests.Response, default: float) -> float:
+    value = resp.headers.get("Retry-After", "")
+    if value.strip().isdigit():
+        return min(float(value.strip()), MAX_RETRY_AFTER)
+    return default
+
+
+def _chunks(resp: requests.Response) -> Iterator[bytes]:
+    """Body pieces as soon as they arrive, so the total deadline is checked between reads."""
+    raw = resp.raw
+    if not hasattr(raw, "read1"):  # urllib3 1.x: whole chunks only
+        yield from resp.iter_content(CHUNK)
+        return
+    while True:
+        try:
+            data = raw.read1(CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.Timeout(str(exc)) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(str(exc)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise requests.ConnectionError(str(exc)) from None
+        if not data:
+            return
+        yield data
+
+
+def _read_body(resp: requests.Response, feed: FeedConfig, max_bytes: int, deadline: float,
+               timeout: float) -> bytes:
+    length = resp.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise FeedError(
+            f"{_where(feed)}: nội dung lớn {_size(int(length))}, vượt giới hạn {_size(max_bytes)}. "
+            "Hãy kiểm tra địa chỉ (có thể là tệp khác, không phải RSS) hoặc tăng fetch_max_bytes."
+        )
+    buf = bytearray()
+    for chunk in _chunks(resp):
+        buf += chunk
+        if len(buf) > max_bytes:
+            raise FeedError(
+                f"{_where(feed)}: nội dung vượt giới hạn {_size(max_bytes)}. "
+                "Hãy kiểm tra địa chỉ (có thể là tệp khác, không phải RSS) hoặc tăng fetch_max_bytes."
+            )
+        if time.monotonic() > deadline:
+            # A server that trickles bytes never trips the per-read timeout.
+            raise requests.Timeout(f"body not complete after {timeout:g}s")
+    return bytes(buf)
+
+
+def fetch(feed: FeedConfig, *, timeout: float = 15.0, retries: int = 2,
+          max_bytes: int = 5_000_000, etag: str | None = None, last_modified: str | None = None,
+          backoff: float = 0.5, total_timeout: float | None = None,
+          session: requests.Session | None = None) -> FetchResult:
+    """Fetch one feed document; raise FeedError with a Vietnamese message saying what to check.
+
+    Conditional GET with `etag` / `last_modified` gives status "not_modified" on 304.
+    Timeouts, connection errors, 408/429/5xx are retried `retries` times with
+    exponential backoff; other errors fail at once. The whole download must end
+    within `total_timeout` (default: three times `timeout`).
+    """
+    if is_local(feed.url):
+        return fetch_local(feed, max_bytes)
+    own = session is None
+    sess = session or requests.Session()
+    sess.max_redirects = MAX_REDIRECTS
+    headers = {"User-Agent": _UA_BYTES, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    started = time.monotonic()
+    total = total_timeout if total_timeout is not None else timeout * 3
+    last_error = ""
+    try:
+        for attempt in range(retries + 1):
+            wait = backoff * (2 ** attempt) * (1 + random.random() * 0.25)
+            try:
+                deadline = time.monotonic() + total
+                with sess.get(feed.url, headers=headers, timeout=(min(timeout, 10.0), timeout),
+                              stream=True, allow_redirects=True) as resp:
+                    status = resp.status_code
+                    if status == 304:
+                        return FetchResult(
+                            feed=feed.name, status="not_modified", http_status=304,
+                            etag=resp.headers.get("ETag") or etag,
+                            last_modified=resp.headers.get("Last-Modified") or last_modified,
+                            final_url=resp.url, attempts=attempt + 1,
+                            elapsed=time.monotonic() - started)
+                    if status in RETRY_STATUS:
+                        last_error = HTTP_REASONS.get(status, f"máy chủ trả lỗi {status}")
+                        wait = max(wait, _retry_after(resp, wait) if status in (429, 503) else wait)
+                        log.info("%s: HTTP %s, attempt %d", feed.name, status, attempt + 1)
+                    elif status >= 400:
+                        reason = HTTP_REASONS.get(status, f"máy chủ trả lỗi {status}")
+                        raise FeedError(f"{_where(feed)}: {reason}. Hãy kiểm tra lại địa chỉ url trong cấu hình "
+                                        "(mở thử bằng trình duyệt).")
+                    else:
+                        body = _read_body(resp, feed, max_bytes, deadline, total)
+                        return FetchResult(
+                            feed=feed.name, status="ok", body=body,
+                            content_type=resp.headers.get("Content-Type", ""),
+                            etag=resp.headers.get("ETag"),
+                            last_modified=resp.headers.get("Last-Modified"),
+                            final_url=resp.url, http_status=status, attempts=attempt + 1,
+                            elapsed=time.monotonic() - started)
+            except requests.TooManyRedirects:
+                raise FeedError(f"{_where(feed)}: địa chỉ chuyển hướng quá {MAX_REDIRECTS} lần (có thể bị vòng lặp). "
+                                "Hãy mở thử bằng trình duyệt và cập nhật địa chỉ mới.") from None
+            except requests.Timeout:
+                last_error = f"máy chủ không trả lời trong {_seconds(timeout)} giây"
+            except requests.exceptions.SSLError:
+                last_error = ("lỗi chứng chỉ bảo mật (SSL) của máy chủ; hãy kiểm tra ngày giờ của máy tính "
+                              "và thử mở địa chỉ bằng trình duyệt")
+            except requests.ConnectionError as exc:
+                host = urlsplit(feed.url).hostname or feed.url
+                text = str(exc)
+                if any(s in text for s in ("NameResolution", "Name or service not known",
+                                           "Temporary failure in name resolution", "getaddrinfo")):
+                    last_error = f"không tìm thấy máy chủ {host} (sai tên miền hoặc mất mạng)"
+                else:
+                    last_error = f"không kết nối được tới máy chủ {host}"
+            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                    requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader) as exc:
+                raise FeedError(f"{_where(feed)}: địa chỉ không hợp lệ ({type(exc).__name__}). "
+                                "Hãy sửa url trong cấu hình.") from None
+            except requests.RequestException as exc:
+                last_error = f"lỗi khi tải ({type(exc).__name__})"
+            if attempt < retries:
+                time.sleep(wait)
+        raise FeedError(f"{_where(feed)}: {last_error} (đã thử {retries + 1} lần). "
+                        "Hãy kiểm tra kết nối mạng và địa chỉ nguồn tin; nếu máy chủ chậm, tăng fetch_timeout.")
+    finally:
+        if own:
+            sess.close()
+
+
+# ---------------------------------------------------------------- repairing
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+_DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_FEED_START = re.compile(r"<\?xml\b|<(?:rss|feed|rdf:RDF|RDF)\b", re.I)
+_FEED_END = re.compile(r"</(?:rss|feed|rdf:RDF|RDF)\s*>", re.I)
+_ROOT = re.compile(r"^(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<([A-Za-z_][\w:.-]*)", re.S)
+_CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.S)
+_BAD_AMP = re.compile(r"&(?!(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)")
+_NAMED = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_NAMED = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def decode_document(data: bytes, content_type: str = "") -> str:
+    """Decode feed bytes to text, trusting byte evidence over declarations that lie.
+
+    A BOM wins; then UTF-16 seen in the bytes; then UTF-8 if the bytes are valid
+    UTF-8 (vietnambiz declares utf-16 but sends UTF-8); then the HTTP charset,
+    the XML declaration, a statistical guess, and lossy UTF-8 last.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, "replace")
+    head = data[:4]
+    if head[:2] == b"<\x00" and head[3:4] == b"\x00":
+        return data.decode("utf-16-le", "replace")
+    if head[:2] == b"\x00<":
+        return data.decode("utf-16-be", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared: list[str] = []
+    m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", content_type or "")
+    if m:
+        declared.append(m.group(1))
+    m2 = _DECL_ENCODING.match(data[:200])
+    if m2:
+        declared.append(m2.group(1).decode("ascii"))
+    for enc in declared:
+        try:
+            name = codecs.lookup(enc).name
+        except LookupError:
+            continue
+        if name.startswith(("utf-16", "utf-32")):
+            continue  # the bytes are not UTF-16 (checked above): the declaration lies
+        try:
+            return data.decode(name)
+        except UnicodeDecodeError:
+            continue
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        if best is not None and best.encoding:
+            return data.decode(best.encoding, "replace")
+    except Exception:  # the guess is a last resort; never fail the feed over it
+        pass
+    return data.decode("utf-8", "replace")
+
+
+def root_tag(text: str) -> str:
+    """Name of the document's first element, '' if none."""
+    m = _ROOT.match(text[:20_000])
+    return m.group(1) if m else ""
+
+
+def looks_like_html(text: str) -> bool:
+    """True when the document is a web page rather than a feed."""
+    root = root_tag(text).lower()
+    if root == "html":
+        return True
+    if root in ("rss", "feed", "rdf:rdf", "rdf"):
+        return False
+    head = text[:5000].lower()
+    return bool(re.search(r"<!doctype\s+html|<html\b|<body\b", head)) and not _FEED_START.search(
+        re.sub(r"<\?xml\b", "", text[:5000]))
+
+
+def _fix_markup(segment: str) -> str:
+    """Escape raw '&' and turn HTML-only named entities into numbers, outside CDATA."""
+    segment = _BAD_AMP.sub("&amp;", segment)
+
+    def named(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in _XML_NAMED:
+            return m.group(0)
+        cp = html.entities.name2codepoint.get(name)
+        return f"&#{cp};" if cp else f"&amp;{name};"
+
+    return _NAMED.sub(named, segment)
+
+
+def repair_document(text: str) -> str:
+    """Make a feed document well-formed enough for a strict XML parser.
+
+    Drops text before the XML (a browser's "This XML file does not appear..."
+    banner) and after the root element, illegal control characters, the false
+    encoding declaration (the text is already decoded), and escapes raw '&'
+    and HTML entities outside CDATA sections.
+    """
+    text = text.lstrip("\ufeff")
+    text = _ILLEGAL_XML.sub("", text)
+    if not root_tag(text):
+        m = _FEED_START.search(text)
+        if m:
+            text = text[m.start():]
+    ends = list(_FEED_END.finditer(text))
+    if ends:
+        text = text[: ends[-1].end()]
+    text = _XML_DECL.sub("", text, count=1).lstrip()
+    out: list[str] = []
+    pos = 0
+    for m in _CDATA.finditer(text):
+        out.append(_fix_markup(text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_fix_markup(text[pos:]))
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + "".join(out)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _entry_text(entry: dict, *keys: str) -> str:
+    for key in keys:
+        # Plain dict lookup: feedparser's own .get() maps aliases and warns.
+        value = dict.get(entry, key)
+        if isinstance(value, list):  # feedparser's content: list of dicts
+            value = " ".join(v.get("value", "") for v in value if isinstance(v, dict))
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+def _no_spaces(url: str) -> str:
+    return "".join(url.split())
+
+
+def parse_feed(data: bytes, feed: FeedConfig, *, content_type: str = "",
+               now: dt.datetime | None = None) -> ParsedFeed:
+    """Parse a fetched document into cleaned FeedItems; raise FeedError when it is not a feed."""
+    now = now or dt.datetime.now(VN_TZ)
+    if not data.strip():
+        raise FeedError(f"{_where(feed)}: máy chủ trả về nội dung rỗng. Hãy kiểm tra địa chỉ hoặc thử lại sau.")
+    text = decode_document(data, content_type)
+    if looks_like_html(text):
+        raise FeedError(
+            f"{_where(feed)}: địa chỉ trả về trang web (HTML), không phải RSS. "
+            "Hãy kiểm tra lại địa chỉ: trang có thể đã đổi đường dẫn RSS."
+        )
+    fixed = repair_document(text)
+    parsed = feedparser.parse(io.BytesIO(fixed.encode("utf-8")),
+                              sanitize_html=False, resolve_relative_uris=False)
+    entries = parsed.get("entries") or []
+    if not entries and not parsed.get("version"):
+        raise FeedError(
+            f"{_where(feed)}: nội dung không phải RSS/Atom đọc được. "
+            "Hãy mở địa chỉ bằng trình duyệt để kiểm tra."
+        )
+    if parsed.get("bozo") and entries:
+        log.debug("%s: tolerated malformed XML: %s", feed.name, parsed.get("bozo_exception"))
+    channel_title = clean_title(parsed.get("feed", {}).get("title", ""))
+    source = feed.source or channel_title or feed.name
+    raw_dates = [_entry_text(e, "published", "updated", "created") for e in entries]
+    order = slash_order(raw_dates)
+    items: list[FeedItem] = []
+    skipped = 0
+    future = 0
+    seen: set[str] = set()
+    for entry, raw_date in zip(entries, raw_dates):
+        title = clean_title(_entry_text(entry, "title"))
+        link = _no_spaces(_entry_text(entry, "link"))
+        guid = _no_spaces(_entry_text(entry, "id"))
+        if not link and guid.lower().startswith(("http://", "https://")):
+            link = guid
+        if not title or not (link or guid):
+            skipped += 1
+            continue
+        key = link or guid
+        if key in seen:  # the same article twice in one document
+            skipped += 1
+            continue
+        seen.add(key)
+        summary = clean_summary(_entry_text(entry, "summary", "content"), title)
+        published = parse_date(raw_date, order=order)
+        if published is not None and published > now + FUTURE_SLACK:
+            future += 1
+            published = None
+        items.append(FeedItem(feed=feed.name, source=source, title=title, summary=summary,
+                              link=link, guid=guid, published=published))
+    result = ParsedFeed(title=channel_title, items=items, entries=len(entries), skipped=skipped)
+    dated = [i.published for i in items if i.published]
+    result.newest = max(dated) if dated else None
+    if future:
+        result.warnings.append(f"{future} tin có ngày đăng ở tương lai, dùng thời điểm tải thay thế")
+    if not entries:
+        result.warnings.append("nguồn tin không có bài nào")
+    elif result.newest and now - result.newest > STALE_AFTER:
+        result.warnings.append(
+            f"tin mới nhất từ ngày {result.newest:%d/%m/%Y}: nguồn có thể đã ngừng cập nhật, "
+            "hãy kiểm tra địa chỉ"
+        )
+    return result

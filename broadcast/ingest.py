@@ -1,0 +1,260 @@
+"""Fetch every feed, parse, clean, dedupe, score and store; one line per feed for the staff."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from broadcast.config import Config, FeedConfig
+from broadcast.errors import BroadcastError, FeedError
+from broadcast.feeds import FetchResult, ParsedFeed, fetch, parse_feed
+from broadcast.models import VN_TZ, FeedItem
+from broadcast.store import Store
+
+log = logging.getLogger(__name__)
+
+# Stories older than this (by date and by first sight) leave the database.
+KEEP_DAYS = 180
+
+
+@dataclass
+class FeedLine:
+    """The outcome for one feed, as `broadcast fetch` prints it."""
+
+    feed: str
+    source: str
+    url: str
+    status: str  # "ok" | "not_modified" | "failed"
+    message: str  # Vietnamese, names the feed; for failures says what to check
+    items: int = 0  # usable items in the document
+    new: int = 0  # stories not stored before
+    merged: int = 0  # items joined to a story stored from another source
+    relevant: int = 0  # new stories at or above the relevance threshold
+    skipped: int = 0  # empty entries
+    http_status: int | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """Per-feed lines and totals of one ingest run."""
+
+    lines: list[FeedLine]
+    new: int = 0
+    relevant: int = 0
+    merged: int = 0
+    failed: int = 0
+    not_modified: int = 0
+    rescored: int = 0
+    seconds: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        """The closing line: totals in Vietnamese."""
+        ok = len(self.lines) - self.failed
+        parts = [f"Tổng cộng: {self.new} tin mới, {self.relevant} tin về cải cách hành chính",
+                 f"{ok}/{len(self.lines)} nguồn tải được"]
+        if self.not_modified:
+            parts.append(f"{self.not_modified} nguồn không thay đổi")
+        if self.failed:
+            parts.append(f"{self.failed} nguồn lỗi")
+        return "; ".join(parts) + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "feeds": [dataclasses.asdict(line) for line in self.lines],
+            "new": self.new, "relevant": self.relevant, "merged": self.merged,
+            "failed": self.failed, "not_modified": self.not_modified, "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class _Work:
+    feed: FeedConfig
+    fetched: FetchResult | None = None
+    parsed: ParsedFeed | None = None
+    scored: list[tuple[FeedItem, Any]] = field(default_factory=list)
+    error: str = ""
+
+
+def vocabulary_id(vocab: Any) -> str | None:
+    """A stable identity of a vocabulary's content, to know when stored scores are stale."""
+    if vocab is None:
+        return None
+    parts = [repr(vocab)]
+    phrases = getattr(vocab, "phrases", None)
+    if isinstance(phrases, dict):  # repr() leaves the phrase table out
+        parts += sorted(f"{k}\t{getattr(v, 'topic', '')}\t{getattr(v, 'weight', v)}" for k, v in phrases.items())
+    elif not dataclasses.is_dataclass(vocab):
+        return None  # no content to compare: do not rescore every run
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _scorer(vocab: Any) -> Callable[[str, str], Any] | None:
+    if vocab is None:
+        return None
+    from broadcast.relevance import score
+
+    return lambda title, summary: score(title, summary, vocab)
+
+
+def _threshold(vocab: Any, config: Config) -> float:
+    if config.selection.min_score is not None:
+        return float(config.selection.min_score)
+    return float(getattr(vocab, "threshold", 0.0) or 0.0)
+
+
+def _label(feed: FeedConfig, parsed: ParsedFeed | None = None) -> str:
+    source = feed.source or (parsed.title if parsed else "")
+    return f"{feed.name} ({source})" if source and source != feed.name else feed.name
+
+
+def _score_one(scorer: Callable[[str, str], Any] | None, item: FeedItem) -> Any:
+    if scorer is None:
+        return None
+    try:
+        return scorer(item.title, item.summary)
+    except Exception:  # one odd item must not cost the feed its other items
+        log.exception("scoring %r", item.title)
+        return None
+
+
+def _work_one(feed: FeedConfig, config: Config, cache: tuple[str | None, str | None],
+              scorer: Callable[[str, str], Any] | None, now: dt.datetime, backoff: float) -> _Work:
+    """Fetch, parse, clean and score one feed (runs in a worker thread; no database here)."""
+    work = _Work(feed)
+    try:
+        work.fetched = fetch(feed, timeout=config.fetch_timeout, retries=config.fetch_retries,
+                             max_bytes=config.fetch_max_bytes, etag=cache[0], last_modified=cache[1],
+                             backoff=backoff)
+        if work.fetched.status == "ok":
+            work.parsed = parse_feed(work.fetched.body, feed, content_type=work.fetched.content_type,
+                                     now=now)
+            for item in work.parsed.items:
+                work.scored.append((item, _score_one(scorer, item)))
+    except FeedError as exc:
+        work.error = str(exc)
+    except Exception as exc:  # one broken feed must never stop the others
+        log.exception("feed %s", feed.name)
+        work.error = (f"Nguồn tin '{feed.name}' ({feed.url}): lỗi không mong đợi khi xử lý "
+                      f"({type(exc).__name__}: {exc}). Hãy chạy lại với -v và báo cho người quản trị.")
+    return work
+
+
+def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None,
+           now: dt.datetime | None = None, vocab: Any = None, *,
+           backoff: float = 0.5, keep_days: int | None = KEEP_DAYS,
+           scorer: Callable[[str, str], Any] | None = None) -> IngestReport:
+    """Fetch `feeds` (default: all in the config) concurrently and store what they carry.
+
+    A failing feed gives a "failed" line and never stops the others; what was
+    stored before stays. With `vocab` (relevance.load_vocabulary()) each item is
+    scored and tagged; when the vocabulary changed since the last run, stored
+    stories are scored again. `scorer(title, summary)` replaces relevance.score
+    (tests, experiments).
+    """
+    started = time.monotonic()
+    now = now or dt.datetime.now(VN_TZ)
+    feeds = list(config.feeds if feeds is None else feeds)
+    scorer = scorer or _scorer(vocab)
+    threshold = _threshold(vocab, config) if scorer is not None else float("inf")
+    report = IngestReport(lines=[])
+
+    if scorer is not None and vocab is not None:
+        vid = vocabulary_id(vocab)
+        if vid:
+            report.rescored = store.rescore(scorer, vid)
+            if report.rescored:
+                log.info("vocabulary changed: rescored %d stored stories", report.rescored)
+
+    caches = {f.name: store.cache_headers(f.name, f.url) for f in feeds}
+    lines: dict[str, FeedLine] = {}
+    workers = max(1, min(config.fetch_workers, len(feeds) or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed") as pool:
+        futures = {pool.submit(_work_one, f, config, caches[f.name], scorer, now, backoff): f
+                   for f in feeds}
+        # Store each feed as soon as it is ready; the database stays on this thread.
+        for fut in as_completed(futures):
+            feed = futures[fut]
+            lines[feed.name] = _store_one(fut.result(), store, now, threshold)
+
+    report.lines = [lines[f.name] for f in feeds]
+    for line in report.lines:
+        report.new += line.new
+        report.relevant += line.relevant
+        report.merged += line.merged
+        report.failed += line.status == "failed"
+        report.not_modified += line.status == "not_modified"
+    if keep_days:
+        try:
+            store.prune(now - dt.timedelta(days=keep_days))
+        except BroadcastError as exc:
+            log.warning("prune: %s", exc)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) -> FeedLine:
+    feed = work.feed
+    fetched = work.fetched
+    line = FeedLine(feed=feed.name, source=feed.source, url=feed.url, status="failed", message="",
+                    http_status=fetched.http_status if fetched else None,
+                    seconds=fetched.elapsed if fetched else 0.0)
+    if work.error:
+        line.message = work.error
+        _remember(store, feed, "failed", work.error, now, keep_validators=True)
+        return line
+    assert fetched is not None
+    if fetched.status == "not_modified":
+        line.status = "not_modified"
+        line.message = f"{_label(feed)}: không có tin mới (nguồn báo không thay đổi từ lần tải trước)."
+        _remember(store, feed, "not_modified", line.message, now, fetched.etag, fetched.last_modified,
+                  keep_validators=True)
+        return line
+    parsed = work.parsed
+    assert parsed is not None
+    line.source = feed.source or parsed.title
+    line.items = len(parsed.items)
+    line.skipped = parsed.skipped
+    line.warnings = list(parsed.warnings)
+    try:
+        results = store.add_items(work.scored, now)
+    except BroadcastError as exc:
+        line.message = f"{_label(feed, parsed)}: tải được nhưng không lưu được: {exc}"
+        return line
+    for res in results:
+        if res.status == "new":
+            line.new += 1
+            if res.score >= threshold and res.score > 0:
+                line.relevant += 1
+        elif res.status == "merged":
+            line.merged += 1
+    line.status = "ok"
+    text = f"{_label(feed, parsed)}: {line.items} tin, {line.new} tin mới, {line.relevant} tin về CCHC"
+    if line.merged:
+        text += f", {line.merged} tin trùng với nguồn khác"
+    if line.skipped:
+        text += f", bỏ {line.skipped} mục trống"
+    if line.warnings:
+        text += " (chú ý: " + "; ".join(line.warnings) + ")"
+    line.message = text + "."
+    _remember(store, feed, "ok", line.message, now, fetched.etag, fetched.last_modified)
+    return line
+
+
+def _remember(store: Store, feed: FeedConfig, status: str, message: str, now: dt.datetime,
+              etag: str | None = None, last_modified: str | None = None,
+              keep_validators: bool = False) -> None:
+    try:
+        store.set_feed_state(feed.name, feed.url, status, message, now, etag, last_modified,
+                             keep_validators=keep_validators)
+    except BroadcastError as exc:
+        log.warning("could not remember state of feed %s: %s", feed.name, exc)

@@ -1,0 +1,573 @@
+"""SQLite state: stories with their sources and relevance, what each station aired, feed cache headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from broadcast.dedupe import NearDuplicateIndex, fingerprint, item_keys
+from broadcast.errors import BroadcastError
+from broadcast.models import VN_TZ, Candidate, FeedItem
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "broadcast.sqlite3"
+UTC = dt.timezone.utc
+# How far back a new item is compared with stored stories for near-duplicates.
+DEDUPE_LOOKBACK = dt.timedelta(days=7)
+# A story dated this far after `now` is not offered (building for a past date).
+FUTURE_SLACK = dt.timedelta(hours=12)
+
+# Ordered schema migrations; PRAGMA user_version counts how many have run.
+# Never edit a released step: append a new one.
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        link TEXT NOT NULL DEFAULT '',
+        published TEXT,               -- UTC ISO; NULL when no feed gave a usable date
+        first_seen TEXT NOT NULL,     -- UTC ISO
+        ref_time TEXT NOT NULL,       -- published, else first_seen: what freshness compares
+        score REAL NOT NULL DEFAULT 0,
+        topics TEXT NOT NULL DEFAULT '[]',   -- JSON list of topic names
+        matches TEXT NOT NULL DEFAULT '[]',  -- JSON list of {phrase, topic, weight, label}
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX stories_ref_time ON stories(ref_time);
+    CREATE TABLE story_keys (
+        key TEXT PRIMARY KEY,          -- 'link:host/path' or 'guid:feed:value'
+        story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE
+    );
+    CREATE INDEX story_keys_story ON story_keys(story_id);
+    CREATE TABLE story_sources (
+        story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        feed TEXT NOT NULL,
+        source TEXT NOT NULL,
+        title TEXT NOT NULL,
+        link TEXT NOT NULL,
+        guid TEXT NOT NULL DEFAULT '',
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (story_id, feed)   -- one row per feed that carried the story
+    );
+    CREATE INDEX story_sources_feed ON story_sources(feed, story_id);
+    CREATE TABLE aired (
+        station TEXT NOT NULL,
+        date TEXT NOT NULL,            -- bulletin date, YYYY-MM-DD
+        slot TEXT NOT NULL DEFAULT '',
+        story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL DEFAULT 0,
+        aired_at TEXT NOT NULL,
+        PRIMARY KEY (station, date, slot, story_id)
+    );
+    CREATE INDEX aired_station_story ON aired(station, story_id);
+    CREATE TABLE feed_state (
+        feed TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        last_status TEXT,
+        last_message TEXT,
+        last_checked TEXT,
+        last_ok TEXT
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+
+def _statements(script: str) -> list[str]:
+    """Split SQL into statements (a ';' inside a comment or string does not end one).
+
+    executescript() would commit the migration's transaction half-way.
+    """
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf)
+            buf = ""
+    return out
+
+
+def to_db_time(value: dt.datetime) -> str:
+    """UTC ISO text that sorts in time order."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=VN_TZ)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def from_db_time(text: str | None) -> dt.datetime | None:
+    """Stored UTC text back to an aware datetime in Vietnam time."""
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text).astimezone(VN_TZ)
+
+
+@dataclass
+class FeedState:
+    """What the store remembers about one feed between runs."""
+
+    feed: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: str | None = None
+    last_message: str | None = None
+    last_checked: dt.datetime | None = None
+    last_ok: dt.datetime | None = None
+
+
+@dataclass
+class UpsertResult:
+    """What happened to one parsed item."""
+
+    story_id: int
+    status: str  # "new" story | "merged" into a story from another source | "known" already stored
+    score: float
+
+
+def format_match(phrase: str, topic: str, weight: float) -> str:
+    """'một cửa liên thông (mot_cua +2)' for matches without their own wording."""
+    return f"{phrase} ({topic} {weight:+g})" if topic else phrase
+
+
+def _matches_json(relevance: Any) -> str:
+    out = []
+    for m in getattr(relevance, "matches", None) or []:
+        phrase = str(getattr(m, "phrase", m))
+        topic = str(getattr(m, "topic", ""))
+        weight = float(getattr(m, "weight", 0.0))
+        # relevance.Match words itself for staff ("VNeID (+1,25, tiêu đề)").
+        label = str(m) if type(m).__str__ is not object.__str__ else format_match(phrase, topic, weight)
+        out.append({"phrase": phrase, "topic": topic, "weight": weight, "label": label})
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _labels(matches_json: str) -> list[str]:
+    out = []
+    for m in json.loads(matches_json):
+        if isinstance(m, dict):
+            out.append(m.get("label") or format_match(m.get("phrase", ""), m.get("topic", ""),
+                                                      float(m.get("weight", 0))))
+    return out
+
+
+class Store:
+    """The broadcast database; safe to open from two processes at once (WAL, busy timeout)."""
+
+    def __init__(self, path: Path | str, *, timeout: float = 30.0) -> None:
+        """Open or create the database at `path` (a .sqlite3 file, or a data directory) and migrate it."""
+        p = Path(path).expanduser()
+        if p.is_dir() or p.suffix.lower() not in (".sqlite3", ".sqlite", ".db"):
+            p = p / DB_NAME
+        self.path = p
+        self.timeout = timeout
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(p), timeout=timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise BroadcastError(
+                f"Không mở được tệp dữ liệu {p}: {exc}. Hãy kiểm tra quyền ghi thư mục dữ liệu (data_dir)."
+            ) from None
+        self._index: NearDuplicateIndex | None = None
+        self._index_max_id = 0
+        try:
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise BroadcastError(
+                    f"Tệp dữ liệu {p} bị hỏng hoặc không phải SQLite. Hãy đổi tên tệp này "
+                    "(chương trình sẽ tạo tệp mới; lịch sử tin đã phát sẽ bắt đầu lại)."
+                ) from None
+            raise self._locked_error(exc) from None
+
+    def _locked_error(self, exc: Exception) -> BroadcastError:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return BroadcastError(
+                f"Tệp dữ liệu {self.path} đang bị một tiến trình khác giữ quá {self.timeout:g} giây. "
+                "Hãy đợi lệnh kia chạy xong rồi thử lại."
+            )
+        return BroadcastError(f"Lỗi tệp dữ liệu {self.path}: {exc}.")
+
+    def _setup(self) -> None:
+        self.db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        # Switching to WAL needs a moment alone with the file; another process
+        # opening at the same instant makes it report "locked" without waiting.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        if str(mode).lower() != "wal":
+            log.warning("SQLite journal mode is %s, not WAL (file system without shared memory?)", mode)
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise BroadcastError(
+                f"Tệp dữ liệu {self.path} do phiên bản broadcast mới hơn tạo ra (lược đồ {version}). "
+                "Hãy cập nhật broadcast."
+            )
+        if version == len(MIGRATIONS):
+            return
+        with self._write():
+            # Another process may have migrated while we waited for the lock.
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for step in range(version, len(MIGRATIONS)):
+                for statement in _statements(MIGRATIONS[step]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {step + 1}")
+                log.info("migrated %s to schema %d", self.path, step + 1)
+
+    def _write(self) -> "_Transaction":
+        return _Transaction(self)
+
+    @property
+    def schema_version(self) -> int:
+        """Number of migrations applied."""
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ feed cache
+
+    def feed_state(self, feed: str, url: str | None = None) -> FeedState | None:
+        """Remembered cache headers and last result of a feed; None if unknown or its URL changed."""
+        row = self.db.execute(
+            "SELECT feed, url, etag, last_modified, last_status, last_message, last_checked, last_ok "
+            "FROM feed_state WHERE feed = ?", (feed,)).fetchone()
+        if row is None:
+            return None
+        state = FeedState(row[0], row[1], row[2], row[3], row[4], row[5],
+                          from_db_time(row[6]), from_db_time(row[7]))
+        if url is not None and state.url != url:
+            # Validators belong to the old address.
+            state.etag = state.last_modified = None
+        return state
+
+    def cache_headers(self, feed: str, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) remembered for this feed at this URL."""
+        state = self.feed_state(feed, url)
+        return (state.etag, state.last_modified) if state else (None, None)
+
+    def set_feed_state(self, feed: str, url: str, status: str, message: str, now: dt.datetime,
+                       etag: str | None = None, last_modified: str | None = None,
+                       keep_validators: bool = False) -> None:
+        """Record the outcome of a fetch, and new cache headers when it succeeded."""
+        with self._write():
+            old = self.feed_state(feed, url)
+            if keep_validators and old:
+                etag = etag or old.etag
+                last_modified = last_modified or old.last_modified
+            last_ok = to_db_time(now) if status != "failed" else (
+                to_db_time(old.last_ok) if old and old.last_ok else None)
+            self.db.execute(
+                "INSERT INTO feed_state (feed, url, etag, last_modified, last_status, last_message, "
+                "last_checked, last_ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(feed) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
+                "last_modified = excluded.last_modified, last_status = excluded.last_status, "
+                "last_message = excluded.last_message, last_checked = excluded.last_checked, "
+                "last_ok = excluded.last_ok",
+                (feed, url, etag, last_modified, status, message, to_db_time(now), last_ok))
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed the store has seen, by name."""
+        names = [r[0] for r in self.db.execute("SELECT feed FROM feed_state ORDER BY feed")]
+        return [s for s in (self.feed_state(n) for n in names) if s]
+
+    # ------------------------------------------------------------ stories
+
+    def _refresh_index(self, now: dt.datetime) -> NearDuplicateIndex:
+        if self._index is None:
+            self._index = NearDuplicateIndex()
+            since = to_db_time(now - DEDUPE_LOOKBACK)
+            rows = self.db.execute(
+                "SELECT id, title, summary, ref_time FROM stories WHERE ref_time >= ? OR first_seen >= ?",
+                (since, since))
+        else:
+            # Stories another process stored since we last looked.
+            rows = self.db.execute(
+                "SELECT id, title, summary, ref_time FROM stories WHERE id > ?", (self._index_max_id,))
+        for sid, title, summary, ref in rows:
+            self._index.add(sid, fingerprint(title, summary), from_db_time(ref))
+            self._index_max_id = max(self._index_max_id, sid)
+        self._index_max_id = max(self._index_max_id, self.db.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM stories").fetchone()[0])
+        return self._index
+
+    def add_items(self, items: Sequence[tuple[FeedItem, Any]], now: dt.datetime) -> list[UpsertResult]:
+        """Store parsed items with their relevance in one transaction, merging repeats into one story.
+
+        Each element is (item, relevance) where relevance has `score`, `topics`,
+        `matches` (or is None). A repeat is the same guid or link, or the same
+        story from another source with a reworded title or lead.
+        """
+        results: list[UpsertResult] = []
+        if not items:
+            return results
+        try:
+            with self._write():
+                index = self._refresh_index(now)
+                for item, relevance in items:
+                    results.append(self._upsert(index, item, relevance, now))
+        except sqlite3.OperationalError as exc:
+            self._index = None  # it may hold stories that were rolled back
+            raise self._locked_error(exc) from None
+        except BaseException:
+            self._index = None
+            raise
+        return results
+
+    def _upsert(self, index: NearDuplicateIndex, item: FeedItem, relevance: Any,
+                now: dt.datetime) -> UpsertResult:
+        keys = item_keys(item)
+        score = float(getattr(relevance, "score", 0.0) or 0.0)
+        topics = list(getattr(relevance, "topics", None) or [])
+        now_db = to_db_time(now)
+        published = to_db_time(item.published) if item.published else None
+        story_id = None
+        for key in keys:
+            row = self.db.execute("SELECT story_id FROM story_keys WHERE key = ?", (key,)).fetchone()
+            if row:
+                story_id = row[0]
+                break
+        fp = None
+        status = "known"
+        if story_id is None:
+            fp = fingerprint(item.title, item.summary)
+            story_id = index.find(fp, item.published or now)
+            status = "merged"
+        if story_id is None:
+            cur = self.db.execute(
+                "INSERT INTO stories (title, summary, link, published, first_seen, ref_time, score, "
+                "topics, matches, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (item.title, item.summary, item.link, published, now_db, published or now_db, score,
+                 json.dumps(topics, ensure_ascii=False), _matches_json(relevance), now_db))
+            story_id = int(cur.lastrowid)
+            index.add(story_id, fp or fingerprint(item.title, item.summary), item.published or now)
+            self._index_max_id = max(self._index_max_id, story_id)
+            status = "new"
+        else:
+            self._merge(story_id, item, relevance, score, topics, published, now_db)
+        for key in keys:
+            self.db.execute("INSERT OR IGNORE INTO story_keys (key, story_id) VALUES (?, ?)", (key, story_id))
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO story_sources (story_id, feed, source, title, link, guid, first_seen) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (story_id, item.feed, item.source, item.title, item.link, item.guid, now_db))
+        if status == "known" and cur.rowcount:
+            status = "merged"  # same link, but reached through another feed
+        row = self.db.execute("SELECT score FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return UpsertResult(story_id=story_id, status=status, score=float(row[0]))
+
+    def _merge(self, story_id: int, item: FeedItem, relevance: Any, score: float,
+               topics: list[str], published: str | None, now_db: str) -> None:
+        row = self.db.execute(
+            "SELECT summary, published, first_seen, score, topics FROM stories WHERE id = ?",
+            (story_id,)).fetchone()
+        summary, old_pub, first_seen, old_score, old_topics = row
+        updates: dict[str, Any] = {}
+        if not summary and item.summary:
+            updates["summary"] = item.summary
+        if published and (old_pub is None or published < old_pub):
+            updates["published"] = published
+            updates["ref_time"] = published
+        if relevance is not None and score > old_score:
+            updates["score"] = score
+            updates["matches"] = _matches_json(relevance)
+        merged_topics = json.loads(old_topics)
+        for t in topics:
+            if t not in merged_topics:
+                merged_topics.append(t)
+        if merged_topics != json.loads(old_topics):
+            updates["topics"] = json.dumps(merged_topics, ensure_ascii=False)
+        if updates:
+            updates["updated"] = now_db
+            cols = ", ".join(f"{k} = ?" for k in updates)
+            self.db.execute(f"UPDATE stories SET {cols} WHERE id = ?", (*updates.values(), story_id))
+
+    def rescore(self, scorer: Callable[[str, str], Any], vocab_id: str) -> int:
+        """Score every story again when the vocabulary changed (`vocab_id` differs); return how many."""
+        with self._write():
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'vocabulary'").fetchone()
+            if row and row[0] == vocab_id:
+                return 0
+            count = 0
+            if row is not None:
+                rows = self.db.execute("SELECT id, title, summary FROM stories").fetchall()
+                for sid, title, summary in rows:
+                    rel = scorer(title, summary)
+                    self.db.execute(
+                        "UPDATE stories SET score = ?, topics = ?, matches = ? WHERE id = ?",
+                        (float(rel.score), json.dumps(list(rel.topics), ensure_ascii=False),
+                         _matches_json(rel), sid))
+                    count += 1
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vocabulary', ?)", (vocab_id,))
+            return count
+
+    def prune(self, before: dt.datetime) -> int:
+        """Delete stories older than `before` (by date and first sight) with their airing records."""
+        cutoff = to_db_time(before)
+        with self._write():
+            cur = self.db.execute("DELETE FROM stories WHERE ref_time < ? AND first_seen < ?", (cutoff, cutoff))
+            n = cur.rowcount
+        if n:
+            self._index = None  # rebuilt on next use
+        return n
+
+    # ------------------------------------------------------------ reading
+
+    def _candidates_from_rows(self, rows: list[tuple]) -> list[Candidate]:
+        ids = [r[0] for r in rows]
+        sources: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start:chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            for sid, feed, source in self.db.execute(
+                    f"SELECT story_id, feed, source FROM story_sources WHERE story_id IN ({marks}) "
+                    "ORDER BY first_seen, rowid", chunk):
+                sources[sid].append((feed, source))
+        out: list[Candidate] = []
+        for sid, title, summary, link, published, first_seen, score, topics, matches in rows:
+            names: list[str] = []
+            feeds: list[str] = []
+            for feed, source in sources[sid]:
+                if source and source not in names:
+                    names.append(source)
+                if feed not in feeds:
+                    feeds.append(feed)
+            out.append(Candidate(
+                id=sid, title=title, summary=summary, link=link, sources=names, feeds=feeds,
+                published=from_db_time(published), first_seen=from_db_time(first_seen),
+                score=float(score), topics=list(json.loads(topics)),
+                matches=_labels(matches),
+            ))
+        return out
+
+    _COLUMNS = "s.id, s.title, s.summary, s.link, s.published, s.first_seen, s.score, s.topics, s.matches"
+
+    def candidates(self, station_id: str, now: dt.datetime, fresh_hours: float,
+                   feeds: list[str] | None = None, *, date: dt.date | None = None,
+                   slot: str | None = None) -> list[Candidate]:
+        """Fresh stories never aired at this station, best score first.
+
+        Fresh means dated (or, without a date, first seen) within `fresh_hours`
+        before `now`. `feeds` limits to stories carried by those feeds. Stories
+        aired for exactly (`date`, `slot`) still count as candidates, so that
+        rebuilding a bulletin offers the same stories again.
+        """
+        since = to_db_time(now - dt.timedelta(hours=fresh_hours))
+        until = to_db_time(now + FUTURE_SLACK)
+        sql = (f"SELECT {self._COLUMNS} FROM stories s WHERE s.ref_time >= ? AND s.ref_time <= ? "
+               "AND NOT EXISTS (SELECT 1 FROM aired a WHERE a.station = ? AND a.story_id = s.id "
+               "AND NOT (a.date = ? AND a.slot = ?))")
+        args: list[Any] = [since, until, station_id,
+                           date.isoformat() if date else "", slot if (date and slot is not None) else "\x00"]
+        if feeds is not None:
+            if not feeds:
+                return []
+            marks = ",".join("?" * len(feeds))
+            sql += (f" AND EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id "
+                    f"AND ss.feed IN ({marks}))")
+            args += list(feeds)
+        sql += " ORDER BY s.score DESC, s.ref_time DESC, s.id"
+        return self._candidates_from_rows(self.db.execute(sql, args).fetchall())
+
+    def stories(self, ids: Iterable[int]) -> list[Candidate]:
+        """Stories by id, in the order asked (unknown ids skipped)."""
+        wanted = list(ids)
+        found: dict[int, Candidate] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT {self._COLUMNS} FROM stories s WHERE s.id IN ({marks})",
+                                   chunk).fetchall()
+            for c in self._candidates_from_rows(rows):
+                found[c.id] = c
+        return [found[i] for i in wanted if i in found]
+
+    def count(self) -> int:
+        """Number of stored stories."""
+        return int(self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
+
+    # ------------------------------------------------------------ airing
+
+    def record_aired(self, station_id: str, date: dt.date, slot: str, item_ids: list[int],
+                     now: dt.datetime | None = None) -> None:
+        """Remember that these stories aired at this station in this bulletin (replacing a rebuild's record)."""
+        now = now or dt.datetime.now(VN_TZ)
+        with self._write():
+            self.db.execute("DELETE FROM aired WHERE station = ? AND date = ? AND slot = ?",
+                            (station_id, date.isoformat(), slot or ""))
+            for pos, sid in enumerate(dict.fromkeys(item_ids)):
+                if self.db.execute("SELECT 1 FROM stories WHERE id = ?", (sid,)).fetchone() is None:
+                    log.warning("record_aired: story %s is not stored (pruned?)", sid)
+                    continue
+                self.db.execute(
+                    "INSERT INTO aired (station, date, slot, story_id, position, aired_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (station_id, date.isoformat(), slot or "", sid, pos, to_db_time(now)))
+
+    def aired(self, station_id: str, date: dt.date | None = None) -> list[tuple[dt.date, str, int]]:
+        """(date, slot, story id) aired at a station, in bulletin order."""
+        sql = "SELECT date, slot, story_id FROM aired WHERE station = ?"
+        args: list[Any] = [station_id]
+        if date is not None:
+            sql += " AND date = ?"
+            args.append(date.isoformat())
+        sql += " ORDER BY date, slot, position"
+        return [(dt.date.fromisoformat(d), s, i) for d, s, i in self.db.execute(sql, args)]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, so a writer waits for the lock up front instead of failing mid-way."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.outer = False
+
+    def __enter__(self) -> None:
+        db = self.store.db
+        if db.in_transaction:  # nested: the outer transaction commits
+            self.outer = True
+            return
+        db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self.outer:
+            return
+        db = self.store.db
+        if exc_type is None:
+            db.execute("COMMIT")
+        else:
+            db.execute("ROLLBACK")

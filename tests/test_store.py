@@ -1,0 +1,258 @@
+"""The SQLite store: dedupe across runs and sources, what aired where, feed cache, two processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from broadcast.config import FeedConfig
+from broadcast.dedupe import NearDuplicateIndex, fingerprint, normalize_link, same_story
+from broadcast.errors import BroadcastError
+from broadcast.feeds import parse_feed
+from broadcast.models import VN_TZ, FeedItem
+from broadcast.store import MIGRATIONS, Store
+
+FEEDS = Path(__file__).parent / "data" / "feeds"
+NOW = dt.datetime(2026, 9, 14, 12, 0, tzinfo=VN_TZ)
+
+
+@dataclass
+class Rel:
+    """Stand-in for relevance.Relevance: just the fields the store reads."""
+
+    score: float
+    topics: list[str] = field(default_factory=list)
+    matches: list = field(default_factory=list)
+
+
+@dataclass
+class M:
+    phrase: str
+    topic: str
+    weight: float
+
+
+def item(n: int, feed: str = "f", title: str | None = None, link: str | None = None, guid: str = "",
+         published: dt.datetime | None = NOW, summary: str = "", source: str = "Nguồn") -> FeedItem:
+    return FeedItem(feed=feed, source=source, title=title or f"Tin số {n} về chuyện riêng thứ {n * 7919}",
+                    summary=summary, link=link if link is not None else f"https://a.vn/tin-{n}.html",
+                    guid=guid, published=published)
+
+
+def parsed(name: str, feed: str, source: str) -> list[FeedItem]:
+    doc = (FEEDS / name).read_bytes()
+    return parse_feed(doc, FeedConfig(name=feed, url=str(FEEDS / name), source=source), now=NOW).items
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(tmp_path / "broadcast.sqlite3")
+    yield s
+    s.close()
+
+
+def test_creates_migrated_wal_database(tmp_path: Path) -> None:
+    with Store(tmp_path / "data") as s:  # a data directory works too
+        assert s.path == tmp_path / "data" / "broadcast.sqlite3"
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert s.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    with Store(tmp_path / "data" / "broadcast.sqlite3") as s:  # reopening changes nothing
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.count() == 0
+
+
+def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broadcast.sqlite3"
+    Store(path).close()
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    con.close()
+    with pytest.raises(BroadcastError) as err:
+        Store(path)
+    assert "phiên bản broadcast mới hơn" in str(err.value)
+
+
+def test_corrupt_file_gives_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "broadcast.sqlite3"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(BroadcastError) as err:
+        Store(path)
+    assert str(path) in str(err.value) and "bị hỏng" in str(err.value)
+
+
+def test_same_link_or_guid_is_one_story_across_runs(store: Store) -> None:
+    first = store.add_items([(item(1, guid="g-1"), Rel(2.0))], NOW)
+    assert first[0].status == "new"
+    # Next run: same link written differently (scheme, www, tracking, slash).
+    again = store.add_items([(item(1, link="http://www.a.vn/tin-1.html/?utm_source=rss"), Rel(2.0))], NOW)
+    assert again[0].status == "known" and again[0].story_id == first[0].story_id
+    # Same guid, new link (site moved the article).
+    moved = store.add_items([(item(1, link="https://a.vn/moi/tin-1.html", guid="g-1"), Rel(2.0))], NOW)
+    assert moved[0].story_id == first[0].story_id
+    assert store.count() == 1
+
+
+def test_syndicated_story_is_one_item_with_all_sources(store: Store) -> None:
+    local = parsed("own-daklak.xml", "daklak", "Báo Đắk Lắk")
+    national = parsed("own-national.xml", "tintuc", "Tin tức")
+    res1 = store.add_items([(i, Rel(3.0, ["tthc"])) for i in local], NOW)
+    res2 = store.add_items([(i, Rel(2.5, ["mot_cua", "tthc"])) for i in national], NOW)
+    assert [r.status for r in res1] == ["new", "new", "new"]
+    # The reworded national copy joins the local story; the two daily rate
+    # reports differ only by date and stay separate stories.
+    assert [r.status for r in res2] == ["merged", "new", "new"]
+    assert res2[0].story_id == res1[0].story_id
+    story = store.stories([res1[0].story_id])[0]
+    assert story.sources == ["Báo Đắk Lắk", "Tin tức"]
+    assert story.feeds == ["daklak", "tintuc"]
+    assert story.topics == ["tthc", "mot_cua"]
+    assert story.score == 3.0
+    assert story.title.startswith("Đắk Lắk: 100% thủ tục hành chính")  # the first report's wording
+    assert store.count() == 5
+
+
+def test_score_topics_and_phrases_are_kept_for_explain(store: Store) -> None:
+    rel = Rel(2.25, ["mot_cua"], [M("một cửa liên thông", "mot_cua", 1.5), M("UBND", "context", 0.1)])
+    sid = store.add_items([(item(1), rel)], NOW)[0].story_id
+    c = store.stories([sid])[0]
+    assert c.score == 2.25 and c.topics == ["mot_cua"]
+    assert c.matches == ["một cửa liên thông (mot_cua +1.5)", "UBND (context +0.1)"]
+
+
+def test_candidates_fresh_and_never_aired_here(store: Store) -> None:
+    old = NOW - dt.timedelta(hours=100)
+    ids = [r.story_id for r in store.add_items([
+        (item(1, published=NOW - dt.timedelta(hours=2)), Rel(2.0)),
+        (item(2, published=old), Rel(5.0)),  # too old for a 72-hour window
+        (item(3, published=None), Rel(1.0)),  # no date: first seen now counts
+        (item(4, feed="other", published=NOW - dt.timedelta(hours=1)), Rel(3.0)),
+    ], NOW)]
+    got = store.candidates("hoa-phu", NOW, 72)
+    assert [c.id for c in got] == [ids[3], ids[0], ids[2]]  # best score first
+    assert got[2].published is None and got[2].first_seen == NOW
+    assert [c.id for c in store.candidates("hoa-phu", NOW, 72, feeds=["f"])] == [ids[0], ids[2]]
+    assert store.candidates("hoa-phu", NOW, 72, feeds=[]) == []
+
+    store.record_aired("hoa-phu", NOW.date(), "sang", [ids[0], ids[3]])
+    assert [c.id for c in store.candidates("hoa-phu", NOW, 72)] == [ids[2]]
+    # Another station has aired nothing yet.
+    assert len(store.candidates("ea-kao", NOW, 72)) == 3
+    # Rebuilding the same bulletin offers its stories again.
+    again = store.candidates("hoa-phu", NOW, 72, date=NOW.date(), slot="sang")
+    assert {c.id for c in again} == {ids[0], ids[2], ids[3]}
+    # A rebuild records what finally aired, replacing the first record.
+    store.record_aired("hoa-phu", NOW.date(), "sang", [ids[3]])
+    assert store.aired("hoa-phu") == [(NOW.date(), "sang", ids[3])]
+    assert {c.id for c in store.candidates("hoa-phu", NOW, 72)} == {ids[0], ids[2]}
+
+
+def test_aired_stays_aired_on_later_days(store: Store) -> None:
+    sid = store.add_items([(item(1), Rel(2.0))], NOW)[0].story_id
+    store.record_aired("hoa-phu", NOW.date(), "", [sid, 999999])  # unknown ids are ignored
+    tomorrow = NOW + dt.timedelta(days=1)
+    assert store.candidates("hoa-phu", tomorrow, 72) == []
+    assert store.candidates("hoa-phu", tomorrow, 72, date=tomorrow.date(), slot="") == []
+
+
+def test_feed_cache_headers(store: Store) -> None:
+    assert store.cache_headers("bcp", "https://a.vn/rss") == (None, None)
+    store.set_feed_state("bcp", "https://a.vn/rss", "ok", "bcp: 50 tin", NOW, '"v1"', "Mon, 14 Sep 2026 05:00:00 GMT")
+    assert store.cache_headers("bcp", "https://a.vn/rss") == ('"v1"', "Mon, 14 Sep 2026 05:00:00 GMT")
+    # A failure keeps the validators and the time of the last success.
+    store.set_feed_state("bcp", "https://a.vn/rss", "failed", "lỗi 500", NOW + dt.timedelta(hours=1),
+                         keep_validators=True)
+    state = store.feed_state("bcp")
+    assert (state.etag, state.last_status, state.last_ok) == ('"v1"', "failed", NOW)
+    # A new address for the feed must not reuse the old validators.
+    assert store.cache_headers("bcp", "https://a.vn/rss-moi") == (None, None)
+
+
+def test_rescore_when_vocabulary_changes(store: Store) -> None:
+    store.add_items([(item(1), Rel(0.5)), (item(2), Rel(0.5))], NOW)
+    assert store.rescore(lambda t, s: Rel(9.0), "v1") == 0  # first vocabulary: nothing to redo
+    assert store.rescore(lambda t, s: Rel(9.0), "v1") == 0
+    assert store.rescore(lambda t, s: Rel(4.0, ["tthc"]), "v2") == 2
+    assert [c.score for c in store.candidates("x", NOW, 24)] == [4.0, 4.0]
+
+
+def test_prune_drops_old_stories_and_their_records(store: Store) -> None:
+    old = NOW - dt.timedelta(days=400)
+    ids = [r.story_id for r in store.add_items([(item(1, published=old), Rel(1.0))], old)]
+    store.add_items([(item(2), Rel(1.0))], NOW)
+    store.record_aired("hoa-phu", old.date(), "", ids)
+    assert store.prune(NOW - dt.timedelta(days=180)) == 1
+    assert store.count() == 1 and store.aired("hoa-phu") == []
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(BroadcastError) as err:
+        Store(blocker / "sub" / "broadcast.sqlite3")
+    assert "Không mở được tệp dữ liệu" in str(err.value)
+
+
+def _writer(path: str, offset: int, n: int) -> None:
+    s = Store(Path(path))
+    now = dt.datetime(2026, 9, 14, 12, 0, tzinfo=VN_TZ)
+    for start in range(0, n, 10):
+        batch = [(item(k), Rel(1.0)) for k in range(offset + start, offset + start + 10)]
+        s.add_items(batch, now)
+        s.record_aired("hoa-phu", now.date(), f"p{offset}", [1])
+    s.close()
+
+
+def test_two_processes_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "broadcast.sqlite3"
+    ctx = multiprocessing.get_context("spawn")
+    # Overlapping ranges: both processes store items 100..199.
+    procs = [ctx.Process(target=_writer, args=(str(path), off, 200)) for off in (0, 100)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    with Store(path) as s:
+        assert s.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        links = s.db.execute("SELECT COUNT(DISTINCT key) FROM story_keys").fetchone()[0]
+        assert links == 300
+        # Each writer saw the other's rows inside its own locked transaction: no duplicates.
+        assert s.count() == 300
+
+
+# ------------------------------------------------------------ dedupe rules
+
+
+def test_link_normalisation() -> None:
+    assert normalize_link("https://www.Baodaklak.vn/a/b/?utm_source=zalo&id=5#top") == "baodaklak.vn/a/b?id=5"
+    assert normalize_link("http://m.vnexpress.net/x.html") == normalize_link("https://vnexpress.net/x.html")
+    assert normalize_link("") == ""
+
+
+@pytest.mark.parametrize("a, b, same", [
+    (("Thủ tướng yêu cầu đẩy mạnh cải cách thủ tục hành chính", ""),
+     ("Thủ tướng: Đẩy mạnh cải cách thủ tục hành chính", ""), True),
+    (("Lãi suất ngân hàng hôm nay 24/9/2026: Thận trọng", ""),
+     ("Lãi suất ngân hàng hôm nay 25/9/2026: Thận trọng", ""), False),
+    (("Đắk Lắk số hóa hồ sơ", "Từ ngày 1/9, toàn bộ hồ sơ thủ tục hành chính cấp tỉnh được số hóa và trả kết quả điện tử cho người dân."),
+     ("Hồ sơ ở Đắk Lắk được số hóa toàn bộ", "Từ ngày 1/9, toàn bộ hồ sơ thủ tục hành chính cấp tỉnh được số hóa và trả kết quả điện tử cho người dân, doanh nghiệp."), True),
+    (("Tin vắn", ""), ("Tin vắn sáng", ""), False),
+    (("Hội nghị sơ kết công tác cải cách hành chính 6 tháng", ""),
+     ("Hội nghị tổng kết công tác chuyển đổi số năm 2025", ""), False),
+])
+def test_near_duplicate_rules(a: tuple[str, str], b: tuple[str, str], same: bool) -> None:
+    assert same_story(fingerprint(*a), fingerprint(*b)) is same
+
+
+def test_index_respects_the_time_window() -> None:
+    index = NearDuplicateIndex()
+    fp = fingerprint("Thủ tướng yêu cầu đẩy mạnh cải cách thủ tục hành chính", "")
+    index.add(1, fp, NOW)
+    assert index.find(fp, NOW + dt.timedelta(days=1)) == 1
+    assert index.find(fp, NOW + dt.timedelta(days=10)) is None  # a new story with an old title

@@ -281,14 +281,15 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
     try:
         now = min(dt.datetime.combine(app.date, dt.time(23, 59), VN_TZ), dt.datetime.now(VN_TZ))
         feeds = [f.name for f in config.feeds_for(station)]
-        candidates = store.candidates(station.id, now, station.selection.fresh_hours, feeds)
+        candidates = store.candidates(station.id, now, station.selection.fresh_hours, feeds,
+                                      date=app.date, slot="")
     finally:
         store.close()
     standing = standing_for(app.date, load_standing_messages(station.templates))
     budget = station.target_minutes * 60 - speech_estimate_overhead(station, standing, load_notices(station))
     min_score = station.selection.min_score if station.selection.min_score is not None else vocab.threshold
     ranked = select(candidates, station, {f.name: f.weight for f in config.feeds}, max(budget, 30.0),
-                    engine=station.tts.resolved_chain()[0], min_score=min_score)
+                    engine=station.tts.resolved_chain()[0], min_score=min_score, now=now)
     if not show_all:
         ranked = [c for c in ranked if c.selected or c.score >= min_score]
     if as_json:
@@ -308,7 +309,7 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
         when = c.published.astimezone(VN_TZ).strftime("%d/%m %H:%M") if c.published else "--/-- --:--"
         click.echo(f"{n:>3}. {mark} {c.score:6.2f}  {when}  {c.title}  ({', '.join(c.sources)})")
         if explain:
-            click.echo(f"        chủ đề: {', '.join(c.topics) or '(không)'}")
+            click.echo(f"        chủ đề: {', '.join(vocab.label(t) for t in c.topics) or '(không)'}")
             click.echo(f"        cụm từ: {'; '.join(c.matches) or '(không)'}")
             if c.reason:
                 click.echo(f"        lý do: {c.reason}")

@@ -240,7 +240,11 @@ class Builder:
                 wanted[feed.name] = feed
         if not wanted:
             return
-        vocab = self.vocabulary(stations[0])
+        # One vocabulary for ingest (the global one): stored scores are shared
+        # by all stations, and alternating vocabularies would rescore every run.
+        from broadcast.relevance import load_vocabulary
+
+        vocab = load_vocabulary(self.config.selection.topics_file)
         result = ingest(self.config, self.store, feeds=list(wanted.values()), vocab=vocab)
         for line in result.lines:
             if line.status == "failed":
@@ -272,7 +276,10 @@ class Builder:
         if real_now < now:
             now = real_now
         feeds = [f.name for f in self.config.feeds_for(station)]
-        candidates = self.store.candidates(station.id, now, station.selection.fresh_hours, feeds)
+        # Airing is recorded per day (slot ""), so a --refresh rebuild of the
+        # same day gets the same stories back instead of the next ones.
+        candidates = self.store.candidates(station.id, now, station.selection.fresh_hours, feeds,
+                                           date=self.options.date, slot="")
         weights = {f.name: f.weight for f in self.config.feeds}
         budget = station.target_minutes * 60 - speech_estimate_overhead(station, standing, notices)
         vocab = self.vocabulary(station)
@@ -280,7 +287,7 @@ class Builder:
         if min_score is None:
             min_score = vocab.threshold
         ranked = select(candidates, station, weights, max(budget, 30.0),
-                        engine=station.tts.resolved_chain()[0], min_score=min_score)
+                        engine=station.tts.resolved_chain()[0], min_score=min_score, now=now)
         return [c for c in ranked if c.selected]
 
     def _build_one(self, station: StationConfig, slot: Slot | None, result: StationResult,
@@ -356,7 +363,7 @@ class Builder:
         self._render(station, slot, segments, state, result, manifest_path, text, edited)
         item_ids = [i["id"] for i in state.get("items", []) if isinstance(i.get("id"), int)]
         if item_ids and result.status in ("built", "unchanged"):
-            self.store.record_aired(station.id, opts.date, result.slot, item_ids)
+            self.store.record_aired(station.id, opts.date, "", item_ids)
         return selection
 
     def _render(self, station: StationConfig, slot: Slot | None, segments: list[Segment],

@@ -55,7 +55,9 @@ def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING
+    # Warnings reach the user through each command's own report; the log
+    # shows them again only when asked for detail.
+    level = logging.ERROR
     if verbose == 1:
         level = logging.INFO
     elif verbose >= 2:

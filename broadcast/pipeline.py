@@ -123,8 +123,10 @@ def load_notices(station: StationConfig) -> list[str]:
         try:
             text = station.notices_file.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
-            log.warning("Không thấy tệp thông báo %s: bỏ qua.", station.notices_file)
-            return notices
+            raise BroadcastError(
+                f"Không thấy tệp thông báo {station.notices_file} (khóa notices_file của đài {station.id}): "
+                "hãy tạo tệp hoặc bỏ khóa này."
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise BroadcastError(
                 f"Không đọc được tệp thông báo {station.notices_file}: {exc}. Tệp phải lưu bằng mã UTF-8."

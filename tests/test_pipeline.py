@@ -1,0 +1,299 @@
+"""The whole pipeline for real: offline speech, real ffmpeg, real SQLite; decode and measure."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mutagen.mp3
+import pytest
+from click.testing import CliRunner
+
+from broadcast.audio import decode_mono, measure_loudness
+from broadcast.audio.jingle import default_pcm
+from broadcast.audio.measure import rms_db, samples_from_bytes, similarity
+from broadcast.cli import cli
+from broadcast.models import today_vn
+from broadcast.numbers import date_words
+
+DATA = Path(__file__).parent / "data"
+# The demo feed's items carry no date, so they count from when they are first
+# seen: the bulletin is built for today.
+TODAY = today_vn()
+DATE = TODAY.isoformat()
+RATE = 16000
+
+
+def write_config(root: Path, extra_station: str = "", feeds: str | None = None, tts: str = "") -> Path:
+    feed_file = root / "tin.xml"
+    if not feed_file.exists():
+        shutil.copy(DATA / "demo-feed.xml", feed_file)
+    if feeds is None:
+        feeds = '[[feeds]]\nname = "tinh"\nurl = "tin.xml"\nsource = "Cổng Thông tin điện tử tỉnh"\n'
+    text = f'''
+[general]
+data_dir = "data"
+
+{feeds}
+
+[tts]
+engine = "espeak"
+{tts}
+
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+target_minutes = 3
+{extra_station}
+'''
+    path = root / "broadcast.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(config: Path, *args: str, out: Path | None = None):
+    out = out or config.parent / "audio_out"
+    return CliRunner().invoke(cli, ["--config", str(config), "--out", str(out), "--date", DATE, *args],
+                              catch_exceptions=False)
+
+
+def manifest(root: Path, base: str = "hoa-phu") -> dict:
+    return json.loads((root / "audio_out" / DATE / f"{base}.json").read_text(encoding="utf-8"))
+
+
+def paragraphs(m: dict) -> list[dict]:
+    return [p for s in m["segments"] for p in s.get("paragraphs", [])]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One real bulletin, built once for the checks below."""
+    root = tmp_path_factory.mktemp("bulletin")
+    config = write_config(root)
+    result = run(config, "build")
+    assert result.exit_code == 0, result.output
+    return root, config, result
+
+
+def test_build_writes_mp3_script_and_manifest(built):
+    root, _, result = built
+    day = root / "audio_out" / DATE
+    assert (day / "hoa-phu.mp3").stat().st_size > 100_000
+    assert "hoa-phu: đã tạo" in result.output and result.output.rstrip().splitlines()[-1].startswith("Xong:")
+    script = (day / "hoa-phu.txt").read_text(encoding="utf-8")
+    assert "Đài truyền thanh xã Hòa Phú" in script
+    assert f"hôm nay là {date_words(TODAY)}." in script
+    assert "Theo Cổng Thông tin điện tử tỉnh." in script
+    assert "Giá cà phê" not in script, "news unrelated to administrative reform is left out"
+    playlist = (day / "playlist.m3u").read_text(encoding="utf-8").splitlines()
+    assert playlist[0] == "#EXTM3U" and "hoa-phu.mp3" in playlist
+
+
+def test_audio_is_mono_at_the_configured_format_and_duration_matches_manifest(built):
+    root, _, _ = built
+    m = manifest(root)
+    mp3 = root / "audio_out" / DATE / "hoa-phu.mp3"
+    info = mutagen.mp3.MP3(mp3).info
+    assert info.channels == 1
+    assert info.sample_rate == 44100
+    assert info.bitrate == 128000
+    samples = decode_mono(mp3, RATE)
+    decoded = len(samples) / RATE
+    assert abs(decoded - m["duration"]) < 0.15
+    assert 60 < m["duration"] < 400
+    tags = mutagen.File(mp3)
+    assert str(tags["TIT2"]) == f"Bản tin cải cách hành chính ngày {TODAY.strftime('%d/%m/%Y')}"
+    assert str(tags["TPE1"]) == "Đài truyền thanh xã Hòa Phú"
+
+
+def test_starts_and_ends_with_the_jingle_and_speech_follows(built):
+    root, _, _ = built
+    m = manifest(root)
+    mp3 = root / "audio_out" / DATE / "hoa-phu.mp3"
+    samples = decode_mono(mp3, RATE)
+    jingle = samples_from_bytes(default_pcm("jingle", RATE))
+    n = min(len(jingle), 2 * RATE)
+    assert similarity(samples[:n], jingle[:n], max_lag=RATE // 50) > 0.8
+    # The bulletin ends with the generated outro, where the manifest puts it.
+    outro = samples_from_bytes(default_pcm("outro", RATE))
+    start = int(m["segments"][-1]["start"] * RATE)
+    k = min(len(outro), len(samples) - start, 2 * RATE)
+    assert similarity(samples[start:start + k], outro[:k], max_lag=RATE // 20) > 0.8
+    kinds = [s["kind"] for s in m["segments"]]
+    assert kinds[0] == "jingle" and kinds[-1] == "outro"
+    assert kinds[1] == "greeting" and "item" in kinds and "standing" in kinds and "closing" in kinds
+    greet = m["segments"][1]
+    assert greet["start"] >= m["segments"][0]["end"] - 0.01
+    a, b = int(greet["start"] * RATE), int(greet["end"] * RATE)
+    assert rms_db(samples[a:b]) > -35, "speech is audible after the jingle"
+
+
+def test_loudness_and_peak_meet_the_target(built):
+    root, _, _ = built
+    m = manifest(root)
+    lufs, peak = measure_loudness(root / "audio_out" / DATE / "hoa-phu.mp3")
+    assert abs(lufs - (-16.0)) <= 1.0
+    assert peak <= -1.0
+    assert abs(m["loudness_lufs"] - lufs) < 0.3
+
+
+def test_manifest_names_engine_items_and_times(built):
+    root, _, _ = built
+    m = manifest(root)
+    paras = paragraphs(m)
+    assert paras and all(p["engine"] == "espeak" for p in paras)
+    assert m["engines"] == ["espeak"]
+    assert all(isinstance(p["cached"], bool) for p in paras)
+    assert not any(ch.isdigit() for p in paras for ch in p["spoken"]), "every digit is spoken in words"
+    assert m["items"] and all(i["title"] and i["link"].startswith("https://") for i in m["items"])
+    assert all(i["sources"] == ["Cổng Thông tin điện tử tỉnh"] for i in m["items"])
+    starts = [s["start"] for s in m["segments"]]
+    assert starts == sorted(starts)
+
+
+def test_rebuild_with_nothing_changed_reencodes_nothing(built):
+    root, config, _ = built
+    mp3 = root / "audio_out" / DATE / "hoa-phu.mp3"
+    before = mp3.stat().st_mtime_ns
+    result = run(config, "build")
+    assert result.exit_code == 0, result.output
+    assert "không thay đổi" in result.output
+    assert "đọc mới 0 đoạn" in result.output
+    assert mp3.stat().st_mtime_ns == before
+
+
+def test_staff_edit_resynthesizes_only_that_paragraph(built):
+    root, config, _ = built
+    script = root / "audio_out" / DATE / "hoa-phu.txt"
+    text = script.read_text(encoding="utf-8")
+    target = "Mời bà con cùng nghe bản tin cải cách hành chính."
+    assert target in text
+    script.write_text(text.replace(target, target + "\n\nChúc bà con một ngày làm việc hiệu quả."),
+                      encoding="utf-8")
+    result = run(config, "build")
+    assert result.exit_code == 0, result.output
+    assert "đọc mới 1 đoạn" in result.output
+    assert "kịch bản đã được sửa tay" in result.output
+    m = manifest(root)
+    assert m["script_edited"] is True
+    fresh = [p["text"] for p in paragraphs(m) if not p["cached"]]
+    assert fresh == ["Chúc bà con một ngày làm việc hiệu quả."]
+    # Refreshing would throw the edit away: refused without --force, kept as .bak with it.
+    result = run(config, "build", "--refresh")
+    assert result.exit_code == 1
+    assert "đã được sửa tay; không ghi đè" in result.output
+    assert "Chúc bà con" in script.read_text(encoding="utf-8")
+    result = run(config, "build", "--refresh", "--force")
+    assert result.exit_code == 0, result.output
+    backups = list(script.parent.glob("hoa-phu.txt.*.bak"))
+    assert len(backups) == 1 and "Chúc bà con" in backups[0].read_text(encoding="utf-8")
+    # The same stories come back on a refresh of the same day.
+    assert [i["title"] for i in manifest(root)["items"]] == [i["title"] for i in m["items"]]
+
+
+def test_no_engine_fails_clearly_and_keeps_earlier_files(built, tmp_path):
+    root, config, _ = built
+    mp3 = root / "audio_out" / DATE / "hoa-phu.mp3"
+    before = mp3.read_bytes()
+    broken = tmp_path / "broken.toml"
+    text = config.read_text(encoding="utf-8").replace(
+        'engine = "espeak"', 'engine = "command"\ncommand = ["khong-co-chuong-trinh-nay", "{input}", "{output}"]')
+    text = text.replace('data_dir = "data"', f'data_dir = "{root / "data"}"')
+    broken.write_text(text.replace('url = "tin.xml"', f'url = "{root / "tin.xml"}"'), encoding="utf-8")
+    result = run(broken, "build", "--refresh", "--force", out=root / "audio_out")
+    assert result.exit_code == 3
+    assert result.output.startswith("Lỗi: Không có bộ đọc nào dùng được cho đài hoa-phu")
+    assert "khong-co-chuong-trinh-nay" in result.output
+    assert mp3.read_bytes() == before
+
+
+def test_missing_ffmpeg_fails_clearly_and_keeps_earlier_files(built):
+    root, config, _ = built
+    mp3 = root / "audio_out" / DATE / "hoa-phu.mp3"
+    before = mp3.read_bytes()
+    env = dict(os.environ, IMAGEIO_FFMPEG_EXE=str(root / "khong-co-ffmpeg"),
+               PATH=str(Path(sys.executable).parent))
+    proc = subprocess.run(
+        [sys.executable, "-m", "broadcast", "--config", str(config), "--out", str(root / "audio_out"),
+         "--date", DATE, "build", "--refresh", "--force"],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 3
+    assert "Không tìm thấy chương trình ffmpeg" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert mp3.read_bytes() == before
+
+
+def test_second_run_at_the_same_time_is_refused(built):
+    root, config, _ = built
+    lock = root / "data" / "broadcast.lock"
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run(config, "build")
+    assert result.exit_code == 75
+    assert "Một lần chạy khác đang chạy" in result.output
+
+
+def test_dead_feed_warns_once_and_the_others_are_used(tmp_path):
+    feeds = ('[[feeds]]\nname = "tinh"\nurl = "tin.xml"\nsource = "Cổng Thông tin điện tử tỉnh"\n\n'
+             '[[feeds]]\nname = "hong"\nurl = "khong-co.xml"\n')
+    config = write_config(tmp_path, feeds=feeds)
+    result = run(config, "script")
+    assert result.exit_code == 0, result.output
+    dead = [l for l in result.output.splitlines() if "hong" in l and "cảnh báo" in l]
+    assert len(dead) == 1
+    script = (tmp_path / "audio_out" / DATE / "hoa-phu.txt").read_text(encoding="utf-8")
+    assert "[tin 1]" in script
+
+
+def test_no_usable_items_gives_a_bulletin_of_standing_messages(tmp_path):
+    feed = tmp_path / "tin.xml"
+    feed.write_text('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>'
+                    '<item><title>Giá cà phê hôm nay tăng nhẹ</title><link>https://e.vn/1</link>'
+                    '<description>Giá cà phê nhân xô tăng 500 đồng/kg.</description></item>'
+                    '</channel></rss>', encoding="utf-8")
+    config = write_config(tmp_path)
+    result = run(config, "build")
+    assert result.exit_code == 0, result.output
+    assert "Không có tin cải cách hành chính mới phù hợp" in result.output
+    m = manifest(tmp_path)
+    kinds = [s["kind"] for s in m["segments"]]
+    assert "item" not in kinds and "standing" in kinds
+    assert (tmp_path / "audio_out" / DATE / "hoa-phu.mp3").exists()
+
+
+def test_slots_give_one_file_each_and_a_playlist(tmp_path):
+    config = write_config(tmp_path, extra_station='slots = [{name = "sang", time = "06:00"}, '
+                                                  '{name = "chieu", time = "17:00"}]')
+    result = run(config, "build")
+    assert result.exit_code == 0, result.output
+    day = tmp_path / "audio_out" / DATE
+    assert (day / "hoa-phu-sang.mp3").exists() and (day / "hoa-phu-chieu.mp3").exists()
+    assert "buổi sáng" in (day / "hoa-phu-sang.txt").read_text(encoding="utf-8")
+    assert "buổi chiều" in (day / "hoa-phu-chieu.txt").read_text(encoding="utf-8")
+    playlist = (day / "playlist.m3u").read_text(encoding="utf-8")
+    assert playlist.index("hoa-phu-sang.mp3") < playlist.index("hoa-phu-chieu.mp3")
+    # Both slots carry the same news, spoken once.
+    sang, chieu = manifest(tmp_path, "hoa-phu-sang"), manifest(tmp_path, "hoa-phu-chieu")
+    assert [i["title"] for i in sang["items"]] == [i["title"] for i in chieu["items"]]
+    assert all(p["cached"] for s in chieu["segments"] if s["kind"] == "item" for p in s["paragraphs"])
+
+
+def test_urgent_notice_is_built_by_hand(tmp_path):
+    config = write_config(tmp_path)
+    result = run(config, "notice", "--name", "thong-bao-hop-dan",
+                 "Thông báo: chiều nay lúc 14h00, họp dân tại nhà văn hóa thôn 3.")
+    assert result.exit_code == 0, result.output
+    mp3 = tmp_path / "audio_out" / DATE / "hoa-phu-thong-bao-hop-dan.mp3"
+    assert mp3.exists()
+    m = manifest(tmp_path, "hoa-phu-thong-bao-hop-dan")
+    spoken = paragraphs(m)[0]["spoken"]
+    assert "mười bốn giờ" in spoken and "thôn ba" in spoken
+    samples = decode_mono(mp3, RATE)
+    jingle = samples_from_bytes(default_pcm("jingle", RATE))
+    n = min(len(jingle), 2 * RATE)
+    assert similarity(samples[:n], jingle[:n], max_lag=RATE // 50) > 0.8

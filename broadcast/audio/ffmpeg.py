@@ -1,0 +1,98 @@
+"""Locate and run the ffmpeg binary (imageio-ffmpeg's own build first, then PATH)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+from broadcast.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+# A ten-minute bulletin takes seconds; this only stops a hung process from
+# blocking a scheduled run forever.
+DEFAULT_TIMEOUT = 900.0
+
+
+@functools.lru_cache(maxsize=1)
+def find_ffmpeg() -> str:
+    """Return the path of an ffmpeg executable; raise AudioError when there is none."""
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+        if exe and Path(exe).is_file():
+            return str(exe)
+    except Exception as exc:  # RuntimeError when the bundled binary is missing, ImportError
+        log.debug("imageio-ffmpeg has no ffmpeg: %s", exc)
+    exe = shutil.which("ffmpeg")
+    if exe:
+        return exe
+    raise AudioError(
+        "Không tìm thấy chương trình ffmpeg để xử lý âm thanh: hãy cài lại gói imageio-ffmpeg "
+        "(pip install --force-reinstall imageio-ffmpeg) hoặc cài ffmpeg vào PATH."
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def ffmpeg_version() -> str:
+    """Return the version string of the ffmpeg in use, e.g. "n7.1" or "6.1.1-3ubuntu5"."""
+    out = run_ffmpeg(["-version"], what="đọc phiên bản ffmpeg", quiet=False)
+    first = out.stdout.decode("utf-8", "replace").splitlines()
+    if first and first[0].startswith("ffmpeg version "):
+        return first[0].split()[2]
+    return first[0].strip() if first else "unknown"
+
+
+def run_ffmpeg(
+    args: list[str],
+    *,
+    what: str,
+    stdin: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    quiet: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg with `args` (an argument list, never a shell); raise AudioError on failure.
+
+    `what` completes the Vietnamese sentence "ffmpeg lỗi khi ..." in errors.
+    With quiet=False stderr keeps ffmpeg's info-level log (filter reports).
+    """
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostats", "-loglevel", "error" if quiet else "info"]
+    if stdin is None:
+        cmd.append("-nostdin")  # never let ffmpeg read the terminal of a cron job
+    cmd += args
+    log.debug("ffmpeg %s", " ".join(args))
+    try:
+        if stdin is None:
+            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=timeout, check=False)
+        else:
+            proc = subprocess.run(cmd, input=stdin, capture_output=True,
+                                  timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise AudioError(f"ffmpeg chạy quá {timeout:g} giây khi {what}: hãy thử lại.") from None
+    except OSError as exc:
+        raise AudioError(
+            f"Không chạy được ffmpeg ({cmd[0]}) khi {what}: {exc.strerror or exc}. "
+            "Hãy cài lại gói imageio-ffmpeg."
+        ) from None
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+        tail = lines[-1].strip() if lines else "không rõ nguyên nhân"
+        raise AudioError(f"ffmpeg lỗi khi {what}: {tail}")
+    return proc
+
+
+def resample_s16(raw: bytes, src_rate: int, rate: int, what: str) -> bytes:
+    """Resample mono s16 little-endian audio with ffmpeg's SoX resampler (high quality)."""
+    if src_rate == rate or not raw:
+        return raw
+    proc = run_ffmpeg(
+        ["-f", "s16le", "-ar", str(src_rate), "-ac", "1", "-i", "pipe:0",
+         "-af", f"aresample={rate}:resampler=soxr", "-f", "s16le", "-ac", "1", "pipe:1"],
+        stdin=raw, what=what,
+    )
+    return proc.stdout

@@ -1,0 +1,155 @@
+"""Decode audio with ffmpeg and measure it: EBU R128 loudness, true peak, levels, likeness.
+
+Used by the renderer (the manifest reports loudness measured on the final
+file) and by tests across the project. Samples are mono signed 16-bit in an
+`array('h')`; nothing here needs numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+from broadcast.audio._audioop import audioop
+from broadcast.audio.ffmpeg import run_ffmpeg
+from broadcast.errors import AudioError
+
+_I_RE = re.compile(r"Integrated loudness:\s*I:\s*(-?inf|-?\d+(?:\.\d+)?)\s*LUFS")
+_LRA_RE = re.compile(r"Loudness range:\s*LRA:\s*(-?inf|-?\d+(?:\.\d+)?)\s*LU")
+_TP_RE = re.compile(r"True peak:\s*Peak:\s*(-?inf|-?\d+(?:\.\d+)?)\s*dBFS")
+
+# ebur128 reports an input of digital silence as -70 LUFS (its absolute gate).
+SILENCE_LUFS = -70.0
+
+
+@dataclass
+class Loudness:
+    """An EBU R128 measurement."""
+
+    integrated: float  # LUFS
+    true_peak: float  # dBTP; -inf for silence
+    lra: float = 0.0  # LU
+
+
+def parse_ebur128(log_text: str, what: str, instance: str | None = None) -> Loudness:
+    """Read the summary ffmpeg's ebur128 filter prints at the end of a run.
+
+    With several ebur128 filters in one graph, name them `ebur128@NAME` and pass
+    NAME as `instance` to read that one's summary.
+    """
+    if instance is not None:
+        m = re.search(rf"\[ebur128@{re.escape(instance)} @ [^\]]*\] Summary:", log_text)
+        if m:
+            rest = log_text[m.end():]
+            nxt = re.search(r"\[[^\]]* @ [^\]]*\] Summary:", rest)
+            log_text = rest[: nxt.start()] if nxt else rest
+        else:
+            log_text = ""
+    i_match = list(_I_RE.finditer(log_text))
+    tp_match = list(_TP_RE.finditer(log_text))
+    if not i_match:
+        raise AudioError(f"Không đo được độ lớn âm thanh của {what} (ffmpeg không trả kết quả ebur128).")
+    lra_match = list(_LRA_RE.finditer(log_text))
+    return Loudness(
+        integrated=float(i_match[-1].group(1)),
+        true_peak=float(tp_match[-1].group(1)) if tp_match else float("nan"),
+        lra=float(lra_match[-1].group(1)) if lra_match else 0.0,
+    )
+
+
+def measure(path: Path) -> Loudness:
+    """Measure integrated loudness, loudness range and true peak of an audio file."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"Không tìm thấy tệp âm thanh {path} để đo độ lớn.")
+    proc = run_ffmpeg(
+        ["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet",
+         "-f", "null", "-"],
+        what=f"đo độ lớn {path.name}", quiet=False,
+    )
+    return parse_ebur128(proc.stderr.decode("utf-8", "replace"), path.name)
+
+
+def measure_loudness(path: Path) -> tuple[float, float]:
+    """Return (integrated loudness in LUFS, true peak in dBTP) of an audio file."""
+    m = measure(path)
+    return m.integrated, m.true_peak
+
+
+def samples_from_bytes(raw: bytes) -> array:
+    """Little-endian s16 bytes as an array of samples."""
+    pcm = array("h")
+    pcm.frombytes(raw[: len(raw) - len(raw) % 2])
+    if sys.byteorder == "big":
+        pcm.byteswap()
+    return pcm
+
+
+def decode_mono(path: Path, rate: int = 16000) -> array:
+    """Decode any audio file ffmpeg reads to mono signed 16-bit samples at `rate`."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"Không tìm thấy tệp âm thanh {path}.")
+    proc = run_ffmpeg(
+        ["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"],
+        what=f"giải mã {path.name}",
+    )
+    return samples_from_bytes(proc.stdout)
+
+
+def rms_db(samples: array) -> float:
+    """RMS level of s16 samples in dBFS (-inf for silence)."""
+    if not len(samples):
+        return float("-inf")
+    raw = samples.tobytes() if sys.byteorder == "little" else _swapped(samples)
+    rms = audioop.rms(raw, 2)
+    return 20 * math.log10(rms / 32768) if rms else float("-inf")
+
+
+def clipped_count(samples: array, limit: int = 32767) -> int:
+    """Number of samples at or beyond full scale (a sign of clipping)."""
+    return sum(1 for v in samples if v >= limit or v <= -limit)
+
+
+def tone_level_db(samples: array, rate: int, freq: float) -> float:
+    """Level in dBFS of one sine frequency in `samples` (Goertzel), as a sine's RMS would read."""
+    n = len(samples)
+    if not n:
+        return float("-inf")
+    k = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    # Hann window so neighbouring frequencies leak little into this one.
+    w = [0.5 - 0.5 * math.cos(2 * math.pi * i / (n - 1 or 1)) for i in range(n)]
+    for x, wi in zip(samples, w):
+        s0 = x * wi + k * s1 - s2
+        s2, s1 = s1, s0
+    power = s1 * s1 + s2 * s2 - k * s1 * s2
+    amp = 2 * math.sqrt(max(power, 0.0)) / (n * 0.5)  # 0.5: Hann coherent gain
+    return 20 * math.log10(amp / math.sqrt(2) / 32768) if amp > 0 else float("-inf")
+
+
+def similarity(a: array, b: array, max_lag: int = 0) -> float:
+    """Highest normalized correlation of `a` and `b` over lags -max_lag..max_lag (1.0 = same shape)."""
+    best = 0.0
+    for lag in range(-max_lag, max_lag + 1):
+        x = a[lag:] if lag > 0 else a
+        y = b[-lag:] if lag < 0 else b
+        n = min(len(x), len(y))
+        if n == 0:
+            continue
+        x, y = x[:n], y[:n]
+        num = sum(p * q for p, q in zip(x, y))
+        den = math.sqrt(sum(p * p for p in x) * sum(q * q for q in y))
+        if den:
+            best = max(best, num / den)
+    return best
+
+
+def _swapped(samples: array) -> bytes:
+    copy = array("h", samples)
+    copy.byteswap()
+    return copy.tobytes()

@@ -1,0 +1,486 @@
+"""Assemble a bulletin: jingles, speech, stings and pauses on one timeline, plus an optional ducked bed.
+
+Everything is brought to mono signed 16-bit at the output rate and levelled
+here, so the mastering chain sees speech at one steady working level
+whatever engine spoke it and however loud a station's jingle was mastered.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from broadcast.audio import jingle as default_jingles
+from broadcast.audio._audioop import audioop
+from broadcast.audio.ffmpeg import resample_s16, run_ffmpeg
+from broadcast.config import AudioConfig
+from broadcast.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+KINDS = ("jingle", "outro", "speech", "sting", "pause")
+
+# Working levels before mastering (active-speech RMS, dBFS). Low enough that
+# s16 keeps headroom for peaks; the mastering stage sets the final loudness.
+SPEECH_LEVEL_DB = -24.0
+MUSIC_LEVEL_DB = -26.0  # jingles sit a little under the voice, not over it
+PEAK_CEILING_DB = -1.0  # never amplify a part into s16 clipping
+MAX_GAIN_DB = 40.0
+ABS_GATE_DB = -60.0  # blocks quieter than this are silence
+REL_GATE_DB = -15.0  # and blocks this far under the mean are pauses between words
+BLOCK_S = 0.1
+
+# Bed ducking: fades before speech starts and after it ends; speech separated
+# by less than MERGE_GAP_S stays ducked so the bed does not pump between sentences.
+DUCK_FADE_S = 0.15
+MERGE_GAP_S = 0.7
+BED_LEAD_S = 1.5  # bed starts this long before the first speech (after the intro jingle)
+BED_TAIL_S = 1.5
+BED_FADE_IN_S = 0.5
+BED_FADE_OUT_S = 1.0
+BED_LOOP_XFADE_S = 0.05  # loop joins are crossfaded so a bed that is not a clean loop does not click
+SILENT_DB = -90.0
+
+_ROLE_VI = {
+    "jingle": "nhạc hiệu mở đầu",
+    "outro": "nhạc hiệu kết thúc",
+    "sting": "nhạc chuyển mục",
+    "bed": "nhạc nền",
+    "speech": "giọng đọc",
+}
+
+
+@dataclass
+class Part:
+    """One piece of the bulletin in playing order."""
+
+    kind: str  # "jingle" | "outro" | "speech" | "sting" | "pause"
+    path: Path | None = None  # speech: a WAV; jingle/outro/sting: a station file or None for the default
+    duration_ms: int = 0  # for pause; 0 means the configured pause_ms
+    label: str = ""
+
+
+@dataclass
+class TimelineEntry:
+    """Where one part sits in the final audio, in seconds."""
+
+    label: str
+    kind: str
+    start: float
+    end: float
+
+
+@dataclass
+class Program:
+    """The assembled bulletin before mastering: mono s16 little-endian at `rate`."""
+
+    pcm: bytes
+    rate: int
+    timeline: list[TimelineEntry]
+    warnings: list[str] = field(default_factory=list)
+    level_db: float | None = None  # active level of the whole mix (dBFS RMS), None for silence
+
+    @property
+    def duration(self) -> float:
+        return len(self.pcm) / 2 / self.rate
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _s16(raw: bytes) -> bytes:
+    """Little-endian s16 bytes as the native order audioop works in."""
+    if sys.byteorder == "big":
+        return audioop.byteswap(raw, 2)
+    return raw
+
+
+def _check_readable(path: Path, role: str) -> None:
+    what = _ROLE_VI.get(role, role)
+    if not path.exists():
+        hint = (
+            "hãy kiểm tra đường dẫn trong mục [audio] của cấu hình"
+            if role != "speech" else "hãy chạy lại để tạo lại giọng đọc"
+        )
+        raise AudioError(f"Không tìm thấy tệp {what} {path}: {hint}.")
+    if not path.is_file():
+        raise AudioError(f"{path} không phải tệp âm thanh ({what}): hãy trỏ tới một tệp mp3, wav hoặc ogg.")
+    if not os.access(path, os.R_OK):
+        raise AudioError(f"Không có quyền đọc tệp {what} {path}: hãy kiểm tra quyền của tệp.")
+
+
+def _read_pcm_wav(path: Path) -> tuple[bytes, int] | None:
+    """Frames and rate of a mono 16-bit PCM WAV, or None when it is some other format."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getnchannels() != 1 or w.getsampwidth() != 2 or w.getcomptype() != "NONE":
+                return None
+            return _s16(w.readframes(w.getnframes())), w.getframerate()
+    except (wave.Error, EOFError):
+        return None
+
+
+def _decode(path: Path, role: str, rate: int) -> bytes:
+    """Decode any file ffmpeg reads to mono s16 at `rate`; name the file in every error."""
+    what = _ROLE_VI.get(role, role)
+    try:
+        proc = run_ffmpeg(
+            ["-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
+             "-f", "s16le", "-"],
+            what=f"giải mã {path.name}",
+        )
+    except AudioError as exc:
+        raise AudioError(
+            f"Không đọc được tệp {what} {path}: tệp hỏng hoặc không phải âm thanh "
+            f"mp3/wav/ogg ({exc})."
+        ) from None
+    if len(proc.stdout) < 2:
+        raise AudioError(f"Tệp {what} {path} không có âm thanh: hãy chọn tệp khác.")
+    return _s16(proc.stdout)
+
+
+# Container -> (pydub format, ffmpeg decoder). imageio-ffmpeg ships no
+# ffprobe, and pydub probes with it unless both are given.
+_PYDUB_FORMATS = {
+    ".mp3": ("mp3", "mp3"),
+    ".ogg": ("ogg", "libvorbis"),
+    ".oga": ("ogg", "libvorbis"),
+    ".flac": ("flac", "flac"),
+    ".wav": ("wav", None),
+}
+
+
+def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
+    """Decode a station file with pydub (ffmpeg underneath), mono s16 at `rate`."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # pydub looks for ffmpeg on PATH at import; we hand it imageio-ffmpeg's below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        from pydub import AudioSegment
+        from pydub.exceptions import CouldntDecodeError
+
+    from broadcast.audio.ffmpeg import find_ffmpeg
+
+    fmt, codec = _PYDUB_FORMATS[path.suffix.lower()]
+    AudioSegment.converter = find_ffmpeg()
+    try:
+        if codec is None:
+            seg = AudioSegment.from_file(str(path), format=fmt)
+        else:
+            # Let ffmpeg resample and downmix while decoding (better than audioop's ratecv).
+            seg = AudioSegment.from_file(str(path), format=fmt, codec=codec,
+                                         parameters=["-ac", "1", "-ar", str(rate)])
+    except (CouldntDecodeError, OSError, IndexError, ValueError) as exc:
+        what = _ROLE_VI.get(role, role)
+        raise AudioError(
+            f"Không đọc được tệp {what} {path}: tệp hỏng hoặc không phải âm thanh mp3/wav/ogg "
+            f"({str(exc).strip().splitlines()[-1] if str(exc).strip() else exc})."
+        ) from None
+    if seg.frame_rate != rate or seg.channels != 1 or seg.sample_width != 2:
+        # A WAV read natively by pydub: let ffmpeg do the resampling.
+        return _decode(path, role, rate)
+    if not seg.raw_data:
+        raise AudioError(f"Tệp {_ROLE_VI.get(role, role)} {path} không có âm thanh: hãy chọn tệp khác.")
+    return _s16(seg.raw_data)
+
+
+def load_audio(path: Path, role: str, rate: int) -> bytes:
+    """Read a station's jingle, sting or bed file as mono s16 at `rate`; AudioError names the file."""
+    path = Path(path)
+    _check_readable(path, role)
+    wav = _read_pcm_wav(path)
+    if wav is not None and wav[1] == rate and wav[0]:
+        return wav[0]
+    if path.suffix.lower() in _PYDUB_FORMATS:
+        return _decode_pydub(path, role, rate)
+    return _decode(path, role, rate)
+
+
+def _resample(raw: bytes, src_rate: int, rate: int) -> bytes:
+    what = f"đổi tần số lấy mẫu giọng đọc từ {src_rate} sang {rate} Hz"
+    return _s16(resample_s16(_s16(raw), src_rate, rate, what))
+
+
+def _load_speech(paths: list[Path], rate: int) -> list[bytes]:
+    """Read every speech WAV; resample each group of equal rate in one ffmpeg run."""
+    out: list[bytes | None] = [None] * len(paths)
+    groups: dict[int, list[tuple[int, bytes]]] = {}
+    for i, path in enumerate(paths):
+        _check_readable(path, "speech")
+        wav = _read_pcm_wav(path)
+        if wav is None:
+            out[i] = _decode(path, "speech", rate) if path.stat().st_size > 44 else b""
+        elif wav[1] == rate:
+            out[i] = wav[0]
+        else:
+            groups.setdefault(wav[1], []).append((i, wav[0]))
+    for src_rate, items in groups.items():
+        # One process per rate instead of one per paragraph: a bulletin has dozens.
+        joined = b"".join(raw for _, raw in items)
+        res = _resample(joined, src_rate, rate)
+        total_out = len(res) // 2
+        pos_in = 0
+        pos_out = 0
+        for i, raw in items:
+            pos_in += len(raw) // 2
+            end = min(total_out, round(pos_in * rate / src_rate))
+            out[i] = res[2 * pos_out: 2 * end]
+            pos_out = end
+    return [b or b"" for b in out]
+
+
+# ---------------------------------------------------------------- levels
+
+
+def active_level_db(pcm: bytes, rate: int) -> float | None:
+    """RMS level of the active (non-pause) parts of s16 audio in dBFS, or None for silence."""
+    block = max(2, int(rate * BLOCK_S) * 2)
+    if len(pcm) < 2:
+        return None
+    starts = range(0, max(1, len(pcm) - block + 1), block)
+    powers = []
+    abs_gate = (32768 * 10 ** (ABS_GATE_DB / 20)) ** 2
+    for s in starts:
+        r = audioop.rms(pcm[s:s + block], 2)
+        if r * r > abs_gate:
+            powers.append(float(r) * r)
+    if not powers:
+        return None
+    rel_gate = sum(powers) / len(powers) * 10 ** (REL_GATE_DB / 10)
+    gated = [p for p in powers if p >= rel_gate]
+    return 10 * math.log10(sum(gated) / len(gated) / 32768 ** 2)
+
+
+def peak_db(pcm: bytes) -> float:
+    """Sample peak of s16 audio in dBFS."""
+    m = audioop.max(pcm, 2) if pcm else 0
+    return 20 * math.log10(m / 32768) if m else float("-inf")
+
+
+def level_to(pcm: bytes, rate: int, target_db: float) -> tuple[bytes, float]:
+    """Scale s16 audio so its active level is `target_db` without clipping; return it and the gain."""
+    level = active_level_db(pcm, rate)
+    if level is None:
+        return pcm, 0.0
+    gain = min(target_db - level, MAX_GAIN_DB, PEAK_CEILING_DB - peak_db(pcm))
+    if abs(gain) < 0.05:
+        return pcm, 0.0
+    return audioop.mul(pcm, 2, 10 ** (gain / 20)), gain
+
+
+# ---------------------------------------------------------------- envelope
+
+
+def apply_envelope(pcm: bytes, rate: int, points: list[tuple[int, float]]) -> bytes:
+    """Multiply s16 audio by a gain in dB, linear between (sample, dB) points, held outside them."""
+    n = len(pcm) // 2
+    if not points:
+        return pcm
+    points = sorted(points)
+    step = max(1, rate // 500)  # 2 ms gain steps: smooth enough to hear no zipper noise
+    out = []
+    edges = [(0, points[0][1])] + [(min(max(s, 0), n), g) for s, g in points] + [(n, points[-1][1])]
+    for (s0, g0), (s1, g1) in zip(edges, edges[1:]):
+        if s1 <= s0:
+            continue
+        if abs(g1 - g0) < 1e-9:
+            out.append(_gain(pcm[2 * s0: 2 * s1], g0))
+            continue
+        for c in range(s0, s1, step):
+            e = min(c + step, s1)
+            mid = (c + e) / 2
+            out.append(_gain(pcm[2 * c: 2 * e], g0 + (g1 - g0) * (mid - s0) / (s1 - s0)))
+    return b"".join(out)
+
+
+def _gain(chunk: bytes, db: float) -> bytes:
+    if db <= SILENT_DB:
+        return bytes(len(chunk))
+    if db == 0.0:
+        return chunk
+    return audioop.mul(chunk, 2, 10 ** (db / 20))
+
+
+def _merge(intervals: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(intervals):
+        if merged and s - merged[-1][1] < gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _duck_points(
+    speech: list[tuple[int, int]], start: int, end: int, rate: int, base_db: float, duck_db: float
+) -> list[tuple[int, float]]:
+    """Envelope points (relative to the bed region) for the bed level with ducking and region fades."""
+    fade = int(DUCK_FADE_S * rate)
+    fin = int(BED_FADE_IN_S * rate)
+    fout = int(BED_FADE_OUT_S * rate)
+    floor = -60.0  # fade from here; quieter than the bed ever plays
+
+    def duck(t: int) -> float:
+        for s, e in speech:
+            if s - fade <= t <= e + fade:
+                if t < s:
+                    return -duck_db * (t - (s - fade)) / fade
+                if t > e:
+                    return -duck_db * (1 - (t - e) / fade)
+                return -duck_db
+        return 0.0
+
+    def region(t: int) -> float:
+        v = 0.0
+        if t < start + fin:
+            v = min(v, floor * (1 - (t - start) / fin))
+        if t > end - fout:
+            v = min(v, floor * (t - (end - fout)) / fout)
+        return v
+
+    marks = {start, end, start + fin, end - fout}
+    for s, e in speech:
+        marks.update((s - fade, s, e, e + fade))
+    times = sorted(t for t in marks if start <= t <= end)
+    return [(t - start, base_db + duck(t) + region(t)) for t in times]
+
+
+def _ramp(pcm: bytes, rate: int, g0: float, g1: float) -> bytes:
+    """Multiply by a gain moving linearly (not in dB) from g0 to g1, in 2 ms steps."""
+    n = len(pcm) // 2
+    step = max(1, rate // 500)
+    out = []
+    for c in range(0, n, step):
+        e = min(c + step, n)
+        g = g0 + (g1 - g0) * ((c + e) / 2) / n
+        out.append(audioop.mul(pcm[2 * c: 2 * e], 2, g))
+    return b"".join(out)
+
+
+def _tile(pcm: bytes, n_samples: int, rate: int) -> bytes:
+    """Repeat `pcm` to `n_samples`, crossfading each loop join so it neither clicks nor dips."""
+    n = len(pcm) // 2
+    if n >= n_samples:
+        return pcm[: 2 * n_samples]
+    xf = min(int(BED_LOOP_XFADE_S * rate), n // 4)
+    if xf < 1:
+        return (pcm * (n_samples // max(1, n) + 1))[: 2 * n_samples]
+    head, body, tail = pcm[: 2 * xf], pcm[2 * xf: 2 * (n - xf)], pcm[2 * (n - xf):]
+    # Equal-gain linear crossfade: the bed's own tail into its head.
+    seam = audioop.add(_ramp(tail, rate, 1.0, 0.0), _ramp(head, rate, 0.0, 1.0), 2)
+    out = [head, body]
+    total = n - xf
+    while total < n_samples:
+        out += [seam, body]
+        total += n - xf
+    return b"".join(out)[: 2 * n_samples]
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def _source_for(kind: str, part: Part, audio: AudioConfig) -> Path | None:
+    if part.path is not None:
+        return Path(part.path)
+    configured = getattr(audio, kind)  # AudioConfig.jingle / .outro / .sting
+    if kind == "outro" and configured is None:
+        configured = audio.jingle  # a station's own intro closes the bulletin too
+    return Path(configured) if configured is not None else None
+
+
+def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
+    """Put `parts` on one timeline at `rate`, levelled, with the bed mixed under speech if enabled."""
+    warnings: list[str] = []
+    for p in parts:
+        if p.kind not in KINDS:
+            raise AudioError(
+                f"Loại đoạn âm thanh không hợp lệ '{p.kind}' ({p.label or 'không tên'}): "
+                f"chỉ dùng {', '.join(KINDS)}."
+            )
+        if p.kind == "speech" and p.path is None:
+            raise AudioError(f"Đoạn giọng đọc '{p.label or 'không tên'}' thiếu tệp âm thanh.")
+
+    speech_idx = [i for i, p in enumerate(parts) if p.kind == "speech"]
+    speech_pcm = _load_speech([Path(parts[i].path) for i in speech_idx], rate)  # type: ignore[arg-type]
+    pcm_of: dict[int, bytes] = {}
+    for i, raw in zip(speech_idx, speech_pcm):
+        if not raw:
+            warnings.append(f"Tệp giọng đọc {parts[i].path} rỗng: đoạn '{parts[i].label}' bị bỏ trống.")
+        pcm_of[i] = level_to(raw, rate, SPEECH_LEVEL_DB)[0]
+
+    music_cache: dict[object, bytes] = {}
+    for i, p in enumerate(parts):
+        if p.kind in ("jingle", "outro", "sting"):
+            src = _source_for(p.kind, p, audio)
+            key: object = src.resolve() if src else ("default", p.kind)
+            if key not in music_cache:
+                raw = load_audio(src, p.kind, rate) if src else default_jingles.default_pcm(p.kind, rate)
+                if len(raw) / 2 / rate > 60:
+                    warnings.append(
+                        f"Tệp {_ROLE_VI[p.kind]} {src} dài {len(raw) / 2 / rate:.0f} giây: "
+                        "nhạc hiệu nên ngắn dưới 15 giây."
+                    )
+                music_cache[key] = level_to(raw, rate, MUSIC_LEVEL_DB)[0]
+            pcm_of[i] = music_cache[key]
+        elif p.kind == "pause":
+            ms = p.duration_ms if p.duration_ms > 0 else audio.pause_ms
+            pcm_of[i] = bytes(2 * int(rate * ms / 1000))
+
+    timeline: list[TimelineEntry] = []
+    chunks: list[bytes] = []
+    pos = 0
+    speech_spans: list[tuple[int, int]] = []
+    music_spans: list[tuple[int, int, str]] = []
+    for i, p in enumerate(parts):
+        raw = pcm_of[i]
+        n = len(raw) // 2
+        chunks.append(raw)
+        timeline.append(TimelineEntry(label=p.label, kind=p.kind, start=pos / rate, end=(pos + n) / rate))
+        if p.kind == "speech" and n:
+            speech_spans.append((pos, pos + n))
+        elif p.kind in ("jingle", "outro"):
+            music_spans.append((pos, pos + n, p.kind))
+        pos += n
+    program = b"".join(chunks)
+
+    if audio.bed_enabled:
+        if audio.bed is None:
+            warnings.append(
+                "Đã bật nhạc nền (bed_enabled) nhưng chưa khai báo tệp nhạc nền (bed): bản tin không có nhạc nền."
+            )
+        elif speech_spans:
+            program = _mix_bed(program, rate, audio, speech_spans, music_spans)
+    return Program(pcm=program, rate=rate, timeline=timeline, warnings=warnings,
+                   level_db=active_level_db(program, rate))
+
+
+def _mix_bed(
+    program: bytes, rate: int, audio: AudioConfig,
+    speech: list[tuple[int, int]], music: list[tuple[int, int, str]],
+) -> bytes:
+    """Mix the looped bed under the speech section, ducked while speech plays."""
+    assert audio.bed is not None
+    bed = load_audio(Path(audio.bed), "bed", rate)
+    total = len(program) // 2
+    first, last = speech[0][0], speech[-1][1]
+    lead, tail = int(BED_LEAD_S * rate), int(BED_TAIL_S * rate)
+    # The bed lives between the intro and the outro jingles, never under them.
+    start = max([0, first - lead] + [e for s, e, _ in music if e <= first])
+    end = min([total, last + tail] + [s for s, e, _ in music if s >= last])
+    if end - start < rate:
+        return program
+    level = active_level_db(bed, rate)
+    if level is None:
+        raise AudioError(f"Tệp nhạc nền {audio.bed} chỉ có im lặng: hãy chọn tệp khác.")
+    base_db = SPEECH_LEVEL_DB + audio.bed_level_db - level
+    ducked = _merge(speech, int(MERGE_GAP_S * rate))
+    points = _duck_points(ducked, start, end, rate, base_db, audio.bed_duck_db)
+    layer = apply_envelope(_tile(bed, end - start, rate), rate, points)
+    mixed = audioop.add(program[2 * start: 2 * end], layer, 2)
+    return program[: 2 * start] + mixed + program[2 * end:]

@@ -371,6 +371,7 @@ class Builder:
     def _render(self, station: StationConfig, slot: Slot | None, segments: list[Segment],
                 state: dict, result: StationResult, manifest_path: Path, script_text: str,
                 edited: bool, title: str | None = None) -> None:
+        title_override = title is not None
         from broadcast.audio import Part, Tags, render
         from broadcast.textnorm import normalize
 
@@ -436,15 +437,11 @@ class Builder:
             result.duration = float(old.get("duration", 0.0))
             return
 
-        rendered = render(parts, audio, mp3_path, tags, wav_path)
-        result.warnings.extend(rendered.warnings)
-
+        # One-off notices have no target length; bulletins warn when >20% off.
         target = station.target_minutes * 60
-        if target and abs(rendered.duration - target) > 0.2 * target:
-            result.warnings.append(
-                f"Bản tin dài {rendered.duration / 60:.1f} phút, lệch hơn 20% so với mục tiêu "
-                f"{station.target_minutes:g} phút."
-            )
+        rendered = render(parts, audio, mp3_path, tags, wav_path,
+                          target_seconds=None if title_override else target)
+        result.warnings.extend(rendered.warnings)
 
         timeline = {e.label: e for e in rendered.timeline if e.kind == "speech"}
         seg_json = []
@@ -496,7 +493,8 @@ class Builder:
             "target_duration": target,
             "loudness_lufs": round(rendered.loudness, 2),
             "true_peak_dbtp": round(rendered.true_peak, 2),
-            "format": {"codec": "mp3", "bitrate": audio.bitrate, "sample_rate": audio.sample_rate, "channels": 1},
+            "format": {"codec": "mp3", "bitrate": rendered.bitrate, "sample_rate": rendered.sample_rate,
+                       "channels": 1},
             "engines": engines,
             "segments": seg_json,
             "items": [s["item"] for s in seg_json if "item" in s],

@@ -1,0 +1,32 @@
+"""Packaging: every subpackage ships, and the templates reach an installed CLI."""
+
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_python_package_is_listed_for_install():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(meta["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "broadcast").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found <= listed, f"not installed: {sorted(found - listed)}"
+    assert "broadcast.scripts_vi" in listed
+    assert meta["tool"]["setuptools"]["package-dir"]["broadcast.scripts_vi"] == "scripts_vi"
+
+
+def test_templates_and_data_are_package_data():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data = meta["tool"]["setuptools"]["package-data"]
+    assert "*.j2" in data["broadcast.scripts_vi"] and "*.txt" in data["broadcast.scripts_vi"]
+    shipped = {p.suffix for p in (ROOT / "broadcast" / "data").rglob("*") if p.is_file()}
+    assert shipped <= {".toml", ".tsv", ".xml", ".md"}, shipped

@@ -1,0 +1,177 @@
+"""Speakable Vietnamese: turn written administrative text into what a newsreader says.
+
+normalize("Quyết định số 3478/QĐ-UBND ngày 10/12/2021") ->
+"Quyết định số ba nghìn bốn trăm bảy mươi tám ngày mười tháng mười hai năm hai
+nghìn không trăm hai mươi mốt"
+
+Two passes. The first (rules.py) reads everything built from digits and symbols:
+addresses, phone numbers, document numbers, dates, times, Roman numerals, ratios,
+quantities, plain numbers. The second (words.py) reads words: the pronunciation
+dictionary (abbreviations, place names, loanwords), unknown capitals spelled with
+Vietnamese letter names, leftover symbols. Sentence punctuation stays so speech
+engines pause.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable, Iterator
+
+from broadcast.textnorm.lexicon import Lexicon, load_lexicon, shipped_lexicon
+from broadcast.textnorm.numerals import cardinal
+from broadcast.textnorm.rules import FIXED_CLOSE, FIXED_OPEN, Rules, separator_convention
+from broadcast.textnorm.words import LETTER_NAMES, WordPass
+
+__all__ = ["Lexicon", "load_lexicon", "normalize", "normalize_lines"]
+
+# Fraction characters, read before NFKC would turn "½" into a date-like "1/2".
+_VULGAR = {"½": "một phần hai", "⅓": "một phần ba", "⅔": "hai phần ba", "¼": "một phần tư",
+           "¾": "ba phần tư", "⅕": "một phần năm", "⅒": "một phần mười"}
+_VULGAR_RE = re.compile("[" + "".join(_VULGAR) + "]")
+_SPACES_RE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u00ad]")
+_FOOTNOTE_RE = re.compile(r"(?<=[^\s\d(\[])\[\d{1,3}\]")
+_END_OF_DECREE_RE = re.compile(r"\./\.")
+# Slash abbreviations of letters: đ/c (đồng chí), V/v (về việc), K/g (kính gửi).
+_SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKk])/([cvg])\b")
+_SLASH_ABBR = {"đc": "đồng chí", "vv": "về việc", "kg": "kính gửi"}
+_OUTLINE_LETTER_RE = re.compile(r"(?m)^([ \t]*)([a-zđ])\)[ \t]+")
+_OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
+# Outline items "a) b) c) d) đ)" use the Vietnamese alphabet names, where d is "dê".
+_OUTLINE_NAMES = {"d": "dê", "g": "gờ"}
+_PAREN_ABBR_RE = re.compile(r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])\)")
+_WORDS_RE = re.compile(r"[^\W\d_]+")
+
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<![ \t])[ \t]+([.,;:?!])")
+_COMMA_RUN_RE = re.compile(r",(?:[ \t]*,)+")
+_COMMA_BEFORE_STOP_RE = re.compile(r",[ \t]*([.;:?!])")
+_COMMA_AFTER_STOP_RE = re.compile(r"([.;:?!])(?:[ \t]*,)+")
+_SPACE_AFTER_PUNCT_RE = re.compile(r"([,;:?!])(?=[^\W\d_])")
+_MULTI_SPACE_RE = re.compile(r"[ \t]{2,}")
+_LEFTOVER_RE = re.compile(r"\d+|[/%&@]")
+_LEFTOVER_WORDS = {"/": "", "%": "phần trăm", "&": "và", "@": "a còng"}
+_LINE_LEAD_RE = re.compile(r"^[\s,;:.]+(?=\S)|^[\s,;:]+$")
+_LINE_TRAIL_RE = re.compile(r"(?<![\s,])[\s,]+$")
+
+
+def normalize(text: str, lexicon: Lexicon | None = None) -> str:
+    """Rewrite written Vietnamese as the words a reader would say, keeping sentence punctuation."""
+    if not text:
+        return ""
+    lex = lexicon if lexicon is not None else shipped_lexicon()
+    words = WordPass(lex)
+    text = _preclean(text)
+    # The separator convention (2,600 vs 2.600) is a property of the whole document;
+    # everything else is read line by line, which keeps long documents linear.
+    english = separator_convention(text)
+    out = []
+    for line in text.split("\n"):
+        if line.strip():
+            line = _drop_redundant_abbreviations(line, lex)
+            line = Rules(english, words.address_label).run(line)
+            line = words.run(line)
+        out.append(line)
+    return _tidy("\n".join(out))
+
+
+def normalize_lines(lines: Iterable[str], lexicon: Lexicon | None = None) -> Iterator[str]:
+    """Normalise each line on its own, yielding exactly one output line per input line."""
+    for line in lines:
+        yield normalize(line, lexicon).replace("\n", " ")
+
+
+def _preclean(text: str) -> str:
+    # NFKC, not just NFC: it also turns "m²" into "m2", full-width digits into ASCII
+    # and "…" into "...", while Vietnamese letters come out as in NFC.
+    if not text.isascii():
+        text = _VULGAR_RE.sub(lambda m: f" {_VULGAR[m.group(0)]} ", text)
+        text = unicodedata.normalize("NFKC", text).replace("⁄", "/")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES_RE.sub(" ", text)
+    # Control characters go, and with them any stray sentinel the passes rely on.
+    text = _INVISIBLE_RE.sub("", text)
+    if "[" in text:
+        text = _FOOTNOTE_RE.sub("", text)
+    if "/" in text:
+        text = _END_OF_DECREE_RE.sub(".", text)
+        text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
+    if ")" not in text:
+        return text
+    text = _OUTLINE_LETTER_RE.sub(_outline_item, text)
+    return _OUTLINE_NUMBER_RE.sub(_outline_item, text)
+
+
+def _outline_item(m: re.Match) -> str:
+    # "a) ", "2) " at the start of a line: say the letter or number, then pause.
+    mark = m.group(2)
+    words = cardinal(mark) if mark.isdecimal() else _OUTLINE_NAMES.get(mark, LETTER_NAMES[mark])
+    return f"{m.group(1)}{FIXED_OPEN}{words}{FIXED_CLOSE}, "
+
+
+def _slash_abbr(m: re.Match) -> str:
+    words = _SLASH_ABBR.get((m.group(1) + m.group(2)).lower())
+    if words is None:
+        return m.group(0)
+    return words[0].upper() + words[1:] if m.group(1).isupper() else words
+
+
+def _drop_redundant_abbreviations(text: str, lex: Lexicon) -> str:
+    """Drop "(CCHC)" after "cải cách hành chính": read aloud it would only repeat the words."""
+    if "(" not in text:
+        return text
+
+    def repl(m: re.Match) -> str:
+        abbr = m.group(1)
+        if sum(ch.isupper() for ch in abbr) < 2:
+            return m.group(0)
+        before = _WORDS_RE.findall(text[max(0, m.start() - 200):m.start()].lower())
+        expansion = _expansion(abbr, lex)
+        if expansion:
+            spoken = _WORDS_RE.findall(expansion.lower())
+            if spoken and before[-len(spoken):] == spoken:
+                return ""
+        letters = [ch.lower() for ch in abbr if ch.isalpha()]
+        candidates = [w for w in before if w != "và"] if "&" in abbr else before
+        if len(letters) >= 2 and len(candidates) >= len(letters):
+            if [w[0] for w in candidates[-len(letters):]] == letters:
+                return ""
+        return m.group(0)
+
+    return _PAREN_ABBR_RE.sub(repl, text)
+
+
+def _expansion(abbr: str, lex: Lexicon) -> str | None:
+    hit = lex.get(abbr)
+    if hit is not None:
+        return hit
+    parts = [p for p in re.split(r"[.\-]", abbr) if p]
+    if len(parts) < 2:
+        return None
+    spoken = [lex.get(p) for p in parts]
+    if any(s is None for s in spoken):
+        return None
+    return " ".join(spoken)  # type: ignore[arg-type]
+
+
+def _leftover(s: str) -> str:
+    if s[0].isdecimal():
+        return cardinal(s)
+    return _LEFTOVER_WORDS.get(s, "")
+
+
+def _tidy(text: str) -> str:
+    text = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)
+    text = _COMMA_RUN_RE.sub(",", text)
+    text = _COMMA_BEFORE_STOP_RE.sub(r"\1", text)
+    text = _COMMA_AFTER_STOP_RE.sub(r"\1", text)
+    text = _SPACE_AFTER_PUNCT_RE.sub(r"\1 ", text)
+    text = _MULTI_SPACE_RE.sub(" ", text)
+    lines = [_LINE_TRAIL_RE.sub("", _LINE_LEAD_RE.sub("", line)) for line in text.split("\n")]
+    out = "\n".join(lines)
+    if _LEFTOVER_RE.search(out):
+        # Safety net: no rule should leave these, but an engine must never see them.
+        out = _LEFTOVER_RE.sub(lambda m: f" {_leftover(m.group(0))} ", out)
+        out = _MULTI_SPACE_RE.sub(" ", out).strip(" ")
+    # Sentinels must never reach a speech engine.
+    return out.translate({1: None, 2: None, 3: None, 4: None, 5: None})

@@ -1,0 +1,159 @@
+"""Pronunciation dictionary: shipped abbreviations and lexicon plus a station's overrides."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from broadcast.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SHIPPED_FILES = ("abbreviations.tsv", "lexicon.tsv")
+
+# One dictionary token: what the word pass of the normaliser calls a word.
+# Internal '.', '&', '-' and apostrophes stay inside ("TP.HCM", "KH&CN", "NĐ-CP", "M'gar").
+TOKEN_RE = re.compile(r"[^\W_](?:\w|['’.&\-](?=[^\W_]))*")
+
+
+def split_key(key: str) -> tuple[str, ...]:
+    """Split a written form into the tokens the word pass sees ('PAR INDEX' -> ('PAR', 'INDEX'))."""
+    return tuple(TOKEN_RE.findall(key))
+
+
+@dataclass
+class Lexicon:
+    """Written forms and how to say them.
+
+    Keys with a lower-case letter ("Zalo", "Cư M'gar") match in any case; all-capital
+    keys ("UBND", "CT") match only as written, so an abbreviation never fires on an
+    ordinary word.
+    """
+
+    entries: dict[str, str] = field(default_factory=dict)
+    folded: dict[str, str] = field(default_factory=dict)
+    # first token (exact or case-folded) -> longest key length in tokens
+    starts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, written: str, spoken: str, override: bool = False) -> None:
+        """Add or replace one entry; `override` also drops other spellings it now covers."""
+        if override and any(ch.islower() for ch in written):
+            # A station's "zalo" must beat the shipped "Zalo", which would match first.
+            fold = written.casefold()
+            for other in [k for k in self.entries if k != written and k.casefold() == fold]:
+                del self.entries[other]
+        self.entries[written] = spoken
+        tokens = split_key(written)
+        if not tokens:
+            return
+        n = len(tokens)
+        first = tokens[0]
+        self.starts[first] = max(self.starts.get(first, 0), n)
+        if any(ch.islower() for ch in written):
+            self.folded[written.casefold()] = spoken
+            low = first.casefold()
+            self.starts[low] = max(self.starts.get(low, 0), n)
+
+    def get(self, written: str) -> str | None:
+        """Spoken form of `written`, or None."""
+        hit = self.entries.get(written)
+        if hit is None:
+            hit = self.folded.get(written.casefold())
+        return hit
+
+    def max_tokens(self, first: str) -> int:
+        """Longest entry (in tokens) that can start with token `first`; 0 when none."""
+        exact = self.starts.get(first, 0)
+        folded = self.starts.get(first.casefold(), 0) if not first.islower() else 0
+        return exact if exact >= folded else folded
+
+    def copy(self) -> "Lexicon":
+        """Return an independent copy to merge a station's entries into."""
+        return Lexicon(dict(self.entries), dict(self.folded), dict(self.starts))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def parse_tsv(text: str, source: str) -> list[tuple[str, str]]:
+    """Parse `written<TAB>spoken` lines; raise ConfigError naming `source` and the line."""
+    pairs: list[tuple[str, str]] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = unicodedata.normalize("NFC", raw).strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split("\t")]
+        where = f"Tệp từ điển phát âm {source}, dòng {lineno}"
+        if len(parts) != 2:
+            raise ConfigError(
+                f"{where}: cần đúng hai cột cách nhau bằng một phím Tab "
+                f"(cách viết<Tab>cách đọc), nhưng có {len(parts)} cột: {line!r}. "
+                "Hãy sửa dòng này hoặc thêm dấu # ở đầu dòng để bỏ qua."
+            )
+        written, spoken = parts
+        if not written or not spoken:
+            raise ConfigError(
+                f"{where}: thiếu cách viết hoặc cách đọc: {line!r}. "
+                "Hãy điền đủ cả hai cột, cách nhau bằng phím Tab."
+            )
+        if not split_key(written):
+            raise ConfigError(
+                f"{where}: cách viết {written!r} không có chữ cái hay chữ số nào. "
+                "Hãy ghi từ cần đọc ở cột đầu."
+            )
+        if any(ch.isdigit() for ch in spoken):
+            raise ConfigError(
+                f"{where}: cách đọc {spoken!r} còn chữ số. "
+                "Hãy viết số bằng chữ (ví dụ 'một' thay cho '1')."
+            )
+        pairs.append((written, spoken))
+    return pairs
+
+
+def read_tsv(path: Path) -> list[tuple[str, str]]:
+    """Read a station's dictionary file; raise ConfigError with a Vietnamese message."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"Không tìm thấy tệp từ điển phát âm {path}. "
+            "Hãy kiểm tra đường dẫn 'lexicon' trong broadcast.toml."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Tệp từ điển phát âm {path} không phải văn bản UTF-8 (byte {exc.start}). "
+            "Hãy lưu lại tệp với bảng mã UTF-8."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"Không đọc được tệp từ điển phát âm {path}: {exc.strerror}.") from None
+    return parse_tsv(text, str(path))
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_lexicon() -> Lexicon:
+    """Load the abbreviations and lexicon shipped with broadcast (once per process)."""
+    lex = Lexicon()
+    data = resources.files("broadcast") / "data"
+    for name in SHIPPED_FILES:
+        text = (data / name).read_text(encoding="utf-8")
+        for written, spoken in parse_tsv(text, f"broadcast/data/{name}"):
+            lex.add(written, spoken)
+    log.debug("loaded %d shipped pronunciation entries", len(lex))
+    return lex
+
+
+def load_lexicon(extra: Path | None = None) -> Lexicon:
+    """Return the shipped dictionary, plus a station's override file whose entries win."""
+    base = shipped_lexicon()
+    if extra is None:
+        return base
+    merged = base.copy()
+    for written, spoken in read_tsv(Path(extra)):
+        merged.add(written, spoken, override=True)
+    log.info("loaded pronunciation overrides from %s", extra)
+    return merged

@@ -1,0 +1,561 @@
+"""First pass: written forms built from digits and symbols become words.
+
+Each rule replaces what it reads with words wrapped in sentinel characters, so a
+later rule never reads the same digits twice and the word pass leaves them alone:
+RANGE_OPEN/RANGE_CLOSE wrap quantities, dates and times (a dash between two of
+them means 'đến'); FIXED_OPEN/FIXED_CLOSE wrap phone numbers, addresses and
+document numbers (never part of a range).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from broadcast.numbers import digit_words, number_words
+from broadcast.textnorm.numerals import (
+    cardinal,
+    digit_groups,
+    month_name,
+    ordinal,
+    read_numeral,
+    roman_value,
+)
+
+RANGE_OPEN, RANGE_CLOSE = "\x01", "\x02"
+FIXED_OPEN, FIXED_CLOSE = "\x03", "\x04"
+
+NUM = r"\d+(?:[.,]\d+)*"
+_HAS_DIGIT_RE = re.compile(r"\d")
+# A phone number has at least seven digits, possibly in groups.
+_LONG_DIGITS_RE = re.compile(r"\d[\d .\-]{5,}\d")
+# End of a numeral: no more digits (possibly after a separator) and no letter glued on.
+NUM_END = r"(?![.,]?\d)(?![^\W\d_])"
+# Not inside a word or a code: "Covid-19", "SARS-CoV-2" are read by the word pass.
+NUM_START = r"(?<![\w.,/])(?<![^\W\d_]-)"
+
+
+def rng(words: str) -> str:
+    """Wrap words that may stand on either side of a range dash."""
+    return f"{RANGE_OPEN}{words}{RANGE_CLOSE}"
+
+
+def fixed(words: str) -> str:
+    """Wrap words that must not be touched again and are never part of a range."""
+    return f"{FIXED_OPEN}{words}{FIXED_CLOSE}"
+
+
+_PREV_WORDS = re.compile(r"([^\W\d_]+)(?:[^\w\n\x01-\x04]{0,3}|[\x02\x04])$")
+_NEXT_WORD = re.compile(r"[\s\x01-\x04]*([^\W\d_]+)")
+
+
+def prev_word(s: str, pos: int) -> str:
+    """The word just before `pos` (lower case), skipping a space or an opening bracket."""
+    m = _PREV_WORDS.search(s, max(0, pos - 40), pos)
+    return m.group(1).lower() if m else ""
+
+
+def next_word(s: str, pos: int) -> str:
+    """The word just after `pos` (lower case)."""
+    m = _NEXT_WORD.match(s, pos)
+    return m.group(1).lower() if m else ""
+
+
+def _keep_case(written: str, words: str) -> str:
+    """Mark words read from a lower-case written form so a sentence start leaves them lower case."""
+    return "\x05" + words if written[:1].islower() else words
+
+
+# --- document conventions ---------------------------------------------------
+
+_VN_EVIDENCE = re.compile(r"\d,\d{1,2}(?!\d)|\d\.\d{3}\.\d{3}(?!\d)|\d\.\d{3},\d|\d,\d{4,}")
+_EN_EVIDENCE = re.compile(
+    r"\d\.\d{1,2}(?![\d.])\s*(?:%|tỷ|tỉ|triệu|nghìn|ngàn|USD|đồng|điểm|lần)"
+    r"|\d,\d{3},\d{3}(?!\d)|\d,\d{3}\.\d"
+)
+
+
+def separator_convention(text: str) -> bool | None:
+    """Tell the convention: True English (2,600.5), False Vietnamese (2.600,5), None unclear."""
+    vn = bool(_VN_EVIDENCE.search(text))
+    en = bool(_EN_EVIDENCE.search(text))
+    if en and not vn:
+        return True
+    if vn and not en:
+        return False
+    return None
+
+
+# --- addresses ----------------------------------------------------------------
+
+# Bounded repetitions and a start that cannot fall inside a name keep these linear
+# on hostile input ("a.b-a.b-a.b-...").
+URL_RE = re.compile(
+    r"(?i)(?<![\w@.\-])(https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
+    r"(?:vn|com|net|org|gov|edu|info|biz|io|int|asia))(?![\w-])((?:/[\w\-./?=&%#~+]{0,200})?)"
+)
+EMAIL_RE = re.compile(
+    r"(?<![\w.+\-])([\w.+-]{1,64})@((?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24})(?![\w-])"
+)
+
+# --- phone numbers --------------------------------------------------------------
+
+PHONE_RE = re.compile(
+    r"(?<![\w.,/])(\+84|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
+)
+PHONE_PAREN_RE = re.compile(r"\((0\d{2,3})\)\s?(\d{3,4})[ .]?(\d{3,4})" + NUM_END)
+HOTLINE_RE = re.compile(
+    r"(?<![\w.,/])(1[89]00)[ .]?(\d{4}|\d{3}[ .]?\d{3}|\d{2}[ .]?\d{2}[ .]?\d{2})" + NUM_END
+)
+SHORT_CODE_RE = re.compile(
+    r"(?i:(đường dây nóng|hotline|tổng đài|điện thoại|sđt|đt|fax|gọi|số))(\s*:?\s*(?:số\s+)?)"
+    r"(\d{3,5})" + NUM_END
+)
+
+# --- legal documents -------------------------------------------------------------
+
+SYM = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:[-&.][A-Za-zĐđ0-9]+)*"
+DOC_YEAR_RE = re.compile(rf"(?<![\w/.,])(\d+)/((?:19|20)\d\d)/({SYM})(?![\w])")
+DOC_DASH_RE = re.compile(rf"(?<![\w/.,])(\d+)-([A-ZĐ][A-Za-zĐđ]*)/({SYM})(?![\w])")
+DOC_SYM_RE = re.compile(rf"(?<![\w/.,])(\d+)/({SYM})(?![\w])")
+DOC_BLANK_RE = re.compile(rf"(?<=số )/({SYM})(?![\w])")
+_DOC_PREV = re.compile(
+    r"(?i:\b(?:số|nghị định|nghị quyết|thông tư|quyết định|luật|chỉ thị|công văn|kế hoạch|"
+    r"văn bản|thông báo|kết luận|hướng dẫn|pháp lệnh|tờ trình|lệnh|quy chuẩn))\s*$"
+)
+
+# --- dates and times ---------------------------------------------------------------
+
+DATE_FULL_RE = re.compile(r"(?<![\w/.,])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?![\w/]|[.,]\d)")
+DAY_RANGE_RE = re.compile(
+    r"(?<![\w/.,])(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\w/]|[.,]\d)"
+)
+DATE_BLANK_DAY_RE = re.compile(r"(?<=ngày )/(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
+MONTH_YEAR_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
+QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*/\s*(\d{4}))?(?![\w])")
+DATE_DASH_RE = re.compile(r"(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
+_DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
+DATE_DM_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
+TIME_H_RE = re.compile(r"(?<![\w.,])(\d{1,2})(?:h(\d{2})?|g(\d{2}))(?:'|p)?(?![\w])")
+HOUR_ZERO_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s+giờ\s+00(?![\w]|[.,]\d)")
+TIME_COLON_RE = re.compile(r"(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
+RATIO_COLON_RE = re.compile(rf"(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
+
+_NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
+
+# --- ratios -------------------------------------------------------------------------
+
+RATIO_RE = re.compile(rf"(?<![\w/.,])({NUM})\s?/\s?({NUM})" + NUM_END + r"(?!/)")
+_RATIO_PREV = {
+    "đạt", "chiếm", "bằng", "gần", "hơn", "khoảng", "còn", "tới", "được", "xếp", "thứ",
+    "hạng", "top", "là", "lệ", "có", "trong", "số",
+}
+_FRACTION_PREV = {"chiếm", "khoảng", "gần", "hơn", "còn", "tới", "bằng", "là", "độ"}
+_FRACTION_NEXT = {"số", "dân", "diện", "tổng", "lượng", "thời", "quãng"}
+_COUNT_NOUNS = {
+    "tỉnh", "thành", "xã", "phường", "huyện", "quận", "đơn", "chỉ", "nhiệm", "người", "hộ",
+    "trường", "doanh", "cơ", "sở", "ngành", "bộ", "điểm", "câu", "phiếu", "dự", "mục", "tiêu",
+    "lần", "địa", "thủ", "hồ", "trận", "đội", "học", "thôn", "buôn", "bản", "tổ", "nhóm",
+    "ca", "bệnh", "vụ", "chiếc", "căn", "phòng", "trạm", "thị", "cán", "công", "viên",
+    "đảng", "chi", "hợp", "lượt", "sản", "tuyến", "khu", "cụm", "làng", "ấp", "dịch", "giải",
+    "huy", "phần", "ý", "vị", "ngân", "số", "dân", "diện", "tổng", "lượng",
+}
+
+# --- roman numerals -------------------------------------------------------------------
+
+ROMAN_CTX_RE = re.compile(
+    r"\b((?i:lần thứ|kỳ họp thứ|thứ|khóa|khoá|mục|chương|phần|thế kỷ|đại hội|phụ lục|"
+    r"giai đoạn|đợt|loại|hạng|vùng|tập|quy hoạch điện|khu vực|cấp độ|nhiệm kỳ|kỳ|bậc|"
+    r"tiểu mục|giải|quốc hội|hội nghị|phiên|mức))\s+([IVXLC]+)(?![\w])"
+)
+ROMAN_LINE_RE = re.compile(r"(?m)^([ \t]*)([IVX]+)\.(?=\s)")
+_PRIZE = {1: "nhất", 2: "nhì", 3: "ba"}
+
+# --- quantities -------------------------------------------------------------------------
+
+UNITS = {
+    "km/h": "ki lô mét trên giờ",
+    "km²": "ki lô mét vuông",
+    "km2": "ki lô mét vuông",
+    "km": "ki lô mét",
+    "cm": "xăng ti mét",
+    "mm": "mi li mét",
+    "m²": "mét vuông",
+    "m2": "mét vuông",
+    "m³": "mét khối",
+    "m3": "mét khối",
+    "m": "mét",
+    "ha": "héc ta",
+    "kg": "ki lô gam",
+    "mg": "mi li gam",
+    "g": "gam",
+    "ml": "mi li lít",
+    "l": "lít",
+    "kWh": "ki lô oát giờ",
+    "kW": "ki lô oát",
+    "MW": "mê ga oát",
+    "GW": "gi ga oát",
+    "kV": "ki lô vôn",
+    "V": "vôn",
+    "W": "oát",
+    "GB": "gi ga bai",
+    "MB": "mê ga bai",
+    "Mbps": "mê ga bít trên giây",
+    "°C": "độ xê",
+    "ºC": "độ xê",
+    "oC": "độ xê",
+    "°": "độ",
+    "%": "phần trăm",
+    "VNĐ": "đồng",
+    "VND": "đồng",
+    "vnđ": "đồng",
+    "đ": "đồng",
+    "USD": "đô la Mỹ",
+    "EUR": "ơ rô",
+    "€": "ơ rô",
+    "tr.đ": "triệu đồng",
+    "trđ": "triệu đồng",
+    "tr": "triệu",
+    "k": "nghìn",
+    "ngàn": "ngàn",
+}
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+UNIT_RE = re.compile(rf"{NUM_START}({NUM})\s?({_UNIT_ALT})(?![^\W_])")
+PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_\x02])/\s?({_UNIT_ALT})(?![^\W_])")
+UNIT_AFTER_SCALE_RE = re.compile(
+    r"\b(nghìn|ngàn|triệu|tỷ|tỉ|trăm|chục)(\x02?)(\s+)"
+    r"(ha|km2|km²|km|m2|m²|kg|MW|kWh|USD|VNĐ|VND|đ)(?![^\W_])"
+)
+CURRENCY_PREFIX_RE = re.compile(rf"(US\$|\$|€)\s?({NUM})" + NUM_END)
+PLUS_RE = re.compile(r"(?<![\w.,])(\d+)\+(?!\w)")
+NUMBER_RE = re.compile(NUM_START + rf"({NUM})" + NUM_END)
+RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm) )?\x01")
+_SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
+
+_SCALE_WORDS = {"tỷ", "tỉ", "triệu", "nghìn", "ngàn", "trăm", "chục", "lần", "điểm", "đồng",
+                "usd", "phần", "tấn", "lít"}
+
+
+class Rules:
+    """The digit-and-symbol rules for one text, with its separator convention."""
+
+    def __init__(self, english: bool | None, spell_label: Callable[[str], str]) -> None:
+        self.english = english
+        self.spell_label = spell_label
+
+    # Each method is a re.sub callback or a whole pass.
+
+    def run(self, text: str) -> str:
+        """Apply every rule in order; the order matters (see comments).
+
+        Cheap substring checks skip rules that cannot match, which keeps a
+        sentence well under a millisecond.
+        """
+        # Addresses first: their digits and dots are not numbers.
+        if "@" in text:
+            text = EMAIL_RE.sub(self._email, text)
+        if "." in text:
+            text = URL_RE.sub(self._url, text)
+        if not _HAS_DIGIT_RE.search(text):
+            return self._roman(text)
+        slash = "/" in text
+        # Phone numbers before anything reads their groups as thousands.
+        if _LONG_DIGITS_RE.search(text):
+            text = PHONE_PAREN_RE.sub(self._phone_paren, text)
+            text = PHONE_RE.sub(self._phone, text)
+            text = HOTLINE_RE.sub(self._hotline, text)
+        text = SHORT_CODE_RE.sub(self._short_code, text)
+        if slash:
+            # Document numbers before dates: 35/2023/UBTVQH15 is not a month.
+            text = DOC_YEAR_RE.sub(self._doc_year, text)
+            text = DOC_DASH_RE.sub(self._doc_dash, text)
+            text = DOC_SYM_RE.sub(self._doc_sym, text)
+            text = DOC_BLANK_RE.sub("", text)
+            # Dates, longest forms first.
+            text = DAY_RANGE_RE.sub(self._day_range, text)
+        text = DATE_FULL_RE.sub(self._date_full, text)
+        if slash:
+            text = DATE_BLANK_DAY_RE.sub(self._blank_day, text)
+        if "uý" in text or "UÝ" in text:
+            text = QUARTER_RE.sub(self._quarter, text)
+        if slash:
+            text = MONTH_YEAR_RE.sub(self._month_year, text)
+            text = DATE_DM_RE.sub(self._date_dm, text)
+        if "-" in text:
+            text = DATE_DASH_RE.sub(self._date_dash, text)
+        text = TIME_H_RE.sub(self._time_h, text)
+        if " 00" in text:
+            text = HOUR_ZERO_RE.sub(lambda m: rng(f"{number_words(int(m.group(1)))} giờ"), text)
+        if ":" in text:
+            text = TIME_COLON_RE.sub(self._time_colon, text)
+            text = RATIO_COLON_RE.sub(self._ratio_colon, text)
+        text = self._roman(text)
+        if slash:
+            text = RATIO_RE.sub(self._ratio, text)
+        if "$" in text or "€" in text:
+            text = CURRENCY_PREFIX_RE.sub(self._currency_prefix, text)
+        text = UNIT_RE.sub(self._unit, text)
+        if slash:
+            text = PER_UNIT_RE.sub(self._per_unit, text)
+        if "+" in text:
+            text = PLUS_RE.sub(lambda m: rng(f"{cardinal(m.group(1))} cộng"), text)
+        text = NUMBER_RE.sub(self._number, text)
+        if "-" in text or "–" in text or "—" in text:
+            text = RANGE_RE.sub(self._range, text)
+        text = UNIT_AFTER_SCALE_RE.sub(self._unit_after_scale, text)
+        return text
+
+    # --- addresses
+
+    def _email(self, m: re.Match) -> str:
+        local = self._address_words(m.group(1))
+        domain = self._address_words(m.group(2))
+        return fixed(_keep_case(m.group(0), f"{local} a còng {domain}"))
+
+    def _url(self, m: re.Match) -> str:
+        host = m.group(2)
+        path = m.group(3) or ""
+        trail = ""
+        while path and path[-1] in ".,;:!?":
+            trail = path[-1] + trail
+            path = path[:-1]
+        # Only the site is read: a listener cannot take down a page path from the radio.
+        words = self._address_words(host)
+        return fixed(_keep_case(m.group(0), words)) + trail
+
+    def _address_words(self, address: str) -> str:
+        out: list[str] = []
+        for piece in re.split(r"([.\-_@?=&])", address):
+            if not piece:
+                continue
+            if piece == ".":
+                out.append("chấm")
+            elif piece == "-":
+                out.append("gạch ngang")
+            elif piece == "_":
+                out.append("gạch dưới")
+            elif piece in "@?=&":
+                out.append({"@": "a còng", "?": "hỏi", "=": "bằng", "&": "và"}[piece])
+            else:
+                for run in re.findall(r"\d+|[^\W\d_]+", piece):
+                    out.append(digit_words(run) if run.isdigit() else self.spell_label(run))
+        return " ".join(out)
+
+    # --- phones
+
+    def _phone(self, m: re.Match) -> str:
+        prefix, rest = m.group(1), m.group(2)
+        groups = re.split(r"[ .\-]", rest)
+        n_digits = sum(len(g) for g in groups) + (1 if prefix == "0" else 0)
+        if prefix == "0":
+            if not 9 <= n_digits <= 11:
+                return m.group(0)
+            groups[0] = "0" + groups[0]
+            return fixed(digit_groups(groups))
+        if not 8 <= n_digits <= 10:
+            return m.group(0)
+        return fixed("cộng tám tư, " + digit_groups(groups))
+
+    def _phone_paren(self, m: re.Match) -> str:
+        return fixed(digit_groups([m.group(1), m.group(2), m.group(3)]))
+
+    def _hotline(self, m: re.Match) -> str:
+        if prev_word(m.string, m.start()) in {"năm", "từ", "đến", "khoảng"}:
+            return m.group(0)
+        return fixed(digit_groups([m.group(1)] + re.split(r"[ .]", m.group(2))))
+
+    def _short_code(self, m: re.Match) -> str:
+        keyword = m.group(1).lower()
+        if keyword == "số" and prev_word(m.string, m.start()) not in {"điện", "gọi", "thoại"}:
+            return m.group(0)
+        return m.group(1) + m.group(2) + fixed(digit_groups([m.group(3)]))
+
+    # --- documents
+
+    def _doc_year(self, m: re.Match) -> str:
+        return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
+
+    def _doc_dash(self, m: re.Match) -> str:
+        return fixed(cardinal(m.group(1)))
+
+    def _doc_sym(self, m: re.Match) -> str:
+        return fixed(cardinal(m.group(1)))
+
+    # --- dates
+
+    def _day_prefix(self, s: str, pos: int) -> str:
+        return "" if prev_word(s, pos) in _NO_NGAY_PREV else "ngày "
+
+    def _date_full(self, m: re.Match) -> str:
+        d, sep, mo, y = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
+        if not (1 <= d <= 31 and 1 <= mo <= 12):
+            return m.group(0)
+        if sep != "/" and prev_word(m.string, m.start()) == "số":
+            return m.group(0)
+        words = f"{number_words(d)} tháng {month_name(mo)} năm {cardinal(y)}"
+        return rng(self._day_prefix(m.string, m.start()) + words)
+
+    def _day_range(self, m: re.Match) -> str:
+        d1, d2, mo = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if not (1 <= d1 <= 31 and 1 <= d2 <= 31 and 1 <= mo <= 12 and d1 < d2):
+            return m.group(0)
+        words = f"{number_words(d1)} đến {number_words(d2)} tháng {month_name(mo)}"
+        if m.group(4):
+            words += f" năm {cardinal(m.group(4))}"
+        return rng(self._day_prefix(m.string, m.start()) + words)
+
+    def _blank_day(self, m: re.Match) -> str:
+        mo = int(m.group(1))
+        if not 1 <= mo <= 12:
+            return m.group(0)
+        return rng(f"tháng {month_name(mo)} năm {cardinal(m.group(2))}")
+
+    def _quarter(self, m: re.Match) -> str:
+        raw = m.group(2)
+        q = int(raw) if raw.isdigit() else roman_value(raw)
+        words = number_words(q or 0)
+        if m.group(3):
+            words += f" năm {cardinal(m.group(3))}"
+        return f"{m.group(1)} {rng(words)}"
+
+    def _month_year(self, m: re.Match) -> str:
+        s, start = m.string, m.start()
+        mo = int(m.group(1))
+        tail = s[max(0, start - 40):start]
+        if _DOC_PREV.search(tail):
+            return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
+        if not 1 <= mo <= 12:
+            return m.group(0)
+        lead = "" if prev_word(s, start) == "tháng" else "tháng "
+        return rng(f"{lead}{month_name(mo)} năm {cardinal(m.group(2))}")
+
+    def _date_dm(self, m: re.Match) -> str:
+        s, start, end = m.string, m.start(), m.end()
+        d, mo = int(m.group(1)), int(m.group(2))
+        if not (1 <= d <= 31 and 1 <= mo <= 12):
+            return m.group(0)
+        prev = prev_word(s, start)
+        if prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"}:
+            if prev in _RATIO_PREV or next_word(s, end).split(" ")[0] in _COUNT_NOUNS:
+                return m.group(0)
+            if (d, mo) == (24, 7):
+                return m.group(0)  # "24/7": all day, every day
+        words = f"{number_words(d)} tháng {month_name(mo)}"
+        return rng(self._day_prefix(s, start) + words)
+
+    def _date_dash(self, m: re.Match) -> str:
+        # "ngày 14-9" is a date; elsewhere "14-9" is left for the range rule.
+        d, mo = int(m.group(1)), int(m.group(2))
+        s, start = m.string, m.start()
+        if not (1 <= d <= 31 and 1 <= mo <= 12) or prev_word(s, start) not in _DATE_CONTEXT:
+            return m.group(0)
+        return rng(self._day_prefix(s, start) + f"{number_words(d)} tháng {month_name(mo)}")
+
+    def _time_h(self, m: re.Match) -> str:
+        h = int(m.group(1))
+        mins = m.group(2) or m.group(3)
+        words = f"{number_words(h)} giờ"
+        if mins and int(mins):
+            if int(mins) >= 60:
+                return m.group(0)
+            words += f" {number_words(int(mins))} phút"
+        return rng(words)
+
+    def _time_colon(self, m: re.Match) -> str:
+        h, mins = int(m.group(1)), int(m.group(2))
+        if h > 24 or mins >= 60:
+            return m.group(0)
+        words = f"{number_words(h)} giờ"
+        if mins:
+            words += f" {number_words(mins)} phút"
+        if m.group(3) and int(m.group(3)):
+            words += f" {number_words(int(m.group(3)))} giây"
+        return rng(words)
+
+    def _ratio_colon(self, m: re.Match) -> str:
+        a = read_numeral(m.group(1), self.english, amount=False)
+        b = read_numeral(m.group(2), self.english, amount=False)
+        return rng(f"{a} trên {b}")
+
+    # --- roman numerals
+
+    def _roman(self, text: str) -> str:
+        if not any(ch in text for ch in "IVX"):
+            return text
+        text = ROMAN_LINE_RE.sub(self._roman_line, text)
+        return ROMAN_CTX_RE.sub(self._roman_ctx, text)
+
+    def _roman_line(self, m: re.Match) -> str:
+        v = roman_value(m.group(2))
+        if v is None:
+            return m.group(0)
+        return m.group(1) + rng(number_words(v)) + "."
+
+    def _roman_ctx(self, m: re.Match) -> str:
+        v = roman_value(m.group(2))
+        if v is None:
+            return m.group(0)
+        key = m.group(1).lower()
+        if key.endswith("thứ"):
+            words = ordinal(v)
+        elif key in {"hạng", "giải"} and v in _PRIZE:
+            words = _PRIZE[v]
+        else:
+            words = number_words(v)
+        return f"{m.group(1)} {rng(words)}"
+
+    # --- ratios and quantities
+
+    def _ratio(self, m: re.Match) -> str:
+        s, start = m.string, m.start()
+        a = read_numeral(m.group(1), self.english, amount=False)
+        b = read_numeral(m.group(2), self.english, amount=False)
+        prev = prev_word(s, start)
+        if prev == "thứ" and m.group(1).isdigit():
+            a = ordinal(int(m.group(1)))
+        joiner = "trên"
+        fraction = prev in _FRACTION_PREV or next_word(s, m.end()) in _FRACTION_NEXT
+        if fraction and m.group(1).isdigit() and m.group(2).isdigit():
+            if 0 < int(m.group(1)) < int(m.group(2)) <= 100:
+                joiner = "phần"
+                if int(m.group(2)) == 4:
+                    b = "tư"  # "ba phần tư"
+        return rng(f"{a} {joiner} {b}")
+
+    def _currency_prefix(self, m: re.Match) -> str:
+        unit = {"US$": "đô la Mỹ", "$": "đô la", "€": "ơ rô"}[m.group(1)]
+        return rng(f"{read_numeral(m.group(2), self.english)} {unit}")
+
+    def _unit(self, m: re.Match) -> str:
+        unit = m.group(2)
+        number = read_numeral(m.group(1), self.english, amount=True)
+        return rng(f"{number} {UNITS[unit]}")
+
+    def _per_unit(self, m: re.Match) -> str:
+        # "đồng/kg", "người/km²": 'per' is read "một" before the unit.
+        unit = m.group(1)
+        if unit in {"%", "đ", "k", "tr", "V", "W", "ngàn"}:
+            return m.group(0)
+        return " một " + fixed(UNITS[unit])
+
+    def _unit_after_scale(self, m: re.Match) -> str:
+        return f"{m.group(1)}{m.group(2)}{m.group(3)}{UNITS.get(m.group(4), 'héc ta')}"
+
+    def _number(self, m: re.Match) -> str:
+        raw = m.group(1)
+        s, start = m.string, m.start()
+        if raw.isdigit():
+            prev = prev_word(s, start)
+            if prev == "thứ":
+                return rng(ordinal(int(raw)))
+            if prev == "tháng" and 1 <= int(raw) <= 12:
+                return rng(month_name(int(raw)))
+            return rng(cardinal(raw))
+        amount = next_word(s, m.end()) in _SCALE_WORDS
+        return rng(read_numeral(raw, self.english, amount=amount))
+
+    def _range(self, m: re.Match) -> str:
+        lead = m.group(1) or ""
+        if _SCORE_PREV.search(m.string[max(0, m.start() - 40):m.start()]):
+            return f"{RANGE_CLOSE} {lead}{RANGE_OPEN}"
+        return f"{RANGE_CLOSE} đến {lead}{RANGE_OPEN}"

@@ -1,0 +1,494 @@
+"""Second pass: words, abbreviations, capitals and leftover symbols."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from broadcast.textnorm.lexicon import TOKEN_RE, Lexicon
+from broadcast.textnorm.numerals import cardinal, roman_value
+
+# Vietnamese names of Latin letters, as read in abbreviations ("UBND" -> "u bê en đê").
+LETTER_NAMES = {
+    "a": "a", "ă": "á", "â": "ớ", "b": "bê", "c": "xê", "d": "đê", "đ": "đê", "e": "e",
+    "ê": "ê", "f": "ép", "g": "gờ", "h": "hát", "i": "i", "j": "gi", "k": "ca", "l": "lờ",
+    "m": "em", "n": "en", "o": "o", "ô": "ô", "ơ": "ơ", "p": "pê", "q": "quy", "r": "rờ",
+    "s": "ét", "t": "tê", "u": "u", "ư": "ư", "v": "vê", "w": "vê kép", "x": "ích",
+    "y": "i", "z": "dét",
+}
+
+# Parts of a web address read as words rather than spelled.
+ADDRESS_WORDS = {
+    "gov": "gốp", "vn": "vê en", "com": "com", "net": "nét", "org": "o rờ gờ",
+    "edu": "e đu", "info": "in phô", "biz": "bít", "io": "i o", "int": "in",
+    "asia": "a xi a", "www": "vê kép vê kép vê kép", "http": "", "https": "",
+    "html": "hát tê em lờ", "php": "pê hát pê", "aspx": "a ét pê ích",
+}
+
+_VOWELS = "aeiouy"
+# Toneless Vietnamese syllable, as in unaccented domain names ("dichvucong").
+_ONSETS = "ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x"
+_NUCLEI = (
+    "uye|uya|uyu|uoi|uou|oai|oay|uay|oeo|yeu|ieu|"
+    "ai|ao|au|ay|eo|eu|ia|iu|oa|oe|oi|ua|ue|ui|uy|uo|ye|ie|"
+    "a|e|i|o|u|y"
+)
+_SYLLABLE_RE = re.compile(rf"(?:{_ONSETS})?(?:{_NUCLEI})(?:ng|nh|ch|c|m|n|p|t|k)?")
+_BAD_RHYME_RE = re.compile(r"(?:^|[^aeiouy])(?:i|e)(?:c|ng)$|^[^aeiouy]*y[^aeiouy]+$")
+
+# Diacritics that mark a Vietnamese word written in capitals ("KẾ HOẠCH").
+_VIET_LETTERS = set("ăâêôơưđ")
+
+_SCAN_RE = re.compile(
+    r"(\x01[^\x02]*\x02|\x03[^\x04]*\x04)"  # words from the first pass
+    r"|(" + TOKEN_RE.pattern + r")"  # a word
+    r"|(\n)"
+    r"|([^\S\n]+)"
+    r"|(.)",
+    re.S,
+)
+WORD, DONE, NEWLINE, SPACE, PUNCT = "word", "done", "nl", "sp", "punct"
+_KINDS = {1: DONE, 2: WORD, 3: NEWLINE, 4: SPACE, 5: PUNCT}
+# Marks first-pass words that keep their case at a sentence start (a web address
+# written in lower case stays lower case).
+KEEP_CASE = "\x05"
+
+SENTENCE_END = set(".!?")
+KEEP_PUNCT = set(".,;:?!")
+# Symbols read as words when they stand alone.
+SYMBOL_WORDS = {
+    "&": "và", "%": "phần trăm", "@": "a còng", "=": "bằng", "+": "cộng", "~": "khoảng",
+    "≈": "khoảng", ">": "lớn hơn", "<": "nhỏ hơn", "≥": "lớn hơn hoặc bằng",
+    "≤": "nhỏ hơn hoặc bằng", "×": "nhân", "±": "cộng trừ", "°": "độ", "$": "đô la",
+    "€": "ơ rô", "₫": "đồng", "§": "mục", "№": "số",
+}
+# Brackets and dashes become a pause; quotes and decoration disappear.
+PAUSE_CHARS = set("()[]{}–—-‒")
+SILENT_CHARS = set("\"“”„‟«»‘’'`*#|_^\\•·►▪▶→←↑↓✓✔■□◆◇○●※¦~")
+
+# Words after '/' that make it mean 'per' ("đồng/lít" -> "đồng một lít").
+PER_UNITS = {
+    "năm", "tháng", "ngày", "tuần", "giờ", "phút", "giây", "lít", "kg", "người", "hộ", "tấn",
+    "con", "cổ", "cp", "lượt", "ca", "km", "chiếc", "ha", "suất", "lần", "phiên", "thùng",
+    "bao", "m2", "m²", "héc", "mét", "cái", "quý", "khách", "xe", "căn", "lô", "gói",
+    "buổi", "thửa", "cây", "ki",
+}
+
+_RUNS_RE = re.compile(r"\d+|[^\W\d_]+|[^\w\s]|\w", re.UNICODE)
+# Superscripts and other number-like signs inside a word.
+SUPERSCRIPTS = {"²": "mũ hai", "³": "mũ ba", "¹": "mũ một", "½": "một phần hai",
+                "¼": "một phần tư", "¾": "ba phần tư"}
+
+# Road names glued to their number ("QL14", "ĐT645").
+ROAD_PREFIXES = {"QL": "quốc lộ", "TL": "tỉnh lộ", "ĐT": "đường tỉnh", "ĐH": "đường huyện",
+                 "HL": "hương lộ", "Km": "ki lô mét", "KM": "ki lô mét"}
+
+# Prices and rates: after these words '/' is 'per' whatever follows ("đồng/hồ sơ").
+PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "nghìn", "triệu", "tỷ", "tỉ"}
+
+# 'TT' before a party or council body is "Thường trực", elsewhere "Trung tâm".
+_STANDING_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "HĐND", "UBND", "MTTQ", "TU", "HU",
+                  "Quốc", "Chính", "Ban", "Hội", "Ủy", "UB", "BCH", "TW"}
+
+
+def is_vietnamese_word(word: str) -> bool:
+    """Say whether a capitalised token reads as a Vietnamese syllable ('HOẠCH', 'TIN')."""
+    low = word.lower()
+    if any(ch in _VIET_LETTERS for ch in low) or any(
+        unicodedata.combining(c) for c in unicodedata.normalize("NFD", low)
+    ):
+        # Diacritics: a Vietnamese word, unless it mixes in foreign letters.
+        return not any(ch in "fjwz" for ch in low)
+    if not low.isascii() or len(low) < 3:
+        # Without diacritics a two-letter capital word ("IP", "AT") is initials.
+        return False
+    if not _SYLLABLE_RE.fullmatch(low) or low.endswith("k"):
+        return False
+    return not _BAD_RHYME_RE.search(low)
+
+
+def spell(word: str) -> str:
+    """Spell a token letter by letter with Vietnamese letter names, digits as numbers."""
+    out: list[str] = []
+    for run in re.findall(r"\d+|[^\W\d_]", word):
+        if run.isdecimal():
+            out.append(cardinal(str(int(run))))
+        elif not run.isalpha():
+            out.append(SUPERSCRIPTS.get(run, ""))
+        else:
+            base = run.lower()
+            name = LETTER_NAMES.get(base)
+            if name is None:
+                stripped = "".join(
+                    c for c in unicodedata.normalize("NFD", base) if not unicodedata.combining(c)
+                )
+                name = LETTER_NAMES.get(stripped, base)
+            out.append(name)
+    return " ".join(out)
+
+
+def segment_syllables(label: str) -> list[str] | None:
+    """Split an unaccented run ('dichvucong') into syllables, or None when it cannot be."""
+    n = len(label)
+    best: list[tuple[int, int] | None] = [None] * (n + 1)  # (syllable count, previous cut)
+    best[0] = (0, 0)
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, min(n, i + 8) + 1):
+            piece = label[i:j]
+            if _SYLLABLE_RE.fullmatch(piece) and not _BAD_RHYME_RE.search(piece):
+                cand = (best[i][0] + 1, i)
+                if best[j] is None or cand[0] < best[j][0]:
+                    best[j] = cand
+    if best[n] is None:
+        return None
+    cuts: list[str] = []
+    j = n
+    while j > 0:
+        i = best[j][1]
+        cuts.append(label[i:j])
+        j = i
+    return list(reversed(cuts))
+
+
+class WordPass:
+    """Turn tokens into speakable words with one lexicon."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lex = lexicon
+
+    # --- web addresses (called from the first pass)
+
+    def address_label(self, label: str) -> str:
+        """Read one part of a domain or e-mail name."""
+        low = label.lower()
+        if low in ADDRESS_WORDS:
+            return ADDRESS_WORDS[low]
+        hit = self.lex.get(label)
+        if hit is not None:
+            return hit
+        if any(ch in _VOWELS for ch in low):
+            parts = segment_syllables(low) if low.isascii() else None
+            if parts:
+                return " ".join(parts)
+        if len(low) <= 4:
+            return spell(low)
+        return low
+
+    # --- words
+
+    def speak(self, token: str, next_token: str = "") -> str:
+        """Say one token that no multi-word entry matched."""
+        hit = self.lex.get(token)
+        if hit is not None:
+            if token == "TT" and next_token in _STANDING_NEXT:
+                return "Thường trực"
+            return hit
+        if token.isalpha():
+            rest = token[1:]
+            # The common case: an ordinary lower-case or capitalised word.
+            if rest.islower() and (token[0].islower() or len(token) > 1):
+                return token
+        elif any(ch in token for ch in ".&-"):
+            return self._compound(token)
+        if "'" in token or "’" in token:
+            return self._apostrophe(token)
+        if "_" in token:
+            return " ".join(self.speak(p) for p in token.split("_") if p)
+        if any(ch.isdecimal() or not ch.isalpha() for ch in token):
+            return self._mixed(token)
+        if token.isupper():
+            if len(token) >= 2 and set(token) <= set("IVX"):
+                v = roman_value(token)
+                if v is not None:
+                    return cardinal(str(v))
+            if len(token) == 1:
+                # A lone capital: an initial in a name ("Nguyễn Văn B") or a grade.
+                if token.lower() in "aeiouyăâêôơư" or not token.isascii():
+                    return token  # a vowel or a Vietnamese word: "A", "Á", "Ở"
+                return _cap(spell(token))
+            if is_vietnamese_word(token):
+                return token.lower()
+            return spell(token)
+        if token[0].isupper() and any(ch.isupper() for ch in token[1:]) and not any(
+            ch in _VIET_LETTERS for ch in token.lower()
+        ):
+            # Mixed-case initials like "ThS" or "TTr" that the dictionary lacks.
+            upper = sum(ch.isupper() for ch in token)
+            if len(token) <= 4 and upper * 2 >= len(token):
+                return spell(token)
+        return token
+
+    def _mixed(self, token: str) -> str:
+        # Codes like "VN245", "AT2", "H5N1": capitals are spelled, not looked up
+        # ("VN" alone is "Việt Nam", but flight VN245 is "vê en").
+        out = []
+        for run in _RUNS_RE.findall(token):
+            if run[0].isdecimal():
+                out.append(cardinal(str(int(run))) if len(run) < 4 or run[0] != "0" else spell(run))
+            elif not run.isalpha():
+                out.append(SUPERSCRIPTS.get(run, ""))
+            elif run in ROAD_PREFIXES:
+                out.append(ROAD_PREFIXES[run])
+            elif (run.isupper() and len(run) <= 4) or len(run) == 1:
+                out.append(spell(run))
+            else:
+                out.append(self.speak(run))
+        return " ".join(w for w in out if w)
+
+    def _compound(self, token: str) -> str:
+        parts = re.split(r"([.&\-])", token)
+        out: list[str] = []
+        for i, part in enumerate(parts):
+            if not part:
+                continue
+            if part == "&":
+                out.append(" và ")
+            elif part == "-":
+                out.append(" ")
+            elif part == " ":
+                out.append(" ")
+            elif part == ".":
+                left = parts[i - 1] if i else ""
+                right = parts[i + 1] if i + 1 < len(parts) else ""
+                # "tỉnh.Theo" is a missing space after a full stop; "PGS.TS" is two titles.
+                if left.islower() and right[:1].isupper():
+                    out.append(". ")
+                else:
+                    out.append(" ")
+            else:
+                if i + 1 < len(parts) and parts[i + 1] == ".":
+                    # "Q.1", "P.7": the part with its dot may be an abbreviation.
+                    dotted = self.lex.get(part + ".")
+                    if dotted is not None:
+                        out.append(dotted)
+                        parts[i + 1] = " "
+                        continue
+                out.append(self.speak(part))
+        return "".join(out).strip()
+
+    def _apostrophe(self, token: str) -> str:
+        # Central Highlands names: "H'leo" is said "Hơ leo", "M'Đrắk" "Mơ Đrắk".
+        m = re.fullmatch(r"([^\W\d_]+)['’]([^\W\d_]+)", token)
+        if not m:
+            return token.replace("'", "").replace("’", "")
+        head, tail = m.groups()
+        if len(head) == 1 and head.lower() not in _VOWELS:
+            return f"{head}ơ {tail}"
+        return f"{head} {tail}"
+
+    # --- the pass
+
+    def run(self, text: str) -> str:
+        """Rewrite a first-pass text into speakable words."""
+        toks = [(_KINDS[m.lastindex], m.group(m.lastindex)) for m in _SCAN_RE.finditer(text)]
+        out: list[str] = []
+        sentence_start = True
+        line_start = True
+        i = 0
+        n = len(toks)
+        while i < n:
+            kind, val = toks[i]
+            if kind == NEWLINE:
+                out.append("\n")
+                sentence_start = line_start = True
+                i += 1
+                continue
+            if kind == SPACE:
+                out.append(" ")
+                i += 1
+                continue
+            if kind == DONE:
+                words = val[1:-1]
+                if words.startswith(KEEP_CASE):
+                    words = words[1:]
+                elif sentence_start:
+                    words = _cap(words)
+                out.append(words)
+                sentence_start = line_start = False
+                i += 1
+                continue
+            if kind == PUNCT:
+                i = self._punct(toks, i, out, line_start)
+                if val in SENTENCE_END:
+                    sentence_start = True
+                # Bullets and brackets at the start of a line do not end the "line start".
+                if val not in SILENT_CHARS and val not in PAUSE_CHARS and val != "+":
+                    line_start = False
+                continue
+            # A word: try the longest dictionary entry starting here.
+            spoken, consumed, dot = self._match(toks, i)
+            if spoken is None:
+                spoken = self.speak(val, _next_word(toks, i) if val == "TT" else "")
+                consumed = 1
+                changed = spoken != val
+            else:
+                changed = True
+            if changed and sentence_start:
+                spoken = _cap(spoken)
+            out.append(spoken)
+            i += consumed
+            if dot:
+                # The abbreviation's own dot: keep it when it also ends the sentence.
+                follow = _peek_after(toks, i)
+                ends = follow is None or follow == "\n" or (
+                    dot == "lower" and follow[:1].isupper()
+                )
+                if ends:
+                    out.append(".")
+                    sentence_start = True
+                else:
+                    sentence_start = False
+            else:
+                sentence_start = False
+            line_start = False
+        return "".join(out)
+
+    def _match(self, toks: list, i: int) -> tuple[str | None, int, str]:
+        first = toks[i][1]
+        maxn = self.lex.max_tokens(first)
+        if not maxn:
+            return None, 0, ""
+        words = [first]
+        j = i
+        while len(words) < maxn:
+            if j + 2 < len(toks) and toks[j + 1][0] == SPACE and toks[j + 2][0] == WORD:
+                words.append(toks[j + 2][1])
+                j += 2
+            else:
+                break
+        for k in range(len(words), 0, -1):
+            key = " ".join(words[:k])
+            last = i + 2 * (k - 1)
+            if last + 1 < len(toks) and toks[last + 1] == (PUNCT, "."):
+                hit = self.lex.get(key + ".")
+                if hit is not None:
+                    style = "lower" if key[:1].islower() else "title"
+                    return hit, 2 * k, style
+            hit = self.lex.get(key)
+            if hit is not None:
+                if k == 1 and key == "TT" and _next_word(toks, i) in _STANDING_NEXT:
+                    hit = "Thường trực"
+                return hit, 2 * k - 1, ""
+        return None, 0, ""
+
+    def _punct(self, toks: list, i: int, out: list[str], line_start: bool) -> int:
+        val = toks[i][1]
+        if val in KEEP_PUNCT:
+            out.append(val)
+            return i + 1
+        if val == "…":
+            out.append("...")
+            return i + 1
+        if val == "/":
+            left = _prev_solid(toks, i)
+            right = _next_solid(toks, i)
+            if left is None or right is None:
+                out.append(" ")
+            elif right[0] in (WORD, DONE) and (
+                _first_word(right[1]).lower() in PER_UNITS
+                or _last_word(left[1]).lower() in PER_LEFT
+            ):
+                out.append(" một ")
+            elif left[0] in (WORD, DONE) and right[0] in (WORD, DONE):
+                out.append(" hoặc ")
+            else:
+                out.append(" ")
+            return i + 1
+        if val in "-‒" and 0 < i < len(toks) - 1 and toks[i - 1][0] in (WORD, DONE) and toks[
+            i + 1
+        ][0] in (WORD, DONE):
+            # A hyphen glued to both sides ("Covid-19") joins, it does not pause.
+            out.append(" ")
+            return i + 1
+        if val in PAUSE_CHARS:
+            # A dash or bracket at the start of a line is a bullet: say nothing.
+            if line_start:
+                out.append(" ")
+            elif val in "-–" and _is_compound_dash(toks, i):
+                out.append(" ")
+            else:
+                out.append(", ")
+            return i + 1
+        if val in "+" and line_start:
+            out.append(" ")
+            return i + 1
+        if val in SYMBOL_WORDS:
+            out.append(f" {SYMBOL_WORDS[val]} ")
+            return i + 1
+        out.append(" ")
+        return i + 1
+
+
+# Second halves of paired nouns written with a spaced dash ("kinh tế - xã hội"):
+# read as one phrase, without a pause.
+_COMPOUND_RIGHT = {"xã", "an", "quốc", "thể", "văn", "du", "đào", "môi", "kinh", "chính",
+                   "lâm", "thủy", "nông", "y", "giáo", "khoa", "kỹ", "công", "thương",
+                   "dịch", "hành", "tài", "ngư", "diêm", "chiến", "cơ", "pháp"}
+
+
+def _is_compound_dash(toks: list, i: int) -> bool:
+    left = _prev_solid(toks, i)
+    right = _next_solid(toks, i)
+    if left is None or right is None or left[0] != WORD or right[0] != WORD:
+        return False
+    return left[1][:1].islower() and right[1] in _COMPOUND_RIGHT
+
+
+def _cap(words: str) -> str:
+    for k, ch in enumerate(words):
+        if ch.isalpha():
+            return words[:k] + ch.upper() + words[k + 1:]
+    return words
+
+
+def _next_word(toks: list, i: int) -> str:
+    j = i + 1
+    while j < len(toks) and toks[j][0] == SPACE:
+        j += 1
+    if j < len(toks) and toks[j][0] == WORD:
+        return toks[j][1]
+    return ""
+
+
+def _peek_after(toks: list, i: int) -> str | None:
+    j = i
+    while j < len(toks) and toks[j][0] == SPACE:
+        j += 1
+    if j >= len(toks):
+        return None
+    kind, val = toks[j]
+    if kind == NEWLINE:
+        return "\n"
+    if kind == DONE:
+        return val[1:-1]
+    return val
+
+
+def _prev_solid(toks: list, i: int) -> tuple[str, str] | None:
+    j = i - 1
+    while j >= 0 and toks[j][0] == SPACE:
+        j -= 1
+    if j < 0 or toks[j][0] == NEWLINE:
+        return None
+    return toks[j]
+
+
+def _next_solid(toks: list, i: int) -> tuple[str, str] | None:
+    j = i + 1
+    while j < len(toks) and toks[j][0] == SPACE:
+        j += 1
+    if j >= len(toks) or toks[j][0] == NEWLINE:
+        return None
+    return toks[j]
+
+
+def _last_word(text: str) -> str:
+    text = text.strip("\x01\x02\x03\x04 ")
+    return text.rsplit(" ", 1)[-1] if text else ""
+
+
+def _first_word(text: str) -> str:
+    text = text.strip("\x01\x02\x03\x04 ")
+    return text.split(" ", 1)[0] if text else ""

@@ -1,0 +1,228 @@
+"""Speakable Vietnamese: what the loudspeaker says for what the news wrote."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from broadcast.errors import ConfigError
+from broadcast.numbers import date_words, digit_words, month_words, number_words
+from broadcast.textnorm import load_lexicon, normalize, normalize_lines
+from broadcast.textnorm.lexicon import shipped_lexicon
+
+DATA = Path(__file__).parent / "data"
+
+
+def _read_cases(name: str) -> list[tuple[int, str, str]]:
+    rows = []
+    for lineno, line in enumerate((DATA / name).read_text(encoding="utf-8").splitlines(), 1):
+        if not line or line.startswith("#"):
+            continue
+        written, spoken = line.split("\t")
+        rows.append((lineno, written.replace("\\n", "\n"), spoken.replace("\\n", "\n")))
+    return rows
+
+
+CASES = _read_cases("normalize_cases.tsv")
+GAPS = _read_cases("normalize_known_gaps.tsv")
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"), [(w, s) for _, w, s in CASES], ids=[f"line{n}" for n, _, _ in CASES]
+)
+def test_reads_like_a_newsreader(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.xfail(reason="known gap: brand names and codes the dictionary lacks", strict=False)
+@pytest.mark.parametrize(
+    ("written", "spoken"), [(w, s) for _, w, s in GAPS], ids=[f"line{n}" for n, _, _ in GAPS]
+)
+def test_known_gaps(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_the_case_set_is_large() -> None:
+    assert len(CASES) >= 700
+
+
+def test_nothing_of_the_written_form_survives() -> None:
+    leftovers = re.compile(r"[0-9/%&@()\[\]\"“”\x00-\x08]")
+    for _, written, _ in CASES:
+        spoken = normalize(written)
+        assert not leftovers.search(spoken), (written, spoken)
+
+
+def test_speakable_text_is_a_fixed_point() -> None:
+    # Normalising twice changes nothing: the output holds no written forms left to read.
+    for _, _, spoken in CASES:
+        assert normalize(spoken) == spoken
+
+
+def test_sentence_punctuation_and_paragraphs_are_kept() -> None:
+    text = "Ngày 5/9, UBND tỉnh họp; có 25/63 tỉnh dự: đạt 100%!\n\nBà con đã rõ chưa? Xin cảm ơn."
+    assert normalize(text) == (
+        "Ngày năm tháng chín, Ủy ban nhân dân tỉnh họp; có hai mươi lăm trên sáu mươi ba "
+        "tỉnh dự: đạt một trăm phần trăm!\n\nBà con đã rõ chưa? Xin cảm ơn."
+    )
+
+
+def test_year_and_five_are_both_nam() -> None:
+    assert normalize("5 năm, năm 2025") == "Năm năm, năm hai nghìn không trăm hai mươi lăm"
+
+
+def test_ha_is_a_unit_only_after_a_number() -> None:
+    assert normalize("ha ha, 3 ha, 1,2 nghìn ha") == "ha ha, ba héc ta, một phẩy hai nghìn héc ta"
+
+
+def test_abbreviations_match_only_in_capitals() -> None:
+    assert normalize("ca sĩ hát, CA tỉnh trực") == "ca sĩ hát, công an tỉnh trực"
+
+
+def test_unknown_capitals_are_spelled_with_vietnamese_letter_names() -> None:
+    assert normalize("mã XYZ") == "mã ích i dét"
+
+
+def test_headings_in_capitals_are_read_as_words() -> None:
+    assert normalize("KẾ HOẠCH TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH") == (
+        "Kế hoạch tuyên truyền cải cách hành chính"
+    )
+
+
+def test_english_separator_choice_for_three_digits_after_a_comma() -> None:
+    # Documented choice: "2,600 tỷ" is 2600 unless the text writes Vietnamese decimals.
+    assert normalize("vượt 2,600 tỷ đồng") == "vượt hai nghìn sáu trăm tỷ đồng"
+    assert normalize("giảm 0,125%") == "giảm không phẩy một trăm hai mươi lăm phần trăm"
+    assert normalize("tăng 2,5% và 1,245 triệu") == (
+        "tăng hai phẩy năm phần trăm và một phẩy hai trăm bốn mươi lăm triệu"
+    )
+
+
+def test_odd_input_never_crashes_and_leaves_no_digits() -> None:
+    odd = [
+        "",
+        "   ",
+        "\n\n",
+        "123456789012345678901234567890",
+        "１２３ km²",
+        "5/0 và 0/0 và 99/99/9999",
+        "☺ 25°C ½ ¾ ① ²",
+        "))((//--%%&&",
+        "0,",
+        "1.2.3.4.5",
+        "x" * 500,
+        "thứ 0, tháng 13, quý V, 25h99",
+        "\x00\x07 điều khiển",
+        "\x01abc 5 \x02 def \x03 7 \x04",
+        "a.b-" * 300,
+    ]
+    for text in odd:
+        out = normalize(text)
+        assert isinstance(out, str)
+        assert not re.search(r"[0-9/%&\x00-\x09\x0b-\x1f]", out), (text, out)
+
+
+def test_normalize_lines_gives_one_line_per_line() -> None:
+    lines = ["Ngày 10/3/2025.", "", "- 5 nhiệm vụ", "(", "Đoạn\tcó tab", "UBND"]
+    out = list(normalize_lines(lines, load_lexicon()))
+    assert out == [
+        "Ngày mười tháng ba năm hai nghìn không trăm hai mươi lăm.",
+        "",
+        "Năm nhiệm vụ",
+        "",
+        "Đoạn có tab",
+        "Ủy ban nhân dân",
+    ]
+
+
+def test_shipped_dictionary_is_loaded_once() -> None:
+    assert load_lexicon() is load_lexicon() is shipped_lexicon()
+
+
+def test_shipped_dictionary_has_a_few_hundred_abbreviations() -> None:
+    rows = [
+        line
+        for line in (Path(__file__).parents[1] / "broadcast" / "data" / "abbreviations.tsv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(rows) >= 300
+
+
+def test_station_entries_win_and_leave_the_shipped_dictionary_alone(tmp_path: Path) -> None:
+    station = tmp_path / "tu-dien.tsv"
+    station.write_text(
+        "\ufeff# Từ điển riêng của đài xã Ea Tu\n"
+        "\n"
+        "UBND\tủy ban\n"
+        "Buôn Ma Thuột\tBan Mê Thuột\n"
+        "HTX Ea Tu\thợp tác xã Ê a Tu mới\n"
+        "zalo\tda lô ô\n",
+        encoding="utf-8",
+    )
+    lex = load_lexicon(station)
+    assert normalize("UBND TP. Buôn Ma Thuột và HTX Ea Tu", lex) == (
+        "Ủy ban thành phố Ban Mê Thuột và hợp tác xã Ê a Tu mới"
+    )
+    assert normalize("nhắn Zalo", lex) == "nhắn da lô ô"
+    assert normalize("UBND tỉnh") == "Ủy ban nhân dân tỉnh"
+
+
+def test_station_file_written_in_nfd_still_matches(tmp_path: Path) -> None:
+    import unicodedata
+
+    station = tmp_path / "nfd.tsv"
+    entry = unicodedata.normalize("NFD", "Xã Hòa Phú\tXã Hoà Phú mới\n")
+    station.write_text(entry, encoding="utf-8")
+    assert normalize("Xã Hòa Phú", load_lexicon(station)) == "Xã Hoà Phú mới"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "hint"),
+    [
+        ("UBND\tỦy ban\nHĐND Hội đồng nhân dân\n", 2, "Tab"),
+        ("# ghi chú\n\nA\tB\tC\n", 3, "Tab"),
+        ("\tthiếu cách viết\n", 1, "thiếu"),
+        ("VTV1\tvê tê vê 1\n", 1, "chữ số"),
+    ],
+)
+def test_bad_station_line_names_file_and_line(
+    tmp_path: Path, content: str, line: int, hint: str
+) -> None:
+    station = tmp_path / "sai.tsv"
+    station.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_lexicon(station)
+    message = str(err.value)
+    assert str(station) in message
+    assert f"dòng {line}" in message
+    assert hint in message
+
+
+def test_missing_station_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Không tìm thấy tệp từ điển phát âm"):
+        load_lexicon(tmp_path / "khong-co.tsv")
+
+
+def test_station_file_not_in_utf8_is_a_config_error(tmp_path: Path) -> None:
+    station = tmp_path / "cp1258.tsv"
+    station.write_bytes("UBND\tỦy ban\n".encode("utf-16"))
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_lexicon(station)
+
+
+def test_number_helpers_keep_their_signatures() -> None:
+    assert number_words(2025) == "hai nghìn không trăm hai mươi lăm"
+    assert number_words(105) == "một trăm linh năm"
+    assert number_words(21) == "hai mươi mốt"
+    assert number_words(1_000_000_000_000) == "một nghìn tỷ"
+    assert digit_words("0262") == "không hai sáu hai"
+    assert month_words(4) == "tư"
+    assert date_words(dt.date(2025, 3, 12)) == (
+        "Thứ Tư, ngày mười hai tháng ba năm hai nghìn không trăm hai mươi lăm"
+    )
+    assert date_words(dt.date(2025, 3, 12), weekday=False).startswith("ngày mười hai")

@@ -97,8 +97,13 @@ def is_vietnamese_word(word: str) -> bool:
     if any(ch in _VIET_LETTERS for ch in low) or any(
         unicodedata.combining(c) for c in unicodedata.normalize("NFD", low)
     ):
-        # Diacritics: a Vietnamese word, unless it mixes in foreign letters.
-        return not any(ch in "fjwz" for ch in low)
+        # Diacritics: a Vietnamese word, unless it mixes in foreign letters or
+        # is no syllable at all (the initials "ĐVHC", "ĐKX").
+        if any(ch in "fjwz" for ch in low):
+            return False
+        bare = "".join(c for c in unicodedata.normalize("NFD", low.replace("đ", "d"))
+                       if not unicodedata.combining(c))
+        return bool(_SYLLABLE_RE.fullmatch(bare))
     if not low.isascii() or len(low) < 3:
         # Without diacritics a two-letter capital word ("IP", "AT") is initials.
         return False

@@ -288,7 +288,8 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
     finally:
         store.close()
     standing = standing_for(app.date, load_standing_messages(station.templates))
-    budget = station.target_minutes * 60 - speech_estimate_overhead(station, standing, load_notices(station))
+    budget = station.target_minutes * 60 - speech_estimate_overhead(
+        station, app.date, standing, load_notices(station), station.slots[0].time if station.slots else "")
     min_score = station.selection.min_score if station.selection.min_score is not None else vocab.threshold
     ranked = select(candidates, station, {f.name: f.weight for f in config.feeds}, max(budget, 30.0),
                     engine=station.tts.resolved_chain()[0], min_score=min_score, now=now)

@@ -67,7 +67,7 @@ class TTSConfig:
     command_voice: str = ""  # fills {voice} in the command; empty: espeak_voice
     command_timeout: float = 120.0
     syllables_per_minute: dict[str, float] = field(
-        default_factory=lambda: {"gtts": 200.0, "espeak": 190.0, "command": 190.0}
+        default_factory=lambda: {"gtts": 210.0, "espeak": 235.0, "command": 200.0}
     )
 
     def resolved_chain(self) -> list[str]:

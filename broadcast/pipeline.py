@@ -136,13 +136,24 @@ def load_notices(station: StationConfig) -> list[str]:
     return notices
 
 
-def speech_estimate_overhead(station: StationConfig, standing: str, notices: list[str]) -> float:
-    """Seconds of the bulletin that are not news items: jingles, greeting, messages, closing."""
+def speech_estimate_overhead(station: StationConfig, date: dt.date, standing: str,
+                             notices: list[str], slot_time: str = "") -> float:
+    """Seconds of the bulletin that are not news items: greeting, messages, closing, jingles.
+
+    Estimated from the station's own template rendered without items, so a
+    station that lengthens its greeting gets correspondingly fewer items.
+    """
     from broadcast.selection import estimate_seconds
 
-    rate = station.tts.syllables_per_minute.get(station.tts.resolved_chain()[0], 190.0)
-    fixed = estimate_seconds(standing, rate) + sum(estimate_seconds(n, rate) for n in notices)
-    return fixed + 45.0 + 16.0  # greeting + closing, jingles and pauses
+    rate = station.tts.syllables_per_minute.get(station.tts.resolved_chain()[0], 200.0)
+    ctx = ScriptContext(station_name=station.name, date=date, items=[], standing=standing,
+                        notices=notices, slot_time=slot_time, commune=station.commune,
+                        province=station.province)
+    paragraphs = [p for seg in parse_script(render_script(ctx, station.templates))
+                  for p in seg.paragraphs()]
+    speech = sum(estimate_seconds(p, rate) for p in paragraphs)
+    pauses = len(paragraphs) * max(station.audio.pause_ms, station.audio.item_pause_ms) / 1000
+    return speech + pauses + 7.0  # the generated jingle and outro are about 3.2 s each
 
 
 # ---------------------------------------------------------------- the run
@@ -270,7 +281,8 @@ class Builder:
                 log.error("%s: %s", base, exc)
             report.results.append(result)
 
-    def _select(self, station: StationConfig, standing: str, notices: list[str]) -> list[Candidate]:
+    def _select(self, station: StationConfig, standing: str, notices: list[str],
+                slot_time: str = "") -> list[Candidate]:
         from broadcast.selection import select
 
         now = dt.datetime.combine(self.options.date, dt.time(23, 59), VN_TZ)
@@ -283,7 +295,8 @@ class Builder:
         candidates = self.store.candidates(station.id, now, station.selection.fresh_hours, feeds,
                                            date=self.options.date, slot="")
         weights = {f.name: f.weight for f in self.config.feeds}
-        budget = station.target_minutes * 60 - speech_estimate_overhead(station, standing, notices)
+        budget = station.target_minutes * 60 - speech_estimate_overhead(
+            station, self.options.date, standing, notices, slot_time)
         vocab = self.vocabulary(station)
         min_score = station.selection.min_score
         if min_score is None:
@@ -335,7 +348,7 @@ class Builder:
                 shutil.copy2(script_path, backup)
                 result.warnings.append(f"Đã lưu bản kịch bản cũ vào {backup}")
             if selection is None:
-                selection = self._select(station, standing, notices)
+                selection = self._select(station, standing, notices, slot.time if slot else "")
             if not selection:
                 result.warnings.append(
                     "Không có tin cải cách hành chính mới phù hợp: bản tin chỉ gồm thông điệp và thông báo."

@@ -167,15 +167,22 @@ def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch:
         raise SystemExit(1)
 
 
-station_option = click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI",
-                              help="Chỉ làm cho đài này (có thể lặp lại). Mặc định: mọi đài trong cấu hình.")
+def build_options(func):
+    """Options shared by `build` and `script`."""
+    for option in reversed([
+        click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI",
+                     help="Chỉ làm cho đài này (có thể lặp lại). Mặc định: mọi đài trong cấu hình."),
+        click.option("--no-fetch", is_flag=True, help="Không tải tin mới, chỉ dùng tin đã lưu."),
+        click.option("--refresh", is_flag=True, help="Soạn lại kịch bản dù đã có kịch bản cho ngày này."),
+        click.option("--force", is_flag=True,
+                     help="Cùng --refresh: soạn lại cả kịch bản đã sửa tay (bản cũ lưu thành .bak)."),
+    ]):
+        func = option(func)
+    return func
 
 
 @cli.command()
-@station_option
-@click.option("--no-fetch", is_flag=True, help="Không tải tin mới, chỉ dùng tin đã lưu.")
-@click.option("--refresh", is_flag=True, help="Soạn lại kịch bản dù đã có kịch bản cho ngày này.")
-@click.option("--force", is_flag=True, help="Cùng --refresh: soạn lại cả kịch bản đã sửa tay (bản cũ lưu thành .bak).")
+@build_options
 @click.pass_obj
 def build(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, force: bool) -> None:
     """Làm bản tin: tải tin, soạn kịch bản, đọc và ghi tệp MP3.
@@ -187,10 +194,7 @@ def build(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, fo
 
 
 @cli.command()
-@station_option
-@click.option("--no-fetch", is_flag=True, help="Không tải tin mới, chỉ dùng tin đã lưu.")
-@click.option("--refresh", is_flag=True, help="Soạn lại kịch bản dù đã có kịch bản cho ngày này.")
-@click.option("--force", is_flag=True, help="Cùng --refresh: soạn lại cả kịch bản đã sửa tay (bản cũ lưu thành .bak).")
+@build_options
 @click.pass_obj
 def script(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, force: bool) -> None:
     """Chỉ soạn kịch bản (.txt) để cán bộ đọc và sửa trước khi làm bản tin."""

@@ -221,6 +221,34 @@ def _line_of(text: str, exc: tomllib.TOMLDecodeError) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def read_toml(path: Path, what: str, hint: str = "") -> dict[str, Any]:
+    """Parse a TOML file; every failure is a ConfigError naming the file (and line).
+
+    `what` names the file for staff ("tệp cấu hình", "tệp từ khóa"); `hint`
+    ends a syntax error with where to look.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"Không tìm thấy {what} {path}: hãy kiểm tra đường dẫn.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} là thư mục, không phải {what} .toml.") from None
+    except OSError as exc:
+        raise ConfigError(f"Không đọc được {what} {path}: {exc.strerror or exc}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, dòng {line}: {what} phải lưu bằng mã UTF-8.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _line_of(text, exc)
+        where = f", dòng {line}" if line else ""
+        msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(exc))
+        raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({msg}){hint}.") from None
+
+
 def _parse_tts(r: _Reader, base: TTSConfig) -> TTSConfig:
     c = dataclasses.replace(base)
     c.engine = r.get("engine", str, c.engine)
@@ -415,24 +443,7 @@ def load_config(path: str | os.PathLike[str] | None = None, data_dir: Path | Non
         else:
             path, is_demo = demo_config_path(), True
     p = Path(path).expanduser()
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"Không tìm thấy tệp cấu hình {p}: hãy kiểm tra đường dẫn --config.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{p} là thư mục, không phải tệp cấu hình .toml.") from None
-    except OSError as exc:
-        raise ConfigError(f"Không đọc được tệp cấu hình {p}: {exc.strerror or exc}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{p}, dòng {line}: tệp cấu hình phải lưu bằng mã UTF-8.") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = _line_of(text, exc)
-        where = f", dòng {line}" if line else ""
-        msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(exc))
-        raise ConfigError(f"{p}{where}: lỗi cú pháp TOML ({msg}).") from None
+    if not p.exists():
+        raise ConfigError(f"Không tìm thấy tệp cấu hình {p}: hãy kiểm tra đường dẫn --config.")
+    data = read_toml(p, "tệp cấu hình")
     return parse_config(data, p.resolve(), is_demo=is_demo, data_dir=data_dir)

@@ -21,11 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from broadcast.config import read_toml
 from broadcast.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -386,31 +382,12 @@ def _tone_variants(key: str) -> set[str]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     """Parse a vocabulary file; every failure names the file (and line) in Vietnamese."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         raise ConfigError(f"Không tìm thấy tệp từ khóa {path}: hãy kiểm tra đường dẫn topics_file "
-                          "trong cấu hình.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path} là thư mục, không phải tệp từ khóa .toml.") from None
-    except OSError as exc:
-        raise ConfigError(f"Không đọc được tệp từ khóa {path}: {exc.strerror or exc}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}, dòng {line}: tệp từ khóa phải lưu bằng mã UTF-8.") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        if not line:
-            m = re.search(r"line (\d+)", str(exc))
-            line = int(m.group(1)) if m else None
-        where = f", dòng {line}" if line else ""
-        detail = re.sub(r"\s*\(at line \d+, column \d+\)\s*$", "", str(exc))
-        raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({detail}); hãy kiểm tra dấu ngoặc kép, "
-                          f"dấu '=' và tên bảng [...] (xem mẫu {DEFAULT_TOPICS_FILE}).") from None
+                          "trong cấu hình.")
+    return read_toml(path, "tệp từ khóa",
+                     hint=f"; hãy kiểm tra dấu ngoặc kép, dấu '=' và tên bảng [...] "
+                          f"(xem mẫu {DEFAULT_TOPICS_FILE})")
 
 
 _TOP_KEYS = {"threshold", "scoring", "topics", "context", "negative", "neutral"}

@@ -98,6 +98,19 @@ class VietGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Đã dừng theo yêu cầu. Các tệp đã hoàn tất vẫn được giữ nguyên.", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: one line for cron, the traceback with -vv
+            app = ctx.obj
+            if app is not None and app.verbose >= 2:
+                raise
+            log.debug("unexpected error", exc_info=True)
+            click.echo(
+                f"Lỗi không mong đợi: {type(exc).__name__}: {exc}. Các tệp đã hoàn tất vẫn được giữ "
+                "nguyên. Hãy chạy lại với -vv để xem chi tiết và báo cho người quản trị.",
+                err=True,
+            )
+            ctx.exit(70)
 
 
 @click.group(name="broadcast", cls=VietGroup, context_settings=CONTEXT_SETTINGS)

@@ -279,6 +279,10 @@ class Builder:
                 result.status = "failed"
                 result.message = str(exc)
                 log.error("%s: %s", base, exc)
+            except Exception as exc:  # a bug must not cost the other stations their bulletin
+                result.status = "failed"
+                result.message = f"lỗi không mong đợi ({type(exc).__name__}: {exc}); chạy lại với -vv để xem chi tiết"
+                log.exception("%s: unexpected error", base)
             report.results.append(result)
 
     def _select(self, station: StationConfig, standing: str, notices: list[str],

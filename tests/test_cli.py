@@ -65,3 +65,16 @@ def test_bad_date_option():
     r = run("--date", "12/03/2025", "build")
     assert r.exit_code == 2
     assert "không phải ngày dạng YYYY-MM-DD" in r.output
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, tmp_path):
+    import broadcast.pipeline
+
+    def boom(*_a, **_k):
+        raise RuntimeError("hỏng bất ngờ")
+
+    monkeypatch.setattr(broadcast.pipeline, "build", boom)
+    r = CliRunner().invoke(cli, ["--out", str(tmp_path), "build"])
+    assert r.exit_code == 70
+    assert "Traceback" not in r.output
+    assert r.output.splitlines()[-1].startswith("Lỗi không mong đợi: RuntimeError: hỏng bất ngờ.")

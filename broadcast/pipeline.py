@@ -40,6 +40,8 @@ from broadcast.script import (
 log = logging.getLogger(__name__)
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Temporary files of atomic writes (see fsutil.atomic_path) that a killed run left behind.
+STALE_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.(tmp|mp3|wav)$")
 
 
 @dataclass
@@ -571,7 +573,17 @@ class Builder:
         atomic_write_text(date_dir / "playlist.m3u", "\n".join(lines) + "\n")
 
     def _prune_old(self, report: BuildReport) -> None:
-        """Delete date folders older than the retention period."""
+        """Delete date folders older than the retention period, and temp files of killed runs."""
+        date_dir = self.options.out_dir / self.options.date.isoformat()
+        if date_dir.is_dir():
+            cutoff = time.time() - 3600
+            for child in date_dir.iterdir():
+                try:
+                    if STALE_TEMP.match(child.name) and child.stat().st_mtime < cutoff:
+                        child.unlink()
+                        log.info("removed unfinished file %s", child)
+                except OSError:
+                    pass
         days = self.config.audio.retention_days
         if not days or not self.options.out_dir.is_dir():
             return

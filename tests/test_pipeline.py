@@ -297,3 +297,18 @@ def test_urgent_notice_is_built_by_hand(tmp_path):
     jingle = samples_from_bytes(default_pcm("jingle", RATE))
     n = min(len(jingle), 2 * RATE)
     assert similarity(samples[:n], jingle[:n], max_lag=RATE // 50) > 0.8
+
+
+def test_leftovers_of_a_killed_run_are_cleaned_up(built):
+    root, config, _ = built
+    day = root / "audio_out" / DATE
+    old = day / ".hoa-phu.mp3.ab12cd34.mp3"
+    recent = day / ".hoa-phu.txt.zz99yy88.tmp"
+    old.write_bytes(b"half an mp3")
+    recent.write_bytes(b"being written now")
+    os.utime(old, (1, 1))
+    result = run(config, "build")
+    assert result.exit_code == 0, result.output
+    assert not old.exists(), "an unfinished file from a killed run is removed after an hour"
+    assert recent.exists(), "a file another process may still be writing is left alone"
+    assert (day / ".hoa-phu.script.json").exists()

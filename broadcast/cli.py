@@ -157,14 +157,14 @@ def _print_report(app: App, report) -> None:
 
 
 def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch: bool,
-               refresh: bool, force: bool) -> None:
+               refresh: bool, force: bool, jobs: int = 0) -> None:
     from broadcast.pipeline import BuildOptions, build
 
     config = app.config
     if config.is_demo:
         app.say(f"Dùng cấu hình mẫu đi kèm ({config.path}).")
     opts = BuildOptions(date=app.date, out_dir=app.out_dir, fetch=not no_fetch, refresh=refresh,
-                        force=force, script_only=script_only)
+                        force=force, script_only=script_only, jobs=jobs)
     progress = None
     if not app.quiet and sys.stderr.isatty():
         progress = lambda msg: click.echo(f"  … {msg}", err=True)  # noqa: E731
@@ -196,14 +196,18 @@ def build_options(func):
 
 @cli.command()
 @build_options
+@click.option("--jobs", type=click.IntRange(0, 64), default=0, metavar="SỐ",
+              help="Số bản tin xử lý âm thanh cùng lúc (mặc định 0: bằng số lõi CPU).")
 @click.pass_obj
-def build(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, force: bool) -> None:
+def build(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, force: bool,
+          jobs: int) -> None:
     """Làm bản tin: tải tin, soạn kịch bản, đọc và ghi tệp MP3.
 
     Nếu kịch bản của ngày đã có (kể cả đã được cán bộ sửa), bản tin được đọc
     đúng theo kịch bản đó. Đoạn nào không đổi thì không đọc lại.
     """
-    _run_build(app, stations, script_only=False, no_fetch=no_fetch, refresh=refresh, force=force)
+    _run_build(app, stations, script_only=False, no_fetch=no_fetch, refresh=refresh, force=force,
+               jobs=jobs)
 
 
 @cli.command()
@@ -431,7 +435,7 @@ def doctor(app: App) -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             writable = os.access(folder, os.W_OK)
-        except OSError as exc:
+        except OSError:
             writable = False
         row(label, writable, f"{folder} ({'ghi được' if writable else 'không ghi được'})")
     try:

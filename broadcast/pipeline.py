@@ -10,6 +10,7 @@ edited it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
@@ -17,6 +18,8 @@ import fcntl
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import re
 import shutil
 import time
@@ -52,6 +55,7 @@ class BuildOptions:
     refresh: bool = False  # regenerate scripts that already exist for the date
     force: bool = False  # with refresh: also replace scripts staff edited (a backup is kept)
     script_only: bool = False  # write scripts for review, no audio
+    jobs: int = 0  # bulletins mastered at once; 0: one per CPU core
 
 
 @dataclass
@@ -79,6 +83,27 @@ class BuildReport:
     @property
     def failed(self) -> list[StationResult]:
         return [r for r in self.results if r.status == "failed"]
+
+
+@dataclass
+class PendingRender:
+    """A bulletin whose speech is ready and whose audio must be mixed and mastered."""
+
+    station: StationConfig
+    slot: Slot | None
+    result: StationResult
+    manifest_path: Path
+    segments: list[Segment]
+    spoken: dict[tuple[int, int], SpokenParagraph]
+    parts: list
+    tags: object
+    wav_path: Path | None
+    target_seconds: float | None
+    fingerprint: str
+    state: dict
+    script_text: str
+    edited: bool
+    item_ids: list[int] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- helpers
@@ -231,8 +256,10 @@ class Builder:
             try:
                 if self.options.fetch:
                     self._fetch(stations, report)
+                pending: list[PendingRender] = []
                 for st in stations:
-                    self._build_station(st, report)
+                    self._build_station(st, report, pending)
+                self._render_all(pending)
                 if not self.options.script_only:
                     self._write_playlist()
                     self._prune_old(report)
@@ -268,7 +295,8 @@ class Builder:
 
     # -- one station
 
-    def _build_station(self, station: StationConfig, report: BuildReport) -> None:
+    def _build_station(self, station: StationConfig, report: BuildReport,
+                       pending: list[PendingRender]) -> None:
         slots: list[Slot | None] = list(station.slots) or [None]
         selection: list[Candidate] | None = None
         for slot in slots:
@@ -276,7 +304,7 @@ class Builder:
             result = StationResult(station=station.id, slot=slot.name if slot else "", status="failed")
             self.progress(f"{base}")
             try:
-                selection = self._build_one(station, slot, result, selection)
+                selection = self._build_one(station, slot, result, selection, pending)
             except BroadcastError as exc:
                 result.status = "failed"
                 result.message = str(exc)
@@ -312,7 +340,8 @@ class Builder:
         return [c for c in ranked if c.selected]
 
     def _build_one(self, station: StationConfig, slot: Slot | None, result: StationResult,
-                   selection: list[Candidate] | None) -> list[Candidate] | None:
+                   selection: list[Candidate] | None,
+                   pending: list[PendingRender]) -> list[Candidate] | None:
         opts = self.options
         date_dir = opts.out_dir / opts.date.isoformat()
         base = output_base(station, slot)
@@ -381,22 +410,26 @@ class Builder:
         segments = parse_script(text)
         if not any(s.text for s in segments):
             raise BroadcastError(f"Kịch bản {script_path} trống: không có gì để đọc.")
-        self._render(station, slot, segments, state, result, manifest_path, text, edited)
+        job = self._prepare(station, slot, segments, state, result, manifest_path, text, edited)
         item_ids = [i["id"] for i in state.get("items", []) if isinstance(i.get("id"), int)]
-        if item_ids and result.status in ("built", "unchanged"):
-            self.store.record_aired(station.id, opts.date, "", item_ids)
+        if job is None:  # unchanged: nothing to master, it aired as it is
+            if item_ids:
+                self.store.record_aired(station.id, opts.date, "", item_ids)
+        else:
+            job.item_ids = item_ids
+            pending.append(job)
         return selection
 
-    def _render(self, station: StationConfig, slot: Slot | None, segments: list[Segment],
-                state: dict, result: StationResult, manifest_path: Path, script_text: str,
-                edited: bool, title: str | None = None) -> None:
+    def _prepare(self, station: StationConfig, slot: Slot | None, segments: list[Segment],
+                 state: dict, result: StationResult, manifest_path: Path, script_text: str,
+                 edited: bool, title: str | None = None) -> PendingRender | None:
+        """Speak a script and lay out its audio parts; None when the last audio still holds."""
         title_override = title is not None
-        from broadcast.audio import Part, Tags, render
+        from broadcast.audio import Part, Tags
         from broadcast.textnorm import normalize
 
         opts = self.options
         audio = station.audio
-        base = output_base(station, slot)
         mp3_path = manifest_path.with_suffix(".mp3")
         wav_path = manifest_path.with_suffix(".wav") if audio.wav else None
         lexicon = self.lexicon(station)
@@ -454,12 +487,69 @@ class Builder:
             result.status = "unchanged"
             result.audio = mp3_path
             result.duration = float(old.get("duration", 0.0))
-            return
+            return None
 
         # One-off notices have no target length; bulletins warn when >20% off.
+        return PendingRender(
+            station=station, slot=slot, result=result, manifest_path=manifest_path,
+            segments=segments, spoken=by_key, parts=parts, tags=tags, wav_path=wav_path,
+            target_seconds=None if title_override else station.target_minutes * 60,
+            fingerprint=fingerprint, state=state, script_text=script_text, edited=edited,
+        )
+
+    def _render_all(self, pending: list[PendingRender]) -> None:
+        """Mix, master and encode every pending bulletin, several at once on a multi-core machine.
+
+        Mastering is CPU-bound Python and ffmpeg work, so separate processes
+        (not threads) share it across cores. Each bulletin fails on its own.
+        """
+        from broadcast.audio import render
+
+        jobs = self.options.jobs or os.cpu_count() or 1
+        if len(pending) <= 1 or jobs <= 1:
+            for job in pending:
+                self._settle(job, lambda j=job: render(j.parts, j.station.audio, j.manifest_path.with_suffix(".mp3"),
+                                                       j.tags, j.wav_path, target_seconds=j.target_seconds))
+            return
+        ctx = multiprocessing.get_context("spawn")  # no fork under gTTS's threads
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=ctx) as pool:
+            futures = [
+                pool.submit(render, j.parts, j.station.audio, j.manifest_path.with_suffix(".mp3"),
+                            j.tags, j.wav_path, target_seconds=j.target_seconds)
+                for j in pending
+            ]
+            for job, future in zip(pending, futures):
+                self.progress(f"{output_base(job.station, job.slot)}: âm thanh")
+                self._settle(job, future.result)
+
+    def _settle(self, job: PendingRender, get_result: Callable[[], object]) -> None:
+        """Finish one bulletin from its render, or mark it failed; earlier files stay on failure."""
+        base = output_base(job.station, job.slot)
+        try:
+            rendered = get_result()
+            self._finish(job, rendered)
+        except BroadcastError as exc:
+            job.result.status = "failed"
+            job.result.message = str(exc)
+            log.error("%s: %s", base, exc)
+            return
+        except Exception as exc:
+            job.result.status = "failed"
+            job.result.message = f"lỗi không mong đợi ({type(exc).__name__}: {exc}); chạy lại với -vv để xem chi tiết"
+            log.exception("%s: unexpected error", base)
+            return
+        if job.item_ids:
+            self.store.record_aired(job.station.id, self.options.date, "", job.item_ids)
+
+    def _finish(self, job: PendingRender, rendered) -> None:
+        """Write the manifest of a rendered bulletin."""
+        station, slot, result = job.station, job.slot, job.result
+        segments, by_key, state = job.segments, job.spoken, job.state
+        manifest_path, wav_path = job.manifest_path, job.wav_path
+        mp3_path = manifest_path.with_suffix(".mp3")
+        opts = self.options
+        base = output_base(station, slot)
         target = station.target_minutes * 60
-        rendered = render(parts, audio, mp3_path, tags, wav_path,
-                          target_seconds=None if title_override else target)
         result.warnings.extend(rendered.warnings)
 
         timeline = {e.label: e for e in rendered.timeline if e.kind == "speech"}
@@ -504,8 +594,8 @@ class Builder:
             "generated_at": dt.datetime.now(VN_TZ).isoformat(timespec="seconds"),
             "broadcast_version": __version__,
             "script": manifest_path.with_suffix(".txt").name,
-            "script_sha256": _sha(script_text),
-            "script_edited": edited,
+            "script_sha256": _sha(job.script_text),
+            "script_edited": job.edited,
             "audio": mp3_path.name,
             "wav": wav_path.name if wav_path else None,
             "duration": round(rendered.duration, 3),
@@ -518,7 +608,7 @@ class Builder:
             "segments": seg_json,
             "items": [s["item"] for s in seg_json if "item" in s],
             "warnings": result.warnings,
-            "fingerprint": fingerprint,
+            "fingerprint": job.fingerprint,
         }
         atomic_write_text(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         result.status = "built"
@@ -545,8 +635,12 @@ class Builder:
         segments = parse_script(script_text)
         with run_lock(self.config.data_dir):
             atomic_write_text(script_path, script_text)
-            self._render(station, None, segments, {}, result, date_dir / f"{base}.json", script_text,
-                         edited=False, title=f"Thông báo ngày {self.options.date.strftime('%d/%m/%Y')}")
+            job = self._prepare(station, None, segments, {}, result, date_dir / f"{base}.json", script_text,
+                                edited=False, title=f"Thông báo ngày {self.options.date.strftime('%d/%m/%Y')}")
+            if job is not None:
+                self._render_all([job])
+            if result.status == "failed":
+                raise BroadcastError(result.message)
             self._write_playlist()
         return result
 

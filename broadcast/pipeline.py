@@ -291,7 +291,7 @@ class Builder:
         for line in result.lines:
             if line.status == "failed":
                 report.warnings.append(line.message)
-        report.feed_lines = [l.message for l in result.lines]
+        report.feed_lines = [l.message for l in result.lines if l.status != "failed"]
 
     # -- one station
 

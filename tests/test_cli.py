@@ -78,3 +78,25 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, tmp_path):
     assert r.exit_code == 70
     assert "Traceback" not in r.output
     assert r.output.splitlines()[-1].startswith("Lỗi không mong đợi: RuntimeError: hỏng bất ngờ.")
+
+
+def test_doctor_says_when_no_bulletin_can_be_made(tmp_path):
+    p = tmp_path / "broadcast.toml"
+    p.write_text('[general]\ndata_dir = "data"\n[tts]\nengine = "command"\n'
+                 'command = ["khong-co-chuong-trinh-nay", "{input}", "{output}"]\n'
+                 '[[stations]]\nid = "hoa-phu"\nname = "Đài truyền thanh xã Hòa Phú"\n', encoding="utf-8")
+    r = run("--config", str(p), "--out", str(tmp_path / "out"), "doctor")
+    assert r.exit_code == 1
+    assert "[LỖI ] Bộ đọc command" in r.output and "khong-co-chuong-trinh-nay" in r.output
+    assert "[OK  ] ffmpeg:" in r.output
+    assert r.output.rstrip().endswith("Máy chưa thể làm bản tin: hãy sửa các mục LỖI ở trên.")
+
+
+def test_doctor_passes_with_the_offline_engine(tmp_path):
+    p = tmp_path / "broadcast.toml"
+    p.write_text('[general]\ndata_dir = "data"\n[tts]\nengine = "espeak"\n'
+                 '[[stations]]\nid = "hoa-phu"\nname = "Đài truyền thanh xã Hòa Phú"\n', encoding="utf-8")
+    r = run("--config", str(p), "--out", str(tmp_path / "out"), "doctor")
+    assert r.exit_code == 0, r.output
+    assert "[OK  ] Bộ đọc espeak: dùng được" in r.output
+    assert r.output.rstrip().endswith("Máy sẵn sàng làm bản tin.")

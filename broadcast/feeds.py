@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import feedparser
 import requests
@@ -417,7 +417,7 @@ def _no_spaces(url: str) -> str:
 
 
 def parse_feed(data: bytes, feed: FeedConfig, *, content_type: str = "",
-               now: dt.datetime | None = None) -> ParsedFeed:
+               now: dt.datetime | None = None, base_url: str = "") -> ParsedFeed:
     """Parse a fetched document into cleaned FeedItems; raise FeedError when it is not a feed."""
     now = now or dt.datetime.now(VN_TZ)
     if not data.strip():
@@ -440,6 +440,11 @@ def parse_feed(data: bytes, feed: FeedConfig, *, content_type: str = "",
     if parsed.get("bozo") and entries:
         log.debug("%s: tolerated malformed XML: %s", feed.name, parsed.get("bozo_exception"))
     channel_title = clean_title(parsed.get("feed", {}).get("title", ""))
+    # Relative item links ("/tin-a.html") resolve against the site the feed
+    # names, else the address it was fetched from.
+    base = _no_spaces(str(parsed.get("feed", {}).get("link", "") or ""))
+    if not base.lower().startswith(("http://", "https://")):
+        base = base_url or (feed.url if feed.url.lower().startswith(("http://", "https://")) else "")
     source = feed.source or channel_title or feed.name
     raw_dates = [_entry_text(e, "published", "updated", "created") for e in entries]
     order = slash_order(raw_dates)
@@ -450,6 +455,8 @@ def parse_feed(data: bytes, feed: FeedConfig, *, content_type: str = "",
     for entry, raw_date in zip(entries, raw_dates):
         title = clean_title(_entry_text(entry, "title"))
         link = _no_spaces(_entry_text(entry, "link"))
+        if link and base and not link.lower().startswith(("http://", "https://")):
+            link = urljoin(base, link)
         guid = _no_spaces(_entry_text(entry, "id"))
         if not link and guid.lower().startswith(("http://", "https://")):
             link = guid

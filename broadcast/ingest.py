@@ -137,7 +137,8 @@ def _work_one(feed: FeedConfig, config: Config, cache: tuple[str | None, str | N
                              backoff=backoff)
         if work.fetched.status == "ok":
             work.parsed = parse_feed(work.fetched.body, feed, content_type=work.fetched.content_type,
-                                     now=now)
+                                     now=now, base_url=work.fetched.final_url
+                                     if work.fetched.final_url.startswith(("http://", "https://")) else "")
             for item in work.parsed.items:
                 work.scored.append((item, _score_one(scorer, item)))
     except FeedError as exc:

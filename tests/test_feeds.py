@@ -309,3 +309,17 @@ def test_local_files(tmp_path: Path) -> None:
         fetch(FeedConfig(name="tep", url=str(FEEDS / "baochinhphu-1.xml")), max_bytes=10_000)
     with pytest.raises(FeedError):
         fetch(FeedConfig(name="tep", url=str(tmp_path)))
+
+
+def test_relative_item_links_resolve_against_the_site():
+    from broadcast.config import FeedConfig
+    from broadcast.feeds import parse_feed
+
+    with_site = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+                 '<link>https://site.vn/</link><item><title>Tin E</title><link>/tin-e.html</link></item>'
+                 '</channel></rss>').encode()
+    items = parse_feed(with_site, FeedConfig(name="a", url="/tmp/a.xml")).items
+    assert items[0].link == "https://site.vn/tin-e.html"
+    no_site = with_site.replace(b"<link>https://site.vn/</link>", b"")
+    items = parse_feed(no_site, FeedConfig(name="a", url="https://rss.site.vn/feed/cchc.rss")).items
+    assert items[0].link == "https://rss.site.vn/tin-e.html"

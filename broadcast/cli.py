@@ -235,10 +235,9 @@ def notice(app: App, text: str | None, text_file: Path | None, station_id: str |
     from broadcast.pipeline import Builder, BuildOptions
 
     if text_file is not None:
-        try:
-            text = text_file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BroadcastError(f"Không đọc được tệp {text_file}: {exc}. Tệp phải lưu bằng mã UTF-8.") from None
+        from broadcast.fsutil import read_staff_text
+
+        text = read_staff_text(text_file, "tệp thông báo")
     if not text or not text.strip():
         raise click.UsageError("Cần nội dung thông báo: gõ trong dấu ngoặc kép hoặc dùng --file.")
     if name is None:

@@ -7,6 +7,7 @@ import errno
 import logging
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Iterator
 
@@ -69,3 +70,31 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 text to `path` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_staff_text(path: str | os.PathLike[str], what: str) -> str:
+    """Read a text file staff wrote: UTF-8 (with or without BOM) or UTF-16 with BOM.
+
+    Editors on Windows save either; anything else is an error that names the
+    file and says how to save it. `what` names the file in that message.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise BroadcastError(f"Không tìm thấy {what} {p}.") from None
+    except OSError as exc:
+        raise BroadcastError(f"Không đọc được {what} {p}: {exc.strerror or exc}.") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BroadcastError(
+            f"{what.capitalize()} {p}, dòng {line}: không phải chữ mã UTF-8. "
+            "Hãy mở tệp và lưu lại với bảng mã UTF-8 (Save As → Encoding: UTF-8)."
+        ) from None
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))

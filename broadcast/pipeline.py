@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 from broadcast import __version__
 from broadcast.config import Config, Slot, StationConfig
 from broadcast.errors import BroadcastError, LockedError, SpeechError
-from broadcast.fsutil import atomic_write_text
+from broadcast.fsutil import atomic_write_text, read_staff_text
 from broadcast.models import VN_TZ, Candidate, Segment, SpokenParagraph
 from broadcast.script import (
     ScriptContext,
@@ -147,17 +147,12 @@ def load_notices(station: StationConfig) -> list[str]:
     """Local notices from the config and from the station's notices file."""
     notices = list(station.notices)
     if station.notices_file:
-        try:
-            text = station.notices_file.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
+        if not station.notices_file.exists():
             raise BroadcastError(
                 f"Không thấy tệp thông báo {station.notices_file} (khóa notices_file của đài {station.id}): "
                 "hãy tạo tệp hoặc bỏ khóa này."
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BroadcastError(
-                f"Không đọc được tệp thông báo {station.notices_file}: {exc}. Tệp phải lưu bằng mã UTF-8."
-            ) from None
+            )
+        text = read_staff_text(station.notices_file, "tệp thông báo")
         body = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
         notices += [n.strip() for n in re.split(r"\n\s*\n", body) if n.strip()]
     return notices
@@ -353,12 +348,7 @@ class Builder:
         state = _read_json(state_path)
         existing = None
         if script_path.exists():
-            try:
-                existing = script_path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise BroadcastError(
-                    f"Không đọc được kịch bản {script_path}: {exc}. Hãy lưu lại tệp bằng mã UTF-8."
-                ) from None
+            existing = read_staff_text(script_path, "kịch bản")
         edited = existing is not None and state.get("generated_sha256") != _sha(existing)
 
         standing_msgs = load_standing_messages(station.templates)

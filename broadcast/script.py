@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from broadcast.errors import TemplateError
+from broadcast.fsutil import read_staff_text
 from broadcast.models import Candidate, Segment
 from broadcast.numbers import date_words
 
@@ -175,10 +176,7 @@ def load_standing_messages(station_templates: Path | None = None) -> list[str]:
     for folder in search_path(station_templates):
         path = folder / STANDING_FILE
         if path.is_file():
-            try:
-                text = path.read_text(encoding="utf-8-sig")
-            except (UnicodeDecodeError, OSError) as exc:
-                raise TemplateError(f"Không đọc được {path}: {exc}. Tệp phải lưu bằng mã UTF-8.") from None
+            text = read_staff_text(path, "tệp thông điệp")
             body = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
             messages = [m.strip() for m in re.split(r"^\s*---\s*$", body, flags=re.M)]
             messages = [m for m in messages if m]

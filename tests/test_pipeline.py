@@ -312,3 +312,31 @@ def test_leftovers_of_a_killed_run_are_cleaned_up(built):
     assert not old.exists(), "an unfinished file from a killed run is removed after an hour"
     assert recent.exists(), "a file another process may still be writing is left alone"
     assert (day / ".hoa-phu.script.json").exists()
+
+
+def test_script_saved_by_a_windows_editor_is_read(tmp_path):
+    config = write_config(tmp_path)
+    assert run(config, "script").exit_code == 0
+    script = tmp_path / "audio_out" / DATE / "hoa-phu.txt"
+    text = script.read_text(encoding="utf-8").replace("Mời bà con", "Kính mời bà con")
+    script.write_bytes(text.replace("\n", "\r\n").encode("utf-16"))  # Notepad's "Unicode"
+    result = run(config, "build", "--no-fetch")
+    assert result.exit_code == 0, result.output
+    m = manifest(tmp_path)
+    assert m["script_edited"] is True
+    assert any(p["text"].startswith("Kính mời bà con") or "Kính mời bà con" in p["text"]
+               for p in paragraphs(m))
+
+
+def test_script_in_a_legacy_encoding_is_a_clear_error(tmp_path):
+    config = write_config(tmp_path)
+    assert run(config, "script").exit_code == 0
+    script = tmp_path / "audio_out" / DATE / "hoa-phu.txt"
+    # A header typed in UTF-8, then a line saved by an editor in a legacy 8-bit code page.
+    legacy = "[mở đầu]\n".encode("utf-8") + "Xin chào bà con.\n".encode("latin-1")
+    script.write_bytes(legacy)
+    result = run(config, "build", "--no-fetch")
+    assert result.exit_code == 1
+    assert "không phải chữ mã UTF-8" in result.output and "hoa-phu.txt, dòng 2" in result.output
+    assert not (tmp_path / "audio_out" / DATE / "hoa-phu.mp3").exists()
+    assert script.read_bytes() == legacy, "the staff's file is kept"

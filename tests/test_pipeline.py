@@ -340,3 +340,22 @@ def test_script_in_a_legacy_encoding_is_a_clear_error(tmp_path):
     assert "không phải chữ mã UTF-8" in result.output and "hoa-phu.txt, dòng 2" in result.output
     assert not (tmp_path / "audio_out" / DATE / "hoa-phu.mp3").exists()
     assert script.read_bytes() == legacy, "the staff's file is kept"
+
+
+def test_cache_command_reports_and_prunes(built):
+    root, config, _ = built
+    result = run(config, "cache")
+    assert result.exit_code == 0, result.output
+    assert "số đoạn:" in result.output and "lần chạy gần nhất:" in result.output
+    entries = int(result.output.split("số đoạn:")[1].split(",")[0])
+    assert entries > 5
+    wavs = list((root / "data" / "speech-cache").rglob("*.wav"))
+    assert len(wavs) == entries
+    for wav in wavs[:3]:
+        os.utime(wav, (1, 1))
+    result = run(config, "cache", "--prune", "--older-than", "30d")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Đã xóa 3 đoạn")
+    assert f"số đoạn: {entries - 3}," in result.output
+    result = run(config, "cache", "--prune", "--older-than", "ba mươi ngày")
+    assert result.exit_code != 0 and "Traceback" not in result.output

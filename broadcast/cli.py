@@ -66,6 +66,16 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         level = logging.ERROR
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger().setLevel(level)
+    if verbose < 2:
+        # Errors reach staff as one line; tracebacks only with -vv.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_no_traceback)
+
+
+def _no_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = None
+    record.exc_text = None
+    return True
 
 
 class VietCommand(click.Command):

@@ -303,7 +303,7 @@ class Builder:
             except BroadcastError as exc:
                 result.status = "failed"
                 result.message = str(exc)
-                log.error("%s: %s", base, exc)
+                log.info("%s failed: %s", base, exc)  # the run's report shows it to the user
             except Exception as exc:  # a bug must not cost the other stations their bulletin
                 result.status = "failed"
                 result.message = f"lỗi không mong đợi ({type(exc).__name__}: {exc}); chạy lại với -vv để xem chi tiết"
@@ -521,7 +521,7 @@ class Builder:
         except BroadcastError as exc:
             job.result.status = "failed"
             job.result.message = str(exc)
-            log.error("%s: %s", base, exc)
+            log.info("%s failed: %s", base, exc)  # the run's report shows it to the user
             return
         except Exception as exc:
             job.result.status = "failed"

@@ -359,3 +359,22 @@ def test_cache_command_reports_and_prunes(built):
     assert f"số đoạn: {entries - 3}," in result.output
     result = run(config, "cache", "--prune", "--older-than", "ba mươi ngày")
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_one_broken_station_does_not_stop_the_others(tmp_path):
+    (tmp_path / "mau").mkdir()
+    (tmp_path / "mau" / "ban-tin.txt.j2").write_text("{% for x in items %}\nchưa đóng\n", encoding="utf-8")
+    extra = ('\n[[stations]]\nid = "xa-a"\nname = "Đài xã A"\ntemplates = "mau"\n'
+             '\n[[stations]]\nid = "xa-b"\nname = "Đài xã B"\n[stations.audio]\njingle = "khong-co.mp3"\n')
+    config = write_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    result = run(config, "build")
+    assert result.exit_code == 1
+    day = tmp_path / "audio_out" / DATE
+    assert (day / "hoa-phu.mp3").exists()
+    errors = [l for l in result.output.splitlines() if "LỖI" in l]
+    assert len(errors) == 2
+    assert errors[0].startswith("  xa-a: LỖI: Mẫu kịch bản") and "ban-tin.txt.j2, dòng 2" in errors[0]
+    assert errors[1].startswith("  xa-b: LỖI: Không tìm thấy tệp nhạc hiệu") and "khong-co.mp3" in errors[1]
+    assert "Traceback" not in result.output and "ERROR" not in result.output
+    assert not (day / "xa-a.mp3").exists() and not (day / "xa-b.mp3").exists()

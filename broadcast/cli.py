@@ -250,13 +250,19 @@ def notice(app: App, text: str | None, text_file: Path | None, station_id: str |
         text = read_staff_text(text_file, "tệp thông báo")
     if not text or not text.strip():
         raise click.UsageError("Cần nội dung thông báo: gõ trong dấu ngoặc kép hoặc dùng --file.")
-    if name is None:
-        from broadcast.models import VN_TZ
-        name = "thong-bao-" + dt.datetime.now(VN_TZ).strftime("%H%M")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+    if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
         raise click.BadParameter("chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.", param_hint="--name")
     config = app.config
     station = config.station(station_id) if station_id else config.stations[0]
+    if name is None:
+        # Two notices in the same minute must not replace each other.
+        from broadcast.models import VN_TZ
+
+        stem = "thong-bao-" + dt.datetime.now(VN_TZ).strftime("%H%M")
+        day = app.out_dir / app.date.isoformat()
+        name, n = stem, 2
+        while (day / f"{station.id}-{name}.mp3").exists() or (day / f"{station.id}-{name}.txt").exists():
+            name, n = f"{stem}-{n}", n + 1
     builder = Builder(config, BuildOptions(date=app.date, out_dir=app.out_dir, fetch=False))
     result = builder.notice(station, text, name)
     for w in result.warnings:

@@ -378,3 +378,13 @@ def test_one_broken_station_does_not_stop_the_others(tmp_path):
     assert errors[1].startswith("  xa-b: LỖI: Không tìm thấy tệp nhạc hiệu") and "khong-co.mp3" in errors[1]
     assert "Traceback" not in result.output and "ERROR" not in result.output
     assert not (day / "xa-a.mp3").exists() and not (day / "xa-b.mp3").exists()
+
+
+def test_two_quick_notices_do_not_replace_each_other(tmp_path):
+    config = write_config(tmp_path)
+    assert run(config, "notice", "Thông báo thứ nhất.").exit_code == 0
+    assert run(config, "notice", "Thông báo thứ hai.").exit_code == 0
+    day = tmp_path / "audio_out" / DATE
+    texts = sorted(p.read_text(encoding="utf-8") for p in day.glob("hoa-phu-thong-bao-*.txt"))
+    assert len(texts) == 2 and len(list(day.glob("hoa-phu-thong-bao-*.mp3"))) == 2
+    assert "Thông báo thứ nhất." in texts[0] + texts[1] and "Thông báo thứ hai." in texts[0] + texts[1]

@@ -1,11 +1,16 @@
-"""Command line: thin adapters from options to the library, Vietnamese for staff."""
+"""Command line: thin adapters from options to the library API, Vietnamese for staff.
+
+Each command parses its options, calls one function of broadcast.api and
+prints the result; the decisions live in the library.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import logging
-import re
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +20,28 @@ import click
 from broadcast import __version__, cli_vi
 from broadcast.config import Config, load_config
 from broadcast.errors import BroadcastError
-from broadcast.models import today_vn
+from broadcast.models import VN_TZ
 
 log = logging.getLogger("broadcast")
 cli_vi.install()
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# Options of the whole program that staff may also type after the command name.
+GLOBAL_WITH_VALUE = ("--config", "--out", "--date")
+GLOBAL_FLAGS = ("-v", "-vv", "-vvv", "--verbose", "-q", "--quiet")
+
+
+def current_time() -> dt.datetime:
+    """Now, in Vietnam; BROADCAST_NOW (ISO 8601) replaces it to replay a past run or in tests."""
+    fixed = os.environ.get("BROADCAST_NOW")
+    if fixed:
+        try:
+            value = dt.datetime.fromisoformat(fixed)
+        except ValueError:
+            raise click.UsageError(f"BROADCAST_NOW='{fixed}' không phải thời điểm dạng ISO "
+                                   "(ví dụ 2026-11-30T06:00:00+07:00).") from None
+        return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+    return dt.datetime.now(VN_TZ)
 
 
 @dataclass
@@ -29,10 +50,16 @@ class App:
 
     config_path: Path | None
     out_dir: Path
-    date: dt.date
+    date_given: dt.date | None
     verbose: int
     quiet: bool
+    now: dt.datetime
     _config: Config | None = None
+
+    @property
+    def date(self) -> dt.date:
+        """The bulletin date: --date, else today in Vietnam."""
+        return self.date_given or self.now.astimezone(VN_TZ).date()
 
     @property
     def config(self) -> Config:
@@ -45,13 +72,16 @@ class App:
             click.echo(message, err=err)
 
 
-def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
+def _parse_date(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> dt.date | None:
     if value is None:
-        return today_vn()
+        return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' không phải ngày dạng YYYY-MM-DD (ví dụ 2025-03-12).") from None
+    if not 2000 <= day.year <= 2100:
+        raise click.BadParameter(f"'{value}': năm phải từ 2000 đến 2100.")
+    return day
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -78,6 +108,35 @@ def _no_traceback(record: logging.LogRecord) -> bool:
     return True
 
 
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move the program's own options typed after the command name to before it.
+
+    `broadcast build --date 2026-11-30` then means what
+    `broadcast --date 2026-11-30 build` means.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_WITH_VALUE and rest:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front += args[i:i + 2]
+                i += 1
+        elif arg in GLOBAL_FLAGS and rest:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class VietCommand(click.Command):
     """A command whose usage line is in Vietnamese."""
 
@@ -96,6 +155,17 @@ class VietGroup(click.Group):
         kwargs.setdefault("subcommand_metavar", "LỆNH [THAM_SỐ]...")
         super().__init__(*args, **kwargs)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
+            hint = f" Có phải ý bạn là '{close[0]}'?" if close else ""
+            ctx.fail(f"Không có lệnh '{name}'.{hint} Xem các lệnh: 'broadcast --help'.")
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -105,6 +175,9 @@ class VietGroup(click.Group):
                 raise
             click.echo(f"Lỗi: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:  # the reader (e.g. `| head`) has had enough
+            sys.stderr.close()
+            ctx.exit(0)
         except KeyboardInterrupt:
             click.echo("Đã dừng theo yêu cầu. Các tệp đã hoàn tất vẫn được giữ nguyên.", err=True)
             ctx.exit(130)
@@ -134,7 +207,7 @@ class VietGroup(click.Group):
 @click.option("-q", "--quiet", is_flag=True, help="Chỉ in lỗi (dùng cho cron).")
 @click.version_option(__version__, "--version", message="broadcast %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, out_dir: Path, date: dt.date,
+def cli(ctx: click.Context, config_path: Path | None, out_dir: Path, date: dt.date | None,
         verbose: int, quiet: bool) -> None:
     """broadcast: làm bản tin cải cách hành chính bằng giọng đọc cho đài truyền thanh xã, phường.
 
@@ -142,10 +215,11 @@ def cli(ctx: click.Context, config_path: Path | None, out_dir: Path, date: dt.da
     tiếng Việt, đọc thành tiếng và ghi tệp MP3 vào audio_out/<ngày>/.
 
     Việc hằng đêm: "broadcast build". Xem trước và sửa kịch bản: "broadcast script",
-    sửa tệp .txt, rồi "broadcast build".
+    sửa tệp .txt, rồi "broadcast build". Duyệt: "broadcast status", "broadcast approve".
     """
     _setup_logging(verbose, quiet)
-    ctx.obj = App(config_path=config_path, out_dir=out_dir, date=date, verbose=verbose, quiet=quiet)
+    ctx.obj = App(config_path=config_path, out_dir=out_dir, date_given=date, verbose=verbose, quiet=quiet,
+                  now=current_time())
 
 
 def _print_report(app: App, report) -> None:
@@ -155,8 +229,12 @@ def _print_report(app: App, report) -> None:
         name = f"{r.station}{'-' + r.slot if r.slot else ''}"
         if r.status == "failed":
             click.echo(f"  {name}: LỖI: {r.message}", err=True)
+        elif r.status == "busy":
+            click.echo(f"  {name}: bỏ qua: {r.message}", err=True)
         elif r.status == "script":
             app.say(f"  {name}: đã soạn kịch bản {r.script}" + (" (đã sửa tay)" if r.edited else ""))
+        elif r.status == "held":
+            app.say(f"  {name}: đang tạm dừng, không làm âm thanh")
         else:
             state = "không thay đổi, giữ tệp cũ" if r.status == "unchanged" else "đã tạo"
             app.say(f"  {name}: {state} {r.audio} ({r.duration / 60:.1f} phút)")
@@ -168,19 +246,22 @@ def _print_report(app: App, report) -> None:
 
 def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch: bool,
                refresh: bool, force: bool, jobs: int = 0) -> None:
-    from broadcast.pipeline import BuildOptions, build
+    from broadcast import api
 
     config = app.config
     if config.is_demo:
         app.say(f"Dùng cấu hình mẫu đi kèm ({config.path}).")
-    opts = BuildOptions(date=app.date, out_dir=app.out_dir, fetch=not no_fetch, refresh=refresh,
-                        force=force, script_only=script_only, jobs=jobs)
     progress = None
     if not app.quiet and sys.stderr.isatty():
         progress = lambda msg: click.echo(f"  … {msg}", err=True)  # noqa: E731
-    report = build(config, list(stations), opts, progress)
+    if script_only:
+        report = api.draft(config, app.out_dir, app.date, app.now, stations, fetch=not no_fetch,
+                           refresh=refresh, force=force, progress=progress)
+    else:
+        report = api.build(config, app.out_dir, app.date, app.now, stations, fetch=not no_fetch,
+                           refresh=refresh, force=force, jobs=jobs, progress=progress)
     _print_report(app, report)
-    ok = [r for r in report.results if r.status != "failed"]
+    ok = [r for r in report.results if r.status not in ("failed", "busy")]
     verb = "soạn kịch bản" if script_only else "làm bản tin"
     summary = (f"Xong: {verb} {len(ok)}/{len(report.results)} đài trong {report.seconds:.1f} giây")
     if not script_only:
@@ -188,6 +269,8 @@ def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch:
     app.say(summary + ".")
     if report.failed:
         raise SystemExit(1)
+    if report.busy:
+        raise SystemExit(75)
 
 
 def build_options(func):
@@ -228,65 +311,71 @@ def script(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, f
     _run_build(app, stations, script_only=True, no_fetch=no_fetch, refresh=refresh, force=force)
 
 
+PRIORITY_CHOICE = click.Choice(["normal", "priority", "emergency"])
+
+
 @cli.command()
 @click.argument("text", required=False, metavar="[VĂN_BẢN]")
 @click.option("--file", "text_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Đọc nội dung thông báo từ tệp văn bản (UTF-8).")
-@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Đài phát (mặc định: đài đầu tiên).")
+@click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI",
+              help="Đài phát (có thể lặp lại). Bắt buộc khi cấu hình có nhiều đài, trừ khi dùng --all.")
+@click.option("--all", "all_stations", is_flag=True, help="Phát cho mọi đài trong cấu hình.")
+@click.option("--priority", type=PRIORITY_CHOICE, default="normal", show_default=True,
+              help="Mức ưu tiên: normal (thường), priority (ưu tiên), emergency (khẩn cấp).")
+@click.option("--from", "valid_from", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="Đọc trong các bản tin từ ngày này (mặc định: ngày của bản tin).")
+@click.option("--to", "valid_to", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="Đọc trong các bản tin đến hết ngày này (mặc định: bằng --from).")
+@click.option("--no-build", is_flag=True, help="Chỉ lưu thông báo để đọc trong các bản tin, không làm tệp riêng ngay.")
 @click.option("--name", default=None, metavar="TÊN",
               help="Tên tệp (mặc định: thong-bao-<giờ phút>), ví dụ thong-bao-mua-lu.")
+@click.option("--by", default="", metavar="TÊN", help="Người soạn thông báo (ghi vào lịch sử).")
 @click.pass_obj
-def notice(app: App, text: str | None, text_file: Path | None, station_id: str | None,
-           name: str | None) -> None:
-    """Làm ngay một bản tin riêng (thông báo khẩn) từ nội dung nhập vào.
+def notice(app: App, text: str | None, text_file: Path | None, stations: tuple[str, ...], all_stations: bool,
+           priority: str, valid_from: dt.date | None, valid_to: dt.date | None, no_build: bool,
+           name: str | None, by: str) -> None:
+    """Lưu một thông báo của địa phương và làm ngay một bản tin riêng từ thông báo đó.
 
-    Ví dụ: broadcast notice "Thông báo: chiều nay 14h00 họp dân tại nhà văn hóa thôn 3."
+    Thông báo còn được đọc trong các bản tin hằng ngày từ --from đến --to,
+    mức khẩn cấp trước. Thông báo khẩn được đọc hai lần ("Xin nhắc lại").
+
+    Ví dụ: broadcast notice --station hoa-phu --priority emergency "Nước sông đang lên nhanh..."
     """
-    from broadcast.pipeline import Builder, BuildOptions
+    from broadcast import api
+    from broadcast.fsutil import read_staff_text
 
     if text_file is not None:
-        from broadcast.fsutil import read_staff_text
-
         text = read_staff_text(text_file, "tệp thông báo")
     if not text or not text.strip():
         raise click.UsageError("Cần nội dung thông báo: gõ trong dấu ngoặc kép hoặc dùng --file.")
-    if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
-        raise click.BadParameter("chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.", param_hint="--name")
     config = app.config
-    station = config.station(station_id) if station_id else config.stations[0]
-    if name is None:
-        # Two notices in the same minute must not replace each other.
-        from broadcast.models import VN_TZ
-
-        stem = "thong-bao-" + dt.datetime.now(VN_TZ).strftime("%H%M")
-        day = app.out_dir / app.date.isoformat()
-        name, n = stem, 2
-        while (day / f"{station.id}-{name}.mp3").exists() or (day / f"{station.id}-{name}.txt").exists():
-            name, n = f"{stem}-{n}", n + 1
-    builder = Builder(config, BuildOptions(date=app.date, out_dir=app.out_dir, fetch=False))
-    result = builder.notice(station, text, name)
-    for w in result.warnings:
-        click.echo(f"cảnh báo: {w}", err=True)
-    app.say(f"Đã tạo {result.audio} ({result.duration:.0f} giây).")
+    if all_stations:
+        chosen = [s.id for s in config.stations]
+    elif stations:
+        chosen = list(stations)
+    elif len(config.stations) == 1:
+        chosen = [config.stations[0].id]
+    else:
+        raise click.UsageError("Cấu hình có nhiều đài: hãy chọn đài bằng --station MÃ_ĐÀI, hoặc --all cho mọi đài.")
+    result = api.notice(config, app.out_dir, text, chosen, app.date, app.now, priority=priority,
+                        valid_from=valid_from, valid_to=valid_to, build_now=not no_build, name=name, by=by)
+    until = (valid_to or valid_from or app.date)
+    app.say(f"Đã lưu thông báo số {result.notice_id} cho {len(result.stations)} đài, đọc trong bản tin "
+            f"đến hết ngày {until.strftime('%d/%m/%Y')}.")
+    for r in result.results:
+        for w in r.warnings:
+            click.echo(f"cảnh báo: {w}", err=True)
+        app.say(f"Đã tạo {r.audio} ({r.duration:.0f} giây).")
 
 
 @cli.command()
 @click.pass_obj
 def fetch(app: App) -> None:
     """Tải tin từ mọi nguồn trong cấu hình và lưu lại (mỗi nguồn một dòng kết quả)."""
-    from broadcast.ingest import ingest
-    from broadcast.pipeline import run_lock
-    from broadcast.relevance import load_vocabulary
-    from broadcast.store import Store
+    from broadcast import api
 
-    config = app.config
-    with run_lock(config.data_dir):
-        store = Store(config.data_dir / "broadcast.sqlite3")
-        try:
-            vocab = load_vocabulary(config.selection.topics_file)
-            report = ingest(config, store, vocab=vocab)
-        finally:
-            store.close()
+    report = api.fetch(app.config, app.now)
     for line in report.lines:
         if line.status == "failed":
             click.echo(line.message, err=True)
@@ -297,6 +386,10 @@ def fetch(app: App) -> None:
         raise SystemExit(1)
 
 
+def _station_or_first(app: App, station_id: str | None) -> str:
+    return station_id or app.config.stations[0].id
+
+
 @cli.command()
 @click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Đài cần xem (mặc định: đài đầu tiên).")
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON (danh sách tin).")
@@ -305,32 +398,10 @@ def fetch(app: App) -> None:
 @click.pass_obj
 def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_all: bool) -> None:
     """Liệt kê các tin ứng viên cho bản tin của ngày, xếp theo thứ tự ưu tiên."""
-    from broadcast.pipeline import speech_estimate_overhead, load_notices
-    from broadcast.relevance import load_vocabulary
-    from broadcast.script import load_standing_messages, standing_for
-    from broadcast.selection import select
-    from broadcast.store import Store
-    from broadcast.models import VN_TZ
+    from broadcast import api
 
-    config = app.config
-    station = config.station(station_id) if station_id else config.stations[0]
-    vocab = load_vocabulary(station.selection.topics_file)
-    store = Store(config.data_dir / "broadcast.sqlite3")
-    try:
-        now = min(dt.datetime.combine(app.date, dt.time(23, 59), VN_TZ), dt.datetime.now(VN_TZ))
-        feeds = [f.name for f in config.feeds_for(station)]
-        candidates = store.candidates(station.id, now, station.selection.fresh_hours, feeds,
-                                      date=app.date, slot="")
-    finally:
-        store.close()
-    standing = standing_for(app.date, load_standing_messages(station.templates))
-    budget = station.target_minutes * 60 - speech_estimate_overhead(
-        station, app.date, standing, load_notices(station), station.slots[0].time if station.slots else "")
-    min_score = station.selection.min_score if station.selection.min_score is not None else vocab.threshold
-    ranked = select(candidates, station, {f.name: f.weight for f in config.feeds}, max(budget, 30.0),
-                    engine=station.tts.resolved_chain()[0], min_score=min_score, now=now)
-    if not show_all:
-        ranked = [c for c in ranked if c.selected or c.score >= min_score]
+    found = api.candidates(app.config, _station_or_first(app, station_id), app.date, app.now, show_all=show_all)
+    ranked = found.candidates
     if as_json:
         out = [{
             "id": c.id, "title": c.title, "source": ", ".join(c.sources), "sources": c.sources,
@@ -348,10 +419,183 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
         when = c.published.astimezone(VN_TZ).strftime("%d/%m %H:%M") if c.published else "--/-- --:--"
         click.echo(f"{n:>3}. {mark} {c.score:6.2f}  {when}  {c.title}  ({', '.join(c.sources)})")
         if explain:
-            click.echo(f"        chủ đề: {', '.join(vocab.label(t) for t in c.topics) or '(không)'}")
+            click.echo(f"        chủ đề: {', '.join(found.topic_label(t) for t in c.topics) or '(không)'}")
             click.echo(f"        cụm từ: {'; '.join(c.matches) or '(không)'}")
             if c.reason:
                 click.echo(f"        lý do: {c.reason}")
+
+
+# ---------------------------------------------------------------- the lifecycle
+
+
+def _status_line(s) -> str:
+    name = s.key.station + (f"-{s.key.slot}" if s.key.slot else "")
+    parts = [f"{name:<24} {s.state.label}"]
+    if s.duration:
+        parts.append(f"{s.duration / 60:.1f} phút")
+    if s.engines:
+        parts.append("giọng: " + ", ".join(s.engines))
+    if s.edited:
+        parts.append("đã sửa tay")
+    if s.approved:
+        who = f" bởi {s.approved_by}" if s.approved_by else ""
+        when = f" lúc {s.approved_at.astimezone(VN_TZ).strftime('%H:%M %d/%m')}" if s.approved_at else ""
+        parts.append(f"đã duyệt{who}{when}")
+    if s.hold_reason:
+        parts.append(f"lý do dừng: {s.hold_reason}")
+    line = " | ".join(parts)
+    return line + (f"\n{'':<25}→ {s.note}" if s.note else "")
+
+
+@cli.command()
+@click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI", help="Chỉ xem đài này (có thể lặp lại).")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@click.pass_obj
+def status(app: App, stations: tuple[str, ...], as_json: bool) -> None:
+    """Xem tình trạng các bản tin của ngày: đã soạn, đã sửa, đã duyệt, đã làm âm thanh, tạm dừng, lỗi."""
+    from broadcast import api
+
+    found = api.status(app.config, app.out_dir, app.date, list(stations) or None)
+    if as_json:
+        click.echo(json.dumps([s.to_json() for s in found], ensure_ascii=False, indent=2))
+        return
+    app.say(f"Bản tin ngày {app.date.strftime('%d/%m/%Y')}:")
+    for s in found:
+        click.echo(_status_line(s))
+        for w in s.warnings:
+            click.echo(f"{'':<25}cảnh báo: {w}")
+        if s.failed_message:
+            click.echo(f"{'':<25}lỗi: {s.failed_message}")
+
+
+@cli.command()
+@click.argument("station_id", metavar="MÃ_ĐÀI")
+@click.option("--slot", default="", metavar="BUỔI", help="Buổi phát (khi đài có nhiều buổi), ví dụ sang.")
+@click.option("--by", default="", metavar="TÊN", help="Người duyệt (ghi vào lịch sử). Mặc định: tên tài khoản máy.")
+@click.pass_obj
+def approve(app: App, station_id: str, slot: str, by: str) -> None:
+    """Duyệt kịch bản hiện tại của bản tin để được phát (sửa sau khi duyệt thì phải duyệt lại)."""
+    from broadcast import api
+
+    result = api.approve(app.config, app.out_dir, station_id, app.date, app.now, slot=slot,
+                         by=by or _login_name())
+    click.echo(_status_line(result))
+
+
+@cli.command()
+@click.argument("station_id", metavar="MÃ_ĐÀI")
+@click.option("--slot", default="", metavar="BUỔI", help="Buổi phát (khi đài có nhiều buổi), ví dụ sang.")
+@click.option("--by", default="", metavar="TÊN", help="Người quyết định (ghi vào lịch sử).")
+@click.option("--reason", default="", metavar="LÝ_DO", help="Lý do tạm dừng.")
+@click.pass_obj
+def hold(app: App, station_id: str, slot: str, by: str, reason: str) -> None:
+    """Tạm dừng một bản tin: không phát, không tính là đã phát (duyệt lại để phát)."""
+    from broadcast import api
+
+    result = api.hold(app.config, app.out_dir, station_id, app.date, app.now, slot=slot,
+                      by=by or _login_name(), reason=reason)
+    click.echo(_status_line(result))
+
+
+@cli.command()
+@click.argument("station_id", metavar="MÃ_ĐÀI")
+@click.option("--slot", default="", metavar="BUỔI", help="Buổi phát (khi đài có nhiều buổi).")
+@click.pass_obj
+def diff(app: App, station_id: str, slot: str) -> None:
+    """Xem những chỗ cán bộ đã sửa so với kịch bản soạn tự động."""
+    from broadcast import api
+
+    result = api.diff(app.config, app.out_dir, station_id, app.date, slot)
+    if not result.generated:
+        app.say("Không có bản soạn tự động để so sánh (kịch bản do cán bộ viết từ đầu).")
+        return
+    if not result.changed:
+        app.say("Kịch bản chưa được sửa: giống hệt bản soạn tự động.")
+        return
+    color = sys.stdout.isatty()
+    for line in result.lines:
+        if color and line.startswith("+") and not line.startswith("+++"):
+            click.secho(line, fg="green")
+        elif color and line.startswith("-") and not line.startswith("---"):
+            click.secho(line, fg="red")
+        else:
+            click.echo(line)
+
+
+@cli.command()
+@click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI", help="Chỉ xem đài này (có thể lặp lại).")
+@click.option("--from", "start", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="Từ ngày (mặc định: 30 ngày trước ngày của bản tin).")
+@click.option("--to", "end", callback=_parse_date, metavar="YYYY-MM-DD", help="Đến ngày (mặc định: ngày của bản tin).")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@click.pass_obj
+def history(app: App, stations: tuple[str, ...], start: dt.date | None, end: dt.date | None,
+            as_json: bool) -> None:
+    """Xem lịch sử các bản tin: trạng thái, tin đã phát, ai duyệt, ai sửa."""
+    from broadcast import api
+
+    end = end or app.date
+    start = start or end - dt.timedelta(days=30)
+    if start > end:
+        raise click.BadParameter("--from phải trước --to.")
+    entries = api.history(app.config, start, end, list(stations) or None)
+    if as_json:
+        out = []
+        for e in entries:
+            d = e.status.to_json()
+            d["items"] = e.items
+            d["events"] = [dict(ev, date=ev["date"].isoformat(), at=ev["at"].isoformat() if ev["at"] else None)
+                           for ev in e.events]
+            out.append(d)
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if not entries:
+        app.say(f"Không có bản tin nào từ {start.strftime('%d/%m/%Y')} đến {end.strftime('%d/%m/%Y')}.")
+        return
+    for e in entries:
+        click.echo(f"{e.status.key.date.strftime('%d/%m/%Y')}  {_status_line(e.status)}")
+        for item in e.items:
+            click.echo(f"{'':<12}• {item['title']} ({', '.join(item['sources'])})")
+        for ev in e.events:
+            who = f" ({ev['actor']})" if ev["actor"] else ""
+            click.echo(f"{'':<12}{ev['at'].astimezone(VN_TZ).strftime('%H:%M %d/%m')} {EVENT_WORDS.get(ev['action'], ev['action'])}"
+                       f"{who}{': ' + ev['detail'] if ev['detail'] else ''}")
+
+
+EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
+               "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
+
+
+def _login_name() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no login name on some service accounts
+        return ""
+
+
+@cli.command()
+@click.option("--station", "station_id", required=True, metavar="MÃ_ĐÀI",
+              help="Mã đài: chữ thường không dấu, số, '-' (ví dụ hoa-phu).")
+@click.option("--name", required=True, metavar="TÊN", help="Tên đài, ví dụ \"Đài truyền thanh xã Hòa Phú\".")
+@click.option("--commune", default="", metavar="XÃ", help="Tên xã, phường, ví dụ \"xã Hòa Phú\".")
+@click.option("--phone", default="", metavar="SỐ", help="Số điện thoại đọc ở lời kết bản tin.")
+@click.option("--province", default="Đắk Lắk", show_default=True, metavar="TỈNH")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              help="Thư mục ghi tệp cấu hình (mặc định: thư mục hiện tại).")
+@click.option("--force", is_flag=True, help="Ghi đè broadcast.toml đã có.")
+@click.pass_obj
+def init(app: App, station_id: str, name: str, commune: str, phone: str, province: str, folder: Path,
+         force: bool) -> None:
+    """Tạo tệp cấu hình broadcast.toml có chú thích cho một đài mới."""
+    from broadcast import api
+
+    written = api.init_config(folder, station_id, name, commune=commune, phone=phone, province=province,
+                              overwrite=force)
+    for path in written:
+        app.say(f"Đã tạo {path}")
+    app.say("Hãy mở broadcast.toml, sửa nguồn tin và thông tin của đài, rồi chạy 'broadcast doctor'.")
 
 
 @cli.command()
@@ -389,10 +633,14 @@ def cache(app: App, prune: bool, older_than: str) -> None:
     """Xem hoặc dọn bộ nhớ đệm giọng đọc (dùng chung cho mọi đài, mọi ngày)."""
     from broadcast.speech import SpeechCache, parse_age
 
+    from broadcast.workspace import Workspace
+
     age = parse_age(older_than)
     c = SpeechCache(app.config.data_dir / "speech-cache")
     if prune:
-        removed, freed = c.prune(age)
+        # Alone with the cache: a build in progress keeps every file it uses.
+        with Workspace(app.out_dir, app.config.data_dir).cache_prune_lock():
+            removed, freed = c.prune(age)
         app.say(f"Đã xóa {removed} đoạn ({freed / 1e6:.1f} MB) không dùng quá {older_than}.")
     s = c.stats()
     app.say(f"Bộ nhớ đệm: {s.root}")

@@ -41,6 +41,8 @@ MESSAGES = {
     "{name} {filename!r} is not readable.": "Không đọc được {name} {filename!r}.",
     "{name} {filename!r} is not writable.": "Không ghi được {name} {filename!r}.",
     "{value!r} is not a valid {number_type}.": "{value!r} không phải số hợp lệ.",
+    "Did you mean {possibility}?": "Có phải ý bạn là {possibility}?",
+    "(Possible options: {possibilities})": "(Các tùy chọn gần giống: {possibilities})",
     "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
     "{value!r} is not {choice}.": "{value!r} không phải {choice}.",
     "{value!r} is not one of {choices}.": "{value!r} không thuộc {choices}.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
 import sys
@@ -109,17 +110,31 @@ class Slot:
 
 
 @dataclass
+class NoticeConfig:
+    """A local notice written in the configuration or a notices file."""
+
+    text: str
+    priority: str = "normal"  # normal | priority | emergency
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+
+@dataclass
 class StationConfig:
     id: str
     name: str
     commune: str = ""
     province: str = ""
+    phone: str = ""  # the station's own contact number, read in the closing
+    one_stop: str = ""  # its one-stop desk, e.g. "Bộ phận một cửa xã Hòa Phú"
+    publish: str = "auto"  # auto: rendered is enough to air | approved: only approved bulletins air
+    standing_file: Path | None = None  # the station's own standing messages, added to the province's
     target_minutes: float = 10.0
     feeds: list[str] = field(default_factory=list)  # empty: every feed
     slots: list[Slot] = field(default_factory=list)
     templates: Path | None = None
     lexicon: Path | None = None
-    notices: list[str] = field(default_factory=list)
+    notices: list[NoticeConfig] = field(default_factory=list)
     notices_file: Path | None = None
     tts: TTSConfig = field(default_factory=TTSConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -139,6 +154,7 @@ class Config:
     selection: SelectionConfig
     lexicon: Path | None = None
     templates: Path | None = None
+    standing_file: Path | None = None  # the province's standing messages; None: the bundled ones
     fetch_timeout: float = 15.0
     fetch_retries: int = 2
     fetch_max_bytes: int = 5_000_000
@@ -330,6 +346,37 @@ def _parse_selection(r: _Reader, base: SelectionConfig, root: Path) -> Selection
     return c
 
 
+NOTICE_PRIORITIES = ("normal", "priority", "emergency")
+
+
+def parse_notice(raw: Any, r: _Reader, key: str) -> NoticeConfig:
+    """A notice: a plain string, or a table with text, priority, valid_from, valid_to."""
+    if isinstance(raw, str):
+        return NoticeConfig(text=raw.strip())
+    if not isinstance(raw, dict):
+        raise r._err(key, "cần chuỗi, hoặc bảng có text, priority, valid_from, valid_to")
+    nr = _Reader(raw, f"{r.where}{key}.", r.path)
+    text = nr.get("text", str, "").strip()
+    priority = nr.get("priority", str, "normal")
+    if priority not in NOTICE_PRIORITIES:
+        raise nr._err("priority", "phải là normal (thường), priority (ưu tiên) hoặc emergency (khẩn cấp)")
+    dates = []
+    for name in ("valid_from", "valid_to"):
+        value = nr.get(name, (dt.date, str), None)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise nr._err(name, f"cần ngày dạng YYYY-MM-DD, nhận được '{value}'") from None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        dates.append(value)
+    if dates[0] and dates[1] and dates[1] < dates[0]:
+        raise nr._err("valid_to", "ngày kết thúc trước ngày bắt đầu")
+    nr.check_unknown()
+    return NoticeConfig(text=text, priority=priority, valid_from=dates[0], valid_to=dates[1])
+
+
 def _sub(r: _Reader, key: str, where: str) -> _Reader:
     table = r.get(key, dict, {})
     return _Reader(table, where, r.path)
@@ -345,6 +392,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
     province = general.get("province", str, "Đắk Lắk")
     lexicon = general.path_value("lexicon", root)
     templates = general.path_value("templates", root)
+    standing_file = general.path_value("standing_file", root)
     fetch_timeout = general.number("fetch_timeout", 15.0, 0.5, 300)
     fetch_retries = general.integer("fetch_retries", 2, 0, 10)
     fetch_max_bytes = general.integer("fetch_max_bytes", 5_000_000, 10_000, 200_000_000)
@@ -411,10 +459,14 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
             st.slots.append(Slot(name=sname, time=slot["time"]))
         st.templates = sr.path_value("templates", root) or templates
         st.lexicon = sr.path_value("lexicon", root) or lexicon
-        notices = sr.get("notices", list, [])
-        if not all(isinstance(n, str) for n in notices):
-            raise sr._err("notices", "cần danh sách chuỗi")
-        st.notices = [n.strip() for n in notices if n.strip()]
+        st.phone = sr.get("phone", str, "")
+        st.one_stop = sr.get("one_stop", str, "")
+        st.publish = sr.get("publish", str, "auto")
+        if st.publish not in ("auto", "approved"):
+            raise sr._err("publish", f"phải là \"auto\" hoặc \"approved\", nhận được '{st.publish}'")
+        st.standing_file = sr.path_value("standing_file", root)
+        st.notices = [parse_notice(n, sr, f"notices[{j}]") for j, n in enumerate(sr.get("notices", list, []))]
+        st.notices = [n for n in st.notices if n.text]
         st.notices_file = sr.path_value("notices_file", root)
         st.tts = _parse_tts(_sub(sr, "tts", f"stations[{i}].tts."), tts)
         st.audio = _parse_audio(_sub(sr, "audio", f"stations[{i}].audio."), audio, root)
@@ -427,7 +479,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         path=path, is_demo=is_demo,
         data_dir=data_dir or dd or (Path.cwd() / "data" if is_demo else root / "data"),
         province=province, feeds=feeds, stations=stations, tts=tts, audio=audio,
-        selection=selection, lexicon=lexicon, templates=templates,
+        selection=selection, lexicon=lexicon, templates=templates, standing_file=standing_file,
         fetch_timeout=fetch_timeout, fetch_retries=fetch_retries,
         fetch_max_bytes=fetch_max_bytes, fetch_workers=fetch_workers,
     )

@@ -98,3 +98,16 @@ def read_staff_text(path: str | os.PathLike[str], what: str) -> str:
             "Hãy mở tệp và lưu lại với bảng mã UTF-8 (Save As → Encoding: UTF-8)."
         ) from None
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# A bulletin script is a few kilobytes; anything far larger is a mistake that
+# would take hours of speech and gigabytes of cache.
+MAX_SCRIPT_CHARS = 100_000
+
+
+def check_script_size(text: str, what: str = "Kịch bản") -> None:
+    """Refuse a script or notice far larger than any bulletin."""
+    if len(text) > MAX_SCRIPT_CHARS:
+        raise BroadcastError(
+            f"{what} dài {len(text):,} ký tự, quá giới hạn {MAX_SCRIPT_CHARS:,} ký tự của một bản tin "
+            "(một bản tin thường chỉ vài nghìn ký tự). Hãy kiểm tra lại nội dung.".replace(",", "."))

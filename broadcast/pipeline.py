@@ -1,11 +1,15 @@
-"""The nightly job: feeds -> selection -> script -> speakable text -> speech -> audio -> files.
+"""The orchestrator: feeds -> selection -> script -> speakable text -> speech -> audio -> records.
 
-The order is fixed by what each stage needs: selection needs the stored
-items, the script needs the selection, speech needs the script's text made
-speakable, and the audio needs every spoken paragraph. Scripts are written
-before any audio so staff can review them; a script that already exists for
-the date is read back, never regenerated silently, because staff may have
-edited it.
+Two phases, in this order because each needs the one before: first every
+script is decided (fetch, select, draft; or read back what staff edited),
+which is all review needs; then speech and audio are made for the scripts
+that should sound, and the store records what was rendered and what may
+air. A script that already exists for the date is read back, never
+regenerated silently, because staff may have edited it.
+
+Every path comes from the workspace, every record goes to the store, and
+the current time is an input (`BuildOptions.now`): nothing here reads the
+clock, so a rebuild with the same inputs gives the same bulletin.
 """
 
 from __future__ import annotations
@@ -14,85 +18,64 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable
 
 from broadcast import __version__
+from broadcast.bulletin import (
+    BuildOptions,
+    BuildReport,
+    BulletinKey,
+    Manifest,
+    ManifestParagraph,
+    ManifestSegment,
+    StationResult,
+    derive_state,
+    read_manifest,
+    write_manifest,
+)
 from broadcast.config import Config, Slot, StationConfig
 from broadcast.errors import BroadcastError, LockedError, SpeechError
 from broadcast.fsutil import atomic_write_text, read_staff_text
+from broadcast.messages import Notice, notices_for, standing_for, standing_messages
 from broadcast.models import VN_TZ, Candidate, Segment, SpokenParagraph
-from broadcast.script import (
-    ScriptContext,
-    load_standing_messages,
-    parse_script,
-    render_script,
-    standing_for,
-)
+from broadcast.script import ScriptContext, parse_script, render_script
+from broadcast.workspace import BulletinPaths, Workspace
 
 log = logging.getLogger(__name__)
 
-DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Temporary files of atomic writes (see fsutil.atomic_path) that a killed run left behind.
-STALE_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.(tmp|mp3|wav)$")
+
+def sha(text: str) -> str:
+    """The hash that identifies one version of a script."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass
-class BuildOptions:
-    date: dt.date
-    out_dir: Path
-    fetch: bool = True  # fetch feeds before selecting
-    refresh: bool = False  # regenerate scripts that already exist for the date
-    force: bool = False  # with refresh: also replace scripts staff edited (a backup is kept)
-    script_only: bool = False  # write scripts for review, no audio
-    jobs: int = 0  # bulletins mastered at once; 0: one per CPU core
+def end_of_day(date: dt.date) -> dt.datetime:
+    """The last minute of a bulletin's date, in Vietnam."""
+    return dt.datetime.combine(date, dt.time(23, 59, 59), VN_TZ)
 
 
-@dataclass
-class StationResult:
-    station: str
-    slot: str
-    status: str  # built | unchanged | script | failed
-    script: Path | None = None
-    audio: Path | None = None
-    duration: float = 0.0
-    edited: bool = False
-    warnings: list[str] = field(default_factory=list)
-    message: str = ""
-
-
-@dataclass
-class BuildReport:
-    results: list[StationResult] = field(default_factory=list)
-    feed_lines: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    speech_calls: int = 0
-    cache_hits: int = 0
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> list[StationResult]:
-        return [r for r in self.results if r.status == "failed"]
+def news_until(date: dt.date, now: dt.datetime) -> dt.datetime:
+    """A bulletin for `date` uses news up to the end of that date, and never after `now`."""
+    return min(end_of_day(date), now)
 
 
 @dataclass
 class PendingRender:
     """A bulletin whose speech is ready and whose audio must be mixed and mastered."""
 
+    key: BulletinKey
     station: StationConfig
-    slot: Slot | None
+    paths: BulletinPaths
     result: StationResult
-    manifest_path: Path
     segments: list[Segment]
     spoken: dict[tuple[int, int], SpokenParagraph]
     parts: list
@@ -100,66 +83,15 @@ class PendingRender:
     wav_path: Path | None
     target_seconds: float | None
     fingerprint: str
-    state: dict
     script_text: str
     edited: bool
-    item_ids: list[int] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- helpers
-
-
-@contextlib.contextmanager
-def run_lock(data_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock so two cron runs never write the same files at once."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "broadcast.lock"
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(
-                f"Một lần chạy khác đang chạy (khóa {path}). Hãy đợi lần đó xong rồi chạy lại."
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def output_base(station: StationConfig, slot: Slot | None) -> str:
-    """File stem of one bulletin: 'hoa-phu' or 'hoa-phu-sang'."""
-    return f"{station.id}-{slot.name}" if slot else station.id
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def load_notices(station: StationConfig) -> list[str]:
-    """Local notices from the config and from the station's notices file."""
-    notices = list(station.notices)
-    if station.notices_file:
-        if not station.notices_file.exists():
-            raise BroadcastError(
-                f"Không thấy tệp thông báo {station.notices_file} (khóa notices_file của đài {station.id}): "
-                "hãy tạo tệp hoặc bỏ khóa này."
-            )
-        text = read_staff_text(station.notices_file, "tệp thông báo")
-        body = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
-        notices += [n.strip() for n in re.split(r"\n\s*\n", body) if n.strip()]
-    return notices
+    kind: str
+    title: str
+    offered: list[dict[str, Any]] = field(default_factory=list)
 
 
 def speech_estimate_overhead(station: StationConfig, date: dt.date, standing: str,
-                             notices: list[str], slot_time: str = "") -> float:
+                             notices: list, slot_time: str = "") -> float:
     """Seconds of the bulletin that are not news items: greeting, messages, closing, jingles.
 
     Estimated from the station's own template rendered without items, so a
@@ -168,9 +100,7 @@ def speech_estimate_overhead(station: StationConfig, date: dt.date, standing: st
     from broadcast.selection import estimate_seconds
 
     rate = station.tts.syllables_per_minute.get(station.tts.resolved_chain()[0], 200.0)
-    ctx = ScriptContext(station_name=station.name, date=date, items=[], standing=standing,
-                        notices=notices, slot_time=slot_time, commune=station.commune,
-                        province=station.province)
+    ctx = script_context(station, date, [], standing, notices, slot_time)
     paragraphs = [p for seg in parse_script(render_script(ctx, station.templates))
                   for p in seg.paragraphs()]
     speech = sum(estimate_seconds(p, rate) for p in paragraphs)
@@ -178,20 +108,64 @@ def speech_estimate_overhead(station: StationConfig, date: dt.date, standing: st
     return speech + pauses + 7.0  # the generated jingle and outro are about 3.2 s each
 
 
-# ---------------------------------------------------------------- the run
+def script_context(station: StationConfig, date: dt.date, items: list[Candidate], standing: str,
+                   notices: list, slot_time: str = "") -> ScriptContext:
+    """Everything the station's template gets."""
+    return ScriptContext(station_name=station.name, date=date, items=items, standing=standing,
+                         notices=notices, slot_time=slot_time, commune=station.commune,
+                         province=station.province, phone=station.phone, one_stop=station.one_stop)
+
+
+def notice_script(station: StationConfig, text: str, priority: str) -> str:
+    """A one-off notice as loudspeaker staff read it: who is speaking, the notice, then once again."""
+    from broadcast.script import clean_feed_text
+
+    body = "\n\n".join(clean_feed_text(p) for p in text.split("\n\n") if p.strip())
+    intro = {"emergency": "Sau đây là thông báo khẩn.", "priority": "Sau đây là thông báo quan trọng."}.get(
+        priority, "Sau đây là thông báo.")
+    return (f"[thông báo]\nĐây là {station.name}. {intro}\n\n{body}\n\n"
+            f"Xin nhắc lại:\n\n{body}\n\n[kết thúc]\n{station.name} vừa phát thông báo. "
+            "Cảm ơn bà con đã lắng nghe.\n")
+
+
+def items_in_script(segments: list[Segment], offered: list[dict[str, Any]]) -> list[int]:
+    """Story ids of the items actually in a script, in order: by their '# mã tin' note, else title or link."""
+    by_title = {str(i.get("title", "")).strip().lower(): i.get("id") for i in offered}
+    by_link = {i.get("link"): i.get("id") for i in offered if i.get("link")}
+    ids: list[int] = []
+    for seg in segments:
+        if seg.kind != "item":
+            continue
+        sid = seg.item_id
+        if sid is None:
+            sid = by_title.get(seg.title.strip().lower()) or by_link.get(seg.link)
+        if isinstance(sid, int) and sid not in ids:
+            ids.append(sid)
+    return ids
+
+
+def item_record(c: Candidate) -> dict[str, Any]:
+    """What the bulletin record keeps of an offered story."""
+    return {
+        "id": c.id, "title": c.title, "sources": c.sources, "link": c.link,
+        "published": c.published.isoformat() if c.published else None,
+        "topics": c.topics, "score": round(c.score, 3),
+    }
 
 
 class Builder:
     """Builds bulletins for many stations in one run, sharing speech between them."""
 
-    def __init__(self, config: Config, options: BuildOptions,
+    def __init__(self, config: Config, options: BuildOptions, workspace: Workspace,
                  progress: Callable[[str], None] | None = None) -> None:
         self.config = config
         self.options = options
+        self.ws = workspace
         self.progress = progress or (lambda msg: None)
         self._synths: dict[str, object] = {}
         self._lexicons: dict[str, object] = {}
         self._vocabs: dict[str, object] = {}
+        self._standing: dict[str, list] = {}
         self.store = None
 
     # -- shared resources, created once per run
@@ -221,6 +195,12 @@ class Builder:
             self._vocabs[key] = load_vocabulary(station.selection.topics_file)
         return self._vocabs[key]
 
+    def standing(self, station: StationConfig) -> list:
+        key = f"{station.templates}|{station.standing_file}"
+        if key not in self._standing:
+            self._standing[key] = standing_messages(self.config.standing_file, station)
+        return self._standing[key]
+
     def preflight(self, stations: list[StationConfig]) -> None:
         """Fail before touching any file when no audio can be made at all."""
         from broadcast.audio import find_ffmpeg
@@ -236,40 +216,50 @@ class Builder:
                     "Hãy chạy 'broadcast doctor' để kiểm tra."
                 )
 
-    def run(self, station_ids: list[str]) -> BuildReport:
-        stations = [self.config.station(s) for s in station_ids] if station_ids else self.config.stations
+    @contextlib.contextmanager
+    def session(self):
+        """Open the store and share the speech cache for one run."""
         from broadcast.speech import new_run
         from broadcast.store import Store
 
         new_run()  # a fresh Google probe and request budget for this run
-        started = time.monotonic()
-        report = BuildReport()
-        if not self.options.script_only:
-            self.preflight(stations)
-        with run_lock(self.config.data_dir):
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self.ws.cache_use())
             self.store = Store(self.config.data_dir / "broadcast.sqlite3")
-            try:
-                if self.options.fetch:
-                    self._fetch(stations, report)
-                pending: list[PendingRender] = []
-                for st in stations:
-                    self._build_station(st, report, pending)
-                self._render_all(pending)
-                if not self.options.script_only:
-                    self._write_playlist()
-                    self._prune_old(report)
-            finally:
-                self.store.close()
+            stack.callback(self.store.close)
+            yield
+
+    def _collect_speech_stats(self, report: BuildReport) -> None:
         for synth in self._synths.values():
             report.speech_calls += synth.synth_calls
             report.cache_hits += synth.cache_hits
             report.warnings.extend(w for w in synth.warnings if w not in report.warnings)
             synth.close()
+
+    def run(self, station_ids: list[str]) -> BuildReport:
+        stations = [self.config.station(s) for s in station_ids] if station_ids else self.config.stations
+        started = time.monotonic()
+        report = BuildReport()
+        if not self.options.script_only:
+            self.preflight(stations)
+        self.ws.check_day_dir(self.options.date)
+        with self.session(), contextlib.ExitStack() as held:
+            if self.options.fetch:
+                self._fetch(stations, report)
+            pending: list[PendingRender] = []
+            for st in stations:
+                self._build_station(st, report, pending, held)
+            self._render_all(pending)
+            if not self.options.script_only:
+                write_playlist(self.ws, self.store, self.config, self.options.date)
+                self._prune_old()
+        self._collect_speech_stats(report)
         report.seconds = time.monotonic() - started
         return report
 
     def _fetch(self, stations: list[StationConfig], report: BuildReport) -> None:
         from broadcast.ingest import ingest
+        from broadcast.relevance import load_vocabulary
 
         wanted: dict[str, object] = {}
         for st in stations:
@@ -279,10 +269,10 @@ class Builder:
             return
         # One vocabulary for ingest (the global one): stored scores are shared
         # by all stations, and alternating vocabularies would rescore every run.
-        from broadcast.relevance import load_vocabulary
-
         vocab = load_vocabulary(self.config.selection.topics_file)
-        result = ingest(self.config, self.store, feeds=list(wanted.values()), vocab=vocab)
+        with self.ws.feeds_lock(timeout=600):
+            result = ingest(self.config, self.store, feeds=list(wanted.values()), vocab=vocab,
+                            now=self.options.now)
         for line in result.lines:
             if line.status == "failed":
                 report.warnings.append(line.message)
@@ -291,33 +281,46 @@ class Builder:
     # -- one station
 
     def _build_station(self, station: StationConfig, report: BuildReport,
-                       pending: list[PendingRender]) -> None:
+                       pending: list[PendingRender], held: contextlib.ExitStack) -> None:
         slots: list[Slot | None] = list(station.slots) or [None]
         selection: list[Candidate] | None = None
         for slot in slots:
-            base = output_base(station, slot)
-            result = StationResult(station=station.id, slot=slot.name if slot else "", status="failed")
-            self.progress(f"{base}")
+            key = BulletinKey(station.id, self.options.date, slot.name if slot else "")
+            result = StationResult(station=station.id, slot=key.slot, status="failed")
+            self.progress(key.label)
             try:
-                selection = self._build_one(station, slot, result, selection, pending)
-            except BroadcastError as exc:
-                result.status = "failed"
+                # Held until the render finishes: one writer per bulletin.
+                held.enter_context(self.ws.bulletin_lock(station.id, key.date, key.slot))
+                selection = self._build_one(station, slot, key, result, selection, pending)
+            except LockedError as exc:  # another run is on it: not a failure of this bulletin
+                result.status = "busy"
                 result.message = str(exc)
-                log.info("%s failed: %s", base, exc)  # the run's report shows it to the user
+            except BroadcastError as exc:
+                self._fail(key, result, str(exc))
             except Exception as exc:  # a bug must not cost the other stations their bulletin
-                result.status = "failed"
-                result.message = f"lỗi không mong đợi ({type(exc).__name__}: {exc}); chạy lại với -vv để xem chi tiết"
-                log.exception("%s: unexpected error", base)
+                log.exception("%s: unexpected error", key.label)
+                self._fail(key, result, f"lỗi không mong đợi ({type(exc).__name__}: {exc}); "
+                                        "chạy lại với -vv để xem chi tiết")
             report.results.append(result)
 
-    def _select(self, station: StationConfig, standing: str, notices: list[str],
+    def _fail(self, key: BulletinKey, result: StationResult, message: str) -> None:
+        result.status = "failed"
+        result.message = message
+        log.info("%s failed: %s", key.label, message)  # the run's report shows it to the user
+        if self.store is not None:
+            try:
+                self.store.save_bulletin(key.station, key.date, key.slot, self.options.now,
+                                         failed_message=message, failed_at=self.options.now)
+                self.store.add_event(key.station, key.date, key.slot, "failed", self.options.now,
+                                     self.options.actor, message)
+            except BroadcastError:
+                pass
+
+    def _select(self, station: StationConfig, standing: str, notices: list[Notice],
                 slot_time: str = "") -> list[Candidate]:
         from broadcast.selection import select
 
-        now = dt.datetime.combine(self.options.date, dt.time(23, 59), VN_TZ)
-        real_now = dt.datetime.now(VN_TZ)
-        if real_now < now:
-            now = real_now
+        now = news_until(self.options.date, self.options.now)
         feeds = [f.name for f in self.config.feeds_for(station)]
         # Airing is recorded per day (slot ""), so a --refresh rebuild of the
         # same day gets the same stories back instead of the next ones.
@@ -334,43 +337,34 @@ class Builder:
                         engine=station.tts.resolved_chain()[0], min_score=min_score, now=now)
         return [c for c in ranked if c.selected]
 
-    def _build_one(self, station: StationConfig, slot: Slot | None, result: StationResult,
-                   selection: list[Candidate] | None,
+    def _build_one(self, station: StationConfig, slot: Slot | None, key: BulletinKey,
+                   result: StationResult, selection: list[Candidate] | None,
                    pending: list[PendingRender]) -> list[Candidate] | None:
         opts = self.options
-        date_dir = opts.out_dir / opts.date.isoformat()
-        base = output_base(station, slot)
-        script_path = date_dir / f"{base}.txt"
-        state_path = date_dir / f".{base}.script.json"
-        manifest_path = date_dir / f"{base}.json"
-        result.script = script_path
+        paths = self.ws.paths(station.id, key.date, key.slot)
+        result.script = paths.script
+        row = self.store.bulletin_row(key.station, key.date, key.slot) or {}
 
-        state = _read_json(state_path)
-        existing = None
-        if script_path.exists():
-            existing = read_staff_text(script_path, "kịch bản")
-        edited = existing is not None and state.get("generated_sha256") != _sha(existing)
+        existing = read_script(paths.script)
+        edited = existing is not None and row.get("generated_sha") != sha(existing)
 
-        standing_msgs = load_standing_messages(station.templates)
-        standing = standing_for(opts.date, standing_msgs)
-        notices = load_notices(station)
+        standing = standing_for(opts.date, self.standing(station))
+        notices = notices_for(station, opts.date, self.store.notices_for(station.id, opts.date))
 
         if existing is not None and not opts.refresh:
             text = existing
             result.edited = edited
             if edited:
-                result.warnings.append(f"Dùng kịch bản đã được sửa tay: {script_path}")
+                result.warnings.append(f"Dùng kịch bản đã được sửa tay: {paths.script}")
         else:
             if existing is not None and edited and not opts.force:
                 raise BroadcastError(
-                    f"Kịch bản {script_path} đã được sửa tay; không ghi đè. "
+                    f"Kịch bản {paths.script} đã được sửa tay; không ghi đè. "
                     "Dùng thêm --force để tạo lại (bản đã sửa được lưu thành tệp .bak)."
                 )
             if existing is not None and edited:
-                backup = script_path.with_name(
-                    f"{script_path.name}.{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.bak"
-                )
-                shutil.copy2(script_path, backup)
+                backup = paths.backup(opts.now)
+                shutil.copy2(paths.script, backup)
                 result.warnings.append(f"Đã lưu bản kịch bản cũ vào {backup}")
             if selection is None:
                 selection = self._select(station, standing, notices, slot.time if slot else "")
@@ -378,50 +372,52 @@ class Builder:
                 result.warnings.append(
                     "Không có tin cải cách hành chính mới phù hợp: bản tin chỉ gồm thông điệp và thông báo."
                 )
-            ctx = ScriptContext(
-                station_name=station.name, date=opts.date, items=selection, standing=standing,
-                notices=notices, slot_time=slot.time if slot else "",
-                commune=station.commune, province=station.province,
-            )
+            ctx = script_context(station, opts.date, selection, standing, notices, slot.time if slot else "")
             text = render_script(ctx, station.templates)
-            atomic_write_text(script_path, text)
-            state = {
-                "generated_sha256": _sha(text),
-                "generated_at": dt.datetime.now(VN_TZ).isoformat(timespec="seconds"),
-                "items": [_item_json(c) for c in selection],
-            }
-            atomic_write_text(state_path, json.dumps(state, ensure_ascii=False, indent=2))
+            atomic_write_text(paths.script, text)
+            row = {"generated_sha": sha(text), "items": [item_record(c) for c in selection]}
+            self.store.save_bulletin(
+                key.station, key.date, key.slot, opts.now, kind="bulletin", generated_text=text,
+                generated_sha=row["generated_sha"], generated_at=opts.now, items=row["items"],
+                standing=[standing] if standing else [],
+                notices=[{"text": n.text, "priority": n.priority, "id": n.id} for n in notices],
+                script_sha=row["generated_sha"], failed_message=None)
+            self.store.add_event(key.station, key.date, key.slot, "drafted", opts.now, opts.actor,
+                                 f"{len(selection)} tin")
             edited = False
+        self.store.save_bulletin(key.station, key.date, key.slot, opts.now, script_sha=sha(text))
 
         if opts.script_only:
             result.status = "script"
             return selection
+        if row.get("held"):
+            result.status = "held"
+            result.message = "bản tin đang bị tạm dừng, không làm âm thanh"
+            self.store.forget_aired(key.station, key.date, key.slot)
+            return selection
 
         segments = parse_script(text)
         if not any(s.text for s in segments):
-            raise BroadcastError(f"Kịch bản {script_path} trống: không có gì để đọc.")
-        job = self._prepare(station, slot, segments, state, result, manifest_path, text, edited)
-        item_ids = [i["id"] for i in state.get("items", []) if isinstance(i.get("id"), int)]
-        if job is None:  # unchanged: nothing to master, it aired as it is
-            if item_ids:
-                self.store.record_aired(station.id, opts.date, "", item_ids)
-        else:
-            job.item_ids = item_ids
+            raise BroadcastError(f"Kịch bản {paths.script} trống: không có gì để đọc.")
+        job = self.prepare(station, key, paths, segments, result, text, edited, kind="bulletin",
+                           title=bulletin_title(key.date, slot.time if slot else ""),
+                           offered=row.get("items") or [], target=station.target_minutes * 60)
+        if job is not None:
             pending.append(job)
+        else:
+            self._record_unchanged(station, key, paths, text, segments, row.get("items") or [])
         return selection
 
-    def _prepare(self, station: StationConfig, slot: Slot | None, segments: list[Segment],
-                 state: dict, result: StationResult, manifest_path: Path, script_text: str,
-                 edited: bool, title: str | None = None) -> PendingRender | None:
+    def prepare(self, station: StationConfig, key: BulletinKey, paths: BulletinPaths,
+                segments: list[Segment], result: StationResult, script_text: str, edited: bool, *,
+                kind: str, title: str, offered: list[dict[str, Any]],
+                target: float | None) -> PendingRender | None:
         """Speak a script and lay out its audio parts; None when the last audio still holds."""
-        title_override = title is not None
         from broadcast.audio import Part, Tags
         from broadcast.textnorm import normalize
 
-        opts = self.options
         audio = station.audio
-        mp3_path = manifest_path.with_suffix(".mp3")
-        wav_path = manifest_path.with_suffix(".wav") if audio.wav else None
+        wav_path = paths.wav if audio.wav else None
         lexicon = self.lexicon(station)
 
         # Speak every paragraph first: one call lets the synthesizer dedupe,
@@ -452,16 +448,11 @@ class Builder:
         parts.append(Part(kind="outro", path=audio.outro or audio.jingle, label="outro"))
 
         sources = sorted({s for seg in segments for s in seg.sources})
-        date_text = opts.date.strftime("%d/%m/%Y")
-        if title is None:
-            title = f"Bản tin cải cách hành chính ngày {date_text}"
-            if slot:
-                title += f" ({slot.time})"
-        tags = Tags(title=title, artist=station.name, date=opts.date.isoformat(),
+        tags = Tags(title=title, artist=station.name, date=key.date.isoformat(),
                     comment=("Nguồn: " + ", ".join(sources)) if sources else "Bản tin cải cách hành chính",
                     album="Bản tin cải cách hành chính")
 
-        fingerprint = _sha(json.dumps({
+        fingerprint = sha(json.dumps({
             # Speech files are content-addressed (their name is their key);
             # a station's own jingle can change in place, so its size and
             # mtime count too.
@@ -471,216 +462,285 @@ class Builder:
             "tags": dataclasses.asdict(tags),
             "version": __version__,
         }, sort_keys=True, default=str))
-        old = _read_json(manifest_path)
-        outputs_exist = mp3_path.exists() and (wav_path is None or wav_path.exists())
-        if old.get("fingerprint") == fingerprint and outputs_exist:
+        old = read_manifest(paths.manifest)
+        outputs_exist = paths.audio.exists() and (wav_path is None or wav_path.exists())
+        if old is not None and old.fingerprint == fingerprint and outputs_exist:
             result.status = "unchanged"
-            result.audio = mp3_path
-            result.duration = float(old.get("duration", 0.0))
+            result.audio = paths.audio
+            result.duration = old.duration
             return None
 
-        # One-off notices have no target length; bulletins warn when >20% off.
         return PendingRender(
-            station=station, slot=slot, result=result, manifest_path=manifest_path,
-            segments=segments, spoken=by_key, parts=parts, tags=tags, wav_path=wav_path,
-            target_seconds=None if title_override else station.target_minutes * 60,
-            fingerprint=fingerprint, state=state, script_text=script_text, edited=edited,
+            key=key, station=station, paths=paths, result=result, segments=segments, spoken=by_key,
+            parts=parts, tags=tags, wav_path=wav_path, target_seconds=target, fingerprint=fingerprint,
+            script_text=script_text, edited=edited, kind=kind, title=title, offered=offered,
         )
+
+    def render_all(self, pending: list[PendingRender]) -> None:
+        """Mix, master and encode every pending bulletin; then record each."""
+        self._render_all(pending)
 
     def _render_all(self, pending: list[PendingRender]) -> None:
         """Mix, master and encode every pending bulletin, several at once on a multi-core machine.
 
         Mastering is CPU-bound Python and ffmpeg work, so separate processes
         (not threads) share it across cores. Each bulletin fails on its own.
+        Bulletins whose audio would be identical are encoded once and copied.
         """
         from broadcast.audio import render
 
-        jobs = self.options.jobs or os.cpu_count() or 1
-        if len(pending) <= 1 or jobs <= 1:
-            for job in pending:
-                self._settle(job, lambda j=job: render(j.parts, j.station.audio, j.manifest_path.with_suffix(".mp3"),
-                                                       j.tags, j.wav_path, target_seconds=j.target_seconds))
+        if not pending:
             return
-        ctx = multiprocessing.get_context("spawn")  # no fork under gTTS's threads
-        with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=ctx) as pool:
-            futures = [
-                pool.submit(render, j.parts, j.station.audio, j.manifest_path.with_suffix(".mp3"),
-                            j.tags, j.wav_path, target_seconds=j.target_seconds)
-                for j in pending
-            ]
-            for job, future in zip(pending, futures):
-                self.progress(f"{output_base(job.station, job.slot)}: âm thanh")
-                self._settle(job, future.result)
+        first: dict[str, PendingRender] = {}
+        copies: list[PendingRender] = []
+        unique: list[PendingRender] = []
+        for job in pending:
+            if job.fingerprint in first and job.wav_path is None:
+                copies.append(job)
+            else:
+                first.setdefault(job.fingerprint, job)
+                unique.append(job)
 
-    def _settle(self, job: PendingRender, get_result: Callable[[], object]) -> None:
+        def call(j: PendingRender):
+            return (render, (j.parts, j.station.audio, j.paths.audio, j.tags, j.wav_path),
+                    {"target_seconds": j.target_seconds})
+
+        rendered: dict[str, Any] = {}
+        jobs = self.options.jobs or os.cpu_count() or 1
+        if len(unique) <= 1 or jobs <= 1:
+            for job in unique:
+                fn, args, kw = call(job)
+                rendered[job.fingerprint] = self._settle(job, lambda: fn(*args, **kw))
+        else:
+            ctx = multiprocessing.get_context("spawn")  # no fork under gTTS's threads
+            with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(unique)),
+                                                        mp_context=ctx) as pool:
+                futures = []
+                for job in unique:
+                    fn, args, kw = call(job)
+                    futures.append(pool.submit(fn, *args, **kw))
+                for job, future in zip(unique, futures):
+                    self.progress(f"{job.key.label}: âm thanh")
+                    rendered[job.fingerprint] = self._settle(job, future.result)
+        for job in copies:
+            source = first[job.fingerprint]
+            done = rendered.get(job.fingerprint)
+            if done is None:
+                self._fail(job.key, job.result, source.result.message or "không làm được âm thanh")
+                continue
+
+            def copy(job=job, source=source, done=done):
+                from broadcast.fsutil import atomic_path
+
+                with atomic_path(job.paths.audio, suffix=".mp3") as tmp:
+                    shutil.copyfile(source.paths.audio, tmp)
+                return done
+            self._settle(job, copy)
+
+    def _settle(self, job: PendingRender, get_result: Callable[[], object]):
         """Finish one bulletin from its render, or mark it failed; earlier files stay on failure."""
-        base = output_base(job.station, job.slot)
         try:
             rendered = get_result()
             self._finish(job, rendered)
+            return rendered
         except BroadcastError as exc:
-            job.result.status = "failed"
-            job.result.message = str(exc)
-            log.info("%s failed: %s", base, exc)  # the run's report shows it to the user
-            return
+            self._fail(job.key, job.result, str(exc))
         except Exception as exc:
-            job.result.status = "failed"
-            job.result.message = f"lỗi không mong đợi ({type(exc).__name__}: {exc}); chạy lại với -vv để xem chi tiết"
-            log.exception("%s: unexpected error", base)
-            return
-        if job.item_ids:
-            self.store.record_aired(job.station.id, self.options.date, "", job.item_ids)
+            log.exception("%s: unexpected error", job.key.label)
+            self._fail(job.key, job.result, f"lỗi không mong đợi ({type(exc).__name__}: {exc}); "
+                                            "chạy lại với -vv để xem chi tiết")
+        return None
 
     def _finish(self, job: PendingRender, rendered) -> None:
-        """Write the manifest of a rendered bulletin."""
-        station, slot, result = job.station, job.slot, job.result
-        segments, by_key, state = job.segments, job.spoken, job.state
-        manifest_path, wav_path = job.manifest_path, job.wav_path
-        mp3_path = manifest_path.with_suffix(".mp3")
-        opts = self.options
-        base = output_base(station, slot)
-        target = station.target_minutes * 60
-        result.warnings.extend(rendered.warnings)
-
+        """Write the manifest of a rendered bulletin and record it."""
+        station, key, result = job.station, job.key, job.result
+        result.warnings.extend(w for w in rendered.warnings if w not in result.warnings)
         timeline = {e.label: e for e in rendered.timeline if e.kind == "speech"}
-        seg_json = []
+        offered = {i.get("id"): i for i in job.offered}
+        segs: list[ManifestSegment] = []
         for e in rendered.timeline:
             if e.kind in ("jingle", "outro"):
-                seg_json.append({"kind": e.kind, "start": round(e.start, 3), "end": round(e.end, 3)})
-        items_meta = {i.get("title"): i for i in state.get("items", [])}
-        for si, seg in enumerate(segments):
+                segs.append(ManifestSegment(kind=e.kind, start=round(e.start, 3), end=round(e.end, 3)))
+        item_ids = items_in_script(job.segments, job.offered)
+        for si, seg in enumerate(job.segments):
             paras = []
             for pi, para in enumerate(seg.paragraphs()):
-                sp = by_key[(si, pi)]
+                sp = job.spoken[(si, pi)]
                 t = timeline.get(f"{si}:{pi}")
-                paras.append({
-                    "text": para, "spoken": sp.text, "engine": sp.engine, "cached": sp.cached,
-                    "start": round(t.start, 3) if t else None, "end": round(t.end, 3) if t else None,
-                    "duration": round(sp.duration, 3),
-                })
-            entry = {
-                "kind": seg.kind,
-                "start": paras[0]["start"] if paras else None,
-                "end": paras[-1]["end"] if paras else None,
-                "engine": ",".join(sorted({p["engine"] for p in paras})),
-                "cached": all(p["cached"] for p in paras),
-                "paragraphs": paras,
-            }
+                paras.append(ManifestParagraph(
+                    text=para, spoken=sp.text, engine=sp.engine, voice=getattr(sp, "voice", "") or "",
+                    cached=sp.cached, start=round(t.start, 3) if t else None,
+                    end=round(t.end, 3) if t else None, duration=round(sp.duration, 3)))
+            item = None
             if seg.kind == "item":
-                meta = items_meta.get(seg.title, {})
-                entry["item"] = {
-                    "title": seg.title, "sources": seg.sources or meta.get("sources", []),
-                    "link": seg.link or meta.get("link", ""), "published": meta.get("published"),
-                    "topics": meta.get("topics", []), "score": meta.get("score"),
-                }
-            seg_json.append(entry)
-        seg_json.sort(key=lambda s: (s["start"] is None, s["start"] or 0))
-
-        engines = sorted({p["engine"] for s in seg_json for p in s.get("paragraphs", [])})
-        manifest = {
-            "station": {"id": station.id, "name": station.name},
-            "date": opts.date.isoformat(),
-            "slot": {"name": slot.name, "time": slot.time} if slot else None,
-            "generated_at": dt.datetime.now(VN_TZ).isoformat(timespec="seconds"),
-            "broadcast_version": __version__,
-            "script": manifest_path.with_suffix(".txt").name,
-            "script_sha256": _sha(job.script_text),
-            "script_edited": job.edited,
-            "audio": mp3_path.name,
-            "wav": wav_path.name if wav_path else None,
-            "duration": round(rendered.duration, 3),
-            "target_duration": target,
-            "loudness_lufs": round(rendered.loudness, 2),
-            "true_peak_dbtp": round(rendered.true_peak, 2),
-            "format": {"codec": "mp3", "bitrate": rendered.bitrate, "sample_rate": rendered.sample_rate,
-                       "channels": 1},
-            "engines": engines,
-            "segments": seg_json,
-            "items": [s["item"] for s in seg_json if "item" in s],
-            "warnings": result.warnings,
-            "fingerprint": job.fingerprint,
-        }
-        atomic_write_text(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+                sid = items_in_script([seg], job.offered)
+                meta = offered.get(sid[0]) if sid else None
+                meta = meta or {}
+                item = {"id": sid[0] if sid else None, "title": seg.title,
+                        "sources": seg.sources or meta.get("sources", []),
+                        "link": seg.link or meta.get("link", ""), "published": meta.get("published"),
+                        "topics": meta.get("topics", []), "score": meta.get("score")}
+            segs.append(ManifestSegment(
+                kind=seg.kind, start=paras[0].start if paras else None, end=paras[-1].end if paras else None,
+                engine=",".join(sorted({p.engine for p in paras})), cached=all(p.cached for p in paras),
+                paragraphs=paras, item=item))
+        segs.sort(key=lambda s: (s.start is None, s.start or 0))
+        engines = sorted({p.engine for s in segs for p in s.paragraphs})
+        voices = sorted({f"{p.engine}:{p.voice}" if p.voice else p.engine for s in segs for p in s.paragraphs})
+        row = self.store.bulletin_row(key.station, key.date, key.slot) or {}
+        script_sha = sha(job.script_text)
+        approved_by = row.get("approved_by") if row.get("approved_sha") == script_sha else None
+        manifest = Manifest(
+            station={"id": station.id, "name": station.name}, date=key.date.isoformat(),
+            slot=({"name": key.slot, "time": _slot_time(station, key.slot)} if key.slot and job.kind == "bulletin"
+                  else None),
+            kind=job.kind, title=job.title,
+            generated_at=self.options.now.isoformat(timespec="seconds"), broadcast_version=__version__,
+            script=job.paths.script.name, script_sha256=script_sha, script_edited=job.edited,
+            approved_by=approved_by, audio=job.paths.audio.name,
+            wav=job.wav_path.name if job.wav_path else None, duration=round(rendered.duration, 3),
+            target_duration=job.target_seconds, loudness_lufs=round(rendered.loudness, 2),
+            true_peak_dbtp=round(rendered.true_peak, 2),
+            format={"codec": "mp3", "bitrate": rendered.bitrate, "sample_rate": rendered.sample_rate,
+                    "channels": 1},
+            engines=engines, voices=voices, segments=segs,
+            items=[s.item for s in segs if s.item is not None], warnings=result.warnings,
+            fingerprint=job.fingerprint)
+        write_manifest(job.paths.manifest, manifest)
         result.status = "built"
-        result.audio = mp3_path
+        result.audio = job.paths.audio
         result.duration = rendered.duration
-        log.info("%s: %.1f s, %.1f LUFS", base, rendered.duration, rendered.loudness)
+        self.store.save_bulletin(
+            key.station, key.date, key.slot, self.options.now, kind=job.kind, title=job.title,
+            script_sha=script_sha, rendered_sha=script_sha, rendered_at=self.options.now,
+            rendered_edited=int(job.edited), rendered_items=item_ids, duration=round(rendered.duration, 3),
+            engines=engines, loudness=round(rendered.loudness, 2), true_peak=round(rendered.true_peak, 2),
+            audio=job.paths.audio.name, warnings=result.warnings, failed_message=None)
+        self.store.add_event(key.station, key.date, key.slot, "rendered", self.options.now, self.options.actor,
+                             f"{rendered.duration:.1f} giây")
+        sync_airings(self.store, station, key, self.options.now)
+        log.info("%s: %.1f s, %.1f LUFS", key.label, rendered.duration, rendered.loudness)
 
-    # -- one-off bulletins
+    def _record_unchanged(self, station: StationConfig, key: BulletinKey, paths: BulletinPaths, text: str,
+                          segments: list[Segment], offered: list[dict[str, Any]]) -> None:
+        """The audio still matches its script: make sure the record says so."""
+        row = self.store.bulletin_row(key.station, key.date, key.slot) or {}
+        if row.get("rendered_sha") != sha(text):
+            m = read_manifest(paths.manifest)
+            self.store.save_bulletin(
+                key.station, key.date, key.slot, self.options.now, rendered_sha=sha(text),
+                rendered_at=self.options.now, rendered_items=items_in_script(segments, offered),
+                duration=m.duration if m else 0.0, engines=m.engines if m else [],
+                audio=paths.audio.name, failed_message=None)
+        sync_airings(self.store, station, key, self.options.now)
 
-    def notice(self, station: StationConfig, text: str, name: str) -> StationResult:
-        """Build a one-off bulletin (an urgent notice) from text typed by staff."""
-        from broadcast.audio import find_ffmpeg
+    # -- retention
 
-        text = text.strip()
-        if not text:
-            raise BroadcastError("Nội dung thông báo trống: không có gì để đọc.")
-        find_ffmpeg()
-        self.preflight([station])
-        date_dir = self.options.out_dir / self.options.date.isoformat()
-        base = f"{station.id}-{name}"
-        script_path = date_dir / f"{base}.txt"
-        result = StationResult(station=station.id, slot=name, status="failed", script=script_path)
-        script_text = f"[thông báo]\n{text}\n"
-        segments = parse_script(script_text)
-        with run_lock(self.config.data_dir):
-            atomic_write_text(script_path, script_text)
-            job = self._prepare(station, None, segments, {}, result, date_dir / f"{base}.json", script_text,
-                                edited=False, title=f"Thông báo ngày {self.options.date.strftime('%d/%m/%Y')}")
-            if job is not None:
-                self._render_all([job])
-            if result.status == "failed":
-                raise BroadcastError(result.message)
-            self._write_playlist()
-        return result
-
-    # -- delivery
-
-    def _write_playlist(self) -> None:
-        """A daily M3U of every bulletin in the date folder, in slot order."""
-        date_dir = self.options.out_dir / self.options.date.isoformat()
-        if not date_dir.is_dir():
-            return
-        entries = []
-        for manifest in sorted(date_dir.glob("*.json")):
-            data = _read_json(manifest)
-            audio_name = data.get("audio")
-            if not audio_name or not (date_dir / audio_name).exists():
-                continue
-            slot = (data.get("slot") or {}).get("time", "")
-            entries.append((slot, data.get("station", {}).get("name", ""), float(data.get("duration", 0)), audio_name))
-        entries.sort()
-        lines = ["#EXTM3U"]
-        for _, name, duration, audio_name in entries:
-            lines.append(f"#EXTINF:{int(round(duration))},{name}")
-            lines.append(audio_name)
-        atomic_write_text(date_dir / "playlist.m3u", "\n".join(lines) + "\n")
-
-    def _prune_old(self, report: BuildReport) -> None:
-        """Delete date folders older than the retention period, and temp files of killed runs."""
-        date_dir = self.options.out_dir / self.options.date.isoformat()
-        if date_dir.is_dir():
-            cutoff = time.time() - 3600
-            for child in date_dir.iterdir():
-                try:
-                    if STALE_TEMP.match(child.name) and child.stat().st_mtime < cutoff:
-                        child.unlink()
-                        log.info("removed unfinished file %s", child)
-                except OSError:
-                    pass
+    def _prune_old(self) -> None:
+        """Delete day folders past retention, by the real date; keep edited scripts; and stale temp files."""
+        today = self.options.now.astimezone(VN_TZ).date()
+        self.ws.remove_stale_temp(self.options.date, self.options.now)
         days = self.config.audio.retention_days
-        if not days or not self.options.out_dir.is_dir():
+        if not days:
             return
-        limit = self.options.date - dt.timedelta(days=days)
-        for child in self.options.out_dir.iterdir():
-            if child.is_dir() and DATE_DIR.match(child.name):
-                try:
-                    day = dt.date.fromisoformat(child.name)
-                except ValueError:
-                    continue
-                if day < limit:
-                    shutil.rmtree(child, ignore_errors=True)
-                    log.info("removed old bulletins %s", child)
+        limit = today - dt.timedelta(days=days)
+        rows = self.store.bulletin_rows(dt.date.min, limit - dt.timedelta(days=1))
+        generated = {(r["date"], f"{r['station']}{'-' + r['slot'] if r['slot'] else ''}.txt"): r.get("generated_sha")
+                     for r in rows}
+        edited: set[tuple[dt.date, str]] = set()
+        for (day, name), gen in generated.items():
+            text = read_script(self.ws.day_dir(day) / name, quiet=True)
+            if text is not None and gen != sha(text):
+                edited.add((day, name))
+        # Scripts with no record at all were not written by us: keep them too.
+        for child in self.ws.out_dir.iterdir() if self.ws.out_dir.is_dir() else []:
+            try:
+                day = dt.date.fromisoformat(child.name)
+            except ValueError:
+                continue
+            if day < limit and child.is_dir():
+                for f in child.glob("*.txt"):
+                    if (day, f.name) not in generated:
+                        edited.add((day, f.name))
+        keep = self._referenced_files()
+        self.ws.prune(today, days, keep=keep, edited=edited)
+
+    def _referenced_files(self) -> set[str]:
+        """Files (relative to out_dir) that published feeds still reference."""
+        return set()
+
+
+def _slot_time(station: StationConfig, slot: str) -> str:
+    for s in station.slots:
+        if s.name == slot:
+            return s.time
+    return ""
+
+
+def bulletin_title(date: dt.date, slot_time: str = "") -> str:
+    """'Bản tin cải cách hành chính ngày 30/11/2026 (06:00)'."""
+    title = f"Bản tin cải cách hành chính ngày {date.strftime('%d/%m/%Y')}"
+    return f"{title} ({slot_time})" if slot_time else title
+
+
+def read_script(path: Path, quiet: bool = False) -> str | None:
+    """A script's text, or None when there is none; a script that cannot be read is an error."""
+    if not path.exists():
+        return None
+    if path.is_dir():
+        raise BroadcastError(f"{path} là thư mục, không phải kịch bản: hãy đổi tên thư mục đó.")
+    from broadcast.fsutil import check_script_size
+
+    try:
+        text = read_staff_text(path, "kịch bản")
+        check_script_size(text, f"Kịch bản {path}")
+        return text
+    except BroadcastError:
+        if quiet:
+            return ""
+        raise
+
+
+def sync_airings(store, station: StationConfig, key: BulletinKey, now: dt.datetime) -> None:
+    """Record the stories of a bulletin that may air; drop the record of one that may not."""
+    row = store.bulletin_row(key.station, key.date, key.slot)
+    if row is None:
+        return
+    _, _, may_air = derive_state(row, row.get("script_sha"), station.publish)
+    if may_air and row.get("kind", "bulletin") == "bulletin":
+        # Airing is recorded per day (slot ""): a story aired in the morning
+        # is not offered in the evening.
+        store.record_aired(key.station, key.date, "", row.get("rendered_items") or [], now=now)
+    elif row.get("kind", "bulletin") == "bulletin":
+        store.forget_aired(key.station, key.date, "")
+
+
+def write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
+    """The day's M3U: every bulletin that may air, in slot order; never another day's file."""
+    day = ws.day_dir(date)
+    if not day.is_dir():
+        return
+    policies = {s.id: s.publish for s in config.stations}
+    entries = []
+    for path in ws.manifests(date):
+        m = read_manifest(path)
+        if m is None or not (day / m.audio).exists():
+            continue
+        sid = m.station.get("id", "")
+        slot = path.stem[len(sid) + 1:] if path.stem != sid else ""
+        row = store.bulletin_row(sid, date, slot) if store is not None else None
+        if row is None:
+            continue
+        _, _, may_air = derive_state(row, m.script_sha256, policies.get(sid, "auto"))
+        if not may_air or row.get("rendered_sha") != m.script_sha256:
+            continue
+        entries.append(((m.slot or {}).get("time", ""), m.station.get("name", ""), m.duration, m.audio))
+    entries.sort()
+    lines = ["#EXTM3U"]
+    for _, name, duration, audio_name in entries:
+        lines.append(f"#EXTINF:{int(round(duration))},{name}")
+        lines.append(audio_name)
+    atomic_write_text(ws.playlist(date), "\n".join(lines) + "\n")
 
 
 def _file_sig(path: Path | None) -> str:
@@ -693,15 +753,7 @@ def _file_sig(path: Path | None) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _item_json(c: Candidate) -> dict:
-    return {
-        "id": c.id, "title": c.title, "sources": c.sources, "link": c.link,
-        "published": c.published.isoformat() if c.published else None,
-        "topics": c.topics, "score": round(c.score, 3),
-    }
-
-
-def build(config: Config, station_ids: list[str], options: BuildOptions,
+def build(config: Config, station_ids: list[str], options: BuildOptions, workspace: Workspace,
           progress: Callable[[str], None] | None = None) -> BuildReport:
     """Build (or just script) the bulletins of the named stations, or all."""
-    return Builder(config, options, progress).run(station_ids)
+    return Builder(config, options, workspace, progress).run(station_ids)

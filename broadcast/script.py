@@ -19,10 +19,20 @@ from broadcast.numbers import date_words
 log = logging.getLogger(__name__)
 
 MAIN_TEMPLATE = "ban-tin.txt.j2"
-STANDING_FILE = "thong-diep.txt"
-HEADER = re.compile(r"^\[([^\]]+)\]\s*(.*)$")
 KINDS = {"mở đầu": "greeting", "tin": "item", "thông điệp": "standing",
          "thông báo": "notice", "kết thúc": "closing"}
+# A section header is one of the known labels (optionally numbered) in square
+# brackets at the start of a line. Any other bracketed text is read as text,
+# so nothing a feed writes can open a section.
+HEADER = re.compile(r"^\[\s*(" + "|".join(KINDS) + r")(?:\s+(\d{1,3}))?\s*\]\s*(.*)$", re.IGNORECASE)
+# Labels that news sites put before or after a title: never read aloud.
+MEDIA_TAG = re.compile(
+    r"^\s*(?:[\[(]\s*(?:infographics?|video|clip|ảnh|photo|photos|audio|podcast|emagazine|e-magazine|"
+    r"longform|megastory|trực tiếp|live|interactive|tin ảnh|phóng sự ảnh|chùm ảnh|đồ họa|đồ hoạ)\s*[\])]"
+    r"\s*[:\-–—|]?\s*)+", re.IGNORECASE)
+TRAILING_TAG = re.compile(
+    r"\s*[\[(]\s*(?:infographics?|video|clip|ảnh|photo|audio|podcast|trực tiếp|live)\s*[\])]\s*$",
+    re.IGNORECASE)
 
 
 def bundled_templates() -> Path:
@@ -56,10 +66,39 @@ class ScriptContext:
     date: dt.date
     items: list[Candidate]
     standing: str
-    notices: list[str] = field(default_factory=list)
+    notices: list = field(default_factory=list)  # messages.Notice, or plain strings
     slot_time: str = ""
     commune: str = ""
     province: str = ""
+    phone: str = ""
+    one_stop: str = ""
+
+
+def clean_feed_text(text: str) -> str:
+    """Make feed text safe to put in a script: one line, no media labels, no leading '[' or '#'.
+
+    Feed text is data: it must never open a section, become a note or
+    forge a source line.
+    """
+    text = " ".join(str(text).split())
+    previous = None
+    while previous != text:
+        previous = text
+        text = MEDIA_TAG.sub("", text)
+        text = TRAILING_TAG.sub("", text)
+        # Any other short bracketed label in front ("[tin 9]", "[Độc quyền]") is a label, not news.
+        text = re.sub(r"^\[[^\]]{0,40}\]\s*[:\-–—|]?\s*", "", text)
+        text = text.lstrip("#[] \t").strip()
+    return text
+
+
+def _notice_dict(n) -> dict:
+    from broadcast.bulletin import PRIORITY_LABELS
+
+    if isinstance(n, str):
+        return {"text": clean_feed_text(n), "priority": "normal", "priority_label": PRIORITY_LABELS["normal"]}
+    return {"text": clean_feed_text(n.text), "priority": n.priority,
+            "priority_label": PRIORITY_LABELS.get(n.priority, "")}
 
 
 def _environment(paths: list[Path]) -> jinja2.Environment:
@@ -79,23 +118,25 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     env = _environment(paths)
     items = [
         {
-            "title": c.title,
-            "summary": c.spoken_summary or c.summary,
-            "sources": c.sources,
-            "link": c.link,
+            "id": c.id,
+            "title": clean_feed_text(c.title),
+            "summary": clean_feed_text(c.spoken_summary or c.summary),
+            "sources": [clean_feed_text(s) for s in c.sources],
+            "link": c.link if re.match(r"^https?://\S+$", c.link or "") else "",
             "topics": c.topics,
         }
         for c in ctx.items
     ]
     variables = {
-        "station": {"name": ctx.station_name, "commune": ctx.commune, "province": ctx.province},
+        "station": {"name": ctx.station_name, "commune": ctx.commune, "province": ctx.province,
+                    "phone": ctx.phone, "one_stop": ctx.one_stop},
         "date": ctx.date,
         "date_words": date_words(ctx.date),
         "slot": ctx.slot_time,
         "slot_label": slot_label(ctx.slot_time) if ctx.slot_time else "",
         "items": items,
         "standing": ctx.standing,
-        "notices": ctx.notices,
+        "notices": [_notice_dict(n) for n in ctx.notices],
     }
     try:
         template = env.get_template(MAIN_TEMPLATE)
@@ -114,7 +155,8 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     except jinja2.UndefinedError as exc:
         raise TemplateError(
             f"Mẫu kịch bản dùng biến không có: {exc.message}. "
-            "Các biến có thể dùng: station.name, date_words, slot_label, items, standing, notices."
+            "Các biến có thể dùng: station.name, station.phone, station.one_stop, date_words, slot_label, "
+            "items, standing, notices."
         ) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise TemplateError(f"Không đọc được mẫu kịch bản: {exc}. Mẫu phải lưu bằng mã UTF-8.") from None
@@ -133,8 +175,9 @@ def parse_script(text: str) -> list[Segment]:
     """Read a script (as generated or as edited by staff) back into segments.
 
     Lines starting with '#' are notes and are never read aloud, except the
-    '# nguồn:' and '# liên kết:' notes of an item, which go to the manifest.
-    Text before the first [section] header is read as part of the greeting.
+    '# nguồn:', '# liên kết:' and '# mã tin:' notes of an item, which say
+    where it came from. Text before the first [section] header is read as
+    part of the greeting.
     """
     segments: list[Segment] = []
     current: Segment | None = None
@@ -151,9 +194,7 @@ def parse_script(text: str) -> list[Segment]:
         m = HEADER.match(line.strip())
         if m:
             close()
-            label = m.group(1).strip()
-            key = re.sub(r"\s*\d+$", "", label).strip().lower()
-            current = Segment(kind=KINDS.get(key, "other"), text="", title=m.group(2).strip())
+            current = Segment(kind=KINDS[m.group(1).lower()], text="", title=m.group(3).strip())
             lines = []
             continue
         if line.lstrip().startswith("#"):
@@ -162,6 +203,9 @@ def parse_script(text: str) -> list[Segment]:
                 current.sources = [s.strip() for s in note[6:].split(",") if s.strip()]
             elif current is not None and note.lower().startswith("liên kết:"):
                 current.link = note[9:].strip()
+            elif current is not None and note.lower().startswith("mã tin:"):
+                value = note[7:].strip()
+                current.item_id = int(value) if value.isdigit() else None
             continue
         if current is None:
             current = Segment(kind="greeting", text="")
@@ -169,24 +213,3 @@ def parse_script(text: str) -> list[Segment]:
         lines.append(line.strip())
     close()
     return segments
-
-
-def load_standing_messages(station_templates: Path | None = None) -> list[str]:
-    """The standing CCHC messages: the station's own file first, else the bundled one."""
-    for folder in search_path(station_templates):
-        path = folder / STANDING_FILE
-        if path.is_file():
-            text = read_staff_text(path, "tệp thông điệp")
-            body = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
-            messages = [m.strip() for m in re.split(r"^\s*---\s*$", body, flags=re.M)]
-            messages = [m for m in messages if m]
-            if messages:
-                return messages
-    return []
-
-
-def standing_for(date: dt.date, messages: list[str]) -> str:
-    """Rotate through the standing messages, one per day."""
-    if not messages:
-        return ""
-    return messages[date.toordinal() % len(messages)]

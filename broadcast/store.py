@@ -81,6 +81,90 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: bulletins with their lifecycle, airing records that outlive stories, notices
+    """
+    CREATE TABLE airings (
+        station TEXT NOT NULL,
+        date TEXT NOT NULL,            -- bulletin date, YYYY-MM-DD
+        slot TEXT NOT NULL DEFAULT '',
+        story_id INTEGER NOT NULL,     -- no foreign key: the record outlives the story
+        position INTEGER NOT NULL DEFAULT 0,
+        title TEXT NOT NULL DEFAULT '',
+        sources TEXT NOT NULL DEFAULT '[]',
+        topics TEXT NOT NULL DEFAULT '[]',
+        link TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (station, date, slot, story_id)
+    );
+    CREATE INDEX airings_station_story ON airings(station, story_id);
+    CREATE INDEX airings_date ON airings(date);
+    INSERT INTO airings (station, date, slot, story_id, position, title, sources, topics, link, recorded_at)
+        SELECT a.station, a.date, a.slot, a.story_id, a.position, s.title,
+               '[]', s.topics, s.link, a.aired_at
+        FROM aired a JOIN stories s ON s.id = a.story_id;
+    DROP TABLE aired;
+    CREATE TABLE bulletins (
+        station TEXT NOT NULL,
+        date TEXT NOT NULL,
+        slot TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL DEFAULT 'bulletin',   -- bulletin | notice
+        title TEXT NOT NULL DEFAULT '',
+        priority TEXT NOT NULL DEFAULT '',        -- notices: normal | priority | emergency
+        generated_text TEXT,
+        generated_sha TEXT,
+        generated_at TEXT,
+        items TEXT NOT NULL DEFAULT '[]',         -- JSON: the stories offered in the generated script
+        standing TEXT NOT NULL DEFAULT '[]',      -- JSON: standing messages in the generated script
+        notices TEXT NOT NULL DEFAULT '[]',       -- JSON: notices in the generated script
+        script_sha TEXT,                          -- the script as last seen
+        approved_sha TEXT,
+        approved_by TEXT,
+        approved_at TEXT,
+        held INTEGER NOT NULL DEFAULT 0,
+        held_by TEXT,
+        held_at TEXT,
+        hold_reason TEXT,
+        rendered_sha TEXT,
+        rendered_at TEXT,
+        rendered_edited INTEGER NOT NULL DEFAULT 0,
+        rendered_items TEXT NOT NULL DEFAULT '[]',
+        duration REAL NOT NULL DEFAULT 0,
+        engines TEXT NOT NULL DEFAULT '[]',
+        loudness REAL,
+        true_peak REAL,
+        audio TEXT,
+        warnings TEXT NOT NULL DEFAULT '[]',
+        failed_message TEXT,
+        failed_at TEXT,
+        published_sha TEXT,
+        published_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (station, date, slot)
+    );
+    CREATE INDEX bulletins_date ON bulletins(date);
+    CREATE TABLE bulletin_events (
+        id INTEGER PRIMARY KEY,
+        station TEXT NOT NULL,
+        date TEXT NOT NULL,
+        slot TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX bulletin_events_key ON bulletin_events(station, date, slot);
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        stations TEXT NOT NULL,        -- JSON list of station ids
+        text TEXT NOT NULL,
+        priority TEXT NOT NULL DEFAULT 'normal',
+        valid_from TEXT NOT NULL,
+        valid_to TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        withdrawn_at TEXT
+    );
+    """,
 ]
 
 
@@ -436,7 +520,7 @@ class Store:
             return count
 
     def prune(self, before: dt.datetime) -> int:
-        """Delete stories older than `before` (by date and first sight) with their airing records."""
+        """Delete stories older than `before` (by date and first sight); airing records stay."""
         cutoff = to_db_time(before)
         with self._write():
             cur = self.db.execute("DELETE FROM stories WHERE ref_time < ? AND first_seen < ?", (cutoff, cutoff))
@@ -489,7 +573,7 @@ class Store:
         since = to_db_time(now - dt.timedelta(hours=fresh_hours))
         until = to_db_time(now + FUTURE_SLACK)
         sql = (f"SELECT {self._COLUMNS} FROM stories s WHERE s.ref_time >= ? AND s.ref_time <= ? "
-               "AND NOT EXISTS (SELECT 1 FROM aired a WHERE a.station = ? AND a.story_id = s.id "
+               "AND NOT EXISTS (SELECT 1 FROM airings a WHERE a.station = ? AND a.story_id = s.id "
                "AND NOT (a.date = ? AND a.slot = ?))")
         args: list[Any] = [since, until, station_id,
                            date.isoformat() if date else "", slot if (date and slot is not None) else "\x00"]
@@ -524,29 +608,193 @@ class Store:
 
     def record_aired(self, station_id: str, date: dt.date, slot: str, item_ids: list[int],
                      now: dt.datetime | None = None) -> None:
-        """Remember that these stories aired at this station in this bulletin (replacing a rebuild's record)."""
+        """Remember that these stories aired at this station in this bulletin (replacing a rebuild's record).
+
+        Each record keeps the story's title, sources, topics and link, so
+        reports still read them after old stories are pruned.
+        """
         now = now or dt.datetime.now(VN_TZ)
         with self._write():
-            self.db.execute("DELETE FROM aired WHERE station = ? AND date = ? AND slot = ?",
+            self.db.execute("DELETE FROM airings WHERE station = ? AND date = ? AND slot = ?",
                             (station_id, date.isoformat(), slot or ""))
-            for pos, sid in enumerate(dict.fromkeys(item_ids)):
-                if self.db.execute("SELECT 1 FROM stories WHERE id = ?", (sid,)).fetchone() is None:
+            ids = list(dict.fromkeys(item_ids))
+            stories = {c.id: c for c in self.stories(ids)}
+            for pos, sid in enumerate(ids):
+                story = stories.get(sid)
+                if story is None:
                     log.warning("record_aired: story %s is not stored (pruned?)", sid)
                     continue
                 self.db.execute(
-                    "INSERT INTO aired (station, date, slot, story_id, position, aired_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (station_id, date.isoformat(), slot or "", sid, pos, to_db_time(now)))
+                    "INSERT INTO airings (station, date, slot, story_id, position, title, sources, topics, "
+                    "link, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (station_id, date.isoformat(), slot or "", sid, pos, story.title,
+                     json.dumps(story.sources, ensure_ascii=False),
+                     json.dumps(story.topics, ensure_ascii=False), story.link, to_db_time(now)))
+
+    def forget_aired(self, station_id: str, date: dt.date, slot: str = "") -> None:
+        """Drop the airing record of one bulletin (it was held, or will not air)."""
+        with self._write():
+            self.db.execute("DELETE FROM airings WHERE station = ? AND date = ? AND slot = ?",
+                            (station_id, date.isoformat(), slot or ""))
 
     def aired(self, station_id: str, date: dt.date | None = None) -> list[tuple[dt.date, str, int]]:
         """(date, slot, story id) aired at a station, in bulletin order."""
-        sql = "SELECT date, slot, story_id FROM aired WHERE station = ?"
+        sql = "SELECT date, slot, story_id FROM airings WHERE station = ?"
         args: list[Any] = [station_id]
         if date is not None:
             sql += " AND date = ?"
             args.append(date.isoformat())
         sql += " ORDER BY date, slot, position"
         return [(dt.date.fromisoformat(d), s, i) for d, s, i in self.db.execute(sql, args)]
+
+    def airings(self, start: dt.date, end: dt.date, stations: Sequence[str] | None = None) -> list[Airing]:
+        """Every airing record between two dates (inclusive), by station, date, slot and position."""
+        sql = ("SELECT station, date, slot, story_id, position, title, sources, topics, link "
+               "FROM airings WHERE date >= ? AND date <= ?")
+        args: list[Any] = [start.isoformat(), end.isoformat()]
+        if stations is not None:
+            marks = ",".join("?" * len(stations)) or "''"
+            sql += f" AND station IN ({marks})"
+            args += list(stations)
+        sql += " ORDER BY station, date, slot, position"
+        return [Airing(station=r[0], date=dt.date.fromisoformat(r[1]), slot=r[2], story_id=r[3],
+                       position=r[4], title=r[5], sources=json.loads(r[6]), topics=json.loads(r[7]),
+                       link=r[8]) for r in self.db.execute(sql, args)]
+
+    # ------------------------------------------------------------ bulletins
+
+    def bulletin_row(self, station_id: str, date: dt.date, slot: str = "") -> dict[str, Any] | None:
+        """The stored record of one bulletin as a dict of columns (JSON columns decoded), or None."""
+        cur = self.db.execute("SELECT * FROM bulletins WHERE station = ? AND date = ? AND slot = ?",
+                              (station_id, date.isoformat(), slot or ""))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return _bulletin_dict([d[0] for d in cur.description], row)
+
+    def bulletin_rows(self, start: dt.date, end: dt.date,
+                      stations: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Stored bulletin records between two dates (inclusive)."""
+        sql = "SELECT * FROM bulletins WHERE date >= ? AND date <= ?"
+        args: list[Any] = [start.isoformat(), end.isoformat()]
+        if stations is not None:
+            marks = ",".join("?" * len(stations)) or "''"
+            sql += f" AND station IN ({marks})"
+            args += list(stations)
+        sql += " ORDER BY date, station, slot"
+        cur = self.db.execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [_bulletin_dict(names, r) for r in cur.fetchall()]
+
+    def save_bulletin(self, station_id: str, date: dt.date, slot: str, now: dt.datetime,
+                      **fields: Any) -> None:
+        """Create or update one bulletin's record with these columns (lists and dicts stored as JSON)."""
+        bad = set(fields) - _BULLETIN_COLUMNS
+        if bad:
+            raise ValueError(f"unknown bulletin fields: {sorted(bad)}")
+        values = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else
+                      to_db_time(v) if isinstance(v, dt.datetime) else v) for k, v in fields.items()}
+        values["updated_at"] = to_db_time(now)
+        with self._write():
+            self.db.execute("INSERT OR IGNORE INTO bulletins (station, date, slot, updated_at) "
+                            "VALUES (?, ?, ?, ?)", (station_id, date.isoformat(), slot or "", values["updated_at"]))
+            cols = ", ".join(f"{k} = ?" for k in values)
+            self.db.execute(f"UPDATE bulletins SET {cols} WHERE station = ? AND date = ? AND slot = ?",
+                            (*values.values(), station_id, date.isoformat(), slot or ""))
+
+    def add_event(self, station_id: str, date: dt.date, slot: str, action: str, now: dt.datetime,
+                  actor: str = "", detail: str = "") -> None:
+        """Record who changed a bulletin and when."""
+        with self._write():
+            self.db.execute(
+                "INSERT INTO bulletin_events (station, date, slot, at, actor, action, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (station_id, date.isoformat(), slot or "", to_db_time(now), actor, action, detail))
+
+    def events(self, station_id: str, date: dt.date, slot: str | None = None) -> list[dict[str, Any]]:
+        """A bulletin's events, oldest first."""
+        sql = "SELECT station, date, slot, at, actor, action, detail FROM bulletin_events WHERE station = ? AND date = ?"
+        args: list[Any] = [station_id, date.isoformat()]
+        if slot is not None:
+            sql += " AND slot = ?"
+            args.append(slot)
+        sql += " ORDER BY id"
+        return [{"station": r[0], "date": dt.date.fromisoformat(r[1]), "slot": r[2], "at": from_db_time(r[3]),
+                 "actor": r[4], "action": r[5], "detail": r[6]} for r in self.db.execute(sql, args)]
+
+    # ------------------------------------------------------------ notices
+
+    def add_notice(self, stations: Sequence[str], text: str, priority: str, valid_from: dt.date,
+                   valid_to: dt.date, now: dt.datetime, created_by: str = "") -> int:
+        """Store a local notice for these stations; return its id."""
+        with self._write():
+            cur = self.db.execute(
+                "INSERT INTO notices (stations, text, priority, valid_from, valid_to, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (json.dumps(list(stations)), text, priority, valid_from.isoformat(), valid_to.isoformat(),
+                 created_by, to_db_time(now)))
+            return int(cur.lastrowid)
+
+    def withdraw_notice(self, notice_id: int, now: dt.datetime) -> bool:
+        """Stop a stored notice from being read again; False when there is no such notice."""
+        with self._write():
+            cur = self.db.execute("UPDATE notices SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",
+                                  (to_db_time(now), notice_id))
+            return cur.rowcount > 0
+
+    def notices_for(self, station_id: str, date: dt.date) -> list[dict[str, Any]]:
+        """Stored notices for a station valid on a date, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, stations, text, priority, valid_from, valid_to, created_by, created_at FROM notices "
+            "WHERE withdrawn_at IS NULL AND valid_from <= ? AND valid_to >= ? ORDER BY id",
+            (date.isoformat(), date.isoformat())).fetchall()
+        out = []
+        for r in rows:
+            if station_id in json.loads(r[1]):
+                out.append({"id": r[0], "stations": json.loads(r[1]), "text": r[2], "priority": r[3],
+                            "valid_from": dt.date.fromisoformat(r[4]), "valid_to": dt.date.fromisoformat(r[5]),
+                            "created_by": r[6], "created_at": from_db_time(r[7])})
+        return out
+
+
+_BULLETIN_JSON = {"items", "standing", "notices", "rendered_items", "engines", "warnings"}
+_BULLETIN_TIMES = {"generated_at", "approved_at", "held_at", "rendered_at", "failed_at", "published_at",
+                   "updated_at"}
+_BULLETIN_COLUMNS = {
+    "kind", "title", "priority", "generated_text", "generated_sha", "generated_at", "items", "standing",
+    "notices", "script_sha", "approved_sha", "approved_by", "approved_at", "held", "held_by", "held_at",
+    "hold_reason", "rendered_sha", "rendered_at", "rendered_edited", "rendered_items", "duration", "engines",
+    "loudness", "true_peak", "audio", "warnings", "failed_message", "failed_at", "published_sha",
+    "published_at",
+}
+
+
+def _bulletin_dict(names: list[str], row: tuple) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in zip(names, row):
+        if name in _BULLETIN_JSON:
+            value = json.loads(value or "[]")
+        elif name in _BULLETIN_TIMES:
+            value = from_db_time(value)
+        elif name == "date":
+            value = dt.date.fromisoformat(value)
+        out[name] = value
+    return out
+
+
+@dataclass
+class Airing:
+    """One story aired in one bulletin, as recorded when the bulletin was rendered to air."""
+
+    station: str
+    date: dt.date
+    slot: str
+    story_id: int
+    position: int
+    title: str
+    sources: list[str]
+    topics: list[str]
+    link: str
 
 
 class _Transaction:

@@ -6,13 +6,8 @@ import pytest
 
 from broadcast.errors import TemplateError
 from broadcast.models import Candidate
-from broadcast.script import (
-    ScriptContext,
-    load_standing_messages,
-    parse_script,
-    render_script,
-    standing_for,
-)
+from broadcast.messages import standing_for, standing_messages
+from broadcast.script import ScriptContext, parse_script, render_script
 
 DAY = dt.date(2025, 3, 12)
 
@@ -88,15 +83,58 @@ def test_broken_template_names_file_and_line(tmp_path):
 
 
 def test_unknown_variable_is_a_clear_error(tmp_path):
-    (tmp_path / "ban-tin.txt.j2").write_text("{{ station.phone }}\n", encoding="utf-8")
+    (tmp_path / "ban-tin.txt.j2").write_text("{{ station.fax }}\n", encoding="utf-8")
     with pytest.raises(TemplateError, match="biến"):
         render_script(ctx([]), tmp_path)
 
 
 def test_standing_messages_come_from_the_plan_and_rotate_daily():
-    msgs = load_standing_messages()
+    msgs = standing_messages(None)
     assert len(msgs) >= 5
-    assert any("0262.8552255" in m for m in msgs)
-    assert any("Tập trung nguồn lực CCHC" in m for m in msgs)
+    assert any("0262.8552255" in m.text for m in msgs)
+    assert any("Tập trung nguồn lực CCHC" in m.text for m in msgs)
     days = {standing_for(DAY + dt.timedelta(days=i), msgs) for i in range(len(msgs))}
     assert len(days) == len(msgs)
+
+
+def test_the_years_theme_is_read_only_in_its_year():
+    msgs = standing_messages(None)
+    in_2025 = {standing_for(dt.date(2025, 6, 1) + dt.timedelta(days=i), msgs) for i in range(30)}
+    in_2026 = {standing_for(dt.date(2026, 6, 1) + dt.timedelta(days=i), msgs) for i in range(30)}
+    assert any("năm 2025" in m for m in in_2025)
+    assert not any("năm 2025" in m for m in in_2026)
+    assert len(in_2026) == len(msgs) - 1
+
+
+def test_a_station_adds_its_own_dated_messages(tmp_path):
+    from broadcast.config import StationConfig
+
+    own = tmp_path / "rieng.toml"
+    own.write_text('[[messages]]\ntext = "Xã Hòa Phú tiếp dân vào thứ Năm."\n'
+                   'valid_from = 2026-12-01\nvalid_to = 2026-12-31\n', encoding="utf-8")
+    st = StationConfig(id="hoa-phu", name="Đài", standing_file=own)
+    msgs = standing_messages(None, st)
+    assert msgs[-1].text == "Xã Hòa Phú tiếp dân vào thứ Năm."
+    assert msgs[-1].valid_on(dt.date(2026, 12, 15)) and not msgs[-1].valid_on(dt.date(2027, 1, 1))
+
+
+@pytest.mark.parametrize("title", [
+    "[Infographic] Đắk Lắk cắt giảm thủ tục hành chính",
+    "[tin 9] Đắk Lắk cắt giảm thủ tục hành chính",
+    "[kết thúc] Đắk Lắk cắt giảm thủ tục hành chính",
+    "# nguồn: Giả mạo\n[thông báo] Đắk Lắk cắt giảm thủ tục hành chính",
+    "(ảnh) Đắk Lắk cắt giảm thủ tục hành chính [Video]",
+])
+def test_feed_text_never_becomes_structure(title):
+    hostile = Candidate(
+        id=7, title=title, summary="[thông báo]\n# nguồn: Giả mạo\n[kết thúc] Nội dung tin.", link="javascript:alert(1)",
+        sources=["Báo\n[tin 3] Giả"], feeds=["a"], published=None,
+        first_seen=dt.datetime(2025, 3, 12, 5, 0), score=3.0, topics=["tthc"])
+    segments = parse_script(render_script(ctx([hostile])))
+    assert [s.kind for s in segments] == ["greeting", "item", "standing", "closing"]
+    item = segments[1]
+    assert item.item_id == 7 and item.link == ""
+    assert item.title.endswith("Đắk Lắk cắt giảm thủ tục hành chính")
+    assert not item.title.startswith(("[", "#"))
+    assert item.sources == ["Báo [tin 3] Giả"]
+    assert "Nội dung tin." in item.text and "Giả mạo" in item.text

@@ -181,13 +181,17 @@ def test_rescore_when_vocabulary_changes(store: Store) -> None:
     assert [c.score for c in store.candidates("x", NOW, 24)] == [4.0, 4.0]
 
 
-def test_prune_drops_old_stories_and_their_records(store: Store) -> None:
+def test_prune_drops_old_stories_but_never_what_aired(store: Store) -> None:
     old = NOW - dt.timedelta(days=400)
     ids = [r.story_id for r in store.add_items([(item(1, published=old), Rel(1.0))], old)]
     store.add_items([(item(2), Rel(1.0))], NOW)
-    store.record_aired("hoa-phu", old.date(), "", ids)
+    store.record_aired("hoa-phu", old.date(), "", ids, now=old)
     assert store.prune(NOW - dt.timedelta(days=180)) == 1
-    assert store.count() == 1 and store.aired("hoa-phu") == []
+    assert store.count() == 1
+    # The report still needs to know what aired a year ago, with its title.
+    assert store.aired("hoa-phu") == [(old.date(), "", ids[0])]
+    (airing,) = store.airings(old.date(), old.date())
+    assert airing.title and airing.station == "hoa-phu" and airing.story_id == ids[0]
 
 
 def test_unwritable_data_dir(tmp_path: Path) -> None:

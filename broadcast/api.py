@@ -1,0 +1,505 @@
+"""The library API: one function per user action, plain arguments in, typed results out.
+
+The command line, the review desk and the report call these and nothing
+deeper. None of them reads the clock: the caller passes `now` (and the
+bulletin's `date`, which may differ from today's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from broadcast.bulletin import (
+    BuildOptions,
+    BuildReport,
+    BulletinKey,
+    BulletinStatus,
+    HistoryEntry,
+    NoticeResult,
+    ScriptDiff,
+    State,
+    StationResult,
+    derive_state,
+)
+from broadcast.config import Config, StationConfig
+from broadcast.errors import BroadcastError
+from broadcast.fsutil import atomic_write_text
+from broadcast.models import VN_TZ, Candidate
+from broadcast.workspace import Workspace
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+class ConflictError(BroadcastError):
+    """The script changed since the caller read it."""
+
+
+class NotFoundError(BroadcastError):
+    """There is no such bulletin."""
+
+
+@contextlib.contextmanager
+def open_store(config: Config) -> Iterator:
+    """The station database of this configuration, closed afterwards."""
+    from broadcast.store import Store
+
+    store = Store(config.data_dir / "broadcast.sqlite3")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def workspace(config: Config, out_dir: Path) -> Workspace:
+    """The output layout for this configuration and output folder."""
+    return Workspace(out_dir, config.data_dir)
+
+
+def _stations(config: Config, ids: Sequence[str] | None) -> list[StationConfig]:
+    return [config.station(s) for s in ids] if ids else list(config.stations)
+
+
+# ---------------------------------------------------------------- building
+
+
+def build(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, stations: Sequence[str] = (), *,
+          fetch: bool = True, refresh: bool = False, force: bool = False, jobs: int = 0, actor: str = "",
+          progress: Callable[[str], None] | None = None) -> BuildReport:
+    """Draft what is missing and render every bulletin of the date that should sound (the nightly job)."""
+    from broadcast.pipeline import build as run
+
+    opts = BuildOptions(date=date, now=now, fetch=fetch, refresh=refresh, force=force, jobs=jobs, actor=actor)
+    return run(config, list(stations), opts, workspace(config, out_dir), progress)
+
+
+def draft(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, stations: Sequence[str] = (), *,
+          fetch: bool = True, refresh: bool = False, force: bool = False, actor: str = "",
+          progress: Callable[[str], None] | None = None) -> BuildReport:
+    """Write the scripts of the date for review, without audio."""
+    from broadcast.pipeline import build as run
+
+    opts = BuildOptions(date=date, now=now, fetch=fetch, refresh=refresh, force=force, script_only=True,
+                        actor=actor)
+    return run(config, list(stations), opts, workspace(config, out_dir), progress)
+
+
+def render(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.datetime, *,
+           actor: str = "") -> BuildReport:
+    """Render one station's bulletins of the date again from their scripts as they are now."""
+    return build(config, out_dir, date, now, [station], fetch=False, actor=actor)
+
+
+def fetch(config: Config, now: dt.datetime):
+    """Fetch every feed of the configuration into the store; one line per feed."""
+    from broadcast.ingest import ingest
+    from broadcast.relevance import load_vocabulary
+
+    ws = Workspace(Path("."), config.data_dir)
+    with ws.feeds_lock(timeout=600), open_store(config) as store:
+        return ingest(config, store, vocab=load_vocabulary(config.selection.topics_file), now=now)
+
+
+# ---------------------------------------------------------------- looking
+
+
+def _status(config: Config, ws: Workspace, store, station: StationConfig, key: BulletinKey,
+            row: dict | None = None) -> BulletinStatus:
+    from broadcast.pipeline import read_script, sha
+
+    row = row if row is not None else store.bulletin_row(key.station, key.date, key.slot)
+    paths = ws.paths(key.station, key.date, key.slot)
+    text = read_script(paths.script, quiet=True)
+    script_sha = sha(text) if text else None
+    state, approved, may_air = derive_state(row, script_sha, station.publish)
+    row = row or {}
+    st = BulletinStatus(
+        key=key, state=state, kind=row.get("kind") or "bulletin", title=row.get("title") or "",
+        policy=station.publish, may_air=may_air,
+        edited=bool(text) and row.get("generated_sha") != script_sha,
+        approved=approved, approved_by=row.get("approved_by") if approved else None,
+        approved_at=row.get("approved_at") if approved else None,
+        held_by=row.get("held_by") if row.get("held") else None,
+        hold_reason=row.get("hold_reason") if row.get("held") else None,
+        duration=float(row.get("duration") or 0.0) if row.get("rendered_sha") == script_sha else 0.0,
+        engines=row.get("engines") or [], warnings=row.get("warnings") or [],
+        failed_message=row.get("failed_message") if state == State.FAILED else None,
+        rendered_at=row.get("rendered_at") if row.get("rendered_sha") == script_sha else None,
+        published_at=row.get("published_at") if state == State.PUBLISHED else None,
+        script=paths.script if text is not None else None,
+        audio=paths.audio if paths.audio.exists() else None,
+    )
+    st.note = _note(st)
+    return st
+
+
+def _note(st: BulletinStatus) -> str:
+    if st.state == State.MISSING:
+        return "chưa có kịch bản: chạy 'broadcast build' hoặc 'broadcast script'"
+    if st.state == State.HELD:
+        return "đang tạm dừng: không phát; duyệt lại để phát"
+    if st.state == State.FAILED:
+        return "lỗi khi làm bản tin: xem thông báo lỗi rồi chạy lại"
+    if st.policy == "approved" and not st.approved:
+        if st.state in (State.RENDERED, State.PUBLISHED):
+            return "chờ duyệt: đã có âm thanh để nghe thử nhưng chưa được phát"
+        return "chờ duyệt: chưa được phát"
+    if st.state in (State.DRAFTED, State.EDITED, State.APPROVED):
+        return "kịch bản chưa được đọc thành âm thanh: chạy 'broadcast build'"
+    if st.state == State.RENDERED:
+        return "sẵn sàng phát"
+    return "đã phát hành"
+
+
+def _planned(config: Config, stations: list[StationConfig], date: dt.date, store) -> list[tuple]:
+    planned: list[tuple] = []
+    for st in stations:
+        for slot in (st.slots or [None]):
+            planned.append((st, BulletinKey(st.id, date, slot.name if slot else "")))
+    known = {(k.station, k.slot) for _, k in planned}
+    ids = {s.id: s for s in stations}
+    for row in store.bulletin_rows(date, date, list(ids)):
+        if (row["station"], row["slot"]) not in known:
+            planned.append((ids[row["station"]], BulletinKey(row["station"], date, row["slot"])))
+    return planned
+
+
+def status(config: Config, out_dir: Path, date: dt.date, stations: Sequence[str] | None = None
+           ) -> list[BulletinStatus]:
+    """Each planned bulletin of the date (and notices made that day): state, duration, approvals."""
+    ws = workspace(config, out_dir)
+    chosen = _stations(config, stations)
+    with open_store(config) as store:
+        return [_status(config, ws, store, st, key) for st, key in _planned(config, chosen, date, store)]
+
+
+def bulletin_status(config: Config, out_dir: Path, station: str, date: dt.date, slot: str = "") -> BulletinStatus:
+    """The status of one bulletin."""
+    st = config.station(station)
+    with open_store(config) as store:
+        return _status(config, workspace(config, out_dir), store, st, BulletinKey(station, date, slot))
+
+
+def diff(config: Config, out_dir: Path, station: str, date: dt.date, slot: str = "") -> ScriptDiff:
+    """Staff edits against the script as generated."""
+    from broadcast.pipeline import read_script
+
+    config.station(station)
+    key = BulletinKey(station, date, slot)
+    ws = workspace(config, out_dir)
+    with open_store(config) as store:
+        row = store.bulletin_row(station, date, slot) or {}
+    current = read_script(ws.paths(station, date, slot).script)
+    if current is None:
+        raise NotFoundError(f"Chưa có kịch bản của đài {station} ngày {date.strftime('%d/%m/%Y')}: "
+                            "hãy chạy 'broadcast script' trước.")
+    generated = row.get("generated_text") or ""
+    lines = list(difflib.unified_diff(generated.splitlines(), current.splitlines(),
+                                      fromfile="bản soạn tự động", tofile="bản hiện tại", lineterm="", n=1))
+    return ScriptDiff(key=key, generated=generated, current=current, lines=lines)
+
+
+@dataclass
+class CandidateList:
+    """The day's candidate stories for a station, ranked, with the selection's decisions."""
+
+    station: str
+    date: dt.date
+    min_score: float
+    candidates: list[Candidate]
+    topic_label: Callable[[str], str]
+
+
+def candidates(config: Config, station: str, date: dt.date, now: dt.datetime, *, show_all: bool = False
+               ) -> CandidateList:
+    """The stories a station's bulletin of the date could carry, best first, with why."""
+    from broadcast.messages import notices_for, standing_for, standing_messages
+    from broadcast.pipeline import news_until, speech_estimate_overhead
+    from broadcast.relevance import load_vocabulary
+    from broadcast.selection import select
+
+    st = config.station(station)
+    vocab = load_vocabulary(st.selection.topics_file)
+    until = news_until(date, now)
+    with open_store(config) as store:
+        feeds = [f.name for f in config.feeds_for(st)]
+        found = store.candidates(st.id, until, st.selection.fresh_hours, feeds, date=date, slot="")
+        stored_notices = store.notices_for(st.id, date)
+    standing = standing_for(date, standing_messages(config.standing_file, st))
+    notices = notices_for(st, date, stored_notices)
+    budget = st.target_minutes * 60 - speech_estimate_overhead(
+        st, date, standing, notices, st.slots[0].time if st.slots else "")
+    min_score = st.selection.min_score if st.selection.min_score is not None else vocab.threshold
+    ranked = select(found, st, {f.name: f.weight for f in config.feeds}, max(budget, 30.0),
+                    engine=st.tts.resolved_chain()[0], min_score=min_score, now=until)
+    if not show_all:
+        ranked = [c for c in ranked if c.selected or c.score >= min_score]
+    return CandidateList(station=st.id, date=date, min_score=min_score, candidates=ranked,
+                         topic_label=vocab.label)
+
+
+def history(config: Config, start: dt.date, end: dt.date, stations: Sequence[str] | None = None
+            ) -> list[HistoryEntry]:
+    """What each bulletin between two dates became, with the stories that aired and who did what."""
+    chosen = {s.id: s for s in _stations(config, stations)}
+    out: list[HistoryEntry] = []
+    with open_store(config) as store:
+        aired: dict[tuple[str, dt.date], list] = {}
+        for a in store.airings(start, end, list(chosen)):
+            aired.setdefault((a.station, a.date), []).append(
+                {"id": a.story_id, "title": a.title, "sources": a.sources, "topics": a.topics, "link": a.link})
+        for row in store.bulletin_rows(start, end, list(chosen)):
+            st = chosen[row["station"]]
+            key = BulletinKey(row["station"], row["date"], row["slot"])
+            state, approved, may_air = derive_state(row, row.get("script_sha"), st.publish)
+            status_ = BulletinStatus(
+                key=key, state=state, kind=row.get("kind") or "bulletin", title=row.get("title") or "",
+                policy=st.publish, may_air=may_air, edited=bool(row.get("rendered_edited")),
+                approved=approved, approved_by=row.get("approved_by") if approved else None,
+                approved_at=row.get("approved_at") if approved else None,
+                held_by=row.get("held_by") if row.get("held") else None,
+                hold_reason=row.get("hold_reason") if row.get("held") else None,
+                duration=float(row.get("duration") or 0.0), engines=row.get("engines") or [],
+                warnings=row.get("warnings") or [], failed_message=row.get("failed_message"),
+                rendered_at=row.get("rendered_at"), published_at=row.get("published_at"))
+            status_.note = _note(status_)
+            items = aired.get((key.station, key.date), []) if key.slot in ("", _first_slot(st)) and \
+                status_.kind == "bulletin" else []
+            out.append(HistoryEntry(status=status_, items=items,
+                                    events=store.events(key.station, key.date, key.slot)))
+    return out
+
+
+def _first_slot(st: StationConfig) -> str:
+    return st.slots[0].name if st.slots else ""
+
+
+# ---------------------------------------------------------------- changing
+
+
+def _require_script(ws: Workspace, key: BulletinKey) -> str:
+    from broadcast.pipeline import read_script
+
+    text = read_script(ws.paths(key.station, key.date, key.slot).script)
+    if text is None:
+        raise NotFoundError(f"Chưa có kịch bản của đài {key.station}"
+                            f"{' buổi ' + key.slot if key.slot else ''} ngày {key.date.strftime('%d/%m/%Y')}: "
+                            "hãy chạy 'broadcast script' hoặc 'broadcast build' trước.")
+    return text
+
+
+def approve(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.datetime, *, slot: str = "",
+            by: str = "") -> BulletinStatus:
+    """Approve the script as it is now (and release a hold); an edit made later needs a new approval."""
+    from broadcast.pipeline import sha, sync_airings, write_playlist
+
+    st = config.station(station)
+    key = BulletinKey(station, date, slot)
+    ws = workspace(config, out_dir)
+    with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        text = _require_script(ws, key)
+        store.save_bulletin(station, date, slot, now, script_sha=sha(text), approved_sha=sha(text),
+                            approved_by=by or None, approved_at=now, held=0, held_by=None, hold_reason=None)
+        store.add_event(station, date, slot, "approved", now, by)
+        sync_airings(store, st, key, now)
+        write_playlist(ws, store, config, date)
+        return _status(config, ws, store, st, key)
+
+
+def hold(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.datetime, *, slot: str = "",
+         by: str = "", reason: str = "") -> BulletinStatus:
+    """Keep a bulletin off the air (it is not played, published or counted as aired)."""
+    st = config.station(station)
+    key = BulletinKey(station, date, slot)
+    ws = workspace(config, out_dir)
+    from broadcast.pipeline import write_playlist
+
+    with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        store.save_bulletin(station, date, slot, now, held=1, held_by=by or None, held_at=now,
+                            hold_reason=reason or None)
+        store.add_event(station, date, slot, "held", now, by, reason)
+        if not slot or slot == _first_slot(st):
+            store.forget_aired(station, date, "")
+        write_playlist(ws, store, config, date)
+        return _status(config, ws, store, st, key)
+
+
+def save_script(config: Config, out_dir: Path, station: str, date: dt.date, text: str, now: dt.datetime, *,
+                slot: str = "", base_sha: str | None = None, by: str = "") -> BulletinStatus:
+    """Save a staff edit of a script; refuse it when the script changed since `base_sha` was read."""
+    from broadcast.fsutil import check_script_size
+    from broadcast.pipeline import read_script, sha
+
+    st = config.station(station)
+    key = BulletinKey(station, date, slot)
+    ws = workspace(config, out_dir)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    check_script_size(text)
+    with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        current = read_script(ws.paths(station, date, slot).script)
+        if base_sha is not None and current is not None and sha(current) != base_sha:
+            raise ConflictError("Kịch bản vừa được sửa ở nơi khác sau khi bạn mở nó. Hãy tải lại trang, "
+                                "xem bản mới rồi sửa lại; bản bạn vừa gõ chưa được lưu.")
+        atomic_write_text(ws.paths(station, date, slot).script, text)
+        store.save_bulletin(station, date, slot, now, script_sha=sha(text))
+        store.add_event(station, date, slot, "edited", now, by)
+        return _status(config, ws, store, st, key)
+
+
+def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], date: dt.date, now: dt.datetime,
+           *, priority: str = "normal", valid_from: dt.date | None = None, valid_to: dt.date | None = None,
+           build_now: bool = True, name: str | None = None, by: str = "") -> NoticeResult:
+    """Store a local notice (read in the stations' bulletins on its dates, by priority) and, when asked,
+    make a one-off bulletin of it at once.
+
+    An emergency notice is read as loudspeaker staff read one: who is
+    speaking, the notice, "Xin nhắc lại:" and the notice again. Its lock is
+    its own, so a nightly build in progress never blocks it.
+    """
+    from broadcast.fsutil import check_script_size
+    from broadcast.messages import check_priority
+
+    text = "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip())
+    if not text:
+        raise BroadcastError("Nội dung thông báo trống: không có gì để đọc.")
+    check_script_size(text)
+    check_priority(priority)
+    if not stations:
+        raise BroadcastError("Cần chọn đài phát thông báo.")
+    chosen = _stations(config, stations)
+    valid_from = valid_from or date
+    valid_to = valid_to or valid_from
+    if valid_to < valid_from:
+        raise BroadcastError("Ngày kết thúc của thông báo trước ngày bắt đầu.")
+    if name is not None and not NAME.fullmatch(name):
+        raise BroadcastError("Tên thông báo chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.")
+    with open_store(config) as store:
+        notice_id = store.add_notice([s.id for s in chosen], text, priority, valid_from, valid_to, now, by)
+    results: list[StationResult] = []
+    if build_now:
+        for st in chosen:
+            results.append(_build_notice(config, out_dir, st, text, priority, date, now, name, by))
+    return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results)
+
+
+def _notice_name(ws: Workspace, station: str, date: dt.date, now: dt.datetime) -> str:
+    stem = "thong-bao-" + now.astimezone(VN_TZ).strftime("%H%M")
+    name, n = stem, 2
+    while ws.paths(station, date, name).script.exists() or ws.paths(station, date, name).audio.exists():
+        name, n = f"{stem}-{n}", n + 1
+    return name
+
+
+def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, priority: str, date: dt.date,
+                  now: dt.datetime, name: str | None, by: str) -> StationResult:
+    from broadcast.bulletin import notice_title
+    from broadcast.pipeline import Builder, notice_script, sha, write_playlist
+    from broadcast.script import parse_script
+
+    ws = workspace(config, out_dir)
+    ws.check_day_dir(date)
+    name = name or _notice_name(ws, st.id, date, now)
+    key = BulletinKey(st.id, date, name)
+    paths = ws.paths(st.id, date, name)
+    script = notice_script(st, text, priority)
+    builder = Builder(config, BuildOptions(date=date, now=now, fetch=False, actor=by), ws)
+    builder.preflight([st])
+    result = StationResult(station=st.id, slot=name, status="failed", script=paths.script)
+    title = notice_title(date, priority)
+    with ws.bulletin_lock(st.id, date, name, timeout=30), builder.session():
+        atomic_write_text(paths.script, script)
+        builder.store.save_bulletin(st.id, date, name, now, kind="notice", title=title, priority=priority,
+                                    generated_text=script, generated_sha=sha(script), generated_at=now,
+                                    script_sha=sha(script),
+                                    # A notice typed by staff is approved by its author.
+                                    approved_sha=sha(script), approved_by=by or None, approved_at=now)
+        builder.store.add_event(st.id, date, name, "drafted", now, by, priority)
+        job = builder.prepare(st, key, paths, parse_script(script), result, script, False, kind="notice",
+                              title=title, offered=[], target=None)
+        if job is not None:
+            builder.render_all([job])
+        if result.status == "failed":
+            raise BroadcastError(result.message)
+        write_playlist(ws, builder.store, config, date)
+    return result
+
+
+# ---------------------------------------------------------------- setting up
+
+INIT_TEMPLATE = '''# Cấu hình của {name}.
+# Sửa các dòng dưới đây cho đài của mình; dòng bắt đầu bằng dấu # là ghi chú.
+# Đường dẫn tương đối được tính từ thư mục chứa tệp này.
+
+[general]
+province = "{province}"
+data_dir = "du-lieu"                  # nơi lưu tin đã tải, lịch sử phát, bộ nhớ đệm giọng đọc
+# standing_file = "thong-diep.toml"   # thông điệp CCHC của tỉnh (mặc định: bản đi kèm)
+
+# Nguồn tin: mỗi nguồn một mục [[feeds]]. url là địa chỉ RSS hoặc đường dẫn tệp.
+[[feeds]]
+name = "chinh-phu"
+url = "https://xaydungchinhsach.chinhphu.vn/cai-cach-hanh-chinh.rss"
+source = "Báo Điện tử Chính phủ"
+
+[tts]
+engine = "auto"                       # auto: Google khi có mạng, espeak ngoại tuyến khi không
+
+[audio]
+# jingle = "nhac-hieu.mp3"            # nhạc hiệu riêng của đài (mặc định: nhạc hiệu đi kèm)
+retention_days = 30                   # giữ bản tin bao nhiêu ngày
+
+[[stations]]
+id = "{station_id}"
+name = "{name}"
+commune = "{commune}"
+phone = "{phone}"                     # số điện thoại đọc ở lời kết
+one_stop = "Bộ phận tiếp nhận và trả kết quả {commune}"
+publish = "approved"                  # approved: chỉ phát bản tin đã duyệt; auto: làm xong là phát
+target_minutes = 5
+notices_file = "thong-bao.toml"       # thông báo của xã (sửa bằng Notepad, lưu UTF-8)
+'''
+
+INIT_NOTICES = '''# Thông báo của xã. Mỗi thông báo là một mục [[notices]]:
+#   text        nội dung đọc lên
+#   priority    "normal" (thường), "priority" (ưu tiên) hoặc "emergency" (khẩn cấp)
+#   valid_from  ngày bắt đầu đọc, dạng 2026-12-01
+#   valid_to    ngày thôi đọc, dạng 2026-12-05
+#
+# [[notices]]
+# text = "Ủy ban nhân dân xã thông báo: ..."
+# priority = "normal"
+# valid_from = 2026-12-01
+# valid_to = 2026-12-05
+'''
+
+
+def init_config(folder: Path, station_id: str, name: str, *, commune: str = "", phone: str = "",
+                province: str = "Đắk Lắk", overwrite: bool = False) -> list[Path]:
+    """Write a commented broadcast.toml (and an empty notices file) for a new station; return the files."""
+    from broadcast.config import STATION_ID, load_config
+
+    if not STATION_ID.fullmatch(station_id):
+        raise BroadcastError("Mã đài chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\").")
+    for value in (name, commune, phone, province):
+        if any(c in value for c in '"\\\n\r'):
+            raise BroadcastError("Tên, xã, số điện thoại không được chứa dấu ngoặc kép, dấu \\ hay xuống dòng.")
+    config_path = folder / "broadcast.toml"
+    notices_path = folder / "thong-bao.toml"
+    if config_path.exists() and not overwrite:
+        raise BroadcastError(f"Đã có {config_path}: không ghi đè. Dùng --force nếu muốn tạo lại.")
+    text = INIT_TEMPLATE.format(station_id=station_id, name=name, commune=commune or name,
+                                phone=phone, province=province)
+    atomic_write_text(config_path, text)
+    written = [config_path]
+    if not notices_path.exists():
+        atomic_write_text(notices_path, INIT_NOTICES)
+        written.append(notices_path)
+    load_config(config_path)  # what we wrote must load
+    return written

@@ -607,13 +607,22 @@ class Builder:
             items=[s.item for s in segs if s.item is not None], warnings=result.warnings,
             fingerprint=job.fingerprint)
         write_manifest(job.paths.manifest, manifest)
+        seconds: dict[str, float] = {}
+        for seg in segs:
+            if seg.start is not None and seg.end is not None:
+                seconds[seg.kind] = round(seconds.get(seg.kind, 0.0) + seg.end - seg.start, 3)
+        parts = {
+            "seconds": seconds,
+            "standing": [s.text for s in job.segments if s.kind == "standing"],
+            "notices": [s.text for s in job.segments if s.kind == "notice"],
+        }
         result.status = "built"
         result.audio = job.paths.audio
         result.duration = rendered.duration
         self.store.save_bulletin(
             key.station, key.date, key.slot, self.options.now, kind=job.kind, title=job.title,
             script_sha=script_sha, rendered_sha=script_sha, rendered_at=self.options.now,
-            rendered_edited=int(job.edited), rendered_items=item_ids, duration=round(rendered.duration, 3),
+            rendered_edited=int(job.edited), rendered_items=item_ids, rendered_parts=parts, duration=round(rendered.duration, 3),
             engines=engines, loudness=round(rendered.loudness, 2), true_peak=round(rendered.true_peak, 2),
             audio=job.paths.audio.name, warnings=result.warnings, failed_message=None)
         self.store.add_event(key.station, key.date, key.slot, "rendered", self.options.now, self.options.actor,

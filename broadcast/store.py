@@ -128,6 +128,7 @@ MIGRATIONS: list[str] = [
         rendered_at TEXT,
         rendered_edited INTEGER NOT NULL DEFAULT 0,
         rendered_items TEXT NOT NULL DEFAULT '[]',
+        rendered_parts TEXT NOT NULL DEFAULT '{}',  -- JSON: seconds by segment kind, standing and notices read
         duration REAL NOT NULL DEFAULT 0,
         engines TEXT NOT NULL DEFAULT '[]',
         loudness REAL,
@@ -757,13 +758,14 @@ class Store:
         return out
 
 
-_BULLETIN_JSON = {"items", "standing", "notices", "rendered_items", "engines", "warnings"}
+_BULLETIN_JSON = {"items", "standing", "notices", "rendered_items", "rendered_parts", "engines", "warnings"}
 _BULLETIN_TIMES = {"generated_at", "approved_at", "held_at", "rendered_at", "failed_at", "published_at",
                    "updated_at"}
 _BULLETIN_COLUMNS = {
     "kind", "title", "priority", "generated_text", "generated_sha", "generated_at", "items", "standing",
     "notices", "script_sha", "approved_sha", "approved_by", "approved_at", "held", "held_by", "held_at",
-    "hold_reason", "rendered_sha", "rendered_at", "rendered_edited", "rendered_items", "duration", "engines",
+    "hold_reason", "rendered_sha", "rendered_at", "rendered_edited", "rendered_items", "rendered_parts",
+    "duration", "engines",
     "loudness", "true_peak", "audio", "warnings", "failed_message", "failed_at", "published_sha",
     "published_at",
 }
@@ -773,7 +775,7 @@ def _bulletin_dict(names: list[str], row: tuple) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in zip(names, row):
         if name in _BULLETIN_JSON:
-            value = json.loads(value or "[]")
+            value = json.loads(value or ("{}" if name == "rendered_parts" else "[]"))
         elif name in _BULLETIN_TIMES:
             value = from_db_time(value)
         elif name == "date":

@@ -100,3 +100,52 @@ def test_doctor_passes_with_the_offline_engine(tmp_path):
     assert r.exit_code == 0, r.output
     assert "[OK  ] Bộ đọc espeak: dùng được" in r.output
     assert r.output.rstrip().endswith("Máy sẵn sàng làm bản tin.")
+
+
+def test_global_options_work_after_the_command_name(tmp_path):
+    r = run("build", "--config", str(tmp_path / "khong-co.toml"), "--date", "2026-11-30", "-q")
+    assert r.exit_code == 2
+    assert "Không tìm thấy tệp cấu hình" in r.output
+    r = run("status", "--date=2026-13-01")
+    assert r.exit_code == 2 and "không phải ngày dạng YYYY-MM-DD" in r.output
+
+
+def test_a_mistyped_command_suggests_the_closest_one():
+    r = run("biuld")
+    assert r.exit_code == 2
+    assert "Không có lệnh 'biuld'. Có phải ý bạn là 'build'?" in r.output
+    r = run("build", "--no-fech")
+    assert r.exit_code == 2 and "Có phải ý bạn là --no-fetch?" in r.output
+
+
+def test_hoist_keeps_command_options_and_arguments_in_place():
+    from broadcast.cli import hoist_global_options
+
+    assert hoist_global_options(["notice", "--station", "a", "--date", "2026-11-30", "Mưa -q lớn"]) == \
+        ["--date", "2026-11-30", "notice", "--station", "a", "Mưa -q lớn"]
+    assert hoist_global_options(["--out", "x", "build", "-q", "--", "--date"]) == \
+        ["-q", "--out", "x", "build", "--", "--date"]
+
+
+def test_notice_needs_a_station_when_there_are_several(tmp_path):
+    cfg = tmp_path / "broadcast.toml"
+    cfg.write_text('[[stations]]\nid = "a"\nname = "Đài A"\n\n[[stations]]\nid = "b"\nname = "Đài B"\n',
+                   encoding="utf-8")
+    r = run("--config", str(cfg), "notice", "Họp dân lúc 14 giờ.")
+    assert r.exit_code == 2
+    assert "hãy chọn đài bằng --station" in r.output
+
+
+def test_status_and_history_of_a_new_station_say_nothing_is_drafted(tmp_path):
+    import json
+
+    cfg = tmp_path / "broadcast.toml"
+    cfg.write_text('[general]\ndata_dir = "data"\n\n[[stations]]\nid = "a"\nname = "Đài A"\n', encoding="utf-8")
+    r = run("--config", str(cfg), "--out", str(tmp_path / "out"), "status", "--date", "2026-11-30", "--json")
+    assert r.exit_code == 0, r.output
+    (s,) = json.loads(r.output)
+    assert s["state"] == "missing" and s["station"] == "a" and s["date"] == "2026-11-30"
+    r = run("--config", str(cfg), "history", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert r.exit_code == 0 and "Không có bản tin nào" in r.output
+    r = run("--config", str(cfg), "--out", str(tmp_path / "out"), "approve", "a", "--date", "2026-11-30")
+    assert r.exit_code == 1 and "Chưa có kịch bản của đài a" in r.output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -86,16 +85,12 @@ class _Work:
 
 
 def vocabulary_id(vocab: Any) -> str | None:
-    """A stable identity of a vocabulary's content, to know when stored scores are stale."""
-    if vocab is None:
-        return None
-    parts = [repr(vocab)]
-    phrases = getattr(vocab, "phrases", None)
-    if isinstance(phrases, dict):  # repr() leaves the phrase table out
-        parts += sorted(f"{k}\t{getattr(v, 'topic', '')}\t{getattr(v, 'weight', v)}" for k, v in phrases.items())
-    elif not dataclasses.is_dataclass(vocab):
-        return None  # no content to compare: do not rescore every run
-    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+    """The vocabulary's one identity (Vocabulary.fingerprint()), to know when stored scores are stale.
+
+    None (never rescore) for a scorer that cannot say what it contains.
+    """
+    fingerprint = getattr(vocab, "fingerprint", None)
+    return fingerprint() if callable(fingerprint) else None
 
 
 def _scorer(vocab: Any) -> Callable[[str, str], Any] | None:

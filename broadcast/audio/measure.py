@@ -132,20 +132,38 @@ def tone_level_db(samples: array, rate: int, freq: float) -> float:
     return 20 * math.log10(amp / math.sqrt(2) / 32768) if amp > 0 else float("-inf")
 
 
+def _correlation(x, y) -> float:
+    n = min(len(x), len(y))
+    if n == 0:
+        return 0.0
+    x, y = x[:n], y[:n]
+    num = sum(p * q for p, q in zip(x, y))
+    den = math.sqrt(sum(p * p for p in x) * sum(q * q for q in y))
+    return num / den if den else 0.0
+
+
+def _shifted(a, b, lag: int):
+    return (a[lag:] if lag > 0 else a), (b[-lag:] if lag < 0 else b)
+
+
 def similarity(a: array, b: array, max_lag: int = 0) -> float:
-    """Highest normalized correlation of `a` and `b` over lags -max_lag..max_lag (1.0 = same shape)."""
+    """Highest normalized correlation of `a` and `b` over lags -max_lag..max_lag (1.0 = same shape).
+
+    Coarse to fine: every lag is tried on 8-sample averages, then the best
+    few coarse lags are refined at full resolution, so a wide search costs
+    about as much as two exact correlations.
+    """
+    step = 8
+    if max_lag <= 2 * step:
+        return max(_correlation(*_shifted(a, b, lag)) for lag in range(-max_lag, max_lag + 1))
+    ca = [sum(a[i:i + step]) for i in range(0, len(a) - step + 1, step)]
+    cb = [sum(b[i:i + step]) for i in range(0, len(b) - step + 1, step)]
+    coarse = sorted(((_correlation(*_shifted(ca, cb, lag)), lag) for lag in
+                     range(-(max_lag // step), max_lag // step + 1)), reverse=True)[:3]
     best = 0.0
-    for lag in range(-max_lag, max_lag + 1):
-        x = a[lag:] if lag > 0 else a
-        y = b[-lag:] if lag < 0 else b
-        n = min(len(x), len(y))
-        if n == 0:
-            continue
-        x, y = x[:n], y[:n]
-        num = sum(p * q for p, q in zip(x, y))
-        den = math.sqrt(sum(p * p for p in x) * sum(q * q for q in y))
-        if den:
-            best = max(best, num / den)
+    for _, lag in coarse:
+        for fine in range(max(-max_lag, lag * step - step), min(max_lag, lag * step + step) + 1):
+            best = max(best, _correlation(*_shifted(a, b, fine)))
     return best
 
 

@@ -503,3 +503,122 @@ def init_config(folder: Path, station_id: str, name: str, *, commune: str = "", 
         written.append(notices_path)
     load_config(config_path)  # what we wrote must load
     return written
+
+
+# ---------------------------------------------------------------- checking the machine
+
+
+@dataclass
+class Check:
+    """One line of `doctor`: what was checked, whether it is fine, and the detail."""
+
+    name: str
+    ok: bool
+    detail: str
+    fatal: bool = True  # False: worth a look, but bulletins can still be made
+
+
+def doctor(config: Config, out_dir: Path, now: dt.datetime, *, check_feeds: bool = True,
+           feed_timeout: float = 5.0) -> list[Check]:
+    """Check the machine and every station and feed of the configuration."""
+    import os
+    import shutil as sh
+
+    from broadcast.audio import ffmpeg_version, find_ffmpeg
+    from broadcast.speech import doctor_checks
+
+    checks: list[Check] = [Check("cấu hình", True, str(config.path) + (" (mẫu đi kèm)" if config.is_demo else ""))]
+    try:
+        checks.append(Check("ffmpeg", True, f"{find_ffmpeg()} ({ffmpeg_version()})"))
+    except BroadcastError as exc:
+        checks.append(Check("ffmpeg", False, str(exc)))
+    seen: set[str] = set()
+    several = len(config.stations) > 1
+    for st in config.stations:
+        prefix = f"đài {st.id}: " if several else ""
+        key = repr(st.tts)
+        if key not in seen:
+            seen.add(key)
+            for label, ok, detail in doctor_checks(st.tts):
+                checks.append(Check(prefix + label, ok, detail))
+        checks += _station_checks(config, st, prefix, now)
+    if check_feeds:
+        checks += _feed_checks(config, now, feed_timeout)
+    for label, folder in (("thư mục bản tin", out_dir), ("thư mục dữ liệu", config.data_dir),
+                          ("bộ nhớ đệm giọng đọc", config.data_dir / "speech-cache")):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            writable = os.access(folder, os.W_OK)
+        except OSError:
+            writable = False
+        checks.append(Check(label, writable, f"{folder} ({'ghi được' if writable else 'không ghi được'})"))
+    try:
+        target = out_dir if out_dir.exists() else out_dir.parent
+        free = sh.disk_usage(target if target.exists() else Path(".")).free
+        checks.append(Check("dung lượng trống", free > 200e6, f"{free / 1e9:.1f} GB", fatal=free < 50e6))
+    except OSError:
+        pass
+    return checks
+
+
+def _station_checks(config: Config, st: StationConfig, prefix: str, now: dt.datetime) -> list[Check]:
+    """Jingles, template, lexicon, standing messages and notices of one station."""
+    from broadcast.messages import notices_for, standing_for, standing_messages
+    from broadcast.pipeline import script_context
+    from broadcast.script import render_script
+    from broadcast.textnorm import load_lexicon
+
+    out: list[Check] = []
+    for role, path in (("nhạc hiệu", st.audio.jingle), ("nhạc kết", st.audio.outro), ("tiếng chuyển", st.audio.sting),
+                       ("nhạc nền", st.audio.bed if st.audio.bed_enabled else None)):
+        if path is None:
+            continue
+        ok = path.is_file() and path.stat().st_size > 0
+        out.append(Check(f"{prefix}{role}", ok, str(path) if ok else f"không thấy tệp {path}"))
+    today = now.astimezone(VN_TZ).date()
+    try:
+        messages = standing_messages(config.standing_file, st)
+        valid = [m for m in messages if m.valid_on(today)]
+        out.append(Check(f"{prefix}thông điệp", True, f"{len(valid)}/{len(messages)} thông điệp còn hiệu lực hôm nay",
+                         fatal=False))
+        notices = notices_for(st, today)
+        ctx = script_context(st, today, [], standing_for(today, messages), notices)
+        render_script(ctx, st.templates)
+        out.append(Check(f"{prefix}mẫu kịch bản", True, str(st.templates or "mẫu đi kèm")))
+    except BroadcastError as exc:
+        out.append(Check(f"{prefix}mẫu kịch bản", False, str(exc)))
+    if st.lexicon is not None:
+        try:
+            load_lexicon(st.lexicon)
+            out.append(Check(f"{prefix}từ điển phát âm", True, str(st.lexicon)))
+        except BroadcastError as exc:
+            out.append(Check(f"{prefix}từ điển phát âm", False, str(exc)))
+    return out
+
+
+def _feed_checks(config: Config, now: dt.datetime, timeout: float) -> list[Check]:
+    """Fetch every feed once: reachable, parses, and how fresh its newest item is."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from broadcast import feeds as feedmod
+
+    def one(feed) -> Check:
+        try:
+            got = feedmod.fetch(feed, timeout=timeout, retries=0, max_bytes=config.fetch_max_bytes)
+            parsed = feedmod.parse_feed(got.body, feed, content_type=got.content_type, now=now,
+                                        base_url=got.final_url)
+        except BroadcastError as exc:
+            return Check(f"nguồn tin {feed.name}", False, str(exc), fatal=False)
+        dates = [i.published for i in parsed.items if i.published]
+        if not parsed.items:
+            return Check(f"nguồn tin {feed.name}", False, "tải được nhưng không có tin nào", fatal=False)
+        if not dates:
+            return Check(f"nguồn tin {feed.name}", True, f"{len(parsed.items)} tin, không ghi ngày đăng", fatal=False)
+        age = (now - max(dates)).total_seconds() / 86400
+        fresh = age <= 7
+        detail = f"{len(parsed.items)} tin, tin mới nhất cách đây {age:.0f} ngày"
+        return Check(f"nguồn tin {feed.name}", fresh, detail if fresh else detail + ": nguồn có thể đã ngừng cập nhật",
+                     fatal=False)
+
+    with ThreadPoolExecutor(max_workers=max(1, config.fetch_workers)) as pool:
+        return list(pool.map(one, config.feeds))

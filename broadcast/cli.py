@@ -654,58 +654,25 @@ def cache(app: App, prune: bool, older_than: str) -> None:
 
 
 @cli.command()
+@click.option("--no-feeds", is_flag=True, help="Không thử tải các nguồn tin (máy không có mạng).")
 @click.pass_obj
-def doctor(app: App) -> None:
-    """Kiểm tra máy: ffmpeg, các bộ đọc, mạng tới Google, cấu hình, thư mục ghi, dung lượng đĩa."""
-    import os
-    import shutil as sh
-
-    from broadcast.audio import ffmpeg_version, find_ffmpeg
-    from broadcast.speech import doctor_checks
-
-    ok_all = True
-
-    def row(name: str, ok: bool, detail: str, fatal: bool = True) -> None:
-        nonlocal ok_all
-        mark = "OK  " if ok else ("LỖI " if fatal else "chú ý")
-        if ok and detail.startswith("không"):
-            mark = "chú ý"
-        click.echo(f"[{mark}] {name}: {detail}")
-        if not ok and fatal:
-            ok_all = False
+def doctor(app: App, no_feeds: bool) -> None:
+    """Kiểm tra máy và mọi đài: ffmpeg, bộ đọc, nhạc hiệu, mẫu kịch bản, từ điển, nguồn tin, thư mục, đĩa."""
+    from broadcast import api
 
     try:
         config = app.config
-        row("cấu hình", True, str(config.path) + (" (mẫu đi kèm)" if config.is_demo else ""))
     except BroadcastError as exc:
-        row("cấu hình", False, str(exc))
+        click.echo(f"[LỖI ] cấu hình: {exc}")
         raise SystemExit(2)
-    try:
-        row("ffmpeg", True, f"{find_ffmpeg()} ({ffmpeg_version()})")
-    except BroadcastError as exc:
-        row("ffmpeg", False, str(exc))
-    seen: set[str] = set()
-    for st in config.stations:
-        key = repr(st.tts)
-        if key in seen:
-            continue
-        seen.add(key)
-        prefix = f"đài {st.id}: " if len(config.stations) > 1 else ""
-        for label, ok, detail in doctor_checks(st.tts):
-            row(prefix + label, ok, detail)
-    for label, folder in (("thư mục bản tin", app.out_dir), ("thư mục dữ liệu", config.data_dir),
-                          ("bộ nhớ đệm giọng đọc", config.data_dir / "speech-cache")):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            writable = os.access(folder, os.W_OK)
-        except OSError:
-            writable = False
-        row(label, writable, f"{folder} ({'ghi được' if writable else 'không ghi được'})")
-    try:
-        free = sh.disk_usage(app.out_dir if app.out_dir.exists() else Path.cwd()).free
-        row("dung lượng trống", free > 200e6, f"{free / 1e9:.1f} GB", fatal=free < 50e6)
-    except OSError:
-        pass
+    ok_all = True
+    for check in api.doctor(config, app.out_dir, app.now, check_feeds=not no_feeds):
+        mark = "OK  " if check.ok else ("LỖI " if check.fatal else "chú ý")
+        if check.ok and check.detail.startswith("không"):
+            mark = "chú ý"
+        click.echo(f"[{mark}] {check.name}: {check.detail}")
+        if not check.ok and check.fatal:
+            ok_all = False
     click.echo("Máy sẵn sàng làm bản tin." if ok_all else "Máy chưa thể làm bản tin: hãy sửa các mục LỖI ở trên.")
     if not ok_all:
         raise SystemExit(1)

@@ -149,3 +149,20 @@ def test_status_and_history_of_a_new_station_say_nothing_is_drafted(tmp_path):
     assert r.exit_code == 0 and "Không có bản tin nào" in r.output
     r = run("--config", str(cfg), "--out", str(tmp_path / "out"), "approve", "a", "--date", "2026-11-30")
     assert r.exit_code == 1 and "Chưa có kịch bản của đài a" in r.output
+
+
+def test_doctor_checks_every_station_and_every_feed(tmp_path):
+    (tmp_path / "mau").mkdir()
+    (tmp_path / "mau" / "ban-tin.txt.j2").write_text("{% if %}\n", encoding="utf-8")
+    p = tmp_path / "broadcast.toml"
+    p.write_text('[general]\ndata_dir = "data"\n[tts]\nengine = "espeak"\n'
+                 '[[feeds]]\nname = "mat"\nurl = "khong-co.xml"\n'
+                 '[[stations]]\nid = "a"\nname = "Đài A"\n'
+                 '[[stations]]\nid = "b"\nname = "Đài B"\ntemplates = "mau"\n'
+                 '[stations.audio]\njingle = "khong-co.mp3"\n', encoding="utf-8")
+    r = run("--config", str(p), "--out", str(tmp_path / "out"), "doctor")
+    assert r.exit_code == 1, r.output
+    assert "[OK  ] đài a: mẫu kịch bản" in r.output
+    assert "[LỖI ] đài b: mẫu kịch bản" in r.output and "ban-tin.txt.j2" in r.output
+    assert "[LỖI ] đài b: nhạc hiệu: không thấy tệp" in r.output
+    assert "[chú ý] nguồn tin mat:" in r.output

@@ -22,6 +22,7 @@ from broadcast.bulletin import (
     BulletinStatus,
     HistoryEntry,
     NoticeResult,
+    Progress,
     ScriptDiff,
     State,
     StationResult,
@@ -70,7 +71,7 @@ def _stations(config: Config, ids: Sequence[str] | None) -> list[StationConfig]:
 
 def build(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, stations: Sequence[str] = (), *,
           fetch: bool = True, refresh: bool = False, force: bool = False, jobs: int = 0, actor: str = "",
-          progress: Callable[[str], None] | None = None) -> BuildReport:
+          progress: Callable[[Progress], None] | None = None) -> BuildReport:
     """Draft what is missing and render every bulletin of the date that should sound (the nightly job)."""
     from broadcast.pipeline import build as run
 
@@ -80,7 +81,7 @@ def build(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, statio
 
 def draft(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, stations: Sequence[str] = (), *,
           fetch: bool = True, refresh: bool = False, force: bool = False, actor: str = "",
-          progress: Callable[[str], None] | None = None) -> BuildReport:
+          progress: Callable[[Progress], None] | None = None) -> BuildReport:
     """Write the scripts of the date for review, without audio."""
     from broadcast.pipeline import build as run
 

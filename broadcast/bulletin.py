@@ -271,6 +271,16 @@ class BuildOptions:
 
 
 @dataclass
+class Progress:
+    """How far a run is: `done` of `total` steps of a stage ("script" or "audio")."""
+
+    stage: str
+    done: int
+    total: int
+    label: str
+
+
+@dataclass
 class StationResult:
     station: str
     slot: str
@@ -279,6 +289,7 @@ class StationResult:
     audio: Path | None = None
     duration: float = 0.0
     edited: bool = False
+    items: int = -1  # news items in the script; -1 when no script was read
     warnings: list[str] = field(default_factory=list)
     message: str = ""
 
@@ -291,6 +302,13 @@ class BuildReport:
     speech_calls: int = 0
     cache_hits: int = 0
     seconds: float = 0.0
+    root_cause: str = ""  # one line when a problem applies to every station
+
+    @property
+    def no_news(self) -> bool:
+        """True when bulletins were made but none of them carried a news item."""
+        counted = [r for r in self.results if r.items >= 0]
+        return bool(counted) and all(r.items == 0 for r in counted)
 
     @property
     def failed(self) -> list[StationResult]:

@@ -27,7 +27,7 @@ cli_vi.install()
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # Options of the whole program that staff may also type after the command name.
-GLOBAL_WITH_VALUE = ("--config", "--out", "--date")
+GLOBAL_WITH_VALUE = ("--config", "--out", "--date", "--log-file")
 GLOBAL_FLAGS = ("-v", "-vv", "-vvv", "--verbose", "-q", "--quiet")
 
 
@@ -84,7 +84,7 @@ def _parse_date(ctx: click.Context | None, param: click.Parameter | None, value:
     return day
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> None:
     # Warnings reach the user through each command's own report; the log
     # shows them again only when asked for detail.
     level = logging.ERROR
@@ -100,6 +100,23 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         # Errors reach staff as one line; tracebacks only with -vv.
         for handler in logging.getLogger().handlers:
             handler.addFilter(_no_traceback)
+    if log_file is not None:
+        from logging.handlers import RotatingFileHandler
+
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        except OSError as exc:
+            raise click.BadParameter(f"không ghi được tệp nhật ký {log_file}: {exc.strerror or exc}",
+                                     param_hint="--log-file") from None
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.INFO)
+        root = logging.getLogger()
+        root.addHandler(handler)
+        root.setLevel(min(root.level, logging.INFO))
+        for other in root.handlers:
+            if other is not handler:
+                other.setLevel(level)
 
 
 def _no_traceback(record: logging.LogRecord) -> bool:
@@ -204,11 +221,14 @@ class VietGroup(click.Group):
 @click.option("--date", "date", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Ngày của bản tin. Mặc định: hôm nay theo giờ Việt Nam.")
 @click.option("-v", "--verbose", count=True, help="In thêm chi tiết (-vv: gỡ lỗi, in cả traceback).")
-@click.option("-q", "--quiet", is_flag=True, help="Chỉ in lỗi (dùng cho cron).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Dùng cho cron: không hiện tiến độ; bản tin in mỗi đài một dòng có giờ và một dòng tổng kết.")
+@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), metavar="TỆP",
+              help="Ghi thêm nhật ký vào tệp này (tự xoay vòng khi quá 5 MB, giữ 5 tệp cũ).")
 @click.version_option(__version__, "--version", message="broadcast %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, out_dir: Path, date: dt.date | None,
-        verbose: int, quiet: bool) -> None:
+        verbose: int, quiet: bool, log_file: Path | None) -> None:
     """broadcast: làm bản tin cải cách hành chính bằng giọng đọc cho đài truyền thanh xã, phường.
 
     Lấy tin từ các nguồn RSS, chọn tin về cải cách hành chính, soạn kịch bản
@@ -217,31 +237,55 @@ def cli(ctx: click.Context, config_path: Path | None, out_dir: Path, date: dt.da
     Việc hằng đêm: "broadcast build". Xem trước và sửa kịch bản: "broadcast script",
     sửa tệp .txt, rồi "broadcast build". Duyệt: "broadcast status", "broadcast approve".
     """
-    _setup_logging(verbose, quiet)
+    _setup_logging(verbose, quiet, log_file)
     ctx.obj = App(config_path=config_path, out_dir=out_dir, date_given=date, verbose=verbose, quiet=quiet,
                   now=current_time())
 
 
-def _print_report(app: App, report) -> None:
-    for line in report.feed_lines:
-        app.say(f"  nguồn tin: {line}")
-    for r in report.results:
-        name = f"{r.station}{'-' + r.slot if r.slot else ''}"
-        if r.status == "failed":
-            click.echo(f"  {name}: LỖI: {r.message}", err=True)
-        elif r.status == "busy":
-            click.echo(f"  {name}: bỏ qua: {r.message}", err=True)
-        elif r.status == "script":
-            app.say(f"  {name}: đã soạn kịch bản {r.script}" + (" (đã sửa tay)" if r.edited else ""))
-        elif r.status == "held":
-            app.say(f"  {name}: đang tạm dừng, không làm âm thanh")
-        else:
-            state = "không thay đổi, giữ tệp cũ" if r.status == "unchanged" else "đã tạo"
-            app.say(f"  {name}: {state} {r.audio} ({r.duration / 60:.1f} phút)")
-        for w in r.warnings:
-            click.echo(f"  {name}: cảnh báo: {w}", err=True)
-    for w in report.warnings:
-        click.echo(f"  cảnh báo: {w}", err=True)
+def _station_line(r) -> tuple[str, bool]:
+    """One line for one bulletin of a run, warnings included; (line, is_error)."""
+    name = f"{r.station}{'-' + r.slot if r.slot else ''}"
+    if r.status == "failed":
+        line, err = f"{name}: LỖI: {r.message}", True
+    elif r.status == "busy":
+        line, err = f"{name}: bỏ qua: {r.message}", True
+    elif r.status == "script":
+        line, err = f"{name}: đã soạn kịch bản {r.script}" + (" (đã sửa tay)" if r.edited else ""), False
+    elif r.status == "held":
+        line, err = f"{name}: đang tạm dừng, không làm âm thanh", False
+    else:
+        state = "không thay đổi, giữ tệp cũ" if r.status == "unchanged" else "đã tạo"
+        line, err = f"{name}: {state} {r.audio} ({r.duration / 60:.1f} phút)", False
+    if r.items == 0 and r.status not in ("failed", "busy"):
+        line += ", không có tin"
+    for w in r.warnings:
+        line += f"; cảnh báo: {w}"
+    return line, err
+
+
+class ProgressLine:
+    """Stations done/total, elapsed and an estimate, on one terminal line that rewrites itself."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.width = 0
+
+    def __call__(self, p) -> None:
+        elapsed = self.clock() - self.started
+        stage = "soạn kịch bản" if p.stage == "script" else "làm âm thanh"
+        text = f"  {stage} {p.done}/{p.total} · {elapsed:4.0f} giây"
+        if p.done and p.total > p.done:
+            text += f" · còn khoảng {elapsed / p.done * (p.total - p.done):.0f} giây"
+        text += f" · {p.label}"
+        click.echo("\r" + text.ljust(self.width), nl=False, err=True)
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.width:
+            click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
 
 
 def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch: bool,
@@ -249,28 +293,50 @@ def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch:
     from broadcast import api
 
     config = app.config
-    if config.is_demo:
+    cron = app.quiet or not sys.stderr.isatty()
+
+    def emit(message: str, err: bool = False) -> None:
+        # Under cron every line carries its time, so a log of many nights reads on its own.
+        if cron:
+            message = f"{current_time().strftime('%Y-%m-%d %H:%M:%S')} {message}"
+        click.echo(message, err=err)
+        log.info("%s", message)
+
+    if config.is_demo and not cron:
         app.say(f"Dùng cấu hình mẫu đi kèm ({config.path}).")
-    progress = None
-    if not app.quiet and sys.stderr.isatty():
-        progress = lambda msg: click.echo(f"  … {msg}", err=True)  # noqa: E731
-    if script_only:
-        report = api.draft(config, app.out_dir, app.date, app.now, stations, fetch=not no_fetch,
-                           refresh=refresh, force=force, progress=progress)
-    else:
-        report = api.build(config, app.out_dir, app.date, app.now, stations, fetch=not no_fetch,
-                           refresh=refresh, force=force, jobs=jobs, progress=progress)
-    _print_report(app, report)
+    progress = None if cron else ProgressLine()
+    try:
+        if script_only:
+            report = api.draft(config, app.out_dir, app.date, app.now, stations, fetch=not no_fetch,
+                               refresh=refresh, force=force, progress=progress)
+        else:
+            report = api.build(config, app.out_dir, app.date, app.now, stations, fetch=not no_fetch,
+                               refresh=refresh, force=force, jobs=jobs, progress=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    if not cron:
+        for line in report.feed_lines:
+            app.say(f"  nguồn tin: {line}")
+    for r in report.results:
+        line, err = _station_line(r)
+        emit(line if cron else f"  {line}", err=err)
+    for w in report.warnings:
+        emit(f"cảnh báo chung: {w}" if cron else f"  cảnh báo: {w}", err=True)
+    if report.root_cause:
+        emit(report.root_cause, err=True)
     ok = [r for r in report.results if r.status not in ("failed", "busy")]
     verb = "soạn kịch bản" if script_only else "làm bản tin"
     summary = (f"Xong: {verb} {len(ok)}/{len(report.results)} đài trong {report.seconds:.1f} giây")
     if not script_only:
         summary += f"; đọc mới {report.speech_calls} đoạn, lấy lại từ bộ nhớ đệm {report.cache_hits} đoạn"
-    app.say(summary + ".")
+    emit(summary + ".")
     if report.failed:
         raise SystemExit(1)
     if report.busy:
         raise SystemExit(75)
+    if report.no_news and not script_only:
+        raise SystemExit(4)
 
 
 def build_options(func):

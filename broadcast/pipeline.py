@@ -32,6 +32,7 @@ from typing import Any, Callable
 from broadcast import __version__
 from broadcast.bulletin import (
     BuildOptions,
+    Progress,
     BuildReport,
     BulletinKey,
     Manifest,
@@ -157,11 +158,11 @@ class Builder:
     """Builds bulletins for many stations in one run, sharing speech between them."""
 
     def __init__(self, config: Config, options: BuildOptions, workspace: Workspace,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[Progress], None] | None = None) -> None:
         self.config = config
         self.options = options
         self.ws = workspace
-        self.progress = progress or (lambda msg: None)
+        self.progress = progress or (lambda p: None)
         self._synths: dict[str, object] = {}
         self._lexicons: dict[str, object] = {}
         self._vocabs: dict[str, object] = {}
@@ -247,12 +248,15 @@ class Builder:
             if self.options.fetch:
                 self._fetch(stations, report)
             pending: list[PendingRender] = []
+            self._planned = sum(len(st.slots) or 1 for st in stations)
             for st in stations:
                 self._build_station(st, report, pending, held)
             self._render_all(pending)
             if not self.options.script_only:
                 write_playlist(self.ws, self.store, self.config, self.options.date)
                 self._prune_old()
+            if report.no_news and len(report.results) > 1:
+                report.root_cause = self._why_no_news(stations)
         self._collect_speech_stats(report)
         report.seconds = time.monotonic() - started
         return report
@@ -287,7 +291,7 @@ class Builder:
         for slot in slots:
             key = BulletinKey(station.id, self.options.date, slot.name if slot else "")
             result = StationResult(station=station.id, slot=key.slot, status="failed")
-            self.progress(key.label)
+            self.progress(Progress("script", len(report.results), getattr(self, "_planned", 1), key.label))
             try:
                 # Held until the render finishes: one writer per bulletin.
                 held.enter_context(self.ws.bulletin_lock(station.id, key.date, key.slot))
@@ -386,6 +390,8 @@ class Builder:
                                  f"{len(selection)} tin")
             edited = False
         self.store.save_bulletin(key.station, key.date, key.slot, opts.now, script_sha=sha(text))
+        segments = parse_script(text)
+        result.items = sum(1 for s in segments if s.kind == "item")
 
         if opts.script_only:
             result.status = "script"
@@ -396,7 +402,6 @@ class Builder:
             self.store.forget_aired(key.station, key.date, key.slot)
             return selection
 
-        segments = parse_script(text)
         if not any(s.text for s in segments):
             raise BroadcastError(f"Kịch bản {paths.script} trống: không có gì để đọc.")
         job = self.prepare(station, key, paths, segments, result, text, edited, kind="bulletin",
@@ -508,19 +513,20 @@ class Builder:
         rendered: dict[str, Any] = {}
         jobs = self.options.jobs or os.cpu_count() or 1
         if len(unique) <= 1 or jobs <= 1:
-            for job in unique:
+            for n, job in enumerate(unique):
+                self.progress(Progress("audio", n, len(unique), job.key.label))
                 fn, args, kw = call(job)
                 rendered[job.fingerprint] = self._settle(job, lambda: fn(*args, **kw))
         else:
             ctx = multiprocessing.get_context("spawn")  # no fork under gTTS's threads
-            with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(unique)),
-                                                        mp_context=ctx) as pool:
+            with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(unique)), mp_context=ctx,
+                                                        initializer=quiet_worker) as pool:
                 futures = []
                 for job in unique:
                     fn, args, kw = call(job)
                     futures.append(pool.submit(fn, *args, **kw))
-                for job, future in zip(unique, futures):
-                    self.progress(f"{job.key.label}: âm thanh")
+                for n, (job, future) in enumerate(zip(unique, futures)):
+                    self.progress(Progress("audio", n, len(unique), job.key.label))
                     rendered[job.fingerprint] = self._settle(job, future.result)
         for job in copies:
             source = first[job.fingerprint]
@@ -643,6 +649,20 @@ class Builder:
                 audio=paths.audio.name, failed_message=None)
         sync_airings(self.store, station, key, self.options.now)
 
+    def _why_no_news(self, stations: list[StationConfig]) -> str:
+        """One line for the whole run when no station had news: usually the feeds, not the stations."""
+        feeds = {f.name for st in stations for f in self.config.feeds_for(st)}
+        newest = self.store.newest_story_time(sorted(feeds)) if feeds else None
+        total = len(stations)
+        if newest is None:
+            return f"0/{total} đài có tin mới: kho tin chưa có tin nào từ các nguồn đã khai báo."
+        age = (self.options.now - newest).total_seconds() / 86400
+        hours = min(st.selection.fresh_hours for st in stations)
+        if age * 24 > hours:
+            return (f"0/{total} đài có tin mới: tin mới nhất của mọi nguồn đã cũ {age:.0f} ngày "
+                    f"(chỉ lấy tin trong {hours:g} giờ). Hãy kiểm tra các nguồn tin ('broadcast doctor').")
+        return (f"0/{total} đài có tin mới: có tin mới nhưng không tin nào đủ liên quan đến cải cách hành chính.")
+
     # -- retention
 
     def _prune_old(self) -> None:
@@ -677,6 +697,12 @@ class Builder:
     def _referenced_files(self) -> set[str]:
         """Files (relative to out_dir) that published feeds still reference."""
         return set()
+
+
+def quiet_worker() -> None:
+    """In a render process: report through results only, never print (the parent says it once)."""
+    logging.getLogger().handlers[:] = [logging.NullHandler()]
+    logging.getLogger().setLevel(logging.CRITICAL)
 
 
 def _slot_time(station: StationConfig, slot: str) -> str:
@@ -763,6 +789,6 @@ def _file_sig(path: Path | None) -> str:
 
 
 def build(config: Config, station_ids: list[str], options: BuildOptions, workspace: Workspace,
-          progress: Callable[[str], None] | None = None) -> BuildReport:
+          progress: Callable[[Progress], None] | None = None) -> BuildReport:
     """Build (or just script) the bulletins of the named stations, or all."""
     return Builder(config, options, workspace, progress).run(station_ids)

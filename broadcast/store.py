@@ -601,6 +601,14 @@ class Store:
                 found[c.id] = c
         return [found[i] for i in wanted if i in found]
 
+    def newest_story_time(self, feeds: Sequence[str]) -> dt.datetime | None:
+        """When the newest story carried by these feeds was published (or first seen)."""
+        marks = ",".join("?" * len(feeds)) or "''"
+        row = self.db.execute(
+            f"SELECT MAX(s.ref_time) FROM stories s WHERE EXISTS (SELECT 1 FROM story_sources ss "
+            f"WHERE ss.story_id = s.id AND ss.feed IN ({marks}))", list(feeds)).fetchone()
+        return from_db_time(row[0]) if row else None
+
     def count(self) -> int:
         """Number of stored stories."""
         return int(self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])

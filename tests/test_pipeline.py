@@ -6,6 +6,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,14 @@ def run(config: Path, *args: str, out: Path | None = None):
                               catch_exceptions=False, env=ENV)
 
 
+def log_lines(result) -> list[str]:
+    """The run's lines without their timestamps (the test runner is not a terminal: cron format)."""
+    stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
+    lines = result.output.splitlines()
+    assert all(stamp.match(l) for l in lines if l.strip()), result.output
+    return [stamp.sub("", l) for l in lines]
+
+
 def manifest(root: Path, base: str = "hoa-phu") -> dict:
     return json.loads((root / "audio_out" / DATE / f"{base}.json").read_text(encoding="utf-8"))
 
@@ -82,11 +91,21 @@ def built(tmp_path_factory):
     return root, config, result
 
 
+@pytest.fixture
+def own(built, tmp_path):
+    """A private copy of the built bulletin, for tests that change it (any test order works)."""
+    root, _, result = built
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    return copy, copy / "broadcast.toml", result
+
+
 def test_build_writes_mp3_script_and_manifest(built):
     root, _, result = built
     day = root / "audio_out" / DATE
     assert (day / "hoa-phu.mp3").stat().st_size > 100_000
-    assert "hoa-phu: đã tạo" in result.output and result.output.rstrip().splitlines()[-1].startswith("Xong:")
+    lines = log_lines(result)
+    assert lines[0].startswith("hoa-phu: đã tạo") and lines[-1].startswith("Xong:") and len(lines) == 2
     script = (day / "hoa-phu.txt").read_text(encoding="utf-8")
     assert "Đài truyền thanh xã Hòa Phú" in script
     assert f"hôm nay là {date_words(TODAY)}." in script
@@ -169,8 +188,8 @@ def test_rebuild_with_nothing_changed_reencodes_nothing(built):
     assert mp3.stat().st_mtime_ns == before
 
 
-def test_staff_edit_resynthesizes_only_that_paragraph(built):
-    root, config, _ = built
+def test_staff_edit_resynthesizes_only_that_paragraph(own):
+    root, config, _ = own
     script = root / "audio_out" / DATE / "hoa-phu.txt"
     text = script.read_text(encoding="utf-8")
     target = "Mời bà con cùng nghe bản tin cải cách hành chính."
@@ -263,8 +282,10 @@ def test_no_usable_items_gives_a_bulletin_of_standing_messages(tmp_path):
                     '</channel></rss>', encoding="utf-8")
     config = write_config(tmp_path)
     result = run(config, "build")
-    assert result.exit_code == 0, result.output
+    # The bulletin is made, and the distinct exit code lets monitoring notice that no news came.
+    assert result.exit_code == 4, result.output
     assert "Không có tin cải cách hành chính mới phù hợp" in result.output
+    assert "không có tin" in log_lines(result)[0]
     m = manifest(tmp_path)
     kinds = [s["kind"] for s in m["segments"]]
     assert "item" not in kinds and "standing" in kinds
@@ -308,8 +329,8 @@ def test_urgent_notice_is_built_by_hand(tmp_path):
     assert similarity(samples[:n], jingle[:n], max_lag=RATE // 50) > 0.8
 
 
-def test_leftovers_of_a_killed_run_are_cleaned_up(built):
-    root, config, _ = built
+def test_leftovers_of_a_killed_run_are_cleaned_up(own):
+    root, config, _ = own
     day = root / "audio_out" / DATE
     old = day / ".hoa-phu.mp3.ab12cd34.mp3"
     recent = day / ".hoa-phu.txt.zz99yy88.tmp"
@@ -350,8 +371,8 @@ def test_script_in_a_legacy_encoding_is_a_clear_error(tmp_path):
     assert script.read_bytes() == legacy, "the staff's file is kept"
 
 
-def test_cache_command_reports_and_prunes(built):
-    root, config, _ = built
+def test_cache_command_reports_and_prunes(own):
+    root, config, _ = own
     result = run(config, "cache")
     assert result.exit_code == 0, result.output
     assert "số đoạn:" in result.output and "lần chạy gần nhất:" in result.output
@@ -380,10 +401,10 @@ def test_one_broken_station_does_not_stop_the_others(tmp_path):
     assert result.exit_code == 1
     day = tmp_path / "audio_out" / DATE
     assert (day / "hoa-phu.mp3").exists()
-    errors = [l for l in result.output.splitlines() if "LỖI" in l]
+    errors = [l for l in log_lines(result) if "LỖI" in l]
     assert len(errors) == 2
-    assert errors[0].startswith("  xa-a: LỖI: Mẫu kịch bản") and "ban-tin.txt.j2, dòng 2" in errors[0]
-    assert errors[1].startswith("  xa-b: LỖI: Không tìm thấy tệp nhạc hiệu") and "khong-co.mp3" in errors[1]
+    assert errors[0].startswith("xa-a: LỖI: Mẫu kịch bản") and "ban-tin.txt.j2, dòng 2" in errors[0]
+    assert errors[1].startswith("xa-b: LỖI: Không tìm thấy tệp nhạc hiệu") and "khong-co.mp3" in errors[1]
     assert "Traceback" not in result.output and "ERROR" not in result.output
     assert not (day / "xa-a.mp3").exists() and not (day / "xa-b.mp3").exists()
 
@@ -396,3 +417,26 @@ def test_two_quick_notices_do_not_replace_each_other(tmp_path):
     texts = sorted(p.read_text(encoding="utf-8") for p in day.glob("hoa-phu-thong-bao-*.txt"))
     assert len(texts) == 2 and len(list(day.glob("hoa-phu-thong-bao-*.mp3"))) == 2
     assert "Thông báo thứ nhất." in texts[0] + texts[1] and "Thông báo thứ hai." in texts[0] + texts[1]
+
+
+def test_a_cron_log_is_one_line_per_station_and_one_summary(tmp_path):
+    stations = "".join(f'\n[[stations]]\nid = "xa-{n}"\nname = "Đài xã {n}"\ntarget_minutes = 3\n' for n in range(4))
+    feed = tmp_path / "tin.xml"
+    feed.write_text('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>'
+                    '<item><title>Giá cà phê hôm nay tăng nhẹ</title><link>https://e.vn/1</link>'
+                    '<pubDate>Mon, 02 Mar 2026 08:00:00 +0700</pubDate>'
+                    '<description>Giá cà phê nhân xô tăng 500 đồng/kg.</description></item>'
+                    '</channel></rss>', encoding="utf-8")
+    config = write_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + stations, encoding="utf-8")
+    log_file = tmp_path / "nhat-ky" / "build.log"
+    result = run(config, "-q", "script", "--log-file", str(log_file))
+    assert result.exit_code == 0, result.output  # scripts only: no alert for missing news
+    lines = log_lines(result)
+    assert len(lines) == 5 + 1 + 1, lines  # five stations, the root cause once, the summary
+    assert sum(l.startswith(("hoa-phu:", "xa-")) for l in lines) == 5
+    assert sum("0/5 đài có tin mới" in l for l in lines) == 1
+    assert "tin mới nhất của mọi nguồn đã cũ 10 ngày" in result.output
+    assert lines[-1].startswith("Xong: soạn kịch bản 5/5 đài")
+    logged = log_file.read_text(encoding="utf-8")
+    assert "Xong: soạn kịch bản 5/5 đài" in logged and "0/5 đài có tin mới" in logged

@@ -623,3 +623,17 @@ def _feed_checks(config: Config, now: dt.datetime, timeout: float) -> list[Check
 
     with ThreadPoolExecutor(max_workers=max(1, config.fetch_workers)) as pool:
         return list(pool.map(one, config.feeds))
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def report(config: Config, start: dt.date, end: dt.date, stations: Sequence[str] | None = None):
+    """What each station aired between two dates, and the province's summary (from the store only)."""
+    from broadcast.relevance import load_vocabulary
+    from broadcast.report import build_report
+
+    chosen = _stations(config, stations)
+    vocab = load_vocabulary(config.selection.topics_file)
+    with open_store(config) as store:
+        return build_report(config, store, start, end, chosen, dict(vocab.topics))

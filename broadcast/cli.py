@@ -744,6 +744,38 @@ def doctor(app: App, no_feeds: bool) -> None:
         raise SystemExit(1)
 
 
+@cli.command()
+@click.option("--from", "start", callback=_parse_date, metavar="YYYY-MM-DD", help="Ngày đầu kỳ báo cáo.")
+@click.option("--to", "end", callback=_parse_date, metavar="YYYY-MM-DD", help="Ngày cuối kỳ báo cáo.")
+@click.option("--quarter", metavar="NĂM-QN", help="Cả một quý, ví dụ 2026-Q4.")
+@click.option("--month", metavar="NĂM-THÁNG", help="Cả một tháng, ví dụ 2026-11.")
+@click.option("--year", metavar="NĂM", help="Cả một năm, ví dụ 2026.")
+@click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI", help="Chỉ các đài này (có thể lặp lại).")
+@click.option("--format", "fmt", default="md", show_default=True, metavar="ĐỊNH_DẠNG",
+              help="md, csv, xlsx hoặc docx.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), metavar="TỆP",
+              help="Ghi vào tệp này (mặc định: in ra màn hình với md, csv; bắt buộc với xlsx, docx).")
+@click.pass_obj
+def report(app: App, start: dt.date | None, end: dt.date | None, quarter: str | None, month: str | None,
+           year: str | None, stations: tuple[str, ...], fmt: str, output: Path | None) -> None:
+    """Báo cáo kết quả tuyên truyền CCHC theo kỳ: từng đài và toàn tỉnh (theo mục IV.1 của Kế hoạch)."""
+    from broadcast import api
+    from broadcast.fsutil import atomic_write_bytes
+    from broadcast.report import formats, parse_period, render
+
+    if fmt not in formats():
+        raise click.BadParameter(f"'{fmt}': chọn một trong {', '.join(formats())}.", param_hint="--format")
+    first, last = parse_period(start=start, end=end, quarter=quarter, month=month, year=year)
+    data = render(api.report(app.config, first, last, list(stations) or None), fmt)
+    if output is None:
+        if fmt in ("xlsx", "docx"):
+            raise click.UsageError(f"Định dạng {fmt} cần --output TỆP.")
+        click.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    atomic_write_bytes(output, data)
+    app.say(f"Đã ghi báo cáo {first.strftime('%d/%m/%Y')}–{last.strftime('%d/%m/%Y')} vào {output}.")
+
+
 def main() -> None:
     """Entry point of the `broadcast` command."""
     cli(prog_name="broadcast")

@@ -617,8 +617,12 @@ class Builder:
         for seg in segs:
             if seg.start is not None and seg.end is not None:
                 seconds[seg.kind] = round(seconds.get(seg.kind, 0.0) + seg.end - seg.start, 3)
+        item_seconds = {str(seg.item["id"]): round(seg.end - seg.start, 3) for seg in segs
+                        if seg.item and seg.item.get("id") is not None and seg.start is not None
+                        and seg.end is not None}
         parts = {
             "seconds": seconds,
+            "items": item_seconds,
             "standing": [s.text for s in job.segments if s.kind == "standing"],
             "notices": [s.text for s in job.segments if s.kind == "notice"],
         }

@@ -26,7 +26,7 @@ from broadcast.config import TTSConfig
 from broadcast.speech.base import EngineFailure, SpeechRun, current_run, register_engine
 from broadcast.speech.chunking import CLAUSE, SENTENCE, Chunk, split_chunks
 from broadcast.speech.pcm import decode_to_pcm, ffmpeg_exe, join_with_pauses, trim_silence, write_wav
-from broadcast.speech.retry import Backoff, CircuitBreaker, retry_after
+from broadcast.speech.retry import Backoff, CircuitBreaker, retry_after, thread_session
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,16 @@ class GTTSEngine:
             )
         return None
 
+    def voices(self) -> list:
+        """Google's one Vietnamese voice."""
+        from broadcast.speech.vendor import Voice
+
+        return [Voice(self.name, "", f"Giọng nữ tiếng Việt của Google (translate.google.{self.tld}, cần mạng)")]
+
+    def voice_label(self) -> str:
+        """Google's one Vietnamese voice, named by the regional site that serves it."""
+        return f"vi@translate.google.{self.tld}"
+
     def cache_params(self) -> dict:
         """Language and regional site: what changes Google's voice."""
         return {"lang": "vi", "tld": self.tld}
@@ -196,11 +206,7 @@ class GTTSEngine:
     # ------------------------------------------------------------ internals
 
     def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            self._local.session = session
-        return session
+        return thread_session(self._local)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 
 import requests
@@ -17,6 +18,15 @@ import requests
 from broadcast.speech.base import SpeechRun
 
 BREAKER_FAILURES = 3  # paragraphs in a row failing on the service, then skip the engine for the run
+
+
+def thread_session(local: threading.local) -> requests.Session:
+    """The calling thread's own HTTP session (requests sessions are not thread-safe)."""
+    session = getattr(local, "session", None)
+    if session is None:
+        session = requests.Session()
+        local.session = session
+    return session
 
 
 def retry_after(resp: requests.Response) -> float | None:

@@ -76,7 +76,9 @@ def fast(engine):
 
 
 def make(engine: str, **settings):
-    return fast(create_engine(engine, tts_for(engine, **settings)))
+    made = fast(create_engine(engine, tts_for(engine, **settings)))
+    made.bind_run(SpeechRun())  # a breaker of its own, whatever ran before
+    return made
 
 
 def synth_for(tmp_path: Path, tts: TTSConfig) -> Synthesizer:

@@ -744,9 +744,9 @@ def doctor(app: App, no_feeds: bool) -> None:
         raise SystemExit(1)
 
 
-def _station_tts(app: App, station_id: str | None):
+def _station(app: App, station_id: str | None):
     config = app.config
-    return (config.station(station_id) if station_id else config.stations[0]).tts
+    return config.station(station_id) if station_id else config.stations[0]
 
 
 @cli.command()
@@ -757,7 +757,7 @@ def voices(app: App, engine_name: str | None, station_id: str | None) -> None:
     """Liệt kê các giọng đọc của từng bộ đọc, và bộ đọc nào chưa dùng được trên máy này."""
     from broadcast.speech import list_voices
 
-    for ev in list_voices(_station_tts(app, station_id), engine_name):
+    for ev in list_voices(_station(app, station_id).tts, engine_name):
         state = "dùng được" if ev.unavailable is None else f"chưa dùng được: {ev.unavailable}"
         click.echo(f"{ev.engine} ({state})")
         if not ev.voices:
@@ -782,8 +782,9 @@ def say(app: App, text: str, engine_name: str, voice: str | None, station_id: st
     if output is None:
         label = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{engine_name}-{voice}" if voice else engine_name).strip("-")
         output = Path(f"mau-{label}.mp3")
-    spoken = say_sample(_station_tts(app, station_id), engine_name, voice, text, output,
-                        cache_dir=app.config.data_dir / "speech-cache")
+    station = _station(app, station_id)
+    spoken = say_sample(station.tts, engine_name, voice, text, output,
+                        cache_dir=app.config.data_dir / "speech-cache", lexicon=station.lexicon)
     who = f"{spoken.engine}, giọng {spoken.voice}" if spoken.voice else spoken.engine
     app.say(f"Đã ghi {output} ({spoken.duration:.1f} giây, {who}).")
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import urllib.parse
 from pathlib import Path
+
+import imageio_ffmpeg
 
 import pytest
 import responses
@@ -16,6 +20,13 @@ from broadcast.speech.espeak import EspeakEngine
 from broadcast.speech.pcm import decode_to_pcm
 
 STATION = '[[stations]]\nid = "hoa-phu"\nname = "Đài truyền thanh xã Hòa Phú"\n'
+
+
+def tone_mp3() -> bytes:
+    """One second of a real MP3 tone, as a vendor's storage would serve it."""
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi",
+           "-i", "sine=frequency=440:sample_rate=22050:duration=1", "-ac", "1", "-f", "mp3", "pipe:1"]
+    return subprocess.run(cmd, capture_output=True, check=True).stdout
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -111,6 +122,25 @@ def test_say_writes_a_sample_mp3_that_decodes_to_speech(tmp_path):
     rms = (sum(s * s for s in pcm) / len(pcm)) ** 0.5
     # The date was normalised and spoken: several seconds of sound, not a blip.
     assert seconds > 2.0 and rms > 300
+
+
+def test_say_reads_with_the_station_dictionary(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZALO_API_KEY", "khoa-thu")
+    (tmp_path / "tu-dien.tsv").write_text("Cư Kty\tcư kờ ty\n", encoding="utf-8")
+    p = write(tmp_path, STATION + 'lexicon = "tu-dien.tsv"\n')
+    mp3 = tone_mp3()
+    with responses.RequestsMock() as rsps:
+        rsps.post("https://api.zalo.ai/v1/tts/synthesize",
+                  json={"data": {"url": "https://chunk.lab.zalo.ai/x.mp3"}, "error_message": "Successful.",
+                        "error_code": 0})
+        rsps.get("https://chunk.lab.zalo.ai/x.mp3", body=mp3)
+        r = run("--config", str(p), "say", "--engine", "zalo", "--voice", "3", "Xã Cư Kty thông báo",
+                "-o", str(tmp_path / "z.mp3"))
+        sent = urllib.parse.parse_qs(rsps.calls[0].request.body)["input"][0]
+    assert r.exit_code == 0, r.output
+    assert sent.lower().startswith("xã cư kờ ty thông báo")
+    assert "zalo, giọng 3" in r.output
+    assert len(decode_to_pcm((tmp_path / "z.mp3").read_bytes(), "mp3", 16000)) > 8000
 
 
 def test_say_with_a_vendor_reports_its_error_in_one_line(tmp_path, monkeypatch):

@@ -57,9 +57,13 @@ def with_voice(tts: TTSConfig, engine: str, voice: str | None) -> TTSConfig:
 
 
 def say(tts: TTSConfig, engine: str, voice: str | None, text: str, out_mp3: Path,
-        cache_dir: Path | None = None, bitrate: str = "128k") -> SpokenParagraph:
-    """Speak `text` with one engine and voice into a short MP3 at `out_mp3` (no fallback)."""
-    from broadcast.textnorm import normalize
+        cache_dir: Path | None = None, bitrate: str = "128k", lexicon: Path | None = None) -> SpokenParagraph:
+    """Speak `text` with one engine and voice into a short MP3 at `out_mp3` (no fallback).
+
+    The text is read as a bulletin would read it: normalised with the shipped
+    dictionary plus the station's `lexicon` file when given.
+    """
+    from broadcast.textnorm import load_lexicon, normalize
 
     if not text.strip():
         raise SpeechError("Chưa có câu nào để đọc: hãy ghi câu mẫu trong dấu ngoặc kép.")
@@ -70,7 +74,7 @@ def say(tts: TTSConfig, engine: str, voice: str | None, text: str, out_mp3: Path
         cache = SpeechCache(cache_dir or Path(tmp) / "cache")
         synth = Synthesizer(single, cache, run=SpeechRun())
         try:
-            spoken = synth.speak([normalize(text)])[0]
+            spoken = synth.speak([normalize(text, load_lexicon(lexicon))])[0]
         finally:
             synth.close()
         with atomic_path(out_mp3, suffix=".mp3") as dst:

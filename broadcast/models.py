@@ -67,7 +67,7 @@ class Segment:
 
 @dataclass
 class SpokenParagraph:
-    """Speech for one paragraph: a WAV file, who spoke it, whether it came from the cache."""
+    """Speech for one paragraph: a WAV file, which engine and voice spoke it, whether it came from the cache."""
 
     text: str  # the speakable text that was synthesized
     wav: Path
@@ -75,3 +75,4 @@ class SpokenParagraph:
     cached: bool
     duration: float
     warnings: list[str] = field(default_factory=list)
+    voice: str = ""  # the engine's voice, e.g. "banmai" or "vi_VN-vais1000-medium"

@@ -168,6 +168,7 @@ def test_manifest_names_engine_items_and_times(built):
     m = manifest(root)
     paras = paragraphs(m)
     assert paras and all(p["engine"] == "espeak" for p in paras)
+    assert all(p["voice"] == "vi" for p in paras)  # which voice spoke each paragraph
     assert m["engines"] == ["espeak"]
     assert all(isinstance(p["cached"], bool) for p in paras)
     assert not any(ch.isdigit() for p in paras for ch in p["spoken"]), "every digit is spoken in words"

@@ -24,6 +24,7 @@ from broadcast.errors import SpeechError
 from broadcast.numbers import date_words, number_words
 from broadcast.speech import SpeechCache, SpeechRun, Synthesizer
 from broadcast.speech.pcm import read_wav
+from broadcast.speech.retry import Backoff
 
 HOST = "https://translate.google.com.vn"
 RPC_URL = HOST + "/_/TranslateWebserverUi/data/batchexecute"
@@ -74,8 +75,7 @@ def make_synth(tmp_path: Path, chain: list[str] | None = None, **tts_kw) -> Synt
     tts = TTSConfig(chain=chain or ["gtts", "espeak"], **tts_kw)
     synth = Synthesizer(tts, SpeechCache(tmp_path / "cache"), run=SpeechRun())
     gtts = synth.engine("gtts")
-    gtts.backoff_base = 0.001  # type: ignore[attr-defined]
-    gtts.backoff_cap = 0.01  # type: ignore[attr-defined]
+    gtts.backoff = Backoff(base=0.001, cap=0.01)  # type: ignore[attr-defined]
     return synth
 
 

@@ -83,6 +83,8 @@ def create_engine(name: str, tts: TTSConfig) -> Engine:
 
 
 _builtins_loaded = False
+BUILTIN_MODULES = ("command", "espeak", "gtts_engine", "piper_engine", "fpt", "viettel", "zalo", "vbee")
+ENTRY_POINT_GROUP = "broadcast.engines"
 
 
 def _load_builtins() -> None:
@@ -92,7 +94,18 @@ def _load_builtins() -> None:
     if _builtins_loaded:
         return
     _builtins_loaded = True
-    from broadcast.speech import command, espeak, gtts_engine  # noqa: F401
+    import importlib
+    from importlib.metadata import entry_points
+
+    for module in BUILTIN_MODULES:
+        importlib.import_module(f"broadcast.speech.{module}")
+    # Third-party engines: a package declares an entry point in this group
+    # whose module calls register_engine() on import.
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin must not stop the station
+            log.warning("speech engine plugin %s could not be loaded: %s", ep.name, exc)
 
 
 class SpeechRun:

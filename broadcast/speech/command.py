@@ -42,7 +42,7 @@ class CommandEngine:
         self.argv = list(tts.command)
         self.timeout = tts.command_timeout
         # A dedicated key may come later; the station's regional voice is the best default.
-        self.voice = getattr(tts, "command_voice", "") or tts.espeak_voice
+        self.voice = tts.settings(self.name).voice or tts.command_voice or tts.espeak_voice
 
     @property
     def program(self) -> str:

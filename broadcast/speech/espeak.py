@@ -20,6 +20,8 @@ from broadcast.speech.pcm import samples_from_bytes, write_wav
 log = logging.getLogger(__name__)
 
 VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
+VOICE_NAMES = {"vi": "Miền Bắc (giọng máy)", "vi-vn-x-central": "Miền Trung (giọng máy)",
+               "vi-vn-x-south": "Miền Nam (giọng máy)"}
 
 # Values from espeak-ng's speak_lib.h.
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -115,7 +117,7 @@ class EspeakEngine:
     parallelism = 1
 
     def __init__(self, tts: TTSConfig) -> None:
-        self.voice = tts.espeak_voice
+        self.voice = tts.settings(self.name).voice or tts.espeak_voice
         self.rate = tts.espeak_rate
 
     def unavailable_reason(self) -> str | None:
@@ -124,6 +126,12 @@ class EspeakEngine:
             return f"giọng espeak '{self.voice}' không hợp lệ (chọn {', '.join(VOICES)})"
         with _lock:
             return _init_locked()
+
+    def voices(self) -> list:
+        """espeak-ng's three Vietnamese voices."""
+        from broadcast.speech.vendor import Voice
+
+        return [Voice(self.name, v, VOICE_NAMES[v]) for v in VOICES]
 
     def cache_params(self) -> dict:
         """Voice and rate: all that changes espeak's sound."""

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import json
 import logging
-import random
 import re
 import threading
 import time
@@ -28,6 +26,7 @@ from broadcast.config import TTSConfig
 from broadcast.speech.base import EngineFailure, SpeechRun, current_run, register_engine
 from broadcast.speech.chunking import CLAUSE, SENTENCE, Chunk, split_chunks
 from broadcast.speech.pcm import decode_to_pcm, ffmpeg_exe, join_with_pauses, trim_silence, write_wav
+from broadcast.speech.retry import Backoff, CircuitBreaker, retry_after, thread_session
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,6 @@ RPC_PATH = "/_/TranslateWebserverUi/data/batchexecute"
 SAMPLE_RATE = 24000  # Google's TTS MP3s are 24 kHz mono
 PAUSE_MS = {SENTENCE: 280, CLAUSE: 140}
 WORD_PAUSE_MS = 40
-BREAKER_FAILURES = 3  # paragraphs in a row failing on the service, then skip gTTS for the run
 _AUDIO_FALLBACK = re.compile(r'jQ1olc","\[\\"(.*?)\\"')
 
 
@@ -101,20 +99,6 @@ def _b64(text: str) -> bytes | None:
     return data or None
 
 
-def _retry_after(resp: requests.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
-
 class GTTSEngine:
     """Google Translate's voice: natural, online, rate-limited."""
 
@@ -129,9 +113,7 @@ class GTTSEngine:
         self.parallelism = self.concurrency
         self.budget = tts.gtts_request_budget
         self.base_url: str | None = None  # e.g. "http://127.0.0.1:8765" for a local stand-in
-        self.backoff_base = 0.5  # seconds; doubled per attempt, with full jitter
-        self.backoff_cap = 8.0
-        self.retry_after_cap = 30.0
+        self.backoff = Backoff()
         self.run: SpeechRun = current_run()
         self.requests_made = 0
         self._lock = threading.Lock()
@@ -144,6 +126,10 @@ class GTTSEngine:
     def bind_run(self, run: SpeechRun) -> None:
         """Share probe, budget and breaker with the other synthesizers of `run`."""
         self.run = run
+
+    def breaker(self) -> CircuitBreaker:
+        """The run's breaker for gTTS."""
+        return CircuitBreaker(self.name, "gTTS", self.run)
 
     def url(self) -> str:
         """The batchexecute endpoint this engine posts to."""
@@ -182,6 +168,16 @@ class GTTSEngine:
             )
         return None
 
+    def voices(self) -> list:
+        """Google's one Vietnamese voice."""
+        from broadcast.speech.vendor import Voice
+
+        return [Voice(self.name, "", f"Giọng nữ tiếng Việt của Google (translate.google.{self.tld}, cần mạng)")]
+
+    def voice_label(self) -> str:
+        """Google's one Vietnamese voice, named by the regional site that serves it."""
+        return f"vi@translate.google.{self.tld}"
+
     def cache_params(self) -> dict:
         """Language and regional site: what changes Google's voice."""
         return {"lang": "vi", "tld": self.tld}
@@ -195,10 +191,9 @@ class GTTSEngine:
             pcm = self._speak_chunks(chunks)
         except EngineFailure as exc:
             if exc.transient:
-                self._count_failure(str(exc))
+                self.breaker().failure(str(exc))
             raise
-        with self.run.lock:
-            self.run.consecutive_failures[self.name] = 0
+        self.breaker().success()
         write_wav(out_wav, pcm, SAMPLE_RATE)
 
     def close(self) -> None:
@@ -211,11 +206,7 @@ class GTTSEngine:
     # ------------------------------------------------------------ internals
 
     def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            self._local.session = session
-        return session
+        return thread_session(self._local)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -242,24 +233,6 @@ class GTTSEngine:
             raise EngineFailure("âm thanh Google trả về toàn là im lặng")
         pauses = [PAUSE_MS.get(c.boundary, WORD_PAUSE_MS) for c in chunks]
         return join_with_pauses(parts, pauses, SAMPLE_RATE)
-
-    def _count_failure(self, reason: str) -> None:
-        with self.run.lock:
-            n = self.run.consecutive_failures.get(self.name, 0) + 1
-            self.run.consecutive_failures[self.name] = n
-        if n >= BREAKER_FAILURES:
-            msg = (
-                f"gTTS lỗi liên tiếp ở {n} đoạn ({reason}); bỏ qua gTTS trong phần còn lại "
-                "của lần chạy này"
-            )
-            self.run.disable(self.name, msg)
-            self.run.notice_once(msg)
-
-    def _backoff(self, attempt: int, hint: float | None) -> float:
-        if hint is not None:
-            return min(hint, self.retry_after_cap)
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
-        return random.uniform(ceiling / 2, ceiling)
 
     def fetch(self, text: str) -> bytes:
         """MP3 bytes for one chunk of at most 100 characters, retrying what is worth retrying."""
@@ -300,15 +273,15 @@ class GTTSEngine:
                     return audio
                 if status == 429:
                     last = "Google từ chối vì gửi quá nhiều yêu cầu (mã 429)"
-                    hint = _retry_after(resp)
+                    hint = retry_after(resp)
                 elif status >= 500:
                     last = f"máy chủ Google gặp lỗi (mã {status})"
-                    hint = _retry_after(resp)
+                    hint = retry_after(resp)
                 else:
                     raise EngineFailure(f"Google từ chối yêu cầu (mã {status})")
             log.info("gTTS attempt %d/%d for %r failed: %s", attempt + 1, attempts, text[:40], last)
             if attempt + 1 < attempts:
-                time.sleep(self._backoff(attempt, hint))
+                time.sleep(self.backoff.delay(attempt, hint))
         raise EngineFailure(f"{last}, đã thử {attempts} lần", transient=True)
 
 

@@ -136,6 +136,13 @@ def apply_tempo(src: Path, dst: Path, speed: float) -> None:
     _ffmpeg(args, what=f"đổi tốc độ đọc ({speed:g})")
 
 
+def encode_mp3(src: Path, dst: Path, bitrate: str = "128k") -> None:
+    """Encode a WAV file as a mono MP3 at `dst` (a path the caller makes atomic)."""
+    args = ["-nostdin", "-i", str(src), "-vn", "-ac", "1", "-codec:a", "libmp3lame", "-b:a", bitrate,
+            "-f", "mp3", "-y", str(dst)]
+    _ffmpeg(args, what="mã hóa MP3")
+
+
 def _window_rms(pcm: array, start: int, size: int) -> float:
     end = min(len(pcm), start + size)
     if end <= start:

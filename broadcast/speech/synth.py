@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -17,6 +18,7 @@ from broadcast.models import SpokenParagraph
 from broadcast.speech.base import Engine, EngineFailure, SpeechRun, create_engine, current_run
 from broadcast.speech.cache import SpeechCache
 from broadcast.speech.pcm import apply_tempo, silence, to_mono16_wav, wav_duration, wav_info, write_wav
+from broadcast.speech.respell import Respelling, load_respelling
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class Synthesizer:
             raise SpeechError("Chưa chọn bộ đọc nào: hãy khai báo tts.engine hoặc tts.chain.")
         self.engines: dict[str, Engine] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._respell: dict[str, Respelling] = {}
         for name in self.chain:
             if name in self.engines:
                 continue
@@ -62,6 +65,9 @@ class Synthesizer:
                 bind(self.run)
             self.engines[name] = engine
             self._slots[name] = threading.BoundedSemaphore(self._parallelism(engine))
+            lexicon = tts.settings(name).lexicon
+            if lexicon is not None:
+                self._respell[name] = load_respelling(lexicon)
         self.synth_calls = 0  # engine.synthesize calls made (success or failure)
         self.cache_hits = 0
         self.cache_misses = 0
@@ -161,7 +167,9 @@ class Synthesizer:
         skipped: list[tuple[str, str]] = []
         for name in self.chain:
             engine = self.engines[name]
-            key = self.cache.key(name, engine.cache_params(), self.tts.speed, text)
+            # The key is on the text this engine is given, after its own respellings.
+            said = self._respell[name].apply(text) if name in self._respell else text
+            key = self.cache.key(name, engine.cache_params(), self.tts.speed, said)
             hit = self.cache.get(key)
             if hit is not None:
                 return self._result(text, hit, name, True, failures)
@@ -178,7 +186,7 @@ class Synthesizer:
                         with self._lock:
                             self.synth_calls += 1
                         with self.cache.store(key) as tmp:
-                            self._render(engine, text, tmp)
+                            self._render(engine, said, tmp)
                 return self._result(text, self.cache.path_for(key), name, False, failures)
             except EngineFailure as exc:
                 log.warning("engine %s failed on %r: %s", name, _start(text), exc)
@@ -205,7 +213,7 @@ class Synthesizer:
                 fixed = Path(tmp) / "mono.wav"
                 to_mono16_wav(raw, fixed)
                 raw = fixed
-            if abs(self.tts.speed - 1.0) < 1e-6:
+            if abs(self.tts.speed - 1.0) < 1e-6 or getattr(engine, "handles_speed", False):
                 out.write_bytes(raw.read_bytes())
             else:
                 apply_tempo(raw, out, self.tts.speed)
@@ -217,7 +225,8 @@ class Synthesizer:
             for name, reason in failures
         ]
         return SpokenParagraph(text=text, wav=wav, engine=engine, cached=cached,
-                               duration=wav_duration(wav), warnings=warnings)
+                               duration=wav_duration(wav), warnings=warnings,
+                               voice=voice_label(self.engines[engine]))
 
     def _silence(self, text: str) -> SpokenParagraph:
         key = self.cache.key("silence", {"ms": SILENCE_MS}, 1.0, "")
@@ -237,6 +246,14 @@ class Synthesizer:
             closer = getattr(engine, "close", None)
             if callable(closer):
                 closer()
+
+
+def voice_label(engine: Engine) -> str:
+    """The voice an engine speaks with, as the manifest names it."""
+    label = getattr(engine, "voice_label", None)
+    if callable(label):
+        return str(label())
+    return str(engine.cache_params().get("voice", ""))
 
 
 def doctor_checks(tts: TTSConfig) -> list[tuple[str, bool, str]]:
@@ -278,6 +295,17 @@ def doctor_checks(tts: TTSConfig) -> list[tuple[str, bool, str]]:
             rows.append((label, True, f"không dùng được: {reason} (chỉ là dự phòng, {usable[0]} vẫn đọc)"))
         else:
             rows.append((label, False, f"không dùng được: {reason}"))
+    for name, engine in engines.items():
+        label = getattr(engine, "label", "")
+        if name == "gtts" or not label or not callable(getattr(engine, "probe", None)) or reasons.get(name):
+            continue
+        probe = engine.probe()  # type: ignore[attr-defined]
+        if probe is None:
+            rows.append((f"Kết nối {label}", True, f"tới được {getattr(engine, 'url', '')}"))
+        else:
+            fallback = [n for n in usable if n != name]
+            rows.append((f"Kết nối {label}", bool(fallback),
+                         probe + (f"; sẽ đọc bằng {fallback[0]}" if fallback else "")))
     gtts = engines.get("gtts")
     if gtts is not None:
         host = gtts.host_url()  # type: ignore[attr-defined]
@@ -311,4 +339,11 @@ def _engine_detail(engine: Engine) -> str:
         return f" (translate.google.{params.get('tld')})"
     if engine.name == "command":
         return f" ({' '.join(params.get('command', []))})"
+    if engine.name == "piper":
+        return f" (mô hình {getattr(engine, 'model', '')})"
+    key_env = getattr(engine, "key_env", "")
+    if key_env:
+        # Say where the key came from, never the key.
+        source = f"biến môi trường {key_env}" if os.environ.get(key_env, "").strip() else "tệp khóa"
+        return f" (giọng {voice_label(engine)}, khóa API lấy từ {source})"
     return ""

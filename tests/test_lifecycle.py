@@ -244,3 +244,36 @@ def test_init_writes_a_configuration_that_loads_and_drafts(tmp_path):
     assert report.results[0].status == "script"
     text = report.results[0].script.read_text(encoding="utf-8")
     assert "0262.3123456" in text and "Đài truyền thanh xã Ea Kao" in text
+
+
+@pytest.mark.parametrize("case", ["day-is-file", "lock-is-dir", "data-is-file", "out-read-only"])
+def test_layout_problems_are_one_clear_line(tmp_path, case):
+    import os
+    import subprocess
+    import sys
+
+    make_config(tmp_path)
+    out = tmp_path / "audio_out"
+    if case == "day-is-file":
+        out.mkdir()
+        (out / DAY.isoformat()).write_text("x", encoding="utf-8")
+        expect = f"{out / DAY.isoformat()} là một tệp"
+    elif case == "lock-is-dir":
+        (tmp_path / "data" / "locks" / f"hoa-phu-{DAY.isoformat()}.lock").mkdir(parents=True)
+        expect = "là thư mục, không phải tệp khóa"
+    elif case == "data-is-file":
+        (tmp_path / "data").write_text("x", encoding="utf-8")
+        expect = "data"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root can write into a read-only folder")
+        out.mkdir()
+        out.chmod(0o500)
+        expect = "Không có quyền ghi"
+    env = dict(os.environ, BROADCAST_NOW=at(DAY).isoformat())
+    proc = subprocess.run([sys.executable, "-m", "broadcast", "--config", str(tmp_path / "broadcast.toml"),
+                           "--out", str(out), "--date", DAY.isoformat(), "build", "--no-fetch"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode in (1, 2), proc.stderr + proc.stdout
+    assert expect in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr and "không mong đợi" not in proc.stderr + proc.stdout

@@ -20,7 +20,7 @@ else:  # pragma: no cover
 from broadcast.errors import ConfigError
 
 ENGINES = ("auto", "gtts", "espeak", "command")
-STATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+STATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch: "$" accepts a final newline
 
 
 def bundled_data(*parts: str) -> Path:
@@ -434,7 +434,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         sr = _Reader(raw, f"stations[{i}].", path)
         sid = sr.get("id", str)
         name = sr.get("name", str)
-        if not sid or not STATION_ID.match(sid):
+        if not sid or not STATION_ID.fullmatch(sid):
             raise sr._err("id", "cần mã đài gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\")")
         if not name:
             raise sr._err("name", "thiếu tên đài")

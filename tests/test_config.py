@@ -116,3 +116,11 @@ def test_bundled_demo_config_is_valid_and_offline():
     assert cfg.stations and cfg.feeds
     for feed in cfg.feeds:
         assert Path(feed.url).is_file(), "the demo feed must ship with the package"
+
+
+@pytest.mark.parametrize("bad_id", ["hoa-phu\\n", "hoa-phu\\r\\n", "\\nhoa-phu", "hoa phu", "Hoa-Phu"])
+def test_station_id_must_match_the_pattern_in_full(tmp_path, bad_id):
+    # "$" alone lets a trailing newline through; the id names files and folders.
+    text = MINIMAL.replace('id = "hoa-phu"', f'id = "{bad_id}"')
+    with pytest.raises(ConfigError, match="stations\\[0\\]\\.id"):
+        load_config(write(tmp_path, text))

@@ -18,6 +18,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from broadcast.errors import ConfigError
+from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
 
 ENGINES = ("auto", "gtts", "espeak", "command")
 STATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch: "$" accepts a final newline
@@ -243,14 +244,7 @@ def read_toml(path: Path, what: str, hint: str = "") -> dict[str, Any]:
     `what` names the file for staff ("tệp cấu hình", "tệp từ khóa"); `hint`
     ends a syntax error with where to look.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"Không tìm thấy {what} {path}: hãy kiểm tra đường dẫn.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path} là thư mục, không phải {what} .toml.") from None
-    except OSError as exc:
-        raise ConfigError(f"Không đọc được {what} {path}: {exc.strerror or exc}.") from None
+    raw = read_limited(path, what, MAX_SETTINGS_BYTES, ConfigError)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -153,6 +153,15 @@ class Synthesizer:
             return results
         finally:
             self.cache.flush_stats(self.run.id)
+            self._report_damage()
+
+    def _report_damage(self) -> None:
+        notice = self.cache.take_damage_notice()
+        if notice:
+            self.run.notice_once(notice)
+            with self._lock:
+                if notice not in self.warnings:
+                    self.warnings.append(notice)
 
     def _speak_one(self, text: str) -> SpokenParagraph:
         if not _WORD.search(text):

@@ -130,11 +130,18 @@ class Synthesizer:
             else:
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="speak") as pool:
                     futures = {k: pool.submit(self._speak_one, k) for k in unique}
-                    for k, fut in futures.items():
-                        try:
-                            done[k] = fut.result()
-                        except BroadcastError as exc:
-                            errors[k] = exc
+                    try:
+                        for k, fut in futures.items():
+                            try:
+                                done[k] = fut.result()
+                            except BroadcastError as exc:
+                                errors[k] = exc
+                    except BaseException:
+                        # Ctrl-C: do not start the queued paragraphs; leaving the
+                        # pool waits only for those already being spoken.
+                        for fut in futures.values():
+                            fut.cancel()
+                        raise
             seen: set[str] = set()
             results: list[SpokenParagraph] = []
             for text, k in zip(texts, keys):

@@ -65,6 +65,10 @@ class TTSConfig:
     gtts_retries: int = 3
     gtts_concurrency: int = 4
     gtts_request_budget: int = 2000
+    # New speech per run, all stations together: about 3.5 hours of speech,
+    # far above a normal night, low enough that a runaway script cannot
+    # fill the disk with speech cache.
+    speech_budget_chars: int = 200_000
     command: list[str] = field(default_factory=list)
     command_voice: str = ""  # fills {voice} in the command; empty: espeak_voice
     command_timeout: float = 120.0
@@ -280,6 +284,7 @@ def _parse_tts(r: _Reader, base: TTSConfig) -> TTSConfig:
     c.gtts_retries = r.integer("gtts_retries", c.gtts_retries, 0, 10)
     c.gtts_concurrency = r.integer("gtts_concurrency", c.gtts_concurrency, 1, 32)
     c.gtts_request_budget = r.integer("gtts_request_budget", c.gtts_request_budget, 1, 1_000_000)
+    c.speech_budget_chars = r.integer("speech_budget_chars", c.speech_budget_chars, 1_000, 100_000_000)
     command = r.get("command", list, c.command)
     if not all(isinstance(a, str) for a in command):
         raise r._err("command", "phải là danh sách chuỗi, ví dụ [\"piper\", \"--model\", \"vi.onnx\"]")

@@ -166,3 +166,21 @@ def test_notices_file_on_a_fifo_fails_the_station_not_the_machine(tmp_path):
     assert proc.returncode == 1
     assert str(fifo) in proc.stderr and "không phải tệp thường" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_oversized_staff_script_is_refused_before_any_speech(tmp_path):
+    feed = tmp_path / "tin.xml"
+    feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>',
+                    encoding="utf-8")
+    cfg = tmp_path / "broadcast.toml"
+    cfg.write_text(CONFIG.format(general=f'data_dir = "{tmp_path / "data"}"', feed=feed)
+                   + '[tts]\nengine = "espeak"\n', encoding="utf-8")
+    day = tmp_path / "out" / "2025-03-12"
+    day.mkdir(parents=True)
+    script = day / "hoa-phu.txt"
+    script.write_text("[tin 1] Tin dài\n" + "Bà con chú ý nghe thông báo. " * 20_000, encoding="utf-8")
+    proc = _cli("--config", str(cfg), "--out", str(tmp_path / "out"), "--date", "2025-03-12",
+                "build", "--no-fetch", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert str(script) in proc.stderr and "vượt giới hạn" in proc.stderr
+    assert not list((tmp_path / "data" / "speech-cache").glob("*/*.wav"))

@@ -175,6 +175,7 @@ class Synthesizer:
             return self._silence(text)
         failures: list[tuple[str, str]] = []
         skipped: list[tuple[str, str]] = []
+        charged = False
         for name in self.chain:
             engine = self.engines[name]
             key = self.cache.key(name, engine.cache_params(), self.tts.speed, text)
@@ -190,6 +191,9 @@ class Synthesizer:
                     hit = self.cache.get(key)  # another thread may have just made it
                     if hit is not None:
                         return self._result(text, hit, name, True, failures)
+                    if not charged:
+                        self._charge(text)
+                        charged = True
                     with self._slots[name]:
                         with self._lock:
                             self.synth_calls += 1
@@ -209,6 +213,16 @@ class Synthesizer:
             f"Không đọc được đoạn “{_start(text)}”. {reasons}. "
             "Hãy kiểm tra mạng và bộ đọc dự phòng bằng lệnh 'broadcast doctor'."
         )
+
+    def _charge(self, text: str) -> None:
+        budget = self.tts.speech_budget_chars
+        if not self.run.take_chars(len(text), budget):
+            raise SpeechError(
+                f"Lần chạy này cần đọc mới hơn {budget:,} ký tự (giới hạn tts.speech_budget_chars)"
+                .replace(",", ".")
+                + ": kịch bản hoặc thông báo dài bất thường. Hãy kiểm tra lại; nếu thật sự cần, "
+                "hãy tăng giới hạn trong cấu hình."
+            )
 
     def _render(self, engine: Engine, text: str, out: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="broadcast-speak-") as tmp:

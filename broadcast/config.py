@@ -201,7 +201,10 @@ class _Reader:
             return default
         value = self.table[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise self._err(key, "số quá lớn") from None
         if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
             names = {str: "chuỗi", int: "số nguyên", float: "số", bool: "true/false",
                      list: "danh sách", dict: "bảng"}
@@ -256,11 +259,15 @@ def read_toml(path: Path, what: str, hint: str = "") -> dict[str, Any]:
         raise ConfigError(f"{path}, dòng {line}: {what} phải lưu bằng mã UTF-8.") from None
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: {what} lồng bảng hoặc danh sách quá sâu; hãy viết phẳng hơn{hint}.") from None
     except tomllib.TOMLDecodeError as exc:
         line = _line_of(text, exc)
         where = f", dòng {line}" if line else ""
         msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(exc))
         raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({msg}){hint}.") from None
+    except ValueError:  # an integer with thousands of digits
+        raise ConfigError(f"{path}: {what} có số quá dài, không đọc được{hint}.") from None
 
 
 def _parse_tts(r: _Reader, base: TTSConfig) -> TTSConfig:

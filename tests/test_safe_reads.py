@@ -184,3 +184,12 @@ def test_an_oversized_staff_script_is_refused_before_any_speech(tmp_path):
     assert proc.returncode == 1
     assert str(script) in proc.stderr and "vượt giới hạn" in proc.stderr
     assert not list((tmp_path / "data" / "speech-cache").glob("*/*.wav"))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+def test_a_standing_message_file_that_is_not_a_regular_file_is_named(tmp_path, kind):
+    from broadcast.script import STANDING_FILE, load_standing_messages
+
+    path = special(tmp_path / STANDING_FILE, kind)
+    exc = finishes(lambda: load_standing_messages(tmp_path))
+    assert isinstance(exc, BroadcastError) and str(path) in str(exc)

@@ -186,10 +186,15 @@ def test_an_oversized_staff_script_is_refused_before_any_speech(tmp_path):
     assert not list((tmp_path / "data" / "speech-cache").glob("*/*.wav"))
 
 
+@pytest.mark.parametrize("name", ["thong-diep.txt", "thong-diep.toml"])
 @pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
-def test_a_standing_message_file_that_is_not_a_regular_file_is_named(tmp_path, kind):
-    from broadcast.script import STANDING_FILE, load_standing_messages
+def test_a_standing_message_file_that_is_not_a_regular_file_is_named(tmp_path, kind, name):
+    from broadcast.config import StationConfig
+    from broadcast.messages import standing_messages
 
-    path = special(tmp_path / STANDING_FILE, kind)
-    exc = finishes(lambda: load_standing_messages(tmp_path))
-    assert isinstance(exc, BroadcastError) and str(path) in str(exc)
+    path = special(tmp_path / name, kind)
+    for station in (StationConfig(id="a", name="Đài A", templates=tmp_path),
+                    StationConfig(id="a", name="Đài A", standing_file=path)):
+        exc = finishes(lambda: standing_messages(None, station))
+        assert isinstance(exc, BroadcastError) and str(path) in str(exc)
+        assert "không phải tệp thường" in str(exc)

@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
+import io
 import json
 import logging
 import math
@@ -24,6 +25,7 @@ import os
 import struct
 import threading
 import time
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -31,7 +33,6 @@ from typing import Iterator
 from broadcast.errors import BroadcastError
 from broadcast.fsutil import atomic_path, atomic_write_text
 from broadcast.speech.base import EngineFailure
-from broadcast.speech.pcm import wav_info
 
 try:  # POSIX only; elsewhere stats merging is best effort
     import fcntl
@@ -76,10 +77,13 @@ def seal_ok(path: Path) -> bool | None:
     before seals existed; anything else that fails is damage.
     """
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = path.read_bytes()
     except OSError:
         return False
+    return _seal_state(data)
+
+
+def _seal_state(data: bytes) -> bool | None:
     if len(data) < RIFF_HEADER or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return False
     declared = struct.unpack("<I", data[4:8])[0] + 8
@@ -89,8 +93,17 @@ def seal_ok(path: Path) -> bool | None:
     if len(data) < RIFF_HEADER + SEAL_SIZE or tail[:4] != SEAL_ID or struct.unpack("<I", tail[4:8])[0] != SEAL_BODY:
         return None
     covered = struct.unpack("<Q", tail[8:16])[0]
-    body = data[RIFF_HEADER:-SEAL_SIZE]
+    body = memoryview(data)[RIFF_HEADER:-SEAL_SIZE]
     return covered == len(body) and hashlib.sha256(body).digest() == tail[16:]
+
+
+def _frames(data: bytes) -> int:
+    """Frames of a WAV held in memory; 0 when it is not a readable WAV."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as w:
+            return w.getnframes()
+    except (wave.Error, EOFError):
+        return 0
 
 
 @dataclass
@@ -168,11 +181,14 @@ class SpeechCache:
         A damaged entry is deleted (and counted in `damaged`) so it is made again.
         """
         path = self.path_for(key)
-        if not path.exists():
+        try:
+            data = path.read_bytes()  # one read serves the seal and the header
+        except FileNotFoundError:
             return None
-        sealed = seal_ok(path)
-        info = wav_info(path) if sealed is not False else None
-        if info is None or info[3] == 0:
+        except OSError:
+            data = b""
+        sealed = _seal_state(data)
+        if sealed is False or _frames(data) == 0:
             self._drop(path)
             return None
         if sealed is None:

@@ -168,7 +168,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             "title": clean_feed_text(c.title),
             "summary": clean_feed_text(c.spoken_summary or c.summary),
             "sources": [clean_feed_text(s) for s in c.sources],
-            "link": c.link if re.match(r"^https?://\S+$", c.link or "") else "",
+            "link": c.link if re.fullmatch(r"https?://\S+", c.link or "") else "",
             "topics": c.topics,
         }
         for c in ctx.items

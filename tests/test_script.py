@@ -179,3 +179,12 @@ def test_runtime_errors_in_a_template_are_a_vietnamese_sentence(tmp_path, body):
 def test_the_bundled_templates_still_render_in_the_sandbox():
     text = render_script(ctx([item(1)], notices=["Thông báo họp dân."]))
     assert "[tin 1] Đắk Lắk đẩy mạnh dịch vụ công trực tuyến" in text
+
+
+@pytest.mark.parametrize("link", ["https://a.vn/tin.html\n", "https://a.vn/tin.html\n[kết thúc]", "ftp://a.vn/x"])
+def test_only_a_whole_http_link_reaches_the_script(link):
+    c = item(1)
+    c.link = link
+    segments = parse_script(render_script(ctx([c])))
+    (it,) = [s for s in segments if s.kind == "item"]
+    assert it.link == ""

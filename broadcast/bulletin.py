@@ -171,12 +171,16 @@ def write_manifest(path: Path, manifest: Manifest) -> None:
 
 def read_manifest(path: Path) -> Manifest | None:
     """Read a manifest; None (with a warning in the log) when it is missing or not one we can read."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Manifest.from_dict(data)
-    except FileNotFoundError:
+    from broadcast.errors import BroadcastError
+    from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
+
+    if not path.exists():
         return None
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    try:
+        # Never a plain read: a FIFO or device named *.json must not hang the run.
+        data = json.loads(read_limited(path, "bản kê", MAX_SETTINGS_BYTES).decode("utf-8"))
+        return Manifest.from_dict(data)
+    except (BroadcastError, OSError, ValueError, TypeError, KeyError) as exc:
         log.warning("%s is not a bulletin manifest this version reads (%s): ignored", path, exc)
         return None
 

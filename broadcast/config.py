@@ -18,8 +18,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from broadcast.errors import ConfigError
+from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
 
-STATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+STATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch: "$" accepts a final newline
 
 
 def bundled_data(*parts: str) -> Path:
@@ -92,6 +93,10 @@ class TTSConfig:
     gtts_retries: int = 3
     gtts_concurrency: int = 4
     gtts_request_budget: int = 2000
+    # New speech per run, all stations together: about 3.5 hours of speech,
+    # far above a normal night, low enough that a runaway script cannot
+    # fill the disk with speech cache.
+    speech_budget_chars: int = 200_000
     command: list[str] = field(default_factory=list)
     command_voice: str = ""  # fills {voice} in the command; empty: espeak_voice
     command_timeout: float = 120.0
@@ -227,7 +232,10 @@ class _Reader:
             return default
         value = self.table[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise self._err(key, "số quá lớn") from None
         if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
             names = {str: "chuỗi", int: "số nguyên", float: "số", bool: "true/false",
                      list: "danh sách", dict: "bảng"}
@@ -274,14 +282,7 @@ def read_toml(path: Path, what: str, hint: str = "") -> dict[str, Any]:
     `what` names the file for staff ("tệp cấu hình", "tệp từ khóa"); `hint`
     ends a syntax error with where to look.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"Không tìm thấy {what} {path}: hãy kiểm tra đường dẫn.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path} là thư mục, không phải {what} .toml.") from None
-    except OSError as exc:
-        raise ConfigError(f"Không đọc được {what} {path}: {exc.strerror or exc}.") from None
+    raw = read_limited(path, what, MAX_SETTINGS_BYTES, ConfigError)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -289,11 +290,15 @@ def read_toml(path: Path, what: str, hint: str = "") -> dict[str, Any]:
         raise ConfigError(f"{path}, dòng {line}: {what} phải lưu bằng mã UTF-8.") from None
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: {what} lồng bảng hoặc danh sách quá sâu; hãy viết phẳng hơn{hint}.") from None
     except tomllib.TOMLDecodeError as exc:
         line = _line_of(text, exc)
         where = f", dòng {line}" if line else ""
         msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(exc))
         raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({msg}){hint}.") from None
+    except ValueError:  # an integer with thousands of digits
+        raise ConfigError(f"{path}: {what} có số quá dài, không đọc được{hint}.") from None
 
 
 def _parse_engine(r: _Reader, base: EngineSettings, root: Path) -> EngineSettings:
@@ -350,6 +355,7 @@ def _parse_tts(r: _Reader, base: TTSConfig, root: Path) -> TTSConfig:
     c.gtts_retries = r.integer("gtts_retries", c.gtts_retries, 0, 10)
     c.gtts_concurrency = r.integer("gtts_concurrency", c.gtts_concurrency, 1, 32)
     c.gtts_request_budget = r.integer("gtts_request_budget", c.gtts_request_budget, 1, 1_000_000)
+    c.speech_budget_chars = r.integer("speech_budget_chars", c.speech_budget_chars, 1_000, 100_000_000)
     command = r.get("command", list, c.command)
     if not all(isinstance(a, str) for a in command):
         raise r._err("command", "phải là danh sách chuỗi, ví dụ [\"piper\", \"--model\", \"vi.onnx\"]")
@@ -498,7 +504,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         sr = _Reader(raw, f"stations[{i}].", path)
         sid = sr.get("id", str)
         name = sr.get("name", str)
-        if not sid or not STATION_ID.match(sid):
+        if not sid or not STATION_ID.fullmatch(sid):
             raise sr._err("id", "cần mã đài gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\")")
         if not name:
             raise sr._err("name", "thiếu tên đài")

@@ -35,6 +35,12 @@ class AudioError(BroadcastError):
     exit_code = 3
 
 
+class StoreCorruptError(BroadcastError):
+    """The SQLite database is damaged; the message says how to start a new one."""
+
+    exit_code = 2
+
+
 class LockedError(BroadcastError):
     """Another run holds the lock."""
 

@@ -22,6 +22,7 @@ import urllib3
 from broadcast.config import FeedConfig
 from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
+from broadcast.fsutil import read_limited
 from broadcast.models import VN_TZ, FeedItem
 from broadcast.textclean import clean_summary, clean_title
 
@@ -125,7 +126,8 @@ def fetch_local(feed: FeedConfig, max_bytes: int) -> FetchResult:
                 f"{_where(feed)}: tệp lớn {_size(size)}, vượt giới hạn {_size(max_bytes)}. "
                 "Hãy kiểm tra tệp hoặc tăng fetch_max_bytes trong [general]."
             )
-        body = path.read_bytes()
+        # Regular files only, never past the cap: a device or FIFO must not hang the run.
+        body = read_limited(path, f"tệp RSS của nguồn tin '{feed.name}'", max_bytes, FeedError)
     except FileNotFoundError:
         raise FeedError(f"{_where(feed)}: không tìm thấy tệp {path}. Hãy kiểm tra đường dẫn url trong cấu hình.") from None
     except PermissionError:

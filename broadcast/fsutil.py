@@ -6,10 +6,11 @@ import contextlib
 import errno
 import logging
 import os
+import stat
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 from broadcast.errors import BroadcastError
 
@@ -72,19 +73,83 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def read_staff_text(path: str | os.PathLike[str], what: str) -> str:
+# A bulletin script is a few KB; the longest bulletin the configuration
+# allows (120 minutes) is about 200 KB of Vietnamese text.
+MAX_STAFF_TEXT_BYTES = 400_000
+# Configuration, topic vocabularies, pronunciation dictionaries, templates.
+MAX_SETTINGS_BYTES = 5_000_000
+
+E = TypeVar("E", bound=BroadcastError)
+
+
+def size_text(n: int) -> str:
+    """A byte count for staff: '1,5 MB', '200 KB'."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f} MB".replace(".0 ", " ").replace(".", ",")
+    return f"{max(1, round(n / 1000))} KB"
+
+
+def read_limited(path: str | os.PathLike[str], what: str, limit: int,
+                 error: type[E] = BroadcastError) -> bytes:  # type: ignore[assignment]
+    """Read a regular file of at most `limit` bytes; refuse devices, pipes and folders.
+
+    The file is opened non-blocking so a FIFO named by mistake never hangs the
+    run, and is read no further than the limit so /dev/zero or a runaway file
+    cannot fill memory. Every refusal is an `error` naming `what` and the path.
+    """
+    p = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(p, flags)
+    except FileNotFoundError:
+        raise error(f"Không tìm thấy {what} {p}: hãy kiểm tra đường dẫn.") from None
+    except PermissionError:
+        raise error(f"Không có quyền đọc {what} {p}: hãy kiểm tra quyền tệp.") from None
+    except OSError as exc:
+        raise error(f"Không đọc được {what} {p}: {exc.strerror or exc}.") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise error(f"{p} là thư mục, không phải {what}: hãy chỉ tới một tệp.")
+        if not stat.S_ISREG(st.st_mode):
+            raise error(
+                f"{p} không phải tệp thường (là thiết bị hoặc ống dẫn) nên không đọc làm {what}: "
+                "hãy chỉ tới một tệp văn bản."
+            )
+        if st.st_size > limit:
+            raise error(
+                f"{what.capitalize()} {p} lớn {size_text(st.st_size)}, vượt giới hạn "
+                f"{size_text(limit)}: hãy kiểm tra có chỉ nhầm tệp không."
+            )
+        # The file may grow while being read: never take more than the limit.
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise error(f"Không đọc được {what} {p}: {exc.strerror or exc}.") from None
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise error(
+            f"{what.capitalize()} {p} vượt giới hạn {size_text(limit)}: hãy kiểm tra có chỉ nhầm tệp không."
+        )
+    return b"".join(chunks)
+
+
+def read_staff_text(path: str | os.PathLike[str], what: str, limit: int = MAX_STAFF_TEXT_BYTES,
+                    error: type[E] = BroadcastError) -> str:  # type: ignore[assignment]
     """Read a text file staff wrote: UTF-8 (with or without BOM) or UTF-16 with BOM.
 
     Editors on Windows save either; anything else is an error that names the
     file and says how to save it. `what` names the file in that message.
     """
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise BroadcastError(f"Không tìm thấy {what} {p}.") from None
-    except OSError as exc:
-        raise BroadcastError(f"Không đọc được {what} {p}: {exc.strerror or exc}.") from None
+    raw = read_limited(p, what, limit, error)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     else:
@@ -93,21 +158,17 @@ def read_staff_text(path: str | os.PathLike[str], what: str) -> str:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise BroadcastError(
+        raise error(
             f"{what.capitalize()} {p}, dòng {line}: không phải chữ mã UTF-8. "
             "Hãy mở tệp và lưu lại với bảng mã UTF-8 (Save As → Encoding: UTF-8)."
         ) from None
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-# A bulletin script is a few kilobytes; anything far larger is a mistake that
-# would take hours of speech and gigabytes of cache.
-MAX_SCRIPT_CHARS = 100_000
-
-
 def check_script_size(text: str, what: str = "Kịch bản") -> None:
-    """Refuse a script or notice far larger than any bulletin."""
-    if len(text) > MAX_SCRIPT_CHARS:
+    """Refuse a script or notice typed in (not read from a file) above the staff-text limit."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_STAFF_TEXT_BYTES:
         raise BroadcastError(
-            f"{what} dài {len(text):,} ký tự, quá giới hạn {MAX_SCRIPT_CHARS:,} ký tự của một bản tin "
-            "(một bản tin thường chỉ vài nghìn ký tự). Hãy kiểm tra lại nội dung.".replace(",", "."))
+            f"{what} lớn {size_text(size)}, vượt giới hạn {size_text(MAX_STAFF_TEXT_BYTES)} của một bản tin "
+            "(một bản tin thường chỉ vài KB). Hãy kiểm tra lại nội dung.")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from broadcast.config import Config, FeedConfig
-from broadcast.errors import BroadcastError, FeedError
+from broadcast.errors import BroadcastError, FeedError, StoreCorruptError
 from broadcast.feeds import FetchResult, ParsedFeed, fetch, parse_feed
 from broadcast.models import VN_TZ, FeedItem
 from broadcast.store import Store
@@ -192,6 +192,8 @@ def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None,
     if keep_days:
         try:
             store.prune(now - dt.timedelta(days=keep_days))
+        except StoreCorruptError:
+            raise
         except BroadcastError as exc:
             log.warning("prune: %s", exc)
     report.seconds = time.monotonic() - started
@@ -223,6 +225,8 @@ def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) ->
     line.warnings = list(parsed.warnings)
     try:
         results = store.add_items(work.scored, now)
+    except StoreCorruptError:
+        raise  # every feed would fail the same way: stop with the recovery step
     except BroadcastError as exc:
         line.message = f"{_label(feed, parsed)}: tải được nhưng không lưu được: {exc}"
         return line
@@ -252,5 +256,7 @@ def _remember(store: Store, feed: FeedConfig, status: str, message: str, now: dt
     try:
         store.set_feed_state(feed.name, feed.url, status, message, now, etag, last_modified,
                              keep_validators=keep_validators)
+    except StoreCorruptError:
+        raise  # every feed would fail the same way: stop with the recovery step
     except BroadcastError as exc:
         log.warning("could not remember state of feed %s: %s", feed.name, exc)

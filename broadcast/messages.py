@@ -123,7 +123,7 @@ def standing_messages(province_file: Path | None, station: StationConfig | None 
         found = None
         if folder is not None:
             for name in (STANDING_TOML, STANDING_TXT):
-                if (folder / name).is_file():
+                if (folder / name).exists():  # a FIFO or device here is named, not skipped
                     found = folder / name
                     break
         sources.append(found or bundled_standing_file())
@@ -131,7 +131,7 @@ def standing_messages(province_file: Path | None, station: StationConfig | None 
         sources.append(station.standing_file)
     out: list[StandingMessage] = []
     for path in sources:
-        if not path.is_file():
+        if not path.exists():  # anything else that is not a regular file is refused when read
             raise BroadcastError(f"Không thấy tệp thông điệp {path}: hãy kiểm tra đường dẫn standing_file.")
         out += read_standing_file(path)
     return out
@@ -146,7 +146,7 @@ def standing_for(date: dt.date, messages: list[StandingMessage]) -> str:
 
 
 def _file_notices(path: Path, station_id: str) -> list[Notice]:
-    if not path.is_file():
+    if not path.exists():  # anything else that is not a regular file is refused when read
         raise BroadcastError(
             f"Không thấy tệp thông báo {path} (khóa notices_file của đài {station_id}): "
             "hãy tạo tệp hoặc bỏ khóa này.")

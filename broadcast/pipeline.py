@@ -44,7 +44,7 @@ from broadcast.bulletin import (
     write_manifest,
 )
 from broadcast.config import Config, Slot, StationConfig
-from broadcast.errors import BroadcastError, LockedError, SpeechError
+from broadcast.errors import BroadcastError, LockedError, SpeechError, StoreCorruptError
 from broadcast.fsutil import atomic_write_text, read_staff_text
 from broadcast.messages import Notice, notices_for, standing_for, standing_messages
 from broadcast.models import VN_TZ, Candidate, Segment, SpokenParagraph
@@ -299,6 +299,8 @@ class Builder:
             except LockedError as exc:  # another run is on it: not a failure of this bulletin
                 result.status = "busy"
                 result.message = str(exc)
+            except StoreCorruptError:
+                raise  # no station can be built: stop with the recovery step
             except BroadcastError as exc:
                 self._fail(key, result, str(exc))
             except Exception as exc:  # a bug must not cost the other stations their bulletin
@@ -549,6 +551,8 @@ class Builder:
             rendered = get_result()
             self._finish(job, rendered)
             return rendered
+        except StoreCorruptError:
+            raise
         except BroadcastError as exc:
             self._fail(job.key, job.result, str(exc))
         except Exception as exc:
@@ -728,12 +732,8 @@ def read_script(path: Path, quiet: bool = False) -> str | None:
         return None
     if path.is_dir():
         raise BroadcastError(f"{path} là thư mục, không phải kịch bản: hãy đổi tên thư mục đó.")
-    from broadcast.fsutil import check_script_size
-
     try:
-        text = read_staff_text(path, "kịch bản")
-        check_script_size(text, f"Kịch bản {path}")
-        return text
+        return read_staff_text(path, "kịch bản")
     except BroadcastError:
         if quiet:
             return ""

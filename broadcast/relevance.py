@@ -34,7 +34,7 @@ NEGATIVE = "negative"
 NEUTRAL = "neutral"
 _RESERVED = {CONTEXT, NEGATIVE, NEUTRAL}
 
-_TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_TOPIC_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")  # fullmatch: "$" lets a final newline through
 _MAX_WEIGHT = 5.0
 # An unaccented Vietnamese phrase of one or two syllables collides with too
 # many other words ("cong vu", "mot cua"); three syllables are specific enough.
@@ -440,7 +440,7 @@ def _apply(vocab: Vocabulary, data: dict[str, Any], path: Path, base: bool) -> N
     topics = _table(data.get("topics", {}), lambda m: fail("bảng [topics]", m))
     for tid, spec in topics.items():
         where = f"[topics.{tid}]"
-        if not _TOPIC_ID.match(tid) or tid in _RESERVED:
+        if not _TOPIC_ID.fullmatch(tid) or tid in _RESERVED:
             raise fail(where, "mã chủ đề chỉ gồm chữ thường không dấu, số và '_' (ví dụ tthc, "
                        f"mot_cua), không dùng {', '.join(sorted(_RESERVED))}")
         spec = _table(spec, lambda m: fail(where, m))

@@ -10,9 +10,12 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment
 
 from broadcast.errors import TemplateError
-from broadcast.fsutil import read_staff_text
+from broadcast.fsutil import MAX_SETTINGS_BYTES, MAX_STAFF_TEXT_BYTES, read_staff_text
 from broadcast.models import Candidate, Segment
 from broadcast.numbers import date_words
 
@@ -101,9 +104,52 @@ def _notice_dict(n) -> dict:
             "priority_label": PRIORITY_LABELS.get(n.priority, "")}
 
 
+class _TemplateLoader(jinja2.BaseLoader):
+    """Templates from a search path, read only from regular files of sensible size."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+
+    def get_source(self, environment: jinja2.Environment, template: str):  # type: ignore[override]
+        pieces = split_template_path(template)  # refuses "..": templates stay in their folders
+        for folder in self.paths:
+            path = Path(folder).joinpath(*pieces)
+            if not path.exists():
+                continue
+            # Staff edit templates too: the same encodings and limits as their scripts.
+            text = read_staff_text(path, "mẫu kịch bản", MAX_SETTINGS_BYTES, TemplateError)
+            mtime = path.stat().st_mtime
+            return text, str(path), lambda: _mtime(path) == mtime
+        raise jinja2.TemplateNotFound(template)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, plus limits on '*' and '**' so a template cannot exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("số mũ quá lớn")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_STAFF_TEXT_BYTES:
+                    raise SecurityError("chuỗi quá dài")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment(paths: list[Path]) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in paths], encoding="utf-8"),
+    # Station folders hold staff-editable templates: they must never reach
+    # Python internals (``''.__class__.__mro__``) or run commands.
+    return _Sandbox(
+        loader=_TemplateLoader(paths),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -122,7 +168,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             "title": clean_feed_text(c.title),
             "summary": clean_feed_text(c.spoken_summary or c.summary),
             "sources": [clean_feed_text(s) for s in c.sources],
-            "link": c.link if re.match(r"^https?://\S+$", c.link or "") else "",
+            "link": c.link if re.fullmatch(r"https?://\S+", c.link or "") else "",
             "topics": c.topics,
         }
         for c in ctx.items
@@ -158,8 +204,24 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             "Các biến có thể dùng: station.name, station.phone, station.one_stop, date_words, slot_label, "
             "items, standing, notices."
         ) from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise TemplateError(f"Không đọc được mẫu kịch bản: {exc}. Mẫu phải lưu bằng mã UTF-8.") from None
+    except SecurityError as exc:
+        raise TemplateError(
+            f"Mẫu kịch bản dùng thao tác không được phép ({exc}). Mẫu chỉ được dùng các biến "
+            "station.name, date_words, slot_label, items, standing, notices; hãy sửa mẫu."
+        ) from None
+    except TemplateError:
+        raise
+    except OSError as exc:
+        raise TemplateError(f"Không đọc được mẫu kịch bản: {exc.strerror or exc}.") from None
+    except Exception as exc:  # jinja2 runtime errors and errors of template arithmetic
+        raise TemplateError(
+            f"Mẫu kịch bản gặp lỗi khi chạy ({type(exc).__name__}: {exc}). "
+            "Hãy sửa mẫu hoặc xóa bản sao của đài để dùng mẫu mặc định."
+        ) from None
+    if len(text) > MAX_STAFF_TEXT_BYTES:
+        raise TemplateError(
+            f"Mẫu kịch bản tạo ra văn bản quá dài ({len(text)} ký tự): hãy kiểm tra vòng lặp trong mẫu."
+        )
     return _tidy(text)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from broadcast.dedupe import NearDuplicateIndex, fingerprint, item_keys
-from broadcast.errors import BroadcastError
+from broadcast.errors import BroadcastError, StoreCorruptError
 from broadcast.models import VN_TZ, Candidate, FeedItem
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,72 @@ def _labels(matches_json: str) -> list[str]:
     return out
 
 
+# SQLITE_CORRUPT and SQLITE_NOTADB: damage no retry can fix.
+_CORRUPT_CODES = (11, 26)
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _CORRUPT_CODES
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
+def corrupt_error(path: Path) -> StoreCorruptError:
+    """The message for a damaged database file: what happened and how to recover."""
+    return StoreCorruptError(
+        f"Tệp dữ liệu {path} bị hỏng (có thể do mất điện hoặc lỗi ổ đĩa). Hãy đổi tên tệp này "
+        f"(ví dụ thành {path.name}.hong) rồi chạy lại: chương trình tạo tệp mới và tải lại tin từ "
+        "các nguồn; chỉ lịch sử tin đã phát bắt đầu lại."
+    )
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose corruption errors, at any step, become StoreCorruptError."""
+
+    def _guard(self, call, *args):  # type: ignore[no-untyped-def]
+        try:
+            return call(*args)
+        except sqlite3.DatabaseError as exc:
+            if _is_corrupt(exc):
+                raise corrupt_error(self.connection.path) from None  # type: ignore[attr-defined]
+            raise
+
+    def execute(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().execute, *args)
+
+    def executemany(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().executemany, *args)
+
+    def fetchone(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().fetchone)
+
+    def fetchmany(self, *args):  # type: ignore[no-untyped-def]
+        return self._guard(super().fetchmany, *args)
+
+    def fetchall(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().fetchall)
+
+    def __next__(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().__next__)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that knows its file and runs every statement through a guarded cursor."""
+
+    path: Path
+
+    def cursor(self, factory=_Cursor):  # type: ignore[no-untyped-def, override]
+        return super().cursor(factory)
+
+    def execute(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor().execute(*args)
+
+    def executemany(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor().executemany(*args)
+
+
 class Store:
     """The broadcast database; safe to open from two processes at once (WAL, busy timeout)."""
 
@@ -260,7 +326,8 @@ class Store:
         self.timeout = timeout
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(p), timeout=timeout, isolation_level=None)
+            self.db = sqlite3.connect(str(p), timeout=timeout, isolation_level=None, factory=_Connection)
+            self.db.path = p
         except (OSError, sqlite3.Error) as exc:
             raise BroadcastError(
                 f"Không mở được tệp dữ liệu {p}: {exc}. Hãy kiểm tra quyền ghi thư mục dữ liệu (data_dir)."
@@ -269,13 +336,11 @@ class Store:
         self._index_max_id = 0
         try:
             self._setup()
+        except StoreCorruptError:
+            self.db.close()
+            raise
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            if "not a database" in str(exc) or "malformed" in str(exc):
-                raise BroadcastError(
-                    f"Tệp dữ liệu {p} bị hỏng hoặc không phải SQLite. Hãy đổi tên tệp này "
-                    "(chương trình sẽ tạo tệp mới; lịch sử tin đã phát sẽ bắt đầu lại)."
-                ) from None
             raise self._locked_error(exc) from None
 
     def _locked_error(self, exc: Exception) -> BroadcastError:

@@ -166,3 +166,11 @@ def test_doctor_checks_every_station_and_every_feed(tmp_path):
     assert "[LỖI ] đài b: mẫu kịch bản" in r.output and "ban-tin.txt.j2" in r.output
     assert "[LỖI ] đài b: nhạc hiệu: không thấy tệp" in r.output
     assert "[chú ý] nguồn tin mat:" in r.output
+
+
+@pytest.mark.parametrize("date", ["99999-01-01", "0001-01-01", "9999-12-31", "1999-12-31"])
+def test_dates_whose_arithmetic_would_overflow_are_refused_with_exit_2(tmp_path, monkeypatch, date):
+    monkeypatch.chdir(tmp_path)  # the bundled demo config keeps its data in the current folder
+    r = run("--out", str(tmp_path), "--date", date, "script", "--no-fetch")
+    assert r.exit_code == 2
+    assert "--date" in r.output and date in r.output and "Traceback" not in r.output

@@ -116,3 +116,22 @@ def test_bundled_demo_config_is_valid_and_offline():
     assert cfg.stations and cfg.feeds
     for feed in cfg.feeds:
         assert Path(feed.url).is_file(), "the demo feed must ship with the package"
+
+
+@pytest.mark.parametrize("bad_id", ["hoa-phu\\n", "hoa-phu\\r\\n", "\\nhoa-phu", "hoa phu", "Hoa-Phu"])
+def test_station_id_must_match_the_pattern_in_full(tmp_path, bad_id):
+    # "$" alone lets a trailing newline through; the id names files and folders.
+    text = MINIMAL.replace('id = "hoa-phu"', f'id = "{bad_id}"')
+    with pytest.raises(ConfigError, match="stations\\[0\\]\\.id"):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("[general]\nfetch_timeout = " + "9" * 400 + "\n", "'general.fetch_timeout': số quá lớn"),
+    ("[general]\nfetch_retries = " + "9" * 5000 + "\n", "số quá dài"),
+    ("[general]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "lồng bảng hoặc danh sách quá sâu"),
+])
+def test_overflow_and_deep_nesting_are_config_errors(tmp_path, extra, expected):
+    # Python would raise OverflowError, ValueError or RecursionError here: exit 70.
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, extra + MINIMAL))

@@ -277,3 +277,15 @@ def test_layout_problems_are_one_clear_line(tmp_path, case):
     assert proc.returncode in (1, 2), proc.stderr + proc.stdout
     assert expect in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr and "không mong đợi" not in proc.stderr + proc.stdout
+
+
+def test_a_fifo_named_like_a_manifest_never_hangs_the_run(setup):
+    import os
+
+    config, out = setup()
+    api.build(config, out, DAY, at(DAY))
+    ws = Workspace(out, config.data_dir)
+    os.mkfifo(ws.day_dir(DAY) / "ong-dan.json")
+    report = api.build(config, out, DAY, at(DAY, 6), fetch=False)
+    assert not report.failed
+    assert "hoa-phu.mp3" in ws.playlist(DAY).read_text(encoding="utf-8")

@@ -329,6 +329,7 @@ def test_station_file_adds_neutral_phrases_and_compounds(tmp_path, vocab):
     ('threshold = -1\n', "khóa 'threshold'"),
     ('[topics.tthc.phrases]\n"sổ đỏ" = 1\n[topics.mot_cua.phrases]\n"sổ đỏ" = 1\n', "khai báo hai lần"),
     ('[topics.Thu_Tuc]\nlabel = "x"\n', "mã chủ đề chỉ gồm chữ thường"),
+    ('[topics."moi\\n"]\nlabel = "x"\n', "mã chủ đề chỉ gồm chữ thường"),  # "$" would accept it
     ('[topics.tthc.phrases]\n"..." = 1\n', "cụm từ rỗng"),
     ('[scoring]\nrepeat_decay = 2\n', "khóa 'scoring.repeat_decay'"),
     ('[neutral.compounds]\n"công" = "bố"\n', "[neutral.compounds]"),

@@ -138,3 +138,53 @@ def test_feed_text_never_becomes_structure(title):
     assert not item.title.startswith(("[", "#"))
     assert item.sources == ["Báo [tin 3] Giả"]
     assert "Nội dung tin." in item.text and "Giả mạo" in item.text
+
+
+ESCAPES = [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os.system('touch MARKER') }}",
+    "{{ lipsum.__globals__['os'].popen('touch MARKER').read() }}",
+    "{{ joiner.__init__.__globals__.__builtins__['open']('MARKER', 'w').write('x') }}",
+    "{% for c in ''.__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("body", ESCAPES)
+def test_a_station_template_cannot_reach_python_or_run_commands(tmp_path, body):
+    marker = tmp_path / "da-chay-lenh"
+    folder = tmp_path / "mau"
+    folder.mkdir()
+    (folder / "ban-tin.txt.j2").write_text(body.replace("MARKER", str(marker)), encoding="utf-8")
+    with pytest.raises(TemplateError, match="không được phép") as e:
+        render_script(ctx([]), folder)
+    assert "Traceback" not in str(e.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("body", ["{{ 'a' * 10**9 }}", "{{ 2 ** 100000000 }}", "{{ range(10**9) | list }}",
+                                  "{% for i in range(99999) %}{{ 'dòng dài ' * 99 }}{% endfor %}"])
+def test_a_template_cannot_exhaust_memory(tmp_path, body):
+    (tmp_path / "ban-tin.txt.j2").write_text(body, encoding="utf-8")
+    with pytest.raises(TemplateError, match="^Mẫu kịch bản"):
+        render_script(ctx([]), tmp_path)
+
+
+@pytest.mark.parametrize("body", ["{{ 1 / 0 }}", "{{ standing + 1 }}", "{{ station | sum }}"])
+def test_runtime_errors_in_a_template_are_a_vietnamese_sentence(tmp_path, body):
+    (tmp_path / "ban-tin.txt.j2").write_text(body, encoding="utf-8")
+    with pytest.raises(TemplateError, match="^Mẫu kịch bản gặp lỗi khi chạy"):
+        render_script(ctx([]), tmp_path)
+
+
+def test_the_bundled_templates_still_render_in_the_sandbox():
+    text = render_script(ctx([item(1)], notices=["Thông báo họp dân."]))
+    assert "[tin 1] Đắk Lắk đẩy mạnh dịch vụ công trực tuyến" in text
+
+
+@pytest.mark.parametrize("link", ["https://a.vn/tin.html\n", "https://a.vn/tin.html\n[kết thúc]", "ftp://a.vn/x"])
+def test_only_a_whole_http_link_reaches_the_script(link):
+    c = item(1)
+    c.link = link
+    segments = parse_script(render_script(ctx([c])))
+    (it,) = [s for s in segments if s.kind == "item"]
+    assert it.link == ""

@@ -157,3 +157,68 @@ def test_stats_of_an_empty_or_missing_cache(tmp_path: Path) -> None:
     stats = SpeechCache(tmp_path / "none").stats()
     assert (stats.entries, stats.size_bytes, stats.last_run_hit_rate) == (0, 0, None)
     assert SpeechCache(tmp_path / "none").prune(dt.timedelta(days=1)) == (0, 0)
+
+
+def _frames(path: Path) -> int:
+    info = wav_info(path)
+    return info[3] if info else 0
+
+
+@pytest.mark.parametrize("cut", ["half", "header"])
+def test_an_entry_cut_short_is_dropped_remade_and_said_once(tmp_path: Path, cut: str) -> None:
+    # A power cut or full disk can leave the entry shorter than its header says;
+    # read as a hit it would go on air cut mid-sentence (or silent).
+    _, out = build(tmp_path, PARAGRAPHS[:2])
+    full = [_frames(sp.wav) for sp in out]
+    for sp in out:
+        data = sp.wav.read_bytes()
+        sp.wav.write_bytes(data[: len(data) // 2] if cut == "half" else data[:44])
+    synth, out2 = build(tmp_path, PARAGRAPHS[:2])
+    assert synth.synth_calls == 2 and synth.cache_hits == 0
+    # espeak's length varies by a few ms between runs; a cut entry is half or none.
+    for sp, frames in zip(out2, full):
+        assert abs(_frames(sp.wav) - frames) < 0.01 * frames
+        assert abs(sp.duration - frames / 22050) < 0.01 * frames / 22050
+    damage = [w for w in synth.warnings if "bị hỏng" in w]
+    assert len(damage) == 1 and str(tmp_path) in damage[0]
+    assert [n for n in synth.run.notices if "bị hỏng" in n] == damage
+
+
+def test_a_flipped_byte_inside_the_audio_is_caught(tmp_path: Path) -> None:
+    _, out = build(tmp_path, PARAGRAPHS[:1])
+    data = bytearray(out[0].wav.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    out[0].wav.write_bytes(bytes(data))
+    synth, _ = build(tmp_path, PARAGRAPHS[:1])
+    assert synth.synth_calls == 1
+    assert any("bị hỏng" in w for w in synth.warnings)
+
+
+def test_a_sound_entry_is_a_hit_with_no_warning(tmp_path: Path) -> None:
+    build(tmp_path, PARAGRAPHS[:2])
+    synth, _ = build(tmp_path, PARAGRAPHS[:2])
+    assert synth.synth_calls == 0 and synth.warnings == []
+
+
+def test_a_whole_entry_from_before_seals_is_kept_and_sealed(tmp_path: Path) -> None:
+    from broadcast.speech.cache import SEAL_ID, SEAL_SIZE, seal_ok
+    from broadcast.speech.pcm import read_wav, write_wav
+
+    _, out = build(tmp_path, PARAGRAPHS[:1])
+    pcm, rate = read_wav(out[0].wav)
+    write_wav(out[0].wav, pcm, rate)  # the same audio, written without a seal
+    assert seal_ok(out[0].wav) is None
+    synth, out2 = build(tmp_path, PARAGRAPHS[:1])
+    assert synth.synth_calls == 0 and synth.warnings == []
+    assert out2[0].wav.read_bytes()[-SEAL_SIZE:][:4] == SEAL_ID and seal_ok(out2[0].wav) is True
+    assert read_wav(out2[0].wav)[0] == pcm
+
+
+def test_players_read_a_sealed_entry_as_exactly_its_audio(tmp_path: Path) -> None:
+    from broadcast.speech.pcm import ffmpeg_exe, read_wav, samples_to_bytes
+
+    _, out = build(tmp_path, PARAGRAPHS[:1])
+    pcm, _ = read_wav(out[0].wav)
+    decoded = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out[0].wav), "-f", "s16le", "-"],
+                             capture_output=True, check=True).stdout
+    assert decoded == samples_to_bytes(pcm)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import sys
 import wave
 from dataclasses import dataclass, field
@@ -114,15 +115,45 @@ def _check_readable(path: Path, role: str) -> None:
         raise AudioError(f"Không có quyền đọc tệp {what} {path}: hãy kiểm tra quyền của tệp.")
 
 
-def _read_pcm_wav(path: Path) -> tuple[bytes, int] | None:
+def _truncated(path: Path, role: str, declared: float, found: float) -> AudioError:
+    what = _ROLE_VI.get(role, role)
+    return AudioError(
+        f"Tệp {what} {path} bị cắt cụt hoặc hỏng: đầu tệp ghi dài {declared:.1f} giây nhưng chỉ "
+        f"đọc được {found:.1f} giây. Hãy chép lại tệp gốc hoặc chọn tệp khác."
+    )
+
+
+def _read_pcm_wav(path: Path, role: str = "speech") -> tuple[bytes, int] | None:
     """Frames and rate of a mono 16-bit PCM WAV, or None when it is some other format."""
     try:
         with wave.open(str(path), "rb") as w:
             if w.getnchannels() != 1 or w.getsampwidth() != 2 or w.getcomptype() != "NONE":
                 return None
-            return _s16(w.readframes(w.getnframes())), w.getframerate()
+            frames, rate = w.readframes(w.getnframes()), w.getframerate()
+            declared = w.getnframes()
     except (wave.Error, EOFError):
         return None
+    if len(frames) // 2 < declared and rate:
+        # A file cut short (copy interrupted, full disk) reads as a short
+        # one; refuse it rather than play half a jingle.
+        raise _truncated(path, role, declared / rate, len(frames) // 2 / rate)
+    return _s16(frames), rate
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def _check_complete(path: Path, role: str, raw: bytes, rate: int) -> bytes:
+    """Refuse a compressed file that decodes much shorter than its header says (cut short)."""
+    proc = run_ffmpeg(["-i", str(path), "-t", "0", "-f", "null", "-"],
+                      what=f"đọc thông tin {path.name}", quiet=False)
+    m = _DURATION.search(proc.stderr.decode("utf-8", "replace"))
+    if m:
+        declared = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        found = len(raw) / 2 / rate
+        if declared - found > max(0.25, 0.05 * declared):
+            raise _truncated(path, role, declared, found)
+    return raw
 
 
 def _decode(path: Path, role: str, rate: int) -> bytes:
@@ -194,12 +225,15 @@ def load_audio(path: Path, role: str, rate: int) -> bytes:
     """Read a station's jingle, sting or bed file as mono s16 at `rate`; AudioError names the file."""
     path = Path(path)
     _check_readable(path, role)
-    wav = _read_pcm_wav(path)
+    wav = _read_pcm_wav(path, role)
     if wav is not None and wav[1] == rate and wav[0]:
         return wav[0]
     if path.suffix.lower() in _PYDUB_FORMATS:
-        return _decode_pydub(path, role, rate)
-    return _decode(path, role, rate)
+        decoded = _decode_pydub(path, role, rate)
+    else:
+        decoded = _decode(path, role, rate)
+    # A PCM WAV was checked against its header above; anything else is here.
+    return decoded if wav is not None else _check_complete(path, role, decoded, rate)
 
 
 def _resample(raw: bytes, src_rate: int, rate: int) -> bytes:

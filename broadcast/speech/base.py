@@ -119,6 +119,7 @@ class SpeechRun:
         self.lock = threading.Lock()
         self.probe_lock = threading.Lock()
         self.requests_made = 0  # HTTP requests to Google, all stations together
+        self.chars_synthesized = 0  # characters of new speech, all stations together
         self.probes: dict[str, str | None] = {}  # base url -> unreachable reason
         self.disabled: dict[str, str] = {}  # engine name -> why it is skipped for the run
         self.consecutive_failures: dict[str, int] = {}
@@ -131,6 +132,14 @@ class SpeechRun:
             if self.requests_made >= budget:
                 return False
             self.requests_made += 1
+            return True
+
+    def take_chars(self, count: int, budget: int) -> bool:
+        """Count `count` characters of new speech; False (nothing counted) when over `budget`."""
+        with self.lock:
+            if self.chars_synthesized + count > budget:
+                return False
+            self.chars_synthesized += count
             return True
 
     def notice_once(self, message: str) -> bool:

@@ -4,6 +4,11 @@ Key: sha256 of (engine, every sound-changing parameter, speed, exact text).
 Files live at root/ab/<key>.wav and are written through a temporary file and
 an atomic rename, so two processes filling the cache at once never expose a
 half-written file. A hit touches the file; pruning removes what was not used.
+
+Each entry carries its own seal: a last RIFF chunk ("bcs1") holding the
+length and sha256 of everything before it. Players and ffmpeg skip unknown
+chunks; a lookup checks the seal, so an entry cut short or damaged on disk
+is dropped and made again instead of going on air.
 """
 
 from __future__ import annotations
@@ -12,19 +17,22 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
+import io
 import json
 import logging
 import math
 import os
+import struct
 import threading
 import time
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from broadcast.errors import BroadcastError
 from broadcast.fsutil import atomic_path, atomic_write_text
-from broadcast.speech.pcm import wav_info
+from broadcast.speech.base import EngineFailure
 
 try:  # POSIX only; elsewhere stats merging is best effort
     import fcntl
@@ -36,6 +44,66 @@ log = logging.getLogger(__name__)
 KEY_VERSION = 1
 STATS_FILE = "stats.json"
 STALE_TEMP = dt.timedelta(hours=6)
+SEAL_ID = b"bcs1"
+SEAL_BODY = 8 + 32  # covered length (u64 LE) + sha256 of the covered bytes
+SEAL_SIZE = 8 + SEAL_BODY
+RIFF_HEADER = 12
+DAMAGED_NOTICE = ("Bộ nhớ đệm giọng đọc {root} có đoạn bị hỏng (tệp cắt cụt hoặc lỗi đĩa): "
+                  "đã bỏ và đọc lại các đoạn đó. Nếu cảnh báo này lặp lại, hãy kiểm tra ổ đĩa.")
+
+
+def seal_wav(path: Path) -> None:
+    """Append the integrity chunk to a complete WAV file and fix the RIFF size."""
+    with open(path, "r+b") as fh:
+        data = fh.read()
+        if len(data) < RIFF_HEADER or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+            raise ValueError(f"{path} is not a RIFF/WAVE file")
+        body = data[RIFF_HEADER:]
+        if len(body) % 2:
+            body += b"\0"  # RIFF chunks start on even offsets
+        seal = SEAL_ID + struct.pack("<I", SEAL_BODY) + struct.pack("<Q", len(body)) + hashlib.sha256(body).digest()
+        total = RIFF_HEADER + len(body) + len(seal)
+        fh.seek(4)
+        fh.write(struct.pack("<I", total - 8))
+        fh.seek(RIFF_HEADER)
+        fh.write(body + seal)
+        fh.truncate(total)
+
+
+def seal_ok(path: Path) -> bool | None:
+    """True when the entry's seal matches its bytes, False when damaged, None when unsealed.
+
+    An unsealed file whose RIFF size matches its length is a whole entry from
+    before seals existed; anything else that fails is damage.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return _seal_state(data)
+
+
+def _seal_state(data: bytes) -> bool | None:
+    if len(data) < RIFF_HEADER or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return False
+    declared = struct.unpack("<I", data[4:8])[0] + 8
+    if declared != len(data):
+        return False  # cut short (or grown): never trust the header alone
+    tail = data[-SEAL_SIZE:]
+    if len(data) < RIFF_HEADER + SEAL_SIZE or tail[:4] != SEAL_ID or struct.unpack("<I", tail[4:8])[0] != SEAL_BODY:
+        return None
+    covered = struct.unpack("<Q", tail[8:16])[0]
+    body = memoryview(data)[RIFF_HEADER:-SEAL_SIZE]
+    return covered == len(body) and hashlib.sha256(body).digest() == tail[16:]
+
+
+def _frames(data: bytes) -> int:
+    """Frames of a WAV held in memory; 0 when it is not a readable WAV."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as w:
+            return w.getnframes()
+    except (wave.Error, EOFError):
+        return 0
 
 
 @dataclass
@@ -95,6 +163,7 @@ class SpeechCache:
         self._misses = 0
         self._flushed = (0, 0)
         self._flushed_run: str | None = None
+        self.damaged = 0  # entries found damaged and dropped, not yet reported
 
     # ------------------------------------------------------------ entries
 
@@ -107,21 +176,49 @@ class SpeechCache:
         return self.root / key[:2] / f"{key}.wav"
 
     def get(self, key: str) -> Path | None:
-        """The cached WAV for `key`, touched so pruning keeps it; None on a miss."""
+        """The cached WAV for `key`, touched so pruning keeps it; None on a miss.
+
+        A damaged entry is deleted (and counted in `damaged`) so it is made again.
+        """
         path = self.path_for(key)
-        info = wav_info(path)
-        if info is None:
-            if path.exists():
-                # Not a readable WAV (disk trouble, foreign file): drop and redo it.
-                log.warning("dropping unreadable cache entry %s", path)
-                with contextlib.suppress(OSError):
-                    path.unlink()
+        try:
+            data = path.read_bytes()  # one read serves the seal and the header
+        except FileNotFoundError:
             return None
-        if info[3] == 0:
+        except OSError:
+            data = b""
+        sealed = _seal_state(data)
+        if sealed is False or _frames(data) == 0:
+            self._drop(path)
             return None
+        if sealed is None:
+            self._seal_legacy(path)
         with contextlib.suppress(OSError):
             os.utime(path)
         return path
+
+    def _drop(self, path: Path) -> None:
+        log.warning("dropping damaged cache entry %s", path)
+        with self._mutex:
+            self.damaged += 1
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def _seal_legacy(self, path: Path) -> None:
+        # A whole entry written before seals existed: seal a copy and swap it
+        # in, so it is checked from now on without being synthesized again.
+        try:
+            with atomic_path(path, suffix=".tmp") as tmp:
+                tmp.write_bytes(path.read_bytes())
+                seal_wav(tmp)
+        except (OSError, ValueError, BroadcastError) as exc:
+            log.warning("could not seal cache entry %s: %s", path, exc)
+
+    def take_damage_notice(self) -> str | None:
+        """The warning for entries found damaged since the last call, or None."""
+        with self._mutex:
+            damaged, self.damaged = self.damaged, 0
+        return DAMAGED_NOTICE.format(root=self.root) if damaged else None
 
     @contextlib.contextmanager
     def store(self, key: str) -> Iterator[Path]:
@@ -133,6 +230,10 @@ class SpeechCache:
             raise self._dir_error(exc) from None
         with atomic_path(final, suffix=".tmp") as tmp:
             yield tmp
+            try:
+                seal_wav(tmp)
+            except ValueError:
+                raise EngineFailure("bộ đọc không tạo ra tệp WAV hợp lệ") from None
 
     @contextlib.contextmanager
     def lock(self, key: str) -> Iterator[None]:

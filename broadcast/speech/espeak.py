@@ -3,12 +3,19 @@
 The library is driven through ctypes in synchronous retrieval mode: a
 callback collects the samples. espeak-ng keeps global state and is not
 thread-safe, so it is initialised once per process and every use holds one lock.
+
+Ctrl-C while espeak-ng runs: Python would raise KeyboardInterrupt inside the
+callback, where ctypes prints and swallows it, and the paragraph would come
+out short. So during synthesis on the main thread SIGINT only sets a flag;
+the callback then asks espeak-ng to stop, and KeyboardInterrupt is raised
+once control is back in Python, before anything is written.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import signal
 import threading
 from array import array
 from pathlib import Path
@@ -40,13 +47,60 @@ _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
 _lock = threading.Lock()
 _state: dict[str, object] = {}  # lib, rate, callback, error; filled once under _lock
 _collected: list[bytes] = []
+_stop = threading.Event()  # set by SIGINT (or a failing callback): abort the synthesis
+_callback_error: list[BaseException] = []
+CONTINUE, ABORT = 0, 1  # SynthCallback return values
 
 
 def _on_samples(wav: ctypes.POINTER(ctypes.c_short), numsamples: int, events: int) -> int:  # type: ignore[valid-type]
-    # Called by espeak-ng on the synthesizing thread, which holds _lock.
-    if wav and numsamples > 0:
-        _collected.append(ctypes.string_at(wav, numsamples * 2))
-    return 0
+    # Called by espeak-ng on the synthesizing thread, which holds _lock. An
+    # exception must not escape: ctypes would print it and carry on.
+    try:
+        if _stop.is_set():
+            return ABORT
+        if wav and numsamples > 0:
+            _collected.append(ctypes.string_at(wav, numsamples * 2))
+        return CONTINUE
+    except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+        _callback_error.append(exc)
+        _stop.set()
+        return ABORT
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    _stop.set()
+
+
+class _DeferredInterrupt:
+    """While active on the main thread, SIGINT stops espeak-ng instead of raising in its callback."""
+
+    def __enter__(self) -> "_DeferredInterrupt":
+        self.previous = None
+        _stop.clear()
+        del _callback_error[:]
+        if threading.current_thread() is threading.main_thread():
+            current = signal.getsignal(signal.SIGINT)
+            if callable(current):  # ignored or default-killed stays as it is
+                self.previous = signal.signal(signal.SIGINT, _on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        previous, self.previous = self.previous, None
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        stopped = _stop.is_set()
+        _stop.clear()
+        if _callback_error:
+            error = _callback_error.pop()
+            del _callback_error[:]
+            raise error
+        if stopped and exc[0] is None:
+            # Handle the signal as it would have been (KeyboardInterrupt by
+            # default); if that handler lets the run go on, the cut-off audio
+            # still must not be used.
+            if previous is not None:
+                previous(signal.SIGINT, None)  # type: ignore[operator]
+            raise EngineFailure("espeak-ng bị ngắt giữa chừng")
 
 
 def _init_locked() -> str | None:
@@ -100,8 +154,9 @@ def _synthesize_locked(text: str, voice: str, rate_wpm: int) -> tuple[array, int
     data = text.encode("utf-8") + b"\0"
     _collected.clear()
     try:
-        # No espeakENDPAUSE: the mixer places pauses between paragraphs itself.
-        err = lib.espeak_Synth(data, len(data), 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)  # type: ignore[attr-defined]
+        with _DeferredInterrupt():
+            # No espeakENDPAUSE: the mixer places pauses between paragraphs itself.
+            err = lib.espeak_Synth(data, len(data), 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)  # type: ignore[attr-defined]
         if err != EE_OK:
             raise EngineFailure(f"espeak-ng báo lỗi {err} khi đọc")
         raw = b"".join(_collected)

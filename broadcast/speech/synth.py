@@ -136,11 +136,18 @@ class Synthesizer:
             else:
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="speak") as pool:
                     futures = {k: pool.submit(self._speak_one, k) for k in unique}
-                    for k, fut in futures.items():
-                        try:
-                            done[k] = fut.result()
-                        except BroadcastError as exc:
-                            errors[k] = exc
+                    try:
+                        for k, fut in futures.items():
+                            try:
+                                done[k] = fut.result()
+                            except BroadcastError as exc:
+                                errors[k] = exc
+                    except BaseException:
+                        # Ctrl-C: do not start the queued paragraphs; leaving the
+                        # pool waits only for those already being spoken.
+                        for fut in futures.values():
+                            fut.cancel()
+                        raise
             seen: set[str] = set()
             results: list[SpokenParagraph] = []
             for text, k in zip(texts, keys):
@@ -159,12 +166,22 @@ class Synthesizer:
             return results
         finally:
             self.cache.flush_stats(self.run.id)
+            self._report_damage()
+
+    def _report_damage(self) -> None:
+        notice = self.cache.take_damage_notice()
+        if notice:
+            self.run.notice_once(notice)
+            with self._lock:
+                if notice not in self.warnings:
+                    self.warnings.append(notice)
 
     def _speak_one(self, text: str) -> SpokenParagraph:
         if not _WORD.search(text):
             return self._silence(text)
         failures: list[tuple[str, str]] = []
         skipped: list[tuple[str, str]] = []
+        charged = False
         for name in self.chain:
             engine = self.engines[name]
             # The key is on the text this engine is given, after its own respellings.
@@ -182,6 +199,9 @@ class Synthesizer:
                     hit = self.cache.get(key)  # another thread may have just made it
                     if hit is not None:
                         return self._result(text, hit, name, True, failures)
+                    if not charged:
+                        self._charge(text)
+                        charged = True
                     with self._slots[name]:
                         with self._lock:
                             self.synth_calls += 1
@@ -201,6 +221,16 @@ class Synthesizer:
             f"Không đọc được đoạn “{_start(text)}”. {reasons}. "
             "Hãy kiểm tra mạng và bộ đọc dự phòng bằng lệnh 'broadcast doctor'."
         )
+
+    def _charge(self, text: str) -> None:
+        budget = self.tts.speech_budget_chars
+        if not self.run.take_chars(len(text), budget):
+            raise SpeechError(
+                f"Lần chạy này cần đọc mới hơn {budget:,} ký tự (giới hạn tts.speech_budget_chars)"
+                .replace(",", ".")
+                + ": kịch bản hoặc thông báo dài bất thường. Hãy kiểm tra lại; nếu thật sự cần, "
+                "hãy tăng giới hạn trong cấu hình."
+            )
 
     def _render(self, engine: Engine, text: str, out: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="broadcast-speak-") as tmp:

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from broadcast.errors import ConfigError
+from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -117,20 +118,15 @@ def parse_tsv(text: str, source: str) -> list[tuple[str, str]]:
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
     """Read a station's dictionary file; raise ConfigError with a Vietnamese message."""
+    what = "tệp từ điển phát âm"
+    raw = read_limited(path, what, MAX_SETTINGS_BYTES, ConfigError)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"Không tìm thấy tệp từ điển phát âm {path}. "
-            "Hãy kiểm tra đường dẫn 'lexicon' trong broadcast.toml."
-        ) from None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"Tệp từ điển phát âm {path} không phải văn bản UTF-8 (byte {exc.start}). "
             "Hãy lưu lại tệp với bảng mã UTF-8."
         ) from None
-    except OSError as exc:
-        raise ConfigError(f"Không đọc được tệp từ điển phát âm {path}: {exc.strerror}.") from None
     return parse_tsv(text, str(path))
 
 

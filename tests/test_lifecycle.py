@@ -289,3 +289,21 @@ def test_a_fifo_named_like_a_manifest_never_hangs_the_run(setup):
     report = api.build(config, out, DAY, at(DAY, 6), fetch=False)
     assert not report.failed
     assert "hoa-phu.mp3" in ws.playlist(DAY).read_text(encoding="utf-8")
+
+
+def test_pruning_the_speech_cache_waits_for_builds_using_it(setup):
+    from click.testing import CliRunner
+
+    from broadcast.cli import cli
+
+    config, out = setup()
+    ws = Workspace(out, config.data_dir)
+    with ws.cache_use():  # a build in progress
+        result = CliRunner().invoke(cli, ["--config", str(config.path), "--out", str(out), "cache", "--prune",
+                                          "--older-than", "1h"])
+    assert result.exit_code == 75, result.output
+    assert "Bộ nhớ đệm giọng đọc đang được một lần chạy khác xử lý" in result.output
+    with ws.cache_use(), ws.cache_use():  # builds share the cache with each other
+        pass
+    result = CliRunner().invoke(cli, ["--config", str(config.path), "--out", str(out), "cache", "--prune"])
+    assert result.exit_code == 0, result.output

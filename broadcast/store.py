@@ -680,14 +680,13 @@ class Store:
 
     # ------------------------------------------------------------ airing
 
-    def record_aired(self, station_id: str, date: dt.date, slot: str, item_ids: list[int],
-                     now: dt.datetime | None = None) -> None:
+    def record_aired(self, station_id: str, date: dt.date, slot: str, item_ids: list[int], *,
+                     now: dt.datetime) -> None:
         """Remember that these stories aired at this station in this bulletin (replacing a rebuild's record).
 
         Each record keeps the story's title, sources, topics and link, so
         reports still read them after old stories are pruned.
         """
-        now = now or dt.datetime.now(VN_TZ)
         with self._write():
             self.db.execute("DELETE FROM airings WHERE station = ? AND date = ? AND slot = ?",
                             (station_id, date.isoformat(), slot or ""))

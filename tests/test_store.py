@@ -139,7 +139,7 @@ def test_candidates_fresh_and_never_aired_here(store: Store) -> None:
     assert [c.id for c in store.candidates("hoa-phu", NOW, 72, feeds=["f"])] == [ids[0], ids[2]]
     assert store.candidates("hoa-phu", NOW, 72, feeds=[]) == []
 
-    store.record_aired("hoa-phu", NOW.date(), "sang", [ids[0], ids[3]])
+    store.record_aired("hoa-phu", NOW.date(), "sang", [ids[0], ids[3]], now=NOW)
     assert [c.id for c in store.candidates("hoa-phu", NOW, 72)] == [ids[2]]
     # Another station has aired nothing yet.
     assert len(store.candidates("ea-kao", NOW, 72)) == 3
@@ -147,14 +147,14 @@ def test_candidates_fresh_and_never_aired_here(store: Store) -> None:
     again = store.candidates("hoa-phu", NOW, 72, date=NOW.date(), slot="sang")
     assert {c.id for c in again} == {ids[0], ids[2], ids[3]}
     # A rebuild records what finally aired, replacing the first record.
-    store.record_aired("hoa-phu", NOW.date(), "sang", [ids[3]])
+    store.record_aired("hoa-phu", NOW.date(), "sang", [ids[3]], now=NOW)
     assert store.aired("hoa-phu") == [(NOW.date(), "sang", ids[3])]
     assert {c.id for c in store.candidates("hoa-phu", NOW, 72)} == {ids[0], ids[2]}
 
 
 def test_aired_stays_aired_on_later_days(store: Store) -> None:
     sid = store.add_items([(item(1), Rel(2.0))], NOW)[0].story_id
-    store.record_aired("hoa-phu", NOW.date(), "", [sid, 999999])  # unknown ids are ignored
+    store.record_aired("hoa-phu", NOW.date(), "", [sid, 999999], now=NOW)  # unknown ids are ignored
     tomorrow = NOW + dt.timedelta(days=1)
     assert store.candidates("hoa-phu", tomorrow, 72) == []
     assert store.candidates("hoa-phu", tomorrow, 72, date=tomorrow.date(), slot="") == []
@@ -208,7 +208,7 @@ def _writer(path: str, offset: int, n: int) -> None:
     for start in range(0, n, 10):
         batch = [(item(k), Rel(1.0)) for k in range(offset + start, offset + start + 10)]
         s.add_items(batch, now)
-        s.record_aired("hoa-phu", now.date(), f"p{offset}", [1])
+        s.record_aired("hoa-phu", now.date(), f"p{offset}", [1], now=now)
     s.close()
 
 

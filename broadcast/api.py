@@ -387,6 +387,7 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
     if build_now:
         for st in chosen:
             results.append(_build_notice(config, out_dir, st, text, priority, date, now, name, by))
+        _publish_notices(config, out_dir, date, now, results, by)
     return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results)
 
 
@@ -637,3 +638,45 @@ def report(config: Config, start: dt.date, end: dt.date, stations: Sequence[str]
     vocab = load_vocabulary(config.selection.topics_file)
     with open_store(config) as store:
         return build_report(config, store, start, end, chosen, dict(vocab.topics))
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def publish(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, stations: Sequence[str] = (), *,
+            only: Sequence[BulletinKey] | None = None, actor: str = ""):
+    """Publish the date's bulletins that may air: podcast feed and every delivery target, once per version."""
+    from broadcast.publish.run import Publisher, publish_lock
+
+    chosen = _stations(config, stations)
+    ws = workspace(config, out_dir)
+    with publish_lock(ws), open_store(config) as store:
+        return Publisher(config, ws, store, now, actor=actor).run(date, chosen, only)
+
+
+def deliveries(config: Config, start: dt.date, end: dt.date, stations: Sequence[str] | None = None):
+    """The delivery log of bulletins dated between two days: what went where, when, the result, the checksum."""
+    from broadcast.publish.records import delivery_log
+
+    chosen = [s.id for s in _stations(config, stations)]
+    with open_store(config) as store:
+        return delivery_log(store, start, end, chosen)
+
+
+def _publish_notices(config: Config, out_dir: Path, date: dt.date, now: dt.datetime,
+                     results: list[StationResult], by: str) -> None:
+    """A notice made at once goes out at once; a target that failed is named in its station's warnings."""
+    keys = [BulletinKey(r.station, date, r.slot) for r in results if r.status == "built"]
+    if not keys:
+        return
+    report = publish(config, out_dir, date, now, sorted({k.station for k in keys}), only=keys, actor=by)
+    by_key = {(r.station, r.slot): r for r in results}
+    for pub in report.publications:
+        result = by_key.get((pub.key.station, pub.key.slot))
+        if result is None:
+            continue
+        if pub.status in ("failed", "busy") and not pub.targets:
+            result.warnings.append(f"chưa phát hành: {pub.message}")
+        for t in pub.targets:
+            if t.result == "failed":
+                result.warnings.append(f"chưa giao được tới {t.target}: {t.message}")

@@ -821,6 +821,91 @@ def say(app: App, text: str, engine_name: str, voice: str | None, station_id: st
     app.say(f"Đã ghi {output} ({spoken.duration:.1f} giây, {who}).")
 
 
+# ---------------------------------------------------------------- publishing
+
+PUBLISH_WORDS = {"delivered": "đã giao", "replaced": "đã giao, thay bản trước", "unchanged": "đã có, không gửi lại",
+                 "failed": "LỖI", "withdrawn": "gỡ", "added": "đã thêm", "": ""}
+
+
+@cli.command()
+@click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI",
+              help="Chỉ phát hành cho đài này (có thể lặp lại). Mặc định: mọi đài.")
+@click.option("--by", default="", metavar="TÊN", help="Người phát hành (ghi vào lịch sử).")
+@click.pass_obj
+def publish(app: App, stations: tuple[str, ...], by: str) -> None:
+    """Phát hành các bản tin được phép phát của ngày: podcast và mọi nơi nhận đã khai báo.
+
+    Mỗi phiên bản bản tin chỉ được giao một lần; bản tin làm lại thay bản đã giao.
+    Bản tin chờ duyệt (publish = "approved") hoặc đang tạm dừng không được giao.
+    Mã thoát 1 khi có nơi nhận chưa nhận được (các nơi khác vẫn được giao).
+    """
+    from broadcast import api
+
+    report = api.publish(app.config, app.out_dir, app.date, app.now, stations, actor=by or _login_name())
+    for pub in report.publications:
+        name = pub.key.station + (f"-{pub.key.slot}" if pub.key.slot else "")
+        if pub.status in ("waiting", "held", "busy") or (pub.status == "failed" and not pub.targets):
+            line = f"  {name}: {'LỖI: ' if pub.status == 'failed' else ''}{pub.message}"
+            click.echo(line, err=pub.status in ("failed", "busy"))
+            continue
+        head = {"published": "đã phát hành", "unchanged": "đã phát hành trước đó, không đổi",
+                "failed": "chưa phát hành xong"}[pub.status]
+        app.say(f"  {name}: {head} (phiên bản {pub.version})")
+        if pub.podcast:
+            app.say(f"      podcast: {PUBLISH_WORDS.get(pub.podcast, pub.podcast)}")
+        for t in pub.targets:
+            text = f"      {t.target}: {PUBLISH_WORDS[t.result]}"
+            if t.destination and t.result != "failed":
+                text += f" → {t.destination}"
+            if t.attempts > 1:
+                text += f" (sau {t.attempts} lần thử)"
+            if t.message:
+                text += f": {t.message}"
+            click.echo(text, err=t.result == "failed")
+    for feed in report.feeds:
+        app.say(f"  podcast: đã ghi {feed}")
+    for w in report.warnings:
+        click.echo(f"  cảnh báo: {w}", err=True)
+    failed = report.failed
+    done = [p for p in report.publications if p.status in ("published", "unchanged")]
+    app.say(f"Xong: phát hành {len(done)}/{len(report.publications)} bản tin ngày {app.date.strftime('%d/%m/%Y')}"
+            + (f"; {len(failed)} bản tin có nơi nhận lỗi (xem 'broadcast deliveries')." if failed else "."))
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI", help="Chỉ xem đài này (có thể lặp lại).")
+@click.option("--days", type=click.IntRange(1, 3650), default=7, show_default=True, metavar="SỐ",
+              help="Xem bản tin của bấy nhiêu ngày, tính đến ngày của bản tin.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@click.pass_obj
+def deliveries(app: App, stations: tuple[str, ...], days: int, as_json: bool) -> None:
+    """Xem nhật ký giao bản tin: bản tin nào, giao tới đâu, lúc nào, kết quả, mã kiểm tra."""
+    from broadcast import api
+
+    start = app.date - dt.timedelta(days=days - 1)
+    records = api.deliveries(app.config, start, app.date, list(stations) or None)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2))
+        return
+    if not records:
+        app.say(f"Chưa giao bản tin nào từ {start.strftime('%d/%m/%Y')} đến {app.date.strftime('%d/%m/%Y')}.")
+        return
+    for r in records:
+        name = r.station + (f"-{r.slot}" if r.slot else "")
+        when = r.at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
+        line = (f"{when}  {name} {r.date.strftime('%d/%m')}  {r.target}: {PUBLISH_WORDS.get(r.result, r.result)}"
+                f"  sha256 {r.checksum[:12]}  {r.size / 1e6:.1f} MB")
+        if r.destination:
+            line += f"  → {r.destination}"
+        if r.attempts > 1:
+            line += f"  ({r.attempts} lần thử)"
+        if r.message:
+            line += f"  {r.message}"
+        click.echo(line)
+
+
 def main() -> None:
     """Entry point of the `broadcast` command."""
     cli(prog_name="broadcast")

@@ -175,6 +175,20 @@ class StationConfig:
     tts: TTSConfig = field(default_factory=TTSConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
+    deliver: list = field(default_factory=list)  # delivery targets (broadcast.publish.targets)
+
+
+@dataclass
+class PublishConfig:
+    """Where published bulletins are served and how deliveries retry."""
+
+    base_url: str = ""  # the URL where the output folder is served; empty: no podcast feed
+    image: Path | None = None  # channel artwork (PNG/JPEG); None: a generated one
+    author: str = ""  # empty: the station's name
+    email: str = ""  # the feed owner's address (podcast directories ask for one)
+    podcast_days: int | None = None  # days an episode stays in the feed; None: audio.retention_days
+    retries: int = 3  # further attempts after a failed delivery
+    retry_delay: float = 2.0  # seconds before the first retry; doubles each time
 
 
 @dataclass
@@ -195,6 +209,7 @@ class Config:
     fetch_retries: int = 2
     fetch_max_bytes: int = 5_000_000
     fetch_workers: int = 4
+    publish: PublishConfig = field(default_factory=PublishConfig)
 
     def station(self, station_id: str) -> StationConfig:
         for st in self.stations:
@@ -541,9 +556,11 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         st.tts = _parse_tts(_sub(sr, "tts", f"stations[{i}].tts."), tts, root)
         st.audio = _parse_audio(_sub(sr, "audio", f"stations[{i}].audio."), audio, root)
         st.selection = _parse_selection(_sub(sr, "selection", f"stations[{i}].selection."), selection, root)
+        st.deliver = _parse_deliver(sr, f"stations[{i}].", root)
         sr.check_unknown()
         stations.append(st)
 
+    publish = _parse_publish(_sub(top, "publish", "publish."), root)
     top.check_unknown()
     return Config(
         path=path, is_demo=is_demo,
@@ -551,8 +568,42 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         province=province, feeds=feeds, stations=stations, tts=tts, audio=audio,
         selection=selection, lexicon=lexicon, templates=templates, standing_file=standing_file,
         fetch_timeout=fetch_timeout, fetch_retries=fetch_retries,
-        fetch_max_bytes=fetch_max_bytes, fetch_workers=fetch_workers,
+        fetch_max_bytes=fetch_max_bytes, fetch_workers=fetch_workers, publish=publish,
     )
+
+
+def _parse_publish(r: _Reader, root: Path) -> PublishConfig:
+    c = PublishConfig()
+    c.base_url = r.get("base_url", str, "").strip()
+    if c.base_url:
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", c.base_url):
+            raise r._err("base_url", "cần địa chỉ đầy đủ bắt đầu bằng http:// hoặc https://, "
+                                     f"ví dụ \"https://truyenthanh.example.gov.vn/bantin/\", nhận được '{c.base_url}'")
+        c.base_url = c.base_url.rstrip("/") + "/"
+    c.image = r.path_value("image", root)
+    if c.image is not None and c.image.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise r._err("image", "ảnh của podcast phải là tệp .png hoặc .jpg")
+    c.author = r.get("author", str, "")
+    c.email = r.get("email", str, "")
+    if "podcast_days" in r.table:
+        c.podcast_days = r.integer("podcast_days", 30, 1, 3650)
+    c.retries = r.integer("retries", c.retries, 0, 20)
+    c.retry_delay = r.number("retry_delay", c.retry_delay, 0, 600)
+    r.check_unknown()
+    return c
+
+
+def _parse_deliver(sr: _Reader, where: str, root: Path) -> list:
+    """The station's [[stations.deliver]] tables, each checked by the target kind it names."""
+    from broadcast.publish.targets import parse_target
+
+    raw = sr.get("deliver", list, [])
+    targets = []
+    for j, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise sr._err(f"deliver[{j}]", "cần bảng [[stations.deliver]] có kind")
+        targets.append(parse_target(_Reader(table, f"{where}deliver[{j}].", sr.path), root))
+    return targets
 
 
 def load_config(path: str | os.PathLike[str] | None = None, data_dir: Path | None = None) -> Config:

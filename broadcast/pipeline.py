@@ -254,6 +254,7 @@ class Builder:
             self._render_all(pending)
             if not self.options.script_only:
                 write_playlist(self.ws, self.store, self.config, self.options.date)
+                self._publish(stations, report)
                 self._prune_old()
             if report.no_news and len(report.results) > 1:
                 report.root_cause = self._why_no_news(stations)
@@ -703,8 +704,36 @@ class Builder:
         self.ws.prune(today, days, keep=keep, edited=edited)
 
     def _referenced_files(self) -> set[str]:
-        """Files (relative to out_dir) that published feeds still reference."""
-        return set()
+        """Files (relative to out_dir) that published feeds still reference.
+
+        Episodes past the feed's retention leave their feeds here, in the same
+        step, so a feed never points at a file retention removed.
+        """
+        from broadcast.publish.podcast import retain
+
+        return retain(self.config, self.ws, self.store, self.options.now.astimezone(VN_TZ).date(),
+                      self.options.now)
+
+    def _publish(self, stations: list[StationConfig], report: BuildReport) -> None:
+        """Publish what this run made that may air; a failed delivery is a warning, the build stands."""
+        from broadcast.publish.run import Publisher, publish_lock
+
+        # This run still holds the lock of every bulletin it did not find busy.
+        held = {BulletinKey(r.station, self.options.date, r.slot) for r in report.results if r.status != "busy"}
+        try:
+            with publish_lock(self.ws):
+                done = Publisher(self.config, self.ws, self.store, self.options.now, actor=self.options.actor,
+                                 held_keys=held).run(self.options.date, stations)
+        except BroadcastError as exc:
+            report.warnings.append(f"chưa phát hành: {exc}")
+            return
+        for pub in done.publications:
+            if pub.status in ("failed", "busy") and not pub.targets:
+                report.warnings.append(f"{pub.key.label}: chưa phát hành: {pub.message}")
+            for t in pub.targets:
+                if t.result == "failed":
+                    report.warnings.append(f"{pub.key.label}: chưa giao được tới {t.target}: {t.message}")
+        report.warnings.extend(done.warnings)
 
 
 def quiet_worker() -> None:

@@ -166,6 +166,42 @@ MIGRATIONS: list[str] = [
         withdrawn_at TEXT
     );
     """,
+    # 3: publishing: the delivery log and the podcast episodes
+    """
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        station TEXT NOT NULL,
+        date TEXT NOT NULL,            -- bulletin date
+        slot TEXT NOT NULL DEFAULT '',
+        target TEXT NOT NULL,          -- the target as the operator knows it, no secrets
+        kind TEXT NOT NULL,            -- folder | sftp | http | podcast | ...
+        destination TEXT NOT NULL DEFAULT '',
+        version TEXT NOT NULL,         -- script sha + audio checksum of what was sent
+        checksum TEXT NOT NULL,        -- sha256 of the delivered bytes
+        size INTEGER NOT NULL DEFAULT 0,
+        result TEXT NOT NULL,          -- delivered | replaced | failed | withdrawn
+        attempts INTEGER NOT NULL DEFAULT 1,
+        message TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE INDEX deliveries_key ON deliveries(station, date, slot, target);
+    CREATE INDEX deliveries_at ON deliveries(at);
+    CREATE TABLE podcast_episodes (
+        station TEXT NOT NULL,
+        date TEXT NOT NULL,
+        slot TEXT NOT NULL DEFAULT '',
+        guid TEXT NOT NULL UNIQUE,
+        version TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        audio TEXT NOT NULL,           -- relative to the output folder
+        size INTEGER NOT NULL,
+        duration REAL NOT NULL,
+        checksum TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        PRIMARY KEY (station, date, slot)
+    );
+    """,
 ]
 
 

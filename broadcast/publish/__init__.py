@@ -1,0 +1,1 @@
+"""Publishing: the podcast feed, delivery targets and the delivery log."""

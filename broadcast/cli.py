@@ -844,7 +844,7 @@ def publish(app: App, stations: tuple[str, ...], by: str) -> None:
     report = api.publish(app.config, app.out_dir, app.date, app.now, stations, actor=by or _login_name())
     for pub in report.publications:
         name = pub.key.station + (f"-{pub.key.slot}" if pub.key.slot else "")
-        if pub.status in ("waiting", "held", "busy") or (pub.status == "failed" and not pub.targets):
+        if pub.status in ("waiting", "held", "busy", "skipped") or (pub.status == "failed" and not pub.targets):
             line = f"  {name}: {'LỖI: ' if pub.status == 'failed' else ''}{pub.message}"
             click.echo(line, err=pub.status in ("failed", "busy"))
             continue

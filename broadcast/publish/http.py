@@ -74,6 +74,9 @@ class HTTPTarget(Target):
 
         token = read_secret(self.token_file, self.token_env, "mã truy cập")
         self._secrets = [token] if token else []
+        if token and not token.isascii():
+            raise DeliveryError("Mã truy cập có ký tự không phải ASCII (có dấu?): HTTP không gửi được; hãy kiểm tra "
+                                f"lại {self.token_env or self.token_file}.", retry=False)
         values = dict(upload.fields(), name=name)
         url = self.url.format(**values)
         headers = dict(self.headers)

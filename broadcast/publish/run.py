@@ -61,7 +61,7 @@ class Publication:
     """What publishing did with one bulletin."""
 
     key: BulletinKey
-    status: str  # published | unchanged | waiting | held | busy | failed
+    status: str  # published | unchanged | skipped (nowhere to go) | waiting | held | busy | failed
     title: str = ""
     version: str = ""
     message: str = ""
@@ -144,6 +144,9 @@ class Publisher:
                 self._withdraw(st, key, checked, report)
             return checked
         upload, row, manifest = checked
+        if not self.config.publish.base_url and not st.deliver:
+            return Publication(key, "skipped", title=upload.title, version=upload.version,
+                               message="chưa khai báo nơi nhận ([publish] base_url hoặc [[stations.deliver]])")
         pub = Publication(key, "published", title=upload.title, version=upload.version)
         if self.config.publish.base_url:
             pub.podcast = self._podcast(key, upload, manifest)
@@ -296,18 +299,24 @@ class Publisher:
 
 
 def _check_audio(path: Path, size: int, duration: float) -> None:
-    """Refuse an MP3 that is empty or shorter than its manifest says (cut short while written)."""
+    """Refuse an MP3 that is empty, unreadable, or shorter than its manifest says (cut short while written).
+
+    The encoder's header states the full length even when the file is cut,
+    so the bytes present are compared with what that length needs at the
+    file's constant bit rate.
+    """
     import mutagen.mp3
 
     if size == 0:
         raise BroadcastError(f"Tệp {path} rỗng: hãy chạy lại 'broadcast build'.")
     try:
-        length = mutagen.mp3.MP3(str(path)).info.length
+        info = mutagen.mp3.MP3(str(path)).info
     except Exception:  # mutagen raises several kinds for a damaged file
         raise BroadcastError(f"Tệp {path} không phải MP3 đọc được: hãy chạy lại 'broadcast build'.") from None
-    if abs(length - duration) > LENGTH_SLACK:
-        raise BroadcastError(f"Tệp {path} dài {length:.1f} giây, bảng kê ghi {duration:.1f} giây: tệp chưa hoàn "
-                             "chỉnh, không phát hành. Hãy chạy lại 'broadcast build'.")
+    present = size * 8 / info.bitrate if info.bitrate else info.length
+    if abs(info.length - duration) > LENGTH_SLACK or present < duration - LENGTH_SLACK:
+        raise BroadcastError(f"Tệp {path} chỉ có {min(present, info.length):.1f} giây, bảng kê ghi {duration:.1f} "
+                             "giây: tệp chưa hoàn chỉnh, không phát hành. Hãy chạy lại 'broadcast build'.")
 
 
 def _when(at: dt.datetime) -> str:

@@ -3,7 +3,6 @@ server and an HTTP server on 127.0.0.1, and a podcast feed read back with feedpa
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email.parser
 import email.policy
@@ -11,8 +10,6 @@ import hashlib
 import json
 import shutil
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import asyncssh
@@ -21,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from broadcast.cli import cli
+from publish_servers import PASSWORD, SFTPServer, UploadServer
 
 DATA = Path(__file__).parent / "data"
 TODAY = dt.date(2026, 3, 12)
@@ -31,7 +29,6 @@ BASE_URL = "https://truyenthanh.example.gov.vn/bantin/"
 TITLE = "Bản tin cải cách hành chính ngày 12/03/2026"
 PUBLISH = f'[publish]\nbase_url = "{BASE_URL}"\nretry_delay = 0.01\nretries = 2\n'
 TOKEN = "tok-7f3a9c-2b8e-secret"
-PASSWORD = "mk-Zq81-khong-duoc-lo"
 
 
 def write_config(root: Path, *, policy: str = "auto", deliver: str = "", publish: str = PUBLISH) -> Path:
@@ -102,106 +99,7 @@ def root(built, tmp_path) -> Path:
     return copy
 
 
-# ---------------------------------------------------------------- real servers
-
-
-class UploadServer:
-    """An HTTP server on 127.0.0.1 that keeps every PUT and POST; answers from a per-path script."""
-
-    def __init__(self) -> None:
-        self.uploads: list[dict] = []
-        self.answers: dict[str, list[int]] = {}  # path -> statuses to give first (then 201)
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def _take(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                server.uploads.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                       "body": body})
-                queue = server.answers.get(self.path, [])
-                status = queue.pop(0) if queue else 201
-                reply = b"ok" if status < 300 else b"refused"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            do_PUT = do_POST = _take  # noqa: N815
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def __enter__(self) -> "UploadServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class SFTPServer:
-    """An asyncssh SFTP server on 127.0.0.1 in its own thread: a generated host key, one user with a key and a
-    password, files kept under `root`."""
-
-    def __init__(self, root: Path, keys_dir: Path) -> None:
-        self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
-        self.user_key = asyncssh.generate_private_key("ssh-ed25519")
-        keys_dir.mkdir(parents=True, exist_ok=True)
-        self.user_key_file = keys_dir / "id_loa"
-        self.user_key.write_private_key(str(self.user_key_file))
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.logins: list[str] = []
-
-    def known_hosts(self, path: Path, key=None) -> Path:
-        key = key or self.host_key
-        path.write_text(f"[127.0.0.1]:{self.port} {key.export_public_key().decode().strip()}\n")
-        return path
-
-    async def _start(self):
-        server = self
-        authorized = asyncssh.import_authorized_keys(self.user_key.export_public_key().decode())
-
-        class Auth(asyncssh.SSHServer):
-            def begin_auth(self, username: str) -> bool:
-                server.logins.append(username)
-                return True
-
-            def password_auth_supported(self) -> bool:
-                return True
-
-            def validate_password(self, username: str, password: str) -> bool:
-                return username == "loa" and password == PASSWORD
-
-        return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[self.host_key], server_factory=Auth,
-                                     authorized_client_keys=authorized,
-                                     sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root)))
-
-    def __enter__(self) -> "SFTPServer":
-        self.thread.start()
-        self.acceptor = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
-        self.port = self.acceptor.get_port()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        async def stop():
-            self.acceptor.close()
-            await self.acceptor.wait_closed()
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+# ---------------------------------------------------------------- targets
 
 
 def folder_target(path: str = "giao/hoa-phu", pattern: str = "") -> str:
@@ -331,6 +229,18 @@ def test_policy_approved_blocks_delivery_until_approval_and_hold_withdraws(root)
     feed = feedparser.parse((root / "audio_out" / "podcast" / "hoa-phu.xml").read_bytes())
     assert feed.entries == [], "a held bulletin leaves the feed"
     assert [r["result"] for r in log(config) if r["kind"] == "podcast"] == ["delivered", "withdrawn"]
+    assert [r["result"] for r in log(config) if r["kind"] == "folder"] == ["delivered", "withdrawn"]
+    assert "hãy gỡ tệp đó" not in run(config, "publish", now=LATER).output, "said once"
+
+    # Approved again: it goes out again, to the feed and to the folder the operator was asked to clear.
+    target.unlink()
+    assert run(config, "approve", "hoa-phu").exit_code == 0
+    assert run(config, "publish", now=LATER).exit_code == 0
+    assert target.read_bytes() == audio(root)
+    assert len(feedparser.parse((root / "audio_out" / "podcast" / "hoa-phu.xml").read_bytes()).entries) == 1
+    lines = run(config, "deliveries").output.splitlines()
+    assert len(lines) == 6 and "thư mục" in lines[-1] and "đã giao" in lines[-1]
+    assert f"sha256 {sha256(audio(root))[:12]}" in lines[-1]
 
 
 def test_rerendered_bulletin_replaces_the_delivered_one(root):

@@ -80,12 +80,13 @@ def add_delivery(store: Store, rec: DeliveryRecord) -> None:
 
 
 def last_success(store: Store, key: BulletinKey, target: str) -> DeliveryRecord | None:
-    """The latest successful delivery of a bulletin to a target, whatever its version."""
+    """The delivery of a bulletin that a target holds now, whatever its version; None after a withdrawal."""
     row = store.db.execute(
         f"SELECT {_DELIVERY_COLS} FROM deliveries WHERE station = ? AND date = ? AND slot = ? AND target = ? "
-        "AND result IN ('delivered', 'replaced') ORDER BY id DESC LIMIT 1",
+        "AND result IN ('delivered', 'replaced', 'withdrawn') ORDER BY id DESC LIMIT 1",
         (key.station, key.date.isoformat(), key.slot, target)).fetchone()
-    return _delivery(row) if row else None
+    rec = _delivery(row) if row else None
+    return rec if rec is not None and rec.result != "withdrawn" else None
 
 
 def delivery_log(store: Store, start: dt.date, end: dt.date, stations: Sequence[str] | None = None

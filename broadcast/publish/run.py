@@ -281,8 +281,8 @@ class Publisher:
                 old.checksum, old.size, "withdrawn", 1, "bản tin bị tạm dừng: gỡ khỏi podcast", self.now))
             pub.podcast = "withdrawn"
         for target in st.deliver:
-            prev = last_success(self.store, key, target.label)
-            if prev is not None and not self._warned(key, target.label):
+            prev = last_success(self.store, key, target.label)  # None once withdrawn: warned once
+            if prev is not None:
                 report.warnings.append(
                     f"{key.label}: đã giao tới {target.label} ({prev.destination}) trước khi bị tạm dừng; "
                     "hãy gỡ tệp đó ở nơi nhận nếu không muốn phát")
@@ -290,12 +290,6 @@ class Publisher:
                     key.station, key.date, key.slot, target.label, target.kind, prev.destination, prev.version,
                     prev.checksum, prev.size, "withdrawn", 0, "bản tin bị tạm dừng sau khi giao; cần gỡ ở nơi nhận",
                     self.now))
-
-    def _warned(self, key: BulletinKey, label: str) -> bool:
-        row = self.store.db.execute(
-            "SELECT result FROM deliveries WHERE station = ? AND date = ? AND slot = ? AND target = ? "
-            "ORDER BY id DESC LIMIT 1", (key.station, key.date.isoformat(), key.slot, label)).fetchone()
-        return bool(row) and row[0] == "withdrawn"
 
 
 def _check_audio(path: Path, size: int, duration: float) -> None:

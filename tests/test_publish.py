@@ -155,6 +155,29 @@ def test_nightly_build_delivers_to_every_target_once(root, tmp_path):
         assert TOKEN not in again.output + result.output + json.dumps(log(config), ensure_ascii=False)
 
 
+def test_retries_wait_longer_each_time(root, monkeypatch):
+    from broadcast.config import load_config
+    from broadcast.publish.run import Publisher
+    from broadcast.store import Store
+    from broadcast.workspace import Workspace
+
+    monkeypatch.setenv("LOA_TOKEN", TOKEN)
+    with UploadServer() as http:
+        http.answers["/down"] = [502] * 10
+        config = load_config(write_config(root, deliver=http_target(http.url("/down")),
+                                          publish=PUBLISH.replace("retries = 2", "retries = 3")))
+        waits: list[float] = []
+        store = Store(config.data_dir / "broadcast.sqlite3")
+        try:
+            report = Publisher(config, Workspace(root / "audio_out", config.data_dir), store,
+                               dt.datetime.fromisoformat(NOW), sleep=waits.append).run(TODAY, config.stations)
+        finally:
+            store.close()
+        assert waits == [0.01, 0.02, 0.04]
+        (pub,) = report.publications
+        assert pub.failed and pub.targets[0].attempts == 4 and len(http.uploads) == 4
+
+
 def test_multipart_post_with_fields_and_headers(root):
     with UploadServer() as http:
         extra = 'method = "POST"\nfield = "audio"\nform = { station = "{station}", date = "{date}" }\n' \
@@ -368,6 +391,33 @@ def test_podcast_feed_read_back_field_by_field(root):
     page = (root / "audio_out" / "podcast" / "hoa-phu.html").read_text(encoding="utf-8")
     assert page.count("<audio controls") == 2
     assert f'src="../{DATE}/hoa-phu.mp3"' in page and 'lang="vi"' in page
+
+
+def test_guid_names_the_script_and_the_audio():
+    from broadcast.publish.podcast import guid_for
+    from broadcast.publish.run import version_of
+
+    script, audio_a, audio_b = "a" * 64, "b" * 64, "c" * 64
+    first = guid_for("hoa-phu", TODAY, "sang", version_of(script, audio_a))
+    assert first == guid_for("hoa-phu", TODAY, "sang", version_of(script, audio_a))
+    assert first != guid_for("hoa-phu", TODAY, "sang", version_of(script, audio_b)), "audio remade: new episode"
+    assert first != guid_for("hoa-phu", TODAY, "chieu", version_of(script, audio_a))
+
+
+def test_notice_delivery_failure_is_a_warning_and_the_next_publish_sends_it(root):
+    with UploadServer() as http:
+        http.answers["/loa"] = [500] * 3
+        config = write_config(root, deliver=http_target(http.url("/loa")))
+        result = run(config, "notice", "--name", "thong-bao-hop", "Chiều nay họp dân tại nhà văn hóa thôn 3.",
+                     now=LATER, env={"LOA_TOKEN": TOKEN})
+        assert result.exit_code == 0, result.output
+        assert "cảnh báo: chưa giao được tới http PUT" in result.output
+        notice = [r for r in log(config) if r["slot"] == "thong-bao-hop" and r["kind"] == "http"]
+        assert [(r["result"], r["attempts"]) for r in notice] == [("failed", 3)]
+        result = run(config, "publish", "--station", "hoa-phu", now=LATER, env={"LOA_TOKEN": TOKEN})
+        assert result.exit_code == 0, result.output
+        bodies = [u["body"] for u in http.uploads]
+        assert bodies.count(audio(root, "hoa-phu-thong-bao-hop")) == 4 and bodies.count(audio(root)) == 1
 
 
 def test_episode_text_is_escaped_in_the_page(root):

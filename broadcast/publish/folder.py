@@ -7,8 +7,12 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broadcast.publish.targets import DeliveryError, Target, Upload, check_pattern, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from broadcast.config import _Reader
 
 
 @register("folder")
@@ -24,7 +28,7 @@ class FolderTarget(Target):
         return f"thư mục {self.path}"
 
     @classmethod
-    def from_config(cls, r, root: Path) -> "FolderTarget":
+    def from_config(cls, r: "_Reader", root: Path) -> "FolderTarget":
         path = r.path_value("path", root)
         if path is None:
             raise r._err("path", "cần thư mục nhận tệp, ví dụ \"giao/hoa-phu\"")

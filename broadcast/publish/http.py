@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broadcast.publish.targets import (
     DeliveryError,
@@ -14,6 +15,9 @@ from broadcast.publish.targets import (
     register,
     secret_from,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from broadcast.config import _Reader
 
 METHODS = ("PUT", "POST")
 
@@ -43,7 +47,7 @@ class HTTPTarget(Target):
         return f"http {self.method} {self.url}"
 
     @classmethod
-    def from_config(cls, r, root: Path) -> "HTTPTarget":
+    def from_config(cls, r: "_Reader", root: Path) -> "HTTPTarget":
         url = r.get("url", str, "")
         if not url.startswith(("http://", "https://")):
             raise r._err("url", "cần địa chỉ bắt đầu bằng http:// hoặc https://")

@@ -49,7 +49,7 @@ def image_name(config: Config, station: str) -> str:
 
 def guid_for(station: str, date: dt.date, slot: str, version: str) -> str:
     """A GUID that names one bulletin version and nothing else, the same every time it is computed."""
-    return f"urn:broadcast:{station}:{date.isoformat()}:{slot or '-'}:{version[:16]}"
+    return f"urn:broadcast:{station}:{date.isoformat()}:{slot or '-'}:{version}"
 
 
 def itunes_duration(seconds: float) -> str:

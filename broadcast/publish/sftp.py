@@ -6,6 +6,7 @@ import asyncio
 import logging
 import posixpath
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broadcast.publish.targets import (
     DeliveryError,
@@ -16,6 +17,9 @@ from broadcast.publish.targets import (
     register,
     secret_from,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from broadcast.config import _Reader
 
 log = logging.getLogger(__name__)
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
@@ -46,7 +50,7 @@ class SFTPTarget(Target):
         return f"sftp {self.user}@{self.host}:{self.port}{'' if self.path.startswith('/') else ':'}{self.path}"
 
     @classmethod
-    def from_config(cls, r, root: Path) -> "SFTPTarget":
+    def from_config(cls, r: "_Reader", root: Path) -> "SFTPTarget":
         host = r.get("host", str, "")
         if not host:
             raise r._err("host", "cần tên máy hoặc địa chỉ IP của máy nhận")

@@ -842,34 +842,46 @@ def publish(app: App, stations: tuple[str, ...], by: str) -> None:
     from broadcast import api
 
     report = api.publish(app.config, app.out_dir, app.date, app.now, stations, actor=by or _login_name())
+    cron = app.quiet or not sys.stderr.isatty()
+
+    def emit(message: str, err: bool = False) -> None:
+        # As in `build`: under cron every line carries its time; -q keeps only what went wrong.
+        if app.quiet and not err:
+            return
+        if cron:
+            message = f"{current_time().strftime('%Y-%m-%d %H:%M:%S')} {message.strip()}"
+        click.echo(message, err=err)
+        log.info("%s", message)
+
     for pub in report.publications:
         name = pub.key.station + (f"-{pub.key.slot}" if pub.key.slot else "")
         if pub.status in ("waiting", "held", "busy", "skipped") or (pub.status == "failed" and not pub.targets):
-            line = f"  {name}: {'LỖI: ' if pub.status == 'failed' else ''}{pub.message}"
-            click.echo(line, err=pub.status in ("failed", "busy"))
+            emit(f"  {name}: {'LỖI: ' if pub.status == 'failed' else ''}{pub.message}",
+                 err=pub.status in ("failed", "busy"))
             continue
         head = {"published": "đã phát hành", "unchanged": "đã phát hành trước đó, không đổi",
                 "failed": "chưa phát hành xong"}[pub.status]
-        app.say(f"  {name}: {head} (phiên bản {pub.version})")
+        emit(f"  {name}: {head} (phiên bản {pub.version})")
         if pub.podcast:
-            app.say(f"      podcast: {PUBLISH_WORDS.get(pub.podcast, pub.podcast)}")
+            emit(f"      {name}: podcast: {PUBLISH_WORDS.get(pub.podcast, pub.podcast)}")
         for t in pub.targets:
-            text = f"      {t.target}: {PUBLISH_WORDS[t.result]}"
+            text = f"      {name}: {t.target}: {PUBLISH_WORDS[t.result]}"
             if t.destination and t.result != "failed":
                 text += f" → {t.destination}"
             if t.attempts > 1:
                 text += f" (sau {t.attempts} lần thử)"
             if t.message:
                 text += f": {t.message}"
-            click.echo(text, err=t.result == "failed")
+            emit(text, err=t.result == "failed")
     for feed in report.feeds:
-        app.say(f"  podcast: đã ghi {feed}")
+        emit(f"  podcast: đã ghi {feed}")
     for w in report.warnings:
-        click.echo(f"  cảnh báo: {w}", err=True)
+        emit(f"  cảnh báo: {w}", err=True)
     failed = report.failed
     done = [p for p in report.publications if p.status in ("published", "unchanged")]
-    app.say(f"Xong: phát hành {len(done)}/{len(report.publications)} bản tin ngày {app.date.strftime('%d/%m/%Y')}"
-            + (f"; {len(failed)} bản tin có nơi nhận lỗi (xem 'broadcast deliveries')." if failed else "."))
+    emit(f"Xong: phát hành {len(done)}/{len(report.publications)} bản tin ngày {app.date.strftime('%d/%m/%Y')}"
+         + (f"; {len(failed)} bản tin có nơi nhận lỗi (xem 'broadcast deliveries')." if failed else "."),
+         err=bool(failed))
     if failed:
         raise SystemExit(1)
 

@@ -150,6 +150,7 @@ def test_nightly_build_delivers_to_every_target_once(root, tmp_path):
         again = run(config, "publish", now=LATER, env=env)
         assert again.exit_code == 0, again.output
         assert "đã phát hành trước đó, không đổi" in again.output
+        assert again.output.splitlines()[-1] == "2026-03-12 07:15:00 Xong: phát hành 1/1 bản tin ngày 12/03/2026."
         assert len(http.uploads) == 1 and len(log(config)) == 4
         assert sftp.logins == ["loa"]
         assert TOKEN not in again.output + result.output + json.dumps(log(config), ensure_ascii=False)

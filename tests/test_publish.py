@@ -317,7 +317,7 @@ def test_sftp_refuses_an_unknown_host_key_and_never_shows_the_password(root, tmp
         assert result.exit_code == 1
         (rec,) = [r for r in log(config) if r["kind"] == "sftp"]
         assert rec["result"] == "failed" and rec["attempts"] == 1, "a host key mismatch is not retried"
-        assert "không khớp tệp known_hosts" in rec["message"]
+        assert "không khớp hoặc chưa có trong tệp known_hosts" in rec["message"]
         assert not (tmp_path / "sftp" / "nhan").exists()
 
         # With the right key the password logs in; it appears nowhere.

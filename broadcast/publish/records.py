@@ -95,7 +95,9 @@ def delivery_log(store: Store, start: dt.date, end: dt.date, stations: Sequence[
     sql = f"SELECT {_DELIVERY_COLS} FROM deliveries WHERE date >= ? AND date <= ?"
     args: list[Any] = [start.isoformat(), end.isoformat()]
     if stations is not None:
-        sql += f" AND station IN ({','.join('?' * len(stations)) or chr(39) * 2})"
+        if not stations:
+            return []
+        sql += f" AND station IN ({','.join('?' * len(stations))})"
         args += list(stations)
     return [_delivery(r) for r in store.db.execute(sql + " ORDER BY id", args)]
 

@@ -110,9 +110,9 @@ class SFTPTarget(Target):
         try:
             return asyncio.run(asyncio.wait_for(self._send(upload, name, keys, password), self.timeout * 4))
         except asyncssh.HostKeyNotVerifiable as exc:
-            raise DeliveryError(f"Khóa của máy {self.host} không khớp tệp known_hosts {self.known_hosts} ({exc}): "
-                                "không gửi. Hãy hỏi người quản trị máy đó trước khi sửa known_hosts.",
-                                retry=False) from None
+            raise DeliveryError(f"Khóa của máy {self.host} không khớp hoặc chưa có trong tệp known_hosts "
+                                f"{self.known_hosts} ({exc}): không gửi. Hãy hỏi người quản trị máy đó trước khi "
+                                "sửa known_hosts.", retry=False) from None
         except asyncssh.PermissionDenied:
             raise DeliveryError(f"Máy {self.host} từ chối đăng nhập của {self.user}: hãy kiểm tra khóa hoặc "
                                 "mật khẩu.", retry=False) from None

@@ -595,6 +595,10 @@ def _station_checks(config: Config, st: StationConfig, prefix: str, now: dt.date
             out.append(Check(f"{prefix}từ điển phát âm", True, str(st.lexicon)))
         except BroadcastError as exc:
             out.append(Check(f"{prefix}từ điển phát âm", False, str(exc)))
+    for target in st.deliver:  # no connection here: only what stops a delivery before it starts
+        reason = target.unavailable_reason()
+        out.append(Check(f"{prefix}nơi nhận {target.label}", reason is None, reason or "đủ điều kiện để giao",
+                         fatal=False))
     return out
 
 

@@ -338,6 +338,9 @@ def test_sftp_without_known_hosts_says_how_to_make_it(root, tmp_path):
         assert result.exit_code == 1
         assert "ssh-keyscan" in result.output
         assert sftp.logins == [], "no connection without a way to check the host"
+        doctor = run(config, "doctor", "--no-feeds")
+        line = next(l for l in doctor.output.splitlines() if "nơi nhận sftp loa@127.0.0.1" in l)
+        assert "ssh-keyscan" in line and "OK" not in line.split("]")[0]
 
 
 # ---------------------------------------------------------------- the podcast feed

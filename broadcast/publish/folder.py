@@ -34,6 +34,13 @@ class FolderTarget(Target):
             raise r._err("path", "cần thư mục nhận tệp, ví dụ \"giao/hoa-phu\"")
         return cls(path, check_pattern(r))
 
+    def unavailable_reason(self) -> str | None:
+        if self.path.exists() and not self.path.is_dir():
+            return f"{self.path} là một tệp, không phải thư mục"
+        if self.path.is_dir() and not os.access(self.path, os.W_OK):
+            return f"không có quyền ghi vào {self.path}"
+        return None
+
     def send(self, upload: Upload, name: str) -> str:
         final = self.path / name
         try:

@@ -10,6 +10,7 @@ from broadcast.publish.targets import (
     Target,
     Upload,
     check_pattern,
+    missing_secret,
     options_dict,
     read_secret,
     register,
@@ -69,6 +70,9 @@ class HTTPTarget(Target):
         except (KeyError, IndexError, ValueError) as exc:
             raise r._err("url", f"địa chỉ có trường không biết: {exc}") from None
         return target
+
+    def unavailable_reason(self) -> str | None:
+        return missing_secret(self.token_file, self.token_env, "mã truy cập")
 
     def secrets(self) -> list[str]:
         return list(self._secrets)

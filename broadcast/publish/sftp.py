@@ -13,6 +13,7 @@ from broadcast.publish.targets import (
     Target,
     Upload,
     check_pattern,
+    missing_secret,
     read_secret,
     register,
     secret_from,
@@ -86,7 +87,8 @@ class SFTPTarget(Target):
             return (f"không có tệp known_hosts {self.known_hosts} để kiểm tra khóa của máy {self.host}: "
                     f"hãy tạo bằng 'ssh-keyscan -p {self.port} {self.host} > {self.known_hosts}' rồi kiểm tra "
                     "dấu vân tay với người quản trị máy đó")
-        return None
+        return (missing_secret(self.key_file, self.key_env, "khóa SFTP")
+                or missing_secret(self.password_file, self.password_env, "mật khẩu SFTP"))
 
     def secrets(self) -> list[str]:
         return list(self._secrets)

@@ -185,6 +185,15 @@ def read_secret(path: Path | None, env: str | None, what: str) -> str | None:
     return None
 
 
+def missing_secret(path: Path | None, env: str | None, what: str) -> str | None:
+    """Why a configured secret cannot be read now (without reading it into anything), or None."""
+    if env is not None and not os.environ.get(env):
+        return f"chưa đặt biến môi trường {env} ({what})"
+    if path is not None and not path.is_file():
+        return f"không thấy tệp {path} ({what})"
+    return None
+
+
 def redact(message: str, secrets: list[str]) -> str:
     """The message with every secret replaced by '***'."""
     for s in secrets:

@@ -96,6 +96,8 @@ class SFTPTarget(Target):
     def send(self, upload: Upload, name: str) -> str:
         import asyncssh
 
+        if self.known_hosts is None:
+            log.warning("SFTP %s: the server's host key is not checked (verify_host_key = false)", self.host)
         password = read_secret(self.password_file, self.password_env, "mật khẩu SFTP")
         key_text = read_secret(None, self.key_env, "khóa SFTP")
         self._secrets = [s for s in (password, key_text) if s]

@@ -13,6 +13,7 @@ import re
 from typing import Callable
 
 from broadcast.numbers import digit_words, number_words
+from broadcast.textnorm.words import LETTER_NAMES, MEASURE_LEFT
 from broadcast.textnorm.numerals import (
     cardinal,
     digit_groups,
@@ -32,7 +33,7 @@ _LONG_DIGITS_RE = re.compile(r"\d[\d .\-]{5,}\d")
 # End of a numeral: no more digits (possibly after a separator) and no letter glued on.
 NUM_END = r"(?![.,]?\d)(?![^\W\d_])"
 # Not inside a word or a code: "Covid-19", "SARS-CoV-2" are read by the word pass.
-NUM_START = r"(?<![\w.,/])(?<![^\W\d_]-)"
+NUM_START = r"(?<![\w.,])(?<!\d/)(?<![^\W\d_]-)"
 
 
 def rng(words: str) -> str:
@@ -59,6 +60,12 @@ def next_word(s: str, pos: int) -> str:
     """The word just after `pos` (lower case)."""
     m = _NEXT_WORD.match(s, pos)
     return m.group(1).lower() if m else ""
+
+
+def _doc_number(m: re.Match) -> str:
+    """Read a document number and its letter suffix ("25b" -> "hai mươi lăm bê")."""
+    words = cardinal(m.group(1))
+    return f"{words} {LETTER_NAMES[m.group(2)]}" if m.group(2) else words
 
 
 def _keep_case(written: str, words: str) -> str:
@@ -115,9 +122,11 @@ SHORT_CODE_RE = re.compile(
 # --- legal documents -------------------------------------------------------------
 
 SYM = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:[-&.][A-Za-zĐđ0-9]+)*"
-DOC_YEAR_RE = re.compile(rf"(?<![\w/.,])(\d+)/((?:19|20)\d\d)/({SYM})(?![\w])")
-DOC_DASH_RE = re.compile(rf"(?<![\w/.,])(\d+)-([A-ZĐ][A-Za-zĐđ]*)/({SYM})(?![\w])")
-DOC_SYM_RE = re.compile(rf"(?<![\w/.,])(\d+)/({SYM})(?![\w])")
+# A number may carry a letter suffix: "25b/QĐ-UBND", "12a-CT/TU".
+DOC_NO = r"(\d+)([a-zđ]?)"
+DOC_YEAR_RE = re.compile(rf"(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")
+DOC_DASH_RE = re.compile(rf"(?<![\w/.,]){DOC_NO}-([A-ZĐ][A-Za-zĐđ]*)/({SYM})(?![\w])")
+DOC_SYM_RE = re.compile(rf"(?<![\w/.,]){DOC_NO}/({SYM})(?![\w])")
 DOC_BLANK_RE = re.compile(rf"(?<=số )/({SYM})(?![\w])")
 _DOC_PREV = re.compile(
     r"(?i:\b(?:số|nghị định|nghị quyết|thông tư|quyết định|luật|chỉ thị|công văn|kế hoạch|"
@@ -132,6 +141,19 @@ DAY_RANGE_RE = re.compile(
 )
 DATE_BLANK_DAY_RE = re.compile(r"(?<=ngày )/(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
 MONTH_YEAR_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
+# "tháng 3-2024", "tháng 3.2024": a dash or dot needs the word "tháng" to be a month.
+MONTH_YEAR_MARK_RE = re.compile(r"(?<=tháng )(\d{1,2})[.\-](\d{4})(?![\w/]|[.,]\d)")
+# "Từ 5 đến 7-10": the month written once, on the last day.
+DAY_TO_DATE_RE = re.compile(
+    r"\b((?i:từ)(?: ngày)?)\s+(\d{1,2})\s*(?:đến|tới|[-–])\s*(?:ngày\s+)?(\d{1,2})([/.\-])(\d{1,2})"
+    r"(?:\4(\d{4}))?(?![\w/]|[.,]\d)"
+)
+# "ngày 15.10", "(6.11)": a dot between a day and a month in a date context.
+DATE_DOT_RE = re.compile(r"(?<![\w/.,])(\d{1,2})\.(\d{1,2})(?![\w/.]|,\d)")
+_WEEKDAY_BEFORE_RE = re.compile(
+    r"(?i:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*)$"
+)
+_SPACED_SLASH_RE = re.compile(r"(?<=\d) +/ *(?=\d)|(?<=\d)/ +(?=\d)")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*/\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
@@ -140,6 +162,16 @@ TIME_H_RE = re.compile(r"(?<![\w.,])(\d{1,2})(?:h(\d{2})?|g(\d{2}))(?:'|p)?(?![\
 HOUR_ZERO_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s+giờ\s+00(?![\w]|[.,]\d)")
 TIME_COLON_RE = re.compile(r"(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
 RATIO_COLON_RE = re.compile(rf"(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
+
+def date_context(s: str, start: int, end: int) -> bool:
+    """Say whether a bare day and month at s[start:end] reads as a date from its context."""
+    if prev_word(s, start) in _DATE_CONTEXT:
+        return True
+    # "thứ Năm (6/11)", "(6.11)": a date alone in brackets, or after a weekday.
+    if _WEEKDAY_BEFORE_RE.search(s, max(0, start - 20), start):
+        return True
+    return s[start - 1:start] == "(" and s[end:end + 1] == ")"
+
 
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
 
@@ -271,9 +303,17 @@ class Rules:
             text = DOC_DASH_RE.sub(self._doc_dash, text)
             text = DOC_SYM_RE.sub(self._doc_sym, text)
             text = DOC_BLANK_RE.sub("", text)
+            # "12 /8": a stray space is a typing slip, not a ratio.
+            text = _SPACED_SLASH_RE.sub("/", text)
             # Dates, longest forms first.
             text = DAY_RANGE_RE.sub(self._day_range, text)
+        if "ừ" in text:
+            text = DAY_TO_DATE_RE.sub(self._day_to_date, text)
         text = DATE_FULL_RE.sub(self._date_full, text)
+        if "tháng " in text:
+            text = MONTH_YEAR_MARK_RE.sub(self._month_year_mark, text)
+        if "." in text:
+            text = DATE_DOT_RE.sub(self._date_dot, text)
         if slash:
             text = DATE_BLANK_DAY_RE.sub(self._blank_day, text)
         if "uý" in text or "UÝ" in text:
@@ -373,13 +413,13 @@ class Rules:
     # --- documents
 
     def _doc_year(self, m: re.Match) -> str:
-        return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
+        return fixed(f"{_doc_number(m)} năm {cardinal(m.group(3))}")
 
     def _doc_dash(self, m: re.Match) -> str:
-        return fixed(cardinal(m.group(1)))
+        return fixed(_doc_number(m))
 
     def _doc_sym(self, m: re.Match) -> str:
-        return fixed(cardinal(m.group(1)))
+        return fixed(_doc_number(m))
 
     # --- dates
 
@@ -403,6 +443,29 @@ class Rules:
         if m.group(4):
             words += f" năm {cardinal(m.group(4))}"
         return rng(self._day_prefix(m.string, m.start()) + words)
+
+    def _day_to_date(self, m: re.Match) -> str:
+        d1, d2, mo = int(m.group(2)), int(m.group(3)), int(m.group(5))
+        if not (1 <= d1 <= 31 and 1 <= d2 <= 31 and 1 <= mo <= 12 and d1 < d2):
+            return m.group(0)
+        lead = m.group(1).split(" ")[0]
+        words = f"ngày {number_words(d1)} đến ngày {number_words(d2)} tháng {month_name(mo)}"
+        if m.group(6):
+            words += f" năm {cardinal(m.group(6))}"
+        return f"{lead} {rng(words)}"
+
+    def _month_year_mark(self, m: re.Match) -> str:
+        mo = int(m.group(1))
+        if not 1 <= mo <= 12:
+            return m.group(0)
+        return rng(f"{month_name(mo)} năm {cardinal(m.group(2))}")
+
+    def _date_dot(self, m: re.Match) -> str:
+        d, mo = int(m.group(1)), int(m.group(2))
+        s, start = m.string, m.start()
+        if not (1 <= d <= 31 and 1 <= mo <= 12) or not date_context(s, start, m.end()):
+            return m.group(0)
+        return rng(self._day_prefix(s, start) + f"{number_words(d)} tháng {month_name(mo)}")
 
     def _blank_day(self, m: re.Match) -> str:
         mo = int(m.group(1))
@@ -435,7 +498,9 @@ class Rules:
         if not (1 <= d <= 31 and 1 <= mo <= 12):
             return m.group(0)
         prev = prev_word(s, start)
-        if prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"}:
+        if prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"} and (
+            not date_context(s, start, end)
+        ):
             if prev in _RATIO_PREV or next_word(s, end).split(" ")[0] in _COUNT_NOUNS:
                 return m.group(0)
             if (d, mo) == (24, 7):
@@ -447,7 +512,7 @@ class Rules:
         # "ngày 14-9" is a date; elsewhere "14-9" is left for the range rule.
         d, mo = int(m.group(1)), int(m.group(2))
         s, start = m.string, m.start()
-        if not (1 <= d <= 31 and 1 <= mo <= 12) or prev_word(s, start) not in _DATE_CONTEXT:
+        if not (1 <= d <= 31 and 1 <= mo <= 12) or not date_context(s, start, m.end()):
             return m.group(0)
         return rng(self._day_prefix(s, start) + f"{number_words(d)} tháng {month_name(mo)}")
 
@@ -536,7 +601,10 @@ class Rules:
         unit = m.group(1)
         if unit in {"%", "đ", "k", "tr", "V", "W", "ngàn"}:
             return m.group(0)
-        return " một " + fixed(UNITS[unit])
+        # A measure over a measure ("ml/kg", "tấn/ha") is a rate; a price is 'per' ("đồng/kg").
+        before = m.string[max(0, m.start() - 16):m.start()].rstrip("\x02").rsplit(" ", 1)[-1]
+        joiner = " trên " if before.lower() in MEASURE_LEFT or before in UNITS else " một "
+        return joiner + fixed(UNITS[unit])
 
     def _unit_after_scale(self, m: re.Match) -> str:
         return f"{m.group(1)}{m.group(2)}{m.group(3)}{UNITS.get(m.group(4), 'héc ta')}"

@@ -86,6 +86,10 @@ ROAD_PREFIXES = {"QL": "quốc lộ", "TL": "tỉnh lộ", "ĐT": "đường t�
 # Prices and rates: after these words '/' is 'per' whatever follows ("đồng/hồ sơ").
 PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "nghìn", "triệu", "tỷ", "tỉ"}
 
+# Measures: after these '/' is a rate read 'trên' ("mm/ngày", "tấn/tấn", "ml/kg").
+MEASURE_LEFT = {"mét", "lít", "gam", "tấn", "tạ", "yến", "ta", "vuông", "khối", "oát", "vôn",
+                "mm", "ml", "mg", "kg", "km", "cm", "bai", "lượng", "liều"}
+
 # 'TT' before a party or council body is "Thường trực", elsewhere "Trung tâm".
 _STANDING_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "HĐND", "UBND", "MTTQ", "TU", "HU",
                   "Quốc", "Chính", "Ban", "Hội", "Ủy", "UB", "BCH", "TW"}
@@ -391,11 +395,15 @@ class WordPass:
             right = _next_solid(toks, i)
             if left is None or right is None:
                 out.append(" ")
-            elif right[0] in (WORD, DONE) and (
-                _first_word(right[1]).lower() in PER_UNITS
-                or _last_word(left[1]).lower() in PER_LEFT
-            ):
+            elif _last_word(left[1]).lower() in PER_LEFT and right[0] in (WORD, DONE):
                 out.append(" một ")
+            elif _last_word(left[1]).lower() in MEASURE_LEFT and right[0] in (WORD, DONE):
+                out.append(" trên ")
+            elif right[0] in (WORD, DONE) and _first_word(right[1]).lower() in PER_UNITS:
+                out.append(" một ")
+            elif left[0] in (WORD, DONE) and right[0] == DONE and _first_word(right[1])[:1].islower():
+                # "mm/3 giờ", "ca/100.000 dân": a rate over a number.
+                out.append(" trên ")
             elif left[0] in (WORD, DONE) and right[0] in (WORD, DONE):
                 out.append(" hoặc ")
             else:

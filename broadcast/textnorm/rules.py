@@ -110,7 +110,22 @@ EMAIL_RE = re.compile(
 PHONE_RE = re.compile(
     r"(?<![\w.,/])(\+84|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
 )
-PHONE_PAREN_RE = re.compile(r"\((0\d{2,3})\)\s?(\d{3,4})[ .]?(\d{3,4})" + NUM_END)
+# "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022": an area code in brackets, then
+# the subscriber or service number in any grouping.
+PHONE_PAREN_RE = re.compile(
+    r"\((0\d{2,3}|\+84)\)\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
+)
+# Emergency and service numbers are dialled, never counted: "gọi 113", "cấp cứu 115".
+EMERGENCY_RE = re.compile(r"(?<![\w.,/])(11[1-5]|1022)(?![\w/]|[.,]\d)")
+_NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gần", "hơn", "trên", "dưới",
+                     "đạt", "tổng", "năm", "ngày", "tháng", "lần", "được", "với", "còn", "lên",
+                     "xuống", "tăng", "giảm", "mất", "cả", "những", "các", "tới", "đến", "từ",
+                     "chương", "điều", "khoản", "mục", "phòng", "nhà", "quốc", "lộ", "km", "số"}
+# "Đề án 06": the name of the national data project is said "không sáu".
+ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?![\w/]|[.,]\d)")
+WEEKDAY_RANGE_RE = re.compile(
+    r"\b([Tt]hứ\s+(?:[2-7]|[Hh]ai|[Bb]a|[Tt]ư|[Nn]ăm|[Ss]áu|[Bb]ảy))\s*[-–—]\s*(?=[Tt]hứ\s|[Cc]hủ\s[Nn]hật)"
+)
 HOTLINE_RE = re.compile(
     r"(?<![\w.,/])(1[89]00)[ .]?(\d{4}|\d{3}[ .]?\d{3}|\d{2}[ .]?\d{2}[ .]?\d{2})" + NUM_END
 )
@@ -159,7 +174,7 @@ DATE_DASH_RE = re.compile(r"(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)"
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
 DATE_DM_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
 TIME_H_RE = re.compile(r"(?<![\w.,])(\d{1,2})(?:h(\d{2})?|g(\d{2}))(?:'|p)?(?![\w])")
-HOUR_ZERO_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s+giờ\s+00(?![\w]|[.,]\d)")
+HOUR_ZERO_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
 TIME_COLON_RE = re.compile(r"(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
 RATIO_COLON_RE = re.compile(rf"(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
 
@@ -261,7 +276,7 @@ UNIT_AFTER_SCALE_RE = re.compile(
 CURRENCY_PREFIX_RE = re.compile(rf"(US\$|\$|€)\s?({NUM})" + NUM_END)
 PLUS_RE = re.compile(r"(?<![\w.,])(\d+)\+(?!\w)")
 NUMBER_RE = re.compile(NUM_START + rf"({NUM})" + NUM_END)
-RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm) )?\x01")
+RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
 
 _SCALE_WORDS = {"tỷ", "tỉ", "triệu", "nghìn", "ngàn", "trăm", "chục", "lần", "điểm", "đồng",
@@ -288,6 +303,8 @@ class Rules:
             text = EMAIL_RE.sub(self._email, text)
         if "." in text:
             text = URL_RE.sub(self._url, text)
+        if "-" in text or "–" in text or "—" in text:
+            text = WEEKDAY_RANGE_RE.sub(r"\1 đến ", text)
         if not _HAS_DIGIT_RE.search(text):
             return self._roman(text)
         slash = "/" in text
@@ -297,6 +314,10 @@ class Rules:
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
+        if "11" in text or "1022" in text:
+            text = EMERGENCY_RE.sub(self._emergency, text)
+        if "0" in text and ("án" in text or "ÁN" in text):
+            text = ZERO_CODE_RE.sub(self._zero_code, text)
         if slash:
             # Document numbers before dates: 35/2023/UBTVQH15 is not a month.
             text = DOC_YEAR_RE.sub(self._doc_year, text)
@@ -388,7 +409,9 @@ class Rules:
         groups = re.split(r"[ .\-]", rest)
         n_digits = sum(len(g) for g in groups) + (1 if prefix == "0" else 0)
         if prefix == "0":
-            if not 9 <= n_digits <= 11:
+            # "0262 1022": a four-digit service number after an area code.
+            service = len(groups) == 2 and groups[0][:1] == "2" and len(groups[1]) == 4
+            if not (9 <= n_digits <= 11 or (service and n_digits == 8)):
                 return m.group(0)
             groups[0] = "0" + groups[0]
             return fixed(digit_groups(groups))
@@ -397,7 +420,27 @@ class Rules:
         return fixed("cộng tám tư, " + digit_groups(groups))
 
     def _phone_paren(self, m: re.Match) -> str:
-        return fixed(digit_groups([m.group(1), m.group(2), m.group(3)]))
+        groups = re.split(r"[ .\-]", m.group(2))
+        n_digits = sum(len(g) for g in groups)
+        if not (4 <= n_digits <= 8 or (m.group(1) == "+84" and 8 <= n_digits <= 10)):
+            return m.group(0)
+        if len(groups) == 1 and len(groups[0]) == 7:
+            groups = [groups[0][:4], groups[0][4:]]  # after an area code: 3852 255
+        if m.group(1) == "+84":
+            return fixed("cộng tám tư, " + digit_groups(groups))
+        return fixed(digit_groups([m.group(1)] + groups))
+
+    def _emergency(self, m: re.Match) -> str:
+        s, start, end = m.string, m.start(), m.end()
+        following = next_word(s, end)
+        if following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS:
+            return m.group(0)
+        if prev_word(s, start) in _NOT_DIALLED_PREV or s[end:end + 1] == "%":
+            return m.group(0)
+        return fixed(digit_words(m.group(1)))
+
+    def _zero_code(self, m: re.Match) -> str:
+        return f"{m.group(1)} {fixed(digit_words(m.group(2)))}"
 
     def _hotline(self, m: re.Match) -> str:
         if prev_word(m.string, m.start()) in {"năm", "từ", "đến", "khoảng"}:

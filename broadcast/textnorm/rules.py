@@ -214,7 +214,11 @@ ROMAN_CTX_RE = re.compile(
     r"\b((?i:lần thứ|kỳ họp thứ|thứ|khóa|khoá|mục|chương|phần|thế kỷ|đại hội|phụ lục|"
     r"giai đoạn|đợt|loại|hạng|vùng|tập|quy hoạch điện|khu vực|cấp độ|nhiệm kỳ|kỳ|bậc|"
     r"tiểu mục|giải|quốc hội|hội nghị|phiên|mức))\s+([IVXLC]+)(?![\w])"
+    # "hạng I, II và III": the numerals after the first in a list.
+    r"((?:\s*(?:,|và|hoặc|đến|-|–)\s*[IVXLC]+(?![\w]))*)"
 )
+_ROMAN_LIST_RE = re.compile(r"(\s*(?:,|và|hoặc|đến|-|–)\s*)([IVXLC]+)")
+_MEDAL_RE = re.compile(r"(?i:chương|giải)[^,.;]{0,40}$")
 ROMAN_LINE_RE = re.compile(r"(?m)^([ \t]*)([IVX]+)\.(?=\s)")
 _PRIZE = {1: "nhất", 2: "nhì", 3: "ba"}
 
@@ -281,6 +285,16 @@ _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cá
 
 _SCALE_WORDS = {"tỷ", "tỉ", "triệu", "nghìn", "ngàn", "trăm", "chục", "lần", "điểm", "đồng",
                 "usd", "phần", "tấn", "lít"}
+
+
+# A comma before three digits is a decimal comma when the quantity cannot be thousands:
+# scores, percentages, degrees, yields, millions of hectares.
+_DECIMAL_NEXT_RE = re.compile(
+    r"\s?(?:%|độ|°|lần|triệu (?:ha|héc)|(?:tạ|tấn|kg)(?:/| trên | một )|m/s|phần trăm)"
+)
+# "85,123 điểm" is a score; "1,875 điểm" may be a stock index in thousands of points.
+_SCORE_NEXT_RE = re.compile(r"\s?điểm")
+_DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ số)[^,.;]{0,30}$")
 
 
 class Rules:
@@ -600,17 +614,30 @@ class Rules:
         return m.group(1) + rng(number_words(v)) + "."
 
     def _roman_ctx(self, m: re.Match) -> str:
-        v = roman_value(m.group(2))
-        if v is None:
-            return m.group(0)
         key = m.group(1).lower()
-        if key.endswith("thứ"):
-            words = ordinal(v)
-        elif key in {"hạng", "giải"} and v in _PRIZE:
-            words = _PRIZE[v]
-        else:
-            words = number_words(v)
-        return f"{m.group(1)} {rng(words)}"
+        # Medals and prizes rank "nhất, nhì, ba"; grades of staff and places count.
+        prize = key == "giải" or (
+            key == "hạng" and _MEDAL_RE.search(m.string, max(0, m.start() - 60), m.start())
+        )
+        values = [roman_value(m.group(2))]
+        items = _ROMAN_LIST_RE.findall(m.group(3) or "")
+        values += [roman_value(r) for _, r in items]
+        if any(v is None for v in values):
+            return m.group(0)
+        spoken = []
+        for v in values:
+            if key.endswith("thứ"):
+                spoken.append(ordinal(v))
+            elif prize and v in _PRIZE:
+                spoken.append(_PRIZE[v])
+            else:
+                spoken.append(number_words(v))
+        out = f"{m.group(1)} {rng(spoken[0])}"
+        for (joiner, _), words in zip(items, spoken[1:]):
+            joiner = joiner.strip()
+            joiner = {"-": " đến", "–": " đến", ",": ","}.get(joiner, " " + joiner)
+            out += f"{joiner} {rng(words)}"
+        return out
 
     # --- ratios and quantities
 
@@ -634,9 +661,22 @@ class Rules:
         unit = {"US$": "đô la Mỹ", "$": "đô la", "€": "ơ rô"}[m.group(1)]
         return rng(f"{read_numeral(m.group(2), self.english)} {unit}")
 
+    def _convention(self, m: re.Match) -> bool | None:
+        """The separator convention for one number, from the document and the words around it."""
+        raw = m.group(1)
+        if self.english is False or raw.count(",") != 1 or "." in raw:
+            return self.english
+        s, start, end = m.string, m.start(), m.end()
+        if _DECIMAL_NEXT_RE.match(s, end) or _DECIMAL_PREV_RE.search(s, max(0, start - 50), start):
+            return False
+        if _SCORE_NEXT_RE.match(s, end) and len(raw.split(",")[0]) >= 2:
+            return False
+        return self.english
+
     def _unit(self, m: re.Match) -> str:
         unit = m.group(2)
-        number = read_numeral(m.group(1), self.english, amount=True)
+        english = False if unit == "%" and m.group(1).count(",") == 1 else self._convention(m)
+        number = read_numeral(m.group(1), english, amount=True)
         return rng(f"{number} {UNITS[unit]}")
 
     def _per_unit(self, m: re.Match) -> str:
@@ -663,7 +703,7 @@ class Rules:
                 return rng(month_name(int(raw)))
             return rng(cardinal(raw))
         amount = next_word(s, m.end()) in _SCALE_WORDS
-        return rng(read_numeral(raw, self.english, amount=amount))
+        return rng(read_numeral(raw, self._convention(m), amount=amount))
 
     def _range(self, m: re.Match) -> str:
         lead = m.group(1) or ""

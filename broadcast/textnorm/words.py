@@ -116,6 +116,81 @@ def is_vietnamese_word(word: str) -> bool:
     return not _BAD_RHYME_RE.search(low)
 
 
+# Foreign names in capitals ("YAGI", "KAJIKI", "RAGASA") are read as words when they
+# split into plain consonant-vowel syllables; acronyms ("EVNSPC", "BIDV") do not.
+_FOREIGN_ONSETS = {
+    "", "b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "q", "r", "s", "t", "v",
+    "w", "x", "y", "z", "ch", "sh", "th", "ph", "kh", "ng", "nh", "tr", "br", "bl", "cr", "cl",
+    "dr", "fr", "fl", "gr", "gl", "kr", "kl", "pr", "pl", "st", "sp", "sk", "sw", "wh", "qu",
+}
+_FOREIGN_CODAS = {"": "", "n": "n", "m": "m", "ng": "ng", "t": "t", "c": "c", "k": "c",
+                  "p": "p", "l": "n", "r": "", "s": "t", "x": "c", "nh": "nh", "ch": "ch"}
+_FOREIGN_ONSET_MAP = {"j": "gi", "f": "ph", "z": "d", "w": "u", "y": "d", "sh": "s", "q": "qu",
+                      "k": "c", "kr": "cr", "kl": "cl"}
+# Syllables that would sound crude or comic on a loudspeaker once a reader adds a tone.
+UNSAYABLE_SYLLABLES = {"lon", "cac", "dit", "deo", "dech", "buoi", "du", "dai", "cut", "dam", "ia"}
+_STOP_TONE = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "ú", "y": "ý"}
+
+
+def read_foreign(word: str) -> str | None:
+    """Read a foreign name as syllables ('YAGI' -> 'Da gi'), or None when it is no word."""
+    low = word.lower()
+    if not low.isascii() or not low.isalpha() or len(low) < 4:
+        return None
+    # 'y' is a vowel unless a vowel follows it ("YAGI" opens with a consonant).
+    vowel = [ch in "aeiou" or (ch == "y" and (k + 1 == len(low) or low[k + 1] not in "aeiou"))
+             for k, ch in enumerate(low)]
+    runs: list[str] = []  # alternating consonant and vowel runs, starting with consonants
+    k = 0
+    while k < len(low):
+        j = k
+        while j < len(low) and vowel[j] == vowel[k]:
+            j += 1
+        if not runs and vowel[k]:
+            runs.append("")
+        runs.append(low[k:j])
+        k = j
+    if len(runs) % 2 == 0:
+        runs.append("")
+    nuclei = runs[1::2]
+    if len(nuclei) < 2 or any(len(n) > 2 for n in nuclei):
+        return None
+    onsets, codas = [runs[0]], []
+    for between in runs[2:-1:2]:
+        # Between two vowels: one consonant or a known cluster opens the next syllable.
+        if between in _FOREIGN_ONSETS:
+            codas.append("")
+            onsets.append(between)
+        elif between[:1] in _FOREIGN_CODAS and between[1:] in _FOREIGN_ONSETS:
+            codas.append(between[:1])
+            onsets.append(between[1:])
+        elif between[:2] in _FOREIGN_CODAS and between[2:] in _FOREIGN_ONSETS:
+            codas.append(between[:2])
+            onsets.append(between[2:])
+        else:
+            return None
+    codas.append(runs[-1])
+    out = []
+    for onset, nucleus, coda in zip(onsets, nuclei, codas):
+        if onset not in _FOREIGN_ONSETS or coda not in _FOREIGN_CODAS:
+            return None
+        onset = _FOREIGN_ONSET_MAP.get(onset, onset)
+        if onset == "c" and nucleus[0] in "iey":
+            onset = "k"
+        if onset == "gi" and nucleus[0] == "i":
+            onset = "g"
+        coda = _FOREIGN_CODAS[coda]
+        if coda in {"t", "c", "p", "ch"}:
+            # A syllable closed by a stop takes the rising tone in Vietnamese.
+            nucleus = nucleus[:-1] + _STOP_TONE[nucleus[-1]]
+        syllable = onset + nucleus + coda
+        bare = unicodedata.normalize("NFD", syllable).encode("ascii", "ignore").decode()
+        if bare in UNSAYABLE_SYLLABLES:
+            return None
+        out.append(syllable)
+    return _cap(" ".join(out))
+
+
 def spell(word: str) -> str:
     """Spell a token letter by letter with Vietnamese letter names, digits as numbers."""
     out: list[str] = []
@@ -219,7 +294,7 @@ class WordPass:
                 return _cap(spell(token))
             if is_vietnamese_word(token):
                 return token.lower()
-            return spell(token)
+            return read_foreign(token) or spell(token)
         if token[0].isupper() and any(ch.isupper() for ch in token[1:]) and not any(
             ch in _VIET_LETTERS for ch in token.lower()
         ):

@@ -42,6 +42,17 @@ _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 _OUTLINE_NAMES = {"d": "dê", "g": "gờ"}
 _PAREN_ABBR_RE = re.compile(r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])\)")
 _WORDS_RE = re.compile(r"[^\W\d_]+")
+# Picture and video notes are not read: "(ảnh)", "(Video)", "(Ảnh minh họa)", "(Ảnh: TTXVN)".
+_MEDIA_NOTE_RE = re.compile(
+    r"[ \t]*\((?i:ảnh|hình|video|clip|ảnh minh họa|ảnh minh hoạ|ảnh tư liệu|ảnh chụp màn hình)"
+    r"(?:[ \t]*:[^()\n]{0,80})?\)"
+)
+# A credit closing a line: "... bà con. Ảnh: Nguyễn Văn A", "- Ảnh: VGP/Nhật Bắc".
+_CREDIT_RE = re.compile(
+    r"(?m)(^|[.!?…]|[ \t][-–—|])[ \t]*(?:Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
+    r"[ \t]*:[ \t]*([^\n.!?:]{1,60}?)[ \t.]*$"
+)
+_CREDIT_WORD_RE = re.compile(r"[^\s/,\-–]+")
 
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<![ \t])[ \t]+([.,;:?!])")
 _COMMA_RUN_RE = re.compile(r",(?:[ \t]*,)+")
@@ -96,10 +107,21 @@ def _preclean(text: str) -> str:
     if "/" in text:
         text = _END_OF_DECREE_RE.sub(".", text)
         text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
+    if "nh" in text or "NH" in text or "ideo" in text or "lip" in text:
+        text = _MEDIA_NOTE_RE.sub("", text)
+        text = _CREDIT_RE.sub(_credit, text)
     if ")" not in text:
         return text
     text = _OUTLINE_LETTER_RE.sub(_outline_item, text)
     return _OUTLINE_NUMBER_RE.sub(_outline_item, text)
+
+
+def _credit(m: re.Match) -> str:
+    # Only names are a credit; "Ảnh: lãnh đạo tỉnh thăm bà con" is a caption and is read.
+    words = _CREDIT_WORD_RE.findall(m.group(2))
+    if not words or len(words) > 6 or not all(w[:1].isupper() or w[:1].isdigit() for w in words):
+        return m.group(0)
+    return m.group(1) if m.group(1).strip() not in "-–—|" else ""
 
 
 def _outline_item(m: re.Match) -> str:
@@ -117,9 +139,14 @@ def _slash_abbr(m: re.Match) -> str:
 
 
 def _drop_redundant_abbreviations(text: str, lex: Lexicon) -> str:
-    """Drop "(CCHC)" after "cải cách hành chính": read aloud it would only repeat the words."""
+    """Drop "(CCHC)" after "cải cách hành chính": read aloud it would only repeat the words.
+
+    An abbreviation defined this way and used again later in the line ("... Ban Chỉ huy
+    Phòng thủ dân sự (BCHPTDS) ... BCHPTDS họp") is read with the words it stood for.
+    """
     if "(" not in text:
         return text
+    defined: dict[str, str] = {}
 
     def repl(m: re.Match) -> str:
         abbr = m.group(1)
@@ -135,10 +162,27 @@ def _drop_redundant_abbreviations(text: str, lex: Lexicon) -> str:
         candidates = [w for w in before if w != "và"] if "&" in abbr else before
         if len(letters) >= 2 and len(candidates) >= len(letters):
             if [w[0] for w in candidates[-len(letters):]] == letters:
+                if lex.get(abbr) is None:
+                    defined[abbr] = _phrase_before(text, m.start(), len(letters), "&" in abbr)
                 return ""
         return m.group(0)
 
-    return _PAREN_ABBR_RE.sub(repl, text)
+    text = _PAREN_ABBR_RE.sub(repl, text)
+    for abbr, phrase in defined.items():
+        text = re.sub(rf"(?<![\w&.\-]){re.escape(abbr)}(?![\w&\-])", phrase, text)
+    return text
+
+
+def _phrase_before(text: str, end: int, n_words: int, skip_and: bool) -> str:
+    """The last `n_words` words before `end` as written (not counting "và" when `skip_and`)."""
+    words = list(_WORDS_RE.finditer(text, max(0, end - 200), end))
+    count = 0
+    for w in reversed(words):
+        if not (skip_and and w.group(0).lower() == "và"):
+            count += 1
+        if count == n_words:
+            return text[w.start():words[-1].end()]
+    return text[words[0].start():words[-1].end()] if words else ""
 
 
 def _expansion(abbr: str, lex: Lexicon) -> str | None:

@@ -90,6 +90,16 @@ PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "ng
 MEASURE_LEFT = {"mét", "lít", "gam", "tấn", "tạ", "yến", "ta", "vuông", "khối", "oát", "vôn",
                 "mm", "ml", "mg", "kg", "km", "cm", "bai", "lượng", "liều"}
 
+# Inside a company name the same letters name trades, not state bodies:
+# "Công ty CP" is "cổ phần", "NĐ-CP" is "Chính phủ"; "Công ty ĐT" is "đầu tư".
+COMPANY_READINGS = {"CP": "cổ phần", "ĐT": "đầu tư", "TM": "thương mại", "PT": "phát triển",
+                    "CN": "công nghệ", "KD": "kinh doanh", "VT": "vận tải", "TV": "tư vấn",
+                    "XL": "xây lắp", "MT": "môi trường", "NN": "nông nghiệp"}
+_COMPANY_STARTS = {"Cty", "CTY", "CTCP", "TNHH", "TCT"}
+_COMPANY_SPAN = 6  # words after "Công ty" that may still be part of its name
+# "H. Krông Pắc", "X. Ea Tu": a place-type initial before a capitalised name.
+PLACE_INITIALS = {"H": "huyện", "X": "xã", "TT": "thị trấn", "T": "tỉnh"}
+
 # 'TT' before a party or council body is "Thường trực", elsewhere "Trung tâm".
 _STANDING_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "HĐND", "UBND", "MTTQ", "TU", "HU",
                   "Quốc", "Chính", "Ban", "Hội", "Ủy", "UB", "BCH", "TW"}
@@ -211,14 +221,19 @@ def spell(word: str) -> str:
     return " ".join(out)
 
 
-def segment_syllables(label: str) -> list[str] | None:
-    """Split an unaccented run ('dichvucong') into syllables, or None when it cannot be."""
+def segment_syllables(label: str, spell_rest: bool = False) -> list[str] | None:
+    """Split an unaccented run ('dichvucong') into syllables, or None when it cannot be.
+
+    With `spell_rest`, letters that fit no syllable are spelled ('sotnmt' -> 'so tê en em tê').
+    """
     n = len(label)
-    best: list[tuple[int, int] | None] = [None] * (n + 1)  # (syllable count, previous cut)
+    best: list[tuple[int, int] | None] = [None] * (n + 1)  # (cost, previous cut)
     best[0] = (0, 0)
     for i in range(n):
         if best[i] is None:
             continue
+        if spell_rest and (best[i + 1] is None or best[i][0] + 3 < best[i + 1][0]):
+            best[i + 1] = (best[i][0] + 3, i)  # one spelled letter costs more than a syllable
         for j in range(i + 1, min(n, i + 8) + 1):
             piece = label[i:j]
             if _SYLLABLE_RE.fullmatch(piece) and not _BAD_RHYME_RE.search(piece):
@@ -231,7 +246,8 @@ def segment_syllables(label: str) -> list[str] | None:
     j = n
     while j > 0:
         i = best[j][1]
-        cuts.append(label[i:j])
+        piece = label[i:j]
+        cuts.append(piece if j - i > 1 or piece in _VOWELS else spell(piece))
         j = i
     return list(reversed(cuts))
 
@@ -241,6 +257,8 @@ class WordPass:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lex = lexicon
+        # Words left in the company name being read (0 outside one).
+        self.company = 0
 
     # --- web addresses (called from the first pass)
 
@@ -256,14 +274,17 @@ class WordPass:
             parts = segment_syllables(low) if low.isascii() else None
             if parts:
                 return " ".join(parts)
-        if len(low) <= 4:
+        if len(low) <= 4 or not low.isascii():
             return spell(low)
-        return low
+        # Never a raw cluster: syllables where they fit, letter names for the rest.
+        return " ".join(segment_syllables(low, spell_rest=True) or [spell(low)])
 
     # --- words
 
     def speak(self, token: str, next_token: str = "") -> str:
         """Say one token that no multi-word entry matched."""
+        if self.company and token in COMPANY_READINGS:
+            return COMPANY_READINGS[token]
         hit = self.lex.get(token)
         if hit is not None:
             if token == "TT" and next_token in _STANDING_NEXT:
@@ -375,6 +396,7 @@ class WordPass:
         while i < n:
             kind, val = toks[i]
             if kind == NEWLINE:
+                self.company = 0
                 out.append("\n")
                 sentence_start = line_start = True
                 i += 1
@@ -394,6 +416,8 @@ class WordPass:
                 i += 1
                 continue
             if kind == PUNCT:
+                if val in ",;:.()!?":
+                    self.company = 0
                 i = self._punct(toks, i, out, line_start)
                 if val in SENTENCE_END:
                     sentence_start = True
@@ -402,7 +426,16 @@ class WordPass:
                     line_start = False
                 continue
             # A word: try the longest dictionary entry starting here.
-            spoken, consumed, dot = self._match(toks, i)
+            if self.company:
+                self.company -= 1
+            if val in _COMPANY_STARTS or (val in ("ty", "TY") and _prev_is(toks, i, "công")):
+                self.company = _COMPANY_SPAN
+            if self.company and val in COMPANY_READINGS:
+                spoken, consumed, dot = COMPANY_READINGS[val], 1, ""
+            elif val in PLACE_INITIALS and _is_place_initial(toks, i):
+                spoken, consumed, dot = PLACE_INITIALS[val], 2, ""
+            else:
+                spoken, consumed, dot = self._match(toks, i)
             if spoken is None:
                 spoken = self.speak(val, _next_word(toks, i) if val == "TT" else "")
                 consumed = 1
@@ -522,6 +555,23 @@ def _is_compound_dash(toks: list, i: int) -> bool:
     if left is None or right is None or left[0] != WORD or right[0] != WORD:
         return False
     return left[1][:1].islower() and right[1] in _COMPOUND_RIGHT
+
+
+def _prev_is(toks: list, i: int, word: str) -> bool:
+    prev = _prev_solid(toks, i)
+    return prev is not None and prev[0] == WORD and prev[1].lower() == word
+
+
+def _is_place_initial(toks: list, i: int) -> bool:
+    """Say whether 'H' at i is "H. Krông Pắc" (huyện), not an initial in a person's name."""
+    if i + 3 >= len(toks) or toks[i + 1] != (PUNCT, ".") or toks[i + 2][0] != SPACE:
+        return False
+    name = toks[i + 3]
+    if name[0] != WORD or not name[1][:1].isupper():
+        return False
+    prev = _prev_solid(toks, i)
+    # "Nguyễn Văn H. Anh": after a capitalised word the letter is a person's initial.
+    return prev is None or not (prev[0] == WORD and prev[1][:1].isupper())
 
 
 def _cap(words: str) -> str:

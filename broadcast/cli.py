@@ -667,13 +667,16 @@ def init(app: App, station_id: str, name: str, commune: str, phone: str, provinc
 @cli.command()
 @click.argument("text", required=False, metavar="[VĂN_BẢN]")
 @click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng thêm từ điển phát âm riêng của đài này.")
+@click.option("--explain", "show_rules", is_flag=True,
+              help="In thêm từng chữ đã đổi, quy tắc đã dùng và chữ cần nghe lại.")
 @click.pass_obj
-def normalize(app: App, text: str | None, station_id: str | None) -> None:
+def normalize(app: App, text: str | None, station_id: str | None, show_rules: bool) -> None:
     """In cách đọc của một câu (hoặc từng dòng từ đầu vào chuẩn).
 
     Ví dụ: broadcast normalize "Quyết định số 3478/QĐ-UBND ngày 10/12/2021"
     """
-    from broadcast.textnorm import load_lexicon, normalize as norm, normalize_lines
+    from broadcast.textnorm import explain, load_lexicon, normalize as norm, normalize_lines
+    from broadcast.textnorm.explain import describe
 
     lexicon_path = None
     if station_id:
@@ -683,11 +686,16 @@ def normalize(app: App, text: str | None, station_id: str | None) -> None:
     lexicon = load_lexicon(lexicon_path)
     if text is not None:
         click.echo(norm(text, lexicon))
+        if show_rules:
+            click.echo("\n".join(describe(explain(text, lexicon))) or "  (không có chữ nào phải đổi)")
         return
     stream = click.get_text_stream("stdin", encoding="utf-8", errors="replace")
-    lines = (line.rstrip("\n").rstrip("\r") for line in stream)
-    for out in normalize_lines(lines, lexicon):
-        click.echo(out)
+    for raw in stream:
+        written = raw.rstrip("\n").rstrip("\r")
+        click.echo(next(normalize_lines([written], lexicon)))
+        if show_rules:
+            for row in describe(explain(written, lexicon)):
+                click.echo(row)
 
 
 @cli.command()

@@ -18,12 +18,22 @@ import re
 import unicodedata
 from typing import Iterable, Iterator
 
+from broadcast.textnorm.explain import RULE_NAMES, Reading
 from broadcast.textnorm.lexicon import Lexicon, load_lexicon, shipped_lexicon
 from broadcast.textnorm.numerals import cardinal
 from broadcast.textnorm.rules import FIXED_CLOSE, FIXED_OPEN, Rules, separator_convention
 from broadcast.textnorm.words import LETTER_NAMES, WordPass
 
-__all__ = ["Lexicon", "load_lexicon", "normalize", "normalize_lines"]
+__all__ = [
+    "RULE_NAMES",
+    "Lexicon",
+    "Reading",
+    "explain",
+    "load_lexicon",
+    "normalize",
+    "normalize_lines",
+    "unused_entries",
+]
 
 # Fraction characters, read before NFKC would turn "½" into a date-like "1/2".
 _VULGAR = {"½": "một phần hai", "⅓": "một phần ba", "⅔": "hai phần ba", "¼": "một phần tư",
@@ -71,19 +81,64 @@ def normalize(text: str, lexicon: Lexicon | None = None) -> str:
     if not text:
         return ""
     lex = lexicon if lexicon is not None else shipped_lexicon()
+    return _normalize(text, lex, WordPass(lex), None)
+
+
+def explain(text: str, lexicon: Lexicon | None = None) -> list[Reading]:
+    """Say, token by token, what `normalize` reads for `text` and which rule chose it."""
+    lex = lexicon if lexicon is not None else shipped_lexicon()
     words = WordPass(lex)
+    words.trace = []
+    first_pass: dict[str, list[tuple[str, str]]] = {}
+    words.first_pass = first_pass
+    _normalize(text or "", lex, words, first_pass)
+    return [
+        Reading(written, _tidy(spoken), rule, unsure)
+        for written, spoken, rule, unsure in words.trace
+        if written.strip() or spoken.strip()
+    ]
+
+
+def _normalize(
+    text: str, lex: Lexicon, words: WordPass, first_pass: dict[str, list[tuple[str, str]]] | None
+) -> str:
+    if not text:
+        return ""
     text = _preclean(text)
     # The separator convention (2,600 vs 2.600) is a property of the whole document;
     # everything else is read line by line, which keeps long documents linear.
     english = separator_convention(text)
+    numbers = lex.numbers_pattern()
     out = []
     for line in text.split("\n"):
         if line.strip():
             line = _drop_redundant_abbreviations(line, lex)
-            line = Rules(english, words.address_label).run(line)
+            if numbers is not None:
+                # A station's "113" or "Đề án 06" wins over the digit rules.
+                line = numbers.sub(lambda m: _dictionary_number(m, lex, first_pass), line)
+            line = Rules(english, words.address_label, first_pass).run(line)
             line = words.run(line)
         out.append(line)
     return _tidy("\n".join(out))
+
+
+def unused_entries(lexicon: Lexicon, texts: Iterable[str]) -> list[str]:
+    """Normalise `texts` and return the station's dictionary entries that matched nothing."""
+    with lexicon.track() as hits:
+        for text in texts:
+            normalize(text, lexicon)
+    return [key for key in lexicon.overrides if not lexicon.was_used(key, hits)]
+
+
+def _dictionary_number(
+    m: re.Match, lex: Lexicon, first_pass: dict[str, list[tuple[str, str]]] | None
+) -> str:
+    spoken = lex.get(" ".join(m.group(0).split()))
+    if spoken is None:
+        return m.group(0)
+    if first_pass is not None:
+        first_pass.setdefault(spoken, []).append(("dictionary", m.group(0)))
+    return FIXED_OPEN + spoken + FIXED_CLOSE
 
 
 def normalize_lines(lines: Iterable[str], lexicon: Lexicon | None = None) -> Iterator[str]:

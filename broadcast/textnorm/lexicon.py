@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -9,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 from broadcast.errors import ConfigError
 from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
@@ -20,6 +22,10 @@ SHIPPED_FILES = ("abbreviations.tsv", "lexicon.tsv")
 # One dictionary token: what the word pass of the normaliser calls a word.
 # Internal '.', '&', '-' and apostrophes stay inside ("TP.HCM", "KH&CN", "NĐ-CP", "M'gar").
 TOKEN_RE = re.compile(r"[^\W_](?:\w|['’.&\-](?=[^\W_]))*")
+
+
+_FOLDED = "\x00"  # marks a case-folded key in a tracking set
+_NEVER = re.compile(r"(?!)")
 
 
 def split_key(key: str) -> tuple[str, ...]:
@@ -40,15 +46,23 @@ class Lexicon:
     folded: dict[str, str] = field(default_factory=dict)
     # first token (exact or case-folded) -> longest key length in tokens
     starts: dict[str, int] = field(default_factory=dict)
+    # Written forms added by a station's own file, in file order.
+    overrides: list[str] = field(default_factory=list)
+    # Keys found while tracking (see track()); None when nobody is tracking.
+    hits: set[str] | None = field(default=None, repr=False, compare=False)
+    _numbers_re: re.Pattern | None = field(default=None, repr=False, compare=False)
 
     def add(self, written: str, spoken: str, override: bool = False) -> None:
         """Add or replace one entry; `override` also drops other spellings it now covers."""
+        if override:
+            self.overrides.append(written)
         if override and any(ch.islower() for ch in written):
             # A station's "zalo" must beat the shipped "Zalo", which would match first.
             fold = written.casefold()
             for other in [k for k in self.entries if k != written and k.casefold() == fold]:
                 del self.entries[other]
         self.entries[written] = spoken
+        self._numbers_re = None
         tokens = split_key(written)
         if not tokens:
             return
@@ -65,7 +79,45 @@ class Lexicon:
         hit = self.entries.get(written)
         if hit is None:
             hit = self.folded.get(written.casefold())
+            if hit is not None and self.hits is not None:
+                self.hits.add(_FOLDED + written.casefold())
+        elif self.hits is not None:
+            self.hits.add(written)
         return hit
+
+    def numbers_pattern(self) -> re.Pattern | None:
+        """One pattern for entries written with a bare number ("113", "Đề án 06"), or None.
+
+        The digit rules would read these before any word lookup, so they are matched first.
+        """
+        if self._numbers_re is None:
+            keys = [k for k in self.entries if any(t.isdecimal() for t in split_key(k))]
+            if not keys:
+                self._numbers_re = _NEVER
+            else:
+                alts = []
+                for key in sorted(keys, key=len, reverse=True):
+                    body = r"\s+".join(re.escape(t) for t in key.split())
+                    alts.append(f"(?i:{body})" if any(ch.islower() for ch in key) else body)
+                self._numbers_re = re.compile(
+                    r"(?<![\w.,/])(?:" + "|".join(alts) + r")(?![\w/]|[.,]\d)"
+                )
+        return None if self._numbers_re is _NEVER else self._numbers_re
+
+    @contextlib.contextmanager
+    def track(self) -> Iterator[set[str]]:
+        """Record which entries match while the block runs (see `was_used`)."""
+        previous, self.hits = self.hits, set()
+        try:
+            yield self.hits
+        finally:
+            self.hits = previous
+
+    def was_used(self, written: str, hits: set[str]) -> bool:
+        """Say whether entry `written` matched anything in a tracked run."""
+        if written in hits:
+            return True
+        return any(ch.islower() for ch in written) and _FOLDED + written.casefold() in hits
 
     def max_tokens(self, first: str) -> int:
         """Longest entry (in tokens) that can start with token `first`; 0 when none."""
@@ -75,7 +127,8 @@ class Lexicon:
 
     def copy(self) -> "Lexicon":
         """Return an independent copy to merge a station's entries into."""
-        return Lexicon(dict(self.entries), dict(self.folded), dict(self.starts))
+        return Lexicon(dict(self.entries), dict(self.folded), dict(self.starts),
+                       list(self.overrides))
 
     def __len__(self) -> int:
         return len(self.entries)

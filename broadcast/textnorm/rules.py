@@ -9,6 +9,7 @@ document numbers (never part of a range).
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Callable
 
@@ -297,12 +298,54 @@ _SCORE_NEXT_RE = re.compile(r"\s?điểm")
 _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ số)[^,.;]{0,30}$")
 
 
+# The rule each callback stands for, as explain() reports it.
+RULE_OF_CALLBACK = {
+    "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone",
+    "_hotline": "phone", "_short_code": "phone", "_emergency": "emergency",
+    "_zero_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
+    "_doc_sym": "document", "_day_range": "date", "_day_to_date": "date", "_date_full": "date",
+    "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date",
+    "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
+    "_hour_zero": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio",
+    "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
+    "_per_unit": "unit", "_plus": "number", "_number": "number",
+}
+_PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
+_SENTINELS = {k: None for k in range(1, 6)}
+
+
+def _traced(
+    callback: Callable[[re.Match], str], rule: str, first_pass: dict[str, list[tuple[str, str]]]
+) -> Callable[[re.Match], str]:
+    def wrapper(m: re.Match) -> str:
+        out = callback(m)
+        if out != m.group(0):
+            # A keyword the rule kept ("hạng" in "hạng I") is not part of what it read.
+            kept = len(os.path.commonprefix([m.group(0), out]))
+            written = m.group(0)[kept:].translate(_SENTINELS).strip()
+            for piece in _PIECE_RE.findall(out):
+                first_pass.setdefault(piece, []).append((rule, written))
+                written = ""  # "hạng I, II": later pieces continue the same written form
+        return out
+
+    return wrapper
+
+
 class Rules:
     """The digit-and-symbol rules for one text, with its separator convention."""
 
-    def __init__(self, english: bool | None, spell_label: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        english: bool | None,
+        spell_label: Callable[[str], str],
+        first_pass: dict[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
         self.english = english
         self.spell_label = spell_label
+        if first_pass is not None:
+            # Explaining: note which rule wrote each reading, by its words.
+            for name, rule in RULE_OF_CALLBACK.items():
+                setattr(self, name, _traced(getattr(self, name), rule, first_pass))
 
     # Each method is a re.sub callback or a whole pass.
 
@@ -360,7 +403,7 @@ class Rules:
             text = DATE_DASH_RE.sub(self._date_dash, text)
         text = TIME_H_RE.sub(self._time_h, text)
         if " 00" in text:
-            text = HOUR_ZERO_RE.sub(lambda m: rng(f"{number_words(int(m.group(1)))} giờ"), text)
+            text = HOUR_ZERO_RE.sub(self._hour_zero, text)
         if ":" in text:
             text = TIME_COLON_RE.sub(self._time_colon, text)
             text = RATIO_COLON_RE.sub(self._ratio_colon, text)
@@ -373,7 +416,7 @@ class Rules:
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
         if "+" in text:
-            text = PLUS_RE.sub(lambda m: rng(f"{cardinal(m.group(1))} cộng"), text)
+            text = PLUS_RE.sub(self._plus, text)
         text = NUMBER_RE.sub(self._number, text)
         if "-" in text or "–" in text or "—" in text:
             text = RANGE_RE.sub(self._range, text)
@@ -582,6 +625,12 @@ class Rules:
                 return m.group(0)
             words += f" {number_words(int(mins))} phút"
         return rng(words)
+
+    def _hour_zero(self, m: re.Match) -> str:
+        return rng(f"{number_words(int(m.group(1)))} giờ")
+
+    def _plus(self, m: re.Match) -> str:
+        return rng(f"{cardinal(m.group(1))} cộng")
 
     def _time_colon(self, m: re.Match) -> str:
         h, mins = int(m.group(1)), int(m.group(2))

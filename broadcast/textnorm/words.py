@@ -259,6 +259,13 @@ class WordPass:
         self.lex = lexicon
         # Words left in the company name being read (0 outside one).
         self.company = 0
+        # What the last reading did, for explanations (see speak()).
+        self.rule = ""
+        self.unsure = False
+        # When set, run() appends one (written, spoken, rule, unsure) per token here.
+        self.trace: list[tuple[str, str, str, bool]] | None = None
+        # First-pass readings by spoken words: (rule, written), consumed in order.
+        self.first_pass: dict[str, list[tuple[str, str]]] = {}
 
     # --- web addresses (called from the first pass)
 
@@ -282,48 +289,63 @@ class WordPass:
     # --- words
 
     def speak(self, token: str, next_token: str = "") -> str:
-        """Say one token that no multi-word entry matched."""
+        """Say one token that no multi-word entry matched.
+
+        Leaves in `self.rule` which reading applied and sets `self.unsure` when the
+        reading is a guess (spelled letters, a foreign name, a script we cannot read).
+        """
         if self.company and token in COMPANY_READINGS:
-            return COMPANY_READINGS[token]
+            return self._said("company", COMPANY_READINGS[token])
         hit = self.lex.get(token)
         if hit is not None:
             if token == "TT" and next_token in _STANDING_NEXT:
-                return "Thường trực"
-            return hit
+                return self._said("context", "Thường trực")
+            return self._said("dictionary", hit)
         if token.isalpha():
             rest = token[1:]
             # The common case: an ordinary lower-case or capitalised word.
             if rest.islower() and (token[0].islower() or len(token) > 1):
-                return token
+                return self._said("word", token, unsure=self.trace is not None and not _is_latin(token))
         elif any(ch in token for ch in ".&-"):
-            return self._compound(token)
+            return self._said("compound", self._compound(token))
         if "'" in token or "’" in token:
-            return self._apostrophe(token)
+            return self._said("apostrophe", self._apostrophe(token))
         if "_" in token:
-            return " ".join(self.speak(p) for p in token.split("_") if p)
+            words = " ".join(self.speak(p) for p in token.split("_") if p)
+            return self._said("compound", words)
         if any(ch.isdecimal() or not ch.isalpha() for ch in token):
-            return self._mixed(token)
+            return self._said("code", self._mixed(token))
+        if not _is_latin(token):
+            return self._said("word", token, unsure=True)
         if token.isupper():
             if len(token) >= 2 and set(token) <= set("IVX"):
                 v = roman_value(token)
                 if v is not None:
-                    return cardinal(str(v))
+                    return self._said("roman", cardinal(str(v)))
             if len(token) == 1:
                 # A lone capital: an initial in a name ("Nguyễn Văn B") or a grade.
                 if token.lower() in "aeiouyăâêôơư" or not token.isascii():
-                    return token  # a vowel or a Vietnamese word: "A", "Á", "Ở"
-                return _cap(spell(token))
+                    return self._said("word", token)  # a vowel or a Vietnamese word: "A", "Á"
+                return self._said("letter", _cap(spell(token)))
             if is_vietnamese_word(token):
-                return token.lower()
-            return read_foreign(token) or spell(token)
+                return self._said("capitals", token.lower())
+            foreign = read_foreign(token)
+            if foreign:
+                return self._said("foreign", foreign, unsure=True)
+            return self._said("spelled", spell(token), unsure=True)
         if token[0].isupper() and any(ch.isupper() for ch in token[1:]) and not any(
             ch in _VIET_LETTERS for ch in token.lower()
         ):
             # Mixed-case initials like "ThS" or "TTr" that the dictionary lacks.
             upper = sum(ch.isupper() for ch in token)
             if len(token) <= 4 and upper * 2 >= len(token):
-                return spell(token)
-        return token
+                return self._said("spelled", spell(token), unsure=True)
+        return self._said("word", token)
+
+    def _said(self, rule: str, words: str, unsure: bool = False) -> str:
+        self.rule = rule
+        self.unsure = self.unsure or unsure
+        return words
 
     def _mixed(self, token: str) -> str:
         # Codes like "VN245", "AT2", "H5N1": capitals are spelled, not looked up
@@ -338,6 +360,7 @@ class WordPass:
                 out.append(ROAD_PREFIXES[run])
             elif (run.isupper() and len(run) <= 4) or len(run) == 1:
                 out.append(spell(run))
+                self.unsure = True
             else:
                 out.append(self.speak(run))
         return " ".join(w for w in out if w)
@@ -412,13 +435,18 @@ class WordPass:
                 elif sentence_start:
                     words = _cap(words)
                 out.append(words)
+                if self.trace is not None:
+                    self._trace_first_pass(val[1:-1], words)
                 sentence_start = line_start = False
                 i += 1
                 continue
             if kind == PUNCT:
                 if val in ",;:.()!?":
                     self.company = 0
+                before = len(out)
                 i = self._punct(toks, i, out, line_start)
+                if self.trace is not None and "".join(out[before:]).strip(" ,.;:?!"):
+                    self.trace.append((val, "".join(out[before:]).strip(), "symbol", False))
                 if val in SENTENCE_END:
                     sentence_start = True
                 # Bullets and brackets at the start of a line do not end the "line start".
@@ -430,12 +458,16 @@ class WordPass:
                 self.company -= 1
             if val in _COMPANY_STARTS or (val in ("ty", "TY") and _prev_is(toks, i, "công")):
                 self.company = _COMPANY_SPAN
+            self.unsure = False
             if self.company and val in COMPANY_READINGS:
                 spoken, consumed, dot = COMPANY_READINGS[val], 1, ""
+                self.rule = "company"
             elif val in PLACE_INITIALS and _is_place_initial(toks, i):
                 spoken, consumed, dot = PLACE_INITIALS[val], 2, ""
+                self.rule = "place"
             else:
                 spoken, consumed, dot = self._match(toks, i)
+                self.rule = "dictionary"
             if spoken is None:
                 spoken = self.speak(val, _next_word(toks, i) if val == "TT" else "")
                 consumed = 1
@@ -445,6 +477,9 @@ class WordPass:
             if changed and sentence_start:
                 spoken = _cap(spoken)
             out.append(spoken)
+            if self.trace is not None:
+                written = "".join(v for _, v in toks[i:i + consumed])
+                self.trace.append((written, spoken, self.rule, self.unsure))
             i += consumed
             if dot:
                 # The abbreviation's own dot: keep it when it also ends the sentence.
@@ -461,6 +496,11 @@ class WordPass:
                 sentence_start = False
             line_start = False
         return "".join(out)
+
+    def _trace_first_pass(self, raw: str, words: str) -> None:
+        queue = self.first_pass.get(raw)
+        rule, written = queue.pop(0) if queue else ("number", "")
+        self.trace.append((written, words, rule, False))  # type: ignore[union-attr]
 
     def _match(self, toks: list, i: int) -> tuple[str | None, int, str]:
         first = toks[i][1]
@@ -555,6 +595,13 @@ def _is_compound_dash(toks: list, i: int) -> bool:
     if left is None or right is None or left[0] != WORD or right[0] != WORD:
         return False
     return left[1][:1].islower() and right[1] in _COMPOUND_RIGHT
+
+
+def _is_latin(token: str) -> bool:
+    """Say whether every letter of `token` is Latin (Vietnamese included), not Cyrillic or CJK."""
+    return token.isascii() or all(
+        not ch.isalpha() or ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in token
+    )
 
 
 def _prev_is(toks: list, i: int, word: str) -> bool:

@@ -60,9 +60,9 @@ _MEDIA_NOTE_RE = re.compile(
 # A credit closing a line: "... bà con. Ảnh: Nguyễn Văn A", "- Ảnh: VGP/Nhật Bắc".
 _CREDIT_RE = re.compile(
     r"(?m)(^|[.!?…]|[ \t][-–—|])[ \t]*(?:Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
-    r"[ \t]*:[ \t]*([^\n.!?:]{1,60}?)[ \t.]*$"
+    r"[ \t]*:[ \t]*([^\n!?:]{1,60}?)[ \t.]*$"
 )
-_CREDIT_WORD_RE = re.compile(r"[^\s/,\-–]+")
+_CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
 
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<![ \t])[ \t]+([.,;:?!])")
 _COMMA_RUN_RE = re.compile(r",(?:[ \t]*,)+")

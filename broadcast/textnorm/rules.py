@@ -63,6 +63,21 @@ def next_word(s: str, pos: int) -> str:
     return m.group(1).lower() if m else ""
 
 
+def _join_lone_digits(groups: list[str]) -> list[str]:
+    """Join a one-digit group to the next ("3.852.456" is dictated "ba tám năm hai, ...")."""
+    out: list[str] = []
+    carry = ""
+    for g in groups:
+        if len(g) == 1 and not carry:
+            carry = g
+            continue
+        out.append(carry + g)
+        carry = ""
+    if carry:
+        out.append(carry)
+    return out
+
+
 def _doc_number(m: re.Match) -> str:
     """Read a document number and its letter suffix ("25b" -> "hai mươi lăm bê")."""
     words = cardinal(m.group(1))
@@ -114,10 +129,12 @@ PHONE_RE = re.compile(
 # "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022": an area code in brackets, then
 # the subscriber or service number in any grouping.
 PHONE_PAREN_RE = re.compile(
-    r"\((0\d{2,3}|\+84)\)\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
+    r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
 )
 # Emergency and service numbers are dialled, never counted: "gọi 113", "cấp cứu 115".
-EMERGENCY_RE = re.compile(r"(?<![\w.,/])(11[1-5]|1022)(?![\w/]|[.,]\d)")
+EMERGENCY_RE = re.compile(
+    r"(?<![\w.,/])(?<!\d[-–])(?<!\d [-–] )(11[1-5]|1022)(?![\w/]|[.,]\d|\s?[-–]\s?\d)"
+)
 _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gần", "hơn", "trên", "dưới",
                      "đạt", "tổng", "năm", "ngày", "tháng", "lần", "được", "với", "còn", "lên",
                      "xuống", "tăng", "giảm", "mất", "cả", "những", "các", "tới", "đến", "từ",
@@ -137,7 +154,8 @@ SHORT_CODE_RE = re.compile(
 
 # --- legal documents -------------------------------------------------------------
 
-SYM = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:[-&.][A-Za-zĐđ0-9]+)*"
+# "QĐ-UBND", "KH&ĐT", and the slip "TT- TTCP" (a space after the dash).
+SYM = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:(?:[-&.]|- (?=[A-ZĐ]))[A-Za-zĐđ0-9]+)*"
 # A number may carry a letter suffix: "25b/QĐ-UBND", "12a-CT/TU".
 DOC_NO = r"(\d+)([a-zđ]?)"
 DOC_YEAR_RE = re.compile(rf"(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")
@@ -366,8 +384,9 @@ class Rules:
             return self._roman(text)
         slash = "/" in text
         # Phone numbers before anything reads their groups as thousands.
-        if _LONG_DIGITS_RE.search(text):
+        if "(0" in text or "(+" in text:
             text = PHONE_PAREN_RE.sub(self._phone_paren, text)
+        if _LONG_DIGITS_RE.search(text):
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
@@ -471,19 +490,23 @@ class Rules:
             if not (9 <= n_digits <= 11 or (service and n_digits == 8)):
                 return m.group(0)
             groups[0] = "0" + groups[0]
-            return fixed(digit_groups(groups))
+            return fixed(digit_groups(_join_lone_digits(groups)))
         if not 8 <= n_digits <= 10:
             return m.group(0)
         return fixed("cộng tám tư, " + digit_groups(groups))
 
     def _phone_paren(self, m: re.Match) -> str:
         groups = re.split(r"[ .\-]", m.group(2))
+        country = m.group(1).startswith("+84")
+        if country and m.group(1)[3:].strip(" -"):
+            groups.insert(0, m.group(1)[3:].strip(" -"))  # "(+84-28) 38 653 050"
         n_digits = sum(len(g) for g in groups)
-        if not (4 <= n_digits <= 8 or (m.group(1) == "+84" and 8 <= n_digits <= 10)):
+        if not (4 <= n_digits <= 8 or (country and 8 <= n_digits <= 10)):
             return m.group(0)
         if len(groups) == 1 and len(groups[0]) == 7:
             groups = [groups[0][:4], groups[0][4:]]  # after an area code: 3852 255
-        if m.group(1) == "+84":
+        groups = _join_lone_digits(groups)
+        if country:
             return fixed("cộng tám tư, " + digit_groups(groups))
         return fixed(digit_groups([m.group(1)] + groups))
 

@@ -71,7 +71,7 @@ PER_UNITS = {
     "năm", "tháng", "ngày", "tuần", "giờ", "phút", "giây", "lít", "kg", "người", "hộ", "tấn",
     "con", "cổ", "cp", "lượt", "ca", "km", "chiếc", "ha", "suất", "lần", "phiên", "thùng",
     "bao", "m2", "m²", "héc", "mét", "cái", "quý", "khách", "xe", "căn", "lô", "gói",
-    "buổi", "thửa", "cây", "ki",
+    "buổi", "thửa", "cây", "ki", "tạ", "yến", "pound", "lb", "ounce",
 }
 
 _RUNS_RE = re.compile(r"\d+|[^\W\d_]+|[^\w\s]|\w", re.UNICODE)
@@ -84,7 +84,8 @@ ROAD_PREFIXES = {"QL": "quốc lộ", "TL": "tỉnh lộ", "ĐT": "đường t�
                  "HL": "hương lộ", "Km": "ki lô mét", "KM": "ki lô mét"}
 
 # Prices and rates: after these words '/' is 'per' whatever follows ("đồng/hồ sơ").
-PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "nghìn", "triệu", "tỷ", "tỉ"}
+PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "nghìn", "triệu", "tỷ", "tỉ",
+            "rupee", "yên", "tệ", "bảng", "won", "bạt", "cent", "xu"}
 
 # Measures: after these '/' is a rate read 'trên' ("mm/ngày", "tấn/tấn", "ml/kg").
 MEASURE_LEFT = {"mét", "lít", "gam", "tấn", "tạ", "yến", "ta", "vuông", "khối", "oát", "vôn",
@@ -96,7 +97,7 @@ COMPANY_READINGS = {"CP": "cổ phần", "ĐT": "đầu tư", "TM": "thương m�
                     "CN": "công nghệ", "KD": "kinh doanh", "VT": "vận tải", "TV": "tư vấn",
                     "XL": "xây lắp", "MT": "môi trường", "NN": "nông nghiệp"}
 _COMPANY_STARTS = {"Cty", "CTY", "CTCP", "TNHH", "TCT"}
-_COMPANY_SPAN = 6  # words after "Công ty" that may still be part of its name
+_COMPANY_SPAN = 8  # words after "Công ty" that may still be part of its name
 # "H. Krông Pắc", "X. Ea Tu": a place-type initial before a capitalised name.
 PLACE_INITIALS = {"H": "huyện", "X": "xã", "TT": "thị trấn", "T": "tỉnh"}
 

@@ -176,7 +176,9 @@ DAY_RANGE_RE = re.compile(
 DATE_BLANK_DAY_RE = re.compile(r"(?<=ngày )/(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
 MONTH_YEAR_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
 # "tháng 3-2024", "tháng 3.2024": a dash or dot needs the word "tháng" to be a month.
-MONTH_YEAR_MARK_RE = re.compile(r"(?<=tháng )(\d{1,2})[.\-](\d{4})(?![\w/]|[.,]\d)")
+MONTH_YEAR_MARK_RE = re.compile(
+    r"(?<![\w/.,\-])(\d{1,2})[.\-]((?:19|20)\d\d)(?![\w/]|[.,\-]\d)"
+)
 # "Từ 5 đến 7-10": the month written once, on the last day.
 DAY_TO_DATE_RE = re.compile(
     r"\b((?i:từ)(?: ngày)?)\s+(\d{1,2})\s*(?:đến|tới|[-–])\s*(?:ngày\s+)?(\d{1,2})([/.\-])(\d{1,2})"
@@ -207,6 +209,9 @@ def date_context(s: str, start: int, end: int) -> bool:
     return s[start - 1:start] == "(" and s[end:end + 1] == ")"
 
 
+# "Ngày ban hành: 11/10/2023", "các ngày từ 19 đến 22-4": the word "ngày" is already said.
+_DATE_LABEL_RE = re.compile(r"(?i:\bngày)(?:\s+[^\W\d_]+){0,2}\s*:?\s*(?:từ\s+)?$")
+
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
 
 # --- ratios -------------------------------------------------------------------------
@@ -232,7 +237,7 @@ _COUNT_NOUNS = {
 ROMAN_CTX_RE = re.compile(
     r"\b((?i:lần thứ|kỳ họp thứ|thứ|khóa|khoá|mục|chương|phần|thế kỷ|đại hội|phụ lục|"
     r"giai đoạn|đợt|loại|hạng|vùng|tập|quy hoạch điện|khu vực|cấp độ|nhiệm kỳ|kỳ|bậc|"
-    r"tiểu mục|giải|quốc hội|hội nghị|phiên|mức))\s+([IVXLC]+)(?![\w])"
+    r"tiểu mục|giải|quốc hội|hội nghị|phiên|mức|cấp))\s+([IVXLC]+)(?![\w])"
     # "hạng I, II và III": the numerals after the first in a list.
     r"((?:\s*(?:,|và|hoặc|đến|-|–)\s*[IVXLC]+(?![\w]))*)"
 )
@@ -303,7 +308,7 @@ RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x0
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
 
 _SCALE_WORDS = {"tỷ", "tỉ", "triệu", "nghìn", "ngàn", "trăm", "chục", "lần", "điểm", "đồng",
-                "usd", "phần", "tấn", "lít"}
+                "usd", "phần", "tấn", "lít", "độ"}
 
 
 # A comma before three digits is a decimal comma when the quantity cannot be thousands:
@@ -407,7 +412,7 @@ class Rules:
         if "ừ" in text:
             text = DAY_TO_DATE_RE.sub(self._day_to_date, text)
         text = DATE_FULL_RE.sub(self._date_full, text)
-        if "tháng " in text:
+        if "-" in text or "." in text:
             text = MONTH_YEAR_MARK_RE.sub(self._month_year_mark, text)
         if "." in text:
             text = DATE_DOT_RE.sub(self._date_dot, text)
@@ -547,7 +552,9 @@ class Rules:
     # --- dates
 
     def _day_prefix(self, s: str, pos: int) -> str:
-        return "" if prev_word(s, pos) in _NO_NGAY_PREV else "ngày "
+        if prev_word(s, pos) in _NO_NGAY_PREV or _DATE_LABEL_RE.search(s, max(0, pos - 30), pos):
+            return ""
+        return "ngày "
 
     def _date_full(self, m: re.Match) -> str:
         d, sep, mo, y = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
@@ -571,17 +578,25 @@ class Rules:
         d1, d2, mo = int(m.group(2)), int(m.group(3)), int(m.group(5))
         if not (1 <= d1 <= 31 and 1 <= d2 <= 31 and 1 <= mo <= 12 and d1 < d2):
             return m.group(0)
-        lead = m.group(1).split(" ")[0]
-        words = f"ngày {number_words(d1)} đến ngày {number_words(d2)} tháng {month_name(mo)}"
+        lead = m.group(1)
+        month = f"tháng {month_name(mo)}"
+        if " " in lead:  # "từ ngày 3 đến 5/4": the writer said "ngày" once, say it twice
+            words = f"{number_words(d1)} đến ngày {number_words(d2)} {month}"
+        elif self._day_prefix(m.string, m.start()):
+            words = f"ngày {number_words(d1)} đến ngày {number_words(d2)} {month}"
+        else:  # "các ngày từ 19 đến 22-4"
+            words = f"{number_words(d1)} đến {number_words(d2)} {month}"
         if m.group(6):
             words += f" năm {cardinal(m.group(6))}"
         return f"{lead} {rng(words)}"
 
     def _month_year_mark(self, m: re.Match) -> str:
+        # "tháng 3-2024", "đến 10-2019": a month and a year; a range never ends at 2019.
         mo = int(m.group(1))
-        if not 1 <= mo <= 12:
+        if not 1 <= mo <= 12 or prev_word(m.string, m.start()) == "số":
             return m.group(0)
-        return rng(f"{month_name(mo)} năm {cardinal(m.group(2))}")
+        lead = "" if prev_word(m.string, m.start()) == "tháng" else "tháng "
+        return rng(f"{lead}{month_name(mo)} năm {cardinal(m.group(2))}")
 
     def _date_dot(self, m: re.Match) -> str:
         d, mo = int(m.group(1)), int(m.group(2))

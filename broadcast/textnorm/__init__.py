@@ -52,6 +52,7 @@ _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 _OUTLINE_NAMES = {"d": "dê", "g": "gờ"}
 _PAREN_ABBR_RE = re.compile(r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])\)")
 _WORDS_RE = re.compile(r"[^\W\d_]+")
+_CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
 # Picture and video notes are not read: "(ảnh)", "(Video)", "(Ảnh minh họa)", "(Ảnh: TTXVN)".
 _MEDIA_NOTE_RE = re.compile(
     r"[ \t]*\((?i:ảnh|hình|video|clip|ảnh minh họa|ảnh minh hoạ|ảnh tư liệu|ảnh chụp màn hình)"
@@ -155,6 +156,9 @@ def _preclean(text: str) -> str:
         text = unicodedata.normalize("NFKC", text).replace("⁄", "/")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES_RE.sub(" ", text)
+    if "’" in text:
+        # "Cư M’gar" is the dictionary's "Cư M'gar": a curly apostrophe inside a name.
+        text = _CURLY_APOSTROPHE_RE.sub("'", text)
     # Control characters go, and with them any stray sentinel the passes rely on.
     text = _INVISIBLE_RE.sub("", text)
     if "[" in text:

@@ -189,7 +189,7 @@ DATE_DOT_RE = re.compile(r"(?<![\w/.,])(\d{1,2})\.(\d{1,2})(?![\w/.]|,\d)")
 _WEEKDAY_BEFORE_RE = re.compile(
     r"(?i:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*)$"
 )
-_SPACED_SLASH_RE = re.compile(r"(?<=\d) +/ *(?=\d)|(?<=\d)/ +(?=\d)")
+_SPACED_SLASH_RE = re.compile(r"(?<=\d) +/ *(?=\d)|(?<=\d)/ +(?=\d)|(?<=\d) +/(?=[A-ZĐ])")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*/\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
@@ -298,7 +298,7 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 UNIT_RE = re.compile(rf"{NUM_START}({NUM})\s?({_UNIT_ALT})(?![^\W_])")
 PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_\x02])/\s?({_UNIT_ALT})(?![^\W_])")
 UNIT_AFTER_SCALE_RE = re.compile(
-    r"\b(nghìn|ngàn|triệu|tỷ|tỉ|trăm|chục)(\x02?)(\s+)"
+    r"\b(nghìn|ngàn|triệu|tỷ|tỉ|trăm|chục|vạn)(\x02?)(\s+)"
     r"(ha|km2|km²|km|m2|m²|kg|MW|kWh|USD|VNĐ|VND|đ)(?![^\W_])"
 )
 CURRENCY_PREFIX_RE = re.compile(rf"(US\$|\$|€)\s?({NUM})" + NUM_END)
@@ -400,13 +400,13 @@ class Rules:
         if "0" in text and ("án" in text or "ÁN" in text):
             text = ZERO_CODE_RE.sub(self._zero_code, text)
         if slash:
+            # "12 /8", "282 /KH": a stray space is a typing slip, not a ratio.
+            text = _SPACED_SLASH_RE.sub("/", text)
             # Document numbers before dates: 35/2023/UBTVQH15 is not a month.
             text = DOC_YEAR_RE.sub(self._doc_year, text)
             text = DOC_DASH_RE.sub(self._doc_dash, text)
             text = DOC_SYM_RE.sub(self._doc_sym, text)
             text = DOC_BLANK_RE.sub("", text)
-            # "12 /8": a stray space is a typing slip, not a ratio.
-            text = _SPACED_SLASH_RE.sub("/", text)
             # Dates, longest forms first.
             text = DAY_RANGE_RE.sub(self._day_range, text)
         if "ừ" in text:

@@ -101,6 +101,11 @@ _COMPANY_SPAN = 8  # words after "Công ty" that may still be part of its name
 # "H. Krông Pắc", "X. Ea Tu": a place-type initial before a capitalised name.
 PLACE_INITIALS = {"H": "huyện", "X": "xã", "TT": "thị trấn", "T": "tỉnh"}
 
+# After a measure, '/' before these is a rate read 'trên'; before a counted thing
+# ("lít/gốc", "kg/người") it is 'per', read "một".
+RATE_RIGHT = MEASURE_LEFT | {"ngày", "giờ", "tuần", "tháng", "năm", "phút", "giây", "héc", "ha",
+                             "mét", "lít", "gam", "tấn", "tạ", "m2", "m3", "km", "kg"}
+
 # 'TT' before a party or council body is "Thường trực", elsewhere "Trung tâm".
 _STANDING_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "HĐND", "UBND", "MTTQ", "TU", "HU",
                   "Quốc", "Chính", "Ban", "Hội", "Ủy", "UB", "BCH", "TW"}
@@ -547,7 +552,9 @@ class WordPass:
             elif _last_word(left[1]).lower() in PER_LEFT and right[0] in (WORD, DONE):
                 out.append(" một ")
             elif _last_word(left[1]).lower() in MEASURE_LEFT and right[0] in (WORD, DONE):
-                out.append(" trên ")
+                # "mm/ngày", "tấn/tấn", "ml/kg" are rates; "lít/gốc" is per tree.
+                rate = right[0] == DONE or _first_word(right[1]).lower() in RATE_RIGHT
+                out.append(" trên " if rate else " một ")
             elif right[0] in (WORD, DONE) and _first_word(right[1]).lower() in PER_UNITS:
                 out.append(" một ")
             elif left[0] in (WORD, DONE) and right[0] == DONE and _first_word(right[1])[:1].islower():

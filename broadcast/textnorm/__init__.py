@@ -63,9 +63,10 @@ _CREDIT_RE = re.compile(
     r"(?m)(^|[.!?…]|[ \t][-–—|])[ \t]*(?:Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
     r"[ \t]*:[ \t]*([^\n!?:]{1,60}?)[ \t.]*$"
 )
+_CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
 
-_SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<![ \t])[ \t]+([.,;:?!])")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"[ \t]+([.,;:?!])")
 _COMMA_RUN_RE = re.compile(r",(?:[ \t]*,)+")
 _COMMA_BEFORE_STOP_RE = re.compile(r",[ \t]*([.;:?!])")
 _COMMA_AFTER_STOP_RE = re.compile(r"([.;:?!])(?:[ \t]*,)+")
@@ -74,7 +75,7 @@ _MULTI_SPACE_RE = re.compile(r"[ \t]{2,}")
 _LEFTOVER_RE = re.compile(r"\d+|[/%&@]")
 _LEFTOVER_WORDS = {"/": "", "%": "phần trăm", "&": "và", "@": "a còng"}
 _LINE_LEAD_RE = re.compile(r"^[\s,;:.]+(?=\S)|^[\s,;:]+$")
-_LINE_TRAIL_RE = re.compile(r"(?<![\s,])[\s,]+$")
+_TRAILING = " \t\r\x0b\x0c,"
 
 
 def normalize(text: str, lexicon: Lexicon | None = None) -> str:
@@ -166,8 +167,9 @@ def _preclean(text: str) -> str:
     if "/" in text:
         text = _END_OF_DECREE_RE.sub(".", text)
         text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
-    if "nh" in text or "NH" in text or "ideo" in text or "lip" in text:
+    if "(" in text:
         text = _MEDIA_NOTE_RE.sub("", text)
+    if ":" in text and _CREDIT_WORD_GATE_RE.search(text):
         text = _CREDIT_RE.sub(_credit, text)
     if ")" not in text:
         return text
@@ -270,7 +272,7 @@ def _tidy(text: str) -> str:
     text = _COMMA_AFTER_STOP_RE.sub(r"\1", text)
     text = _SPACE_AFTER_PUNCT_RE.sub(r"\1 ", text)
     text = _MULTI_SPACE_RE.sub(" ", text)
-    lines = [_LINE_TRAIL_RE.sub("", _LINE_LEAD_RE.sub("", line)) for line in text.split("\n")]
+    lines = [_LINE_LEAD_RE.sub("", line).rstrip(_TRAILING) for line in text.split("\n")]
     out = "\n".join(lines)
     if _LEFTOVER_RE.search(out):
         # Safety net: no rule should leave these, but an engine must never see them.

@@ -34,7 +34,7 @@ _LONG_DIGITS_RE = re.compile(r"\d[\d .\-]{5,}\d")
 # End of a numeral: no more digits (possibly after a separator) and no letter glued on.
 NUM_END = r"(?![.,]?\d)(?![^\W\d_])"
 # Not inside a word or a code: "Covid-19", "SARS-CoV-2" are read by the word pass.
-NUM_START = r"(?<![\w.,])(?<!\d/)(?<![^\W\d_]-)"
+NUM_START = r"(?=\d)(?<![\w.,])(?<!\d/)(?<![^\W\d_]-)"
 
 
 def rng(words: str) -> str:
@@ -117,6 +117,7 @@ URL_RE = re.compile(
     r"(?i)(?<![\w@.\-])(https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
     r"(?:vn|com|net|org|gov|edu|info|biz|io|int|asia))(?![\w-])((?:/[\w\-./?=&%#~+]{0,200})?)"
 )
+_TLD_RE = re.compile(r"(?i)\.(?:vn|com|net|org|gov|edu|info|biz|io|int|asia)(?![\w-])")
 EMAIL_RE = re.compile(
     r"(?<![\w.+\-])([\w.+-]{1,64})@((?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24})(?![\w-])"
 )
@@ -124,7 +125,7 @@ EMAIL_RE = re.compile(
 # --- phone numbers --------------------------------------------------------------
 
 PHONE_RE = re.compile(
-    r"(?<![\w.,/])(\+84|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
+    r"(?=[\d+])(?<![\w.,/])(\+84|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
 )
 # "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022": an area code in brackets, then
 # the subscriber or service number in any grouping.
@@ -133,7 +134,7 @@ PHONE_PAREN_RE = re.compile(
 )
 # Emergency and service numbers are dialled, never counted: "gọi 113", "cấp cứu 115".
 EMERGENCY_RE = re.compile(
-    r"(?<![\w.,/])(?<!\d[-–])(?<!\d [-–] )(11[1-5]|1022)(?![\w/]|[.,]\d|\s?[-–]\s?\d)"
+    r"(?=\d)(?<![\w.,/])(?<!\d[-–])(?<!\d [-–] )(11[1-5]|1022)(?![\w/]|[.,]\d|\s?[-–]\s?\d)"
 )
 _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gần", "hơn", "trên", "dưới",
                      "đạt", "tổng", "năm", "ngày", "tháng", "lần", "được", "với", "còn", "lên",
@@ -145,7 +146,7 @@ WEEKDAY_RANGE_RE = re.compile(
     r"\b([Tt]hứ\s+(?:[2-7]|[Hh]ai|[Bb]a|[Tt]ư|[Nn]ăm|[Ss]áu|[Bb]ảy))\s*[-–—]\s*(?=[Tt]hứ\s|[Cc]hủ\s[Nn]hật)"
 )
 HOTLINE_RE = re.compile(
-    r"(?<![\w.,/])(1[89]00)[ .]?(\d{4}|\d{3}[ .]?\d{3}|\d{2}[ .]?\d{2}[ .]?\d{2})" + NUM_END
+    r"(?=\d)(?<![\w.,/])(1[89]00)[ .]?(\d{4}|\d{3}[ .]?\d{3}|\d{2}[ .]?\d{2}[ .]?\d{2})" + NUM_END
 )
 SHORT_CODE_RE = re.compile(
     r"(?i:(đường dây nóng|hotline|tổng đài|điện thoại|sđt|đt|fax|gọi|số))(\s*:?\s*(?:số\s+)?)"
@@ -158,9 +159,9 @@ SHORT_CODE_RE = re.compile(
 SYM = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:(?:[-&.]|- (?=[A-ZĐ]))[A-Za-zĐđ0-9]+)*"
 # A number may carry a letter suffix: "25b/QĐ-UBND", "12a-CT/TU".
 DOC_NO = r"(\d+)([a-zđ]?)"
-DOC_YEAR_RE = re.compile(rf"(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")
-DOC_DASH_RE = re.compile(rf"(?<![\w/.,]){DOC_NO}-([A-ZĐ][A-Za-zĐđ]*)/({SYM})(?![\w])")
-DOC_SYM_RE = re.compile(rf"(?<![\w/.,]){DOC_NO}/({SYM})(?![\w])")
+DOC_YEAR_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")
+DOC_DASH_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}-([A-ZĐ][A-Za-zĐđ]*)/({SYM})(?![\w])")
+DOC_SYM_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/({SYM})(?![\w])")
 DOC_BLANK_RE = re.compile(rf"(?<=số )/({SYM})(?![\w])")
 _DOC_PREV = re.compile(
     r"(?i:\b(?:số|nghị định|nghị quyết|thông tư|quyết định|luật|chỉ thị|công văn|kế hoạch|"
@@ -169,15 +170,15 @@ _DOC_PREV = re.compile(
 
 # --- dates and times ---------------------------------------------------------------
 
-DATE_FULL_RE = re.compile(r"(?<![\w/.,])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?![\w/]|[.,]\d)")
+DATE_FULL_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?![\w/]|[.,]\d)")
 DAY_RANGE_RE = re.compile(
-    r"(?<![\w/.,])(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\w/]|[.,]\d)"
+    r"(?=\d)(?<![\w/.,])(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\w/]|[.,]\d)"
 )
 DATE_BLANK_DAY_RE = re.compile(r"(?<=ngày )/(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
-MONTH_YEAR_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
+MONTH_YEAR_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
 # "tháng 3-2024", "tháng 3.2024": a dash or dot needs the word "tháng" to be a month.
 MONTH_YEAR_MARK_RE = re.compile(
-    r"(?<![\w/.,\-])(\d{1,2})[.\-]((?:19|20)\d\d)(?![\w/]|[.,\-]\d)"
+    r"(?=\d)(?<![\w/.,\-])(\d{1,2})[.\-]((?:19|20)\d\d)(?![\w/]|[.,\-]\d)"
 )
 # "Từ 5 đến 7-10": the month written once, on the last day.
 DAY_TO_DATE_RE = re.compile(
@@ -185,19 +186,19 @@ DAY_TO_DATE_RE = re.compile(
     r"(?:\4(\d{4}))?(?![\w/]|[.,]\d)"
 )
 # "ngày 15.10", "(6.11)": a dot between a day and a month in a date context.
-DATE_DOT_RE = re.compile(r"(?<![\w/.,])(\d{1,2})\.(\d{1,2})(?![\w/.]|,\d)")
+DATE_DOT_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})\.(\d{1,2})(?![\w/.]|,\d)")
 _WEEKDAY_BEFORE_RE = re.compile(
     r"(?i:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*)$"
 )
-_SPACED_SLASH_RE = re.compile(r"(?<=\d) +/ *(?=\d)|(?<=\d)/ +(?=\d)|(?<=\d) +/(?=[A-ZĐ])")
+_SPACED_SLASH_RE = re.compile(r"(?<=\d)(?: +/ *(?=\d)|/ +(?=\d)| +/(?=[A-ZĐ]))")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*/\s*(\d{4}))?(?![\w])")
-DATE_DASH_RE = re.compile(r"(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
+DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
-DATE_DM_RE = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
-TIME_H_RE = re.compile(r"(?<![\w.,])(\d{1,2})(?:h(\d{2})?|g(\d{2}))(?:'|p)?(?![\w])")
-HOUR_ZERO_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
-TIME_COLON_RE = re.compile(r"(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
-RATIO_COLON_RE = re.compile(rf"(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
+DATE_DM_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
+TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2})?|g(\d{2}))(?:'|p)?(?![\w])")
+HOUR_ZERO_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
+TIME_COLON_RE = re.compile(r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
+RATIO_COLON_RE = re.compile(rf"(?=\d)(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
 
 def date_context(s: str, start: int, end: int) -> bool:
     """Say whether a bare day and month at s[start:end] reads as a date from its context."""
@@ -216,7 +217,7 @@ _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"
 
 # --- ratios -------------------------------------------------------------------------
 
-RATIO_RE = re.compile(rf"(?<![\w/.,])({NUM})\s?/\s?({NUM})" + NUM_END + r"(?!/)")
+RATIO_RE = re.compile(rf"(?=\d)(?<![\w/.,])({NUM})\s?/\s?({NUM})" + NUM_END + r"(?!/)")
 _RATIO_PREV = {
     "đạt", "chiếm", "bằng", "gần", "hơn", "khoảng", "còn", "tới", "được", "xếp", "thứ",
     "hạng", "top", "là", "lệ", "có", "trong", "số",
@@ -243,6 +244,7 @@ ROMAN_CTX_RE = re.compile(
 )
 _ROMAN_LIST_RE = re.compile(r"(\s*(?:,|và|hoặc|đến|-|–)\s*)([IVXLC]+)")
 _MEDAL_RE = re.compile(r"(?i:chương|giải)[^,.;]{0,40}$")
+_ROMAN_TOKEN_RE = re.compile(r"[IVXLC]+(?![\w])")
 ROMAN_LINE_RE = re.compile(r"(?m)^([ \t]*)([IVX]+)\.(?=\s)")
 _PRIZE = {1: "nhất", 2: "nhì", 3: "ba"}
 
@@ -302,7 +304,7 @@ UNIT_AFTER_SCALE_RE = re.compile(
     r"(ha|km2|km²|km|m2|m²|kg|MW|kWh|USD|VNĐ|VND|đ)(?![^\W_])"
 )
 CURRENCY_PREFIX_RE = re.compile(rf"(US\$|\$|€)\s?({NUM})" + NUM_END)
-PLUS_RE = re.compile(r"(?<![\w.,])(\d+)\+(?!\w)")
+PLUS_RE = re.compile(r"(?=\d)(?<![\w.,])(\d+)\+(?!\w)")
 NUMBER_RE = re.compile(NUM_START + rf"({NUM})" + NUM_END)
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
@@ -381,7 +383,7 @@ class Rules:
         # Addresses first: their digits and dots are not numbers.
         if "@" in text:
             text = EMAIL_RE.sub(self._email, text)
-        if "." in text:
+        if "." in text and _TLD_RE.search(text):
             text = URL_RE.sub(self._url, text)
         if "-" in text or "–" in text or "—" in text:
             text = WEEKDAY_RANGE_RE.sub(r"\1 đến ", text)
@@ -400,8 +402,9 @@ class Rules:
         if "0" in text and ("án" in text or "ÁN" in text):
             text = ZERO_CODE_RE.sub(self._zero_code, text)
         if slash:
-            # "12 /8", "282 /KH": a stray space is a typing slip, not a ratio.
-            text = _SPACED_SLASH_RE.sub("/", text)
+            if " /" in text or "/ " in text:
+                # "12 /8", "282 /KH": a stray space is a typing slip, not a ratio.
+                text = _SPACED_SLASH_RE.sub("/", text)
             # Document numbers before dates: 35/2023/UBTVQH15 is not a month.
             text = DOC_YEAR_RE.sub(self._doc_year, text)
             text = DOC_DASH_RE.sub(self._doc_dash, text)
@@ -689,7 +692,7 @@ class Rules:
     # --- roman numerals
 
     def _roman(self, text: str) -> str:
-        if not any(ch in text for ch in "IVX"):
+        if not _ROMAN_TOKEN_RE.search(text):
             return text
         text = ROMAN_LINE_RE.sub(self._roman_line, text)
         return ROMAN_CTX_RE.sub(self._roman_ctx, text)

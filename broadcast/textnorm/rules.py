@@ -218,6 +218,10 @@ _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"
 # --- ratios -------------------------------------------------------------------------
 
 RATIO_RE = re.compile(rf"(?=\d)(?<![\w/.,])({NUM})\s?/\s?({NUM})" + NUM_END + r"(?!/)")
+# "455/455ha": a ratio with its unit glued on.
+RATIO_UNIT_RE = re.compile(
+    r"(?=\d)(?<![\w/.,])(\d+(?:[.,]\d+)*)/(\d+(?:[.,]\d+)*)(ha|km2|km|m2|m|kg|tấn)(?![^\W_])"
+)
 _RATIO_PREV = {
     "đạt", "chiếm", "bằng", "gần", "hơn", "khoảng", "còn", "tới", "được", "xếp", "thứ",
     "hạng", "top", "là", "lệ", "có", "trong", "số",
@@ -230,7 +234,8 @@ _COUNT_NOUNS = {
     "lần", "địa", "thủ", "hồ", "trận", "đội", "học", "thôn", "buôn", "bản", "tổ", "nhóm",
     "ca", "bệnh", "vụ", "chiếc", "căn", "phòng", "trạm", "thị", "cán", "công", "viên",
     "đảng", "chi", "hợp", "lượt", "sản", "tuyến", "khu", "cụm", "làng", "ấp", "dịch", "giải",
-    "huy", "phần", "ý", "vị", "ngân", "số", "dân", "diện", "tổng", "lượng",
+    "huy", "phần", "ý", "vị", "ngân", "số", "dân", "diện", "tổng", "lượng", "vùng", "lĩnh",
+    "nội", "ban", "đoàn", "đề", "mô", "hạng", "nước", "sư", "trung", "chương", "thủ",
 }
 
 # --- roman numerals -------------------------------------------------------------------
@@ -278,6 +283,7 @@ UNITS = {
     "GB": "gi ga bai",
     "MB": "mê ga bai",
     "Mbps": "mê ga bít trên giây",
+    "lb": "pao",
     "°C": "độ xê",
     "ºC": "độ xê",
     "oC": "độ xê",
@@ -331,7 +337,7 @@ RULE_OF_CALLBACK = {
     "_doc_sym": "document", "_day_range": "date", "_day_to_date": "date", "_date_full": "date",
     "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
-    "_hour_zero": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio",
+    "_hour_zero": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
     "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
 }
@@ -437,6 +443,7 @@ class Rules:
         text = self._roman(text)
         if slash:
             text = RATIO_RE.sub(self._ratio, text)
+            text = RATIO_UNIT_RE.sub(self._ratio_unit, text)
         if "$" in text or "€" in text:
             text = CURRENCY_PREFIX_RE.sub(self._currency_prefix, text)
         text = UNIT_RE.sub(self._unit, text)
@@ -746,6 +753,11 @@ class Rules:
                 if int(m.group(2)) == 4:
                     b = "tư"  # "ba phần tư"
         return rng(f"{a} {joiner} {b}")
+
+    def _ratio_unit(self, m: re.Match) -> str:
+        a = read_numeral(m.group(1), self.english, amount=True)
+        b = read_numeral(m.group(2), self.english, amount=True)
+        return rng(f"{a} trên {b} {UNITS[m.group(3)]}")
 
     def _currency_prefix(self, m: re.Match) -> str:
         unit = {"US$": "đô la Mỹ", "$": "đô la", "€": "ơ rô"}[m.group(1)]

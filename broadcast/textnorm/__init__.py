@@ -52,6 +52,7 @@ _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 _OUTLINE_NAMES = {"d": "dê", "g": "gờ"}
 _PAREN_ABBR_RE = re.compile(r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])\)")
 _WORDS_RE = re.compile(r"[^\W\d_]+")
+_SIGNED_RE = re.compile(r"(?<=\()\s*([-−–+])(?=\d+(?:[.,]\d+)?\s?(?:%|°|độ))")
 _CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
 # Picture and video notes are not read: "(ảnh)", "(Video)", "(Ảnh minh họa)", "(Ảnh: TTXVN)".
 _MEDIA_NOTE_RE = re.compile(
@@ -157,6 +158,12 @@ def _preclean(text: str) -> str:
         text = unicodedata.normalize("NFKC", text).replace("⁄", "/")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES_RE.sub(" ", text)
+    if "Ð" in text or "ð" in text:
+        # Some pages type the Icelandic eth for Đ ("Ðinh Dậu"); Vietnamese never uses it.
+        text = text.replace("Ð", "Đ").replace("ð", "đ")
+    if "(" in text:
+        # "(-18,74%)", "(+12,41%)": a signed change, said "âm"/"cộng".
+        text = _SIGNED_RE.sub(_signed, text)
     if "’" in text:
         # "Cư M’gar" is the dictionary's "Cư M'gar": a curly apostrophe inside a name.
         text = _CURLY_APOSTROPHE_RE.sub("'", text)
@@ -175,6 +182,10 @@ def _preclean(text: str) -> str:
         return text
     text = _OUTLINE_LETTER_RE.sub(_outline_item, text)
     return _OUTLINE_NUMBER_RE.sub(_outline_item, text)
+
+
+def _signed(m: re.Match) -> str:
+    return "cộng " if m.group(1) == "+" else "âm "
 
 
 def _credit(m: re.Match) -> str:

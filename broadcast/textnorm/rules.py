@@ -156,7 +156,9 @@ SHORT_CODE_RE = re.compile(
 # --- legal documents -------------------------------------------------------------
 
 # "QĐ-UBND", "KH&ĐT", and the slip "TT- TTCP" (a space after the dash).
-SYM = r"[A-ZĐ][A-Za-zĐđ0-9]*(?:(?:[-&.]|- (?=[A-ZĐ]))[A-Za-zĐđ0-9]+)*"
+# Symbols may hold Vietnamese capitals ("KH-BCĐTƯATTP").
+_SYM_CHAR = "A-Za-zĐđĂÂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ0-9"
+SYM = rf"[A-ZĐ][{_SYM_CHAR}]*(?:(?:[-&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
 # A number may carry a letter suffix: "25b/QĐ-UBND", "12a-CT/TU".
 DOC_NO = r"(\d+)([a-zđ]?)"
 DOC_YEAR_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")

@@ -167,6 +167,7 @@ class Builder:
         self._lexicons: dict[str, object] = {}
         self._vocabs: dict[str, object] = {}
         self._standing: dict[str, list] = {}
+        self._read_with: dict[str, list[str]] = {}  # station lexicon -> paragraphs read with it
         self.store = None
 
     # -- shared resources, created once per run
@@ -256,6 +257,7 @@ class Builder:
                 write_playlist(self.ws, self.store, self.config, self.options.date)
                 self._publish(stations, report)
                 self._prune_old()
+            self._report_unused_entries(report)
             if report.no_news and len(report.results) > 1:
                 report.root_cause = self._why_no_news(stations)
         self._collect_speech_stats(report)
@@ -435,6 +437,8 @@ class Builder:
             for pi, para in enumerate(seg.paragraphs()):
                 written.append((si, pi, para))
         speakable = [normalize(p, lexicon) for _, _, p in written]
+        if station.lexicon is not None:
+            self._read_with.setdefault(str(station.lexicon), []).extend(p for _, _, p in written)
         spoken = self.synthesizer(station).speak(speakable)
         by_key: dict[tuple[int, int], SpokenParagraph] = {}
         for (si, pi, _), sp in zip(written, spoken):
@@ -657,6 +661,18 @@ class Builder:
                 duration=m.duration if m else 0.0, engines=m.engines if m else [],
                 audio=paths.audio.name, failed_message=None)
         sync_airings(self.store, station, key, self.options.now)
+
+    def _report_unused_entries(self, report: BuildReport) -> None:
+        """Say once per dictionary which of a station's entries matched nothing this run (a typo, usually)."""
+        from broadcast.textnorm import unused_entries
+
+        for path, texts in self._read_with.items():
+            unused = unused_entries(self._lexicons[path], texts)
+            if unused:
+                shown = ", ".join(f"'{u}'" for u in unused[:8]) + (", …" if len(unused) > 8 else "")
+                report.warnings.append(
+                    f"Từ điển phát âm {path}: {len(unused)} mục không khớp chữ nào trong các bản tin lần này "
+                    f"({shown}); nếu bản tin có từ đó, hãy kiểm tra cách viết trong từ điển.")
 
     def _why_no_news(self, stations: list[StationConfig]) -> str:
         """One line for the whole run when no station had news: usually the feeds, not the stations."""

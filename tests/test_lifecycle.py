@@ -307,3 +307,13 @@ def test_pruning_the_speech_cache_waits_for_builds_using_it(setup):
         pass
     result = CliRunner().invoke(cli, ["--config", str(config.path), "--out", str(out), "cache", "--prune"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_dictionary_entry_that_never_matches_is_reported(setup, tmp_path):
+    lexicon = tmp_path / "tu-dien.tsv"
+    lexicon.write_text("Hòa Phú\tHoà Phú\nEa Tiêuu\tÊ a Tiêu\n", encoding="utf-8")
+    config, out = setup(station=f'lexicon = "{lexicon.name}"')
+    report = api.build(config, out, DAY, at(DAY))
+    assert not report.failed
+    unused = [w for w in report.warnings if "Từ điển phát âm" in w]
+    assert len(unused) == 1 and "'Ea Tiêuu'" in unused[0] and "'Hòa Phú'" not in unused[0]

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -175,11 +175,12 @@ def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None,
     lines: dict[str, FeedLine] = {}
     workers = max(1, min(config.fetch_workers, len(feeds) or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed") as pool:
-        futures = {pool.submit(_work_one, f, config, caches[f.name], scorer, now, backoff): f
-                   for f in feeds}
-        # Store each feed as soon as it is ready; the database stays on this thread.
-        for fut in as_completed(futures):
-            feed = futures[fut]
+        futures = [pool.submit(_work_one, f, config, caches[f.name], scorer, now, backoff) for f in feeds]
+        # Fetching is concurrent, but storing follows the configuration order:
+        # the first feed to carry a story names it and is credited first, and
+        # that must not depend on which server answered sooner. The database
+        # stays on this thread.
+        for feed, fut in zip(feeds, futures):
             lines[feed.name] = _store_one(fut.result(), store, now, threshold)
 
     report.lines = [lines[f.name] for f in feeds]

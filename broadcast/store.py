@@ -668,12 +668,16 @@ class Store:
         """Fresh stories never aired at this station, best score first.
 
         Fresh means dated (or, without a date, first seen) within `fresh_hours`
-        before `now`. `feeds` limits to stories carried by those feeds. Stories
-        aired for exactly (`date`, `slot`) still count as candidates, so that
+        before `now`, and no later than the end of the bulletin's day (`date`,
+        else the day of `now`): a bulletin for yesterday never reads today's
+        news. `feeds` limits to stories carried by those feeds. Stories aired
+        for exactly (`date`, `slot`) still count as candidates, so that
         rebuilding a bulletin offers the same stories again.
         """
         since = to_db_time(now - dt.timedelta(hours=fresh_hours))
-        until = to_db_time(now + FUTURE_SLACK)
+        day = date or now.astimezone(VN_TZ).date()
+        day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), VN_TZ) - dt.timedelta(seconds=1)
+        until = to_db_time(min(now + FUTURE_SLACK, day_end))
         sql = (f"SELECT {self._COLUMNS} FROM stories s WHERE s.ref_time >= ? AND s.ref_time <= ? "
                "AND NOT EXISTS (SELECT 1 FROM airings a WHERE a.station = ? AND a.story_id = s.id "
                "AND NOT (a.date = ? AND a.slot = ?))")

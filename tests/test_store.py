@@ -160,6 +160,22 @@ def test_aired_stays_aired_on_later_days(store: Store) -> None:
     assert store.candidates("hoa-phu", tomorrow, 72, date=tomorrow.date(), slot="") == []
 
 
+def test_bulletin_for_yesterday_takes_no_news_of_today(store: Store) -> None:
+    yesterday = NOW.date() - dt.timedelta(days=1)
+    ids = [r.story_id for r in store.add_items([
+        (item(1, published=NOW - dt.timedelta(days=1, hours=3)), Rel(2.0)),  # yesterday 09:00
+        (item(2, published=dt.datetime.combine(NOW.date(), dt.time(7, 30), VN_TZ)), Rel(3.0)),  # today 07:30
+        (item(3, published=dt.datetime.combine(NOW.date(), dt.time(0, 0), VN_TZ)), Rel(3.0)),  # today 00:00
+    ], NOW)]
+    end_of_yesterday = dt.datetime.combine(yesterday, dt.time(23, 59), VN_TZ)
+    got = store.candidates("hoa-phu", end_of_yesterday, 72, date=yesterday, slot="")
+    assert [c.id for c in got] == [ids[0]]
+    # Without a date, the day of `now` bounds the offer.
+    assert [c.id for c in store.candidates("hoa-phu", end_of_yesterday, 72)] == [ids[0]]
+    # Today's bulletin has all three.
+    assert {c.id for c in store.candidates("hoa-phu", NOW, 72, date=NOW.date(), slot="")} == set(ids)
+
+
 def test_feed_cache_headers(store: Store) -> None:
     assert store.cache_headers("bcp", "https://a.vn/rss") == (None, None)
     store.set_feed_state("bcp", "https://a.vn/rss", "ok", "bcp: 50 tin", NOW, '"v1"', "Mon, 14 Sep 2026 05:00:00 GMT")

@@ -12,7 +12,9 @@ from typing import Any, Callable
 
 from broadcast.config import Config, FeedConfig
 from broadcast.errors import BroadcastError, FeedError, StoreCorruptError
-from broadcast.feeds import FetchResult, ParsedFeed, fetch, parse_feed
+from broadcast.feeds import FetchResult, ParsedFeed, fetch, finish_parsed, parse_feed
+from broadcast.htmlsource import parse_listing
+from broadcast.localitems import read_local_items
 from broadcast.models import VN_TZ, FeedItem
 from broadcast.store import Store
 
@@ -127,13 +129,25 @@ def _work_one(feed: FeedConfig, config: Config, cache: tuple[str | None, str | N
     """Fetch, parse, clean and score one feed (runs in a worker thread; no database here)."""
     work = _Work(feed)
     try:
-        work.fetched = fetch(feed, timeout=config.fetch_timeout, retries=config.fetch_retries,
-                             max_bytes=config.fetch_max_bytes, etag=cache[0], last_modified=cache[1],
-                             backoff=backoff)
-        if work.fetched.status == "ok":
-            work.parsed = parse_feed(work.fetched.body, feed, content_type=work.fetched.content_type,
-                                     now=now, base_url=work.fetched.final_url
-                                     if work.fetched.final_url.startswith(("http://", "https://")) else "")
+        if feed.kind == "local":
+            started = time.monotonic()
+            items, skipped, warnings = read_local_items(feed, now)
+            # Old local items are fine: the commune writes when it has something to say.
+            work.parsed = finish_parsed(feed.source, items, len(items) + skipped, skipped, 0, now,
+                                        check_stale=False)
+            work.parsed.warnings[:0] = warnings
+            work.fetched = FetchResult(feed=feed.name, status="ok", final_url=feed.url,
+                                       elapsed=time.monotonic() - started)
+        else:
+            work.fetched = fetch(feed, timeout=config.fetch_timeout, retries=config.fetch_retries,
+                                 max_bytes=config.fetch_max_bytes, etag=cache[0], last_modified=cache[1],
+                                 backoff=backoff)
+            if work.fetched.status == "ok":
+                parse = parse_listing if feed.kind == "html" else parse_feed
+                work.parsed = parse(work.fetched.body, feed, content_type=work.fetched.content_type,
+                                    now=now, base_url=work.fetched.final_url
+                                    if work.fetched.final_url.startswith(("http://", "https://")) else "")
+        if work.parsed is not None:
             for item in work.parsed.items:
                 work.scored.append((item, _score_one(scorer, item)))
     except FeedError as exc:
@@ -171,7 +185,7 @@ def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None,
             if report.rescored:
                 log.info("vocabulary changed: rescored %d stored stories", report.rescored)
 
-    caches = {f.name: store.cache_headers(f.name, f.url) for f in feeds}
+    caches = {f.name: store.cache_headers(f.name, f.url) if f.kind != "local" else (None, None) for f in feeds}
     lines: dict[str, FeedLine] = {}
     workers = max(1, min(config.fetch_workers, len(feeds) or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed") as pool:
@@ -226,6 +240,8 @@ def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) ->
     line.warnings = list(parsed.warnings)
     try:
         results = store.add_items(work.scored, now)
+        if feed.kind == "local":
+            store.withdraw_local(feed.name, [item.guid for item in parsed.items])
     except StoreCorruptError:
         raise  # every feed would fail the same way: stop with the recovery step
     except BroadcastError as exc:
@@ -234,8 +250,8 @@ def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) ->
     for res in results:
         if res.status == "new":
             line.new += 1
-            if res.score >= threshold and res.score > 0:
-                line.relevant += 1
+            if (res.score >= threshold and res.score > 0) or feed.kind == "local":
+                line.relevant += 1  # a local item is always read
         elif res.status == "merged":
             line.merged += 1
     line.status = "ok"

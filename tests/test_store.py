@@ -356,3 +356,22 @@ def test_event_grouping_survives_a_database_from_before_it(tmp_path: Path) -> No
     with Store(path) as s:
         got = s.candidates("hoa-phu", NOW, 72)
         assert [(c.title, c.event, c.local) for c in got] == [("Tin cũ", got[0].id, False)]
+
+
+def test_a_better_decoded_fetch_replaces_the_stored_text(store: Store) -> None:
+    good = "Đắk Lắk: 100% thủ tục hành chính được tiếp nhận tại Trung tâm Phục vụ hành chính công"
+    lead = "Người dân nộp hồ sơ trực tuyến và thanh toán phí qua Cổng Dịch vụ công quốc gia."
+    mojibake = good.encode("utf-8").decode("cp1252", "replace")
+    link = "https://baodaklak.vn/chinh-tri/dak-lak-100-thu-tuc.html"
+    # Stored wrong by an older fetch (the whole document read as a code page).
+    first = store.add_items([(item(1, title=mojibake, summary=lead, link=link), Rel(0.0))], NOW)[0]
+    # The feed was fixed: the same item now decodes properly.
+    again = store.add_items([(item(1, title=good, summary=lead, link=link), Rel(2.0))], NOW)[0]
+    assert again.story_id == first.story_id and again.status == "known"
+    story = store.stories([first.story_id])[0]
+    assert story.title == good and story.score == 2.0
+    # A later fetch with a bad byte does not undo it.
+    damaged = FeedItem(feed="f", source="Nguồn", title=good.replace("thủ", "th"), summary=lead, link=link,
+                       guid="", published=NOW, damage=1)
+    store.add_items([(damaged, Rel(2.0))], NOW)
+    assert store.stories([first.story_id])[0].title == good

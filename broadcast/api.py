@@ -223,8 +223,10 @@ def candidates(config: Config, station: str, date: dt.date, now: dt.datetime, *,
     from broadcast.pipeline import news_until, speech_estimate_overhead
     from broadcast.relevance import load_vocabulary
     from broadcast.selection import select
+    from broadcast.speechrate import with_learned_rate
 
-    st = config.station(station)
+    # Estimated with the voice's measured speaking rate, as the build does.
+    st = with_learned_rate(config.station(station), config.data_dir / "speech-cache")
     vocab = load_vocabulary(st.selection.topics_file)
     until = news_until(date, now)
     with open_store(config) as store:

@@ -155,14 +155,19 @@ def _number_syllables(num: str) -> int:
     return n
 
 
+def syllables(text: str) -> int:
+    """Spoken syllables of a text: whitespace tokens, with numbers and acronyms expanded."""
+    return sum(_token_syllables(tok) for tok in text.split())
+
+
 def estimate_seconds(text: str, syllables_per_minute: float) -> float:
     """Estimated speaking time: syllables (whitespace tokens, numbers and acronyms expanded) plus pauses."""
     if not text or syllables_per_minute <= 0:
         return 0.0
-    syllables = sum(_token_syllables(tok) for tok in text.split())
+    syllables_ = syllables(text)
     sentence_pauses = len(re.findall(r"[.!?…]+(?:\s|$)", text))
     comma_pauses = len(re.findall(r"[,;:](?:\s|$)", text))
-    return syllables * 60.0 / syllables_per_minute + 0.35 * sentence_pauses + 0.15 * comma_pauses
+    return syllables_ * 60.0 / syllables_per_minute + 0.35 * sentence_pauses + 0.15 * comma_pauses
 
 
 def _freshness(c: Candidate, now: dt.datetime, fresh_hours: float) -> float:
@@ -218,7 +223,9 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
     Order of the result: the selected stories in reading order, then the rest
     by priority. Selection is greedy on priority (score x feed weight x
     freshness), discounted for topics and sources already chosen, within
-    `max_items`, `per_source_max` and `budget_seconds` of estimated speech.
+    `max_items` and `per_source_max`, and as close to `budget_seconds` of
+    estimated speech as whole stories allow (the last one may run over by
+    less than the bulletin would otherwise fall short).
     Pass `now` (the bulletin's moment) to also drop stories older than
     `fresh_hours`; without it freshness is measured from the newest candidate.
     `labels` maps topic ids to the Vietnamese names used in reasons (default:
@@ -305,13 +312,21 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
                 c.reason = f"đã đủ {sel.per_source_max} tin từ {source}"
                 continue
             cost, first, short_cost = cost_of(c)
-            if used_seconds + cost > budget_seconds:
-                # Try the first sentence alone before giving up on the story.
-                if first == c.spoken_summary or used_seconds + short_cost > budget_seconds:
-                    left = max(budget_seconds - used_seconds, 0)
-                    c.reason = f"không đủ thời lượng (cần khoảng {cost:.0f} giây, còn {left:.0f} giây)"
+            gap = budget_seconds - used_seconds
+            shorter = first != c.spoken_summary
+            if cost > gap:
+                # The first sentence alone, if that fits; else the story whose
+                # reading runs over by less than the bulletin would fall short
+                # without it: whole stories make the length, closest wins.
+                if shorter and short_cost <= gap:
+                    c.spoken_summary, cost = first, short_cost
+                elif cost - gap < gap:
+                    pass
+                elif shorter and short_cost - gap < gap:
+                    c.spoken_summary, cost = first, short_cost
+                else:
+                    c.reason = f"không đủ thời lượng (cần khoảng {cost:.0f} giây, còn {max(gap, 0):.0f} giây)"
                     continue
-                c.spoken_summary, cost = first, short_cost
             picked = pos
             break
         if picked is None:

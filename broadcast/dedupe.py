@@ -100,9 +100,11 @@ _QUANTITY = re.compile(r"(?<![\d/.,-])(\d{1,3}(?:[.,]\d{3})+|\d+)(?![\d/-]|[.,]\
 _OPENERS = {"theo", "sáng", "chiều", "tối", "trưa", "đêm", "ngày", "hôm", "trong", "tại", "với", "từ", "để",
             "khi", "sau", "trước", "nhằm", "ông", "bà", "anh", "chị", "các", "những", "đến", "qua", "cùng",
             "do", "vì", "nhờ", "đồng", "lãnh", "đại", "hiện", "năm", "tháng", "thời", "tới", "về", "ở", "đó"}
-_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-# After these a capital may only start a sentence.
-_SENTENCE_MARKS = set(".!?:;\"“”(…-–—")
+_UPPER = "".join(ch for ch in map(chr, range(0x41, 0x1F00)) if ch.isupper() and ch.isalpha())
+_NAME_RUN = re.compile(rf"(?<!\w)[{_UPPER}]\w*(?:[ \t]+[{_UPPER}]\w*)+")
+_ACRONYM = re.compile(rf"(?<!\w)\w*[{_UPPER}]\w*[{_UPPER}]\w*")
+# A capital right after these (or at the start) may only start a sentence.
+_SENTENCE_MARKS = set(".!?:;\"“”(…\n–—-")
 
 
 def _date_key(day: str, month: str) -> str | None:
@@ -159,32 +161,19 @@ def _is_specific(number: str) -> bool:
 def entities(text: str) -> frozenset[str]:
     """Names and acronyms in a text, lower-cased: "sở nội", "đắk lắk", "nguyễn văn hùng", "ubnd".
 
-    Capitalised syllables in a row are a name; a word in capitals is an
-    acronym. A usual sentence opener ("Theo", "Sáng", "Ông") is not part of
-    the name after it.
+    Capitalised syllables in a row are a name; a word with two capitals or
+    more is an acronym. A usual sentence opener ("Theo", "Sáng", "Ông") is not
+    part of the name after it.
     """
-    found: set[str] = set()
-    run: list[str] = []
-    at_start = True
-
-    def close() -> None:
-        if len(run) >= 2:
-            found.add(" ".join(run).lower())
-        run.clear()
-
-    for tok in _TOKEN.findall(text):
-        if not (tok[0].isalpha() or tok[0].isdigit()):
-            close()
-            at_start = at_start or tok in _SENTENCE_MARKS
-            continue
-        if len(tok) >= 2 and tok[0].isupper() and sum(ch.isupper() for ch in tok) >= 2:
-            found.add(tok.lower())  # UBND, HĐND, VNeID
-        if tok[0].isupper() and not (at_start and tok.lower() in _OPENERS):
-            run.append(tok)
-        else:
-            close()
-        at_start = False
-    close()
+    found = {m.group(0).lower() for m in _ACRONYM.finditer(text)}
+    for m in _NAME_RUN.finditer(text):
+        tokens = m.group(0).split()
+        if tokens[0].lower() in _OPENERS:
+            before = text[:m.start()].rstrip()
+            if not before or before[-1] in _SENTENCE_MARKS:
+                tokens = tokens[1:]
+        if len(tokens) >= 2:
+            found.add(" ".join(tokens).lower())
     return frozenset(found)
 
 
@@ -201,7 +190,7 @@ class Fingerprint:
     all_numbers: frozenset[str] = frozenset()  # in the title and lead
     documents: frozenset[str] = frozenset()  # document numbers: "2150/qđ-ubnd"
     names: frozenset[str] = frozenset()  # names and acronyms in the title and lead
-    terms: frozenset[str] = frozenset()  # word pairs of the title and lead
+    terms: frozenset[int] = frozenset()  # word pairs of the title and lead
     quantities: frozenset[str] = frozenset()  # a count and what it counts: "6 dự", "30 xã"
     text: str = ""  # the title and lead as space-joined lower-case words, to look names up
 
@@ -215,13 +204,13 @@ def fingerprint(title: str, summary: str) -> Fingerprint:
     lead_text = " ".join(summary.split()[:60])
     both = f"{title}\n{lead_text}"
     tokens = tw + lw
+    title_numbers = _numbers(title)
     return Fingerprint(
-        title_sh, _shingles(lw, 3), len(tw), len(lw), _numbers(title), probe,
-        all_numbers=_numbers(both),
+        title_sh, _shingles(lw, 3), len(tw), len(lw), title_numbers, probe,
+        all_numbers=title_numbers | _numbers(lead_text),
         documents=frozenset(d.lower() for d in _DOC_NUMBER.findall(both)),
         names=entities(title) | entities(lead_text),
-        terms=frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:])
-                        if not (a.isdigit() or b.isdigit())),
+        terms=_shingles([t for t in tokens if not t.isdigit()], 2),
         text=" " + " ".join(tokens) + " ",
         quantities=_quantities(both),
     )

@@ -124,29 +124,38 @@ def _score_one(scorer: Callable[[str, str], Any] | None, item: FeedItem) -> Any:
         return None
 
 
+def read_source(feed: FeedConfig, config: Config, now: dt.datetime, *, etag: str | None = None,
+                last_modified: str | None = None, backoff: float = 0.5, retries: int | None = None,
+                timeout: float | None = None) -> tuple[FetchResult, ParsedFeed | None]:
+    """Fetch and parse one source of any kind; raise FeedError saying what to check.
+
+    The parsed feed is None when the server answered that nothing changed.
+    """
+    if feed.kind == "local":
+        started = time.monotonic()
+        items, skipped, warnings = read_local_items(feed, now)
+        # Old local items are fine: the commune writes when it has something to say.
+        parsed = finish_parsed(feed.source, items, len(items) + skipped, skipped, 0, now, check_stale=False)
+        parsed.warnings[:0] = warnings
+        return FetchResult(feed=feed.name, status="ok", final_url=feed.url,
+                           elapsed=time.monotonic() - started), parsed
+    fetched = fetch(feed, timeout=config.fetch_timeout if timeout is None else timeout,
+                    retries=config.fetch_retries if retries is None else retries,
+                    max_bytes=config.fetch_max_bytes, etag=etag, last_modified=last_modified, backoff=backoff)
+    if fetched.status != "ok":
+        return fetched, None
+    parse = parse_listing if feed.kind == "html" else parse_feed
+    base = fetched.final_url if fetched.final_url.startswith(("http://", "https://")) else ""
+    return fetched, parse(fetched.body, feed, content_type=fetched.content_type, now=now, base_url=base)
+
+
 def _work_one(feed: FeedConfig, config: Config, cache: tuple[str | None, str | None],
               scorer: Callable[[str, str], Any] | None, now: dt.datetime, backoff: float) -> _Work:
     """Fetch, parse, clean and score one feed (runs in a worker thread; no database here)."""
     work = _Work(feed)
     try:
-        if feed.kind == "local":
-            started = time.monotonic()
-            items, skipped, warnings = read_local_items(feed, now)
-            # Old local items are fine: the commune writes when it has something to say.
-            work.parsed = finish_parsed(feed.source, items, len(items) + skipped, skipped, 0, now,
-                                        check_stale=False)
-            work.parsed.warnings[:0] = warnings
-            work.fetched = FetchResult(feed=feed.name, status="ok", final_url=feed.url,
-                                       elapsed=time.monotonic() - started)
-        else:
-            work.fetched = fetch(feed, timeout=config.fetch_timeout, retries=config.fetch_retries,
-                                 max_bytes=config.fetch_max_bytes, etag=cache[0], last_modified=cache[1],
-                                 backoff=backoff)
-            if work.fetched.status == "ok":
-                parse = parse_listing if feed.kind == "html" else parse_feed
-                work.parsed = parse(work.fetched.body, feed, content_type=work.fetched.content_type,
-                                    now=now, base_url=work.fetched.final_url
-                                    if work.fetched.final_url.startswith(("http://", "https://")) else "")
+        work.fetched, work.parsed = read_source(feed, config, now, etag=cache[0], last_modified=cache[1],
+                                                backoff=backoff)
         if work.parsed is not None:
             for item in work.parsed.items:
                 work.scored.append((item, _score_one(scorer, item)))

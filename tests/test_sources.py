@@ -214,3 +214,19 @@ def test_bulletin_for_a_past_day_reads_that_days_news_and_credits_local_authors(
     assert "không phụ thuộc địa giới" not in script  # published on the 21st
     assert "Theo Bộ phận Một cửa xã Hòa Phú." in script
     assert "Theo Văn phòng HĐND và UBND xã Hòa Phú." in script
+
+
+def test_doctor_reads_every_source_kind(tmp_path: Path, folder: Path) -> None:
+    with FeedServer() as srv:
+        srv.add("/cchc", body=(SOURCES / "portal-sonoivu.html").read_bytes(), content_type="text/html")
+        (tmp_path / "broadcast.toml").write_text(
+            '[general]\ndata_dir = "data"\n[tts]\nengine = "espeak"\n'
+            '[[feeds]]\nname = "xa"\nkind = "local"\npath = "tin-dia-phuong"\n'
+            f'[[feeds]]\nname = "snv"\nkind = "html"\nurl = "{srv.url("/cchc")}"\n'
+            '[feeds.selectors]\nitem = ".news-item"\ntitle = "h3.title a"\ndate = ".date"\n' + STATION,
+            encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--config", str(tmp_path / "broadcast.toml"), "--out",
+                                          str(tmp_path / "out"), "doctor"], catch_exceptions=False)
+    lines = {line.split("] ", 1)[1].split(":")[0]: line for line in result.output.splitlines() if "] " in line}
+    assert lines["nguồn tin xa"].startswith("[OK  ] nguồn tin xa: 3 tin trong thư mục; bỏ qua tệp 04-ban-nhap")
+    assert "nguồn tin snv: 3 tin, tin mới nhất cách đây" in lines["nguồn tin snv"]

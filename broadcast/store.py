@@ -359,15 +359,16 @@ class _Connection(sqlite3.Connection):
         return self.cursor().executemany(*args)
 
 
-def _reads_better(item: FeedItem, title: str, summary: str, damage: int, local: bool) -> bool:
+def _reads_better(item: FeedItem, title: str, summary: str, damage: int, local: bool,
+                  edited: bool = False) -> bool:
     """True when a new fetch of a stored story should replace its text.
 
-    A local item follows its file (staff edit it); a feed item is replaced
-    when the new text was decoded with fewer undecodable bytes and mojibake
-    letters than the stored one.
+    A local item follows its file whenever staff edited it (`edited`: its
+    date or author changed); a feed item is replaced when the new text was
+    decoded with fewer undecodable bytes and mojibake letters than the stored one.
     """
     if local:
-        return item.local and (item.title, item.summary) != (title, summary)
+        return item.local and (edited or (item.title, item.summary) != (title, summary))
     if (item.title, item.summary) == (title, summary):
         return False
     old = damage + text_damage(title) + text_damage(summary)
@@ -621,7 +622,10 @@ class Store:
             (story_id,)).fetchone()
         title, summary, old_pub, first_seen, old_score, old_topics, local, old_damage = row
         updates: dict[str, Any] = {}
-        if _reads_better(item, title, summary, old_damage, bool(local)):
+        edited = bool(local) and (published != old_pub or self.db.execute(
+            "SELECT 1 FROM story_sources WHERE story_id = ? AND feed = ? AND source != ?",
+            (story_id, item.feed, item.source)).fetchone() is not None)
+        if _reads_better(item, title, summary, old_damage, bool(local), edited):
             # A feed fixed after a bad fetch, or staff editing a local item:
             # the story takes the new text, and so does this feed's record.
             updates.update(title=item.title, summary=item.summary, damage=item.damage)

@@ -95,8 +95,13 @@ def test_local_items_follow_their_files(tmp_path: Path, store: Store, folder: Pa
     (folder / "01-mot-cua-thang-11.txt").write_text(
         "Tiêu đề: Xã Hòa Phú trả kết quả đúng hạn 100% hồ sơ trong tháng 11 (đã cập nhật)\n"
         "Ngày: 21/11/2026\nNgười viết: Bộ phận Một cửa xã Hòa Phú\n\nSố liệu mới: 315 hồ sơ.\n", encoding="utf-8")
+    (folder / "02-lich-tiep-cong-dan.txt").write_text(
+        "Tiêu đề: Lịch tiếp công dân tháng 12 của Chủ tịch UBND xã\nNgày: 22/11/2026\n"
+        "Người viết: Văn phòng UBND xã\n\nChủ tịch UBND xã tiếp công dân sáng thứ Năm.\n", encoding="utf-8")
     report = ingest(cfg, store, now=NOW, scorer=lambda t, s: Rel())
     assert report.new == 0
+    moved = next(c for c in store.candidates("hoa-phu", NOW, 72 * 4) if c.title.startswith("Lịch tiếp"))
+    assert moved.published == dt.datetime(2026, 11, 22, tzinfo=VN_TZ) and moved.sources == ["Văn phòng UBND xã"]
     titles = sorted((c.title, c.summary) for c in store.candidates("hoa-phu", NOW, 72 * 4))
     assert titles == [("Lịch tiếp công dân tháng 12 của Chủ tịch UBND xã", titles[0][1]),
                       ("Xã Hòa Phú trả kết quả đúng hạn 100% hồ sơ trong tháng 11 (đã cập nhật)",

@@ -210,6 +210,7 @@ def test_bulletin_for_a_past_day_reads_that_days_news_and_credits_local_authors(
         '[general]\ndata_dir = "data"\n'
         '[[feeds]]\nname = "tinh"\nurl = "tinh.xml"\nsource = "Cổng thông tin tỉnh"\n'
         '[[feeds]]\nname = "xa"\nkind = "local"\npath = "tin-dia-phuong"\nsource = "UBND xã Hòa Phú"\n'
+        '[selection]\nmin_score = 0.01\n'  # which day's news, not how relevant: both stories qualify
         '[tts]\nengine = "espeak"\n' + STATION, encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "broadcast.toml"), "--out", str(tmp_path / "out"),
                                       "--date", "2026-11-20", "script"], catch_exceptions=False)

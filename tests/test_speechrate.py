@@ -69,6 +69,7 @@ url = "tin.xml"
 source = "Cổng thông tin tỉnh"
 
 [selection]
+min_score = 0.01     # this test measures length, not relevance: every reform item may be read
 max_items = 20
 fresh_hours = 20
 per_source_max = 20

@@ -267,7 +267,7 @@ def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) ->
     text = f"{_label(feed, parsed)}: {line.items} tin, {line.new} tin mới, {line.relevant} tin về CCHC"
     if line.merged:
         text += f", {line.merged} tin trùng với nguồn khác"
-    if line.skipped:
+    if line.skipped and feed.kind != "local":  # a local source names each skipped file in its warnings
         text += f", bỏ {line.skipped} mục trống"
     if line.warnings:
         text += " (chú ý: " + "; ".join(line.warnings) + ")"

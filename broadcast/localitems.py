@@ -132,4 +132,5 @@ def read_local_items(feed: FeedConfig, now: dt.datetime) -> tuple[list[FeedItem]
 def _reason(exc: Exception, path: Path) -> str:
     text = str(exc) if isinstance(exc, BroadcastError) else (getattr(exc, "strerror", None) or str(exc))
     # read_staff_text names the file already; the warning names it once.
-    return text.replace(f"Tệp tin địa phương {path}, ", "").replace(f"tệp tin địa phương {path}", "tệp")
+    text = text.replace(f"Tệp tin địa phương {path}, ", "").replace(f"tệp tin địa phương {path}", "tệp")
+    return text.rstrip(".")  # the warning goes inside a sentence

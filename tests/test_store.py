@@ -319,7 +319,7 @@ def test_other_outlets_report_is_not_aired_again_next_day(store: Store) -> None:
     day1 = NOW
     first = store.add_items([(item(1, feed="baodaklak", title=a_title, summary=a_lead, published=day1,
                                    source="Báo Đắk Lắk"), Rel(3.0))], day1)[0]
-    store.record_aired("hoa-phu", day1.date(), "", [first.story_id])
+    store.record_aired("hoa-phu", day1.date(), "", [first.story_id], now=day1)
     day2 = NOW + dt.timedelta(days=1)
     second = store.add_items([(item(2, feed="vnexpress", title=b_title, summary=b_lead,
                                     published=day2 - dt.timedelta(hours=3), source="VnExpress"), Rel(3.0))],

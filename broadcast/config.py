@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,12 +34,21 @@ def demo_config_path() -> Path:
     return bundled_data("demo", "broadcast.toml")
 
 
+# Kinds of news source: an RSS/Atom feed, a web page listing articles (read
+# with CSS selectors), a folder of items the province or commune writes.
+FEED_KINDS = ("rss", "html", "local")
+SELECTOR_KEYS = ("item", "title", "link", "date", "summary")
+LOCAL_WEIGHT = 2.0  # local items outrank the news unless the config says otherwise
+
+
 @dataclass
 class FeedConfig:
     name: str
-    url: str  # http(s) URL or an absolute local path
+    url: str  # http(s) URL or an absolute local path (for "local": the folder)
     source: str = ""  # spoken source name; empty means the feed's own title
     weight: float = 1.0  # local/provincial feeds weigh more than national ones
+    kind: str = "rss"  # one of FEED_KINDS
+    selectors: dict[str, str] = field(default_factory=dict)  # kind "html": CSS selectors by SELECTOR_KEYS
 
 
 @dataclass
@@ -462,6 +472,70 @@ def parse_notice(raw: Any, r: _Reader, key: str) -> NoticeConfig:
     return NoticeConfig(text=text, priority=priority, valid_from=dates[0], valid_to=dates[1])
 
 
+def _feed_location(fr: _Reader, root: Path) -> str:
+    """An http(s) address as written, or a file path (a file:// URL becomes its path) made absolute."""
+    url = fr.get("url", str)
+    if not url:
+        raise fr._err("url", "thiếu địa chỉ nguồn tin (http(s):// hoặc đường dẫn tệp)")
+    if re.match(r"^https?://", url, re.I):
+        return url
+    if url.lower().startswith("file://"):
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise fr._err("url", f"tệp trên máy khác ({parts.netloc}) không đọc được; hãy ghi đường dẫn tệp trên máy này")
+        return str(Path(unquote(parts.path)))
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
+        raise fr._err("url", f"chỉ dùng được địa chỉ http://, https:// hoặc đường dẫn tệp, nhận được '{url}'")
+    return str(fr.path_value("url", root))
+
+
+def _parse_feed(fr: _Reader, root: Path) -> FeedConfig:
+    name = fr.get("name", str)
+    if not name:
+        raise fr._err("name", "thiếu tên nguồn tin")
+    kind = fr.get("kind", str, "rss")
+    if kind not in FEED_KINDS:
+        raise fr._err("kind", f"phải là một trong {', '.join(FEED_KINDS)}, nhận được '{kind}'")
+    selectors: dict[str, str] = {}
+    if kind == "local":
+        folder = fr.path_value("path", root)
+        if folder is None:
+            raise fr._err("path", "nguồn tin địa phương cần thư mục chứa các tệp tin, ví dụ path = \"tin-dia-phuong\"")
+        url = str(folder)
+    else:
+        url = _feed_location(fr, root)
+    if kind == "html":
+        selectors = _parse_selectors(fr)
+    feed = FeedConfig(name=name, url=url, source=fr.get("source", str, ""),
+                      weight=fr.number("weight", LOCAL_WEIGHT if kind == "local" else 1.0, 0.0, 10.0),
+                      kind=kind, selectors=selectors)
+    fr.check_unknown()
+    return feed
+
+
+def _parse_selectors(fr: _Reader) -> dict[str, str]:
+    import soupsieve
+
+    sr = _sub(fr, "selectors", f"{fr.where}selectors.")
+    out: dict[str, str] = {}
+    for key in SELECTOR_KEYS:
+        value = sr.get(key, str, "").strip()
+        if not value:
+            continue
+        try:
+            soupsieve.compile(value)
+        except soupsieve.SelectorSyntaxError as exc:
+            reason = str(exc).splitlines()[0]
+            raise sr._err(key, f"bộ chọn CSS \"{value}\" sai cú pháp ({reason})") from None
+        out[key] = value
+    for key in ("item", "title"):
+        if key not in out:
+            raise sr._err(key, "trang tin (kind = \"html\") cần bộ chọn CSS cho item và title, "
+                               "ví dụ selectors = { item = \".news-item\", title = \"h3 a\", date = \".date\" }")
+    sr.check_unknown()
+    return out
+
+
 def _sub(r: _Reader, key: str, where: str) -> _Reader:
     table = r.get(key, dict, {})
     return _Reader(table, where, r.path)
@@ -492,22 +566,10 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
     for i, raw in enumerate(top.get("feeds", list, [])):
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: khóa 'feeds[{i}]': cần bảng [[feeds]]")
-        fr = _Reader(raw, f"feeds[{i}].", path)
-        name = fr.get("name", str)
-        url = fr.get("url", str)
-        if not name:
-            raise fr._err("name", "thiếu tên nguồn tin")
-        if not url:
-            raise fr._err("url", "thiếu địa chỉ nguồn tin (http(s):// hoặc đường dẫn tệp)")
-        if not re.match(r"^https?://", url):
-            url = str(fr.path_value("url", root))
-        if any(f.name == name for f in feeds):
-            raise fr._err("name", f"tên nguồn tin '{name}' bị trùng")
-        feeds.append(FeedConfig(
-            name=name, url=url, source=fr.get("source", str, ""),
-            weight=fr.number("weight", 1.0, 0.0, 10.0),
-        ))
-        fr.check_unknown()
+        feed = _parse_feed(_Reader(raw, f"feeds[{i}].", path), root)
+        if any(f.name == feed.name for f in feeds):
+            raise ConfigError(f"{path}: khóa 'feeds[{i}].name': tên nguồn tin '{feed.name}' bị trùng")
+        feeds.append(feed)
 
     stations: list[StationConfig] = []
     raw_stations = top.get("stations", list, [])

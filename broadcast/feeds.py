@@ -281,6 +281,7 @@ _BOMS = [
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
 ]
 _DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FEED_START = re.compile(r"<\?xml\b|<(?:rss|feed|rdf:RDF|RDF)\b", re.I)
@@ -292,12 +293,25 @@ _NAMED = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_NAMED = {"amp", "lt", "gt", "quot", "apos"}
 
 
+def _mostly_utf8(data: bytes) -> bool:
+    """True when the bytes are UTF-8 with a few damaged sequences, not another code page."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    # A single-byte code page read as UTF-8 gives almost nothing but errors:
+    # its letters rarely form valid multi-byte sequences.
+    return good >= 4 * bad
+
+
 def decode_document(data: bytes, content_type: str = "") -> str:
     """Decode feed bytes to text, trusting byte evidence over declarations that lie.
 
     A BOM wins; then UTF-16 seen in the bytes; then UTF-8 if the bytes are valid
     UTF-8 (vietnambiz declares utf-16 but sends UTF-8); then the HTTP charset,
-    the XML declaration, a statistical guess, and lossy UTF-8 last.
+    the XML declaration or an HTML meta charset. A document declared (or, with
+    no declaration, defaulting to) UTF-8 that has a few bad bytes stays UTF-8,
+    with U+FFFD for the bad bytes only: guessing another code page would turn
+    every Vietnamese letter into mojibake. A statistical guess comes last.
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
@@ -318,6 +332,9 @@ def decode_document(data: bytes, content_type: str = "") -> str:
     m2 = _DECL_ENCODING.match(data[:200])
     if m2:
         declared.append(m2.group(1).decode("ascii"))
+    m3 = _META_CHARSET.search(data[:4096])
+    if m3:
+        declared.append(m3.group(1).decode("ascii"))
     for enc in declared:
         try:
             name = codecs.lookup(enc).name
@@ -325,10 +342,16 @@ def decode_document(data: bytes, content_type: str = "") -> str:
             continue
         if name.startswith(("utf-16", "utf-32")):
             continue  # the bytes are not UTF-16 (checked above): the declaration lies
+        if name == "utf-8":
+            if _mostly_utf8(data):
+                return data.decode("utf-8", "replace")
+            continue  # declared UTF-8 but written in a code page
         try:
             return data.decode(name)
         except UnicodeDecodeError:
             continue
+    if not declared and _mostly_utf8(data):
+        return data.decode("utf-8", "replace")  # XML without a declaration is UTF-8
     try:
         from charset_normalizer import from_bytes
 
@@ -418,6 +441,18 @@ def _no_spaces(url: str) -> str:
     return "".join(url.split())
 
 
+def web_link(raw: str, base: str = "") -> str:
+    """An item's link as an absolute http(s) address, resolved against `base`; '' for any other kind.
+
+    `javascript:`, `file:`, `data:` or `mailto:` links from a feed are never
+    written into a script or manifest.
+    """
+    link = _no_spaces(raw)
+    if link and base and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", link):
+        link = urljoin(base, link)
+    return link if re.match(r"^https?://[^/\s]", link, re.I) else ""
+
+
 def parse_feed(data: bytes, feed: FeedConfig, *, content_type: str = "",
                now: dt.datetime | None = None, base_url: str = "") -> ParsedFeed:
     """Parse a fetched document into cleaned FeedItems; raise FeedError when it is not a feed."""
@@ -455,36 +490,43 @@ def parse_feed(data: bytes, feed: FeedConfig, *, content_type: str = "",
     future = 0
     seen: set[str] = set()
     for entry, raw_date in zip(entries, raw_dates):
-        title = clean_title(_entry_text(entry, "title"))
-        link = _no_spaces(_entry_text(entry, "link"))
-        if link and base and not link.lower().startswith(("http://", "https://")):
-            link = urljoin(base, link)
+        raw_title = _entry_text(entry, "title")
+        raw_summary = _entry_text(entry, "summary", "content")
+        title = clean_title(raw_title)
+        link = web_link(_entry_text(entry, "link"), base)
         guid = _no_spaces(_entry_text(entry, "id"))
         if not link and guid.lower().startswith(("http://", "https://")):
             link = guid
-        if not title or not (link or guid):
+        if not title or not (link or guid or _entry_text(entry, "link").strip()):
             skipped += 1
             continue
-        key = link or guid
+        key = link or guid or title  # a link of another kind was dropped: the title identifies it
         if key in seen:  # the same article twice in one document
             skipped += 1
             continue
         seen.add(key)
-        summary = clean_summary(_entry_text(entry, "summary", "content"), title)
+        summary = clean_summary(raw_summary, title)
         published = parse_date(raw_date, order=order)
         if published is not None and published > now + FUTURE_SLACK:
             future += 1
             published = None
         items.append(FeedItem(feed=feed.name, source=source, title=title, summary=summary,
-                              link=link, guid=guid, published=published))
-    result = ParsedFeed(title=channel_title, items=items, entries=len(entries), skipped=skipped)
+                              link=link, guid=guid, published=published,
+                              damage=raw_title.count("\ufffd") + raw_summary.count("\ufffd")))
+    return finish_parsed(channel_title, items, len(entries), skipped, future, now)
+
+
+def finish_parsed(title: str, items: list[FeedItem], entries: int, skipped: int, future: int,
+                  now: dt.datetime, *, check_stale: bool = True) -> ParsedFeed:
+    """Wrap parsed items with what staff should know: misdated items, an empty or dead source."""
+    result = ParsedFeed(title=title, items=items, entries=entries, skipped=skipped)
     dated = [i.published for i in items if i.published]
     result.newest = max(dated) if dated else None
     if future:
         result.warnings.append(f"{future} tin có ngày đăng ở tương lai, dùng thời điểm tải thay thế")
     if not entries:
         result.warnings.append("nguồn tin không có bài nào")
-    elif result.newest and now - result.newest > STALE_AFTER:
+    elif check_stale and result.newest and now - result.newest > STALE_AFTER:
         result.warnings.append(
             f"tin mới nhất từ ngày {result.newest:%d/%m/%Y}: nguồn có thể đã ngừng cập nhật, "
             "hãy kiểm tra địa chỉ"

@@ -6,13 +6,15 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from broadcast.config import Config, FeedConfig
 from broadcast.errors import BroadcastError, FeedError, StoreCorruptError
-from broadcast.feeds import FetchResult, ParsedFeed, fetch, parse_feed
+from broadcast.feeds import FetchResult, ParsedFeed, fetch, finish_parsed, parse_feed
+from broadcast.htmlsource import parse_listing
+from broadcast.localitems import read_local_items
 from broadcast.models import VN_TZ, FeedItem
 from broadcast.store import Store
 
@@ -122,18 +124,39 @@ def _score_one(scorer: Callable[[str, str], Any] | None, item: FeedItem) -> Any:
         return None
 
 
+def read_source(feed: FeedConfig, config: Config, now: dt.datetime, *, etag: str | None = None,
+                last_modified: str | None = None, backoff: float = 0.5, retries: int | None = None,
+                timeout: float | None = None) -> tuple[FetchResult, ParsedFeed | None]:
+    """Fetch and parse one source of any kind; raise FeedError saying what to check.
+
+    The parsed feed is None when the server answered that nothing changed.
+    """
+    if feed.kind == "local":
+        started = time.monotonic()
+        items, skipped, warnings = read_local_items(feed, now)
+        # Old local items are fine: the commune writes when it has something to say.
+        parsed = finish_parsed(feed.source, items, len(items) + skipped, skipped, 0, now, check_stale=False)
+        parsed.warnings[:0] = warnings
+        return FetchResult(feed=feed.name, status="ok", final_url=feed.url,
+                           elapsed=time.monotonic() - started), parsed
+    fetched = fetch(feed, timeout=config.fetch_timeout if timeout is None else timeout,
+                    retries=config.fetch_retries if retries is None else retries,
+                    max_bytes=config.fetch_max_bytes, etag=etag, last_modified=last_modified, backoff=backoff)
+    if fetched.status != "ok":
+        return fetched, None
+    parse = parse_listing if feed.kind == "html" else parse_feed
+    base = fetched.final_url if fetched.final_url.startswith(("http://", "https://")) else ""
+    return fetched, parse(fetched.body, feed, content_type=fetched.content_type, now=now, base_url=base)
+
+
 def _work_one(feed: FeedConfig, config: Config, cache: tuple[str | None, str | None],
               scorer: Callable[[str, str], Any] | None, now: dt.datetime, backoff: float) -> _Work:
     """Fetch, parse, clean and score one feed (runs in a worker thread; no database here)."""
     work = _Work(feed)
     try:
-        work.fetched = fetch(feed, timeout=config.fetch_timeout, retries=config.fetch_retries,
-                             max_bytes=config.fetch_max_bytes, etag=cache[0], last_modified=cache[1],
-                             backoff=backoff)
-        if work.fetched.status == "ok":
-            work.parsed = parse_feed(work.fetched.body, feed, content_type=work.fetched.content_type,
-                                     now=now, base_url=work.fetched.final_url
-                                     if work.fetched.final_url.startswith(("http://", "https://")) else "")
+        work.fetched, work.parsed = read_source(feed, config, now, etag=cache[0], last_modified=cache[1],
+                                                backoff=backoff)
+        if work.parsed is not None:
             for item in work.parsed.items:
                 work.scored.append((item, _score_one(scorer, item)))
     except FeedError as exc:
@@ -171,15 +194,16 @@ def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None,
             if report.rescored:
                 log.info("vocabulary changed: rescored %d stored stories", report.rescored)
 
-    caches = {f.name: store.cache_headers(f.name, f.url) for f in feeds}
+    caches = {f.name: store.cache_headers(f.name, f.url) if f.kind != "local" else (None, None) for f in feeds}
     lines: dict[str, FeedLine] = {}
     workers = max(1, min(config.fetch_workers, len(feeds) or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed") as pool:
-        futures = {pool.submit(_work_one, f, config, caches[f.name], scorer, now, backoff): f
-                   for f in feeds}
-        # Store each feed as soon as it is ready; the database stays on this thread.
-        for fut in as_completed(futures):
-            feed = futures[fut]
+        futures = [pool.submit(_work_one, f, config, caches[f.name], scorer, now, backoff) for f in feeds]
+        # Fetching is concurrent, but storing follows the configuration order:
+        # the first feed to carry a story names it and is credited first, and
+        # that must not depend on which server answered sooner. The database
+        # stays on this thread.
+        for feed, fut in zip(feeds, futures):
             lines[feed.name] = _store_one(fut.result(), store, now, threshold)
 
     report.lines = [lines[f.name] for f in feeds]
@@ -225,6 +249,8 @@ def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) ->
     line.warnings = list(parsed.warnings)
     try:
         results = store.add_items(work.scored, now)
+        if feed.kind == "local":
+            store.withdraw_local(feed.name, [item.guid for item in parsed.items])
     except StoreCorruptError:
         raise  # every feed would fail the same way: stop with the recovery step
     except BroadcastError as exc:
@@ -233,15 +259,15 @@ def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) ->
     for res in results:
         if res.status == "new":
             line.new += 1
-            if res.score >= threshold and res.score > 0:
-                line.relevant += 1
+            if (res.score >= threshold and res.score > 0) or feed.kind == "local":
+                line.relevant += 1  # a local item is always read
         elif res.status == "merged":
             line.merged += 1
     line.status = "ok"
     text = f"{_label(feed, parsed)}: {line.items} tin, {line.new} tin mới, {line.relevant} tin về CCHC"
     if line.merged:
         text += f", {line.merged} tin trùng với nguồn khác"
-    if line.skipped:
+    if line.skipped and feed.kind != "local":  # a local source names each skipped file in its warnings
         text += f", bỏ {line.skipped} mục trống"
     if line.warnings:
         text += " (chú ý: " + "; ".join(line.warnings) + ")"

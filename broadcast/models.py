@@ -27,6 +27,8 @@ class FeedItem:
     link: str
     guid: str
     published: dt.datetime | None  # timezone-aware; None when the feed gave no usable date
+    damage: int = 0  # bytes the feed's encoding could not decode (now gone from the text)
+    local: bool = False  # written by the province or commune: always read, credited to `source`
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Candidate:
     selected: bool = False
     reason: str = ""  # why it was or was not selected
     spoken_summary: str = ""  # the lead shortened for radio
+    local: bool = False  # a local item: read whatever its relevance score
+    event: int = 0  # stories reporting the same event share this id (the first story's)
 
 
 @dataclass

@@ -95,14 +95,18 @@ def speech_estimate_overhead(station: StationConfig, date: dt.date, standing: st
                              notices: list, slot_time: str = "") -> float:
     """Seconds of the bulletin that are not news items: greeting, messages, closing, jingles.
 
-    Estimated from the station's own template rendered without items, so a
-    station that lengthens its greeting gets correspondingly fewer items.
+    Estimated from the station's own template, so a station that lengthens its
+    greeting gets correspondingly fewer items. It is rendered with one stand-in
+    item whose section is left out: a template says other things when there is
+    no news at all ("Hôm nay chưa có tin mới...").
     """
     from broadcast.selection import estimate_seconds
 
     rate = station.tts.syllables_per_minute.get(station.tts.resolved_chain()[0], 200.0)
-    ctx = script_context(station, date, [], standing, notices, slot_time)
-    paragraphs = [p for seg in parse_script(render_script(ctx, station.templates))
+    stand_in = Candidate(id=0, title="x", summary="x", link="", sources=["x"], feeds=[], published=None,
+                         first_seen=dt.datetime.combine(date, dt.time(0, 0), VN_TZ), score=0.0, topics=[])
+    ctx = script_context(station, date, [stand_in], standing, notices, slot_time)
+    paragraphs = [p for seg in parse_script(render_script(ctx, station.templates)) if seg.kind != "item"
                   for p in seg.paragraphs()]
     speech = sum(estimate_seconds(p, rate) for p in paragraphs)
     pauses = len(paragraphs) * max(station.audio.pause_ms, station.audio.item_pause_ms) / 1000
@@ -328,7 +332,10 @@ class Builder:
     def _select(self, station: StationConfig, standing: str, notices: list[Notice],
                 slot_time: str = "") -> list[Candidate]:
         from broadcast.selection import select
+        from broadcast.speechrate import with_learned_rate
 
+        # The length estimate uses how fast the voice has really spoken so far.
+        station = with_learned_rate(station, self.config.data_dir / "speech-cache")
         now = news_until(self.options.date, self.options.now)
         feeds = [f.name for f in self.config.feeds_for(station)]
         # Airing is recorded per day (slot ""), so a --refresh rebuild of the
@@ -440,6 +447,9 @@ class Builder:
         if station.lexicon is not None:
             self._read_with.setdefault(str(station.lexicon), []).extend(p for _, _, p in written)
         spoken = self.synthesizer(station).speak(speakable)
+        from broadcast.speechrate import record
+
+        record(self.config.data_dir / "speech-cache", station.tts, spoken)
         by_key: dict[tuple[int, int], SpokenParagraph] = {}
         for (si, pi, _), sp in zip(written, spoken):
             by_key[(si, pi)] = sp

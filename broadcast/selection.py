@@ -28,6 +28,11 @@ MULTI_SOURCE_BONUS = 0.15
 MULTI_SOURCE_CAP = 1.45
 # Freshness falls linearly to this fraction at the edge of the window.
 FRESHNESS_FLOOR = 0.4
+# A local item counts as at least this relevant (times its feed's weight),
+# whatever the scorer makes of it: the commune wrote it to be read.
+LOCAL_MIN_SCORE = 2.0
+# Staff write local items for the radio: read up to this many characters, not the lead budget.
+LOCAL_ITEM_CHARS = 2000
 
 # Abbreviations whose final dot does not end a sentence.
 ABBREVIATIONS = {
@@ -150,14 +155,19 @@ def _number_syllables(num: str) -> int:
     return n
 
 
+def syllables(text: str) -> int:
+    """Spoken syllables of a text: whitespace tokens, with numbers and acronyms expanded."""
+    return sum(_token_syllables(tok) for tok in text.split())
+
+
 def estimate_seconds(text: str, syllables_per_minute: float) -> float:
     """Estimated speaking time: syllables (whitespace tokens, numbers and acronyms expanded) plus pauses."""
     if not text or syllables_per_minute <= 0:
         return 0.0
-    syllables = sum(_token_syllables(tok) for tok in text.split())
+    syllables_ = syllables(text)
     sentence_pauses = len(re.findall(r"[.!?…]+(?:\s|$)", text))
     comma_pauses = len(re.findall(r"[,;:](?:\s|$)", text))
-    return syllables * 60.0 / syllables_per_minute + 0.35 * sentence_pauses + 0.15 * comma_pauses
+    return syllables_ * 60.0 / syllables_per_minute + 0.35 * sentence_pauses + 0.15 * comma_pauses
 
 
 def _freshness(c: Candidate, now: dt.datetime, fresh_hours: float) -> float:
@@ -172,7 +182,8 @@ def priority(c: Candidate, feed_weights: dict[str, float], now: dt.datetime, fre
     """Relevance x the heaviest feed carrying it x freshness x a bonus for several sources."""
     weight = max((feed_weights.get(f, 1.0) for f in c.feeds), default=1.0)
     bonus = min(1.0 + MULTI_SOURCE_BONUS * max(len(c.sources) - 1, 0), MULTI_SOURCE_CAP)
-    return c.score * weight * _freshness(c, now, fresh_hours) * bonus
+    score = max(c.score, LOCAL_MIN_SCORE) if c.local else c.score
+    return score * weight * _freshness(c, now, fresh_hours) * bonus
 
 
 def _spoken_text(c: Candidate, summary: str) -> str:
@@ -212,7 +223,9 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
     Order of the result: the selected stories in reading order, then the rest
     by priority. Selection is greedy on priority (score x feed weight x
     freshness), discounted for topics and sources already chosen, within
-    `max_items`, `per_source_max` and `budget_seconds` of estimated speech.
+    `max_items` and `per_source_max`, and as close to `budget_seconds` of
+    estimated speech as whole stories allow (the last one may run over by
+    less than the bulletin would otherwise fall short).
     Pass `now` (the bulletin's moment) to also drop stories older than
     `fresh_hours`; without it freshness is measured from the newest candidate.
     `labels` maps topic ids to the Vietnamese names used in reasons (default:
@@ -243,10 +256,11 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
     rest: list[tuple[float, Candidate]] = []
     for cand in candidates:
         c = dataclasses.replace(cand, selected=False)
-        c.spoken_summary = shorten_lead(c.summary, sel.item_chars)
+        c.spoken_summary = shorten_lead(c.summary, max(sel.item_chars, LOCAL_ITEM_CHARS) if c.local
+                                        else sel.item_chars)
         p = priority(c, feed_weights, now, sel.fresh_hours)
         when = c.published or c.first_seen
-        if c.score < min_score or c.score <= 0:
+        if (c.score < min_score or c.score <= 0) and not c.local:
             c.reason = (f"ít liên quan đến cải cách hành chính (điểm {_num(c.score)} "
                         f"< ngưỡng {_num(min_score).rstrip('0').rstrip(',')})")
             rest.append((p, c))
@@ -261,6 +275,7 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
     pool.sort(key=lambda pc: (-pc[0], -(pc[1].published or pc[1].first_seen).timestamp(), pc[1].id))
 
     chosen: list[Candidate] = []
+    events: dict[int, Candidate] = {}  # event id -> the story chosen for it
     used_seconds = 0.0
     per_source: dict[str, int] = {}
     per_topic: dict[str, int] = {}
@@ -290,17 +305,28 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
         picked = None
         for pos, (p, c) in enumerate(remaining):
             source = c.sources[0] if c.sources else ""
-            if source and per_source.get(source, 0) >= sel.per_source_max:
+            if c.event and c.event in events:
+                c.reason = f"cùng sự kiện với tin đã chọn: {events[c.event].title}"
+                continue
+            if source and per_source.get(source, 0) >= sel.per_source_max and not c.local:
                 c.reason = f"đã đủ {sel.per_source_max} tin từ {source}"
                 continue
             cost, first, short_cost = cost_of(c)
-            if used_seconds + cost > budget_seconds:
-                # Try the first sentence alone before giving up on the story.
-                if first == c.spoken_summary or used_seconds + short_cost > budget_seconds:
-                    left = max(budget_seconds - used_seconds, 0)
-                    c.reason = f"không đủ thời lượng (cần khoảng {cost:.0f} giây, còn {left:.0f} giây)"
+            gap = budget_seconds - used_seconds
+            shorter = first != c.spoken_summary
+            if cost > gap:
+                # The first sentence alone, if that fits; else the story whose
+                # reading runs over by less than the bulletin would fall short
+                # without it: whole stories make the length, closest wins.
+                if shorter and short_cost <= gap:
+                    c.spoken_summary, cost = first, short_cost
+                elif cost - gap < gap:
+                    pass
+                elif shorter and short_cost - gap < gap:
+                    c.spoken_summary, cost = first, short_cost
+                else:
+                    c.reason = f"không đủ thời lượng (cần khoảng {cost:.0f} giây, còn {max(gap, 0):.0f} giây)"
                     continue
-                c.spoken_summary, cost = first, short_cost
             picked = pos
             break
         if picked is None:
@@ -308,6 +334,8 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
         p, c = remaining.pop(picked)
         source = c.sources[0] if c.sources else ""
         c.selected = True
+        if c.event:
+            events[c.event] = c
         used_seconds += cost
         per_source[source] = per_source.get(source, 0) + 1
         for t in c.topics[:1]:
@@ -315,7 +343,8 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
         # Topic labels contain commas ("Một cửa, một cửa liên thông"): separate with semicolons.
         topic_note = f"; chủ đề: {labels.get(c.topics[0], c.topics[0])}" if c.topics else ""
         many = f"; {len(c.sources)} nguồn đưa tin" if len(c.sources) > 1 else ""
-        c.reason = f"được chọn: điểm {_num(c.score)}{topic_note}{many}; khoảng {cost:.0f} giây"
+        local = "tin địa phương; " if c.local else ""
+        c.reason = f"được chọn: {local}điểm {_num(c.score)}{topic_note}{many}; khoảng {cost:.0f} giây"
         chosen.append(c)
     for p, c in remaining:
         if len(chosen) >= sel.max_items:

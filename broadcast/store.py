@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 from broadcast.dedupe import NearDuplicateIndex, fingerprint, item_keys
 from broadcast.errors import BroadcastError, StoreCorruptError
 from broadcast.models import VN_TZ, Candidate, FeedItem
+from broadcast.textclean import damage as text_damage
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (station, date, slot)
     );
     """,
+    # 4: events, local items, decoding damage
+    """
+    ALTER TABLE stories ADD COLUMN event_id INTEGER;   -- stories of one event share the first one's id
+    UPDATE stories SET event_id = id;
+    CREATE INDEX stories_event ON stories(event_id);
+    ALTER TABLE stories ADD COLUMN local INTEGER NOT NULL DEFAULT 0;   -- 1: written by the province or commune
+    ALTER TABLE stories ADD COLUMN damage INTEGER NOT NULL DEFAULT 0;  -- undecodable bytes in the stored text
+    """,
 ]
 
 
@@ -348,6 +357,23 @@ class _Connection(sqlite3.Connection):
 
     def executemany(self, *args):  # type: ignore[no-untyped-def, override]
         return self.cursor().executemany(*args)
+
+
+def _reads_better(item: FeedItem, title: str, summary: str, damage: int, local: bool,
+                  edited: bool = False) -> bool:
+    """True when a new fetch of a stored story should replace its text.
+
+    A local item follows its file whenever staff edited it (`edited`: its
+    date or author changed); a feed item is replaced when the new text was
+    decoded with fewer undecodable bytes and mojibake letters than the stored one.
+    """
+    if local:
+        return item.local and (edited or (item.title, item.summary) != (title, summary))
+    if (item.title, item.summary) == (title, summary):
+        return False
+    old = damage + text_damage(title) + text_damage(summary)
+    new = item.damage + text_damage(item.title) + text_damage(item.summary)
+    return new < old
 
 
 class Store:
@@ -497,13 +523,15 @@ class Store:
         if self._index is None:
             self._index = NearDuplicateIndex()
             since = to_db_time(now - DEDUPE_LOOKBACK)
+            # Local items are never a repeat of the news, nor the news of them.
             rows = self.db.execute(
-                "SELECT id, title, summary, ref_time FROM stories WHERE ref_time >= ? OR first_seen >= ?",
-                (since, since))
+                "SELECT id, title, summary, ref_time FROM stories "
+                "WHERE (ref_time >= ? OR first_seen >= ?) AND local = 0", (since, since))
         else:
             # Stories another process stored since we last looked.
             rows = self.db.execute(
-                "SELECT id, title, summary, ref_time FROM stories WHERE id > ?", (self._index_max_id,))
+                "SELECT id, title, summary, ref_time FROM stories WHERE id > ? AND local = 0",
+                (self._index_max_id,))
         for sid, title, summary, ref in rows:
             self._index.add(sid, fingerprint(title, summary), from_db_time(ref))
             self._index_max_id = max(self._index_max_id, sid)
@@ -549,18 +577,29 @@ class Store:
                 break
         fp = None
         status = "known"
-        if story_id is None:
+        if story_id is None and not item.local:
             fp = fingerprint(item.title, item.summary)
             story_id = index.find(fp, item.published or now)
             status = "merged"
         if story_id is None:
+            event = None
+            if fp is not None:
+                # Another outlet's own report of the same event: a separate
+                # story, but one event, so that a station hears it once.
+                match = index.find_event(fp, item.published or now)
+                if match is not None:
+                    row = self.db.execute("SELECT event_id FROM stories WHERE id = ?", (match,)).fetchone()
+                    event = row[0] if row and row[0] is not None else match
             cur = self.db.execute(
                 "INSERT INTO stories (title, summary, link, published, first_seen, ref_time, score, "
-                "topics, matches, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "topics, matches, updated, local, damage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (item.title, item.summary, item.link, published, now_db, published or now_db, score,
-                 json.dumps(topics, ensure_ascii=False), _matches_json(relevance), now_db))
+                 json.dumps(topics, ensure_ascii=False), _matches_json(relevance), now_db,
+                 int(item.local), item.damage))
             story_id = int(cur.lastrowid)
-            index.add(story_id, fp or fingerprint(item.title, item.summary), item.published or now)
+            self.db.execute("UPDATE stories SET event_id = ? WHERE id = ?", (event or story_id, story_id))
+            if not item.local:
+                index.add(story_id, fp, item.published or now)
             self._index_max_id = max(self._index_max_id, story_id)
             status = "new"
         else:
@@ -579,28 +618,55 @@ class Store:
     def _merge(self, story_id: int, item: FeedItem, relevance: Any, score: float,
                topics: list[str], published: str | None, now_db: str) -> None:
         row = self.db.execute(
-            "SELECT summary, published, first_seen, score, topics FROM stories WHERE id = ?",
+            "SELECT title, summary, published, first_seen, score, topics, local, damage FROM stories WHERE id = ?",
             (story_id,)).fetchone()
-        summary, old_pub, first_seen, old_score, old_topics = row
+        title, summary, old_pub, first_seen, old_score, old_topics, local, old_damage = row
         updates: dict[str, Any] = {}
-        if not summary and item.summary:
+        edited = bool(local) and (published != old_pub or self.db.execute(
+            "SELECT 1 FROM story_sources WHERE story_id = ? AND feed = ? AND source != ?",
+            (story_id, item.feed, item.source)).fetchone() is not None)
+        if _reads_better(item, title, summary, old_damage, bool(local), edited):
+            # A feed fixed after a bad fetch, or staff editing a local item:
+            # the story takes the new text, and so does this feed's record.
+            updates.update(title=item.title, summary=item.summary, damage=item.damage)
+            self.db.execute("UPDATE story_sources SET title = ?, source = ? WHERE story_id = ? AND feed = ?",
+                            (item.title, item.source, story_id, item.feed))
+            if local and relevance is not None:
+                updates.update(score=score, matches=_matches_json(relevance),
+                               topics=json.dumps(topics, ensure_ascii=False))
+                topics = []
+            if local and published != old_pub:
+                updates.update(published=published, ref_time=published or first_seen)
+        elif not summary and item.summary:
             updates["summary"] = item.summary
-        if published and (old_pub is None or published < old_pub):
+        if published and (old_pub is None or published < old_pub) and not local:
             updates["published"] = published
             updates["ref_time"] = published
-        if relevance is not None and score > old_score:
+        if relevance is not None and score > old_score and "score" not in updates:
             updates["score"] = score
             updates["matches"] = _matches_json(relevance)
-        merged_topics = json.loads(old_topics)
+        merged_topics = json.loads(updates.get("topics", old_topics))
         for t in topics:
             if t not in merged_topics:
                 merged_topics.append(t)
-        if merged_topics != json.loads(old_topics):
+        if merged_topics != json.loads(updates.get("topics", old_topics)):
             updates["topics"] = json.dumps(merged_topics, ensure_ascii=False)
         if updates:
             updates["updated"] = now_db
             cols = ", ".join(f"{k} = ?" for k in updates)
             self.db.execute(f"UPDATE stories SET {cols} WHERE id = ?", (*updates.values(), story_id))
+
+    def withdraw_local(self, feed: str, present: list[str]) -> int:
+        """Delete the local items of `feed` whose file is gone (guid not in `present`); return how many."""
+        keep = set(present)
+        with self._write():
+            rows = self.db.execute(
+                "SELECT s.id, ss.guid FROM stories s JOIN story_sources ss ON ss.story_id = s.id "
+                "WHERE s.local = 1 AND ss.feed = ?", (feed,)).fetchall()
+            gone = {sid for sid, guid in rows if guid not in keep}
+            for sid in gone:
+                self.db.execute("DELETE FROM stories WHERE id = ?", (sid,))
+        return len(gone)
 
     def rescore(self, scorer: Callable[[str, str], Any], vocab_id: str) -> int:
         """Score every story again when the vocabulary changed (`vocab_id` differs); return how many."""
@@ -644,7 +710,7 @@ class Store:
                     "ORDER BY first_seen, rowid", chunk):
                 sources[sid].append((feed, source))
         out: list[Candidate] = []
-        for sid, title, summary, link, published, first_seen, score, topics, matches in rows:
+        for sid, title, summary, link, published, first_seen, score, topics, matches, local, event in rows:
             names: list[str] = []
             feeds: list[str] = []
             for feed, source in sources[sid]:
@@ -656,11 +722,12 @@ class Store:
                 id=sid, title=title, summary=summary, link=link, sources=names, feeds=feeds,
                 published=from_db_time(published), first_seen=from_db_time(first_seen),
                 score=float(score), topics=list(json.loads(topics)),
-                matches=_labels(matches),
+                matches=_labels(matches), local=bool(local), event=int(event or sid),
             ))
         return out
 
-    _COLUMNS = "s.id, s.title, s.summary, s.link, s.published, s.first_seen, s.score, s.topics, s.matches"
+    _COLUMNS = ("s.id, s.title, s.summary, s.link, s.published, s.first_seen, s.score, s.topics, s.matches, "
+                "s.local, s.event_id")
 
     def candidates(self, station_id: str, now: dt.datetime, fresh_hours: float,
                    feeds: list[str] | None = None, *, date: dt.date | None = None,
@@ -668,15 +735,20 @@ class Store:
         """Fresh stories never aired at this station, best score first.
 
         Fresh means dated (or, without a date, first seen) within `fresh_hours`
-        before `now`. `feeds` limits to stories carried by those feeds. Stories
-        aired for exactly (`date`, `slot`) still count as candidates, so that
+        before `now`, and no later than the end of the bulletin's day (`date`,
+        else the day of `now`): a bulletin for yesterday never reads today's
+        news. `feeds` limits to stories carried by those feeds. Stories aired
+        for exactly (`date`, `slot`) still count as candidates, so that
         rebuilding a bulletin offers the same stories again.
         """
         since = to_db_time(now - dt.timedelta(hours=fresh_hours))
-        until = to_db_time(now + FUTURE_SLACK)
+        day = date or now.astimezone(VN_TZ).date()
+        day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), VN_TZ) - dt.timedelta(seconds=1)
+        until = to_db_time(min(now + FUTURE_SLACK, day_end))
+        # A story is not offered when it, or another report of the same event, aired here.
         sql = (f"SELECT {self._COLUMNS} FROM stories s WHERE s.ref_time >= ? AND s.ref_time <= ? "
-               "AND NOT EXISTS (SELECT 1 FROM airings a WHERE a.station = ? AND a.story_id = s.id "
-               "AND NOT (a.date = ? AND a.slot = ?))")
+               "AND NOT EXISTS (SELECT 1 FROM airings a JOIN stories e ON e.id = a.story_id "
+               "WHERE a.station = ? AND e.event_id = s.event_id AND NOT (a.date = ? AND a.slot = ?))")
         args: list[Any] = [since, until, station_id,
                            date.isoformat() if date else "", slot if (date and slot is not None) else "\x00"]
         if feeds is not None:

@@ -18,7 +18,18 @@ VOID_TAGS = {"br", "img", "hr", "meta", "link", "input", "source", "wbr", "area"
              "embed", "param", "track"}
 SKIP_CLASSES = re.compile(r"caption|byline|author|credit|related|share|tags?\b", re.I)
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Zero-width and soft-hyphen characters, bidi and format controls (which can
+# reorder what staff see in the script without changing what is read), and
+# U+FFFD, the mark of a byte that could not be decoded: none of them is heard.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e"
+                        "\u2066-\u2069\u061c\u180e\ufffd]")
+# UTF-8 Vietnamese read as windows-1252/1258: "Ä‘" for "đ", "áº£" for "ả",
+# "Æ°" for "ư", "Ã¡" for "á". Real Vietnamese never has these pairs.
+_MOJIBAKE = re.compile("(?:Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u017d\u017e\u0192\u02c6\u02dc"
+                       "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+                       "|Ä[\u2018\u2019\u0090\u0091\u0152\u0153\u00a8\u00a9]|Æ[\u00b0\u00a1\u00af\u00a0]"
+                       "|á[\u00ba\u00bb][\u0080-\u00bf\u0152\u0153\u0160\u0161\u017d\u017e\u0192\u02c6"
+                       "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122])")
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _TAG_LIKE = re.compile(r"<\s*/?\s*(?:a|img|p|br|div|span|strong|em|b|i|u|figure|figcaption|"
                        r"table|h[1-6]|ul|ol|li|font|iframe|video|script|style)\b[^<>]*>", re.I)
@@ -133,6 +144,11 @@ def normalize_unicode(text: str) -> str:
     return text
 
 
+def damage(text: str) -> int:
+    """How badly a text was decoded: undecodable bytes (U+FFFD) plus mojibake letters."""
+    return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
+
+
 def collapse_spaces(text: str) -> str:
     """One plain space between words, no leading or trailing space."""
     return _SPACES.sub(" ", text).strip()
@@ -140,11 +156,13 @@ def collapse_spaces(text: str) -> str:
 
 def decode_markup(text: str) -> str:
     """Strip HTML and entities, also when a feed escaped them twice (e.g. `&lt;img&gt;`, `&amp;#224;`)."""
-    for _ in range(3):
+    for _ in range(6):
         text = strip_html(text)
         if not (_TAG_LIKE.search(text) or _ENTITY.search(text)):
             break
-    return text
+    # An entity still left is unknown ("&nbspx;") or escaped more than six
+    # times: it would be spelled out letter by letter, so it goes.
+    return _ENTITY.sub(" ", text)
 
 
 def strip_site_prefix(text: str) -> str:

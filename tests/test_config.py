@@ -135,3 +135,17 @@ def test_overflow_and_deep_nesting_are_config_errors(tmp_path, extra, expected):
     # Python would raise OverflowError, ValueError or RecursionError here: exit 70.
     with pytest.raises(ConfigError, match=expected):
         load_config(write(tmp_path, extra + MINIMAL))
+
+
+def test_file_urls_work_and_other_schemes_are_refused(tmp_path):
+    feed = tmp_path / "tin huyện.xml"
+    feed.write_text("<rss/>", encoding="utf-8")
+    cfg = load_config(write(tmp_path, MINIMAL.replace("https://baochinhphu.vn/rss", feed.as_uri())))
+    assert cfg.feeds[0].url == str(feed)
+    from broadcast.feeds import fetch
+    assert fetch(cfg.feeds[0]).body == b"<rss/>"
+    for url, words in [("ftp://example.vn/rss.xml", "chỉ dùng được địa chỉ http://, https:// hoặc đường dẫn tệp"),
+                       ("file://may-khac/tin.xml", "tệp trên máy khác (may-khac)")]:
+        with pytest.raises(ConfigError) as err:
+            load_config(write(tmp_path, MINIMAL.replace("https://baochinhphu.vn/rss", url)))
+        assert "feeds[0].url" in str(err.value) and words in str(err.value)

@@ -323,3 +323,53 @@ def test_relative_item_links_resolve_against_the_site():
     no_site = with_site.replace(b"<link>https://site.vn/</link>", b"")
     items = parse_feed(no_site, FeedConfig(name="a", url="https://rss.site.vn/feed/cchc.rss")).items
     assert items[0].link == "https://rss.site.vn/tin-e.html"
+
+
+# ------------------------------------------------------------ damaged and hostile text
+
+
+def _with_bad_byte(doc: bytes, declaration: bool = True) -> bytes:
+    # "thủ" cut after the first two bytes of "ủ", as a CMS that truncates bytes writes it.
+    bad = doc.replace("100% thủ tục".encode(), b"100% th\xe1\xbb" + " tục".encode(), 1)
+    if not declaration:
+        bad = bad.replace(b'<?xml version="1.0" encoding="UTF-8"?>', b"")
+    return bad
+
+
+@pytest.mark.parametrize("declaration, content_type", [(True, ""), (False, ""), (True, "text/xml; charset=utf-8")])
+def test_one_bad_byte_does_not_turn_a_utf8_feed_into_mojibake(declaration: bool, content_type: str) -> None:
+    doc = _with_bad_byte((FEEDS / "own-daklak.xml").read_bytes(), declaration)
+    assert doc != (FEEDS / "own-daklak.xml").read_bytes()
+    feed = parse_feed(doc, FeedConfig(name="bdl", url="https://baodaklak.vn/rss"), content_type=content_type, now=NOW)
+    first, second = feed.items[0], feed.items[1]
+    assert first.title == "Đắk Lắk: 100% th tục hành chính được tiếp nhận tại Trung tâm Phục vụ hành chính công"
+    assert first.damage == 1 and "\ufffd" not in first.title
+    assert second.title == "Xã Hòa Phú triển khai kết nối VNeID cho người cao tuổi" and second.damage == 0
+
+
+def test_only_web_links_are_kept() -> None:
+    doc = ('<rss><channel><title>T</title>'
+           '<item><title>Tin một</title><link>javascript:alert(1)</link></item>'
+           '<item><title>Tin hai</title><link>file:///etc/passwd</link></item>'
+           '<item><title>Tin ba</title><link>data:text/html,x</link><guid>ba-1</guid></item>'
+           '<item><title>Tin bốn</title><link>//baodaklak.vn/tin-bon.html</link></item>'
+           '<item><title>Tin năm</title><link>https://baodaklak.vn/tin-nam.html</link></item>'
+           '</channel></rss>').encode()
+    items = parse_feed(doc, FeedConfig(name="t", url="https://baodaklak.vn/rss"), now=NOW).items
+    assert [(i.title, i.link) for i in items] == [
+        ("Tin một", ""), ("Tin hai", ""), ("Tin ba", ""),
+        ("Tin bốn", "https://baodaklak.vn/tin-bon.html"), ("Tin năm", "https://baodaklak.vn/tin-nam.html")]
+
+
+def test_bidi_controls_entities_and_replacement_marks_leave_feed_text() -> None:
+    doc = ('<rss><channel><title>T</title><item>'
+           '<title>Công bố \u202eChỉ số\u202c PAR\u200f INDEX\u2066 2025\u2069 &amp;hellip;x &amp;amp;foo;</title>'
+           '<link>https://a.vn/1</link>'
+           '<description>Tỷ lệ \u061chồ sơ\u180e trực tuyến đạt 90%\ufffd &amp;amp;amp;amp;amp;nbsp;cao nhất.</description>'
+           '</item></channel></rss>').encode()
+    item = parse_feed(doc, FeedConfig(name="t", url="https://a.vn/rss"), now=NOW).items[0]
+    assert item.title == "Công bố Chỉ số PAR INDEX 2025 …x"
+    assert item.summary == "Tỷ lệ hồ sơ trực tuyến đạt 90% cao nhất."
+    for text in (item.title, item.summary):
+        assert "&" not in text and not any(0x2066 <= ord(ch) <= 0x2069 or 0x202A <= ord(ch) <= 0x202E
+                                           for ch in text)

@@ -181,3 +181,18 @@ def test_fetching_is_concurrent_but_bounded(tmp_path: Path, store: Store) -> Non
     assert [l.status for l in report.lines] == ["ok"] * 6 + ["failed"]
     assert "trang web (HTML), không phải RSS" in report.lines[-1].message
     assert report.new == 2 and report.merged == 10  # the same two stories reached through six feeds
+
+
+def test_stored_in_configuration_order_whatever_answers_first(tmp_path: Path, store: Store, vocab) -> None:
+    # The first feed in the configuration answers last; it must still name the
+    # shared story and be credited first.
+    with FeedServer() as srv:
+        srv.add("/daklak.rss", body=(FEEDS / "own-daklak.xml").read_bytes(), delay=0.6)
+        srv.add("/tintuc.rss", body=(FEEDS / "own-national.xml").read_bytes())
+        feeds = [FeedConfig(name="daklak", url=srv.url("/daklak.rss"), source="Báo Đắk Lắk"),
+                 FeedConfig(name="tintuc", url=srv.url("/tintuc.rss"), source="Tin tức")]
+        report = ingest(config(tmp_path, feeds, fetch_timeout=5.0), store, now=NOW, vocab=vocab, backoff=0)
+    assert [(l.feed, l.new, l.merged) for l in report.lines] == [("daklak", 3, 0), ("tintuc", 2, 1)]
+    story = next(c for c in store.candidates("hoa-phu", NOW, 72) if "Trung tâm Phục vụ" in c.title)
+    assert story.title.startswith("Đắk Lắk: 100% thủ tục")
+    assert story.sources == ["Báo Đắk Lắk", "Tin tức"] and story.feeds == ["daklak", "tintuc"]

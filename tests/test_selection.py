@@ -161,3 +161,19 @@ def test_without_now_freshness_follows_the_newest_candidate() -> None:
     ranked = select(cands, station(fresh_hours=24), {}, 600, min_score=1.0)
     assert [c.selected for c in ranked] == [True, True]
     assert ranked[0].id == 1  # fresher first between equal scores
+
+
+def test_local_item_outranks_news_and_is_read_whole() -> None:
+    import dataclasses
+
+    body = " ".join(f"Câu thứ {n} của tin địa phương về thủ tục tại xã." for n in range(1, 21))
+    local = dataclasses.replace(cand(1, score=0.0, feed="xa", source="Bộ phận Một cửa xã Hòa Phú", summary=body),
+                                local=True)
+    news = cand(2, score=3.0)
+    ranked = select([news, local], station(max_items=1, item_chars=200), {"xa": 2.0, "daklak": 1.0}, 600,
+                    min_score=1.0, now=NOW)
+    assert [c.id for c in ranked if c.selected] == [1]
+    assert ranked[0].spoken_summary == body  # not cut to item_chars: staff wrote it to be read
+    assert ranked[1].reason == "đã đủ 1 tin cho bản tin"
+    # Below the threshold a news story is still left out.
+    assert not select([cand(3, score=0.5)], station(), {}, 600, min_score=1.0, now=NOW)[0].selected

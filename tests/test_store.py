@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.config import FeedConfig
-from broadcast.dedupe import NearDuplicateIndex, fingerprint, normalize_link, same_story
+from broadcast.config import FeedConfig, StationConfig
+from broadcast.dedupe import NearDuplicateIndex, entities, fingerprint, normalize_link, same_event, same_story
 from broadcast.errors import BroadcastError
 from broadcast.feeds import parse_feed
 from broadcast.models import VN_TZ, FeedItem
+from broadcast.selection import select
 from broadcast.store import MIGRATIONS, Store
+from event_cases import DIFFERENT, SAME_EVENT
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 NOW = dt.datetime(2026, 9, 14, 12, 0, tzinfo=VN_TZ)
@@ -160,6 +162,22 @@ def test_aired_stays_aired_on_later_days(store: Store) -> None:
     assert store.candidates("hoa-phu", tomorrow, 72, date=tomorrow.date(), slot="") == []
 
 
+def test_bulletin_for_yesterday_takes_no_news_of_today(store: Store) -> None:
+    yesterday = NOW.date() - dt.timedelta(days=1)
+    ids = [r.story_id for r in store.add_items([
+        (item(1, published=NOW - dt.timedelta(days=1, hours=3)), Rel(2.0)),  # yesterday 09:00
+        (item(2, published=dt.datetime.combine(NOW.date(), dt.time(7, 30), VN_TZ)), Rel(3.0)),  # today 07:30
+        (item(3, published=dt.datetime.combine(NOW.date(), dt.time(0, 0), VN_TZ)), Rel(3.0)),  # today 00:00
+    ], NOW)]
+    end_of_yesterday = dt.datetime.combine(yesterday, dt.time(23, 59), VN_TZ)
+    got = store.candidates("hoa-phu", end_of_yesterday, 72, date=yesterday, slot="")
+    assert [c.id for c in got] == [ids[0]]
+    # Without a date, the day of `now` bounds the offer.
+    assert [c.id for c in store.candidates("hoa-phu", end_of_yesterday, 72)] == [ids[0]]
+    # Today's bulletin has all three.
+    assert {c.id for c in store.candidates("hoa-phu", NOW, 72, date=NOW.date(), slot="")} == set(ids)
+
+
 def test_feed_cache_headers(store: Store) -> None:
     assert store.cache_headers("bcp", "https://a.vn/rss") == (None, None)
     store.set_feed_state("bcp", "https://a.vn/rss", "ok", "bcp: 50 tin", NOW, '"v1"', "Mon, 14 Sep 2026 05:00:00 GMT")
@@ -260,3 +278,100 @@ def test_index_respects_the_time_window() -> None:
     index.add(1, fp, NOW)
     assert index.find(fp, NOW + dt.timedelta(days=1)) == 1
     assert index.find(fp, NOW + dt.timedelta(days=10)) is None  # a new story with an old title
+
+
+# ------------------------------------------------------------ events and templates
+
+
+def test_short_and_long_date_forms_are_one_number() -> None:
+    a = fingerprint("Đắk Lắk áp dụng một cửa liên thông cấp tỉnh từ 1-10", "")
+    b = fingerprint("Đắk Lắk áp dụng một cửa liên thông cấp tỉnh từ ngày 1/10", "")
+    assert a.numbers == b.numbers == {"1/10"}
+    assert same_story(a, b)
+    assert fingerprint("Hạn chót ngày 01 tháng 10 năm 2026", "").numbers == {"1/10", "2026"}
+    # A ratio is not a date, and a different day is a different story.
+    assert fingerprint("25/63 tỉnh đạt chuẩn", "").numbers == {"25/63"}
+    assert not same_story(fingerprint("Đắk Lắk áp dụng một cửa liên thông cấp tỉnh từ 1-10", ""),
+                          fingerprint("Đắk Lắk áp dụng một cửa liên thông cấp tỉnh từ 15-10", ""))
+
+
+@pytest.mark.parametrize("a, b", DIFFERENT)
+def test_look_alike_stories_stay_apart(a: tuple[str, str], b: tuple[str, str]) -> None:
+    fa, fb = fingerprint(*a), fingerprint(*b)
+    assert not same_story(fa, fb)
+    assert not same_event(fa, fb)
+
+
+@pytest.mark.parametrize("a, b", SAME_EVENT)
+def test_one_event_in_two_writers_words(a: tuple[str, str], b: tuple[str, str]) -> None:
+    fa, fb = fingerprint(*a), fingerprint(*b)
+    assert not same_story(fa, fb)  # not copies: each outlet keeps its own story
+    assert same_event(fa, fb)
+
+
+def test_names_from_titles_and_leads() -> None:
+    text = "Theo Bộ Nội vụ, UBND tỉnh Đắk Lắk bổ nhiệm ông Nguyễn Văn Hùng. Sáng 15/9, Thủ tướng Phạm Minh Chính"
+    assert entities(text) == {"bộ nội", "ubnd", "đắk lắk", "nguyễn văn hùng", "phạm minh chính"}
+
+
+def test_other_outlets_report_is_not_aired_again_next_day(store: Store) -> None:
+    (a_title, a_lead), (b_title, b_lead) = SAME_EVENT[0]
+    day1 = NOW
+    first = store.add_items([(item(1, feed="baodaklak", title=a_title, summary=a_lead, published=day1,
+                                   source="Báo Đắk Lắk"), Rel(3.0))], day1)[0]
+    store.record_aired("hoa-phu", day1.date(), "", [first.story_id], now=day1)
+    day2 = NOW + dt.timedelta(days=1)
+    second = store.add_items([(item(2, feed="vnexpress", title=b_title, summary=b_lead,
+                                    published=day2 - dt.timedelta(hours=3), source="VnExpress"), Rel(3.0))],
+                             day2)[0]
+    assert second.status == "new" and second.story_id != first.story_id  # its own story, own words
+    assert store.candidates("hoa-phu", day2, 72, date=day2.date(), slot="") == []
+    # A station that has not aired the event gets one of the two, not both.
+    both = store.candidates("ea-kao", day2, 72, date=day2.date(), slot="")
+    assert {c.event for c in both} == {first.story_id} and len(both) == 2
+    st = StationConfig(id="ea-kao", name="Đài xã Ea Kao")
+    ranked = select(both, st, {}, 600, min_score=1.0, now=day2)
+    assert [c.selected for c in ranked].count(True) == 1
+    assert "cùng sự kiện" in ranked[1].reason
+
+
+def test_templated_personnel_news_is_two_stories(store: Store) -> None:
+    (a_title, a_lead), (b_title, b_lead) = DIFFERENT[0]
+    res = store.add_items([(item(1, title=a_title, summary=a_lead), Rel(2.0)),
+                           (item(2, feed="g", title=b_title, summary=b_lead), Rel(2.0))], NOW)
+    assert [r.status for r in res] == ["new", "new"]
+    got = store.candidates("hoa-phu", NOW, 72)
+    assert len({c.event for c in got}) == 2
+
+
+def test_event_grouping_survives_a_database_from_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("INSERT INTO stories (title, first_seen, ref_time, updated) VALUES ('Tin cũ', ?, ?, ?)",
+               ("2026-09-14T01:00:00+00:00",) * 3)
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Store(path) as s:
+        got = s.candidates("hoa-phu", NOW, 72)
+        assert [(c.title, c.event, c.local) for c in got] == [("Tin cũ", got[0].id, False)]
+
+
+def test_a_better_decoded_fetch_replaces_the_stored_text(store: Store) -> None:
+    good = "Đắk Lắk: 100% thủ tục hành chính được tiếp nhận tại Trung tâm Phục vụ hành chính công"
+    lead = "Người dân nộp hồ sơ trực tuyến và thanh toán phí qua Cổng Dịch vụ công quốc gia."
+    mojibake = good.encode("utf-8").decode("cp1252", "replace")
+    link = "https://baodaklak.vn/chinh-tri/dak-lak-100-thu-tuc.html"
+    # Stored wrong by an older fetch (the whole document read as a code page).
+    first = store.add_items([(item(1, title=mojibake, summary=lead, link=link), Rel(0.0))], NOW)[0]
+    # The feed was fixed: the same item now decodes properly.
+    again = store.add_items([(item(1, title=good, summary=lead, link=link), Rel(2.0))], NOW)[0]
+    assert again.story_id == first.story_id and again.status == "known"
+    story = store.stories([first.story_id])[0]
+    assert story.title == good and story.score == 2.0
+    # A later fetch with a bad byte does not undo it.
+    damaged = FeedItem(feed="f", source="Nguồn", title=good.replace("thủ", "th"), summary=lead, link=link,
+                       guid="", published=NOW, damage=1)
+    store.add_items([(damaged, Rel(2.0))], NOW)
+    assert store.stories([first.story_id])[0].title == good

@@ -5,12 +5,20 @@ own file) maps phrases to topics and weights. All phrases, with their
 old-style tone spellings ("hoá", "uỷ") and comma-less forms, are compiled into
 one trie-shaped regular expression that runs on the lower-cased NFC text with
 word boundaries; only the few matched snippets are normalised back to
-vocabulary keys. Scoring an item is two regex scans and some arithmetic.
+vocabulary keys.
+
+A small classifier trained on labelled real news (broadcast.relevance_model,
+shipped as data) then adds or takes points, so one generic phrase
+("chuyển đổi số", "sáp nhập") in a story about a company, a scam or another
+country does not pass alone, and reform news worded outside the vocabulary is
+not lost. Items that are not in Vietnamese are never read: they score 0 and
+say why.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import logging
 import math
 import re
@@ -18,6 +26,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +41,9 @@ DEFAULT_TOPICS_FILE = Path(__file__).parent / "data" / "topics.toml"
 CONTEXT = "context"
 NEGATIVE = "negative"
 NEUTRAL = "neutral"
-_RESERVED = {CONTEXT, NEGATIVE, NEUTRAL}
+MODEL = "model"  # the classifier's points
+LANGUAGE = "language"  # an item rejected for its language
+_RESERVED = {CONTEXT, NEGATIVE, NEUTRAL, MODEL, LANGUAGE}
 
 _TOPIC_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")  # fullmatch: "$" lets a final newline through
 _MAX_WEIGHT = 5.0
@@ -51,8 +62,13 @@ class Match:
     weight: float  # points added to the score (negative lowers it)
     count: int = 1  # occurrences in title and summary together
     in_title: bool = False
+    note: str = ""  # the classifier's strongest words, or the language found
 
     def __str__(self) -> str:
+        if self.topic == LANGUAGE:
+            return f"không đọc: {self.phrase} ({self.note})"
+        if self.topic == MODEL:
+            return f"{self.phrase} ({_signed(self.weight)}{'; ' + self.note if self.note else ''})"
         where = ", tiêu đề" if self.in_title else ""
         times = f", {self.count} lần" if self.count > 1 else ""
         return f"{self.phrase} ({_signed(self.weight)}{where}{times})"
@@ -65,6 +81,9 @@ class Relevance:
     score: float
     topics: list[str] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
+    language: str = "vi"  # "vi", or the language that got the item rejected
+    reject_reason: str = ""  # Vietnamese, empty when the item was scored
+    model_points: float = 0.0  # the classifier's share of score (already in matches)
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,7 @@ class _Phrase:
     text: str  # display form, as written in the file
     topic: str
     weight: float
+    station: bool = False  # from a station's own file: the classifier never takes its points
 
 
 @dataclass
@@ -96,6 +116,9 @@ class Vocabulary:
     _table: dict[str, _Phrase] = field(default_factory=dict, repr=False)
     _plain_regex: re.Pattern[str] | None = field(default=None, repr=False)
     _plain: dict[str, _Phrase] = field(default_factory=dict, repr=False)
+    # The trained classifier (relevance_model.TextModel) or None for phrases only.
+    model: Any = field(default=None, repr=False)
+    model_id: str = ""  # the model file's hash, so stored scores go stale with it
 
     def label(self, topic: str) -> str:
         """Vietnamese label of a topic id (the id itself when unknown)."""
@@ -108,8 +131,10 @@ class Vocabulary:
             "context_cap", "negative_cap")]
         parts += [f"cap\t{t}\t{c!r}" for t, c in sorted(self.topic_caps.items())]
         parts += [f"topic\t{t}\t{label}" for t, label in sorted(self.topics.items())]
-        parts += [f"phrase\t{k}\t{p.text}\t{p.topic}\t{p.weight!r}" for k, p in sorted(self.phrases.items())]
+        parts += [f"phrase\t{k}\t{p.text}\t{p.topic}\t{p.weight!r}{chr(9) + 'station' if p.station else ''}"
+                  for k, p in sorted(self.phrases.items())]
         parts += [f"compound\t{w}\t{' '.join(sorted(fs))}" for w, fs in sorted(self.compounds.items())]
+        parts.append(f"model\t{self.model_id if self.model is not None else ''}")
         return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
 
     def compile(self) -> None:
@@ -171,9 +196,14 @@ class Vocabulary:
         return found
 
 
-def load_vocabulary(extra: Path | None = None) -> Vocabulary:
-    """Load the shipped topics.toml, then the station's extra file on top of it."""
+def load_vocabulary(extra: Path | None = None, model: bool = True) -> Vocabulary:
+    """Load the shipped topics.toml, the station's extra file on top, and the shipped classifier."""
     vocab = Vocabulary(threshold=1.0, topics={})
+    if model:
+        from broadcast.relevance_model import load_model
+
+        vocab.model = load_model()
+        vocab.model_id = vocab.model.fingerprint()
     _apply(vocab, _read_toml(DEFAULT_TOPICS_FILE), DEFAULT_TOPICS_FILE, base=True)
     vocab.files.append(DEFAULT_TOPICS_FILE)
     if extra is not None:
@@ -187,7 +217,13 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
 
 
 def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
-    """Score one item: title matches count more, repeats saturate, negatives subtract."""
+    """Score one item: phrases (title counts more, repeats saturate, negatives subtract) plus the classifier."""
+    language = detect_language(title, summary)
+    if language != "vi":
+        name = LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["other"])
+        reason = f"tin không viết bằng tiếng Việt ({name})"
+        return Relevance(score=0.0, matches=[Match("tin không viết bằng tiếng Việt", LANGUAGE, 0.0, note=name)],
+                         language=language, reject_reason=reason)
     factors: dict[str, list[float]] = {}
     order: list[_Phrase] = []
     in_title: set[str] = set()
@@ -237,16 +273,102 @@ def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
     if not topics and ranked:
         topics = [ranked[0][1]]
     total = max(0.0, sum(by_topic.values()))
-    return Relevance(score=round(total, 3), topics=topics, matches=matches)
+    points = 0.0
+    # The classifier weighs items the phrases flagged; most news has no reform
+    # phrase at all and is not worth its time (it is 3-4x slower than the phrases).
+    if vocab.model is not None and any(m.weight > 0 for m in matches):
+        logit, parts = vocab.model.logit(title, summary)
+        points = round(vocab.model.points(logit), 3)
+        # The model was trained on the shipped topics: it may take away what
+        # those phrases gave, never a station's own phrases (nor below 0).
+        own = sum(raw[ph.text] * scale[ph.topic] for ph in order if ph.station and ph.weight > 0)
+        points = max(points, -round(max(0.0, total - own), 3))
+        if points:
+            matches.append(Match(MODEL_PHRASE, MODEL, points, note=_model_note(parts, points)))
+    return Relevance(score=round(max(0.0, total + points), 3), topics=topics, matches=matches,
+                     model_points=points)
+
+
+MODEL_PHRASE = "mô hình phân loại"
+_NOTE_WORDS = 3
+
+
+def _model_note(parts: list[tuple[str, float]], points: float) -> str:
+    """The few words that pushed the classifier most in the direction of its verdict."""
+    from broadcast.relevance_model import display
+
+    if points > 0:
+        strongest = heapq.nlargest(2 * _NOTE_WORDS, (p for p in parts if p[1] > 0), key=itemgetter(1))
+    else:
+        strongest = heapq.nsmallest(2 * _NOTE_WORDS, (p for p in parts if p[1] < 0), key=itemgetter(1))
+    words: list[str] = []
+    for feat, _ in strongest:
+        shown = display(feat)
+        bare = shown.replace(" (tiêu đề)", "")
+        if any(bare in w or w.replace(" (tiêu đề)", "") in bare for w in words):
+            continue  # "thủ tục" after "thủ tục hành" says nothing new
+        words.append(shown)
+        if len(words) == _NOTE_WORDS:
+            break
+    if not words:
+        return ""
+    return ("nhờ: " if points > 0 else "vì: ") + ", ".join(f"“{w}”" for w in words)
+
+
+# --- language --------------------------------------------------------------
+
+LANGUAGE_NAMES = {"en": "tiếng Anh", "other": "ngôn ngữ khác"}
+# Letters of the Vietnamese alphabet outside ASCII. Vietnamese has one in about
+# every second syllable; English naming "Đắk Lắk" or French "é" far fewer.
+_VI_LETTERS = frozenset(
+    "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_VI_LETTER_RE = re.compile("[" + "".join(sorted(_VI_LETTERS | {c.upper() for c in _VI_LETTERS})) + "]")
+_FOREIGN_RE = re.compile(r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]+")
+_EN_WORDS = frozenset(
+    "the of and to in is are was were for on with as by at from that this it its be has have had will "
+    "an or not but after over says said new who which their they he she we you".split())
+# Frequent Vietnamese syllables as typed without diacritics.
+_VI_PLAIN = frozenset(
+    "va cua cac nguoi duoc trong cho khong mot nhung voi tai thu tuc hanh chinh xa phuong dan cong tinh "
+    "nam ngay da se la co tu den theo nay khi ve tren ra lam nha nuoc can bo so hoa viec".split())
+_MIN_WORDS = 5
+_MIN_LETTERS = 12
+
+
+def detect_language(title: str, summary: str = "") -> str:
+    """'vi' for Vietnamese (with or without diacritics), 'en' for English, else 'other'; short text counts as 'vi'."""
+    text = f"{title} {summary}"
+    marked = len(_VI_LETTER_RE.findall(text))
+    if marked and marked >= (text.count(" ") + 1) * 0.25:
+        return "vi"  # the usual case, decided by one C-level scan
+    text = unicodedata.normalize("NFC", text).lower()
+    words = _WORD_RE.findall(text)
+    letters = sum(len(w) for w in words)
+    if letters < _MIN_LETTERS:
+        return "vi"  # too little to tell: a headline of a few words is not rejected
+    # Chinese, Khmer, Lao, Thai...: mostly letters outside the Latin blocks.
+    if sum(len(x) for x in _FOREIGN_RE.findall(text)) > letters // 2:
+        return "other"
+    if len(words) < _MIN_WORDS:
+        return "vi"
+    en = sum(1 for w in words if w in _EN_WORDS)
+    vi = sum(1 for w in words if w in _VI_PLAIN)
+    # Otherwise Latin text without English words: Vietnamese typed without
+    # diacritics, or too little to tell; it is read rather than lost.
+    return "en" if en > vi else "vi"
 
 
 def explain(rel: Relevance, vocab: Vocabulary) -> str:
     """One Vietnamese line: score against threshold, phrases that scored, topics."""
+    if rel.reject_reason:
+        return f"Điểm 0 · không đọc: {rel.reject_reason}"
     verdict = "đạt ngưỡng" if rel.score >= vocab.threshold else "dưới ngưỡng, chỉ lưu, không phát"
     head = f"Điểm {_num(rel.score)} (ngưỡng {_num(vocab.threshold)}, {verdict})"
-    plus = [str(m) for m in rel.matches if m.weight > 0 and m.topic != CONTEXT]
+    plus = [str(m) for m in rel.matches if m.weight > 0 and m.topic not in (CONTEXT, MODEL)]
     ctx = [str(m) for m in rel.matches if m.topic == CONTEXT and m.weight > 0]
-    minus = [str(m) for m in rel.matches if m.weight < 0]
+    minus = [str(m) for m in rel.matches if m.weight < 0 and m.topic != MODEL]
+    model = [str(m) for m in rel.matches if m.topic == MODEL]
     parts = [head]
     none = "không có cụm từ nào về cải cách hành chính"
     parts.append("cụm từ: " + ("; ".join(plus) if plus else none))
@@ -254,6 +376,8 @@ def explain(rel: Relevance, vocab: Vocabulary) -> str:
         parts.append("bối cảnh: " + "; ".join(ctx))
     if minus:
         parts.append("trừ điểm: " + "; ".join(minus))
+    if model:
+        parts.append("; ".join(model))
     if rel.topics:
         parts.append("chủ đề: " + "; ".join(vocab.label(t) for t in rel.topics))
     return " · ".join(parts)
@@ -435,7 +559,7 @@ def _apply(vocab: Vocabulary, data: dict[str, Any], path: Path, base: bool) -> N
         if weight == 0 and topic != NEUTRAL:
             vocab.phrases.pop(key, None)  # a station turns a shipped phrase off
             return
-        vocab.phrases[key] = _Phrase(phrase.strip(), topic, weight)
+        vocab.phrases[key] = _Phrase(phrase.strip(), topic, weight, station=not base)
 
     topics = _table(data.get("topics", {}), lambda m: fail("bảng [topics]", m))
     for tid, spec in topics.items():
@@ -541,4 +665,4 @@ def _signed(x: float) -> str:
 
 
 __all__ = ["Match", "Relevance", "Vocabulary", "load_vocabulary", "score", "explain", "match_labels",
-           "normalize", "DEFAULT_TOPICS_FILE"]
+           "normalize", "detect_language", "DEFAULT_TOPICS_FILE"]

@@ -29,4 +29,4 @@ def test_templates_and_data_are_package_data():
     data = meta["tool"]["setuptools"]["package-data"]
     assert "*.j2" in data["broadcast.scripts_vi"] and "*.txt" in data["broadcast.scripts_vi"]
     shipped = {p.suffix for p in (ROOT / "broadcast" / "data").rglob("*") if p.is_file()}
-    assert shipped <= {".toml", ".tsv", ".xml", ".md"}, shipped
+    assert shipped <= {".toml", ".tsv", ".xml", ".md", ".gz"}, shipped  # .gz: the relevance model

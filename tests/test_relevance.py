@@ -11,24 +11,40 @@ service and its discipline, public finance management, digital government,
 population data/VNeID, the reform indices, citizen feedback channels,
 smart-city services, reform initiatives and results. Items that only mention
 reform in passing (an investment conference promising "cải cách thủ tục") are 0.
+Items not in Vietnamese are 0: they are never read (the one English feed item).
+
+tests/data/relevance_news.tsv.gz holds real national news labelled by the rules
+in tests/data/relevance_news.md; the classifier was trained on its months
+before 2026-05 and is measured here on 2026-05..2026-08 only.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 from broadcast.errors import ConfigError
-from broadcast.relevance import Match, Relevance, explain, load_vocabulary, match_labels, score
+from broadcast.relevance import (Match, Relevance, detect_language, explain, load_vocabulary, match_labels,
+                                 score)
+from broadcast.relevance_model import MODEL_FILE, load_model, save_model
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def vocab():
+    """The phrases alone: the matching rules are tested without the classifier's points."""
+    return load_vocabulary(model=False)
+
+
+@pytest.fixture(scope="module")
+def full():
+    """What broadcast uses: phrases plus the shipped classifier."""
     return load_vocabulary()
 
 
@@ -294,16 +310,21 @@ label = "Nông thôn mới"
     assert "thủ tục" in _phrases(vocab, "Hoàn tất thủ tục")
     assert "thủ tục" not in _phrases(mine, "Hoàn tất thủ tục")
     assert score("Giá cà phê tăng", "", mine).score == 0.0
+    # The classifier knows only the shipped topics: it never takes a station's own points.
+    with_model = load_vocabulary(extra)
+    rel = score("Xã Ea Kar về đích nông thôn mới", "", with_model)
+    assert rel.score >= with_model.threshold, explain(rel, with_model)
     # The shipped vocabulary is untouched.
     assert vocab.threshold == 1.0 and "nong_thon_moi" not in vocab.topics
 
 
 def test_fingerprint_changes_with_content_only(tmp_path, vocab):
-    assert load_vocabulary().fingerprint() == vocab.fingerprint()
+    assert load_vocabulary(model=False).fingerprint() == vocab.fingerprint()
     same = _write(tmp_path, "threshold = 1.0\n", "same.toml")
-    assert load_vocabulary(same).fingerprint() == vocab.fingerprint()
+    assert load_vocabulary(same, model=False).fingerprint() == vocab.fingerprint()
+    assert load_vocabulary(same).fingerprint() == load_vocabulary().fingerprint()
     compound = _write(tmp_path, '[neutral.compounds]\n"dân" = ["quân"]\n', "compound.toml")
-    assert load_vocabulary(compound).fingerprint() != vocab.fingerprint()
+    assert load_vocabulary(compound, model=False).fingerprint() != vocab.fingerprint()
 
 
 def test_station_file_adds_neutral_phrases_and_compounds(tmp_path, vocab):
@@ -360,3 +381,146 @@ def test_syntax_error_message_is_one_vietnamese_line(tmp_path):
         load_vocabulary(extra)
     assert str(err.value).startswith(f"{extra}, dòng 2: lỗi cú pháp TOML")
     assert "\n" not in str(err.value)
+
+
+# --- real news and the shipped classifier -----------------------------------------
+
+TEST_FROM = "2026-05"
+
+
+def _news() -> list[dict[str, str]]:
+    text = gzip.decompress((DATA / "relevance_news.tsv.gz").read_bytes()).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def test_real_news_set_is_well_formed_and_has_no_september_2025():
+    rows = _news()
+    assert len(rows) >= 5000
+    assert not any(r["date"].startswith("2025-09") for r in rows)
+    assert {r["label"] for r in rows} == {"0", "1"}
+    assert all(r["topic"] for r in rows if r["label"] == "1")
+    assert len({r["outlet"] for r in rows}) >= 3
+    assert len({r["date"][:7] for r in rows}) >= 12
+    test = [r for r in rows if r["date"][:7] >= TEST_FROM]
+    assert len(test) >= 1000 and sum(r["label"] == "1" for r in test) >= 300
+
+
+def test_model_loads_from_the_package_and_was_trained_on_earlier_months(full):
+    assert MODEL_FILE.parent.name == "data" and MODEL_FILE.parent.parent.name == "broadcast"
+    model = load_model()
+    assert full.model is model and len(model.idf) > 1000
+    first, last = str(model.meta["trained_on"]).split("..")
+    assert last < TEST_FROM
+    assert full.fingerprint() != load_vocabulary(model=False).fingerprint()
+
+
+def test_model_file_round_trips_byte_for_byte(tmp_path):
+    model = load_model()
+    out = tmp_path / "m.json.gz"
+    save_model(model, out)
+    again = load_model(out)
+    save_model(again, tmp_path / "m2.json.gz")
+    assert out.read_bytes() == (tmp_path / "m2.json.gz").read_bytes()
+    assert again.logit("Cắt giảm thủ tục hành chính", "")[0] == pytest.approx(
+        model.logit("Cắt giảm thủ tục hành chính", "")[0])
+
+
+def test_broken_model_file_is_one_vietnamese_line(tmp_path):
+    bad = tmp_path / "hong.json.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(ConfigError, match="bị hỏng") as err:
+        load_model(bad)
+    assert "\n" not in str(err.value)
+
+
+def test_later_months_of_real_news_meet_the_measured_floor(full, vocab):
+    test = [r for r in _news() if r["date"][:7] >= TEST_FROM]
+    precision, recall, positives, n = _pr(test, full)
+    assert precision >= 0.86, f"precision {precision:.3f} on {n} items"
+    assert recall >= 0.58, f"recall {recall:.3f} on {positives} relevant items"
+    plain_precision, plain_recall, _, _ = _pr(test, vocab)
+    assert precision > plain_precision + 0.2  # the classifier is what makes precision
+
+
+@pytest.mark.parametrize("title, summary", [
+    ("Giả danh công an hướng dẫn cài VNeID giả, lừa đảo chiếm đoạt 500 triệu đồng",
+     "Kẻ gian gọi điện yêu cầu nạn nhân làm thủ tục cập nhật định danh điện tử rồi chiếm quyền tài khoản."),
+    ("Tập đoàn công nghệ đẩy mạnh chuyển đổi số trong quản trị doanh nghiệp",
+     "Doanh nghiệp triển khai nền tảng số, số hóa quy trình bán hàng và chăm sóc khách hàng."),
+    ("Hai ngân hàng thương mại sáp nhập, tinh gọn bộ máy",
+     "Sau khi sáp nhập, ngân hàng mới sắp xếp lại mạng lưới chi nhánh và nhân sự."),
+    ("Bộ trưởng Ngoại giao hội đàm với người đồng cấp Nhật Bản",
+     "Hai bên nhất trí thúc đẩy cải cách thủ tục đầu tư, hợp tác chuyển đổi số."),
+    ("Đại hội Đảng bộ tỉnh nhiệm kỳ 2025-2030 thành công tốt đẹp",
+     "Đại hội bầu Ban Chấp hành, đề ra mục tiêu đẩy mạnh cải cách hành chính, chuyển đổi số."),
+    ("Giải ngân vốn đầu tư công 9 tháng đạt 50% kế hoạch",
+     "Thủ tướng yêu cầu các bộ ngành đẩy nhanh giải ngân vốn đầu tư công."),
+    ("Tăng lương hưu từ ngày 1-7", "Người nghỉ hưu được điều chỉnh lương hưu tăng 8%."),
+    ("Bộ GD-ĐT công bố phương án thi tốt nghiệp THPT", "Cải cách giáo dục tiếp tục với sách giáo khoa mới."),
+])
+def test_hard_negative_classes_are_rejected(full, title, summary):
+    rel = score(title, summary, full)
+    assert rel.score < full.threshold, explain(rel, full)
+
+
+@pytest.mark.parametrize("title, summary", [
+    ("Cắt giảm 30% thủ tục hành chính, người dân nộp hồ sơ trực tuyến",
+     "UBND tỉnh công bố danh mục thủ tục hành chính được đơn giản hóa tại bộ phận một cửa cấp xã."),
+    ("Tỉnh sắp xếp, sáp nhập các xã, vận hành chính quyền địa phương 2 cấp",
+     "Sau sắp xếp, tỉnh còn 102 đơn vị hành chính cấp xã."),
+    ("Người dân tích hợp giấy phép lái xe vào VNeID",
+     "Công an xã hướng dẫn người dân kích hoạt tài khoản định danh điện tử mức 2."),
+])
+def test_reform_news_passes_with_the_classifier(full, title, summary):
+    rel = score(title, summary, full)
+    assert rel.score >= full.threshold, explain(rel, full)
+
+
+def test_explanation_names_the_classifier_and_its_words(full):
+    rel = score("Giả danh công an hướng dẫn cài VNeID giả, lừa đảo chiếm đoạt tiền",
+                "Kẻ gian yêu cầu nạn nhân cập nhật định danh điện tử.", full)
+    model = [m for m in rel.matches if m.topic == "model"]
+    assert len(model) == 1 and model[0].weight < 0
+    line = explain(rel, full)
+    assert "mô hình phân loại (−" in line and "vì: “" in line
+    assert "VNeID (+" in line  # the phrases are still listed
+    # The classifier's points are part of the matches, so they still add up to the score.
+    assert sum(m.weight for m in rel.matches) == pytest.approx(rel.score, abs=0.01)
+    good = score("Cắt giảm thủ tục hành chính tại bộ phận một cửa", "", full)
+    assert "mô hình phân loại (+" in explain(good, full) and "nhờ: “" in explain(good, full)
+    assert any(label.startswith("mô hình phân loại (") for label in match_labels(good))
+
+
+def test_item_without_any_phrase_is_not_given_to_the_classifier(full):
+    rel = score("Giá vàng hôm nay tăng mạnh", "Giá vàng miếng tăng 500.000 đồng mỗi lượng.", full)
+    assert rel.score == 0.0 and rel.matches == [] and rel.model_points == 0.0
+
+
+@pytest.mark.parametrize("title, summary, language", [
+    ("Vietnam cuts red tape as government merges provinces",
+     "The government said the reform of administrative procedures will save time for citizens.", "en"),
+    ("Prime Minister Phạm Minh Chính urges ministries to cut red tape", "", "en"),
+    ("越南政府宣布新的行政改革措施以简化程序", "", "other"),
+])
+def test_items_not_in_vietnamese_are_rejected_with_the_reason(full, vocab, title, summary, language):
+    for v in (full, vocab):
+        rel = score(title, summary, v)
+        assert rel.score == 0.0 and rel.language == language
+        assert "không viết bằng tiếng Việt" in rel.reject_reason
+        assert explain(rel, v).startswith("Điểm 0 · không đọc: tin không viết bằng tiếng Việt")
+        assert match_labels(rel)[0].startswith("không đọc: tin không viết bằng tiếng Việt")
+
+
+@pytest.mark.parametrize("title, summary", [
+    ("Day manh dich vu cong truc tuyen toan trinh", "Cong chuc xa ho tro nguoi dan"),
+    ("Gia dau giam manh phien dau tuan", ""),
+    ("Giá vàng hôm nay", ""),
+    ("Vietnam pushes e-government", ""),
+    ("THỦ TỤC HÀNH CHÍNH ĐƯỢC CẮT GIẢM MẠNH", ""),
+])
+def test_vietnamese_with_or_without_diacritics_is_read(title, summary):
+    assert detect_language(title, summary) == "vi"
+
+
+def test_no_real_vietnamese_news_item_is_rejected_for_language():
+    assert all(detect_language(r["title"], r["summary"]) == "vi" for r in _news())

@@ -13,6 +13,7 @@ from broadcast.audio import Part, Tags, decode_mono, measure_loudness, render
 from broadcast.audio import encode, master, testsignal
 from broadcast.audio.jingle import write_default
 from broadcast.audio.measure import clipped_count, rms_db, similarity, tone_level_db
+from broadcast.audio.render import CODEC_BIAS_LU
 from broadcast.config import AudioConfig
 from broadcast.errors import AudioError
 
@@ -232,8 +233,12 @@ def test_configured_rate_bitrate_loudness_and_wav(tmp_path):
     with wave.open(str(out / "low.wav"), "rb") as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 22050)
         assert w.getnframes() / 22050 == pytest.approx(result.duration, abs=0.03)
-    wav_lufs, _ = measure_loudness(out / "low.wav")
+    wav_lufs, wav_tp = measure_loudness(out / "low.wav")
     assert abs(wav_lufs - -20.0) <= 1.0
+    # The WAV is the master the encoder got: what the renderer measured in memory.
+    assert wav_lufs == pytest.approx(result.loudness + CODEC_BIAS_LU[128], abs=0.1)  # 64k: up to 128k
+    assert wav_tp <= -2.0 - master.LIMIT_MARGIN_DB + 0.1
+    assert wav_tp == pytest.approx(result.true_peak, abs=0.15)
 
 
 def test_bitrate_too_high_for_low_sample_rate_is_lowered_with_warning(tmp_path):

@@ -20,23 +20,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast.audio.ffmpeg import feed_ffmpeg
 from broadcast.errors import AudioError
 
 log = logging.getLogger(__name__)
 
 # MPEG-2 Layer III (22.05/24 kHz and below) stops at 160 kbit/s.
 _MPEG2_MAX_KBPS = 160
-# LAME's algorithmic quality; 3 is LAME's (and ffmpeg's) default.
-LAME_QUALITY = 3
-# Samples LAME puts before the audio; decoders add their own 529 and skip both
-# when the LAME tag says so.
-LAME_DELAY = 576
-_LAME_VERSION = b"LAME3.100"
-_CHUNK_S = 10  # seconds of PCM handed to the encoder at a time
-# Layer III bit rates by bit rate index, for MPEG-1 and for MPEG-2/2.5.
-_KBPS_MPEG1 = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
-_KBPS_MPEG2 = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
-_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 
 
 @dataclass
@@ -127,37 +117,14 @@ def write_tags(path: Path, tags: Tags) -> None:
         raise AudioError(f"Không ghi được thông tin ID3 vào {path.name}: {exc}") from exc
 
 
-def write_mp3(pcm: bytes, rate: int, bitrate: str, path: Path) -> None:
-    """Encode mono s16 `pcm` into a CBR MP3 at `path` in one pass, with a LAME tag for the exact length."""
-    import lameenc
+def write_mp3(pcm: bytes | memoryview, rate: int, bitrate: str, path: Path) -> None:
+    """Encode mono s16 little-endian `pcm` into a CBR MP3 at `path`: one ffmpeg run, samples through a pipe.
 
-    kbps = int(bitrate.lower().rstrip("k"))
-    try:
-        enc = lameenc.Encoder()
-        enc.set_bit_rate(kbps)
-        enc.set_in_sample_rate(rate)
-        enc.set_out_sample_rate(rate)
-        enc.set_channels(1)
-        enc.set_quality(LAME_QUALITY)
-        enc.silence()
-        frames = bytearray()
-        view = memoryview(pcm).cast("B")
-        step = 2 * rate * _CHUNK_S
-        for start in range(0, len(view), step):
-            frames += enc.encode(bytes(view[start:start + step]))
-        frames += enc.flush()
-    except RuntimeError as exc:
-        raise AudioError(
-            f"Bộ mã hóa MP3 không chấp nhận {kbps}k ở {rate} Hz ({exc}): hãy đổi bitrate hoặc sample_rate."
-        ) from None
-    count, first = _scan_frames(frames)
-    info = _info_frame(first, count, len(frames), len(view) // 2)
-    try:
-        with open(path, "wb") as f:
-            f.write(info)
-            f.write(frames)
-    except OSError as exc:
-        raise AudioError(f"Không ghi được tệp MP3 {path}: {exc.strerror or exc}.") from None
+    ffmpeg's libmp3lame writes a LAME tag with the encoder delay and padding,
+    so a gapless decoder plays exactly these samples.
+    """
+    args = ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+    feed_ffmpeg(args + mp3_output_args(bitrate, rate) + ["-y", str(path)], pcm, what="mã hóa MP3 bản tin")
 
 
 def write_wav(pcm: bytes, rate: int, path: Path) -> None:
@@ -172,72 +139,3 @@ def write_wav(pcm: bytes, rate: int, path: Path) -> None:
             w.writeframes(pcm)
     except OSError as exc:
         raise AudioError(f"Không ghi được tệp WAV {path}: {exc.strerror or exc}.") from None
-
-
-def _frame_size(header: int) -> tuple[int, int]:
-    """Bytes and samples of the Layer III frame starting with `header`."""
-    version = (header >> 19) & 3
-    mpeg1 = version == 3
-    kbps = (_KBPS_MPEG1 if mpeg1 else _KBPS_MPEG2)[(header >> 12) & 15]
-    rate = _RATES[version][(header >> 10) & 3]
-    padding = (header >> 9) & 1
-    return (144000 if mpeg1 else 72000) * kbps // rate + padding, 1152 if mpeg1 else 576
-
-
-def _scan_frames(data: bytearray) -> tuple[int, int]:
-    """Number of frames in an encoder's output and the header of the first."""
-    pos = count = 0
-    first = int.from_bytes(data[:4], "big")
-    while pos + 4 <= len(data):
-        header = int.from_bytes(data[pos:pos + 4], "big")
-        if header >> 21 != 0x7FF:
-            raise AudioError("Bộ mã hóa MP3 trả về dữ liệu hỏng: hãy cài lại gói lameenc.")
-        pos += _frame_size(header)[0]
-        count += 1
-    return count, first
-
-
-def _crc16(data: bytes) -> int:
-    """CRC-16 with polynomial 0x8005, bit-reflected (the LAME tag's checksum)."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
-def _info_frame(first: int, frames: int, audio_bytes: int, samples: int) -> bytes:
-    """A silent first frame carrying the Info (CBR Xing) and LAME tags.
-
-    It gives players the frame count and size for length and seeking, and
-    gapless decoders the encoder delay and padding, so the decoded audio is
-    exactly `samples` long.
-    """
-    version = (first >> 19) & 3
-    mpeg1 = version == 3
-    side_info = 17 if mpeg1 else 9  # mono
-    rate = _RATES[version][(first >> 10) & 3]
-    table = _KBPS_MPEG1 if mpeg1 else _KBPS_MPEG2
-    need = 4 + side_info + 120 + 36
-    index = (first >> 12) & 15
-    # At low bit rates a frame is too small for the tags: use a larger one.
-    while index < 14 and (144000 if mpeg1 else 72000) * table[index] // rate < need:
-        index += 1
-    header = (first & ~(0xF << 12) & ~(1 << 9)) | (index << 12)
-    size, per_frame = _frame_size(header)
-    total = size + audio_bytes
-    padding = frames * per_frame - LAME_DELAY - samples
-    source = 0 if rate <= 32000 else 1 if rate == 44100 else 2
-    xing = (b"Info" + (0x0F).to_bytes(4, "big") + frames.to_bytes(4, "big") + total.to_bytes(4, "big")
-            + bytes(i * 256 // 100 for i in range(100)) + (100 - 40 - LAME_QUALITY).to_bytes(4, "big"))
-    lame = (_LAME_VERSION + bytes([0x01, 0]) + bytes(8) + bytes([0, min(255, table[(first >> 12) & 15])])
-            + ((LAME_DELAY << 12) | max(0, min(4095, padding))).to_bytes(3, "big")
-            + bytes([source << 6, 0]) + bytes(2) + total.to_bytes(4, "big") + bytes(2))
-    frame = bytearray(size)
-    frame[:4] = header.to_bytes(4, "big")
-    at = 4 + side_info
-    frame[at:at + len(xing) + len(lame)] = xing + lame
-    end = at + len(xing) + len(lame)
-    frame[end:end + 2] = _crc16(bytes(frame[:end])).to_bytes(2, "big")
-    return bytes(frame)

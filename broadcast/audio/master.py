@@ -10,7 +10,7 @@ encoder is the only pass over the audio outside this process:
 4. a look-ahead limiter on the 4x-oversampled peak envelope (a true-peak
    limiter), below the true-peak target by a margin for the MP3 encoder;
 5. verification: BS.1770 loudness of the very samples the encoder gets; if
-   the limiter took loudness away, one measured correction.
+   the limiter took loudness away, a few measured corrections (block level, cheap).
 
 Only two filters run over every sample (the high-pass and the K-weighting
 of the loudness meter); everything else is decided per 2 ms block. All
@@ -54,9 +54,13 @@ MIN_CEILING_DB = -20.0
 LIMIT_HOLD_S = 0.020  # gain reduction is held this long after a peak before it fades out
 MAX_GAIN_DB = 40.0
 MAX_CUT_DB = 30.0
-LOUDNESS_TOLERANCE_LU = 0.1  # correct once when the limiter leaves the master further off
-# A gain increase on already limited audio gains about 30% less loudness.
+LOUDNESS_TOLERANCE_LU = 0.1  # correct when the limiter leaves the master further off
+GAIN_ATTEMPTS = 5
+# A gain increase on already limited audio gains about 30% less loudness at
+# first; later steps use the slope measured.
 LIMIT_SLOPE = 0.3
+MIN_SLOPE = 0.2
+MAX_LIMIT_DB = 8.0  # never push more than this into the limiter to reach the loudness
 # Inter-sample peaks of program at these rates (speech from 16-24 kHz
 # engines, jingles) stay within this of the block's sample peak (measured:
 # under 0.5 dB); only blocks this close to the ceiling need oversampling.
@@ -109,17 +113,28 @@ def master(pcm: bytes, rate: int, audio: AudioConfig, aim: float, ceiling_db: fl
 
     ceiling_db = max(MIN_CEILING_DB, min(0.0, ceiling_db))
     gain_db = _clamp(aim - before)
-    for attempt in range(2):
-        steps, sub, true_peak = _gain_curve(x, comp * 10 ** (gain_db / 20), peaks, block, rate, ceiling_db)
+    tried: list[tuple[float, float]] = []
+    envelopes = _Envelopes(x, block)
+    for attempt in range(GAIN_ATTEMPTS):
+        steps, sub, true_peak = _gain_curve(envelopes, comp * 10 ** (gain_db / 20), peaks, rate, ceiling_db)
         # Each block holds block // sub equal steps: its mean squared gain.
         sq = np.square(steps[: len(energy) * (block // sub)], dtype=np.float64)
         after = _loudness(energy, sq.reshape(len(energy), -1).mean(axis=1), per_step, rate)
         log.debug("master: %.2f LUFS compressed, gain %.2f dB, %.2f LUFS limited", before, gain_db, after)
-        if attempt or aim - after <= LOUDNESS_TOLERANCE_LU:
+        if aim - after <= LOUDNESS_TOLERANCE_LU or attempt == GAIN_ATTEMPTS - 1:
             break
-        # The limiter took loudness: ask for a little more gain, once.
-        gain_db = _clamp(gain_db + (aim - after) / (1 - LIMIT_SLOPE))
+        # The limiter took loudness: more gain, by the slope measured so far
+        # (peaky speech gains less and less as the limiter works harder).
+        slope = 1 - LIMIT_SLOPE
+        if tried and gain_db != tried[-1][0]:
+            slope = min(1.0, max(MIN_SLOPE, (after - tried[-1][1]) / (gain_db - tried[-1][0])))
+        tried.append((gain_db, after))
+        gain_db = _clamp(min(gain_db + (aim - after) / slope, aim - before + MAX_LIMIT_DB))
+    del envelopes
     _apply(x, steps, sub)
+    tail = x[whole:]  # under one block, after the outro: only its sample peak is checked
+    if len(tail) and float(np.abs(tail).max()) > 10 ** (ceiling_db / 20):
+        tail *= np.float32(10 ** (ceiling_db / 20) / float(np.abs(tail).max()))
     return Mastered(_to_s16(x), after, _db(true_peak), gain_db)
 
 
@@ -205,7 +220,7 @@ def _apply(x: np.ndarray, steps: np.ndarray, sub: int) -> None:
 
 
 def _gain_curve(
-    x: np.ndarray, gains: np.ndarray, peaks: np.ndarray, block: int, rate: int, ceiling_db: float
+    envelopes: _Envelopes, gains: np.ndarray, peaks: np.ndarray, rate: int, ceiling_db: float
 ) -> tuple[np.ndarray, int, float]:
     """Step gain curve from `gains` per block, limited so true peaks stay under `ceiling_db`.
 
@@ -217,6 +232,7 @@ def _gain_curve(
     before each peak (look-ahead: the whole bulletin is in memory), holds,
     and fades out, never less than each block needs.
     """
+    block = envelopes.block
     ceiling = 10 ** (ceiling_db / 20)
     overshoot = CANDIDATE_OVERSHOOT_DB[32000 if rate >= 32000 else 0]
     # Between block centres the curve reaches at most the larger neighbour.
@@ -226,14 +242,14 @@ def _gain_curve(
     cool_peak = float(level.max(initial=0.0, where=level <= ceiling * 10 ** (-overshoot / 20)))
     if not len(hot):
         steps, sub = _substeps(gains, block)
-        y = x.copy()
+        y = envelopes.x.copy()
         _apply(y, steps, sub)
         return steps, sub, max(cool_peak, 10 ** (measured_true_peak(y) / 20))
     hold = max(1, round(LIMIT_HOLD_S * rate / block))
     limit = np.ones(len(gains))
     for attempt in range(LIMIT_PASSES):
         steps, sub = _substeps(gains * limit, block)
-        tp = _block_true_peaks(x, steps, sub, hot, block)
+        tp = envelopes.peaks(hot, steps, sub)
         over = tp > ceiling
         if not over.any() or attempt == LIMIT_PASSES - 1:
             break
@@ -261,10 +277,29 @@ def _smooth_reduction(need: np.ndarray, hold: int) -> np.ndarray:
     return np.minimum(uniform_filter1d(m, 3, mode="nearest"), need)
 
 
-def _block_true_peaks(x: np.ndarray, steps: np.ndarray, sub: int, hot: np.ndarray, block: int) -> np.ndarray:
-    """True peak (linear) of x times the step gain curve in each of the `hot` blocks, oversampled in one call."""
-    ctx = _TP_CONTEXT
-    idx = hot[:, None] * block - ctx + np.arange(block + 2 * ctx)[None, :]
-    np.clip(idx, 0, len(x) - 1, out=idx)
-    rows = x[idx] * steps[np.minimum(idx // sub, len(steps) - 1)]
-    return peak_envelope(rows)[:, ctx: ctx + block].max(axis=1)
+class _Envelopes:
+    """The 4x-oversampled peak envelope of the program, computed per block once, on demand.
+
+    The gains change slowly next to the interpolation filter, so the true
+    peak of the gained program is the envelope times the gain; each limiter
+    pass and loudness correction then costs a multiplication.
+    """
+
+    def __init__(self, x: np.ndarray, block: int) -> None:
+        self.x = x
+        self.block = block
+        self.row = np.full(len(x) // block, -1)
+        self.env = np.empty((0, block), np.float32)
+
+    def peaks(self, hot: np.ndarray, steps: np.ndarray, sub: int) -> np.ndarray:
+        """True peak (linear) of x times the step gain curve in each of the `hot` blocks."""
+        new = hot[self.row[hot] < 0]
+        if len(new):
+            ctx, block = _TP_CONTEXT, self.block
+            idx = new[:, None] * block - ctx + np.arange(block + 2 * ctx)[None, :]
+            np.clip(idx, 0, len(self.x) - 1, out=idx)
+            env = peak_envelope(self.x[idx])[:, ctx: ctx + block]
+            self.row[new] = np.arange(len(self.env), len(self.env) + len(new))
+            self.env = np.concatenate((self.env, env))
+        at = hot[:, None] * self.block + np.arange(self.block)[None, :]
+        return (self.env[self.row[hot]] * steps[np.minimum(at // sub, len(steps) - 1)]).max(axis=1)

@@ -44,6 +44,17 @@ def encode_all(wavs: list[Path], out_dir: Path, bitrate: str, rate: int, process
     return time.perf_counter() - start
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children that have ended."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def load() -> str:
     """The machine's load average, to read next to any timing from a shared machine."""
     try:

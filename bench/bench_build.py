@@ -2,7 +2,7 @@
 
 Prints, from one run:
 - the cold build (empty speech cache) of N stations through
-  broadcast.pipeline.build, and the peak resident memory of all its
+  broadcast.api.build, and the peak resident memory of all its
   processes together;
 - the floor: the same audio (the built bulletins decoded back to WAV)
   encoded to MP3 by bare ffmpeg, as many processes at once as cores;
@@ -27,9 +27,9 @@ from pathlib import Path
 
 from floor import PeakRSS, cpu_seconds, decode_to_wav, encode_all, load
 
+from broadcast.api import build
 from broadcast.config import load_config
-from broadcast.models import today_vn
-from broadcast.pipeline import BuildOptions, build
+from broadcast.models import VN_TZ, today_vn
 
 FEED = Path(__file__).resolve().parent.parent / "broadcast" / "data" / "demo" / "tin-mau-cchc.xml"
 COMMUNES = 10_599
@@ -52,7 +52,7 @@ def write_config(root: Path, stations: int) -> Path:
 def run(config_path: Path, out: Path, date: dt.date, **kw) -> tuple[float, object]:
     config = load_config(config_path)
     start = time.perf_counter()
-    report = build(config, [], BuildOptions(date=date, out_dir=out, **kw))
+    report = build(config, out, date, dt.datetime.now(VN_TZ), **kw)
     return time.perf_counter() - start, report
 
 

@@ -136,3 +136,30 @@ def test_bulletin_tags_and_date_formats(tmp_path):
     run_ffmpeg(["-f", "lavfi", "-i", "sine=d=0.5", "-c:a", "libmp3lame", "-y", str(mp3)], what="test")
     write_tags(mp3, Tags("a", "b", "01/06/2025", "c"))  # dd/mm/yyyy is understood too
     assert str(ID3(str(mp3))["TDRC"]) == "2025-06-01"
+
+
+def test_k_weighting_matches_the_coefficients_bs1770_tabulates_at_48khz():
+    from broadcast.audio.measure import k_weighting
+
+    shelf, rlb = k_weighting(48000)
+    assert shelf == pytest.approx([1.53512485958697, -2.69169618940638, 1.19839281085285,
+                                   1.0, -1.69065929318241, 0.73248077421585], abs=1e-9)
+    assert rlb == pytest.approx([1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621], abs=1e-9)
+
+
+@pytest.mark.parametrize("rate", [22050, 44100])
+def test_in_memory_meter_agrees_with_ffmpeg(tmp_path, rate):
+    import numpy as np
+
+    from broadcast.audio.measure import integrated_loudness, true_peak
+
+    # Speech-like program with pauses (so the gates matter) and a jingle.
+    pcm = (testsignal.speechlike(8.0, rate, seed=3, level_db=-14) + testsignal.silence(1.5, rate)
+           + jingle.default_pcm("jingle", rate) + testsignal.speechlike(5.0, rate, seed=4, level_db=-30))
+    wav = testsignal.write_wav(tmp_path / "p.wav", pcm, rate)
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768
+    lufs, tp = measure_loudness(wav)
+    assert integrated_loudness(samples, rate) == pytest.approx(lufs, abs=0.1)
+    assert true_peak(samples) == pytest.approx(tp, abs=0.15)
+    # And it is a meter: 6 dB less signal reads 6 LU less.
+    assert integrated_loudness(samples / 2, rate) == pytest.approx(lufs - 6.02, abs=0.1)

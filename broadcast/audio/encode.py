@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast.audio.ffmpeg import feed_ffmpeg
 from broadcast.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -114,3 +115,27 @@ def write_tags(path: Path, tags: Tags) -> None:
         id3.save(str(path), v2_version=3, v1=0)
     except Exception as exc:  # mutagen raises many kinds; the user only needs to know it failed
         raise AudioError(f"Không ghi được thông tin ID3 vào {path.name}: {exc}") from exc
+
+
+def write_mp3(pcm: bytes | memoryview, rate: int, bitrate: str, path: Path) -> None:
+    """Encode mono s16 little-endian `pcm` into a CBR MP3 at `path`: one ffmpeg run, samples through a pipe.
+
+    ffmpeg's libmp3lame writes a LAME tag with the encoder delay and padding,
+    so a gapless decoder plays exactly these samples.
+    """
+    args = ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+    feed_ffmpeg(args + mp3_output_args(bitrate, rate) + ["-y", str(path)], pcm, what="mã hóa MP3 bản tin")
+
+
+def write_wav(pcm: bytes, rate: int, path: Path) -> None:
+    """Write mono s16 little-endian `pcm` as a 16-bit PCM WAV file."""
+    import wave
+
+    try:
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(pcm)
+    except OSError as exc:
+        raise AudioError(f"Không ghi được tệp WAV {path}: {exc.strerror or exc}.") from None

@@ -2,17 +2,22 @@
 
 Used by the renderer (the manifest reports loudness measured on the final
 file) and by tests across the project. Samples are mono signed 16-bit in an
-`array('h')`; nothing here needs numpy.
+`array('h')` for the file-based helpers; the in-memory meters at the end
+take numpy float arrays.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+from scipy import signal
 
 from broadcast.audio._audioop import audioop
 from broadcast.audio.ffmpeg import run_ffmpeg
@@ -171,3 +176,136 @@ def _swapped(samples: array) -> bytes:
     copy = array("h", samples)
     copy.byteswap()
     return copy.tobytes()
+
+
+# ---------------------------------------------------------------- in memory (numpy)
+#
+# ITU-R BS.1770-4 loudness and true peak of float samples (full scale 1.0)
+# without a subprocess, so a bulletin is measured where it is mastered.
+
+# K-weighting stage 1 (head as a rigid sphere: a high shelf) and stage 2
+# (the RLB high-pass), as analog prototypes; bilinear-transformed for any
+# rate they give the coefficients BS.1770 tabulates for 48 kHz.
+_SHELF_F0, _SHELF_GAIN_DB, _SHELF_Q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+_HP_F0, _HP_Q = 38.13547087602444, 0.5003270373238773
+_BLOCK_S = 0.4  # gating block
+_STEP_S = 0.1  # 75% overlap between blocks
+_ABS_GATE_LUFS = -70.0
+_REL_GATE_LU = -10.0
+# True peak: 4x oversampling (BS.1770 Annex 2), with an interpolation
+# filter of 12 taps per phase.
+TP_OVERSAMPLE = 4
+_TP_TAPS_PER_PHASE = 12
+# Inter-sample peaks of real program stay within this of the sample peak,
+# so only blocks this close to the loudest sample need oversampling.
+TP_OVERSHOOT_DB = 3.0
+_TP_BLOCK = 1024
+
+
+def k_weighting(rate: int) -> np.ndarray:
+    """Second-order sections of the BS.1770 K-weighting filter at `rate`."""
+    k = math.tan(math.pi * _SHELF_F0 / rate)
+    vh = 10 ** (_SHELF_GAIN_DB / 20)
+    vb = vh ** 0.4996667741545416
+    a0 = 1 + k / _SHELF_Q + k * k
+    shelf = [(vh + vb * k / _SHELF_Q + k * k) / a0, 2 * (k * k - vh) / a0,
+             (vh - vb * k / _SHELF_Q + k * k) / a0,
+             1.0, 2 * (k * k - 1) / a0, (1 - k / _SHELF_Q + k * k) / a0]
+    k = math.tan(math.pi * _HP_F0 / rate)
+    a0 = 1 + k / _HP_Q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2 * (k * k - 1) / a0, (1 - k / _HP_Q + k * k) / a0]
+    return np.array([shelf, highpass])
+
+
+def step_energies(weighted: np.ndarray, rate: int) -> np.ndarray:
+    """Sum of squares of K-weighted samples in each 100 ms step (the last partial step dropped)."""
+    step = rate * _STEP_S
+    count = int(len(weighted) // step)
+    if count == 0:
+        return np.zeros(0)
+    starts = np.round(np.arange(count) * step).astype(np.int64)
+    end = int(round(count * step))
+    sq = np.square(weighted[:end], dtype=np.float64)
+    return np.add.reduceat(sq, starts)
+
+
+def gated_loudness(energies: np.ndarray, rate: int) -> float:
+    """Integrated loudness (LUFS) from 100 ms step energies: 400 ms blocks, absolute and relative gates."""
+    per_block = int(round(_BLOCK_S / _STEP_S))
+    if len(energies) < per_block:
+        return float("-inf")
+    csum = np.concatenate(([0.0], np.cumsum(energies)))
+    z = (csum[per_block:] - csum[:-per_block]) / (rate * _BLOCK_S)  # mean square per block
+    with np.errstate(divide="ignore"):
+        lk = -0.691 + 10 * np.log10(z)
+    z = z[lk > _ABS_GATE_LUFS]
+    if not len(z):
+        return float("-inf")
+    relative = -0.691 + 10 * math.log10(z.mean()) + _REL_GATE_LU
+    z = z[-0.691 + 10 * np.log10(z) > relative]
+    return -0.691 + 10 * math.log10(z.mean())
+
+
+def integrated_loudness(samples: np.ndarray, rate: int) -> float:
+    """BS.1770 integrated loudness (LUFS) of mono float samples; -inf for silence."""
+    weighted = signal.sosfilt(k_weighting(rate).astype(samples.dtype), samples)
+    return gated_loudness(step_energies(weighted, rate), rate)
+
+
+@functools.lru_cache(maxsize=1)
+def _interpolator() -> np.ndarray:
+    taps = TP_OVERSAMPLE * _TP_TAPS_PER_PHASE + 1
+    return (signal.firwin(taps, 1 / TP_OVERSAMPLE, window=("kaiser", 8.0)) * TP_OVERSAMPLE).astype(np.float32)
+
+
+def peak_envelope(samples: np.ndarray) -> np.ndarray:
+    """Per sample (along the last axis), the largest magnitude of the 4x oversampled signal around it."""
+    h = _interpolator()
+    up = signal.upfirdn(h, samples.astype(np.float32, copy=False), up=TP_OVERSAMPLE, axis=-1)
+    delay = (len(h) - 1) // 2
+    n = samples.shape[-1]
+    up = np.abs(up[..., delay: delay + TP_OVERSAMPLE * n])
+    up = up.reshape(*samples.shape[:-1], n, TP_OVERSAMPLE).max(axis=-1)
+    return np.maximum(up, np.abs(samples))
+
+
+def block_peaks(samples: np.ndarray, block: int = _TP_BLOCK) -> np.ndarray:
+    """Sample peak magnitude of each `block` samples."""
+    n = len(samples)
+    whole = n - n % block
+    peaks = np.abs(samples[:whole].reshape(-1, block)).max(axis=1) if whole else np.zeros(0, samples.dtype)
+    if whole < n:
+        peaks = np.append(peaks, np.abs(samples[whole:]).max())
+    return peaks
+
+
+def spans_over(peaks: np.ndarray, level: float, block: int, pad: int, n: int) -> list[tuple[int, int]]:
+    """Sample spans (merged, padded by `pad`) of the blocks whose peak exceeds `level`."""
+    hot = np.flatnonzero(peaks > level)
+    spans: list[tuple[int, int]] = []
+    for b in hot:
+        s, e = max(0, b * block - pad), min(n, (b + 1) * block + pad)
+        if spans and s <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], e)
+        else:
+            spans.append((s, e))
+    return spans
+
+
+def true_peak(samples: np.ndarray) -> float:
+    """BS.1770 true peak (dBTP) of mono float samples; -inf for silence.
+
+    Only blocks whose sample peak is within TP_OVERSHOOT_DB of the loudest
+    sample are oversampled: nowhere else can the true peak be.
+    """
+    if not len(samples):
+        return float("-inf")
+    peaks = block_peaks(samples)
+    top = float(peaks.max())
+    if top <= 0:
+        return float("-inf")
+    best = top
+    pad = _TP_TAPS_PER_PHASE
+    for s, e in spans_over(peaks, top * 10 ** (-TP_OVERSHOOT_DB / 20), _TP_BLOCK, pad, len(samples)):
+        best = max(best, float(peak_envelope(samples[s:e]).max()))
+    return 20 * math.log10(best)

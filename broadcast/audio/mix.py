@@ -84,7 +84,6 @@ class Program:
     rate: int
     timeline: list[TimelineEntry]
     warnings: list[str] = field(default_factory=list)
-    level_db: float | None = None  # active level of the whole mix (dBFS RMS), None for silence
 
     @property
     def duration(self) -> float:
@@ -490,8 +489,7 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
             )
         elif speech_spans:
             program = _mix_bed(program, rate, audio, speech_spans, music_spans)
-    return Program(pcm=program, rate=rate, timeline=timeline, warnings=warnings,
-                   level_db=active_level_db(program, rate))
+    return Program(pcm=program, rate=rate, timeline=timeline, warnings=warnings)
 
 
 def _mix_bed(

@@ -1,0 +1,72 @@
+"""Tie a render worker to its parent: when the parent dies, the worker exits and writes nothing more.
+
+A nightly run renders in a pool of processes. If the main process is
+killed (kill -9, out of memory, a cron timeout), orphaned workers must not
+go on for minutes and then replace a bulletin the run will never record.
+multiprocessing gives every child a sentinel, a pipe end the parent holds
+open, which closes when the parent process dies (on every platform): a
+thread waits on it and ends the worker at once, and a worker checks it
+once more right before putting a file in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ORPHAN_EXIT_CODE = 70
+_started = False
+_lock = threading.Lock()
+_scratch: set[Path] = set()  # unfinished files of this worker, removed if it is orphaned
+
+
+def watch_parent() -> None:
+    """In a child process, exit as soon as the parent dies (idempotent; nothing to do in a main process).
+
+    Usable as a ProcessPoolExecutor initializer, so idle workers are covered too.
+    """
+    global _started
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    with _lock:
+        if _started:
+            return
+        _started = True
+    if not parent.is_alive():
+        os._exit(ORPHAN_EXIT_CODE)
+    threading.Thread(target=_exit_with, args=(parent,), name="watch-parent", daemon=True).start()
+
+
+def parent_alive() -> bool:
+    """False in a child process whose parent has died; True otherwise."""
+    parent = multiprocessing.parent_process()
+    return parent is None or parent.is_alive()
+
+
+@contextmanager
+def scratch(path: Path) -> Iterator[Path]:
+    """Mark `path` as an unfinished file to delete if the worker is stopped while it exists."""
+    _scratch.add(path)
+    try:
+        yield path
+    finally:
+        _scratch.discard(path)
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the sentinel pipe closes: the parent is gone
+    log.debug("parent process %s died: stopping this worker", parent.pid)
+    for path in list(_scratch):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+    os._exit(ORPHAN_EXIT_CODE)  # no cleanup handlers: nothing of this run may be written any more

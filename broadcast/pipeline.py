@@ -249,14 +249,16 @@ class Builder:
         if not self.options.script_only:
             self.preflight(stations)
         self.ws.check_day_dir(self.options.date)
-        with self.session(), contextlib.ExitStack() as held:
+        # Audio is made while the next stations are scripted and spoken: each
+        # bulletin goes to the render processes as soon as its speech is ready.
+        # The queue closes before the bulletin locks are released.
+        with self.session(), contextlib.ExitStack() as held, contextlib.closing(RenderQueue(self)) as queue:
             if self.options.fetch:
                 self._fetch(stations, report)
-            pending: list[PendingRender] = []
             self._planned = sum(len(st.slots) or 1 for st in stations)
             for st in stations:
-                self._build_station(st, report, pending, held)
-            self._render_all(pending)
+                self._build_station(st, report, queue, held)
+            queue.finish()
             if not self.options.script_only:
                 write_playlist(self.ws, self.store, self.config, self.options.date)
                 self._publish(stations, report)
@@ -292,7 +294,7 @@ class Builder:
     # -- one station
 
     def _build_station(self, station: StationConfig, report: BuildReport,
-                       pending: list[PendingRender], held: contextlib.ExitStack) -> None:
+                       pending: "RenderQueue", held: contextlib.ExitStack) -> None:
         slots: list[Slot | None] = list(station.slots) or [None]
         selection: list[Candidate] | None = None
         for slot in slots:
@@ -355,7 +357,7 @@ class Builder:
 
     def _build_one(self, station: StationConfig, slot: Slot | None, key: BulletinKey,
                    result: StationResult, selection: list[Candidate] | None,
-                   pending: list[PendingRender]) -> list[Candidate] | None:
+                   pending: "RenderQueue") -> list[Candidate] | None:
         opts = self.options
         paths = self.ws.paths(station.id, key.date, key.slot)
         result.script = paths.script
@@ -420,7 +422,7 @@ class Builder:
                            title=bulletin_title(key.date, slot.time if slot else ""),
                            offered=row.get("items") or [], target=station.target_minutes * 60)
         if job is not None:
-            pending.append(job)
+            pending.submit(job)
         else:
             self._record_unchanged(station, key, paths, text, segments, row.get("items") or [])
         return selection
@@ -499,66 +501,14 @@ class Builder:
         )
 
     def render_all(self, pending: list[PendingRender]) -> None:
-        """Mix, master and encode every pending bulletin; then record each."""
-        self._render_all(pending)
-
-    def _render_all(self, pending: list[PendingRender]) -> None:
-        """Mix, master and encode every pending bulletin, several at once on a multi-core machine.
-
-        Mastering is CPU-bound Python and ffmpeg work, so separate processes
-        (not threads) share it across cores. Each bulletin fails on its own.
-        Bulletins whose audio would be identical are encoded once and copied.
-        """
-        from broadcast.audio import render
-
-        if not pending:
-            return
-        first: dict[str, PendingRender] = {}
-        copies: list[PendingRender] = []
-        unique: list[PendingRender] = []
-        for job in pending:
-            if job.fingerprint in first and job.wav_path is None:
-                copies.append(job)
-            else:
-                first.setdefault(job.fingerprint, job)
-                unique.append(job)
-
-        def call(j: PendingRender):
-            return (render, (j.parts, j.station.audio, j.paths.audio, j.tags, j.wav_path),
-                    {"target_seconds": j.target_seconds})
-
-        rendered: dict[str, Any] = {}
-        jobs = self.options.jobs or os.cpu_count() or 1
-        if len(unique) <= 1 or jobs <= 1:
-            for n, job in enumerate(unique):
-                self.progress(Progress("audio", n, len(unique), job.key.label))
-                fn, args, kw = call(job)
-                rendered[job.fingerprint] = self._settle(job, lambda: fn(*args, **kw))
-        else:
-            ctx = multiprocessing.get_context("spawn")  # no fork under gTTS's threads
-            with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(unique)), mp_context=ctx,
-                                                        initializer=quiet_worker) as pool:
-                futures = []
-                for job in unique:
-                    fn, args, kw = call(job)
-                    futures.append(pool.submit(fn, *args, **kw))
-                for n, (job, future) in enumerate(zip(unique, futures)):
-                    self.progress(Progress("audio", n, len(unique), job.key.label))
-                    rendered[job.fingerprint] = self._settle(job, future.result)
-        for job in copies:
-            source = first[job.fingerprint]
-            done = rendered.get(job.fingerprint)
-            if done is None:
-                self._fail(job.key, job.result, source.result.message or "không làm được âm thanh")
-                continue
-
-            def copy(job=job, source=source, done=done):
-                from broadcast.fsutil import atomic_path
-
-                with atomic_path(job.paths.audio, suffix=".mp3") as tmp:
-                    shutil.copyfile(source.paths.audio, tmp)
-                return done
-            self._settle(job, copy)
+        """Mix, master and encode these bulletins; then record each."""
+        queue = RenderQueue(self)
+        try:
+            for job in pending:
+                queue.submit(job)
+            queue.finish()
+        finally:
+            queue.close()
 
     def _settle(self, job: PendingRender, get_result: Callable[[], object]):
         """Finish one bulletin from its render, or mark it failed; earlier files stay on failure."""
@@ -763,9 +713,87 @@ class Builder:
 
 
 def quiet_worker() -> None:
-    """In a render process: report through results only, never print (the parent says it once)."""
+    """In a render process: die with the parent, and report through results only (the parent says it once)."""
+    from broadcast.audio.worker import watch_parent
+
+    watch_parent()
     logging.getLogger().handlers[:] = [logging.NullHandler()]
     logging.getLogger().setLevel(logging.CRITICAL)
+
+
+class RenderQueue:
+    """Bulletins waiting for their audio: rendered in worker processes as they arrive, settled in order.
+
+    Bulletins whose audio would be identical are encoded once and copied.
+    One bulletin alone is rendered in this process (starting workers would
+    cost more than it saves).
+    """
+
+    def __init__(self, builder: "Builder") -> None:
+        self.builder = builder
+        self.jobs = builder.options.jobs or os.cpu_count() or 1
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self.unique: list[tuple[PendingRender, concurrent.futures.Future | None]] = []
+        self.first: dict[str, PendingRender] = {}
+        self.copies: list[PendingRender] = []
+
+    @staticmethod
+    def _call(j: PendingRender):
+        from broadcast.audio import render
+
+        return render, (j.parts, j.station.audio, j.paths.audio, j.tags, j.wav_path), {
+            "target_seconds": j.target_seconds}
+
+    def _start(self, job: PendingRender) -> concurrent.futures.Future:
+        fn, args, kw = self._call(job)
+        return self.pool.submit(fn, *args, **kw)
+
+    def submit(self, job: PendingRender) -> None:
+        """Queue one bulletin; start the workers once there are two to do."""
+        if job.fingerprint in self.first and job.wav_path is None:
+            self.copies.append(job)
+            return
+        self.first.setdefault(job.fingerprint, job)
+        if self.pool is None and self.jobs > 1 and self.unique:
+            ctx = multiprocessing.get_context("spawn")  # no fork under gTTS's threads
+            self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
+                                                               initializer=quiet_worker)
+            self.unique = [(j, self._start(j)) for j, _ in self.unique]
+        self.unique.append((job, self._start(job) if self.pool is not None else None))
+
+    def finish(self) -> None:
+        """Wait for every render, record each bulletin, then write the copies."""
+        b = self.builder
+        rendered: dict[str, Any] = {}
+        total = len(self.unique)
+        for n, (job, future) in enumerate(self.unique):
+            b.progress(Progress("audio", n, total, job.key.label))
+            if future is None:
+                fn, args, kw = self._call(job)
+                rendered[job.fingerprint] = b._settle(job, lambda: fn(*args, **kw))
+            else:
+                rendered[job.fingerprint] = b._settle(job, future.result)
+        for job in self.copies:
+            source = self.first[job.fingerprint]
+            done = rendered.get(job.fingerprint)
+            if done is None:
+                b._fail(job.key, job.result, source.result.message or "không làm được âm thanh")
+                continue
+
+            def copy(job=job, source=source, done=done):
+                from broadcast.fsutil import atomic_path
+
+                with atomic_path(job.paths.audio, suffix=".mp3") as tmp:
+                    shutil.copyfile(source.paths.audio, tmp)
+                return done
+            b._settle(job, copy)
+        self.unique, self.copies = [], []
+
+    def close(self) -> None:
+        """Stop the workers (after a failure, without waiting for queued renders)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def _slot_time(station: StationConfig, slot: str) -> str:

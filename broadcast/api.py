@@ -827,7 +827,7 @@ def review(config: Config, out_dir: Path, station: str, date: dt.date, slot: str
         lexicon = load_lexicon(st.lexicon)
         for i, (header, body) in enumerate(split_blocks(text)):
             block = _block(i, header, body, lexicon)
-            if i == 0 and not block.readings and not block.body.strip():
+            if i == 0 and not block.readings:  # only notes before the first section: nothing to review
                 continue
             blocks.append(block)
             if block.kind == "item" and block.item_id is not None:
@@ -939,13 +939,17 @@ def swap_story(config: Config, out_dir: Path, station: str, date: dt.date, story
         kinds = [parse_script(h + b)[0].kind if h and parse_script(h + b) else "" for h, b in chunks]
         items = [i for i, k in enumerate(kinds) if k == "item"]
         at = (items[-1] + 1) if items else next((i + 1 for i, k in enumerate(kinds) if k == "greeting"), 1)
-        header = _re.sub(r"^\[\s*(tin)(?:\s+\d{1,3})?\s*\]", lambda m: f"[{m.group(1)} {len(items) + 1}]",
-                         block[0].lstrip(), flags=_re.IGNORECASE)
-        body = block[1].rstrip("\n") + "\n\n"
         prev = chunks[at - 1] if at - 1 < len(chunks) else chunks[-1]
         if not (prev[0] + prev[1]).endswith("\n\n"):
             chunks[at - 1] = (prev[0], prev[1].rstrip("\n") + "\n\n")
-        chunks.insert(at, (header, body))
+        chunks.insert(at, (block[0].lstrip(), block[1].rstrip("\n") + "\n\n"))
+    # Stories are numbered in reading order: [tin 1], [tin 2], ...
+    n = 0
+    for i, (header, body) in enumerate(chunks):
+        if story_of((header, body)) is not None or _re.match(r"^\[\s*tin\b", header, _re.IGNORECASE):
+            n += 1
+            chunks[i] = (_re.sub(r"^\[\s*(tin)(?:\s+\d{1,3})?\s*\]", lambda m: f"[{m.group(1)} {n}]", header,
+                                 flags=_re.IGNORECASE), body)
     text = join_blocks(chunks, {})
     return save_script(config, out_dir, station, date, text, now, slot=slot, base_sha=sha(current), by=by)
 

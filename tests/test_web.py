@@ -621,3 +621,18 @@ def test_serve_refuses_a_network_address_without_accounts(tmp_path):
     result = cli_run(tmp_path / "broadcast.toml", "serve", "--host", "0.0.0.0", "--port", "0")
     assert result.exit_code == 1
     assert "Chưa có tài khoản nào: không mở bàn duyệt ra mạng (0.0.0.0)" in result.output
+
+
+def test_home_by_date_and_history_show_only_my_stations(desk):
+    app, _, _ = desk
+    client = logged_in(app, "lan")
+    html = client.get("/?date=2026-03-11").get_data(as_text=True)
+    assert "Bản tin ngày 11/03/2026" in html and "chưa soạn" in html and "(hôm nay)" not in html
+    assert client.get("/?date=2026-02-30").status_code == 404
+    token, sha = page_token(client)
+    client.post(f"/stations/hoa-phu/{DATE}/approve", data={"csrf_token": token, "base_sha": sha})
+    html = client.get("/history?from=2026-03-01&to=2026-03-12").get_data(as_text=True)
+    assert "12/03/2026 · Đài truyền thanh xã Hòa Phú" in html and "duyệt (lan)" in html
+    assert "Ea Tiêu" not in html
+    province = logged_in(app, "tinh").get("/history?from=2026-03-01&to=2026-03-12").get_data(as_text=True)
+    assert "Đài truyền thanh xã Ea Tiêu" in province

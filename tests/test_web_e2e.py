@@ -183,7 +183,18 @@ def test_log_in_edit_hear_and_approve(browser, server, shots):
     page.click("#approve")
     page.wait_for_url(re.compile(r".*done=approved.*"))
     assert page.inner_text("#state") == "đã duyệt"
-    check_screenshot(page, shots / "approved.png", ["Đã duyệt bản tin.", "đã duyệt bởi lan"])
+    check_screenshot(page, shots / "approved.png", ["Đã duyệt bản tin.", "đã duyệt bởi lan",
+                                                   "bấm “Làm lại âm thanh”"])
+
+    # Render the approved script again, watching the progress page.
+    page.click("#render")
+    page.wait_for_url(re.compile(r".*/render$"))
+    check_screenshot(page, shots / "rendering.png", ["Đang làm âm thanh"])
+    page.wait_for_url(re.compile(r".*done=rendered.*"), timeout=180_000)
+    assert page.inner_text("#state") == "đã làm âm thanh"
+    page.wait_for_function("() => document.getElementById('bulletin-audio').duration > 0")
+    assert page.locator("a.marker-greeting").count() == 1
+    check_screenshot(page, shots / "rendered.png", ["Đã làm xong âm thanh.", "sẵn sàng phát"])
     assert not dialogs
     context.close()
 

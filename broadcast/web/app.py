@@ -207,6 +207,12 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     def clock_filter(value: dt.datetime | None) -> str:
         return value.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if value else ""
 
+    @app.template_filter("desk_note")
+    def desk_note(note: str) -> str:
+        # The library's notes name the commands; on the desk the same step is a button.
+        return (note.replace("chạy 'broadcast build' hoặc 'broadcast script'", "chờ lần soạn hằng đêm trên máy chủ")
+                    .replace("chạy 'broadcast build'", "bấm “Làm lại âm thanh”"))
+
     @app.template_filter("vndate")
     def vndate(value: dt.date) -> str:
         return value.strftime("%d/%m/%Y")
@@ -369,10 +375,10 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
 
     def run_render(job: RenderJob, station: str, date: dt.date, t: dt.datetime, by: str) -> None:
         def progress(message: str) -> None:
-            job.lines.append(message)
+            job.lines.append(f"đang làm: {message}")
 
         try:
-            job.lines.append("bắt đầu đọc kịch bản")
+            job.lines.append("bắt đầu đọc kịch bản thành tiếng")
             report = api.build(config, out_dir, date, t, [station], fetch=False, actor=by, progress=progress)
             failed = [r.message for r in report.failed] + [r.message for r in report.busy]
             job.error = "; ".join(failed)

@@ -131,13 +131,14 @@ def log_in(page, base: str, name: str) -> None:
 # ---------------------------------------------------------------- what staff do
 
 
-def test_bulletin_player_loads_and_markers_seek(browser, server):
-    # First: the edit below makes the rendered audio older than the script.
+def test_bulletin_player_loads_and_markers_seek(browser, server, shots):
     base, _ = server
     context, page = open_page(browser)
     log_in(page, base, "tinh")
     page.goto(f"{base}/stations/hoa-phu/{DATE}")
     page.wait_for_function("() => document.getElementById('bulletin-audio').duration > 0")
+    check_screenshot(page, shots / "bulletin.png", ["[mở đầu]", "Cách đọc", "Nghe cả bản tin", "chờ duyệt",
+                                                   "tin 1:"])
     total = page.evaluate("document.getElementById('bulletin-audio').duration")
     markers = page.locator("a.marker-item")
     assert markers.count() >= 2
@@ -148,17 +149,18 @@ def test_bulletin_player_loads_and_markers_seek(browser, server):
     context.close()
 
 
-def test_log_in_edit_hear_and_approve(browser, server, shots):
+def test_log_in_edit_hear_approve_and_render(browser, server, shots):
+    # Ea Tiêu's bulletin is only drafted; the other tests read Hòa Phú's, so the order does not matter.
     base, root = server
     context, page = open_page(browser)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    log_in(page, base, "lan")
-    check_screenshot(page, shots / "home.png", ["Bản tin ngày 12/03/2026", "Đài truyền thanh xã Hòa Phú",
-                                               "đã làm âm thanh", "espeak"])
+    log_in(page, base, "hung")
+    check_screenshot(page, shots / "home-drafted.png", ["Bản tin ngày 12/03/2026", "Đài truyền thanh xã Ea Tiêu",
+                                                        "đã soạn"])
     page.click("table.bulletins a")
-    page.wait_for_url(f"{base}/stations/hoa-phu/{DATE}")
-    check_screenshot(page, shots / "bulletin.png", ["[mở đầu]", "Cách đọc", "Duyệt bản tin", "chờ duyệt"])
+    page.wait_for_url(f"{base}/stations/ea-tieu/{DATE}")
+    check_screenshot(page, shots / "bulletin-drafted.png", ["[mở đầu]", "Cách đọc", "Duyệt bản tin", "đã soạn"])
 
     # Edit the greeting's first paragraph and save.
     box = page.locator("textarea").first
@@ -168,7 +170,7 @@ def test_log_in_edit_hear_and_approve(browser, server, shots):
     page.click("#save")
     page.wait_for_url(re.compile(r".*done=saved.*"))
     assert page.inner_text("#state") == "đã sửa"
-    assert new_greeting in script_text(root)
+    assert new_greeting in script_text(root, "ea-tieu")
 
     # Hear the edited paragraph: synthesised on demand, played in the page.
     reading = page.locator(".block").first.locator(".reading .para").first
@@ -178,12 +180,12 @@ def test_log_in_edit_hear_and_approve(browser, server, shots):
                            " return a.readyState >= 1 && a.duration > 0; }")
     duration = page.evaluate("document.getElementById('para-player').duration")
     assert 1.0 < duration < 30, duration
-    assert "/stations/hoa-phu/speech?text=" in page.evaluate("document.getElementById('para-player').currentSrc")
+    assert "/stations/ea-tieu/speech?text=" in page.evaluate("document.getElementById('para-player').currentSrc")
 
     page.click("#approve")
     page.wait_for_url(re.compile(r".*done=approved.*"))
     assert page.inner_text("#state") == "đã duyệt"
-    check_screenshot(page, shots / "approved.png", ["Đã duyệt bản tin.", "đã duyệt bởi lan",
+    check_screenshot(page, shots / "approved.png", ["Đã duyệt bản tin.", "đã duyệt bởi hung",
                                                    "bấm “Làm lại âm thanh”"])
 
     # Render the approved script again, watching the progress page.
@@ -203,6 +205,8 @@ def test_staff_cannot_reach_another_station(browser, server, shots):
     base, _ = server
     context, page = open_page(browser)
     log_in(page, base, "lan")
+    check_screenshot(page, shots / "home.png", ["Bản tin ngày 12/03/2026", "Đài truyền thanh xã Hòa Phú",
+                                               "đã làm âm thanh", "espeak"])
     assert "Ea Tiêu" not in page.inner_text("body")
     for path in (f"/stations/ea-tieu/{DATE}", f"/stations/ea-tieu/{DATE}/audio",
                  f"/stations/ea-tieu/{DATE}/candidates", f"/api/stations/ea-tieu/{DATE}", "/stations/ea-tieu/lexicon"):

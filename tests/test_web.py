@@ -410,6 +410,7 @@ def test_edit_save_and_conflict_detection(desk):
     assert "Xin chào bà con xã Hòa Phú." in text and "[tin 1]" in text
     status = client.get(f"/api/stations/hoa-phu/{DATE}").get_json()
     assert status["state"] == "edited" and status["edited"] is True
+    assert "script" not in status and str(root) not in json.dumps(status, ensure_ascii=False)
     # A second browser still holding the old page cannot overwrite the edit.
     resp = client.post(f"/stations/hoa-phu/{DATE}/save",
                        data={"csrf_token": token, "base_sha": sha, f"block-{index}": "Bản cũ ghi đè."})
@@ -564,6 +565,7 @@ def test_pronunciation_dictionary_entry_is_added_heard_and_located(desk):
     assert re.search(r"Có trong [1-9]\d* đoạn", html)  # the story "Đắk Lắk: Hơn 85% hồ sơ..." is in the script
     resp = client.post("/stations/hoa-phu/lexicon", data={"csrf_token": token, "written": "UBND", "spoken": "số 1"})
     assert resp.status_code == 400 and "còn chữ số" in resp.get_data(as_text=True)
+    assert "tu-dien.tsv" in resp.get_data(as_text=True) and str(root) not in resp.get_data(as_text=True)
     reading = client.get(f"/stations/hoa-phu/{DATE}").get_data(as_text=True)
     assert "Đác Lắc: Hơn tám mươi lăm phần trăm" in reading, "the new entry changes how the script will be read"
 
@@ -582,6 +584,11 @@ def test_admin_creates_and_removes_accounts(desk):
     resp = client.post("/accounts", data={"csrf_token": token, "name": "ngan", "password": "ngan",
                                           "role": "staff", "stations": ["ea-tieu"]})
     assert resp.status_code == 400 and "ít nhất 8 ký tự" in resp.get_data(as_text=True)
+    assert client.post("/accounts/mai/password", data={"csrf_token": token, "password": "mat-khau-moi-1"}
+                       ).status_code == 302
+    assert mai.get("/").status_code == 302, "a new password ends the account's sessions"
+    assert login(mai, "mai", "mat-khau-mai-1").status_code == 401
+    assert login(mai, "mai", "mat-khau-moi-1").status_code == 302
     assert client.post("/accounts/mai/remove", data={"csrf_token": token}).status_code == 302
     assert mai.get("/").status_code == 302, "a removed account's session ends"
 

@@ -50,6 +50,7 @@ DONE = {
     "lexicon": "Đã thêm vào từ điển phát âm.",
     "user_added": "Đã tạo tài khoản.",
     "user_removed": "Đã xóa tài khoản.",
+    "password_set": "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã bị đóng.",
 }
 EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
                "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
@@ -212,6 +213,17 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         # The library's notes name the commands; on the desk the same step is a button.
         return (note.replace("chạy 'broadcast build' hoặc 'broadcast script'", "chờ lần soạn hằng đêm trên máy chủ")
                     .replace("chạy 'broadcast build'", "bấm “Làm lại âm thanh”"))
+
+    roots = [out_dir, config.data_dir] + ([config.path.parent] if config.path else [])
+    folders = sorted({str(variant) + sep for root in roots for variant in (root, root.resolve(), root.absolute())
+                      for sep in ("/", "\\")}, key=len, reverse=True)
+
+    @app.template_filter("no_paths")
+    def no_paths(text: str) -> str:
+        # Staff need the file's name, not where the server keeps it.
+        for folder in folders:
+            text = text.replace(folder, "")
+        return text
 
     @app.template_filter("vndate")
     def vndate(value: dt.date) -> str:
@@ -410,6 +422,8 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         data = api.bulletin_status(config, out_dir, station, date, slot).to_json()
         for private in ("script", "audio"):  # server paths are nobody's business
             data.pop(private, None)
+        data["warnings"] = [no_paths(w) for w in data["warnings"]]
+        data["failed_message"] = no_paths(data["failed_message"] or "") or None
         job = jobs.get((station, date.isoformat(), slot))
         data["render"] = None if job is None else {"done": job.done, "error": job.error, "lines": job.lines[-5:]}
         return data
@@ -559,6 +573,18 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             users = acc.users()
         return render_template("accounts.html", users=users, roles=ROLES, error=error, form=form,
                                stations=config.stations), status
+
+    @app.post("/accounts/<name>/password")
+    @login_required
+    def reset_password(name: str):
+        if not user().manages_accounts:
+            return refuse(403, "Chỉ người quản trị được quản lý tài khoản.")
+        try:
+            with api.accounts(config) as acc:
+                acc.set_password(name, request.form.get("password", ""), now())
+        except BroadcastError as exc:
+            return refuse(400, str(exc))
+        return back("accounts", "password_set")
 
     @app.post("/accounts/<name>/remove")
     @login_required

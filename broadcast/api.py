@@ -704,7 +704,7 @@ class Reading:
 
     written: str
     spoken: str
-    unsure: list[tuple[str, str]]  # (written token, how it will be read) the normaliser is unsure of
+    unsure: list[tuple[str, str, str]]  # (written token, how it will be read, why) the normaliser is unsure of
 
 
 @dataclass
@@ -786,17 +786,18 @@ def read_aloud(text: str, lexicon=None) -> Reading:
     """How a paragraph will be read, with the tokens the normaliser is unsure of.
 
     The normaliser may offer `explain(text, lexicon)` yielding tokens with
-    `written`, `spoken` and `unsure`; until it does, nothing is flagged.
+    `written`, `spoken`, `unsure` (and `rule_name`); until it does, nothing is flagged.
     """
     from broadcast import textnorm
 
     spoken = textnorm.normalize(text, lexicon)
-    unsure: list[tuple[str, str]] = []
+    unsure: list[tuple[str, str, str]] = []
     explain = getattr(textnorm, "explain", None)
     if callable(explain):
         for token in explain(text, lexicon):
             if getattr(token, "unsure", False):
-                unsure.append((str(getattr(token, "written", "")), str(getattr(token, "spoken", ""))))
+                unsure.append((str(getattr(token, "written", "")), str(getattr(token, "spoken", "")),
+                               str(getattr(token, "rule_name", ""))))
     return Reading(written=text, spoken=spoken, unsure=unsure)
 
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "desk_session"
 LOGIN_COOKIE = "desk_login"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SAFE_NEXT = re.compile(r"/[A-Za-z0-9/_.~%=&?-]*")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Fixed messages after a successful action: the URL carries a code, never text.
@@ -259,8 +260,9 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                         acc.clear_failures(f"user:{name}")
                         token, _ = acc.start_session(u, t, settings.session_lifetime)
                         target = request.args.get("next", "")
-                        # Only a path on this desk: never a redirect to another site.
-                        if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
+                        # Only a path on this desk: never a redirect to another site (browsers drop
+                        # tabs and newlines, so "/\t/evil" would become "//evil").
+                        if not SAFE_NEXT.fullmatch(target) or target.startswith("//"):
                             target = url_for("home")
                         resp = redirect(target)
                         resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",

@@ -903,8 +903,6 @@ def speak(config: Config, station: str, text: str) -> SpokenSample:
 def swap_story(config: Config, out_dir: Path, station: str, date: dt.date, story_id: int, include: bool,
                now: dt.datetime, *, slot: str = "", base_sha: str | None = None, by: str = "") -> BulletinStatus:
     """Put a candidate story into the script (after the last story) or take it out; edits elsewhere stay."""
-    import re as _re
-
     from broadcast.pipeline import script_context, sha
     from broadcast.script import parse_script, render_script
 
@@ -947,10 +945,10 @@ def swap_story(config: Config, out_dir: Path, station: str, date: dt.date, story
     # Stories are numbered in reading order: [tin 1], [tin 2], ...
     n = 0
     for i, (header, body) in enumerate(chunks):
-        if story_of((header, body)) is not None or _re.match(r"^\[\s*tin\b", header, _re.IGNORECASE):
+        if story_of((header, body)) is not None or re.match(r"^\[\s*tin\b", header, re.IGNORECASE):
             n += 1
-            chunks[i] = (_re.sub(r"^\[\s*(tin)(?:\s+\d{1,3})?\s*\]", lambda m: f"[{m.group(1)} {n}]", header,
-                                 flags=_re.IGNORECASE), body)
+            chunks[i] = (re.sub(r"^\[\s*(tin)(?:\s+\d{1,3})?\s*\]", lambda m: f"[{m.group(1)} {n}]", header,
+                                 flags=re.IGNORECASE), body)
     text = join_blocks(chunks, {})
     return save_script(config, out_dir, station, date, text, now, slot=slot, base_sha=sha(current), by=by)
 

@@ -140,6 +140,12 @@ def page_token(client, path: str = f"/stations/hoa-phu/{DATE}") -> tuple[str, st
     return csrf_of(html), sha.group(1) if sha else ""
 
 
+def save_greeting(client, text: str):
+    """Replace the greeting (block 1) as a reviewer would, from the page as it is now."""
+    token, sha = page_token(client)
+    return client.post(f"/stations/hoa-phu/{DATE}/save", data={"csrf_token": token, "base_sha": sha, "block-1": text})
+
+
 def script_text(root: Path, base: str = "hoa-phu") -> str:
     return (root / "audio_out" / DATE / f"{base}.txt").read_text(encoding="utf-8")
 
@@ -467,9 +473,7 @@ def test_approve_refuses_a_script_changed_since_the_page_was_read(desk):
 def test_diff_shows_the_edit(desk):
     app, _, _ = desk
     client = logged_in(app, "lan")
-    token, sha = page_token(client)
-    client.post(f"/stations/hoa-phu/{DATE}/save",
-                data={"csrf_token": token, "base_sha": sha, "block-1": "Lời chào mới <b>đậm</b>."})
+    save_greeting(client, "Lời chào mới <b>đậm</b>.")
     html = client.get(f"/stations/hoa-phu/{DATE}/diff").get_data(as_text=True)
     assert '<span class="add">+Lời chào mới &lt;b&gt;đậm&lt;/b&gt;.</span>' in html
     assert 'class="del"' in html
@@ -489,10 +493,9 @@ def test_paragraph_speech_is_a_wav_from_the_stations_voice(desk):
 def test_render_runs_in_the_background_with_progress(desk):
     app, _, root = desk
     client = logged_in(app, "lan")
-    token, sha = page_token(client)
-    client.post(f"/stations/hoa-phu/{DATE}/save",
-                data={"csrf_token": token, "base_sha": sha, "block-1": "Lời chào đã sửa để làm lại âm thanh."})
+    save_greeting(client, "Lời chào đã sửa để làm lại âm thanh.")
     assert client.get(f"/api/stations/hoa-phu/{DATE}").get_json()["duration"] == 0
+    token, _ = page_token(client)
     resp = client.post(f"/stations/hoa-phu/{DATE}/render", data={"csrf_token": token})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/render")
     deadline = time.monotonic() + 180
@@ -655,9 +658,7 @@ def test_tokens_the_normaliser_is_unsure_of_are_marked(desk):
         pytest.skip("the normaliser offers no explain() yet: nothing can be marked")
     app, _, _ = desk
     client = logged_in(app, "lan")
-    token, sha = page_token(client)
-    client.post(f"/stations/hoa-phu/{DATE}/save",
-                data={"csrf_token": token, "base_sha": sha, "block-1": "Hợp tác xã QWZX mở điểm hỗ trợ."})
+    save_greeting(client, "Hợp tác xã QWZX mở điểm hỗ trợ.")
     html = client.get(f"/stations/hoa-phu/{DATE}").get_data(as_text=True)
     marked = re.findall(r"<li><mark>([^<]*)</mark> → ([^<]*)", html)
     assert ("QWZX", next(sp for w, sp in marked if w == "QWZX")) in marked

@@ -553,6 +553,13 @@ def test_emergency_notice_is_built_at_once(desk):
     assert len(built) == 1 and built[0].stat().st_size > 20_000
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Nước sông Krông Ana đang lên nhanh" in html and "khẩn cấp" in html
+    # The one-off bulletin is on the home page and has its own review page and audio.
+    name = built[0].stem[len("hoa-phu-"):]
+    home = client.get(f"/?date={DATE}").get_data(as_text=True)
+    assert f"/stations/hoa-phu/{DATE}?slot={name}" in home and "Thông báo khẩn ngày 12/03/2026" in home
+    page = client.get(f"/stations/hoa-phu/{DATE}?slot={name}").get_data(as_text=True)
+    assert "Xin nhắc lại:" in page and f"/stations/hoa-phu/{DATE}/audio?slot={name}" in page
+    assert client.get(f"/stations/hoa-phu/{DATE}/audio?slot={name}").data == built[0].read_bytes()
     bad = client.post("/stations/hoa-phu/notices", data={"csrf_token": token, "text": "x", "priority": "normal",
                                                          "valid_from": "2026-03-14", "valid_to": "2026-03-13"})
     assert bad.status_code == 400 and "trước ngày bắt đầu" in bad.get_data(as_text=True)

@@ -229,7 +229,7 @@ def test_login_without_or_with_a_forged_csrf_token_is_refused(desk):
     app, _, _ = desk
     client = app.test_client()
     client.get("/login")
-    for token in ("", "forged"):
+    for token in ("", "forged", "mã-giả"):
         resp = client.post("/login", data={"username": "lan", "password": PASSWORDS["lan"], "csrf_token": token})
         assert resp.status_code == 403
         assert not any(c.startswith("desk_session=") for c in resp.headers.getlist("Set-Cookie"))
@@ -243,7 +243,7 @@ def test_state_changing_posts_without_a_valid_token_are_refused(desk):
     other_token, _ = page_token(other)
     before = script_text(root)
     for data in ({"block-1": "Đã bị sửa."}, {"block-1": "Đã bị sửa.", "csrf_token": "sai"},
-                 {"block-1": "Đã bị sửa.", "csrf_token": other_token}):
+                 {"block-1": "Đã bị sửa.", "csrf_token": other_token}, {"block-1": "Đã bị sửa.", "csrf_token": "đã"}):
         resp = client.post(f"/stations/hoa-phu/{DATE}/save", data=dict(data, base_sha=sha))
         assert resp.status_code == 403
         assert "thiếu mã bảo vệ biểu mẫu" in resp.get_data(as_text=True)
@@ -508,6 +508,8 @@ def test_render_runs_in_the_background_with_progress(desk):
         assert time.monotonic() < deadline
         time.sleep(0.5)
     assert "done=rendered" in page.headers["Location"]
+    assert re.search(r"Lần làm âm thanh vừa rồi: đọc mới [1-9]\d* đoạn, lấy lại \d+ đoạn",
+                     client.get(page.headers["Location"]).get_data(as_text=True))
     status = client.get(f"/api/stations/hoa-phu/{DATE}").get_json()
     assert status["state"] == "rendered" and status["duration"] > 30
     manifest = json.loads((root / "audio_out" / DATE / "hoa-phu.json").read_text(encoding="utf-8"))

@@ -166,13 +166,14 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     def check_csrf():
         if request.method != "POST":
             return None
-        sent = request.form.get("csrf_token", "")
+        # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+        sent = request.form.get("csrf_token", "").encode("utf-8")
         if request.endpoint == "login":
             nonce = request.cookies.get(LOGIN_COOKIE, "")
-            ok = bool(nonce) and hmac.compare_digest(sent, login_token(nonce))
+            ok = bool(nonce) and hmac.compare_digest(sent, login_token(nonce).encode("utf-8"))
         else:
             s = current_session()
-            ok = s is not None and bool(sent) and hmac.compare_digest(sent, s.csrf)
+            ok = s is not None and bool(sent) and hmac.compare_digest(sent, s.csrf.encode("utf-8"))
             if s is None:
                 return redirect(url_for("login"))
         if not ok:

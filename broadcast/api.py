@@ -688,3 +688,353 @@ def _publish_notices(config: Config, out_dir: Path, date: dt.date, now: dt.datet
         for t in pub.targets:
             if t.result == "failed":
                 result.warnings.append(f"chưa giao được tới {t.target}: {t.message}")
+
+
+# ---------------------------------------------------------------- the review desk
+#
+# What the desk does beyond the CLI's actions: read a script as blocks
+# beside how each paragraph will be read, save edited blocks, hear one
+# paragraph, swap a story in or out, keep the pronunciation dictionary, and
+# the accounts. The desk's views call these and nothing deeper.
+
+
+@dataclass
+class Reading:
+    """One paragraph as written and as it will be read aloud."""
+
+    written: str
+    spoken: str
+    unsure: list[tuple[str, str, str]]  # (written token, how it will be read, why) the normaliser is unsure of
+
+
+@dataclass
+class ScriptBlock:
+    """One section of a script as staff edit it: its header line and everything up to the next."""
+
+    index: int  # position among the script's blocks (block 0 is the text before the first header)
+    header: str  # the '[tin 1] ...' line, '' for block 0
+    kind: str  # greeting | item | standing | notice | closing | preamble
+    title: str
+    body: str  # the editable text, notes ('#' lines) included
+    item_id: int | None
+    readings: list[Reading]
+
+
+@dataclass
+class Marker:
+    """Where a part of the rendered bulletin starts and ends, from its manifest."""
+
+    kind: str
+    label: str
+    start: float
+    end: float
+
+
+@dataclass
+class Review:
+    """Everything the desk shows about one bulletin."""
+
+    status: BulletinStatus
+    text: str | None
+    sha: str | None  # of the script as read: the base of the next save
+    blocks: list[ScriptBlock]
+    markers: list[Marker]
+    items: list[int]  # story ids in the script, in order
+
+
+SEGMENT_LABELS = {"jingle": "nhạc hiệu", "greeting": "mở đầu", "item": "tin", "standing": "thông điệp",
+                  "notice": "thông báo", "closing": "kết thúc", "outro": "nhạc kết", "other": "khác",
+                  "preamble": "ghi chú đầu kịch bản"}
+MAX_SPOKEN_CHARS = 5000
+
+
+def split_blocks(text: str) -> list[tuple[str, str]]:
+    """Cut a script at its section headers: [(header line with its newline, or '', raw body)].
+
+    Joining the pieces gives back the text byte for byte, so saving blocks
+    nobody touched changes nothing.
+    """
+    from broadcast.script import HEADER
+
+    chunks: list[list[str]] = [["", ""]]
+    for line in text.splitlines(keepends=True):
+        if HEADER.match(line.strip()):
+            chunks.append([line, ""])
+        else:
+            chunks[-1][1] += line
+    return [(h, b) for h, b in chunks]
+
+
+def join_blocks(chunks: list[tuple[str, str]], edits: dict[int, str]) -> str:
+    """The script with the bodies of the edited blocks replaced; others kept byte for byte."""
+    out = []
+    for i, (header, body) in enumerate(chunks):
+        if i in edits:
+            new = edits[i].replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+            if new.rstrip() != body.strip("\n").rstrip():
+                trailing = body[len(body.rstrip("\n")):] or "\n"
+                if i < len(chunks) - 1 and not trailing.startswith("\n\n"):
+                    trailing = "\n\n"  # keep a blank line before the next section
+                body = (new.rstrip() + trailing) if new.strip() else ""
+        if header and not header.endswith("\n"):
+            header += "\n"
+        out.append(header + body)
+    return "".join(out)
+
+
+def read_aloud(text: str, lexicon=None) -> Reading:
+    """How a paragraph will be read, with the tokens the normaliser is unsure of.
+
+    The normaliser may offer `explain(text, lexicon)` yielding tokens with
+    `written`, `spoken`, `unsure` (and `rule_name`); until it does, nothing is flagged.
+    """
+    from broadcast import textnorm
+
+    spoken = textnorm.normalize(text, lexicon)
+    unsure: list[tuple[str, str, str]] = []
+    explain = getattr(textnorm, "explain", None)
+    if callable(explain):
+        for token in explain(text, lexicon):
+            if getattr(token, "unsure", False):
+                unsure.append((str(getattr(token, "written", "")), str(getattr(token, "spoken", "")),
+                               str(getattr(token, "rule_name", ""))))
+    return Reading(written=text, spoken=spoken, unsure=unsure)
+
+
+def _block(index: int, header: str, body: str, lexicon) -> ScriptBlock:
+    from broadcast.script import parse_script
+
+    segs = parse_script(header + body)
+    seg = segs[0] if segs else None
+    kind = seg.kind if seg is not None and header else ("greeting" if seg is not None else "preamble")
+    readings = [read_aloud(p, lexicon) for s in segs for p in s.paragraphs()]
+    return ScriptBlock(index=index, header=header.rstrip("\n"), kind=kind, title=seg.title if seg else "",
+                       body=body.strip("\n"), item_id=seg.item_id if seg else None, readings=readings)
+
+
+def review(config: Config, out_dir: Path, station: str, date: dt.date, slot: str = "") -> Review:
+    """Open one bulletin for review: its status, its script as blocks with their reading, its markers."""
+    from broadcast.bulletin import read_manifest
+    from broadcast.pipeline import read_script, sha
+    from broadcast.textnorm import load_lexicon
+
+    st = config.station(station)
+    ws = workspace(config, out_dir)
+    status_ = bulletin_status(config, out_dir, station, date, slot)
+    text = read_script(ws.paths(station, date, slot).script, quiet=True)
+    blocks: list[ScriptBlock] = []
+    items: list[int] = []
+    if text:
+        lexicon = load_lexicon(st.lexicon)
+        for i, (header, body) in enumerate(split_blocks(text)):
+            block = _block(i, header, body, lexicon)
+            if i == 0 and not block.readings:  # only notes before the first section: nothing to review
+                continue
+            blocks.append(block)
+            if block.kind == "item" and block.item_id is not None:
+                items.append(block.item_id)
+    markers: list[Marker] = []
+    manifest = read_manifest(ws.paths(station, date, slot).manifest) if status_.audio else None
+    if manifest is not None and manifest.script_sha256 == (sha(text) if text else None):
+        n = 0
+        for seg in manifest.segments:
+            if seg.start is None or seg.end is None or seg.kind in ("pause", "sting"):
+                continue
+            label = SEGMENT_LABELS.get(seg.kind, seg.kind)
+            if seg.kind == "item":
+                n += 1
+                label = f"tin {n}: {(seg.item or {}).get('title', '')}".rstrip(": ")
+            markers.append(Marker(kind=seg.kind, label=label, start=float(seg.start), end=float(seg.end)))
+    return Review(status=status_, text=text or None, sha=sha(text) if text else None, blocks=blocks,
+                  markers=markers, items=items)
+
+
+def save_blocks(config: Config, out_dir: Path, station: str, date: dt.date, edits: dict[int, str],
+                now: dt.datetime, *, slot: str = "", base_sha: str | None = None, by: str = ""
+                ) -> BulletinStatus | None:
+    """Save edited blocks of a script; None when nothing changed. Refuse when the script changed meanwhile."""
+    from broadcast.pipeline import sha
+
+    ws = workspace(config, out_dir)
+    current = _require_script(ws, BulletinKey(station, date, slot))
+    if base_sha is not None and sha(current) != base_sha:
+        raise ConflictError("Kịch bản vừa được sửa ở nơi khác sau khi bạn mở nó. Hãy tải lại trang, "
+                            "xem bản mới rồi sửa lại; bản bạn vừa gõ chưa được lưu.")
+    text = join_blocks(split_blocks(current), edits)
+    if text == current:
+        return None
+    return save_script(config, out_dir, station, date, text, now, slot=slot, base_sha=sha(current), by=by)
+
+
+@dataclass
+class SpokenSample:
+    """One paragraph spoken on demand: WAV bytes and how it was read."""
+
+    wav: bytes
+    spoken: str
+    engine: str
+    duration: float
+
+
+def speak(config: Config, station: str, text: str) -> SpokenSample:
+    """Speak one paragraph as the station's bulletin would, through the shared speech cache."""
+    from broadcast.speech import SpeechCache, Synthesizer
+    from broadcast.textnorm import load_lexicon, normalize
+
+    st = config.station(station)
+    text = " ".join(text.split())
+    if not text:
+        raise BroadcastError("Không có chữ nào để đọc.")
+    if len(text) > MAX_SPOKEN_CHARS:
+        raise BroadcastError(f"Đoạn quá dài để nghe thử (hơn {MAX_SPOKEN_CHARS} ký tự): hãy chia thành các đoạn ngắn.")
+    spoken = normalize(text, load_lexicon(st.lexicon))
+    ws = Workspace(Path("."), config.data_dir)
+    # Shared use of the cache, as a build: pruning waits, and reads the bytes before letting go.
+    with ws.cache_use(timeout=60):
+        synth = Synthesizer(st.tts, SpeechCache(config.data_dir / "speech-cache"))
+        try:
+            sp = synth.speak([spoken])[0]
+            data = sp.wav.read_bytes()
+        finally:
+            synth.close()
+    return SpokenSample(wav=data, spoken=spoken, engine=sp.engine, duration=sp.duration)
+
+
+def swap_story(config: Config, out_dir: Path, station: str, date: dt.date, story_id: int, include: bool,
+               now: dt.datetime, *, slot: str = "", base_sha: str | None = None, by: str = "") -> BulletinStatus:
+    """Put a candidate story into the script (after the last story) or take it out; edits elsewhere stay."""
+    from broadcast.pipeline import script_context, sha
+    from broadcast.script import parse_script, render_script
+
+    st = config.station(station)
+    ws = workspace(config, out_dir)
+    current = _require_script(ws, BulletinKey(station, date, slot))
+    if base_sha is not None and sha(current) != base_sha:
+        raise ConflictError("Kịch bản vừa được sửa ở nơi khác sau khi bạn mở nó. Hãy tải lại trang rồi làm lại.")
+    chunks = split_blocks(current)
+
+    def story_of(chunk: tuple[str, str]) -> int | None:
+        segs = parse_script(chunk[0] + chunk[1]) if chunk[0] else []
+        return segs[0].item_id if segs and segs[0].kind == "item" else None
+
+    present = [i for i, c in enumerate(chunks) if story_of(c) == story_id]
+    if not include:
+        if not present:
+            raise NotFoundError("Tin này không có trong kịch bản.")
+        chunks = [c for i, c in enumerate(chunks) if i not in present]
+    else:
+        if present:
+            raise BroadcastError("Tin này đã có trong kịch bản.")
+        found = candidates(config, station, date, now, show_all=True).candidates
+        story = next((c for c in found if c.id == story_id), None)
+        if story is None:
+            raise NotFoundError("Không tìm thấy tin này trong các tin ứng viên của ngày.")
+        slot_time = next((s.time for s in st.slots if s.name == slot), "")
+        # The story's block comes from the station's own template, so it reads like every other story.
+        rendered = split_blocks(render_script(script_context(st, date, [story], "", [], slot_time), st.templates))
+        block = next((c for c in rendered if story_of(c) == story_id), None)
+        if block is None:
+            raise BroadcastError("Mẫu kịch bản của đài không viết ra tin này (thiếu dòng '# mã tin').")
+        kinds = [parse_script(h + b)[0].kind if h and parse_script(h + b) else "" for h, b in chunks]
+        items = [i for i, k in enumerate(kinds) if k == "item"]
+        at = (items[-1] + 1) if items else next((i + 1 for i, k in enumerate(kinds) if k == "greeting"), 1)
+        prev = chunks[at - 1] if at - 1 < len(chunks) else chunks[-1]
+        if not (prev[0] + prev[1]).endswith("\n\n"):
+            chunks[at - 1] = (prev[0], prev[1].rstrip("\n") + "\n\n")
+        chunks.insert(at, (block[0].lstrip(), block[1].rstrip("\n") + "\n\n"))
+    # Stories are numbered in reading order: [tin 1], [tin 2], ...
+    n = 0
+    for i, (header, body) in enumerate(chunks):
+        if story_of((header, body)) is not None or re.match(r"^\[\s*tin\b", header, re.IGNORECASE):
+            n += 1
+            chunks[i] = (re.sub(r"^\[\s*(tin)(?:\s+\d{1,3})?\s*\]", lambda m: f"[{m.group(1)} {n}]", header,
+                                 flags=re.IGNORECASE), body)
+    text = join_blocks(chunks, {})
+    return save_script(config, out_dir, station, date, text, now, slot=slot, base_sha=sha(current), by=by)
+
+
+@dataclass
+class LexiconUse:
+    """A paragraph of a bulletin where a dictionary entry applies."""
+
+    station: str
+    date: dt.date
+    slot: str
+    written: str
+
+
+def lexicon_entries(config: Config, station: str) -> tuple[Path | None, list[tuple[str, str]]]:
+    """The station's own pronunciation dictionary file and its entries (written, spoken)."""
+    from broadcast.textnorm.lexicon import read_tsv
+
+    st = config.station(station)
+    if st.lexicon is None or not Path(st.lexicon).exists():
+        return st.lexicon, []
+    return st.lexicon, read_tsv(Path(st.lexicon))
+
+
+def add_lexicon_entry(config: Config, station: str, written: str, spoken: str) -> Path:
+    """Add (or replace) one entry of the station's dictionary file, checked as the normaliser reads it."""
+    from broadcast.textnorm.lexicon import parse_tsv, read_tsv
+
+    st = config.station(station)
+    if st.lexicon is None:
+        raise BroadcastError(f"Đài {st.id} chưa có tệp từ điển phát âm: hãy thêm dòng "
+                             f"lexicon = \"tu-dien-{st.id}.tsv\" vào mục [[stations]] của đài trong "
+                             "broadcast.toml rồi khởi động lại bàn duyệt.")
+    written, spoken = " ".join(written.split()), " ".join(spoken.split())
+    path = Path(st.lexicon)
+    parse_tsv(f"{written}\t{spoken}", str(path))  # the same checks as when the file is loaded
+    lines = path.read_text(encoding="utf-8-sig").splitlines() if path.exists() else [
+        "# Từ điển phát âm của đài: cách viết<Tab>cách đọc"]
+    entries = dict(read_tsv(path)) if path.exists() else {}
+    if written in entries:
+        lines = [ln for ln in lines if not (ln.split("\t")[0].strip() == written and "\t" in ln)]
+    lines.append(f"{written}\t{spoken}")
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
+
+
+def lexicon_uses(config: Config, out_dir: Path, station: str, date: dt.date, written: str) -> list[LexiconUse]:
+    """The paragraphs of the station's bulletins of the date where a written form occurs (as the dictionary
+    matches it: capitals exactly, other entries in any case)."""
+    from broadcast.pipeline import read_script
+    from broadcast.script import parse_script
+    from broadcast.textnorm.lexicon import split_key
+
+    key = split_key(written)
+    if not key:
+        return []
+    fold = any(ch.islower() for ch in written)
+    if fold:
+        key = tuple(t.casefold() for t in key)
+    ws = workspace(config, out_dir)
+    uses: list[LexiconUse] = []
+    for st in status(config, out_dir, date, [station]):
+        text = read_script(ws.paths(station, date, st.key.slot).script, quiet=True)
+        for seg in parse_script(text or ""):
+            for para in seg.paragraphs():
+                tokens = split_key(para)
+                if fold:
+                    tokens = tuple(t.casefold() for t in tokens)
+                if any(tokens[i:i + len(key)] == key for i in range(len(tokens) - len(key) + 1)):
+                    uses.append(LexiconUse(station=station, date=date, slot=st.key.slot, written=para))
+    return uses
+
+
+def notices_of(config: Config, station: str, date: dt.date) -> list:
+    """The notices a station reads on a date (configuration, notices file, stored), highest priority first."""
+    from broadcast.messages import notices_for
+
+    st = config.station(station)
+    with open_store(config) as store:
+        return notices_for(st, date, store.notices_for(st.id, date))
+
+
+@contextlib.contextmanager
+def accounts(config: Config) -> Iterator:
+    """The review desk's accounts and sessions in this configuration's database."""
+    from broadcast.web.accounts import Accounts
+
+    with open_store(config) as store:
+        yield Accounts(store)

@@ -926,6 +926,107 @@ def deliveries(app: App, stations: tuple[str, ...], days: int, as_json: bool) ->
         click.echo(line)
 
 
+# ---------------------------------------------------------------- the review desk
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ĐỊA_CHỈ",
+              help="Địa chỉ lắng nghe. Địa chỉ khác 127.0.0.1 (mở ra mạng) cần có tài khoản trước.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, metavar="CỔNG",
+              help="Cổng (0: chọn cổng trống bất kỳ).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, metavar="SỐ",
+              help="Số yêu cầu xử lý cùng lúc.")
+@click.option("--behind-proxy", is_flag=True,
+              help="Chạy sau một máy chủ HTTPS (nginx, Caddy, IIS) trên cùng máy: tin tiêu đề X-Forwarded-Proto.")
+@click.pass_obj
+def serve(app: App, host: str, port: int, threads: int, behind_proxy: bool) -> None:
+    """Mở bàn duyệt bản tin trên trình duyệt: đọc, nghe, sửa và duyệt bản tin.
+
+    Mặc định chỉ máy này vào được (http://127.0.0.1:8080/). Để cán bộ các xã
+    vào qua mạng: tạo tài khoản bằng "broadcast user add", rồi chạy với
+    --host 0.0.0.0.
+    """
+    from broadcast.web import serve as run
+
+    run(app.config, app.out_dir, current_time, host=host, port=port, threads=threads,
+        behind_proxy=behind_proxy, announce=lambda line: click.echo(line))
+
+
+@cli.group(cls=VietGroup)
+def user() -> None:
+    """Quản lý tài khoản của bàn duyệt bản tin."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = click.get_text_stream("stdin", encoding="utf-8").readline()
+        return line.rstrip("\r\n")
+    return click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
+
+
+@user.command("add")
+@click.argument("name", metavar="TÊN")
+@click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI",
+              help="Đài tài khoản này được xem và sửa (có thể lặp lại). Bắt buộc với vai trò staff.")
+@click.option("--role", type=click.Choice(["staff", "province", "admin"]), default="staff", show_default=True,
+              help="staff: cán bộ đài (chỉ đài của mình); province: cán bộ tỉnh (mọi đài, duyệt); "
+                   "admin: quản trị (mọi đài, quản lý tài khoản).")
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ dòng đầu của đầu vào chuẩn (cho kịch bản cài đặt).")
+@click.pass_obj
+def user_add(app: App, name: str, stations: tuple[str, ...], role: str, password_stdin: bool) -> None:
+    """Tạo tài khoản. Mật khẩu được hỏi trên màn hình (không hiện chữ) hoặc đọc từ --password-stdin."""
+    from broadcast import api
+
+    for station_id in stations:
+        app.config.station(station_id)  # an unknown station is an error now, not a useless account
+    password = _read_password(password_stdin)
+    with api.accounts(app.config) as acc:
+        created = acc.add(name, password, role, list(stations), app.now)
+    where = ", ".join(created.stations) if created.stations else "mọi đài"
+    app.say(f"Đã tạo tài khoản {created.name} ({created.role_label}; {where}).")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(app: App) -> None:
+    """Liệt kê các tài khoản."""
+    from broadcast import api
+
+    with api.accounts(app.config) as acc:
+        found = acc.users()
+    if not found:
+        app.say("Chưa có tài khoản nào. Tạo bằng: broadcast user add TÊN --station MÃ_ĐÀI")
+    for u in found:
+        where = ", ".join(u.stations) if u.stations else "mọi đài"
+        click.echo(f"{u.name:<24} {u.role_label:<12} {where}")
+
+
+@user.command("passwd")
+@click.argument("name", metavar="TÊN")
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu mới từ đầu vào chuẩn.")
+@click.pass_obj
+def user_passwd(app: App, name: str, password_stdin: bool) -> None:
+    """Đổi mật khẩu một tài khoản (các phiên đăng nhập của tài khoản bị đóng)."""
+    from broadcast import api
+
+    password = _read_password(password_stdin)
+    with api.accounts(app.config) as acc:
+        acc.set_password(name, password, app.now)
+    app.say(f"Đã đổi mật khẩu của {name}.")
+
+
+@user.command("remove")
+@click.argument("name", metavar="TÊN")
+@click.pass_obj
+def user_remove(app: App, name: str) -> None:
+    """Xóa một tài khoản."""
+    from broadcast import api
+
+    with api.accounts(app.config) as acc:
+        acc.remove(name)
+    app.say(f"Đã xóa tài khoản {name}.")
+
+
 def main() -> None:
     """Entry point of the `broadcast` command."""
     cli(prog_name="broadcast")

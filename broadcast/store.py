@@ -211,6 +211,33 @@ MIGRATIONS: list[str] = [
     ALTER TABLE stories ADD COLUMN local INTEGER NOT NULL DEFAULT 0;   -- 1: written by the province or commune
     ALTER TABLE stories ADD COLUMN damage INTEGER NOT NULL DEFAULT 0;  -- undecodable bytes in the stored text
     """,
+    # 5: review desk accounts, their sessions and failed logins (for rate limiting)
+    """
+    CREATE TABLE desk_users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,   -- argon2id, with its parameters and salt
+        role TEXT NOT NULL DEFAULT 'staff',   -- staff | province | admin
+        stations TEXT NOT NULL DEFAULT '[]',  -- JSON list of station ids (staff)
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE desk_sessions (
+        token_sha TEXT PRIMARY KEY,    -- sha256 of the cookie value: a stolen database opens no session
+        user TEXT NOT NULL REFERENCES desk_users(name) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX desk_sessions_user ON desk_sessions(user);
+    CREATE TABLE desk_login_failures (
+        id INTEGER PRIMARY KEY,
+        who TEXT NOT NULL,             -- 'user:<name>' or 'addr:<ip>'
+        at TEXT NOT NULL
+    );
+    CREATE INDEX desk_login_failures_who ON desk_login_failures(who, at);
+    """,
 ]
 
 

@@ -1,0 +1,626 @@
+"""The review desk: Flask views over broadcast.api, server-rendered, Vietnamese.
+
+Views parse the request, check who may do it, call one function of
+broadcast.api and render the result. Templates autoescape everything, so
+feed and script text is always shown as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from flask import Flask, Response, abort, g, redirect, render_template, request, send_file, url_for
+
+from broadcast import api
+from broadcast.bulletin import PRIORITIES, PRIORITY_LABELS, State
+from broadcast.config import Config
+from broadcast.errors import BroadcastError
+from broadcast.models import VN_TZ
+from broadcast.web.accounts import ROLE_LABELS, ROLES, AccountError, User
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "desk_session"
+LOGIN_COOKIE = "desk_login"
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SAFE_NEXT = re.compile(r"/[A-Za-z0-9/_.~%=&?-]*")
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# Fixed messages after a successful action: the URL carries a code, never text.
+DONE = {
+    "saved": "Đã lưu kịch bản.",
+    "unchanged": "Không có gì thay đổi để lưu.",
+    "approved": "Đã duyệt bản tin.",
+    "held": "Đã tạm dừng bản tin: bản tin sẽ không được phát.",
+    "rendered": "Đã làm xong âm thanh.",
+    "swapped_in": "Đã đưa tin vào kịch bản.",
+    "swapped_out": "Đã bỏ tin khỏi kịch bản.",
+    "notice": "Đã lưu thông báo.",
+    "notice_built": "Đã lưu thông báo và làm ngay bản tin thông báo.",
+    "lexicon": "Đã thêm vào từ điển phát âm.",
+    "user_added": "Đã tạo tài khoản.",
+    "user_removed": "Đã xóa tài khoản.",
+    "password_set": "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã bị đóng.",
+}
+EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
+               "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
+
+
+@dataclass
+class DeskSettings:
+    """How long sessions last and how many failed logins are allowed."""
+
+    session_lifetime: dt.timedelta = dt.timedelta(hours=12)
+    idle_timeout: dt.timedelta = dt.timedelta(hours=2)
+    login_window: dt.timedelta = dt.timedelta(minutes=15)
+    login_limit: int = 5  # failed logins per account name in the window
+    address_limit: int = 20  # failed logins per address in the window
+
+
+@dataclass
+class RenderJob:
+    """A re-render running in the background, with its progress lines."""
+
+    started: float
+    lines: list[str] = field(default_factory=list)
+    done: bool = False
+    error: str = ""
+    summary: str = ""
+
+
+def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
+               settings: DeskSettings | None = None) -> Flask:
+    """The desk as a WSGI application for one configuration and output folder."""
+    settings = settings or DeskSettings()
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=2_000_000, TEMPLATES_AUTO_RELOAD=False)
+    out_dir = Path(out_dir)
+    jobs: dict[tuple[str, str, str], RenderJob] = {}
+    jobs_lock = threading.Lock()
+    with api.accounts(config) as acc:
+        secret = acc.secret()
+
+    def now() -> dt.datetime:
+        return clock()
+
+    # ------------------------------------------------------------ helpers
+
+    def login_token(nonce: str) -> str:
+        return hmac.new(secret, b"login:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+    def current_session():
+        if "desk_session" not in g:
+            token = request.cookies.get(SESSION_COOKIE, "")
+            with api.accounts(config) as acc:
+                g.desk_session = acc.session(token, now(), settings.idle_timeout) if token else None
+        return g.desk_session
+
+    def user() -> User | None:
+        s = current_session()
+        return s.user if s else None
+
+    def refuse(status: int, message: str):
+        return render_template("error.html", message=message, status=status), status
+
+    def visible_stations(u: User):
+        return [s for s in config.stations if u.can_see(s.id)]
+
+    def parse_day(value: str | None, default: dt.date) -> dt.date:
+        if not value:
+            return default
+        if not DATE_RE.match(value):
+            abort(404)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            abort(404)
+
+    def slot_arg() -> str:
+        slot = request.values.get("slot", "")
+        if slot and not api.NAME.fullmatch(slot):
+            abort(404)
+        return slot
+
+    def today() -> dt.date:
+        return now().astimezone(VN_TZ).date()
+
+    def login_required(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if user() is None:
+                if request.path.startswith("/api/"):
+                    return refuse(401, "Cần đăng nhập.")
+                return redirect(url_for("login", next=request.full_path.rstrip("?")))
+            return view(*args, **kwargs)
+        return wrapped
+
+    def station_view(view):
+        """Log in first, then the station must exist (404) and be this account's (403)."""
+        @functools.wraps(view)
+        @login_required
+        def wrapped(station: str, *args, **kwargs):
+            if station not in {s.id for s in config.stations}:
+                return refuse(404, "Không có đài này.")
+            if not user().can_see(station):
+                return refuse(403, "Tài khoản của bạn không được xem đài này.")
+            return view(station, *args, **kwargs)
+        return wrapped
+
+    def back(endpoint: str, done: str, **values):
+        return redirect(url_for(endpoint, done=done, **{k: v for k, v in values.items() if v}))
+
+    # ------------------------------------------------------------ every request
+
+    @app.before_request
+    def check_csrf():
+        if request.method != "POST":
+            return None
+        # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+        sent = request.form.get("csrf_token", "").encode("utf-8")
+        if request.endpoint == "login":
+            nonce = request.cookies.get(LOGIN_COOKIE, "")
+            ok = bool(nonce) and hmac.compare_digest(sent, login_token(nonce).encode("utf-8"))
+        else:
+            s = current_session()
+            ok = s is not None and bool(sent) and hmac.compare_digest(sent, s.csrf.encode("utf-8"))
+            if s is None:
+                return redirect(url_for("login"))
+        if not ok:
+            return refuse(403, "Yêu cầu bị từ chối: thiếu mã bảo vệ biểu mẫu hoặc mã đã hết hạn. "
+                               "Hãy tải lại trang rồi làm lại.")
+        return None
+
+    @app.after_request
+    def security_headers(resp: Response) -> Response:
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers["Referrer-Policy"] = "same-origin"
+        if resp.mimetype == "text/html":
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.context_processor
+    def common():
+        s = current_session() if request.endpoint not in ("static", "healthz") else None
+        return {"me": s.user if s else None, "csrf_token": s.csrf if s else "",
+                "done_message": DONE.get(request.args.get("done", ""), ""),
+                "role_labels": ROLE_LABELS, "priority_labels": PRIORITY_LABELS,
+                "station_names": {st.id: st.name for st in config.stations}}
+
+    @app.template_filter("minutes")
+    def minutes(seconds: float) -> str:
+        if not seconds:
+            return ""
+        m, s = divmod(int(round(seconds)), 60)
+        return f"{m}:{s:02d}"
+
+    @app.template_filter("clock")
+    def clock_filter(value: dt.datetime | None) -> str:
+        return value.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if value else ""
+
+    @app.template_filter("desk_note")
+    def desk_note(note: str) -> str:
+        # The library's notes name the commands; on the desk the same step is a button.
+        return (note.replace("chạy 'broadcast build' hoặc 'broadcast script'", "chờ lần soạn hằng đêm trên máy chủ")
+                    .replace("chạy 'broadcast build'", "bấm “Làm lại âm thanh”"))
+
+    roots = [out_dir, config.data_dir] + ([config.path.parent] if config.path else [])
+    folders = sorted({str(variant) + sep for root in roots for variant in (root, root.resolve(), root.absolute())
+                      for sep in ("/", "\\")}, key=len, reverse=True)
+
+    @app.template_filter("no_paths")
+    def no_paths(text: str) -> str:
+        # Staff need the file's name, not where the server keeps it.
+        for folder in folders:
+            text = text.replace(folder, "")
+        return text
+
+    @app.template_filter("vndate")
+    def vndate(value: dt.date) -> str:
+        return value.strftime("%d/%m/%Y")
+
+    # ------------------------------------------------------------ health and login
+
+    @app.get("/healthz")
+    def healthz():
+        return Response("ok", mimetype="text/plain")
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        error = ""
+        status = 200
+        if request.method == "POST":
+            name = request.form.get("username", "").strip().lower()
+            password = request.form.get("password", "")
+            addr = request.remote_addr or "?"
+            t = now()
+            with api.accounts(config) as acc:
+                if (acc.failures(f"user:{name}", t, settings.login_window) >= settings.login_limit
+                        or acc.failures(f"addr:{addr}", t, settings.login_window) >= settings.address_limit):
+                    minutes_ = int(settings.login_window.total_seconds() // 60)
+                    error, status = (f"Đăng nhập sai quá nhiều lần. Hãy đợi {minutes_} phút rồi thử lại, "
+                                     "hoặc nhờ người quản trị đặt lại mật khẩu."), 429
+                else:
+                    u = acc.verify(name, password)
+                    if u is None:
+                        acc.record_failure([f"user:{name}", f"addr:{addr}"], t, settings.login_window)
+                        error, status = "Sai tên tài khoản hoặc mật khẩu.", 401
+                    else:
+                        acc.clear_failures(f"user:{name}")
+                        token, _ = acc.start_session(u, t, settings.session_lifetime)
+                        target = request.args.get("next", "")
+                        # Only a path on this desk: never a redirect to another site (browsers drop
+                        # tabs and newlines, so "/\t/evil" would become "//evil").
+                        if not SAFE_NEXT.fullmatch(target) or target.startswith("//"):
+                            target = url_for("home")
+                        resp = redirect(target)
+                        resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
+                                        secure=request.is_secure, path="/")
+                        resp.delete_cookie(LOGIN_COOKIE, path="/login")
+                        return resp
+        nonce = secrets.token_urlsafe(24)
+        with api.accounts(config) as acc:
+            no_accounts = acc.count() == 0
+        resp = Response(render_template("login.html", login_csrf=login_token(nonce), error=error,
+                                        no_accounts=no_accounts), status=status)
+        resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=request.is_secure,
+                        path="/login", max_age=3600)
+        return resp
+
+    @app.post("/logout")
+    def logout():
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if token:
+            with api.accounts(config) as acc:
+                acc.end_session(token)
+        resp = redirect(url_for("login"))
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    # ------------------------------------------------------------ home and history
+
+    @app.get("/")
+    @login_required
+    def home():
+        day = parse_day(request.args.get("date"), today())
+        mine = [s.id for s in visible_stations(user())]
+        statuses = api.status(config, out_dir, day, mine) if mine else []
+        return render_template("home.html", day=day, today=today(), statuses=statuses,
+                               stations=visible_stations(user()),
+                               prev_day=day - dt.timedelta(days=1), next_day=day + dt.timedelta(days=1))
+
+    @app.get("/history")
+    @login_required
+    def history():
+        end = parse_day(request.args.get("to"), today())
+        start = parse_day(request.args.get("from"), end - dt.timedelta(days=14))
+        if start > end:
+            start, end = end, start
+        mine = [s.id for s in visible_stations(user())]
+        entries = api.history(config, start, end, mine) if mine else []
+        return render_template("history.html", entries=list(reversed(entries)), start=start, end=end,
+                               event_words=EVENT_WORDS)
+
+    # ------------------------------------------------------------ one bulletin
+
+    def review_page(station: str, day: dt.date, slot: str, *, error: str = "", typed: dict | None = None,
+                    status: int = 200):
+        r = api.review(config, out_dir, station, day, slot)
+        job = jobs.get((station, day.isoformat(), slot))
+        return render_template("bulletin.html", station=config.station(station), day=day, slot=slot, r=r,
+                               error=error, typed=typed or {}, job=job, State=State,
+                               labels=api.SEGMENT_LABELS), status
+
+    @app.get("/stations/<station>/<day>")
+    @station_view
+    def bulletin(station: str, day: str):
+        return review_page(station, parse_day(day, today()), slot_arg())
+
+    @app.post("/stations/<station>/<day>/save")
+    @station_view
+    def save(station: str, day: str):
+        date, slot = parse_day(day, today()), slot_arg()
+        edits = {}
+        for name, value in request.form.items():
+            m = re.fullmatch(r"block-(\d{1,4})", name)
+            if m:
+                edits[int(m.group(1))] = value
+        try:
+            result = api.save_blocks(config, out_dir, station, date, edits, now(), slot=slot,
+                                     base_sha=request.form.get("base_sha") or None, by=user().name)
+        except api.ConflictError as exc:
+            return review_page(station, date, slot, error=str(exc), typed=edits, status=409)
+        except BroadcastError as exc:
+            return review_page(station, date, slot, error=str(exc), typed=edits, status=400)
+        return back("bulletin", "saved" if result else "unchanged", station=station, day=day, slot=slot)
+
+    def bulletin_action(station: str, day: str, done: str, action: Callable[[dt.date, str], object]):
+        """Run one action on a bulletin; show its page again with the reason when it is refused."""
+        date, slot = parse_day(day, today()), slot_arg()
+        try:
+            action(date, slot)
+        except BroadcastError as exc:
+            conflict = isinstance(exc, api.ConflictError)
+            return review_page(station, date, slot, error=str(exc), status=409 if conflict else 400)
+        return back("bulletin", done, station=station, day=day, slot=slot)
+
+    @app.post("/stations/<station>/<day>/approve")
+    @station_view
+    def approve(station: str, day: str):
+        def run(date: dt.date, slot: str) -> None:
+            # Approve only what this reviewer read: the script must still be the one on their page.
+            if request.form.get("base_sha") != api.review(config, out_dir, station, date, slot).sha:
+                raise api.ConflictError("Kịch bản đã thay đổi từ khi bạn mở trang: hãy đọc lại bản mới "
+                                        "trước khi duyệt.")
+            api.approve(config, out_dir, station, date, now(), slot=slot, by=user().name)
+        return bulletin_action(station, day, "approved", run)
+
+    @app.post("/stations/<station>/<day>/hold")
+    @station_view
+    def hold(station: str, day: str):
+        reason = request.form.get("reason", "").strip()[:500]
+        return bulletin_action(station, day, "held", lambda date, slot: api.hold(
+            config, out_dir, station, date, now(), slot=slot, by=user().name, reason=reason))
+
+    @app.post("/stations/<station>/<day>/render")
+    @station_view
+    def render(station: str, day: str):
+        date, slot = parse_day(day, today()), slot_arg()
+        key = (station, date.isoformat(), slot)
+        with jobs_lock:
+            job = jobs.get(key)
+            if job is None or job.done:
+                job = jobs[key] = RenderJob(started=time.monotonic())
+                by, t = user().name, now()
+                threading.Thread(target=run_render, args=(job, station, date, t, by), daemon=True,
+                                 name=f"render-{station}").start()
+        return redirect(url_for("render_progress", station=station, day=day, **({"slot": slot} if slot else {})))
+
+    def run_render(job: RenderJob, station: str, date: dt.date, t: dt.datetime, by: str) -> None:
+        def progress(message: str) -> None:
+            job.lines.append(f"đang làm: {message}")
+
+        try:
+            job.lines.append("bắt đầu đọc kịch bản thành tiếng")
+            report = api.build(config, out_dir, date, t, [station], fetch=False, actor=by, progress=progress)
+            failed = [r.message for r in report.failed] + [r.message for r in report.busy]
+            job.error = "; ".join(failed)
+            job.summary = (f"đọc mới {report.speech_calls} đoạn, lấy lại {report.cache_hits} đoạn "
+                           f"trong {report.seconds:.1f} giây")
+        except BroadcastError as exc:
+            job.error = str(exc)
+        except Exception as exc:  # a bug must reach the page as a line, and the log in full
+            log.exception("render of %s failed", station)
+            job.error = f"lỗi không mong đợi ({type(exc).__name__}): hãy báo cho người quản trị"
+        finally:
+            job.done = True
+
+    @app.get("/stations/<station>/<day>/render")
+    @station_view
+    def render_progress(station: str, day: str):
+        date, slot = parse_day(day, today()), slot_arg()
+        job = jobs.get((station, date.isoformat(), slot))
+        if job is not None and job.done and not job.error:
+            return back("bulletin", "rendered", station=station, day=day, slot=slot)
+        elapsed = int(time.monotonic() - job.started) if job else 0
+        return render_template("render.html", station=config.station(station), day=date, slot=slot, job=job,
+                               elapsed=elapsed)
+
+    @app.get("/api/stations/<station>/<day>")
+    @station_view
+    def status_json(station: str, day: str):
+        date, slot = parse_day(day, today()), slot_arg()
+        data = api.bulletin_status(config, out_dir, station, date, slot).to_json()
+        for private in ("script", "audio"):  # server paths are nobody's business
+            data.pop(private, None)
+        data["warnings"] = [no_paths(w) for w in data["warnings"]]
+        data["failed_message"] = no_paths(data["failed_message"] or "") or None
+        job = jobs.get((station, date.isoformat(), slot))
+        data["render"] = None if job is None else {"done": job.done, "error": job.error, "lines": job.lines[-5:]}
+        return data
+
+    @app.get("/stations/<station>/<day>/diff")
+    @station_view
+    def diff(station: str, day: str):
+        date, slot = parse_day(day, today()), slot_arg()
+        try:
+            d = api.diff(config, out_dir, station, date, slot)
+        except api.NotFoundError as exc:
+            return refuse(404, str(exc))
+        return render_template("diff.html", station=config.station(station), day=date, slot=slot, d=d)
+
+    @app.get("/stations/<station>/<day>/audio")
+    @station_view
+    def audio(station: str, day: str):
+        date, slot = parse_day(day, today()), slot_arg()
+        path = api.workspace(config, out_dir).paths(station, date, slot).audio
+        # Defence in depth: whatever the names, only a file inside the output folder is served.
+        root = out_dir.resolve()
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return refuse(404, "Bản tin này chưa có âm thanh.")
+        if root not in resolved.parents or not resolved.is_file():
+            return refuse(404, "Bản tin này chưa có âm thanh.")
+        return send_file(resolved, mimetype="audio/mpeg", conditional=True, max_age=0,
+                         download_name=resolved.name)
+
+    @app.get("/stations/<station>/speech")
+    @station_view
+    def speech(station: str):
+        text = request.args.get("text", "")
+        try:
+            sample = api.speak(config, station, text)
+        except BroadcastError as exc:
+            return refuse(400, str(exc))
+        resp = Response(sample.wav, mimetype="audio/wav")
+        resp.headers["Cache-Control"] = "private, max-age=3600"
+        return resp
+
+    # ------------------------------------------------------------ candidates
+
+    @app.get("/stations/<station>/<day>/candidates")
+    @station_view
+    def candidates(station: str, day: str, error: str = "", status: int = 200):
+        date, slot = parse_day(day, today()), slot_arg()
+        found = api.candidates(config, station, date, now(), show_all=request.args.get("all") == "1")
+        r = api.review(config, out_dir, station, date, slot)
+        return render_template("candidates.html", station=config.station(station), day=date, slot=slot,
+                               found=found, r=r, error=error), status
+
+    @app.post("/stations/<station>/<day>/swap")
+    @station_view
+    def swap(station: str, day: str):
+        date, slot = parse_day(day, today()), slot_arg()
+        try:
+            story = int(request.form.get("story", ""))
+        except ValueError:
+            abort(400)
+        include = request.form.get("include") == "1"
+        try:
+            api.swap_story(config, out_dir, station, date, story, include, now(), slot=slot,
+                           base_sha=request.form.get("base_sha") or None, by=user().name)
+        except BroadcastError as exc:
+            return candidates(station, day, error=str(exc), status=409 if isinstance(exc, api.ConflictError) else 400)
+        return back("candidates", "swapped_in" if include else "swapped_out", station=station, day=day, slot=slot)
+
+    # ------------------------------------------------------------ notices
+
+    @app.route("/stations/<station>/notices", methods=["GET", "POST"])
+    @station_view
+    def notices(station: str):
+        day = parse_day(request.values.get("date"), today())
+        error, status, form = "", 200, {}
+        if request.method == "POST":
+            form = {k: request.form.get(k, "") for k in ("text", "priority", "valid_from", "valid_to", "build_now")}
+            priority = form["priority"] if form["priority"] in PRIORITIES else "normal"
+            try:
+                start = parse_form_date(form["valid_from"]) or day
+                end = parse_form_date(form["valid_to"]) or start
+                build_now = priority == "emergency" or form["build_now"] == "1"
+                api.notice(config, out_dir, form["text"], [station], day, now(), priority=priority,
+                           valid_from=start, valid_to=end, build_now=build_now, by=user().name)
+            except BroadcastError as exc:
+                error, status = str(exc), 400
+            else:
+                return back("notices", "notice_built" if build_now else "notice", station=station,
+                            date=day.isoformat())
+        current = api.notices_of(config, station, day)
+        return render_template("notices.html", station=config.station(station), day=day, current=current,
+                               error=error, form=form, priorities=PRIORITIES), status
+
+    def parse_form_date(value: str) -> dt.date | None:
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value) if DATE_RE.match(value) else _bad_date(value)
+        except ValueError:
+            return _bad_date(value)
+
+    # ------------------------------------------------------------ pronunciation dictionary
+
+    @app.route("/stations/<station>/lexicon", methods=["GET", "POST"])
+    @station_view
+    def lexicon(station: str):
+        day = parse_day(request.values.get("date"), today())
+        error, status, form = "", 200, {}
+        if request.method == "POST":
+            form = {"written": request.form.get("written", ""), "spoken": request.form.get("spoken", "")}
+            try:
+                api.add_lexicon_entry(config, station, form["written"], form["spoken"])
+            except BroadcastError as exc:
+                error, status = str(exc), 400
+            else:
+                return redirect(url_for("lexicon", station=station, done="lexicon", word=form["written"].strip(),
+                                        date=day.isoformat()))
+        path, entries = api.lexicon_entries(config, station)
+        word = request.args.get("word", "").strip()[:200]
+        uses = api.lexicon_uses(config, out_dir, station, day, word) if word else []
+        return render_template("lexicon.html", station=config.station(station), day=day, path=path,
+                               entries=entries, word=word, uses=uses, error=error, form=form), status
+
+    # ------------------------------------------------------------ accounts
+
+    @app.route("/accounts", methods=["GET", "POST"])
+    @login_required
+    def accounts():
+        if not user().manages_accounts:
+            return refuse(403, "Chỉ người quản trị được quản lý tài khoản.")
+        error, status, form = "", 200, {}
+        if request.method == "POST":
+            form = {"name": request.form.get("name", "").strip().lower(), "role": request.form.get("role", "staff"),
+                    "stations": request.form.getlist("stations")}
+            unknown = [s for s in form["stations"] if s not in {st.id for st in config.stations}]
+            try:
+                if unknown:
+                    raise AccountError("Không có đài: " + ", ".join(unknown))
+                with api.accounts(config) as acc:
+                    acc.add(form["name"], request.form.get("password", ""), form["role"], form["stations"], now())
+            except BroadcastError as exc:
+                error, status = str(exc), 400
+            else:
+                return back("accounts", "user_added")
+        with api.accounts(config) as acc:
+            users = acc.users()
+        return render_template("accounts.html", users=users, roles=ROLES, error=error, form=form,
+                               stations=config.stations), status
+
+    @app.post("/accounts/<name>/password")
+    @login_required
+    def reset_password(name: str):
+        if not user().manages_accounts:
+            return refuse(403, "Chỉ người quản trị được quản lý tài khoản.")
+        try:
+            with api.accounts(config) as acc:
+                acc.set_password(name, request.form.get("password", ""), now())
+        except BroadcastError as exc:
+            return refuse(400, str(exc))
+        return back("accounts", "password_set")
+
+    @app.post("/accounts/<name>/remove")
+    @login_required
+    def remove_account(name: str):
+        if not user().manages_accounts:
+            return refuse(403, "Chỉ người quản trị được quản lý tài khoản.")
+        if name == user().name:
+            return refuse(400, "Không thể tự xóa tài khoản đang dùng.")
+        try:
+            with api.accounts(config) as acc:
+                acc.remove(name)
+        except BroadcastError as exc:
+            return refuse(404, str(exc))
+        return back("accounts", "user_removed")
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return refuse(404, "Không có trang này.")
+
+    @app.errorhandler(400)
+    def bad_request(_exc):
+        return refuse(400, "Yêu cầu không hợp lệ.")
+
+    @app.errorhandler(413)
+    def too_large(_exc):
+        return refuse(413, "Nội dung gửi lên quá lớn.")
+
+    @app.errorhandler(BroadcastError)
+    def broadcast_error(exc: BroadcastError):
+        return refuse(400, str(exc))
+
+    return app
+
+
+def _bad_date(value: str):
+    raise BroadcastError(f"'{value}' không phải ngày hợp lệ (dạng năm-tháng-ngày).")

@@ -320,14 +320,13 @@ def hold(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.dat
     st = config.station(station)
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
-    from broadcast.pipeline import write_playlist
+    from broadcast.pipeline import sync_airings, write_playlist
 
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
         store.save_bulletin(station, date, slot, now, held=1, held_by=by or None, held_at=now,
                             hold_reason=reason or None)
         store.add_event(station, date, slot, "held", now, by, reason)
-        if not slot or slot == _first_slot(st):
-            store.forget_aired(station, date, "")
+        sync_airings(store, st, key, now)
         write_playlist(ws, store, config, date)
         return _status(config, ws, store, st, key)
 

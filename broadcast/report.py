@@ -22,6 +22,9 @@ from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
 
 TOTAL = "TỔNG"
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What spreadsheet software reads as the start of a formula in a text cell.
+FORMULA_START = ("=", "+", "-", "@")
 # Seconds of these segment kinds count as administrative-reform content.
 CCHC_KINDS = ("item", "standing")
 REASONS = {
@@ -166,10 +169,15 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
     reports = []
     item_seconds: dict[tuple[str, dt.date, str], float] = {}
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    # A station added during the period is planned from its first bulletin,
+    # not blamed for the days before it existed.
+    first = store.first_bulletin_dates(ids)
     for st in stations:
         rep = StationReport(station=st.id, name=st.name)
         slots = [s.name for s in st.slots] or [""]
         for day in days:
+            if st.id in first and day < first[st.id]:
+                continue
             aired_today = False
             for slot in slots:
                 rep.planned += 1
@@ -292,9 +300,24 @@ def render(report: Report, fmt: str) -> bytes:
     return _FORMATS[fmt](report)
 
 
+def _plain(value: object) -> str:
+    """A cell's text on one line, without control characters (office formats refuse them)."""
+    return " ".join(CONTROL.sub(" ", str(value)).split())
+
+
+def _csv_cell(value: object) -> object:
+    """A CSV cell that spreadsheet software never runs as a formula (text from feeds is untrusted)."""
+    if isinstance(value, (int, float)):
+        return value
+    text = _plain(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _md_table(headings: list[str], rows: list[list]) -> str:
     def cell(v) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        # Escape backslashes too, so "\|" in a source name cannot turn an escape into a column
+        # break; brackets and angle brackets, so feed text cannot become a link or HTML.
+        return re.sub(r"([\\|<>\[\]`])", r"\\\1", _plain(v))
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -321,9 +344,8 @@ def render_csv(report: Report) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for r in report.stations:
-        writer.writerow(summary_row(r))
-    writer.writerow(summary_row(report.total))
+    for r in [*report.stations, report.total]:
+        writer.writerow([_csv_cell(v) for v in summary_row(r)])
     # BOM: spreadsheet software on Windows then reads the Vietnamese correctly.
     return buf.getvalue().encode("utf-8-sig")
 
@@ -396,7 +418,10 @@ def render_xlsx(report: Report) -> bytes:
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            ws.append([_plain(v) if isinstance(v, str) else v for v in row])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, even when it starts with "=": never a formula
         for col in ws.columns:
             width = max(len(str(c.value or "")) for c in list(col)[1:]) if ws.max_row > 1 else 10
             ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
@@ -448,14 +473,14 @@ def render_docx(report: Report) -> bytes:
         tbl = doc.add_table(rows=1, cols=len(headings))
         tbl.style = "Table Grid"
         for cell, text in zip(tbl.rows[0].cells, headings):
-            cell.text = str(text)
+            cell.text = _plain(text)
             for r in cell.paragraphs[0].runs:
                 r.bold = True
                 r.font.size = Pt(10)
         for row in rows:
             cells = tbl.add_row().cells
             for cell, value in zip(cells, row):
-                cell.text = str(value)
+                cell.text = _plain(value)
                 for r in cell.paragraphs[0].runs:
                     r.font.size = Pt(10)
 

@@ -45,6 +45,27 @@ class NotFoundError(BroadcastError):
     """There is no such bulletin."""
 
 
+class SlotError(BroadcastError):
+    """The slot named is not one of the station's."""
+
+    exit_code = 2
+
+
+def _check_slot(store, st: StationConfig, date: dt.date, slot: str) -> None:
+    """Refuse a slot the station does not have, so no action creates a bulletin nobody planned."""
+    names = [s.name for s in st.slots]
+    if slot in names or (not names and not slot):
+        return
+    if slot and store.bulletin_row(st.id, date, slot) is not None:
+        return  # a notice of that day, or a slot since removed from the configuration
+    if not slot:
+        raise SlotError(f"Đài {st.id} có {len(names)} buổi phát ({', '.join(names)}): "
+                        "hãy chọn buổi bằng --slot.")
+    if names:
+        raise SlotError(f"Đài {st.id} không có buổi phát '{slot}'. Các buổi phát: {', '.join(names)}.")
+    raise SlotError(f"Đài {st.id} không có buổi phát '{slot}': đài chỉ có một bản tin mỗi ngày, hãy bỏ --slot.")
+
+
 @contextlib.contextmanager
 def open_store(config: Config) -> Iterator:
     """The station database of this configuration, closed afterwards."""
@@ -183,6 +204,7 @@ def bulletin_status(config: Config, out_dir: Path, station: str, date: dt.date, 
     """The status of one bulletin."""
     st = config.station(station)
     with open_store(config) as store:
+        _check_slot(store, st, date, slot)
         return _status(config, workspace(config, out_dir), store, st, BulletinKey(station, date, slot))
 
 
@@ -190,10 +212,11 @@ def diff(config: Config, out_dir: Path, station: str, date: dt.date, slot: str =
     """Staff edits against the script as generated."""
     from broadcast.pipeline import read_script
 
-    config.station(station)
+    st = config.station(station)
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
     with open_store(config) as store:
+        _check_slot(store, st, date, slot)
         row = store.bulletin_row(station, date, slot) or {}
     current = read_script(ws.paths(station, date, slot).script)
     if current is None:
@@ -305,6 +328,7 @@ def approve(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        _check_slot(store, st, date, slot)
         text = _require_script(ws, key)
         store.save_bulletin(station, date, slot, now, script_sha=sha(text), approved_sha=sha(text),
                             approved_by=by or None, approved_at=now, held=0, held_by=None, hold_reason=None)
@@ -323,6 +347,7 @@ def hold(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.dat
     from broadcast.pipeline import sync_airings, write_playlist
 
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        _check_slot(store, st, date, slot)
         store.save_bulletin(station, date, slot, now, held=1, held_by=by or None, held_at=now,
                             hold_reason=reason or None)
         store.add_event(station, date, slot, "held", now, by, reason)
@@ -345,6 +370,7 @@ def save_script(config: Config, out_dir: Path, station: str, date: dt.date, text
         text += "\n"
     check_script_size(text)
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        _check_slot(store, st, date, slot)
         current = read_script(ws.paths(station, date, slot).script)
         if base_sha is not None and current is not None and sha(current) != base_sha:
             raise ConflictError("Kịch bản vừa được sửa ở nơi khác sau khi bạn mở nó. Hãy tải lại trang, "

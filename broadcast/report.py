@@ -36,6 +36,12 @@ REASONS = {
 }
 
 
+class PeriodError(BroadcastError):
+    """The report period was given wrongly (a parameter error)."""
+
+    exit_code = 2
+
+
 @dataclass
 class StationReport:
     """One station's figures for the period (or the province's, summed)."""
@@ -112,31 +118,39 @@ def parse_period(*, start: dt.date | None = None, end: dt.date | None = None, qu
     """The first and last day of a period given as dates, a quarter ('2026-Q4'), a month ('2026-11') or a year."""
     given = [x for x in (quarter, month, year) if x not in (None, "")]
     if len(given) > 1 or (given and (start or end)):
-        raise BroadcastError("Chỉ chọn một cách nêu kỳ báo cáo: --from/--to, --quarter, --month hoặc --year.")
+        raise PeriodError("Chỉ chọn một cách nêu kỳ báo cáo: --from/--to, --quarter, --month hoặc --year.")
     if quarter:
         m = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())
         if not m:
-            raise BroadcastError(f"'{quarter}' không phải quý dạng 2026-Q4.")
-        y, q = int(m.group(1)), int(m.group(2))
+            raise PeriodError(f"'{quarter}' không phải quý dạng 2026-Q4.")
+        y, q = _year(m.group(1)), int(m.group(2))
         first = dt.date(y, 3 * q - 2, 1)
         last_month = 3 * q
         return first, dt.date(y, last_month, calendar.monthrange(y, last_month)[1])
     if month:
         m = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
-            raise BroadcastError(f"'{month}' không phải tháng dạng 2026-11.")
-        y, mo = int(m.group(1)), int(m.group(2))
+            raise PeriodError(f"'{month}' không phải tháng dạng 2026-11.")
+        y, mo = _year(m.group(1)), int(m.group(2))
         return dt.date(y, mo, 1), dt.date(y, mo, calendar.monthrange(y, mo)[1])
     if year:
         text = str(year).strip()
         if not re.fullmatch(r"\d{4}", text):
-            raise BroadcastError(f"'{year}' không phải năm dạng 2026.")
-        return dt.date(int(text), 1, 1), dt.date(int(text), 12, 31)
+            raise PeriodError(f"'{year}' không phải năm dạng 2026.")
+        return dt.date(_year(text), 1, 1), dt.date(_year(text), 12, 31)
     if not (start and end):
-        raise BroadcastError("Cần kỳ báo cáo: --from và --to, hoặc --quarter, --month, --year.")
+        raise PeriodError("Cần kỳ báo cáo: --from và --to, hoặc --quarter, --month, --year.")
     if start > end:
-        raise BroadcastError("Ngày bắt đầu kỳ báo cáo sau ngày kết thúc.")
+        raise PeriodError("Ngày bắt đầu kỳ báo cáo sau ngày kết thúc.")
     return start, end
+
+
+def _year(text: str) -> int:
+    """A report year, in the range every other date option accepts."""
+    year = int(text)
+    if not 2000 <= year <= 2100:
+        raise PeriodError(f"Năm {text} của kỳ báo cáo phải từ 2000 đến 2100.")
+    return year
 
 
 # ---------------------------------------------------------------- figures

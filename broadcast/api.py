@@ -28,7 +28,7 @@ from broadcast.bulletin import (
     StationResult,
     derive_state,
 )
-from broadcast.config import Config, StationConfig
+from broadcast.config import Config, StationConfig, bulletin_bases
 from broadcast.errors import BroadcastError
 from broadcast.fsutil import atomic_write_text
 from broadcast.models import VN_TZ, Candidate
@@ -409,6 +409,12 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
     if name is not None and not NAME.fullmatch(name):
         raise BroadcastError("Tên thông báo chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.")
     with open_store(config) as store:
+        if build_now and name is not None:
+            # Refuse a name in use before the notice is stored, so a retry never stores it twice.
+            from broadcast.pipeline import notice_script
+
+            for st in chosen:
+                _check_notice_name(config, store, st, date, name, notice_script(st, text, priority))
         notice_id = store.add_notice([s.id for s in chosen], text, priority, valid_from, valid_to, now, by)
     results: list[StationResult] = []
     if build_now:
@@ -418,12 +424,48 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
     return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results)
 
 
-def _notice_name(ws: Workspace, station: str, date: dt.date, now: dt.datetime) -> str:
+def _check_notice_name(config: Config, store, st: StationConfig, date: dt.date, name: str, script: str) -> None:
+    """Refuse a notice name that is a daily bulletin's, or another notice's of the same day."""
+    from broadcast.workspace import bulletin_base
+
+    base = bulletin_base(st.id, name)
+    if any(base in bulletin_bases(other) for other in config.stations):
+        raise SlotError(f"Tên thông báo '{name}' trùng tên tệp của bản tin hằng ngày {base}: hãy chọn tên khác.")
+    row = store.bulletin_row(st.id, date, name)
+    if row is None:
+        return
+    if row.get("kind") == "notice" and (not row.get("rendered_sha") or row.get("generated_text") == script):
+        return  # the same notice again, or one that did not sound: make it now
+    raise SlotError(f"Đã có thông báo tên '{name}' ngày {date.strftime('%d/%m/%Y')} của đài {st.id}: "
+                    "hãy chọn tên khác (--name).")
+
+
+def _claim_notice_name(config: Config, ws: Workspace, store, st: StationConfig, date: dt.date,
+                       now: dt.datetime, name: str | None, script: str) -> str:
+    """Choose the notice's file name and claim it in the store, so two notices never share files.
+
+    The claim is one INSERT: two notices made in the same minute, even by
+    two processes, get two names. A name is never that of a daily bulletin
+    of any station, whose script staff may have edited.
+    """
+    from broadcast.workspace import bulletin_base
+
+    taken = {b for other in config.stations for b in bulletin_bases(other)}
+
+    def on_disk(n: str) -> bool:
+        paths = ws.paths(st.id, date, n)
+        return paths.script.exists() or paths.audio.exists()
+
+    if name is not None:
+        _check_notice_name(config, store, st, date, name, script)
+        store.claim_bulletin(st.id, date, name, now, "notice")
+        return name
     stem = "thong-bao-" + now.astimezone(VN_TZ).strftime("%H%M")
-    name, n = stem, 2
-    while ws.paths(station, date, name).script.exists() or ws.paths(station, date, name).audio.exists():
-        name, n = f"{stem}-{n}", n + 1
-    return name
+    candidate, n = stem, 2
+    while (bulletin_base(st.id, candidate) in taken or on_disk(candidate)
+           or not store.claim_bulletin(st.id, date, candidate, now, "notice")):
+        candidate, n = f"{stem}-{n}", n + 1
+    return candidate
 
 
 def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, priority: str, date: dt.date,
@@ -434,12 +476,13 @@ def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, p
 
     ws = workspace(config, out_dir)
     ws.check_day_dir(date)
-    name = name or _notice_name(ws, st.id, date, now)
-    key = BulletinKey(st.id, date, name)
-    paths = ws.paths(st.id, date, name)
     script = notice_script(st, text, priority)
     builder = Builder(config, BuildOptions(date=date, now=now, fetch=False, actor=by), ws)
-    builder.preflight([st])
+    builder.preflight([st])  # before claiming a name: a notice that cannot sound leaves no record
+    with open_store(config) as store:
+        name = _claim_notice_name(config, ws, store, st, date, now, name, script)
+    key = BulletinKey(st.id, date, name)
+    paths = ws.paths(st.id, date, name)
     result = StationResult(station=st.id, slot=name, status="failed", script=paths.script)
     title = notice_title(date, priority)
     with ws.bulletin_lock(st.id, date, name, timeout=30), builder.session():

@@ -874,6 +874,14 @@ class Store:
                                "GROUP BY station", list(stations)).fetchall()
         return {station: dt.date.fromisoformat(first) for station, first in rows}
 
+    def claim_bulletin(self, station_id: str, date: dt.date, slot: str, now: dt.datetime, kind: str) -> bool:
+        """Create an empty record for a new bulletin; False when one exists (another run claimed the name)."""
+        with self._write():
+            cur = self.db.execute("INSERT OR IGNORE INTO bulletins (station, date, slot, kind, updated_at) "
+                                  "VALUES (?, ?, ?, ?, ?)",
+                                  (station_id, date.isoformat(), slot or "", kind, to_db_time(now)))
+            return cur.rowcount == 1
+
     def save_bulletin(self, station_id: str, date: dt.date, slot: str, now: dt.datetime,
                       **fields: Any) -> None:
         """Create or update one bulletin's record with these columns (lists and dicts stored as JSON)."""

@@ -46,3 +46,47 @@ def test_a_slot_that_may_not_air_never_erases_what_another_slot_aired(slotted):
     assert aired_ids(config) == morning
     api.hold(config, out, "hoa-phu", DAY, at(DAY, 5, 30), slot="chieu", by="Lan")
     assert aired_ids(config) == []
+
+
+def test_two_bulletins_with_one_file_name_are_a_configuration_error(tmp_path):
+    from broadcast.errors import ConfigError
+
+    clash = '[[stations]]\nid = "hoa-phu-sang"\nname = "Đài truyền thanh xã Hòa Phú Sang"\n'
+    with pytest.raises(ConfigError, match="'hoa-phu-sang' trùng tên tệp"):
+        load_config(make_config(tmp_path, station=SLOTS, stations=clash))
+    twice = 'slots = [{time = "06:00", name = "sang"}, {time = "07:00", name = "sang"}]'
+    with pytest.raises(ConfigError, match="'sang' bị trùng"):
+        load_config(make_config(tmp_path, station=twice))
+
+
+def test_a_notice_never_takes_the_name_of_a_daily_bulletin(slotted):
+    from broadcast.api import SlotError
+    from broadcast.workspace import Workspace
+
+    config, out = slotted
+    api.draft(config, out, DAY, at(DAY))
+    script = Workspace(out, config.data_dir).paths("hoa-phu", DAY, "sang").script
+    script.write_text(script.read_text(encoding="utf-8") + "\nCâu cán bộ thêm.\n", encoding="utf-8")
+    edited = script.read_bytes()
+    with pytest.raises(SlotError, match="trùng tên tệp của bản tin hằng ngày hoa-phu-sang"):
+        api.notice(config, out, "Họp dân lúc 14 giờ.", ["hoa-phu"], DAY, at(DAY, 9), name="sang")
+    assert script.read_bytes() == edited, "the staff's edited script is untouched"
+    with api.open_store(config) as store:
+        assert store.notices_for("hoa-phu", DAY) == [], "a refused notice is not stored either"
+
+
+def test_notices_made_in_the_same_minute_never_share_files(slotted):
+    from broadcast.api import SlotError
+
+    config, out = slotted
+    # Another run claimed this minute's name and is still writing its files.
+    with api.open_store(config) as store:
+        store.save_bulletin("hoa-phu", DAY, "thong-bao-0930", at(DAY, 9, 30), kind="notice")
+    result = api.notice(config, out, "Họp dân lúc 14 giờ.", ["hoa-phu"], DAY, at(DAY, 9, 30))
+    (made,) = result.results
+    assert made.slot == "thong-bao-0930-2" and made.audio.name == "hoa-phu-thong-bao-0930-2.mp3"
+
+    first = made.audio.read_bytes()
+    with pytest.raises(SlotError, match="Đã có thông báo tên 'thong-bao-0930-2'"):
+        api.notice(config, out, "Một thông báo khác.", ["hoa-phu"], DAY, at(DAY, 9, 31), name="thong-bao-0930-2")
+    assert made.audio.read_bytes() == first

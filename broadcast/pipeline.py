@@ -852,6 +852,12 @@ def write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
     day = ws.day_dir(date)
     if not day.is_dir():
         return
+    with ws.playlist_lock(date):
+        _write_playlist(ws, store, config, date)
+
+
+def _write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
+    day = ws.day_dir(date)
     policies = {s.id: s.publish for s in config.stations}
     entries = []
     for path in ws.manifests(date):

@@ -161,6 +161,16 @@ class Workspace:
         return self._lock(f"{base}-{date.isoformat()}", f"Bản tin {base} ngày "
                           f"{date.strftime('%d/%m/%Y')}", timeout=timeout)
 
+    def playlist_lock(self, date: dt.date, timeout: float = 60.0):
+        """Hold the day's playlist while it is read from the manifests and written.
+
+        Builds of different stations run at once; without this, one could
+        write a playlist computed before the other's bulletin was finished,
+        over the other's newer one, and drop a bulletin from the day.
+        """
+        return self._lock(f"playlist-{date.isoformat()}", f"Danh sách phát ngày {date.strftime('%d/%m/%Y')}",
+                          timeout=timeout)
+
     def feeds_lock(self, timeout: float = 0.0):
         """Hold the news store's ingest (one fetch at a time)."""
         return self._lock("feeds", "Việc tải tin", timeout=timeout)

@@ -90,3 +90,30 @@ def test_notices_made_in_the_same_minute_never_share_files(slotted):
     with pytest.raises(SlotError, match="Đã có thông báo tên 'thong-bao-0930-2'"):
         api.notice(config, out, "Một thông báo khác.", ["hoa-phu"], DAY, at(DAY, 9, 31), name="thong-bao-0930-2")
     assert made.audio.read_bytes() == first
+
+
+def test_the_playlist_is_written_by_one_run_at_a_time(tmp_path):
+    """Two builds of different stations at once: the later playlist must include both bulletins."""
+    import threading
+    import time
+
+    from broadcast.pipeline import write_playlist
+    from broadcast.workspace import Workspace
+
+    config = load_config(make_config(tmp_path))
+    out = tmp_path / "audio_out"
+    assert not api.build(config, out, DAY, at(DAY), jobs=1).failed
+    ws = Workspace(out, config.data_dir)
+    ws.playlist(DAY).unlink()
+
+    def other_run() -> None:
+        with api.open_store(config) as store:
+            write_playlist(ws, store, config, DAY)
+
+    with ws.playlist_lock(DAY):  # another run is writing the day's playlist
+        worker = threading.Thread(target=other_run)
+        worker.start()
+        time.sleep(0.5)
+        assert not ws.playlist(DAY).exists(), "the playlist waits for the other run"
+    worker.join(10)
+    assert "hoa-phu.mp3" in ws.playlist(DAY).read_text(encoding="utf-8")

@@ -185,8 +185,23 @@ class Workspace:
 
     # -- clean-up
 
+    def _in_use(self, date: dt.date, temp_name: str) -> bool:
+        """Whether a run is writing the bulletin (or playlist) a temp file belongs to: it holds its lock."""
+        base = temp_name[1:].split(".", 1)[0]  # ".hoa-phu-sang.mp3.k3j2h1g0.mp3" -> "hoa-phu-sang"
+        lock = (self.playlist_lock(date, timeout=0) if base == PLAYLIST.split(".")[0]
+                else self._lock(f"{base}-{date.isoformat()}", base))
+        try:
+            with lock:
+                return False
+        except LockedError:
+            return True
+
     def remove_stale_temp(self, date: dt.date, now: dt.datetime) -> list[Path]:
-        """Delete unfinished temp files a killed run left in a day's folder (older than an hour)."""
+        """Delete unfinished temp files a killed run left in a day's folder (older than an hour).
+
+        A file whose bulletin is locked by a run still writing it is kept, however
+        old it looks: `now` may be a fixed clock far from the files' own times.
+        """
         day = self.day_dir(date)
         removed: list[Path] = []
         if not day.is_dir():
@@ -194,7 +209,8 @@ class Workspace:
         cutoff = (now - STALE_AFTER).timestamp()
         for child in day.iterdir():
             try:
-                if STALE_TEMP.match(child.name) and child.is_file() and child.stat().st_mtime < cutoff:
+                if (STALE_TEMP.match(child.name) and child.is_file() and child.stat().st_mtime < cutoff
+                        and not self._in_use(date, child.name)):
                     child.unlink()
                     removed.append(child)
                     log.info("removed unfinished file %s", child)

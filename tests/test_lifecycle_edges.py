@@ -117,3 +117,24 @@ def test_the_playlist_is_written_by_one_run_at_a_time(tmp_path):
         assert not ws.playlist(DAY).exists(), "the playlist waits for the other run"
     worker.join(10)
     assert "hoa-phu.mp3" in ws.playlist(DAY).read_text(encoding="utf-8")
+
+
+def test_a_temp_file_of_a_bulletin_being_written_is_never_removed_as_stale(tmp_path):
+    """Another run's build of a different station, with a fixed clock ahead of the files' times."""
+    import os
+
+    from broadcast.workspace import Workspace
+
+    ws = Workspace(tmp_path / "audio_out", tmp_path / "data")
+    day = ws.check_day_dir(DAY)
+    writing = day / ".hoa-phu.mp3.k3j2h1g0.mp3"
+    playlist = day / ".playlist.m3u.a1b2c3d4.tmp"
+    left = day / ".ea-kao.mp3.z9y8x7w6.mp3"
+    for f in (writing, playlist, left):
+        f.write_bytes(b"ID3")
+        os.utime(f, (0, 0))
+    later = at(DAY + dt.timedelta(days=30))
+    with ws.bulletin_lock("hoa-phu", DAY), ws.playlist_lock(DAY):
+        assert ws.remove_stale_temp(DAY, later) == [left]
+        assert writing.exists() and playlist.exists()
+    assert sorted(ws.remove_stale_temp(DAY, later)) == sorted([writing, playlist])

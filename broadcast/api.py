@@ -29,7 +29,7 @@ from broadcast.bulletin import (
     derive_state,
 )
 from broadcast.config import Config, StationConfig, bulletin_bases
-from broadcast.errors import BroadcastError
+from broadcast.errors import BroadcastError, StoreCorruptError
 from broadcast.fsutil import atomic_write_text
 from broadcast.models import VN_TZ, Candidate
 from broadcast.workspace import Workspace
@@ -417,9 +417,20 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
                 _check_notice_name(config, store, st, date, name, notice_script(st, text, priority))
         notice_id = store.add_notice([s.id for s in chosen], text, priority, valid_from, valid_to, now, by)
     results: list[StationResult] = []
+    errors: list[BroadcastError] = []
     if build_now:
         for st in chosen:
-            results.append(_build_notice(config, out_dir, st, text, priority, date, now, name, by))
+            # One station that cannot sound (a broken jingle, a full disk) must not keep an
+            # emergency from the others: each fails on its own.
+            try:
+                results.append(_build_notice(config, out_dir, st, text, priority, date, now, name, by))
+            except StoreCorruptError:
+                raise
+            except BroadcastError as exc:
+                errors.append(exc)
+                results.append(StationResult(station=st.id, slot=name or "", status="failed", message=str(exc)))
+        if errors and len(errors) == len(chosen):
+            raise errors[0]
         _publish_notices(config, out_dir, date, now, results, by)
     return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results)
 

@@ -138,3 +138,27 @@ def test_a_temp_file_of_a_bulletin_being_written_is_never_removed_as_stale(tmp_p
         assert ws.remove_stale_temp(DAY, later) == [left]
         assert writing.exists() and playlist.exists()
     assert sorted(ws.remove_stale_temp(DAY, later)) == sorted([writing, playlist])
+
+
+def test_an_emergency_for_every_station_reaches_those_that_can_sound(tmp_path):
+    from click.testing import CliRunner
+
+    from broadcast.cli import cli
+
+    (tmp_path / "hong.mp3").write_text("không phải âm thanh", encoding="utf-8")
+    broken = '[stations.audio]\njingle = "hong.mp3"\n'
+    other = '[[stations]]\nid = "ea-kao"\nname = "Đài truyền thanh xã Ea Kao"\n'
+    path = make_config(tmp_path, station=broken, stations=other)
+    out = tmp_path / "audio_out"
+    r = CliRunner().invoke(cli, ["--config", str(path), "--out", str(out), "--date", DAY.isoformat(), "notice",
+                                 "--all", "--priority", "emergency", "Nước sông đang lên nhanh, bà con sơ tán."],
+                           env={"BROADCAST_NOW": at(DAY, 9, 30).isoformat()})
+    assert r.exit_code == 1, r.output
+    assert (out / DAY.isoformat() / "ea-kao-thong-bao-0930.mp3").stat().st_size > 10_000
+    lines = r.output.splitlines()
+    assert any(l.startswith("Đã tạo ") and "ea-kao-thong-bao-0930.mp3" in l for l in lines), r.output
+    (failed,) = [l for l in lines if "LỖI" in l]
+    assert failed.startswith("hoa-phu: LỖI: ") and "hong.mp3" in failed
+    assert "Traceback" not in r.output and "không mong đợi" not in r.output
+    with api.open_store(load_config(path)) as store:
+        assert [n["priority"] for n in store.notices_for("ea-kao", DAY)] == ["emergency"]

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -365,7 +366,9 @@ def save_script(config: Config, out_dir: Path, station: str, date: dt.date, text
     st = config.station(station)
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # The same text a script file reads back as (see fsutil.read_staff_text), so the hash
+    # recorded now is the hash every later reader computes.
+    text = unicodedata.normalize("NFC", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.endswith("\n"):
         text += "\n"
     check_script_size(text)

@@ -162,3 +162,21 @@ def test_an_emergency_for_every_station_reaches_those_that_can_sound(tmp_path):
     assert "Traceback" not in r.output and "không mong đợi" not in r.output
     with api.open_store(load_config(path)) as store:
         assert [n["priority"] for n in store.notices_for("ea-kao", DAY)] == ["emergency"]
+
+
+def test_a_script_saved_from_the_desk_with_a_bom_and_decomposed_accents_stays_approved(tmp_path):
+    import unicodedata
+
+    from broadcast.workspace import Workspace
+
+    config = load_config(make_config(tmp_path, station='publish = "approved"'))
+    out = tmp_path / "audio_out"
+    api.draft(config, out, DAY, at(DAY))
+    api.approve(config, out, "hoa-phu", DAY, at(DAY, 5, 1), by="Lan")
+    text = Workspace(out, config.data_dir).paths("hoa-phu", DAY).script.read_text(encoding="utf-8")
+    # A browser on macOS sends decomposed accents; a Windows editor adds a BOM: the same script.
+    saved = api.save_script(config, out, "hoa-phu", DAY, "\ufeff" + unicodedata.normalize("NFD", text),
+                            at(DAY, 5, 2), by="Lan")
+    assert saved.approved and not saved.edited
+    (entry,) = api.history(config, DAY, DAY)
+    assert entry.status.approved, "the record agrees with the file"

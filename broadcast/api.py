@@ -46,8 +46,8 @@ class NotFoundError(BroadcastError):
     """There is no such bulletin."""
 
 
-class SlotError(BroadcastError):
-    """The slot named is not one of the station's."""
+class ParameterError(BroadcastError):
+    """A value the caller gave (a slot, a name) is wrong."""
 
     exit_code = 2
 
@@ -60,11 +60,11 @@ def _check_slot(store, st: StationConfig, date: dt.date, slot: str) -> None:
     if slot and store.bulletin_row(st.id, date, slot) is not None:
         return  # a notice of that day, or a slot since removed from the configuration
     if not slot:
-        raise SlotError(f"Đài {st.id} có {len(names)} buổi phát ({', '.join(names)}): "
+        raise ParameterError(f"Đài {st.id} có {len(names)} buổi phát ({', '.join(names)}): "
                         "hãy chọn buổi bằng --slot.")
     if names:
-        raise SlotError(f"Đài {st.id} không có buổi phát '{slot}'. Các buổi phát: {', '.join(names)}.")
-    raise SlotError(f"Đài {st.id} không có buổi phát '{slot}': đài chỉ có một bản tin mỗi ngày, hãy bỏ --slot.")
+        raise ParameterError(f"Đài {st.id} không có buổi phát '{slot}'. Các buổi phát: {', '.join(names)}.")
+    raise ParameterError(f"Đài {st.id} không có buổi phát '{slot}': đài chỉ có một bản tin mỗi ngày, hãy bỏ --slot.")
 
 
 @contextlib.contextmanager
@@ -444,13 +444,13 @@ def _check_notice_name(config: Config, store, st: StationConfig, date: dt.date, 
 
     base = bulletin_base(st.id, name)
     if any(base in bulletin_bases(other) for other in config.stations):
-        raise SlotError(f"Tên thông báo '{name}' trùng tên tệp của bản tin hằng ngày {base}: hãy chọn tên khác.")
+        raise ParameterError(f"Tên thông báo '{name}' trùng tên tệp của bản tin hằng ngày {base}: hãy chọn tên khác.")
     row = store.bulletin_row(st.id, date, name)
     if row is None:
         return
     if row.get("kind") == "notice" and (not row.get("rendered_sha") or row.get("generated_text") == script):
         return  # the same notice again, or one that did not sound: make it now
-    raise SlotError(f"Đã có thông báo tên '{name}' ngày {date.strftime('%d/%m/%Y')} của đài {st.id}: "
+    raise ParameterError(f"Đã có thông báo tên '{name}' ngày {date.strftime('%d/%m/%Y')} của đài {st.id}: "
                     "hãy chọn tên khác (--name).")
 
 
@@ -519,7 +519,7 @@ def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, p
 
 # ---------------------------------------------------------------- setting up
 
-INIT_TEMPLATE = '''# Cấu hình của {name}.
+INIT_TEMPLATE = '''# Cấu hình của {title}.
 # Sửa các dòng dưới đây cho đài của mình; dòng bắt đầu bằng dấu # là ghi chú.
 # Đường dẫn tương đối được tính từ thư mục chứa tệp này.
 
@@ -566,22 +566,28 @@ INIT_NOTICES = '''# Thông báo của xã. Mỗi thông báo là một mục [[n
 '''
 
 
+def _toml_text(value: str) -> str:
+    """A value to put between the double quotes of a TOML basic string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def init_config(folder: Path, station_id: str, name: str, *, commune: str = "", phone: str = "",
                 province: str = "Đắk Lắk", overwrite: bool = False) -> list[Path]:
     """Write a commented broadcast.toml (and an empty notices file) for a new station; return the files."""
     from broadcast.config import STATION_ID, load_config
 
     if not STATION_ID.fullmatch(station_id):
-        raise BroadcastError("Mã đài chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\").")
+        raise ParameterError("Mã đài chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\").")
     for value in (name, commune, phone, province):
-        if any(c in value for c in '"\\\n\r'):
-            raise BroadcastError("Tên, xã, số điện thoại không được chứa dấu ngoặc kép, dấu \\ hay xuống dòng.")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ParameterError("Tên, xã, số điện thoại không được chứa ký tự xuống dòng hay ký tự điều khiển.")
     config_path = folder / "broadcast.toml"
     notices_path = folder / "thong-bao.toml"
     if config_path.exists() and not overwrite:
         raise BroadcastError(f"Đã có {config_path}: không ghi đè. Dùng --force nếu muốn tạo lại.")
-    text = INIT_TEMPLATE.format(station_id=station_id, name=name, commune=commune or name,
-                                phone=phone, province=province)
+    # Names like 'Đài truyền thanh xã "Hòa Phú"' are fine: escaped as TOML basic strings.
+    text = INIT_TEMPLATE.format(title=name, station_id=station_id, name=_toml_text(name), commune=_toml_text(commune or name),
+                                phone=_toml_text(phone), province=_toml_text(province))
     atomic_write_text(config_path, text)
     written = [config_path]
     if not notices_path.exists():

@@ -45,3 +45,25 @@ def test_a_station_with_slots_asks_which_slot(tmp_path):
     assert r.output == "Lỗi: Đài hoa-phu không có buổi phát 'toi'. Các buổi phát: sang, chieu.\n"
     r = run(config, "hold", "hoa-phu", "--slot", "sang", "--by", "Lan")
     assert r.exit_code == 0 and "hoa-phu-sang" in r.output
+
+
+def test_init_takes_names_with_quotes_and_backslashes(tmp_path):
+    from broadcast.config import load_config
+
+    name = 'Đài truyền thanh xã "Hòa Phú"'
+    commune = 'xã Hòa Phú \\ thôn "3"'
+    r = CliRunner().invoke(cli, ["init", "--station", "hoa-phu", "--name", name, "--commune", commune,
+                                 "--dir", str(tmp_path)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    (station,) = load_config(tmp_path / "broadcast.toml").stations
+    assert (station.name, station.commune) == (name, commune)
+    assert station.one_stop == f"Bộ phận tiếp nhận và trả kết quả {commune}"
+    assert (tmp_path / "broadcast.toml").read_text(encoding="utf-8").startswith(f"# Cấu hình của {name}.\n")
+
+
+@pytest.mark.parametrize("args", [["--station", "Hoa-Phu", "--name", "Đài"],
+                                  ["--station", "hoa-phu", "--name", "Đài\nxã"]])
+def test_init_with_a_wrong_value_is_a_parameter_error(tmp_path, args):
+    r = CliRunner().invoke(cli, ["init", *args, "--dir", str(tmp_path)], catch_exceptions=False)
+    assert r.exit_code == 2 and r.output.startswith("Lỗi: ") and r.output.count("\n") == 1
+    assert not (tmp_path / "broadcast.toml").exists()

@@ -60,7 +60,7 @@ def test_two_bulletins_with_one_file_name_are_a_configuration_error(tmp_path):
 
 
 def test_a_notice_never_takes_the_name_of_a_daily_bulletin(slotted):
-    from broadcast.api import SlotError
+    from broadcast.api import ParameterError
     from broadcast.workspace import Workspace
 
     config, out = slotted
@@ -68,7 +68,7 @@ def test_a_notice_never_takes_the_name_of_a_daily_bulletin(slotted):
     script = Workspace(out, config.data_dir).paths("hoa-phu", DAY, "sang").script
     script.write_text(script.read_text(encoding="utf-8") + "\nCâu cán bộ thêm.\n", encoding="utf-8")
     edited = script.read_bytes()
-    with pytest.raises(SlotError, match="trùng tên tệp của bản tin hằng ngày hoa-phu-sang"):
+    with pytest.raises(ParameterError, match="trùng tên tệp của bản tin hằng ngày hoa-phu-sang"):
         api.notice(config, out, "Họp dân lúc 14 giờ.", ["hoa-phu"], DAY, at(DAY, 9), name="sang")
     assert script.read_bytes() == edited, "the staff's edited script is untouched"
     with api.open_store(config) as store:
@@ -76,7 +76,7 @@ def test_a_notice_never_takes_the_name_of_a_daily_bulletin(slotted):
 
 
 def test_notices_made_in_the_same_minute_never_share_files(slotted):
-    from broadcast.api import SlotError
+    from broadcast.api import ParameterError
 
     config, out = slotted
     # Another run claimed this minute's name and is still writing its files.
@@ -87,7 +87,7 @@ def test_notices_made_in_the_same_minute_never_share_files(slotted):
     assert made.slot == "thong-bao-0930-2" and made.audio.name == "hoa-phu-thong-bao-0930-2.mp3"
 
     first = made.audio.read_bytes()
-    with pytest.raises(SlotError, match="Đã có thông báo tên 'thong-bao-0930-2'"):
+    with pytest.raises(ParameterError, match="Đã có thông báo tên 'thong-bao-0930-2'"):
         api.notice(config, out, "Một thông báo khác.", ["hoa-phu"], DAY, at(DAY, 9, 31), name="thong-bao-0930-2")
     assert made.audio.read_bytes() == first
 

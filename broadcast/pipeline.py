@@ -406,6 +406,7 @@ class Builder:
         self.store.save_bulletin(key.station, key.date, key.slot, opts.now, script_sha=sha(text))
         segments = parse_script(text)
         result.items = sum(1 for s in segments if s.kind == "item")
+        result.offered = len(row.get("items") or [])
 
         if opts.script_only:
             result.status = "script"

@@ -180,3 +180,30 @@ def test_a_script_saved_from_the_desk_with_a_bom_and_decomposed_accents_stays_ap
     assert saved.approved and not saved.edited
     (entry,) = api.history(config, DAY, DAY)
     assert entry.status.approved, "the record agrees with the file"
+
+
+def test_a_script_whose_stories_staff_deleted_is_not_reported_as_no_news(tmp_path):
+    import re
+
+    from click.testing import CliRunner
+
+    from broadcast.cli import cli
+    from broadcast.workspace import Workspace
+
+    other = '[[stations]]\nid = "ea-kao"\nname = "Đài truyền thanh xã Ea Kao"\ntarget_minutes = 3\n'
+    path = make_config(tmp_path, stations=other)
+    config = load_config(path)
+    out = tmp_path / "audio_out"
+    api.draft(config, out, DAY, at(DAY))
+    for station in ("hoa-phu", "ea-kao"):
+        script = Workspace(out, config.data_dir).paths(station, DAY).script
+        text = script.read_text(encoding="utf-8")
+        # Staff delete every story, keeping the greeting, the message and the closing.
+        text = re.sub(r"\[tin \d+\].*?(?=\n\[(?!tin))", "", text, flags=re.S)
+        assert "[tin" not in text and "[kết thúc]" in text
+        script.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--config", str(path), "--out", str(out), "--date", DAY.isoformat(), "-q",
+                                 "build", "--no-fetch", "--jobs", "1"],
+                           env={"BROADCAST_NOW": at(DAY, 5, 10).isoformat()})
+    assert r.exit_code == 0, r.output
+    assert "0/2 đài có tin mới" not in r.output

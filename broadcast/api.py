@@ -409,6 +409,11 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
     valid_to = valid_to or valid_from
     if valid_to < valid_from:
         raise BroadcastError("Ngày kết thúc của thông báo trước ngày bắt đầu.")
+    if valid_to < date:
+        raise ParameterError(f"Thông báo chỉ đọc đến hết ngày {valid_to.strftime('%d/%m/%Y')}, trước ngày "
+                             f"{date.strftime('%d/%m/%Y')}: không còn bản tin nào để đọc. Hãy kiểm tra --from, --to.")
+    # A notice that starts later is made for its first day, never aired before it.
+    date = max(date, valid_from)
     if name is not None and not NAME.fullmatch(name):
         raise BroadcastError("Tên thông báo chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.")
     with open_store(config) as store:

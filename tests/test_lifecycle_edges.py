@@ -207,3 +207,21 @@ def test_a_script_whose_stories_staff_deleted_is_not_reported_as_no_news(tmp_pat
                            env={"BROADCAST_NOW": at(DAY, 5, 10).isoformat()})
     assert r.exit_code == 0, r.output
     assert "0/2 đài có tin mới" not in r.output
+
+
+def test_a_notice_for_later_days_is_made_for_its_first_day_and_a_past_one_is_refused(tmp_path):
+    from broadcast.api import ParameterError
+
+    config = load_config(make_config(tmp_path))
+    out = tmp_path / "audio_out"
+    start = DAY + dt.timedelta(days=3)
+    result = api.notice(config, out, "Tiêm chủng tại trạm y tế xã.", ["hoa-phu"], DAY, at(DAY, 9),
+                        valid_from=start, valid_to=start + dt.timedelta(days=2))
+    (made,) = result.results
+    assert made.audio.parent.name == start.isoformat() and made.audio.exists()
+    assert not (out / DAY.isoformat()).exists() or not list((out / DAY.isoformat()).glob("*.mp3"))
+    with pytest.raises(ParameterError, match="không còn bản tin nào để đọc"):
+        api.notice(config, out, "Họp dân đã qua.", ["hoa-phu"], DAY, at(DAY, 9),
+                   valid_from=DAY - dt.timedelta(days=5), valid_to=DAY - dt.timedelta(days=2))
+    with api.open_store(config) as store:
+        assert [n["text"] for n in store.notices_for("hoa-phu", DAY - dt.timedelta(days=3))] == []

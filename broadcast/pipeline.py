@@ -393,7 +393,8 @@ class Builder:
             ctx = script_context(station, opts.date, selection, standing, notices, slot.time if slot else "")
             text = render_script(ctx, station.templates)
             atomic_write_text(paths.script, text)
-            row = {"generated_sha": sha(text), "items": [item_record(c) for c in selection]}
+            # Keep what else the record says (a hold decided before the script existed).
+            row = {**row, "generated_sha": sha(text), "items": [item_record(c) for c in selection]}
             self.store.save_bulletin(
                 key.station, key.date, key.slot, opts.now, kind="bulletin", generated_text=text,
                 generated_sha=row["generated_sha"], generated_at=opts.now, items=row["items"],

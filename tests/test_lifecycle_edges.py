@@ -225,3 +225,19 @@ def test_a_notice_for_later_days_is_made_for_its_first_day_and_a_past_one_is_ref
                    valid_from=DAY - dt.timedelta(days=5), valid_to=DAY - dt.timedelta(days=2))
     with api.open_store(config) as store:
         assert [n["text"] for n in store.notices_for("hoa-phu", DAY - dt.timedelta(days=3))] == []
+
+
+def test_a_bulletin_held_before_it_was_drafted_is_not_rendered(tmp_path):
+    from broadcast.bulletin import State
+    from broadcast.workspace import Workspace
+
+    config = load_config(make_config(tmp_path))
+    out = tmp_path / "audio_out"
+    api.hold(config, out, "hoa-phu", DAY, at(DAY, 4), by="Lan", reason="mất điện cả xã")
+    report = api.build(config, out, DAY, at(DAY, 5), jobs=1)
+    (result,) = report.results
+    assert result.status == "held", result
+    paths = Workspace(out, config.data_dir).paths("hoa-phu", DAY)
+    assert paths.script.exists() and not paths.audio.exists()
+    (status,) = api.status(config, out, DAY)
+    assert status.state == State.HELD and status.hold_reason == "mất điện cả xã"

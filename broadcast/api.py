@@ -295,15 +295,13 @@ def history(config: Config, start: dt.date, end: dt.date, stations: Sequence[str
                 warnings=row.get("warnings") or [], failed_message=row.get("failed_message"),
                 rendered_at=row.get("rendered_at"), published_at=row.get("published_at"))
             status_.note = _note(status_)
-            items = aired.get((key.station, key.date), []) if key.slot in ("", _first_slot(st)) and \
-                status_.kind == "bulletin" else []
+            # Each bulletin that may air lists the day's aired stories it carried itself.
+            carried = set(row.get("rendered_items") or [])
+            items = [i for i in aired.get((key.station, key.date), []) if i["id"] in carried] \
+                if may_air and status_.kind == "bulletin" else []
             out.append(HistoryEntry(status=status_, items=items,
                                     events=store.events(key.station, key.date, key.slot)))
     return out
-
-
-def _first_slot(st: StationConfig) -> str:
-    return st.slots[0].name if st.slots else ""
 
 
 # ---------------------------------------------------------------- changing

@@ -44,6 +44,8 @@ def test_a_slot_that_may_not_air_never_erases_what_another_slot_aired(slotted):
     api.approve(config, out, "hoa-phu", DAY, at(DAY, 5, 20), slot="chieu", by="Lan")
     api.hold(config, out, "hoa-phu", DAY, at(DAY, 5, 25), slot="sang", by="Lan")
     assert aired_ids(config) == morning
+    items = {e.status.key.slot: [i["id"] for i in e.items] for e in api.history(config, DAY, DAY)}
+    assert items == {"sang": [], "chieu": morning}, "the stories are listed under the bulletin that aired them"
     api.hold(config, out, "hoa-phu", DAY, at(DAY, 5, 30), slot="chieu", by="Lan")
     assert aired_ids(config) == []
 

@@ -157,8 +157,11 @@ def _year(text: str) -> int:
 
 
 def _notice_priority(text: str, offered: list[dict]) -> str:
+    # A notice of several paragraphs is one line in the script: compare words, not line breaks.
+    spoken = " ".join(text.split())
     for n in offered:
-        if n.get("text") and n["text"] in text:
+        written = " ".join(str(n.get("text") or "").split())
+        if written and written in spoken:
             return n.get("priority") or "normal"
     return "normal"
 

@@ -142,3 +142,30 @@ def test_office_formats_drop_control_characters_instead_of_failing():
         assert data
         if fmt in ("csv", "md"):
             assert b"\x07" not in data and b"\x0b" not in data
+
+
+def test_a_notice_of_several_paragraphs_is_counted_at_its_priority(tmp_path):
+    shutil.copy(DATA / "demo-feed.xml", tmp_path / "tin.xml")
+    (tmp_path / "broadcast.toml").write_text('''
+[general]
+data_dir = "data"
+
+[[feeds]]
+name = "tinh"
+url = "tin.xml"
+
+[tts]
+engine = "espeak"
+
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+target_minutes = 1
+''', encoding="utf-8")
+    config = load_config(tmp_path / "broadcast.toml")
+    out = tmp_path / "audio_out"
+    api.notice(config, out, "Mưa lớn kéo dài.\n\nBà con không qua ngầm tràn, suối sâu.", ["hoa-phu"], FEB28,
+               at(FEB28, 4), priority="emergency", build_now=False)
+    assert not api.build(config, out, FEB28, at(FEB28), jobs=1).failed
+    (station,) = api.report(config, FEB28, FEB28).stations
+    assert dict(station.notices) == {"emergency": 1}

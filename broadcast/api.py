@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -28,8 +29,8 @@ from broadcast.bulletin import (
     StationResult,
     derive_state,
 )
-from broadcast.config import Config, StationConfig
-from broadcast.errors import BroadcastError
+from broadcast.config import Config, StationConfig, bulletin_bases
+from broadcast.errors import BroadcastError, StoreCorruptError
 from broadcast.fsutil import atomic_write_text
 from broadcast.models import VN_TZ, Candidate
 from broadcast.workspace import Workspace
@@ -43,6 +44,27 @@ class ConflictError(BroadcastError):
 
 class NotFoundError(BroadcastError):
     """There is no such bulletin."""
+
+
+class ParameterError(BroadcastError):
+    """A value the caller gave (a slot, a name) is wrong."""
+
+    exit_code = 2
+
+
+def _check_slot(store, st: StationConfig, date: dt.date, slot: str) -> None:
+    """Refuse a slot the station does not have, so no action creates a bulletin nobody planned."""
+    names = [s.name for s in st.slots]
+    if slot in names or (not names and not slot):
+        return
+    if slot and store.bulletin_row(st.id, date, slot) is not None:
+        return  # a notice of that day, or a slot since removed from the configuration
+    if not slot:
+        raise ParameterError(f"Đài {st.id} có {len(names)} buổi phát ({', '.join(names)}): "
+                        "hãy chọn buổi bằng --slot.")
+    if names:
+        raise ParameterError(f"Đài {st.id} không có buổi phát '{slot}'. Các buổi phát: {', '.join(names)}.")
+    raise ParameterError(f"Đài {st.id} không có buổi phát '{slot}': đài chỉ có một bản tin mỗi ngày, hãy bỏ --slot.")
 
 
 @contextlib.contextmanager
@@ -183,6 +205,7 @@ def bulletin_status(config: Config, out_dir: Path, station: str, date: dt.date, 
     """The status of one bulletin."""
     st = config.station(station)
     with open_store(config) as store:
+        _check_slot(store, st, date, slot)
         return _status(config, workspace(config, out_dir), store, st, BulletinKey(station, date, slot))
 
 
@@ -190,10 +213,11 @@ def diff(config: Config, out_dir: Path, station: str, date: dt.date, slot: str =
     """Staff edits against the script as generated."""
     from broadcast.pipeline import read_script
 
-    config.station(station)
+    st = config.station(station)
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
     with open_store(config) as store:
+        _check_slot(store, st, date, slot)
         row = store.bulletin_row(station, date, slot) or {}
     current = read_script(ws.paths(station, date, slot).script)
     if current is None:
@@ -271,15 +295,13 @@ def history(config: Config, start: dt.date, end: dt.date, stations: Sequence[str
                 warnings=row.get("warnings") or [], failed_message=row.get("failed_message"),
                 rendered_at=row.get("rendered_at"), published_at=row.get("published_at"))
             status_.note = _note(status_)
-            items = aired.get((key.station, key.date), []) if key.slot in ("", _first_slot(st)) and \
-                status_.kind == "bulletin" else []
+            # Each bulletin that may air lists the day's aired stories it carried itself.
+            carried = set(row.get("rendered_items") or [])
+            items = [i for i in aired.get((key.station, key.date), []) if i["id"] in carried] \
+                if may_air and status_.kind == "bulletin" else []
             out.append(HistoryEntry(status=status_, items=items,
                                     events=store.events(key.station, key.date, key.slot)))
     return out
-
-
-def _first_slot(st: StationConfig) -> str:
-    return st.slots[0].name if st.slots else ""
 
 
 # ---------------------------------------------------------------- changing
@@ -305,6 +327,7 @@ def approve(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        _check_slot(store, st, date, slot)
         text = _require_script(ws, key)
         store.save_bulletin(station, date, slot, now, script_sha=sha(text), approved_sha=sha(text),
                             approved_by=by or None, approved_at=now, held=0, held_by=None, hold_reason=None)
@@ -320,14 +343,14 @@ def hold(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.dat
     st = config.station(station)
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
-    from broadcast.pipeline import write_playlist
+    from broadcast.pipeline import sync_airings, write_playlist
 
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        _check_slot(store, st, date, slot)
         store.save_bulletin(station, date, slot, now, held=1, held_by=by or None, held_at=now,
                             hold_reason=reason or None)
         store.add_event(station, date, slot, "held", now, by, reason)
-        if not slot or slot == _first_slot(st):
-            store.forget_aired(station, date, "")
+        sync_airings(store, st, key, now)
         write_playlist(ws, store, config, date)
         return _status(config, ws, store, st, key)
 
@@ -341,11 +364,14 @@ def save_script(config: Config, out_dir: Path, station: str, date: dt.date, text
     st = config.station(station)
     key = BulletinKey(station, date, slot)
     ws = workspace(config, out_dir)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # The same text a script file reads back as (see fsutil.read_staff_text), so the hash
+    # recorded now is the hash every later reader computes.
+    text = unicodedata.normalize("NFC", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.endswith("\n"):
         text += "\n"
     check_script_size(text)
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
+        _check_slot(store, st, date, slot)
         current = read_script(ws.paths(station, date, slot).script)
         if base_sha is not None and current is not None and sha(current) != base_sha:
             raise ConflictError("Kịch bản vừa được sửa ở nơi khác sau khi bạn mở nó. Hãy tải lại trang, "
@@ -381,24 +407,82 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
     valid_to = valid_to or valid_from
     if valid_to < valid_from:
         raise BroadcastError("Ngày kết thúc của thông báo trước ngày bắt đầu.")
+    if valid_to < date:
+        raise ParameterError(f"Thông báo chỉ đọc đến hết ngày {valid_to.strftime('%d/%m/%Y')}, trước ngày "
+                             f"{date.strftime('%d/%m/%Y')}: không còn bản tin nào để đọc. Hãy kiểm tra --from, --to.")
+    # A notice that starts later is made for its first day, never aired before it.
+    date = max(date, valid_from)
     if name is not None and not NAME.fullmatch(name):
         raise BroadcastError("Tên thông báo chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.")
     with open_store(config) as store:
+        if build_now and name is not None:
+            # Refuse a name in use before the notice is stored, so a retry never stores it twice.
+            from broadcast.pipeline import notice_script
+
+            for st in chosen:
+                _check_notice_name(config, store, st, date, name, notice_script(st, text, priority))
         notice_id = store.add_notice([s.id for s in chosen], text, priority, valid_from, valid_to, now, by)
     results: list[StationResult] = []
+    errors: list[BroadcastError] = []
     if build_now:
         for st in chosen:
-            results.append(_build_notice(config, out_dir, st, text, priority, date, now, name, by))
+            # One station that cannot sound (a broken jingle, a full disk) must not keep an
+            # emergency from the others: each fails on its own.
+            try:
+                results.append(_build_notice(config, out_dir, st, text, priority, date, now, name, by))
+            except StoreCorruptError:
+                raise
+            except BroadcastError as exc:
+                errors.append(exc)
+                results.append(StationResult(station=st.id, slot=name or "", status="failed", message=str(exc)))
+        if errors and len(errors) == len(chosen):
+            raise errors[0]
         _publish_notices(config, out_dir, date, now, results, by)
     return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results)
 
 
-def _notice_name(ws: Workspace, station: str, date: dt.date, now: dt.datetime) -> str:
+def _check_notice_name(config: Config, store, st: StationConfig, date: dt.date, name: str, script: str) -> None:
+    """Refuse a notice name that is a daily bulletin's, or another notice's of the same day."""
+    from broadcast.workspace import bulletin_base
+
+    base = bulletin_base(st.id, name)
+    if any(base in bulletin_bases(other) for other in config.stations):
+        raise ParameterError(f"Tên thông báo '{name}' trùng tên tệp của bản tin hằng ngày {base}: hãy chọn tên khác.")
+    row = store.bulletin_row(st.id, date, name)
+    if row is None:
+        return
+    if row.get("kind") == "notice" and (not row.get("rendered_sha") or row.get("generated_text") == script):
+        return  # the same notice again, or one that did not sound: make it now
+    raise ParameterError(f"Đã có thông báo tên '{name}' ngày {date.strftime('%d/%m/%Y')} của đài {st.id}: "
+                    "hãy chọn tên khác (--name).")
+
+
+def _claim_notice_name(config: Config, ws: Workspace, store, st: StationConfig, date: dt.date,
+                       now: dt.datetime, name: str | None, script: str) -> str:
+    """Choose the notice's file name and claim it in the store, so two notices never share files.
+
+    The claim is one INSERT: two notices made in the same minute, even by
+    two processes, get two names. A name is never that of a daily bulletin
+    of any station, whose script staff may have edited.
+    """
+    from broadcast.workspace import bulletin_base
+
+    taken = {b for other in config.stations for b in bulletin_bases(other)}
+
+    def on_disk(n: str) -> bool:
+        paths = ws.paths(st.id, date, n)
+        return paths.script.exists() or paths.audio.exists()
+
+    if name is not None:
+        _check_notice_name(config, store, st, date, name, script)
+        store.claim_bulletin(st.id, date, name, now, "notice")
+        return name
     stem = "thong-bao-" + now.astimezone(VN_TZ).strftime("%H%M")
-    name, n = stem, 2
-    while ws.paths(station, date, name).script.exists() or ws.paths(station, date, name).audio.exists():
-        name, n = f"{stem}-{n}", n + 1
-    return name
+    candidate, n = stem, 2
+    while (bulletin_base(st.id, candidate) in taken or on_disk(candidate)
+           or not store.claim_bulletin(st.id, date, candidate, now, "notice")):
+        candidate, n = f"{stem}-{n}", n + 1
+    return candidate
 
 
 def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, priority: str, date: dt.date,
@@ -409,12 +493,13 @@ def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, p
 
     ws = workspace(config, out_dir)
     ws.check_day_dir(date)
-    name = name or _notice_name(ws, st.id, date, now)
-    key = BulletinKey(st.id, date, name)
-    paths = ws.paths(st.id, date, name)
     script = notice_script(st, text, priority)
     builder = Builder(config, BuildOptions(date=date, now=now, fetch=False, actor=by), ws)
-    builder.preflight([st])
+    builder.preflight([st])  # before claiming a name: a notice that cannot sound leaves no record
+    with open_store(config) as store:
+        name = _claim_notice_name(config, ws, store, st, date, now, name, script)
+    key = BulletinKey(st.id, date, name)
+    paths = ws.paths(st.id, date, name)
     result = StationResult(station=st.id, slot=name, status="failed", script=paths.script)
     title = notice_title(date, priority)
     with ws.bulletin_lock(st.id, date, name, timeout=30), builder.session():
@@ -437,7 +522,7 @@ def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, p
 
 # ---------------------------------------------------------------- setting up
 
-INIT_TEMPLATE = '''# Cấu hình của {name}.
+INIT_TEMPLATE = '''# Cấu hình của {title}.
 # Sửa các dòng dưới đây cho đài của mình; dòng bắt đầu bằng dấu # là ghi chú.
 # Đường dẫn tương đối được tính từ thư mục chứa tệp này.
 
@@ -484,22 +569,28 @@ INIT_NOTICES = '''# Thông báo của xã. Mỗi thông báo là một mục [[n
 '''
 
 
+def _toml_text(value: str) -> str:
+    """A value to put between the double quotes of a TOML basic string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def init_config(folder: Path, station_id: str, name: str, *, commune: str = "", phone: str = "",
                 province: str = "Đắk Lắk", overwrite: bool = False) -> list[Path]:
     """Write a commented broadcast.toml (and an empty notices file) for a new station; return the files."""
     from broadcast.config import STATION_ID, load_config
 
     if not STATION_ID.fullmatch(station_id):
-        raise BroadcastError("Mã đài chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\").")
+        raise ParameterError("Mã đài chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\").")
     for value in (name, commune, phone, province):
-        if any(c in value for c in '"\\\n\r'):
-            raise BroadcastError("Tên, xã, số điện thoại không được chứa dấu ngoặc kép, dấu \\ hay xuống dòng.")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ParameterError("Tên, xã, số điện thoại không được chứa ký tự xuống dòng hay ký tự điều khiển.")
     config_path = folder / "broadcast.toml"
     notices_path = folder / "thong-bao.toml"
     if config_path.exists() and not overwrite:
         raise BroadcastError(f"Đã có {config_path}: không ghi đè. Dùng --force nếu muốn tạo lại.")
-    text = INIT_TEMPLATE.format(station_id=station_id, name=name, commune=commune or name,
-                                phone=phone, province=province)
+    # Names like 'Đài truyền thanh xã "Hòa Phú"' are fine: escaped as TOML basic strings.
+    text = INIT_TEMPLATE.format(title=name, station_id=station_id, name=_toml_text(name), commune=_toml_text(commune or name),
+                                phone=_toml_text(phone), province=_toml_text(province))
     atomic_write_text(config_path, text)
     written = [config_path]
     if not notices_path.exists():

@@ -294,6 +294,7 @@ class StationResult:
     duration: float = 0.0
     edited: bool = False
     items: int = -1  # news items in the script; -1 when no script was read
+    offered: int = 0  # news items the selection offered when the script was drafted
     warnings: list[str] = field(default_factory=list)
     message: str = ""
 
@@ -310,9 +311,12 @@ class BuildReport:
 
     @property
     def no_news(self) -> bool:
-        """True when bulletins were made but none of them carried a news item."""
+        """True when bulletins were made but no news was there for any of them.
+
+        A script whose stories staff deleted had news: the feeds are fine.
+        """
         counted = [r for r in self.results if r.items >= 0]
-        return bool(counted) and all(r.items == 0 for r in counted)
+        return bool(counted) and all(r.items == 0 and r.offered == 0 for r in counted)
 
     @property
     def failed(self) -> list[StationResult]:

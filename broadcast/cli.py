@@ -430,9 +430,14 @@ def notice(app: App, text: str | None, text_file: Path | None, stations: tuple[s
     app.say(f"Đã lưu thông báo số {result.notice_id} cho {len(result.stations)} đài, đọc trong bản tin "
             f"đến hết ngày {until.strftime('%d/%m/%Y')}.")
     for r in result.results:
+        if r.status == "failed":
+            click.echo(f"{r.station}: LỖI: {r.message}", err=True)
+            continue
         for w in r.warnings:
             click.echo(f"cảnh báo: {w}", err=True)
         app.say(f"Đã tạo {r.audio} ({r.duration:.0f} giây).")
+    if any(r.status == "failed" for r in result.results):
+        raise SystemExit(1)
 
 
 @cli.command()

@@ -541,6 +541,11 @@ def _sub(r: _Reader, key: str, where: str) -> _Reader:
     return _Reader(table, where, r.path)
 
 
+def bulletin_bases(station: StationConfig) -> list[str]:
+    """The file stems of a station's daily bulletins: its id, or '<id>-<slot>' for each slot."""
+    return [f"{station.id}-{s.name}" for s in station.slots] or [station.id]
+
+
 def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
                  data_dir: Path | None = None) -> Config:
     """Validate a parsed TOML document into a Config."""
@@ -603,6 +608,8 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
             sname = str(slot.get("name") or slot["time"].replace(":", "h"))
             if not re.fullmatch(r"[a-z0-9_-]+", sname):
                 raise sr._err("slots", f"tên buổi phát '{sname}' chỉ gồm chữ thường không dấu, số, '-'")
+            if any(s.name == sname for s in st.slots):
+                raise sr._err("slots", f"tên buổi phát '{sname}' bị trùng")
             st.slots.append(Slot(name=sname, time=slot["time"]))
         st.templates = sr.path_value("templates", root) or templates
         st.lexicon = sr.path_value("lexicon", root) or lexicon
@@ -620,6 +627,13 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         st.selection = _parse_selection(_sub(sr, "selection", f"stations[{i}].selection."), selection, root)
         st.deliver = _parse_deliver(sr, f"stations[{i}].", root)
         sr.check_unknown()
+        # Every bulletin's files are named <id> or <id>-<slot>: two bulletins
+        # with one name would overwrite each other's script and audio.
+        for base in bulletin_bases(st):
+            other = next((o for o in stations if base in bulletin_bases(o)), None)
+            if other is not None:
+                raise sr._err("slots" if st.slots else "id", f"bản tin '{base}' trùng tên tệp với một bản tin của "
+                              f"đài '{other.id}': hãy đổi mã đài hoặc tên buổi phát")
         stations.append(st)
 
     publish = _parse_publish(_sub(top, "publish", "publish."), root)

@@ -393,7 +393,8 @@ class Builder:
             ctx = script_context(station, opts.date, selection, standing, notices, slot.time if slot else "")
             text = render_script(ctx, station.templates)
             atomic_write_text(paths.script, text)
-            row = {"generated_sha": sha(text), "items": [item_record(c) for c in selection]}
+            # Keep what else the record says (a hold decided before the script existed).
+            row = {**row, "generated_sha": sha(text), "items": [item_record(c) for c in selection]}
             self.store.save_bulletin(
                 key.station, key.date, key.slot, opts.now, kind="bulletin", generated_text=text,
                 generated_sha=row["generated_sha"], generated_at=opts.now, items=row["items"],
@@ -406,6 +407,7 @@ class Builder:
         self.store.save_bulletin(key.station, key.date, key.slot, opts.now, script_sha=sha(text))
         segments = parse_script(text)
         result.items = sum(1 for s in segments if s.kind == "item")
+        result.offered = len(row.get("items") or [])
 
         if opts.script_only:
             result.status = "script"
@@ -413,7 +415,7 @@ class Builder:
         if row.get("held"):
             result.status = "held"
             result.message = "bản tin đang bị tạm dừng, không làm âm thanh"
-            self.store.forget_aired(key.station, key.date, key.slot)
+            sync_airings(self.store, station, key, opts.now)
             return selection
 
         if not any(s.text for s in segments):
@@ -824,16 +826,26 @@ def read_script(path: Path, quiet: bool = False) -> str | None:
 
 
 def sync_airings(store, station: StationConfig, key: BulletinKey, now: dt.datetime) -> None:
-    """Record the stories of a bulletin that may air; drop the record of one that may not."""
-    row = store.bulletin_row(key.station, key.date, key.slot)
-    if row is None:
+    """Record the stories of the day's bulletins that may air; drop the record when none may.
+
+    Airing is recorded per day (slot ""): a story aired in the morning is not
+    offered in the evening. So the record is the union over every slot of
+    the day that may air, and one slot that is held or waiting for approval
+    never erases what another slot aired.
+    """
+    order = {s.name: n for n, s in enumerate(station.slots)}
+    rows = [r for r in store.bulletin_rows(key.date, key.date, [key.station])
+            if (r.get("kind") or "bulletin") == "bulletin"]
+    if not rows:
         return
-    _, _, may_air = derive_state(row, row.get("script_sha"), station.publish)
-    if may_air and row.get("kind", "bulletin") == "bulletin":
-        # Airing is recorded per day (slot ""): a story aired in the morning
-        # is not offered in the evening.
-        store.record_aired(key.station, key.date, "", row.get("rendered_items") or [], now=now)
-    elif row.get("kind", "bulletin") == "bulletin":
+    ids: list[int] = []
+    for row in sorted(rows, key=lambda r: (order.get(r["slot"], len(order)), r["slot"])):
+        _, _, may_air = derive_state(row, row.get("script_sha"), station.publish)
+        if may_air:
+            ids += [i for i in row.get("rendered_items") or [] if i not in ids]
+    if ids:
+        store.record_aired(key.station, key.date, "", ids, now=now)
+    else:
         store.forget_aired(key.station, key.date, "")
 
 
@@ -842,6 +854,12 @@ def write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
     day = ws.day_dir(date)
     if not day.is_dir():
         return
+    with ws.playlist_lock(date):
+        _write_playlist(ws, store, config, date)
+
+
+def _write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
+    day = ws.day_dir(date)
     policies = {s.id: s.publish for s in config.stations}
     entries = []
     for path in ws.manifests(date):

@@ -22,6 +22,9 @@ from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
 
 TOTAL = "TỔNG"
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What spreadsheet software reads as the start of a formula in a text cell.
+FORMULA_START = ("=", "+", "-", "@")
 # Seconds of these segment kinds count as administrative-reform content.
 CCHC_KINDS = ("item", "standing")
 REASONS = {
@@ -31,6 +34,12 @@ REASONS = {
     "held": "tạm dừng",
     "failed": "lỗi khi làm bản tin",
 }
+
+
+class PeriodError(BroadcastError):
+    """The report period was given wrongly (a parameter error)."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -109,39 +118,50 @@ def parse_period(*, start: dt.date | None = None, end: dt.date | None = None, qu
     """The first and last day of a period given as dates, a quarter ('2026-Q4'), a month ('2026-11') or a year."""
     given = [x for x in (quarter, month, year) if x not in (None, "")]
     if len(given) > 1 or (given and (start or end)):
-        raise BroadcastError("Chỉ chọn một cách nêu kỳ báo cáo: --from/--to, --quarter, --month hoặc --year.")
+        raise PeriodError("Chỉ chọn một cách nêu kỳ báo cáo: --from/--to, --quarter, --month hoặc --year.")
     if quarter:
         m = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())
         if not m:
-            raise BroadcastError(f"'{quarter}' không phải quý dạng 2026-Q4.")
-        y, q = int(m.group(1)), int(m.group(2))
+            raise PeriodError(f"'{quarter}' không phải quý dạng 2026-Q4.")
+        y, q = _year(m.group(1)), int(m.group(2))
         first = dt.date(y, 3 * q - 2, 1)
         last_month = 3 * q
         return first, dt.date(y, last_month, calendar.monthrange(y, last_month)[1])
     if month:
         m = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
         if not m or not 1 <= int(m.group(2)) <= 12:
-            raise BroadcastError(f"'{month}' không phải tháng dạng 2026-11.")
-        y, mo = int(m.group(1)), int(m.group(2))
+            raise PeriodError(f"'{month}' không phải tháng dạng 2026-11.")
+        y, mo = _year(m.group(1)), int(m.group(2))
         return dt.date(y, mo, 1), dt.date(y, mo, calendar.monthrange(y, mo)[1])
     if year:
         text = str(year).strip()
         if not re.fullmatch(r"\d{4}", text):
-            raise BroadcastError(f"'{year}' không phải năm dạng 2026.")
-        return dt.date(int(text), 1, 1), dt.date(int(text), 12, 31)
+            raise PeriodError(f"'{year}' không phải năm dạng 2026.")
+        return dt.date(_year(text), 1, 1), dt.date(_year(text), 12, 31)
     if not (start and end):
-        raise BroadcastError("Cần kỳ báo cáo: --from và --to, hoặc --quarter, --month, --year.")
+        raise PeriodError("Cần kỳ báo cáo: --from và --to, hoặc --quarter, --month, --year.")
     if start > end:
-        raise BroadcastError("Ngày bắt đầu kỳ báo cáo sau ngày kết thúc.")
+        raise PeriodError("Ngày bắt đầu kỳ báo cáo sau ngày kết thúc.")
     return start, end
+
+
+def _year(text: str) -> int:
+    """A report year, in the range every other date option accepts."""
+    year = int(text)
+    if not 2000 <= year <= 2100:
+        raise PeriodError(f"Năm {text} của kỳ báo cáo phải từ 2000 đến 2100.")
+    return year
 
 
 # ---------------------------------------------------------------- figures
 
 
 def _notice_priority(text: str, offered: list[dict]) -> str:
+    # A notice of several paragraphs is one line in the script: compare words, not line breaks.
+    spoken = " ".join(text.split())
     for n in offered:
-        if n.get("text") and n["text"] in text:
+        written = " ".join(str(n.get("text") or "").split())
+        if written and written in spoken:
             return n.get("priority") or "normal"
     return "normal"
 
@@ -166,10 +186,15 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
     reports = []
     item_seconds: dict[tuple[str, dt.date, str], float] = {}
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    # A station added during the period is planned from its first bulletin,
+    # not blamed for the days before it existed.
+    first = store.first_bulletin_dates(ids)
     for st in stations:
         rep = StationReport(station=st.id, name=st.name)
         slots = [s.name for s in st.slots] or [""]
         for day in days:
+            if st.id in first and day < first[st.id]:
+                continue
             aired_today = False
             for slot in slots:
                 rep.planned += 1
@@ -292,9 +317,24 @@ def render(report: Report, fmt: str) -> bytes:
     return _FORMATS[fmt](report)
 
 
+def _plain(value: object) -> str:
+    """A cell's text on one line, without control characters (office formats refuse them)."""
+    return " ".join(CONTROL.sub(" ", str(value)).split())
+
+
+def _csv_cell(value: object) -> object:
+    """A CSV cell that spreadsheet software never runs as a formula (text from feeds is untrusted)."""
+    if isinstance(value, (int, float)):
+        return value
+    text = _plain(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _md_table(headings: list[str], rows: list[list]) -> str:
     def cell(v) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        # Escape backslashes too, so "\|" in a source name cannot turn an escape into a column
+        # break; brackets and angle brackets, so feed text cannot become a link or HTML.
+        return re.sub(r"([\\|<>\[\]`])", r"\\\1", _plain(v))
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -321,9 +361,8 @@ def render_csv(report: Report) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for r in report.stations:
-        writer.writerow(summary_row(r))
-    writer.writerow(summary_row(report.total))
+    for r in [*report.stations, report.total]:
+        writer.writerow([_csv_cell(v) for v in summary_row(r)])
     # BOM: spreadsheet software on Windows then reads the Vietnamese correctly.
     return buf.getvalue().encode("utf-8-sig")
 
@@ -396,7 +435,10 @@ def render_xlsx(report: Report) -> bytes:
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            ws.append([_plain(v) if isinstance(v, str) else v for v in row])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, even when it starts with "=": never a formula
         for col in ws.columns:
             width = max(len(str(c.value or "")) for c in list(col)[1:]) if ws.max_row > 1 else 10
             ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 60)
@@ -448,14 +490,14 @@ def render_docx(report: Report) -> bytes:
         tbl = doc.add_table(rows=1, cols=len(headings))
         tbl.style = "Table Grid"
         for cell, text in zip(tbl.rows[0].cells, headings):
-            cell.text = str(text)
+            cell.text = _plain(text)
             for r in cell.paragraphs[0].runs:
                 r.bold = True
                 r.font.size = Pt(10)
         for row in rows:
             cells = tbl.add_row().cells
             for cell, value in zip(cells, row):
-                cell.text = str(value)
+                cell.text = _plain(value)
                 for r in cell.paragraphs[0].runs:
                     r.font.size = Pt(10)
 

@@ -894,6 +894,21 @@ class Store:
         names = [d[0] for d in cur.description]
         return [_bulletin_dict(names, r) for r in cur.fetchall()]
 
+    def first_bulletin_dates(self, stations: Sequence[str]) -> dict[str, dt.date]:
+        """The date of each station's first bulletin or notice record (stations with none are left out)."""
+        marks = ",".join("?" * len(stations)) or "''"
+        rows = self.db.execute(f"SELECT station, MIN(date) FROM bulletins WHERE station IN ({marks}) "
+                               "GROUP BY station", list(stations)).fetchall()
+        return {station: dt.date.fromisoformat(first) for station, first in rows}
+
+    def claim_bulletin(self, station_id: str, date: dt.date, slot: str, now: dt.datetime, kind: str) -> bool:
+        """Create an empty record for a new bulletin; False when one exists (another run claimed the name)."""
+        with self._write():
+            cur = self.db.execute("INSERT OR IGNORE INTO bulletins (station, date, slot, kind, updated_at) "
+                                  "VALUES (?, ?, ?, ?, ?)",
+                                  (station_id, date.isoformat(), slot or "", kind, to_db_time(now)))
+            return cur.rowcount == 1
+
     def save_bulletin(self, station_id: str, date: dt.date, slot: str, now: dt.datetime,
                       **fields: Any) -> None:
         """Create or update one bulletin's record with these columns (lists and dicts stored as JSON)."""

@@ -75,6 +75,7 @@ class Workspace:
     def __init__(self, out_dir: Path, data_dir: Path) -> None:
         self.out_dir = Path(out_dir)
         self.data_dir = Path(data_dir)
+        self._held: set[str] = set()  # names of the locks this run holds
 
     # -- paths
 
@@ -145,9 +146,11 @@ class Workspace:
                               "Hãy đợi lần đó xong rồi chạy lại.") from None
         except OSError as exc:
             raise layout_error(path, exc, "tệp khóa") from None
+        self._held.add(name)
         try:
             yield
         finally:
+            self._held.discard(name)
             lock.release()
 
     def bulletin_lock(self, station_id: str, date: dt.date, slot: str = "", timeout: float = 0.0):
@@ -160,6 +163,16 @@ class Workspace:
         base = bulletin_base(station_id, slot)
         return self._lock(f"{base}-{date.isoformat()}", f"Bản tin {base} ngày "
                           f"{date.strftime('%d/%m/%Y')}", timeout=timeout)
+
+    def playlist_lock(self, date: dt.date, timeout: float = 60.0):
+        """Hold the day's playlist while it is read from the manifests and written.
+
+        Builds of different stations run at once; without this, one could
+        write a playlist computed before the other's bulletin was finished,
+        over the other's newer one, and drop a bulletin from the day.
+        """
+        return self._lock(f"playlist-{date.isoformat()}", f"Danh sách phát ngày {date.strftime('%d/%m/%Y')}",
+                          timeout=timeout)
 
     def feeds_lock(self, timeout: float = 0.0):
         """Hold the news store's ingest (one fetch at a time)."""
@@ -175,8 +188,26 @@ class Workspace:
 
     # -- clean-up
 
+    def _in_use(self, date: dt.date, temp_name: str) -> bool:
+        """Whether a run is writing the bulletin (or playlist) a temp file belongs to: it holds its lock."""
+        base = temp_name[1:].split(".", 1)[0]  # ".hoa-phu-sang.mp3.k3j2h1g0.mp3" -> "hoa-phu-sang"
+        playlist = base == PLAYLIST.split(".")[0]
+        name = f"playlist-{date.isoformat()}" if playlist else f"{base}-{date.isoformat()}"
+        if name in self._held:
+            return False  # this run holds it and has finished writing: the file is a killed run's
+        lock = self.playlist_lock(date, timeout=0) if playlist else self._lock(name, base)
+        try:
+            with lock:
+                return False
+        except LockedError:
+            return True
+
     def remove_stale_temp(self, date: dt.date, now: dt.datetime) -> list[Path]:
-        """Delete unfinished temp files a killed run left in a day's folder (older than an hour)."""
+        """Delete unfinished temp files a killed run left in a day's folder (older than an hour).
+
+        A file whose bulletin is locked by a run still writing it is kept, however
+        old it looks: `now` may be a fixed clock far from the files' own times.
+        """
         day = self.day_dir(date)
         removed: list[Path] = []
         if not day.is_dir():
@@ -184,7 +215,8 @@ class Workspace:
         cutoff = (now - STALE_AFTER).timestamp()
         for child in day.iterdir():
             try:
-                if STALE_TEMP.match(child.name) and child.is_file() and child.stat().st_mtime < cutoff:
+                if (STALE_TEMP.match(child.name) and child.is_file() and child.stat().st_mtime < cutoff
+                        and not self._in_use(date, child.name)):
                     child.unlink()
                     removed.append(child)
                     log.info("removed unfinished file %s", child)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -83,7 +84,9 @@ def clean_feed_text(text: str) -> str:
     Feed text is data: it must never open a section, become a note or
     forge a source line.
     """
-    text = " ".join(str(text).split())
+    # Control characters (a bell, an escape) are never speech: drop them first.
+    text = "".join(ch for ch in str(text) if ch in "\t\n" or unicodedata.category(ch) != "Cc")
+    text = " ".join(text.split())
     previous = None
     while previous != text:
         previous = text

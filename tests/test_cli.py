@@ -174,3 +174,13 @@ def test_dates_whose_arithmetic_would_overflow_are_refused_with_exit_2(tmp_path,
     r = run("--out", str(tmp_path), "--date", date, "script", "--no-fetch")
     assert r.exit_code == 2
     assert "--date" in r.output and date in r.output and "Traceback" not in r.output
+
+
+def test_say_without_output_names_its_own_sample(tmp_path, monkeypatch):
+    p = tmp_path / "broadcast.toml"
+    p.write_text('[general]\ndata_dir = "data"\n[tts]\nengine = "espeak"\n'
+                 '[[stations]]\nid = "a"\nname = "Đài A"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    r = run("--config", str(p), "say", "--engine", "espeak", "Xin chào bà con.")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "mau-espeak.mp3").stat().st_size > 1000

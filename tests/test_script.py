@@ -188,3 +188,9 @@ def test_only_a_whole_http_link_reaches_the_script(link):
     segments = parse_script(render_script(ctx([c])))
     (it,) = [s for s in segments if s.kind == "item"]
     assert it.link == ""
+
+
+def test_control_characters_from_feeds_never_reach_the_script():
+    from broadcast.script import clean_feed_text
+
+    assert clean_feed_text("Cải cách\x07 hành chính\x1b[31m") == "Cải cách hành chính[31m"

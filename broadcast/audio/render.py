@@ -105,12 +105,17 @@ def render(
             )
 
     wav_ctx = atomic_path(out_wav, suffix=".wav") if out_wav else contextlib.nullcontext(None)
-    with atomic_path(out_mp3, suffix=".mp3") as tmp_mp3, wav_ctx as tmp_wav, worker.scratch(tmp_mp3):
+    with contextlib.ExitStack() as stack:
+        tmp_mp3 = stack.enter_context(atomic_path(out_mp3, suffix=".mp3"))
+        tmp_wav = stack.enter_context(wav_ctx)
+        # Both temp files exist from here on: an orphaned worker removes both.
+        stack.enter_context(worker.scratch(tmp_mp3))
+        if tmp_wav is not None:
+            stack.enter_context(worker.scratch(tmp_wav))
         encode.write_mp3(mastered.pcm, rate, bitrate, tmp_mp3)
         write_tags(tmp_mp3, tags)
         if tmp_wav is not None:
-            with worker.scratch(tmp_wav):
-                write_wav(mastered.pcm, rate, tmp_wav)
+            write_wav(mastered.pcm, rate, tmp_wav)
         if not worker.parent_alive():
             raise AudioError("Tiến trình chính đã dừng: không ghi bản tin.")
     # The MP3's LAME tag carries encoder delay and padding, so a gapless

@@ -55,7 +55,17 @@ PIXEL_STATS = """async (src) => {
 
 def check_screenshot(page, path: Path, texts: list[str]) -> None:
     """Take a screenshot, and check it is not blank and the page shows the key texts."""
-    data = page.screenshot(path=str(path), full_page=False)
+    # A form post may still be navigating to its answer page: let it settle first.
+    page.wait_for_load_state("load")
+    for attempt in range(3):
+        try:
+            data = page.screenshot(path=str(path), full_page=False)
+            break
+        except Exception as exc:  # Chromium refuses a capture while a navigation commits
+            if "captureScreenshot" not in str(exc) or attempt == 2:
+                raise
+            page.wait_for_timeout(300)
+            page.wait_for_load_state("load")
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     blank = page.context.new_page()
     try:

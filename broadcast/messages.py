@@ -14,15 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from broadcast.config import NOTICE_PRIORITIES, StationConfig
 from broadcast.errors import BroadcastError, ConfigError

@@ -341,7 +341,7 @@ def _md_table(headings: list[str], rows: list[list]) -> str:
 
 
 def render_md(report: Report) -> bytes:
-    parts = [f"# Báo cáo kết quả tuyên truyền cải cách hành chính trên hệ thống truyền thanh cơ sở",
+    parts = ["# Báo cáo kết quả tuyên truyền cải cách hành chính trên hệ thống truyền thanh cơ sở",
              f"\nTỉnh {report.province}, {report.period_label}.\n",
              "## Tổng hợp theo đài\n",
              _md_table(SUMMARY_HEADINGS, [summary_row(r) for r in report.ranking] + [summary_row(report.total)]),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from broadcast.config import load_config
 from broadcast.errors import LockedError
 from broadcast.models import VN_TZ
 from broadcast.workspace import Workspace
+from offline import offline_config
 
 DATA = Path(__file__).parent / "data"
 DAY = dt.date(2026, 3, 12)
@@ -25,19 +25,7 @@ def at(day: dt.date, hour: int = 5, minute: int = 0) -> dt.datetime:
 
 
 def make_config(root: Path, station: str = "", stations: str = "") -> Path:
-    shutil.copy(DATA / "demo-feed.xml", root / "tin.xml")
-    text = f'''
-[general]
-data_dir = "data"
-
-[[feeds]]
-name = "tinh"
-url = "tin.xml"
-source = "Cổng Thông tin điện tử tỉnh"
-
-[tts]
-engine = "espeak"
-
+    return offline_config(root, f'''
 [[stations]]
 id = "hoa-phu"
 name = "Đài truyền thanh xã Hòa Phú"
@@ -45,10 +33,7 @@ target_minutes = 3
 phone = "0262.3868123"
 {station}
 {stations}
-'''
-    path = root / "broadcast.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+''')
 
 
 @pytest.fixture

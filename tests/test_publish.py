@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from broadcast.cli import cli
+from offline import offline_config
 from publish_servers import PASSWORD, SFTPServer, UploadServer
 
 DATA = Path(__file__).parent / "data"
@@ -32,21 +33,7 @@ TOKEN = "tok-7f3a9c-2b8e-secret"
 
 
 def write_config(root: Path, *, policy: str = "auto", deliver: str = "", publish: str = PUBLISH) -> Path:
-    feed_file = root / "tin.xml"
-    if not feed_file.exists():
-        shutil.copy(DATA / "demo-feed.xml", feed_file)
-    text = f'''
-[general]
-data_dir = "data"
-
-[[feeds]]
-name = "tinh"
-url = "tin.xml"
-source = "Cổng Thông tin điện tử tỉnh"
-
-[tts]
-engine = "espeak"
-
+    return offline_config(root, f'''
 {publish}
 
 [[stations]]
@@ -56,10 +43,7 @@ commune = "xã Hòa Phú"
 target_minutes = 2
 publish = "{policy}"
 {deliver}
-'''
-    path = root / "broadcast.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+''')
 
 
 def run(config: Path, *args: str, now: str = NOW, env: dict | None = None):

@@ -19,6 +19,7 @@ from broadcast.config import load_config
 from broadcast.models import VN_TZ
 from broadcast.report import parse_period, render
 from broadcast.workspace import Workspace
+from offline import offline_config
 
 DATA = Path(__file__).parent / "data"
 D1 = dt.date(2026, 10, 5)
@@ -38,19 +39,7 @@ def cchc_seconds(manifest: Path) -> float:
 def history(tmp_path_factory):
     """Four days of two stations, with what the report must say written down as it happens."""
     root = tmp_path_factory.mktemp("history")
-    shutil.copy(DATA / "demo-feed.xml", root / "tin.xml")
-    (root / "broadcast.toml").write_text('''
-[general]
-data_dir = "data"
-
-[[feeds]]
-name = "tinh"
-url = "tin.xml"
-source = "Cổng Thông tin điện tử tỉnh"
-
-[tts]
-engine = "espeak"
-
+    offline_config(root, '''
 [[stations]]
 id = "hoa-phu"
 name = "Đài truyền thanh xã Hòa Phú"
@@ -61,7 +50,7 @@ id = "ea-kao"
 name = "Đài truyền thanh xã Ea Kao"
 target_minutes = 2
 publish = "approved"
-''', encoding="utf-8")
+''')
     config = load_config(root / "broadcast.toml")
     out = root / "audio_out"
     ws = Workspace(out, config.data_dir)

@@ -20,6 +20,7 @@ from broadcast.models import VN_TZ, FeedItem
 from broadcast.relevance import load_vocabulary, score
 from broadcast.store import Store
 from broadcast.web.app import DeskSettings, create_app
+from offline import offline_config
 
 DATA = Path(__file__).parent / "data"
 DATE = "2026-03-12"
@@ -38,21 +39,8 @@ def cli_run(config: Path, *args: str, input: str | None = None):
 
 def make_site(root: Path) -> Path:
     """Two stations, a real feed plus a story whose title carries markup, hoa-phu built, ea-tieu drafted."""
-    shutil.copy(DATA / "demo-feed.xml", root / "tin.xml")
     (root / "tu-dien.tsv").write_text("# từ điển của đài\nEa Tiêu\tÊ a Tiêu\n", encoding="utf-8")
-    config = root / "broadcast.toml"
-    config.write_text('''
-[general]
-data_dir = "data"
-
-[[feeds]]
-name = "tinh"
-url = "tin.xml"
-source = "Cổng Thông tin điện tử tỉnh"
-
-[tts]
-engine = "espeak"
-
+    config = offline_config(root, '''
 [[stations]]
 id = "hoa-phu"
 name = "Đài truyền thanh xã Hòa Phú"
@@ -64,7 +52,7 @@ lexicon = "tu-dien.tsv"
 id = "ea-tieu"
 name = "Đài truyền thanh xã Ea Tiêu"
 target_minutes = 2
-''', encoding="utf-8")
+''')
     # Feed text is cleaned of markup on the way in; this story stands for one that slips through,
     # so every page must still show it as text.
     summary = "UBND tỉnh yêu cầu đẩy mạnh dịch vụ công trực tuyến toàn trình, thủ tục hành chính một cửa."

@@ -600,6 +600,24 @@ def init_config(folder: Path, station_id: str, name: str, *, commune: str = "", 
     return written
 
 
+# ---------------------------------------------------------------- the speech cache
+
+
+def speech_cache_stats(config: Config):
+    """Entries, size and the last run's reuse of the shared speech cache."""
+    from broadcast.speech import SpeechCache
+
+    return SpeechCache(config.data_dir / "speech-cache").stats()
+
+
+def prune_speech_cache(config: Config, out_dir: Path, older_than: dt.timedelta) -> tuple[int, int]:
+    """Delete speech unused for `older_than`, alone with the cache (a running build keeps its files)."""
+    from broadcast.speech import SpeechCache
+
+    with workspace(config, out_dir).cache_prune_lock():
+        return SpeechCache(config.data_dir / "speech-cache").prune(older_than)
+
+
 # ---------------------------------------------------------------- checking the machine
 
 

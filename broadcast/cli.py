@@ -711,18 +711,14 @@ def normalize(app: App, text: str | None, station_id: str | None, show_rules: bo
 @click.pass_obj
 def cache(app: App, prune: bool, older_than: str) -> None:
     """Xem hoặc dọn bộ nhớ đệm giọng đọc (dùng chung cho mọi đài, mọi ngày)."""
-    from broadcast.speech import SpeechCache, parse_age
-
-    from broadcast.workspace import Workspace
+    from broadcast import api
+    from broadcast.speech import parse_age
 
     age = parse_age(older_than)
-    c = SpeechCache(app.config.data_dir / "speech-cache")
     if prune:
-        # Alone with the cache: a build in progress keeps every file it uses.
-        with Workspace(app.out_dir, app.config.data_dir).cache_prune_lock():
-            removed, freed = c.prune(age)
+        removed, freed = api.prune_speech_cache(app.config, app.out_dir, age)
         app.say(f"Đã xóa {removed} đoạn ({freed / 1e6:.1f} MB) không dùng quá {older_than}.")
-    s = c.stats()
+    s = api.speech_cache_stats(app.config)
     app.say(f"Bộ nhớ đệm: {s.root}")
     app.say(f"  số đoạn: {s.entries}, dung lượng: {s.size_bytes / 1e6:.1f} MB")
     rate = s.last_run_hit_rate

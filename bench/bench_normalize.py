@@ -34,10 +34,11 @@ DATA = ROOT / "tests" / "data"
 _WORD_RE = re.compile(r"\w+")
 
 
-def load_pairs(name: str) -> list[tuple[str, str]]:
-    """Read written/spoken pairs from a test data file."""
+def load_pairs(pattern: str) -> list[tuple[str, str]]:
+    """Read written/spoken pairs from the test data files matching pattern."""
     rows = []
-    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+    lines = [ln for p in sorted(DATA.glob(pattern)) for ln in p.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
         if line and not line.startswith("#") and "\t" in line:
             written, spoken = line.split("\t", 1)
             rows.append((written.replace("\\n", "\n"), spoken.replace("\\n", "\n")))
@@ -76,7 +77,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="how long to measure speed")
     args = parser.parse_args()
 
-    lines = [w for w, _ in load_pairs("normalize_cases.tsv")]
+    lines = [w for w, _ in load_pairs("normalize_cases*.tsv")]
     start = time.perf_counter()
     lexicon = load_lexicon()
     load_ms = (time.perf_counter() - start) * 1000
@@ -98,12 +99,13 @@ def main() -> None:
     print(f"floor: {floor_median:,.0f} lines/s for one NFC + word scan of the same lines")
     print(f"ratio: normalising costs {floor_median / median:.0f}x the floor")
 
-    held = load_pairs("normalize_heldout.tsv")
-    exact = sum(normalize(w, lexicon) == s for w, s in held)
-    heard = sum(words(normalize(w, lexicon)) == words(s) for w, s in held)
-    print(f"held-out real lines: {len(held)}")
-    print(f"  exact: {exact}/{len(held)} = {100 * exact / len(held):.1f}%")
-    print(f"  words: {heard}/{len(held)} = {100 * heard / len(held):.1f}% (case and punctuation ignored)")
+    for path in sorted(DATA.glob("normalize_heldout*.tsv")):
+        held = load_pairs(path.name)
+        exact = sum(normalize(w, lexicon) == s for w, s in held)
+        heard = sum(words(normalize(w, lexicon)) == words(s) for w, s in held)
+        print(f"held-out real lines, {path.name}: {len(held)}")
+        print(f"  exact: {exact}/{len(held)} = {100 * exact / len(held):.1f}%")
+        print(f"  words: {heard}/{len(held)} = {100 * heard / len(held):.1f}% (case and punctuation ignored)")
 
 
 if __name__ == "__main__":

@@ -26,23 +26,26 @@ from broadcast.textnorm.words import read_foreign
 DATA = Path(__file__).parent / "data"
 
 
-def _read_cases(name: str) -> list[tuple[int, str, str]]:
+def _read_cases(pattern: str) -> list[tuple[str, str, str]]:
+    """Rows (file:line, written, spoken) of every data file matching pattern."""
     rows = []
-    for lineno, line in enumerate((DATA / name).read_text(encoding="utf-8").splitlines(), 1):
-        if not line or line.startswith("#"):
-            continue
-        written, spoken = line.split("\t")
-        rows.append((lineno, written.replace("\\n", "\n"), spoken.replace("\\n", "\n")))
+    for path in sorted(DATA.glob(pattern)):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line or line.startswith("#"):
+                continue
+            written, spoken = line.split("\t")
+            rows.append((f"{path.stem}:{lineno}", written.replace("\\n", "\n"), spoken.replace("\\n", "\n")))
     return rows
 
 
-CASES = _read_cases("normalize_cases.tsv")
+# normalize_cases.tsv and its topical companions (normalize_cases_<topic>.tsv).
+CASES = _read_cases("normalize_cases*.tsv")
 GAPS = _read_cases("normalize_known_gaps.tsv")
-HELD_OUT = _read_cases("normalize_heldout.tsv")
+HELD_OUT = _read_cases("normalize_heldout*.tsv")
 
 
 @pytest.mark.parametrize(
-    ("written", "spoken"), [(w, s) for _, w, s in CASES], ids=[f"line{n}" for n, _, _ in CASES]
+    ("written", "spoken"), [(w, s) for _, w, s in CASES], ids=[f"{n}" for n, _, _ in CASES]
 )
 def test_reads_like_a_newsreader(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
@@ -50,7 +53,7 @@ def test_reads_like_a_newsreader(written: str, spoken: str) -> None:
 
 @pytest.mark.xfail(reason="known gap: names and codes not read right yet", strict=True)
 @pytest.mark.parametrize(
-    ("written", "spoken"), [(w, s) for _, w, s in GAPS], ids=[f"line{n}" for n, _, _ in GAPS]
+    ("written", "spoken"), [(w, s) for _, w, s in GAPS], ids=[f"{n}" for n, _, _ in GAPS]
 )
 def test_known_gaps(written: str, spoken: str) -> None:
     assert normalize(written) == spoken

@@ -610,12 +610,13 @@ def speech_cache_stats(config: Config):
     return SpeechCache(config.data_dir / "speech-cache").stats()
 
 
-def prune_speech_cache(config: Config, out_dir: Path, older_than: dt.timedelta) -> tuple[int, int]:
-    """Delete speech unused for `older_than`, alone with the cache (a running build keeps its files)."""
+def prune_speech_cache(config: Config, out_dir: Path, older_than: dt.timedelta,
+                       now: dt.datetime) -> tuple[int, int]:
+    """Delete speech unused for `older_than` before `now`, alone with the cache (a running build keeps its files)."""
     from broadcast.speech import SpeechCache
 
     with workspace(config, out_dir).cache_prune_lock():
-        return SpeechCache(config.data_dir / "speech-cache").prune(older_than)
+        return SpeechCache(config.data_dir / "speech-cache").prune(older_than, now)
 
 
 # ---------------------------------------------------------------- checking the machine

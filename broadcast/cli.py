@@ -65,7 +65,7 @@ class App:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = load_config(self.config_path, cwd=Path.cwd())
         return self._config
 
     def say(self, message: str, err: bool = False) -> None:
@@ -716,7 +716,7 @@ def cache(app: App, prune: bool, older_than: str) -> None:
 
     age = parse_age(older_than)
     if prune:
-        removed, freed = api.prune_speech_cache(app.config, app.out_dir, age)
+        removed, freed = api.prune_speech_cache(app.config, app.out_dir, age, app.now)
         app.say(f"Đã xóa {removed} đoạn ({freed / 1e6:.1f} MB) không dùng quá {older_than}.")
     s = api.speech_cache_stats(app.config)
     app.say(f"Bộ nhớ đệm: {s.root}")

@@ -547,12 +547,19 @@ def bulletin_bases(station: StationConfig) -> list[str]:
 
 
 def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
-                 data_dir: Path | None = None) -> Config:
-    """Validate a parsed TOML document into a Config."""
-    root = path.parent if path else Path.cwd()
+                 data_dir: Path | None = None, *, cwd: Path | None = None) -> Config:
+    """Validate a parsed TOML document into a Config.
+
+    Relative paths count from the file's folder; a document without a file,
+    and the bundled demo's data, count from `cwd` (the caller's working folder).
+    """
+    if (path is None or is_demo) and cwd is None:
+        raise ValueError("parse_config needs cwd for a document without a file or for the demo")
+    root = path.parent if path else cwd
+    assert root is not None
     top = _Reader(data, "", path)
     general = _sub(top, "general", "general.")
-    dd = general.path_value("data_dir", Path.cwd() if is_demo else root)
+    dd = general.path_value("data_dir", cwd if is_demo and cwd else root)
     province = general.get("province", str, "Đắk Lắk")
     lexicon = general.path_value("lexicon", root)
     templates = general.path_value("templates", root)
@@ -640,7 +647,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
     top.check_unknown()
     return Config(
         path=path, is_demo=is_demo,
-        data_dir=data_dir or dd or (Path.cwd() / "data" if is_demo else root / "data"),
+        data_dir=data_dir or dd or ((cwd or root) / "data" if is_demo else root / "data"),
         province=province, feeds=feeds, stations=stations, tts=tts, audio=audio,
         selection=selection, lexicon=lexicon, templates=templates, standing_file=standing_file,
         fetch_timeout=fetch_timeout, fetch_retries=fetch_retries,
@@ -682,11 +689,14 @@ def _parse_deliver(sr: _Reader, where: str, root: Path) -> list:
     return targets
 
 
-def load_config(path: str | os.PathLike[str] | None = None, data_dir: Path | None = None) -> Config:
-    """Load `path`, else ./broadcast.toml, else the bundled demo configuration."""
+def load_config(path: str | os.PathLike[str] | None = None, data_dir: Path | None = None, *,
+                cwd: Path | None = None) -> Config:
+    """Load `path`, else broadcast.toml in `cwd`, else the bundled demo configuration (data in `cwd`)."""
     is_demo = False
     if path is None:
-        local = Path("broadcast.toml")
+        if cwd is None:
+            raise ValueError("load_config needs a path or the caller's working folder (cwd)")
+        local = cwd / "broadcast.toml"
         if local.exists():
             path = local
         else:
@@ -695,4 +705,4 @@ def load_config(path: str | os.PathLike[str] | None = None, data_dir: Path | Non
     if not p.exists():
         raise ConfigError(f"Không tìm thấy tệp cấu hình {p}: hãy kiểm tra đường dẫn --config.")
     data = read_toml(p, "tệp cấu hình")
-    return parse_config(data, p.resolve(), is_demo=is_demo, data_dir=data_dir)
+    return parse_config(data, p.resolve(), is_demo=is_demo, data_dir=data_dir, cwd=cwd)

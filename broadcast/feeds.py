@@ -23,7 +23,7 @@ from broadcast.config import FeedConfig
 from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
 from broadcast.fsutil import read_limited
-from broadcast.models import VN_TZ, FeedItem
+from broadcast.models import FeedItem
 from broadcast.textclean import clean_summary, clean_title
 
 log = logging.getLogger(__name__)
@@ -453,10 +453,9 @@ def web_link(raw: str, base: str = "") -> str:
     return link if re.match(r"^https?://[^/\s]", link, re.I) else ""
 
 
-def parse_feed(data: bytes, feed: FeedConfig, *, content_type: str = "",
-               now: dt.datetime | None = None, base_url: str = "") -> ParsedFeed:
+def parse_feed(data: bytes, feed: FeedConfig, *, now: dt.datetime, content_type: str = "",
+               base_url: str = "") -> ParsedFeed:
     """Parse a fetched document into cleaned FeedItems; raise FeedError when it is not a feed."""
-    now = now or dt.datetime.now(VN_TZ)
     if not data.strip():
         raise FeedError(f"{_where(feed)}: máy chủ trả về nội dung rỗng. Hãy kiểm tra địa chỉ hoặc thử lại sau.")
     text = decode_document(data, content_type)

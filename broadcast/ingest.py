@@ -15,7 +15,7 @@ from broadcast.errors import BroadcastError, FeedError, StoreCorruptError
 from broadcast.feeds import FetchResult, ParsedFeed, fetch, finish_parsed, parse_feed
 from broadcast.htmlsource import parse_listing
 from broadcast.localitems import read_local_items
-from broadcast.models import VN_TZ, FeedItem
+from broadcast.models import FeedItem
 from broadcast.store import Store
 
 log = logging.getLogger(__name__)
@@ -168,8 +168,8 @@ def _work_one(feed: FeedConfig, config: Config, cache: tuple[str | None, str | N
     return work
 
 
-def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None,
-           now: dt.datetime | None = None, vocab: Any = None, *,
+def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None, *,
+           now: dt.datetime, vocab: Any = None,
            backoff: float = 0.5, keep_days: int | None = KEEP_DAYS,
            scorer: Callable[[str, str], Any] | None = None) -> IngestReport:
     """Fetch `feeds` (default: all in the config) concurrently and store what they carry.
@@ -181,7 +181,6 @@ def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None,
     (tests, experiments).
     """
     started = time.monotonic()
-    now = now or dt.datetime.now(VN_TZ)
     feeds = list(config.feeds if feeds is None else feeds)
     scorer = scorer or _scorer(vocab)
     threshold = _threshold(vocab, config) if scorer is not None else float("inf")

@@ -11,11 +11,6 @@ from pathlib import Path
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 
-def today_vn() -> dt.date:
-    """Today's date in Vietnam, whatever the machine's zone."""
-    return dt.datetime.now(VN_TZ).date()
-
-
 @dataclass
 class FeedItem:
     """One cleaned entry from a feed, before dedupe and scoring."""

@@ -238,7 +238,7 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
         # moment; measure freshness from the newest of them, not the wall clock
         # (which is wrong when building for another date).
         times = [c.published or c.first_seen for c in candidates]
-        now = max(times) if times else dt.datetime.now(VN_TZ)
+        now = max(times) if times else dt.datetime.max.replace(tzinfo=VN_TZ)
     vocab = None
     if min_score is None:
         min_score = sel.min_score

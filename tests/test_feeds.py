@@ -318,10 +318,10 @@ def test_relative_item_links_resolve_against_the_site():
     with_site = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
                  '<link>https://site.vn/</link><item><title>Tin E</title><link>/tin-e.html</link></item>'
                  '</channel></rss>').encode()
-    items = parse_feed(with_site, FeedConfig(name="a", url="/tmp/a.xml")).items
+    items = parse_feed(with_site, FeedConfig(name="a", url="/tmp/a.xml"), now=NOW).items
     assert items[0].link == "https://site.vn/tin-e.html"
     no_site = with_site.replace(b"<link>https://site.vn/</link>", b"")
-    items = parse_feed(no_site, FeedConfig(name="a", url="https://rss.site.vn/feed/cchc.rss")).items
+    items = parse_feed(no_site, FeedConfig(name="a", url="https://rss.site.vn/feed/cchc.rss"), now=NOW).items
     assert items[0].link == "https://rss.site.vn/tin-e.html"
 
 

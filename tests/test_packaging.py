@@ -30,3 +30,23 @@ def test_templates_and_data_are_package_data():
     assert "*.j2" in data["broadcast.scripts_vi"] and "*.txt" in data["broadcast.scripts_vi"]
     shipped = {p.suffix for p in (ROOT / "broadcast" / "data").rglob("*") if p.is_file()}
     assert shipped <= {".toml", ".tsv", ".xml", ".md", ".gz"}, shipped  # .gz: the relevance model
+
+
+def test_the_library_never_reads_the_clock_or_the_working_folder():
+    # The CLI (and the desk's own clock) pass `now`, `date` and folders in; the
+    # one exception is an HTTP Retry-After date, which is a real-time wait.
+    import re
+
+    reads = re.compile(r"\.now\(|\.today\(|\btime\.time\(\)|\.utcnow\(|Path\.cwd\(|os\.getcwd\(")
+    adapters = {"cli.py", "cli_vi.py", "__main__.py"}
+    allowed = {("speech/retry.py", "time.time()")}
+    found = []
+    for path in sorted((ROOT / "broadcast").rglob("*.py")):
+        rel = path.relative_to(ROOT / "broadcast").as_posix()
+        if rel in adapters:
+            continue
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            m = reads.search(line)
+            if m and not any(rel == f and token in line for f, token in allowed):
+                found.append(f"{rel}:{lineno}: {line.strip()}")
+    assert not found, "\n".join(found)

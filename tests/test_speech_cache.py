@@ -107,7 +107,7 @@ def test_prune_removes_unused_entries_and_keeps_recent_hits(tmp_path: Path) -> N
     orphan.write_bytes(b"x")
     os.utime(orphan, (old, old))
     expected = sum(sp.wav.stat().st_size for sp in out[2:]) + 1
-    removed, freed = SpeechCache(tmp_path).prune(dt.timedelta(days=30))
+    removed, freed = SpeechCache(tmp_path).prune(dt.timedelta(days=30), dt.datetime.now(dt.timezone.utc))
     assert (removed, freed) == (4, expected)
     assert [sp.wav.exists() for sp in out] == [True, True, False, False, False]
     assert SpeechCache(tmp_path).stats().entries == 2
@@ -156,7 +156,7 @@ def test_prune_ages_read_like_the_cli_option() -> None:
 def test_stats_of_an_empty_or_missing_cache(tmp_path: Path) -> None:
     stats = SpeechCache(tmp_path / "none").stats()
     assert (stats.entries, stats.size_bytes, stats.last_run_hit_rate) == (0, 0, None)
-    assert SpeechCache(tmp_path / "none").prune(dt.timedelta(days=1)) == (0, 0)
+    assert SpeechCache(tmp_path / "none").prune(dt.timedelta(days=1), dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)) == (0, 0)
 
 
 def _frames(path: Path) -> int:

@@ -24,7 +24,6 @@ import math
 import os
 import struct
 import threading
-import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,7 +277,6 @@ class SpeechCache:
                     data = {"run_id": run_id, "hits": 0, "misses": 0}
                 data["hits"] = int(data.get("hits", 0)) + dh
                 data["misses"] = int(data.get("misses", 0)) + dm
-                data["updated"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
                 atomic_write_text(self.root / STATS_FILE, json.dumps(data, ensure_ascii=False, indent=1))
         except (OSError, BroadcastError) as exc:
             # Statistics must never fail a bulletin.
@@ -295,6 +293,14 @@ class SpeechCache:
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _stats_time(self) -> str | None:
+        """When the last run saved its counts: the statistics file's own time."""
+        try:
+            mtime = (self.root / STATS_FILE).stat().st_mtime
+        except OSError:
+            return None
+        return dt.datetime.fromtimestamp(mtime).astimezone().isoformat(timespec="seconds")
 
     def _read_stats(self) -> dict:
         try:
@@ -324,12 +330,12 @@ class SpeechCache:
         return CacheStats(
             root=self.root, size_bytes=size, entries=entries,
             last_run_hits=int(data.get("hits", 0)), last_run_misses=int(data.get("misses", 0)),
-            last_run_at=data.get("updated"),
+            last_run_at=self._stats_time(),
         )
 
-    def prune(self, older_than: dt.timedelta) -> tuple[int, int]:
-        """Delete entries unused for `older_than`; return (files removed, bytes freed)."""
-        now = time.time()
+    def prune(self, older_than: dt.timedelta, now: dt.datetime) -> tuple[int, int]:
+        """Delete entries unused for `older_than` before `now`; return (files removed, bytes freed)."""
+        now = now.timestamp()
         cutoff = now - older_than.total_seconds()
         stale_tmp = now - STALE_TEMP.total_seconds()
         removed = freed = 0

@@ -265,7 +265,9 @@ def parse_script(text: str) -> list[Segment]:
         if line.lstrip().startswith("#"):
             note = line.lstrip()[1:].strip()
             if current is not None and note.lower().startswith("nguồn:"):
-                current.sources = [s.strip() for s in note[6:].split(",") if s.strip()]
+                # Sources are written "A; B" (a name may hold a comma); older scripts used "A, B".
+                value = note[6:]
+                current.sources = [s.strip() for s in value.split(";" if ";" in value else ",") if s.strip()]
             elif current is not None and note.lower().startswith("liên kết:"):
                 current.link = note[9:].strip()
             elif current is not None and note.lower().startswith("mã tin:"):

@@ -47,6 +47,16 @@ def test_parse_round_trip_keeps_kinds_order_and_item_metadata():
     assert not any("#" in s.text for s in segs), "notes are never read aloud"
 
 
+def test_a_source_name_with_a_comma_survives_the_round_trip():
+    it = item(1)
+    it.sources = ["Sở Nội vụ, tỉnh Đắk Lắk", "Báo Chính phủ"]
+    segs = parse_script(render_script(ctx([it])))
+    assert segs[1].sources == ["Sở Nội vụ, tỉnh Đắk Lắk", "Báo Chính phủ"]
+    # A script written before sources were separated by ';' still reads.
+    old = parse_script("[tin 1] Tin\n# nguồn: Báo Đắk Lắk, Báo Chính phủ\nNội dung.")
+    assert old[0].sources == ["Báo Đắk Lắk", "Báo Chính phủ"]
+
+
 def test_staff_edits_are_read_as_written():
     edited = "Lời chào tự viết.\n\n[tin 1] Tin sửa\nNội dung sửa tay.\n\n# ghi chú\n[kết thúc]\nHết.\n"
     segs = parse_script(edited)

@@ -319,8 +319,11 @@ def _require_script(ws: Workspace, key: BulletinKey) -> str:
 
 
 def approve(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.datetime, *, slot: str = "",
-            by: str = "") -> BulletinStatus:
-    """Approve the script as it is now (and release a hold); an edit made later needs a new approval."""
+            by: str = "", base_sha: str | None = None) -> BulletinStatus:
+    """Approve the script as it is now (and release a hold); an edit made later needs a new approval.
+
+    With `base_sha` (the script the reviewer read), a script changed since then is refused.
+    """
     from broadcast.pipeline import sha, sync_airings, write_playlist
 
     st = config.station(station)
@@ -329,6 +332,8 @@ def approve(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.
     with ws.bulletin_lock(station, date, slot, timeout=30), open_store(config) as store:
         _check_slot(store, st, date, slot)
         text = _require_script(ws, key)
+        if base_sha is not None and sha(text) != base_sha:
+            raise ConflictError("Kịch bản đã thay đổi từ khi bạn mở trang: hãy đọc lại bản mới trước khi duyệt.")
         store.save_bulletin(station, date, slot, now, script_sha=sha(text), approved_sha=sha(text),
                             approved_by=by or None, approved_at=now, held=0, held_by=None, hold_reason=None)
         store.add_event(station, date, slot, "approved", now, by)

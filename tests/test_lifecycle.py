@@ -13,6 +13,7 @@ from broadcast.bulletin import State, read_manifest
 from broadcast.config import load_config
 from broadcast.errors import LockedError
 from broadcast.models import VN_TZ
+from broadcast.pipeline import sha
 from broadcast.workspace import Workspace
 from offline import offline_config
 
@@ -96,9 +97,15 @@ def test_states_follow_edits_approval_render_and_hold(setup):
     assert status.approved_by == "Lan" and status.engines == ["espeak"]
 
     # An edit after approval needs a new approval (and a new render).
+    read_by_reviewer = sha(paths.script.read_text(encoding="utf-8"))
     paths.script.write_text(paths.script.read_text(encoding="utf-8") + "\nThêm một câu.\n", encoding="utf-8")
     (status,) = api.status(config, out, DAY)
     assert status.state == State.EDITED and not status.approved
+
+    # Approving with the sha of the script read before that edit is refused, under the bulletin's lock.
+    with pytest.raises(api.ConflictError):
+        api.approve(config, out, "hoa-phu", DAY, at(DAY, 6, 8), by="Lan", base_sha=read_by_reviewer)
+    assert not api.status(config, out, DAY)[0].approved
 
     status = api.hold(config, out, "hoa-phu", DAY, at(DAY, 6, 10), by="Lan", reason="chờ xác minh")
     assert status.state == State.HELD and not status.may_air

@@ -387,9 +387,21 @@ def save_script(config: Config, out_dir: Path, station: str, date: dt.date, text
         return _status(config, ws, store, st, key)
 
 
+def notice_stations(config: Config, stations: Sequence[str], all_stations: bool = False) -> list[str]:
+    """The stations a notice is for: those named, every one with `all_stations`, or the only one there is."""
+    if all_stations:
+        return [s.id for s in config.stations]
+    if stations:
+        return list(stations)
+    if len(config.stations) == 1:
+        return [config.stations[0].id]
+    raise ParameterError("Cấu hình có nhiều đài: hãy chọn đài bằng --station MÃ_ĐÀI, hoặc --all cho mọi đài.")
+
+
 def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], date: dt.date, now: dt.datetime,
-           *, priority: str = "normal", valid_from: dt.date | None = None, valid_to: dt.date | None = None,
-           build_now: bool = True, name: str | None = None, by: str = "") -> NoticeResult:
+           *, all_stations: bool = False, priority: str = "normal", valid_from: dt.date | None = None,
+           valid_to: dt.date | None = None, build_now: bool = True, name: str | None = None,
+           by: str = "") -> NoticeResult:
     """Store a local notice (read in the stations' bulletins on its dates, by priority) and, when asked,
     make a one-off bulletin of it at once.
 
@@ -405,9 +417,7 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
         raise BroadcastError("Nội dung thông báo trống: không có gì để đọc.")
     check_script_size(text)
     check_priority(priority)
-    if not stations:
-        raise BroadcastError("Cần chọn đài phát thông báo.")
-    chosen = _stations(config, stations)
+    chosen = _stations(config, notice_stations(config, stations, all_stations))
     valid_from = valid_from or date
     valid_to = valid_to or valid_from
     if valid_to < valid_from:
@@ -443,7 +453,7 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
         if errors and len(errors) == len(chosen):
             raise errors[0]
         _publish_notices(config, out_dir, date, now, results, by)
-    return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results)
+    return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results, valid_to=valid_to)
 
 
 def _check_notice_name(config: Config, store, st: StationConfig, date: dt.date, name: str, script: str) -> None:

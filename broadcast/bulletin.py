@@ -357,3 +357,4 @@ class NoticeResult:
     notice_id: int | None
     stations: list[str]
     results: list[StationResult]
+    valid_to: dt.date | None = None  # the last day it is read in the daily bulletins

@@ -416,18 +416,10 @@ def notice(app: App, text: str | None, text_file: Path | None, stations: tuple[s
         text = read_staff_text(text_file, "tệp thông báo")
     if not text or not text.strip():
         raise click.UsageError("Cần nội dung thông báo: gõ trong dấu ngoặc kép hoặc dùng --file.")
-    config = app.config
-    if all_stations:
-        chosen = [s.id for s in config.stations]
-    elif stations:
-        chosen = list(stations)
-    elif len(config.stations) == 1:
-        chosen = [config.stations[0].id]
-    else:
-        raise click.UsageError("Cấu hình có nhiều đài: hãy chọn đài bằng --station MÃ_ĐÀI, hoặc --all cho mọi đài.")
-    result = api.notice(config, app.out_dir, text, chosen, app.date, app.now, priority=priority,
-                        valid_from=valid_from, valid_to=valid_to, build_now=not no_build, name=name, by=by)
-    until = (valid_to or valid_from or app.date)
+    result = api.notice(app.config, app.out_dir, text, stations, app.date, app.now, all_stations=all_stations,
+                        priority=priority, valid_from=valid_from, valid_to=valid_to, build_now=not no_build,
+                        name=name, by=by)
+    until = result.valid_to or app.date
     app.say(f"Đã lưu thông báo số {result.notice_id} cho {len(result.stations)} đài, đọc trong bản tin "
             f"đến hết ngày {until.strftime('%d/%m/%Y')}.")
     for r in result.results:

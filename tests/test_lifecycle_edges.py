@@ -244,3 +244,20 @@ def test_a_bulletin_held_before_it_was_drafted_is_not_rendered(tmp_path):
     assert paths.script.exists() and not paths.audio.exists()
     (status,) = api.status(config, out, DAY)
     assert status.state == State.HELD and status.hold_reason == "mất điện cả xã"
+
+
+def test_a_notice_goes_to_the_only_station_or_needs_a_choice_among_several(tmp_path):
+    from broadcast.api import ParameterError
+
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one = load_config(make_config(tmp_path / "one"))
+    assert api.notice_stations(one, []) == ["hoa-phu"]
+    other = '[[stations]]\nid = "ea-tu"\nname = "Đài truyền thanh xã Ea Tu"\n'
+    two = load_config(make_config(tmp_path / "two", stations=other))
+    with pytest.raises(ParameterError, match="--station"):
+        api.notice_stations(two, [])
+    assert api.notice_stations(two, [], all_stations=True) == ["hoa-phu", "ea-tu"]
+    assert api.notice_stations(two, ["ea-tu"]) == ["ea-tu"]
+    with pytest.raises(ParameterError):
+        api.notice(two, tmp_path / "out", "Họp dân.", [], DAY, at(DAY, 9), build_now=False)

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import difflib
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,9 +114,21 @@ def draft(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, statio
 
 
 def render(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.datetime, *,
-           actor: str = "") -> BuildReport:
-    """Render one station's bulletins of the date again from their scripts as they are now."""
-    return build(config, out_dir, date, now, [station], fetch=False, actor=actor)
+           slot: str = "", actor: str = "", progress: Callable[[Progress], None] | None = None) -> BuildReport:
+    """Render a station's bulletins of the date again from their scripts as they are now.
+
+    A `slot` that names a one-off notice renders that notice from its (possibly
+    edited) script; otherwise the station's daily bulletins are rendered.
+    """
+    st = config.station(station)
+    if slot:
+        with open_store(config) as store:
+            row = store.bulletin_row(st.id, date, slot)
+        if row is not None and row.get("kind") == "notice":
+            started = time.monotonic()
+            result = _render_notice(config, out_dir, st, date, slot, now, actor)
+            return BuildReport(results=[result], seconds=time.monotonic() - started)
+    return build(config, out_dir, date, now, [station], fetch=False, actor=actor, progress=progress)
 
 
 def fetch(config: Config, now: dt.datetime):
@@ -531,6 +544,40 @@ def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, p
             builder.render_all([job])
         if result.status == "failed":
             raise BroadcastError(result.message)
+        write_playlist(ws, builder.store, config, date)
+    return result
+
+
+def _render_notice(config: Config, out_dir: Path, st: StationConfig, date: dt.date, name: str,
+                   now: dt.datetime, by: str) -> StationResult:
+    """Make a notice's audio again from its script as staff left it (an edit needs a new approval)."""
+    from broadcast.pipeline import Builder, read_script, sha, sync_airings, write_playlist
+    from broadcast.script import parse_script
+
+    ws = workspace(config, out_dir)
+    key = BulletinKey(st.id, date, name)
+    paths = ws.paths(st.id, date, name)
+    builder = Builder(config, BuildOptions(date=date, now=now, fetch=False, actor=by), ws)
+    builder.preflight([st])
+    result = StationResult(station=st.id, slot=name, status="failed", script=paths.script)
+    with ws.bulletin_lock(st.id, date, name, timeout=30), builder.session():
+        row = builder.store.bulletin_row(st.id, date, name) or {}
+        text = read_script(paths.script)
+        segments = parse_script(text) if text else []
+        if not text or not segments:
+            raise BroadcastError(f"Thông báo {name} ngày {date.strftime('%d/%m/%Y')} không còn kịch bản để đọc: "
+                                 "hãy tạo lại bằng lệnh 'broadcast notice'.")
+        builder.store.save_bulletin(st.id, date, name, now, script_sha=sha(text))
+        job = builder.prepare(st, key, paths, segments, result, text,
+                              sha(text) != row.get("generated_sha"), kind="notice", title=row.get("title") or "",
+                              offered=[], target=None)
+        if job is not None:
+            builder.render_all([job])
+        else:
+            builder.record_unchanged(st, key, paths, text, segments, [])
+        if result.status == "failed":
+            raise BroadcastError(result.message)
+        sync_airings(builder.store, st, key, now)
         write_playlist(ws, builder.store, config, date)
     return result
 

@@ -426,7 +426,7 @@ class Builder:
         if job is not None:
             pending.submit(job)
         else:
-            self._record_unchanged(station, key, paths, text, segments, row.get("items") or [])
+            self.record_unchanged(station, key, paths, text, segments, row.get("items") or [])
         return selection
 
     def prepare(self, station: StationConfig, key: BulletinKey, paths: BulletinPaths,
@@ -611,7 +611,7 @@ class Builder:
         sync_airings(self.store, station, key, self.options.now)
         log.info("%s: %.1f s, %.1f LUFS", key.label, rendered.duration, rendered.loudness)
 
-    def _record_unchanged(self, station: StationConfig, key: BulletinKey, paths: BulletinPaths, text: str,
+    def record_unchanged(self, station: StationConfig, key: BulletinKey, paths: BulletinPaths, text: str,
                           segments: list[Segment], offered: list[dict[str, Any]]) -> None:
         """The audio still matches its script: make sure the record says so."""
         row = self.store.bulletin_row(key.station, key.date, key.slot) or {}

@@ -261,3 +261,28 @@ def test_a_notice_goes_to_the_only_station_or_needs_a_choice_among_several(tmp_p
     assert api.notice_stations(two, ["ea-tu"]) == ["ea-tu"]
     with pytest.raises(ParameterError):
         api.notice(two, tmp_path / "out", "Họp dân.", [], DAY, at(DAY, 9), build_now=False)
+
+
+def test_an_edited_notice_is_rendered_again_from_its_script_and_needs_a_new_approval(tmp_path):
+    from broadcast.audio import decode_mono
+    from broadcast.bulletin import State
+
+    config = load_config(make_config(tmp_path))
+    out = tmp_path / "audio_out"
+    (made,) = api.notice(config, out, "Họp dân lúc 14 giờ.", ["hoa-phu"], DAY, at(DAY, 9), name="hop-dan").results
+    before = made.audio.read_bytes()
+    first = made.duration
+    script = made.script.read_text(encoding="utf-8")
+    made.script.write_text(script.replace("Họp dân lúc 14 giờ.", "Họp dân lúc 14 giờ tại nhà văn hóa thôn 3, "
+                                          "bà con mang theo căn cước và sổ hộ khẩu để đối chiếu."),
+                           encoding="utf-8")
+    report = api.render(config, out, "hoa-phu", DAY, at(DAY, 10), slot="hop-dan", actor="Lan")
+    (again,) = report.results
+    assert again.status == "built" and again.audio == made.audio
+    assert made.audio.read_bytes() != before
+    assert len(decode_mono(made.audio, 8000)) / 8000 > first + 2, "the added sentence is heard"
+    status = next(s for s in api.status(config, out, DAY) if s.key.slot == "hop-dan")
+    assert status.state == State.RENDERED and status.edited
+    assert not status.approved, "the author approved the notice as typed: the edit needs a new approval"
+    # Rendering the same script again changes nothing.
+    assert api.render(config, out, "hoa-phu", DAY, at(DAY, 10, 5), slot="hop-dan").results[0].status == "unchanged"

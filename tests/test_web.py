@@ -478,6 +478,37 @@ def test_paragraph_speech_is_a_wav_from_the_stations_voice(desk):
     assert client.get("/stations/hoa-phu/speech", query_string={"text": "  "}).status_code == 400
 
 
+def wait_for_render(client, location: str) -> str:
+    """Follow the progress page until the render is done; return where it sends the reviewer."""
+    deadline = time.monotonic() + 180
+    while True:
+        page = client.get(location)
+        if page.status_code == 302:
+            return page.headers["Location"]
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+
+
+def test_an_edited_notice_is_rendered_again_from_the_desk(desk):
+    from broadcast import api
+
+    app, _, root = desk
+    config = load_config(root / "broadcast.toml")
+    (made,) = api.notice(config, root / "audio_out", "Họp dân lúc 14 giờ.", ["hoa-phu"], DAY,
+                         NOW + dt.timedelta(minutes=5), name="hop-dan").results
+    first = made.audio.read_bytes()
+    made.script.write_text(made.script.read_text(encoding="utf-8").replace(
+        "Họp dân lúc 14 giờ.", "Họp dân lúc 14 giờ tại nhà văn hóa thôn 3."), encoding="utf-8")
+    client = logged_in(app, "lan")
+    token, _ = page_token(client, f"/stations/hoa-phu/{DATE}?slot=hop-dan")
+    resp = client.post(f"/stations/hoa-phu/{DATE}/render?slot=hop-dan", data={"csrf_token": token})
+    assert resp.status_code == 302
+    assert "done=rendered" in wait_for_render(client, resp.headers["Location"])
+    assert made.audio.read_bytes() != first, "the notice's audio now reads the edited script"
+    manifest = json.loads(made.audio.with_suffix(".json").read_text(encoding="utf-8"))
+    assert any("nhà văn hóa thôn 3" in p["text"] for seg in manifest["segments"] for p in seg["paragraphs"])
+
+
 def test_render_runs_in_the_background_with_progress(desk):
     app, _, root = desk
     client = logged_in(app, "lan")

@@ -382,17 +382,17 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             if job is None or job.done:
                 job = jobs[key] = RenderJob(started=time.monotonic())
                 by, t = user().name, now()
-                threading.Thread(target=run_render, args=(job, station, date, t, by), daemon=True,
+                threading.Thread(target=run_render, args=(job, station, date, slot, t, by), daemon=True,
                                  name=f"render-{station}").start()
         return redirect(url_for("render_progress", station=station, day=day, **({"slot": slot} if slot else {})))
 
-    def run_render(job: RenderJob, station: str, date: dt.date, t: dt.datetime, by: str) -> None:
+    def run_render(job: RenderJob, station: str, date: dt.date, slot: str, t: dt.datetime, by: str) -> None:
         def progress(message: str) -> None:
             job.lines.append(f"đang làm: {message}")
 
         try:
             job.lines.append("bắt đầu đọc kịch bản thành tiếng")
-            report = api.build(config, out_dir, date, t, [station], fetch=False, actor=by, progress=progress)
+            report = api.render(config, out_dir, station, date, t, slot=slot, actor=by, progress=progress)
             failed = [r.message for r in report.failed] + [r.message for r in report.busy]
             job.error = "; ".join(failed)
             job.summary = (f"đọc mới {report.speech_calls} đoạn, lấy lại {report.cache_hits} đoạn "

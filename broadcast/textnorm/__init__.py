@@ -43,9 +43,9 @@ _SPACES_RE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _INVISIBLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u00ad]")
 _FOOTNOTE_RE = re.compile(r"(?<=[^\s\d(\[])\[\d{1,3}\]")
 _END_OF_DECREE_RE = re.compile(r"\./\.")
-# Slash abbreviations of letters: đ/c (đồng chí), V/v (về việc), K/g (kính gửi).
-_SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKk])/([cvg])\b")
-_SLASH_ABBR = {"đc": "đồng chí", "vv": "về việc", "kg": "kính gửi"}
+# Slash abbreviations of letters: đ/c (đồng chí), V/v (về việc), K/g (kính gửi), b/c (báo cáo).
+_SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKkBb])/([cvg])\b")
+_SLASH_ABBR = {"đc": "đồng chí", "vv": "về việc", "kg": "kính gửi", "bc": "báo cáo"}
 _OUTLINE_LETTER_RE = re.compile(r"(?m)^([ \t]*)([a-zđ])\)[ \t]+")
 _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 # Outline items "a) b) c) d) đ)" use the Vietnamese alphabet names, where d is "dê".
@@ -59,13 +59,17 @@ _MEDIA_NOTE_RE = re.compile(
     r"[ \t]*\((?i:ảnh|hình|video|clip|ảnh minh họa|ảnh minh hoạ|ảnh tư liệu|ảnh chụp màn hình)"
     r"(?:[ \t]*:[^()\n]{0,80})?\)"
 )
-# A credit closing a line: "... bà con. Ảnh: Nguyễn Văn A", "- Ảnh: VGP/Nhật Bắc".
+# A credit closing a line: "... bà con. Ảnh: Nguyễn Văn A", "- Ảnh: VGP/Nhật Bắc",
+# "Tác giả: Hà Nam", "Nguồn tin: Doanh nghiệp & Tiếp thị", "Nguồn PLO: https://plo.vn/...".
 _CREDIT_RE = re.compile(
-    r"(?m)(^|[.!?…]|[ \t][-–—|])[ \t]*(?:Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
-    r"[ \t]*:[ \t]*([^\n!?:]{1,60}?)[ \t.]*$"
+    r"(?m)(^|[.!?…]|[ \t][-–—|])[ \t]*"
+    r"(?:(Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
+    r"|(Tác giả|Nguồn(?: tin)?(?:[ \t]+[A-ZĐ][^\s:]*){0,3}))"
+    r"[ \t]*:[ \t]*((?:https?://)?[^\n!?:]{1,200}?)[ \t.]*$"
 )
-_CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh")
+_CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
+_CREDIT_URL_RE = re.compile(r"(?i)^(?:https?://)?[\w.-]+\.(?:vn|com|net|org)\b\S*$")
 
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"[ \t]+([.,;:?!])")
 _COMMA_RUN_RE = re.compile(r",(?:[ \t]*,)+")
@@ -190,8 +194,17 @@ def _signed(m: re.Match) -> str:
 
 def _credit(m: re.Match) -> str:
     # Only names are a credit; "Ảnh: lãnh đạo tỉnh thăm bà con" is a caption and is read.
-    words = _CREDIT_WORD_RE.findall(m.group(2))
-    if not words or len(words) > 6 or not all(w[:1].isupper() or w[:1].isdigit() for w in words):
+    body = m.group(4)
+    words = _CREDIT_WORD_RE.findall(body)
+    if m.group(2):
+        named = 0 < len(words) <= 6 and all(w[:1].isupper() or w[:1].isdigit() for w in words)
+    else:
+        # A source or author: a link, or a name that may hold small words
+        # ("Doanh nghiệp & Tiếp thị"), never a sentence ("Nguồn: theo báo cáo của xã").
+        named = bool(_CREDIT_URL_RE.match(body.strip())) or (
+            0 < len(words) <= 8 and words[0][:1].isupper() and len(body) <= 60
+        )
+    if not named:
         return m.group(0)
     return m.group(1) if m.group(1).strip() not in "-–—|" else ""
 

@@ -12,6 +12,7 @@ RULE_NAMES = {
     "company": "viết tắt trong tên công ty",
     "context": "viết tắt theo ngữ cảnh",
     "place": "viết tắt đơn vị hành chính",
+    "place_name": "tên đất Tây Nguyên đọc theo từ điển",
     "compound": "từ ghép có dấu nối",
     "apostrophe": "tên có dấu nháy",
     "code": "mã gồm chữ và số",

@@ -79,9 +79,11 @@ _RUNS_RE = re.compile(r"\d+|[^\W\d_]+|[^\w\s]|\w", re.UNICODE)
 SUPERSCRIPTS = {"²": "mũ hai", "³": "mũ ba", "¹": "mũ một", "½": "một phần hai",
                 "¼": "một phần tư", "¾": "ba phần tư"}
 
-# Road names glued to their number ("QL14", "ĐT645").
+# Words glued to their number: roads ("QL14", "ĐT645") and flood alarm levels ("BĐ2").
 ROAD_PREFIXES = {"QL": "quốc lộ", "TL": "tỉnh lộ", "ĐT": "đường tỉnh", "ĐH": "đường huyện",
-                 "HL": "hương lộ", "Km": "ki lô mét", "KM": "ki lô mét"}
+                 "HL": "hương lộ", "Km": "ki lô mét", "KM": "ki lô mét", "BĐ": "báo động"}
+# "BĐ1-BĐ2", "QL14-QL27": a dash between two such codes is a range.
+_CODE_RANGE_RE = re.compile(r"([^\W\d_]+)\d+")
 
 # Prices and rates: after these words '/' is 'per' whatever follows ("đồng/hồ sơ").
 PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "nghìn", "triệu", "tỷ", "tỉ",
@@ -109,6 +111,16 @@ RATE_RIGHT = MEASURE_LEFT | {"ngày", "giờ", "tuần", "tháng", "năm", "phú
 # 'TT' before a party or council body is "Thường trực", elsewhere "Trung tâm".
 _STANDING_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "HĐND", "UBND", "MTTQ", "TU", "HU",
                   "Quốc", "Chính", "Ban", "Hội", "Ủy", "UB", "BCH", "TW"}
+# 'BCH' is "Ban Chấp hành" of a party or union, but "Ban Chỉ huy" of disaster and
+# military commands ("BCH PCTT&TKCN", "BCH Quân sự huyện", "BCH phòng chống thiên tai").
+_COMMAND_NEXT = {"phòng", "Phòng", "PCTT", "PCTT&TKCN", "PCTT-TKCN", "PCLB", "PCLB&TKCN", "TKCN",
+                 "quân", "Quân", "QS", "PTDS", "PCCC", "biên", "Biên", "BĐBP", "CHQS"}
+# Pages hide the "Đại hội" of a party congress behind the "ĐH" of "đại học".
+_CONGRESS_RE = re.compile(r"Đại hội|đại hội|ĐẠI HỘI|ĐHĐB|Đảng|cấp ủy|cấp uỷ")
+_SCHOOL_RE = re.compile(r"học|HỌC|sinh viên|tuyển sinh|ĐHQG")
+
+
+_CONTEXT_TOKENS = {"TT", "TTr", "BCH", "ĐH"}
 
 
 def is_vietnamese_word(word: str) -> bool:
@@ -195,7 +207,11 @@ def read_foreign(word: str) -> str | None:
             onset = "k"
         if onset == "gi" and nucleus[0] == "i":
             onset = "g"
+        if onset == "u" and nucleus == "i":
+            onset, nucleus = "", "uy"  # "WIPHA" is "Uy pha", not "Ui pha"
         coda = _FOREIGN_CODAS[coda]
+        if coda == "ng" and nucleus == "i":
+            coda = "nh"  # Vietnamese spells that rhyme "inh": "Yinxing" is "Din xinh"
         if coda in {"t", "c", "p", "ch"}:
             # A syllable closed by a stop takes the rising tone in Vietnamese.
             nucleus = nucleus[:-1] + _STOP_TONE[nucleus[-1]]
@@ -272,6 +288,8 @@ class WordPass:
         self.trace: list[tuple[str, str, str, bool]] | None = None
         # First-pass readings by spoken words: (rule, written), consumed in order.
         self.first_pass: dict[str, list[tuple[str, str]]] = {}
+        # The text being read, for abbreviations that depend on the whole line.
+        self.line = ""
 
     # --- web addresses (called from the first pass)
 
@@ -304,11 +322,17 @@ class WordPass:
             return self._said("company", COMPANY_READINGS[token])
         hit = self.lex.get(token)
         if hit is not None:
-            if token == "TT" and next_token in _STANDING_NEXT:
-                return self._said("context", "Thường trực")
+            if token in _CONTEXT_TOKENS:
+                ctx = self._context(token, "", next_token)
+                if ctx is not None:
+                    return self._said("context", ctx)
             return self._said("dictionary", hit)
         if token.isalpha():
             rest = token[1:]
+            if token[0].isupper() and rest.islower() and (token[-1] == "k" or token[:2] == "Kr"):
+                highland = _highland(token)
+                if highland != token:
+                    return self._said("place_name", highland)
             # The common case: an ordinary lower-case or capitalised word.
             if rest.islower() and (token[0].islower() or len(token) > 1):
                 return self._said("word", token, unsure=self.trace is not None and not _is_latin(token))
@@ -348,6 +372,18 @@ class WordPass:
                 return self._said("spelled", spell(token), unsure=True)
         return self._said("word", token)
 
+    def _context(self, token: str, prev: str, nxt: str) -> str | None:
+        """Reading of an abbreviation whose meaning depends on its neighbours, or None."""
+        if token in ("TT", "TTr") and nxt in _STANDING_NEXT:
+            return "Thường trực"
+        if token == "TT" and prev in ("Đài", "đài"):
+            return "truyền thanh"  # "Đài TT huyện": the district radio station
+        if token == "BCH" and nxt in _COMMAND_NEXT:
+            return "Ban Chỉ huy"
+        if token == "ĐH" and _CONGRESS_RE.search(self.line) and not _SCHOOL_RE.search(self.line):
+            return "đại hội"
+        return None
+
     def _said(self, rule: str, words: str, unsure: bool = False) -> str:
         self.rule = rule
         self.unsure = self.unsure or unsure
@@ -380,7 +416,7 @@ class WordPass:
             if part == "&":
                 out.append(" và ")
             elif part == "-":
-                out.append(" ")
+                out.append(" đến " if _is_code_range(parts, i) else " ")
             elif part == " ":
                 out.append(" ")
             elif part == ".":
@@ -416,6 +452,7 @@ class WordPass:
 
     def run(self, text: str) -> str:
         """Rewrite a first-pass text into speakable words."""
+        self.line = text
         toks = [(_KINDS[m.lastindex], m.group(m.lastindex)) for m in _SCAN_RE.finditer(text)]
         out: list[str] = []
         sentence_start = True
@@ -472,10 +509,17 @@ class WordPass:
                 spoken, consumed, dot = PLACE_INITIALS[val], 2, ""
                 self.rule = "place"
             else:
+                self.rule = "dictionary"  # _match may say "context" instead
                 spoken, consumed, dot = self._match(toks, i)
-                self.rule = "dictionary"
+            if spoken is None and val[:1].isupper() and val.isascii() and _prev_is(toks, i, "bão"):
+                # "bão Wipha", "cơn bão Toraji": a storm's name, not a Vietnamese word.
+                spoken = read_foreign(val)
+                if spoken is not None:
+                    consumed = 1
+                    self.rule = "foreign"
+                    self.unsure = True
             if spoken is None:
-                spoken = self.speak(val, _next_word(toks, i) if val == "TT" else "")
+                spoken = self.speak(val, _next_word(toks, i) if val in _CONTEXT_TOKENS else "")
                 consumed = 1
                 changed = spoken != val
             else:
@@ -531,8 +575,13 @@ class WordPass:
                     return hit, 2 * k, style
             hit = self.lex.get(key)
             if hit is not None:
-                if k == 1 and key == "TT" and _next_word(toks, i) in _STANDING_NEXT:
-                    hit = "Thường trực"
+                if k == 1 and key in _CONTEXT_TOKENS:
+                    prev = _prev_solid(toks, i)
+                    ctx = self._context(key, prev[1] if prev and prev[0] == WORD else "",
+                                        _next_word(toks, i))
+                    if ctx is not None:
+                        self.rule = "context"
+                        return ctx, 1, ""
                 return hit, 2 * k - 1, ""
         return None, 0, ""
 
@@ -597,12 +646,45 @@ _COMPOUND_RIGHT = {"xã", "an", "quốc", "thể", "văn", "du", "đào", "môi"
                    "dịch", "hành", "tài", "ngư", "diêm", "chiến", "cơ", "pháp"}
 
 
+def _is_code_range(parts: list[str], i: int) -> bool:
+    """Say whether the dash at parts[i] joins two codes of one kind ("BĐ1-BĐ2": a range)."""
+    if i == 0 or i + 1 >= len(parts):
+        return False
+    left, right = _CODE_RANGE_RE.fullmatch(parts[i - 1]), _CODE_RANGE_RE.fullmatch(parts[i + 1])
+    return bool(left and right and left.group(1) == right.group(1) and left.group(1) in ROAD_PREFIXES)
+
+
 def _is_compound_dash(toks: list, i: int) -> bool:
     left = _prev_solid(toks, i)
     right = _next_solid(toks, i)
     if left is None or right is None or left[0] != WORD or right[0] != WORD:
         return False
     return left[1][:1].islower() and right[1] in _COMPOUND_RIGHT
+
+
+_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")
+
+
+def _highland(token: str) -> str:
+    """Write a Central Highlands name the way the dictionary reads them ('Pắk' -> 'Pắc').
+
+    Vietnamese syllables never end in 'k' nor start with 'Kr': names of the Ê Đê and
+    M'Nông languages do ("Ea Rốk", "Bông Krang"), and a reader says them with 'c'.
+    Only words with Vietnamese tone marks change at the end, so English 'Facebook' stays.
+    """
+    out = token
+    if out[:2] == "Kr":
+        out = "Cr" + out[2:]
+    if not out.isascii():
+        tail = unicodedata.normalize("NFD", out[-2:])
+        if tail[-1] == "k" and tail[0] in "aeiouy":
+            marks = tail[1:-1]
+            if not any(m in _TONE_MARKS for m in marks):
+                marks += "\u0301"  # a closed syllable takes a tone: "Đak" is "Đắc" like "Đăk"
+                if tail[0] == "a" and "\u0306" not in marks and "\u0302" not in marks:
+                    marks = "\u0306" + marks
+            out = out[:-2] + unicodedata.normalize("NFC", tail[0] + marks + "c")
+    return out
 
 
 def _is_latin(token: str) -> bool:

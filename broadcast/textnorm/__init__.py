@@ -67,6 +67,15 @@ _CREDIT_RE = re.compile(
     r"|(Tác giả|Nguồn(?: tin)?(?:[ \t]+[A-ZĐ][^\s:]*){0,3}))"
     r"[ \t]*:[ \t]*((?:https?://)?[^\n!?:]{1,200}?)[ \t.]*$"
 )
+# A media label opening a headline: "VIDEO: Đất đá sạt lở...", "Clip - Người dân...".
+_MEDIA_LABEL_RE = re.compile(
+    r"(?m)^[ \t]*(?:VIDEO|Video|CLIP|Clip|INFOGRAPHIC|Infographic|PODCAST|Podcast|"
+    r"E-MAGAZINE|E-magazine|Emagazine)[ \t]*[:|\-–][ \t]*(?=[A-ZĐÀ-Ỹ])"
+)
+# A photo label standing alone or closing a line: "Ảnh minh họa.", "... trên biển. Ảnh tư liệu".
+_PHOTO_LABEL_RE = re.compile(
+    r"(?m)(^|(?<=[.!?…]))[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu|chụp màn hình)[ \t.]*$"
+)
 _CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
 _CREDIT_URL_RE = re.compile(r"(?i)^(?:https?://)?[\w.-]+\.(?:vn|com|net|org)\b\S*$")
@@ -180,8 +189,12 @@ def _preclean(text: str) -> str:
         text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
     if "(" in text:
         text = _MEDIA_NOTE_RE.sub("", text)
+    if "Ảnh " in text or "Hình " in text:
+        text = _PHOTO_LABEL_RE.sub("", text)
     if ":" in text and _CREDIT_WORD_GATE_RE.search(text):
         text = _CREDIT_RE.sub(_credit, text)
+    if ("V" in text or "C" in text or "I" in text or "P" in text or "E" in text) and _MEDIA_LABEL_RE.search(text):
+        text = _MEDIA_LABEL_RE.sub("", text)
     if ")" not in text:
         return text
     text = _OUTLINE_LETTER_RE.sub(_outline_item, text)

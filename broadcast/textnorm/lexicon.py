@@ -63,6 +63,7 @@ class Lexicon:
                 del self.entries[other]
         self.entries[written] = spoken
         self._numbers_re = None
+        self.__dict__.pop("_unmarked", None)  # the word pass's unmarked-name index is stale
         tokens = split_key(written)
         if not tokens:
             return

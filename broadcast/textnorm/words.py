@@ -301,6 +301,10 @@ class WordPass:
         hit = self.lex.get(label)
         if hit is not None:
             return hit
+        # "easup", "krongpac", "buonmathuot": a dictionary name written without marks or spaces.
+        hit = self._unmarked().get(low)
+        if hit is not None:
+            return hit
         if any(ch in _VOWELS for ch in low):
             parts = segment_syllables(low) if low.isascii() else None
             if parts:
@@ -309,6 +313,17 @@ class WordPass:
             return spell(low)
         # Never a raw cluster: syllables where they fit, letter names for the rest.
         return " ".join(segment_syllables(low, spell_rest=True) or [spell(low)])
+
+    def _unmarked(self) -> dict[str, str]:
+        """Dictionary names keyed without marks, spaces or apostrophes ("krongpac")."""
+        table = getattr(self.lex, "_unmarked", None)
+        if table is None:
+            table = {}
+            for written, spoken in self.lex.entries.items():
+                if any(ch.islower() for ch in written) and " " in written:
+                    table.setdefault(_bare(written), spoken)
+            self.lex._unmarked = table  # type: ignore[attr-defined]
+        return table
 
     # --- words
 
@@ -660,6 +675,12 @@ def _is_compound_dash(toks: list, i: int) -> bool:
     if left is None or right is None or left[0] != WORD or right[0] != WORD:
         return False
     return left[1][:1].islower() and right[1] in _COMPOUND_RIGHT
+
+
+def _bare(text: str) -> str:
+    """Lower-case letters only, without marks: 'Krông Pắc' -> 'krongpac'."""
+    low = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(c for c in low if c.isalnum() and not unicodedata.combining(c))
 
 
 _TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")

@@ -21,7 +21,7 @@ from broadcast.textnorm import (
 )
 from broadcast.textnorm.explain import describe
 from broadcast.textnorm.lexicon import shipped_lexicon
-from broadcast.textnorm.words import read_foreign
+from broadcast.textnorm.words import UNSAYABLE_ADDRESS, read_foreign, spell
 
 DATA = Path(__file__).parent / "data"
 
@@ -244,9 +244,12 @@ def test_number_helpers_keep_their_signatures() -> None:
 
 # Words that must never come out of a loudspeaker by accident: crude or comic readings
 # of loanwords and letter clusters ("PAR INDEX" once read "pa in đếch").
+# The list gathers the swear words, sexual and toilet words and insults Vietnamese filters
+# and broadcasters avoid, in the forms a speech engine could produce from a guessed reading.
 CRUDE_WORDS = {
-    "đếch", "đéo", "địt", "đụ", "lồn", "buồi", "cặc", "cứt", "đĩ", "đái", "ỉa", "đít", "dái",
-    "nứng", "đù", "vãi", "đểu", "đần", "ngu", "chó chết", "mả mẹ", "đồ chó", "bựa", "tởm",
+    "đếch", "đéo", "đách", "địt", "đụ", "lồn", "buồi", "cặc", "cứt", "đĩ", "điếm", "đái", "ỉa",
+    "đít", "dái", "nứng", "chịch", "đù", "đù má", "vãi", "đểu", "đần", "ngu", "chó chết", "mả mẹ",
+    "đồ chó", "bựa", "tởm", "mẹ kiếp", "khốn nạn", "bố láo", "láo toét", "ngáo", "rắm", "cave",
 }
 _CRUDE_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, CRUDE_WORDS), key=len, reverse=True)) + r")(?!\w)"
@@ -276,6 +279,31 @@ def test_the_crude_word_check_can_fail() -> None:
     assert _crude("Đếch.") == {"đếch"}
     assert not _crude("đếm, đếch-xa là") - {"đếch"}
     assert not _crude("ngũ cốc, ngụ ý, đền, đùi")
+
+
+def test_no_spelled_or_foreign_reading_makes_a_crude_word() -> None:
+    # Every two- and three-letter capital cluster the normaliser may spell, and every
+    # consonant-vowel name it may read as syllables ("YAGI" -> "Da gi").
+    letters = "ABCDĐEGHIKLMNOPQRSTUVXY"
+    for a in letters:
+        for b in letters:
+            for c in ("", *letters):
+                assert not _crude(spell(a + b + c)), a + b + c
+    onsets = ["", "b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "y"]
+    syllables = [o + v for o in onsets for v in "aeiou"]
+    for first in syllables:
+        for second in syllables:
+            said = read_foreign((first + second + "t").upper()) or ""
+            assert not _crude(said), (first + second + "t", said)
+            said = read_foreign((first + second).upper()) or ""
+            assert not _crude(said), (first + second, said)
+
+
+def test_address_parts_never_voice_a_crude_word() -> None:
+    # Toneless parts of an address that end in a stop make the engine pick a tone.
+    for address in ("lienhe@ditmay.vn", "caclon.com.vn", "www.cutdech.vn", "buoilon@gmail.com"):
+        said = normalize(address)
+        assert not set(said.split()) & UNSAYABLE_ADDRESS, (address, said)
 
 
 def test_foreign_names_never_make_an_unsayable_syllable() -> None:

@@ -156,7 +156,11 @@ _FOREIGN_CODAS = {"": "", "n": "n", "m": "m", "ng": "ng", "t": "t", "c": "c", "k
 _FOREIGN_ONSET_MAP = {"j": "gi", "f": "ph", "z": "d", "w": "u", "y": "d", "sh": "s", "q": "qu",
                       "k": "c", "kr": "cr", "kl": "cl"}
 # Syllables that would sound crude or comic on a loudspeaker once a reader adds a tone.
-UNSAYABLE_SYLLABLES = {"lon", "cac", "dit", "deo", "dech", "buoi", "du", "dai", "cut", "dam", "ia"}
+UNSAYABLE_SYLLABLES = {"lon", "cac", "dit", "deo", "dech", "buoi", "du", "dai", "cut", "dam", "ia",
+                       "dach"}
+# Toneless parts of a web or e-mail address that a speech engine must voice with a
+# rising or falling tone (they end in a stop), and would then say a crude word.
+UNSAYABLE_ADDRESS = {"dit", "cac", "cut", "dech", "dach", "buoi", "lon", "deo"}
 _STOP_TONE = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "ú", "y": "ý"}
 
 
@@ -258,7 +262,8 @@ def segment_syllables(label: str, spell_rest: bool = False) -> list[str] | None:
             best[i + 1] = (best[i][0] + 3, i)  # one spelled letter costs more than a syllable
         for j in range(i + 1, min(n, i + 8) + 1):
             piece = label[i:j]
-            if _SYLLABLE_RE.fullmatch(piece) and not _BAD_RHYME_RE.search(piece):
+            if (_SYLLABLE_RE.fullmatch(piece) and not _BAD_RHYME_RE.search(piece)
+                    and piece not in UNSAYABLE_ADDRESS):
                 cand = (best[i][0] + 1, i)
                 if best[j] is None or cand[0] < best[j][0]:
                     best[j] = cand

@@ -46,6 +46,9 @@ _END_OF_DECREE_RE = re.compile(r"\./\.")
 # Slash abbreviations of letters: đ/c (đồng chí), V/v (về việc), K/g (kính gửi), b/c (báo cáo).
 _SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKkBb])/([cvg])\b")
 _SLASH_ABBR = {"đc": "đồng chí", "vv": "về việc", "kg": "kính gửi", "bc": "báo cáo"}
+# Initials of a list joined by slashes: "cổng của B/N/ĐP" is "bộ, ngành, địa phương".
+_SLASH_LIST_RE = re.compile(r"(?<![\w/])(B/N/ĐP|B/N|CQ/ĐV)(?![\w/])")
+_SLASH_LIST = {"B/N/ĐP": "bộ, ngành, địa phương", "B/N": "bộ, ngành", "CQ/ĐV": "cơ quan, đơn vị"}
 _OUTLINE_LETTER_RE = re.compile(r"(?m)^([ \t]*)([a-zđ])\)[ \t]+")
 _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 # Outline items "a) b) c) d) đ)" use the Vietnamese alphabet names, where d is "dê".
@@ -187,6 +190,8 @@ def _preclean(text: str) -> str:
     if "/" in text:
         text = _END_OF_DECREE_RE.sub(".", text)
         text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
+        if "B/N" in text or "CQ/" in text:
+            text = _SLASH_LIST_RE.sub(lambda m: _SLASH_LIST[m.group(1)], text)
     if "(" in text:
         text = _MEDIA_NOTE_RE.sub("", text)
     if "Ảnh " in text or "Hình " in text:

@@ -34,7 +34,11 @@ _NUCLEI = (
     "a|e|i|o|u|y"
 )
 _SYLLABLE_RE = re.compile(rf"(?:{_ONSETS})?(?:{_NUCLEI})(?:ng|nh|ch|c|m|n|p|t|k)?")
-_BAD_RHYME_RE = re.compile(r"(?:^|[^aeiouy])(?:i|e)(?:c|ng)$|^[^aeiouy]*y[^aeiouy]+$")
+# Rhymes Vietnamese never writes: "ic", "eng"; "y" inside a closed syllable; and the
+# diphthongs "ie", "uo", "ye" without a final consonant ("lienhe" is "lien he", not "lie nhe").
+_BAD_RHYME_RE = re.compile(
+    r"(?:^|[^aeiouy])(?:i|e)(?:c|ng)$|^[^aeiouy]*y[^aeiouy]+$|(?:^|[^u])(?:ie|uo|ye)$"
+)
 
 # Diacritics that mark a Vietnamese word written in capitals ("KẾ HOẠCH").
 _VIET_LETTERS = set("ăâêôơưđ")
@@ -531,7 +535,7 @@ class WordPass:
             else:
                 self.rule = "dictionary"  # _match may say "context" instead
                 spoken, consumed, dot = self._match(toks, i)
-            if spoken is None and val[:1].isupper() and val.isascii() and _prev_is(toks, i, "bão"):
+            if spoken is None and val[:1].isupper() and val.isascii() and _names_storm(toks, i):
                 # "bão Wipha", "cơn bão Toraji": a storm's name, not a Vietnamese word.
                 spoken = read_foreign(val)
                 if spoken is not None:
@@ -718,6 +722,23 @@ def _is_latin(token: str) -> bool:
     return token.isascii() or all(
         not ch.isalpha() or ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in token
     )
+
+
+def _names_storm(toks: list, i: int) -> bool:
+    """Say whether the word at i names a storm: "bão Wipha", "tên quốc tế là Toraji",
+    "(tên gọi Yinxing)", "hai cơn bão mới, Usagi và Manyi"."""
+    words = []
+    j = i - 1
+    while j >= 0 and len(words) < 6 and toks[j][0] != NEWLINE:
+        if toks[j][0] == WORD:
+            words.append(toks[j][1].lower())
+        j -= 1
+    if not words:
+        return False
+    if "bão" in words[:2] or words[:2] == ["gọi", "tên"] or words[:3] == ["là", "tế", "quốc"]:
+        return True
+    # The second of two names: "Usagi và Manyi" after "bão".
+    return words[0] == "và" and "bão" in words[2:5]
 
 
 def _prev_is(toks: list, i: int, word: str) -> bool:

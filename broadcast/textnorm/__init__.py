@@ -65,7 +65,7 @@ _MEDIA_NOTE_RE = re.compile(
 # A credit closing a line: "... bà con. Ảnh: Nguyễn Văn A", "- Ảnh: VGP/Nhật Bắc",
 # "Tác giả: Hà Nam", "Nguồn tin: Doanh nghiệp & Tiếp thị", "Nguồn PLO: https://plo.vn/...".
 _CREDIT_RE = re.compile(
-    r"(?m)(^|[.!?…]|[ \t][-–—|])[ \t]*"
+    r"(?m)(^|[.!?…]|[ \t][-–—|]|[ \t](?=ẢNH[ \t]*:))[ \t]*"
     r"(?:(Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
     r"|(Tác giả|Nguồn(?: tin)?(?:[ \t]+[A-ZĐ][^\s:]*){0,3}))"
     r"[ \t]*:[ \t]*((?:https?://)?[^\n!?:]{1,200}?)[ \t.]*$"
@@ -75,9 +75,11 @@ _MEDIA_LABEL_RE = re.compile(
     r"(?m)^[ \t]*(?:VIDEO|Video|CLIP|Clip|INFOGRAPHIC|Infographic|PODCAST|Podcast|"
     r"E-MAGAZINE|E-magazine|Emagazine)[ \t]*[:|\-–][ \t]*(?=[A-ZĐÀ-Ỹ])"
 )
-# A photo label standing alone or closing a line: "Ảnh minh họa.", "... trên biển. Ảnh tư liệu".
+# A photo label standing alone or closing a line: "Ảnh minh họa.", "... trên biển. Ảnh tư liệu",
+# "... độ tuổi. Ảnh KT" (an agency's initials without a colon).
 _PHOTO_LABEL_RE = re.compile(
-    r"(?m)(^|(?<=[.!?…]))[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu|chụp màn hình)[ \t.]*$"
+    r"(?m)(^|(?<=[.!?…]))[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu|chụp màn hình"
+    r"|[A-ZĐ][A-ZĐ.]{1,9})[ \t.]*$"
 )
 _CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
@@ -215,6 +217,8 @@ def _credit(m: re.Match) -> str:
     body = m.group(4)
     words = _CREDIT_WORD_RE.findall(body)
     if m.group(2):
+        if words and words[-1] == "phát":
+            words = words[:-1]  # "Ảnh: TTXVN phát": the agency distributed the photo
         named = 0 < len(words) <= 6 and all(w[:1].isupper() or w[:1].isdigit() for w in words)
     else:
         # A source or author: a link, or a name that may hold small words

@@ -188,7 +188,7 @@ DAY_TO_DATE_RE = re.compile(
     r"(?:\4(\d{4}))?(?![\w/]|[.,]\d)"
 )
 # "ngày 15.10", "(6.11)": a dot between a day and a month in a date context.
-DATE_DOT_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})\.(\d{1,2})(?![\w/.]|,\d)")
+DATE_DOT_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})\.(\d{1,2})(?![\w/]|[.,]\d|\.\d)")
 _WEEKDAY_BEFORE_RE = re.compile(
     r"(?i:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*)$"
 )
@@ -197,10 +197,39 @@ QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*/\s*(\d{4}))?(?
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
 DATE_DM_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
-TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2})?|g(\d{2}))(?:'|p)?(?![\w])")
+TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2}))(?:'|p)?(?![\w])")
 HOUR_ZERO_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
 TIME_COLON_RE = re.compile(r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
 RATIO_COLON_RE = re.compile(rf"(?=\d)(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
+# Hydrological bulletins write the hour and the date together: "lúc 7h/20/7", "2h/21/7".
+TIME_DATE_RE = re.compile(r"(?=\d)(?<![\w.,/])(\d{1,2})h(\d{2})?/(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
+# "ngày (21/10)": the brackets add nothing once "ngày" is said.
+_NGAY_BRACKET_RE = re.compile(r"(?i:\b(ngày))\s*\((\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?)\)")
+# "ngày 22 và 23-8", "ngày 6, 7 và 8/11": several days of one month.
+DAY_LIST_RE = re.compile(
+    r"(?<=ngày )(\d{1,2})((?:\s*,\s*\d{1,2})*)\s+(và|hoặc)\s+(\d{1,2})([/.\-])(\d{1,2})"
+    r"(?:\5(\d{4}))?(?![\w/]|[.,]\d)"
+)
+# "từ ngày 17 - 19.9", "từ đêm 20 - 23.9": a day range with the month after a dot.
+DAY_RANGE_DOT_RE = re.compile(
+    r"(?=\d)(?<![\w/.,])(\d{1,2})\s*[-–]\s*(\d{1,2})\.(\d{1,2})(?![\w/]|[.,]\d)"
+)
+# "08 giờ - 12 giờ", "13 giờ 30 - 17 giờ 30": a dash between two clock times is "đến".
+HOUR_RANGE_RE = re.compile(
+    r"(?<![\w.,])(\d{1,2}\s*giờ(?:\s*\d{1,2}(?:\s*phút)?)?)\s*[-–]\s*(?=\d{1,2}\s*giờ)"
+)
+# "10 (mười) ngày", "500.000 đồng (năm trăm nghìn đồng)": the number spelled again in brackets.
+SPELLED_AGAIN_RE = re.compile(rf"{NUM_START}({NUM})(\s*[^\W\d_]*)\s*\(([^()\d]{{2,80}})\)")
+# Flood alarm levels: "BĐ1", "BĐ 3" are "báo động một", "báo động ba".
+ALARM_RE = re.compile(r"\bBĐ\s?([1-3])(?![\w])")
+# "17 tiêu chí/xã", "3 bữa/ngày": a count per something.
+_GLUED_HOUR_RE = re.compile(r"(?<=\d)(?=giờ\b)")
+COUNT_PER_RE = re.compile(
+    r"(?<=\d)(\s+[^\W\d_]+(?:\s+[^\W\d_]+)?)/([^\W\d_]+)(?![\w/])"
+)
+# What a count is given per: "tiêu chí/xã", "suất/hộ", "học sinh/lớp".
+_PER_TARGETS = {"xã", "phường", "huyện", "tỉnh", "thôn", "buôn", "bản", "ấp", "người", "hộ",
+                "lớp", "trường", "khẩu", "con", "cây", "gốc", "buổi", "quý"}
 
 def date_context(s: str, start: int, end: int) -> bool:
     """Say whether a bare day and month at s[start:end] reads as a date from its context."""
@@ -213,7 +242,7 @@ def date_context(s: str, start: int, end: int) -> bool:
 
 
 # "Ngày ban hành: 11/10/2023", "các ngày từ 19 đến 22-4": the word "ngày" is already said.
-_DATE_LABEL_RE = re.compile(r"(?i:\bngày)(?:\s+[^\W\d_]+){0,2}\s*:?\s*(?:từ\s+)?$")
+_DATE_LABEL_RE = re.compile(r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,2}\s*:?\s*(?:từ\s+)?$")
 
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
 
@@ -273,6 +302,7 @@ UNITS = {
     "kg": "ki lô gam",
     "mg": "mi li gam",
     "g": "gam",
+    "gr": "gam",
     "ml": "mi li lít",
     "l": "lít",
     "kWh": "ki lô oát giờ",
@@ -306,7 +336,12 @@ UNITS = {
 }
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 UNIT_RE = re.compile(rf"{NUM_START}({NUM})\s?({_UNIT_ALT})(?![^\W_])")
-PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_\x02])/\s?({_UNIT_ALT})(?![^\W_])")
+# Units that only follow a slash: "m3/s", "m/s", "vòng/h".
+_PER_ONLY_UNITS = {"s": "giây", "h": "giờ"}
+PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_]|\x02)/\s?({_UNIT_ALT}|s|h)(?![^\W_])")
+# Money per unit is "một": "đồng/kg", "USD/tấn"; anything else per unit is "trên".
+_MONEY_LEFT = {"đồng", "mỹ", "usd", "đô", "rô", "euro", "rupee", "yên", "tệ", "won", "bạt", "cent", "xu",
+               "kíp", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "vnđ", "vnd"}
 UNIT_AFTER_SCALE_RE = re.compile(
     r"\b(nghìn|ngàn|triệu|tỷ|tỉ|trăm|chục|vạn)(\x02?)(\s+)"
     r"(ha|km2|km²|km|m2|m²|kg|MW|kWh|USD|VNĐ|VND|đ)(?![^\W_])"
@@ -328,6 +363,7 @@ _DECIMAL_NEXT_RE = re.compile(
 )
 # "85,123 điểm" is a score; "1,875 điểm" may be a stock index in thousands of points.
 _SCORE_NEXT_RE = re.compile(r"\s?điểm")
+_SCALE_NEXT_RE = re.compile(r"\striệu\s(?!đồng|USD|đô)")
 _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ số)[^,.;]{0,30}$")
 
 
@@ -398,6 +434,15 @@ class Rules:
         if not _HAS_DIGIT_RE.search(text):
             return self._roman(text)
         slash = "/" in text
+        if "(" in text:
+            text = _NGAY_BRACKET_RE.sub(r"\1 \2", text)
+            text = SPELLED_AGAIN_RE.sub(self._spelled_again, text)
+        if "giờ" in text:
+            # "3giờ", "11giờ": a unit glued to its number.
+            text = _GLUED_HOUR_RE.sub(" ", text)
+            text = HOUR_RANGE_RE.sub(r"\1 đến ", text)
+        if "BĐ" in text:
+            text = ALARM_RE.sub(self._alarm, text)
         # Phone numbers before anything reads their groups as thousands.
         if "(0" in text or "(+" in text:
             text = PHONE_PAREN_RE.sub(self._phone_paren, text)
@@ -419,7 +464,12 @@ class Rules:
             text = DOC_SYM_RE.sub(self._doc_sym, text)
             text = DOC_BLANK_RE.sub("", text)
             # Dates, longest forms first.
+            text = TIME_DATE_RE.sub(self._time_date, text)
             text = DAY_RANGE_RE.sub(self._day_range, text)
+        if "ngày " in text and (" và " in text or " hoặc " in text):
+            text = DAY_LIST_RE.sub(self._day_list, text)
+        if "." in text:
+            text = DAY_RANGE_DOT_RE.sub(self._day_range_dot, text)
         if "ừ" in text:
             text = DAY_TO_DATE_RE.sub(self._day_to_date, text)
         text = DATE_FULL_RE.sub(self._date_full, text)
@@ -451,6 +501,7 @@ class Rules:
         text = UNIT_RE.sub(self._unit, text)
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
+            text = COUNT_PER_RE.sub(self._count_per, text)
         if "+" in text:
             text = PLUS_RE.sub(self._plus, text)
         text = NUMBER_RE.sub(self._number, text)
@@ -586,6 +637,37 @@ class Rules:
             words += f" năm {cardinal(m.group(4))}"
         return rng(self._day_prefix(m.string, m.start()) + words)
 
+    def _time_date(self, m: re.Match) -> str:
+        h, mins, d, mo = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4))
+        if h > 24 or mins >= 60 or not (1 <= d <= 31 and 1 <= mo <= 12):
+            return m.group(0)
+        words = f"{number_words(h)} giờ"
+        if mins:
+            words += f" {number_words(mins)} phút"
+        return rng(f"{words} ngày {number_words(d)} tháng {month_name(mo)}")
+
+    def _day_list(self, m: re.Match) -> str:
+        days = [m.group(1)] + re.findall(r"\d{1,2}", m.group(2) or "") + [m.group(4)]
+        mo = int(m.group(6))
+        if not 1 <= mo <= 12 or not all(1 <= int(d) <= 31 for d in days):
+            return m.group(0)
+        spoken = [number_words(int(d)) for d in days]
+        words = ", ".join(spoken[:-1]) + f" {m.group(3)} {spoken[-1]} tháng {month_name(mo)}"
+        if m.group(7):
+            words += f" năm {cardinal(m.group(7))}"
+        return rng(words)
+
+    def _day_range_dot(self, m: re.Match) -> str:
+        # Only where a date is expected: "17 - 19.9" alone may be a range of decimals.
+        d1, d2, mo = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        s, start = m.string, m.start()
+        if not (1 <= d1 <= 31 and 1 <= d2 <= 31 and 1 <= mo <= 12 and d1 < d2):
+            return m.group(0)
+        if prev_word(s, start) not in _DATE_CONTEXT | {"từ"}:
+            return m.group(0)
+        words = f"{number_words(d1)} đến {number_words(d2)} tháng {month_name(mo)}"
+        return rng(self._day_prefix(s, start) + words)
+
     def _day_to_date(self, m: re.Match) -> str:
         d1, d2, mo = int(m.group(2)), int(m.group(3)), int(m.group(5))
         if not (1 <= d1 <= 31 and 1 <= d2 <= 31 and 1 <= mo <= 12 and d1 < d2):
@@ -675,6 +757,24 @@ class Rules:
                 return m.group(0)
             words += f" {number_words(int(mins))} phút"
         return rng(words)
+
+    def _alarm(self, m: re.Match) -> str:
+        return fixed(f"báo động {number_words(int(m.group(1)))}")
+
+    def _spelled_again(self, m: re.Match) -> str:
+        # Keep the figure, drop the brackets when they only spell it out again.
+        raw, spelled = m.group(1), m.group(3).strip().lower()
+        if raw.isdigit() or re.fullmatch(r"\d{1,3}(?:\.\d{3})+", raw):
+            said = cardinal(raw.replace(".", "")) if len(raw.replace(".", "")) < 16 else ""
+            if said and spelled.startswith(said):
+                return raw + m.group(2)
+        return m.group(0)
+
+    def _count_per(self, m: re.Match) -> str:
+        # "17 tiêu chí/xã" is per commune, said "một xã" like "2 lần/ngày".
+        if m.group(2) not in _PER_TARGETS or not m.group(1).strip()[:1].islower():
+            return m.group(0)
+        return f"{m.group(1)} một {m.group(2)}"
 
     def _hour_zero(self, m: re.Match) -> str:
         return rng(f"{number_words(int(m.group(1)))} giờ")
@@ -775,6 +875,10 @@ class Rules:
             return False
         if _SCORE_NEXT_RE.match(s, end) and len(raw.split(",")[0]) >= 2:
             return False
+        # "2,326 triệu người": 2.326 million people; in the English convention a count of
+        # millions is never that large, and a decimal never ends in a zero ("2,600 tỷ").
+        if self.english is None and not raw.endswith("0") and _SCALE_NEXT_RE.match(s, end):
+            return False
         return self.english
 
     def _unit(self, m: re.Match) -> str:
@@ -790,8 +894,10 @@ class Rules:
             return m.group(0)
         # A measure over a measure ("ml/kg", "tấn/ha") is a rate; a price is 'per' ("đồng/kg").
         before = m.string[max(0, m.start() - 16):m.start()].rstrip("\x02").rsplit(" ", 1)[-1]
-        joiner = " trên " if before.lower() in MEASURE_LEFT or before in UNITS else " một "
-        return joiner + fixed(UNITS[unit])
+        if unit in _PER_ONLY_UNITS and not (before.lower() in MEASURE_LEFT or before in UNITS):
+            return m.group(0)
+        joiner = " một " if before.lower() in _MONEY_LEFT else " trên "
+        return joiner + fixed(UNITS.get(unit) or _PER_ONLY_UNITS[unit])
 
     def _unit_after_scale(self, m: re.Match) -> str:
         return f"{m.group(1)}{m.group(2)}{m.group(3)}{UNITS.get(m.group(4), 'héc ta')}"

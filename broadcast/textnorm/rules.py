@@ -132,6 +132,7 @@ PHONE_RE = re.compile(
 PHONE_PAREN_RE = re.compile(
     r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
 )
+_DATE_SHAPE_RE = re.compile(r"\d([-./])[01]?\d\1(?:19|20)\d\d(?!\d)")
 # Emergency and service numbers are dialled, never counted: "gọi 113", "cấp cứu 115".
 EMERGENCY_RE = re.compile(
     r"(?=\d)(?<![\w.,/])(?<!\d[-–])(?<!\d [-–] )(11[1-5]|1022)(?![\w/]|[.,]\d|\s?[-–]\s?\d)"
@@ -163,7 +164,8 @@ SYM = rf"[A-ZĐ][{_SYM_CHAR}]*(?:(?:[-&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
 DOC_NO = r"(\d+)([a-zđ]?)"
 DOC_YEAR_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")
 DOC_DASH_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}-([A-ZĐ][A-Za-zĐđ]*)/({SYM})(?![\w])")
-DOC_SYM_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/({SYM})(?![\w])")
+# "1281/-UBND": a slip with the type letters left out.
+DOC_SYM_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/-?({SYM})(?![\w])")
 DOC_BLANK_RE = re.compile(rf"(?<=số )/({SYM})(?![\w])")
 _DOC_PREV = re.compile(
     r"(?i:\b(?:số|nghị định|nghị quyết|thông tư|quyết định|luật|chỉ thị|công văn|kế hoạch|"
@@ -348,6 +350,10 @@ UNIT_AFTER_SCALE_RE = re.compile(
 )
 CURRENCY_PREFIX_RE = re.compile(rf"(US\$|\$|€)\s?({NUM})" + NUM_END)
 PLUS_RE = re.compile(r"(?=\d)(?<![\w.,])(\d+)\+(?!\w)")
+# "chỉ -7 độ C", "mực nước +0,5 m": a sign glued to a measured value, not a range dash.
+SIGNED_RE = re.compile(
+    r"(?:^|(?<=[\s(]))(?<!\d\s)(?<!\d\s\s)([-−+])(?=\d+(?:[.,]\d+)?\s?(?:°C|ºC|°|º|độ|oC|m|cm|%)(?![^\W\d_]))"
+)
 NUMBER_RE = re.compile(NUM_START + rf"({NUM})" + NUM_END)
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
@@ -498,6 +504,8 @@ class Rules:
             text = RATIO_UNIT_RE.sub(self._ratio_unit, text)
         if "$" in text or "€" in text:
             text = CURRENCY_PREFIX_RE.sub(self._currency_prefix, text)
+        if "-" in text or "+" in text or "−" in text:
+            text = SIGNED_RE.sub(lambda m: "cộng " if m.group(1) == "+" else "âm ", text)
         text = UNIT_RE.sub(self._unit, text)
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
@@ -550,6 +558,8 @@ class Rules:
 
     def _phone(self, m: re.Match) -> str:
         prefix, rest = m.group(1), m.group(2)
+        if prefix == "0" and _DATE_SHAPE_RE.match(rest):
+            return m.group(0)  # "06-12-2023 14:44" is a date and a time
         groups = re.split(r"[ .\-]", rest)
         n_digits = sum(len(g) for g in groups) + (1 if prefix == "0" else 0)
         if prefix == "0":

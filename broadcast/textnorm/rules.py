@@ -142,7 +142,9 @@ _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gầ
                      "xuống", "tăng", "giảm", "mất", "cả", "những", "các", "tới", "đến", "từ",
                      "chương", "điều", "khoản", "mục", "phòng", "nhà", "quốc", "lộ", "km", "số"}
 # "Đề án 06": the name of the national data project is said "không sáu".
-ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?![\w/]|[.,]\d)")
+ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]|[.,]\d)")
+# "tăng x2", "×3": times, not the letter.
+TIMES_RE = re.compile(r"(?<![\w.,])[x×](\d{1,3})(?![\w.,]|,\d)")
 WEEKDAY_RANGE_RE = re.compile(
     r"\b([Tt]hứ\s+(?:[2-7]|[Hh]ai|[Bb]a|[Tt]ư|[Nn]ăm|[Ss]áu|[Bb]ảy))\s*[-–—]\s*(?=[Tt]hứ\s|[Cc]hủ\s[Nn]hật)"
 )
@@ -195,7 +197,7 @@ _WEEKDAY_BEFORE_RE = re.compile(
     r"(?i:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*)$"
 )
 _SPACED_SLASH_RE = re.compile(r"(?<=\d)(?: +/ *(?=\d)|/ +(?=\d)| +/(?=[A-ZĐ]))")
-QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*/\s*(\d{4}))?(?![\w])")
+QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
 DATE_DM_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
@@ -512,6 +514,8 @@ class Rules:
             text = COUNT_PER_RE.sub(self._count_per, text)
         if "+" in text:
             text = PLUS_RE.sub(self._plus, text)
+        if "x" in text or "×" in text:
+            text = TIMES_RE.sub(lambda m: rng(f"nhân {cardinal(m.group(1))}"), text)
         text = NUMBER_RE.sub(self._number, text)
         if "-" in text or "–" in text or "—" in text:
             text = RANGE_RE.sub(self._range, text)
@@ -858,7 +862,9 @@ class Rules:
         if prev == "thứ" and m.group(1).isdigit():
             a = ordinal(int(m.group(1)))
         joiner = "trên"
-        fraction = prev in _FRACTION_PREV or next_word(s, m.end()) in _FRACTION_NEXT
+        following = next_word(s, m.end())
+        # "còn 6/34 xã" counts communes: "sáu trên ba mươi tư xã", not a fraction.
+        fraction = (prev in _FRACTION_PREV and following not in _COUNT_NOUNS) or following in _FRACTION_NEXT
         if fraction and m.group(1).isdigit() and m.group(2).isdigit():
             if 0 < int(m.group(1)) < int(m.group(2)) <= 100:
                 joiner = "phần"
@@ -927,6 +933,12 @@ class Rules:
 
     def _range(self, m: re.Match) -> str:
         lead = m.group(1) or ""
+        s = m.string
+        before = s[s.rfind(RANGE_OPEN, 0, m.start()) + 1:m.start()]
+        after = s[m.end():s.find(RANGE_CLOSE, m.end())]
+        if " năm " in before and "giờ" in after and "giờ" not in before:
+            # "18/12/2023 - 14:40": a page stamp, a date then the time it was posted.
+            return f"{RANGE_CLOSE}, {lead}{RANGE_OPEN}"
         if _SCORE_PREV.search(m.string[max(0, m.start() - 40):m.start()]):
             return f"{RANGE_CLOSE} {lead}{RANGE_OPEN}"
         return f"{RANGE_CLOSE} đến {lead}{RANGE_OPEN}"

@@ -199,7 +199,13 @@ _WEEKDAY_BEFORE_RE = re.compile(
 _SPACED_SLASH_RE = re.compile(r"(?<=\d)(?: +/ *(?=\d)|/ +(?=\d)| +/(?=[A-ZĐ]))")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
-_DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay"}
+_DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay", "lễ",
+                 "khánh"}
+# "lễ 30.4 và 1.5": a second date joined to one just read.
+_AFTER_DATE_RE = re.compile(
+    r"(?:tháng [^\x01\x02]{1,12}\x02|(?i:\b(?:ngày|lễ|khánh))\s+(?:\d{1,2}[./-]\d{1,2}\s*,\s*){0,4}"
+    r"\d{1,2}[./-]\d{1,2})\s*(?:,|và|hoặc)\s*$"
+)
 DATE_DM_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
 TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2}))(?:'|p)?(?![\w])")
 HOUR_ZERO_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
@@ -238,6 +244,8 @@ _PER_TARGETS = {"xã", "phường", "huyện", "tỉnh", "thôn", "buôn", "bả
 def date_context(s: str, start: int, end: int) -> bool:
     """Say whether a bare day and month at s[start:end] reads as a date from its context."""
     if prev_word(s, start) in _DATE_CONTEXT:
+        return True
+    if _AFTER_DATE_RE.search(s, max(0, start - 60), start):
         return True
     # "thứ Năm (6/11)", "(6.11)": a date alone in brackets, or after a weekday.
     if _WEEKDAY_BEFORE_RE.search(s, max(0, start - 20), start):
@@ -611,6 +619,8 @@ class Rules:
 
     def _short_code(self, m: re.Match) -> str:
         keyword = m.group(1).lower()
+        if m.string[m.end():m.end() + 1] == "/":
+            return m.group(0)  # "Công điện số 1502/CĐ-TTg" is a document number
         if keyword == "số" and prev_word(m.string, m.start()) not in {"điện", "gọi", "thoại"}:
             return m.group(0)
         return m.group(1) + m.group(2) + fixed(digit_groups([m.group(3)]))

@@ -220,6 +220,10 @@ DAY_LIST_RE = re.compile(
     r"(?<=ngày )(\d{1,2})((?:\s*,\s*\d{1,2})*)\s+(và|hoặc)\s+(\d{1,2})([/.\-])(\d{1,2})"
     r"(?:\5(\d{4}))?(?![\w/]|[.,]\d)"
 )
+# "từ ngày 10.3 - 10.4": two dotted dates, read only where a date is expected.
+DM_RANGE_DOT_RE = re.compile(
+    r"(?=\d)(?<![\w/.,])(\d{1,2})\.(\d{1,2})\s*[-–]\s*(\d{1,2})\.(\d{1,2})(?![\w/]|[.,]\d)"
+)
 # "từ ngày 17 - 19.9", "từ đêm 20 - 23.9": a day range with the month after a dot.
 DAY_RANGE_DOT_RE = re.compile(
     r"(?=\d)(?<![\w/.,])(\d{1,2})\s*[-–]\s*(\d{1,2})\.(\d{1,2})(?![\w/]|[.,]\d)"
@@ -485,6 +489,7 @@ class Rules:
         if "ngày " in text and (" và " in text or " hoặc " in text):
             text = DAY_LIST_RE.sub(self._day_list, text)
         if "." in text:
+            text = DM_RANGE_DOT_RE.sub(self._dm_range_dot, text)
             text = DAY_RANGE_DOT_RE.sub(self._day_range_dot, text)
         if "ừ" in text:
             text = DAY_TO_DATE_RE.sub(self._day_to_date, text)
@@ -692,6 +697,21 @@ class Rules:
         words = f"{number_words(d1)} đến {number_words(d2)} tháng {month_name(mo)}"
         return rng(self._day_prefix(s, start) + words)
 
+    def _dm_range_dot(self, m: re.Match) -> str:
+        d1, m1, d2, m2 = (int(g) for g in m.groups())
+        s, start = m.string, m.start()
+        if not (1 <= d1 <= 31 and 1 <= d2 <= 31 and 1 <= m1 <= 12 and 1 <= m2 <= 12):
+            return m.group(0)
+        # "từ 1.5 - 2.5 tỷ" in an English-convention text is a range of decimals.
+        if self.english or prev_word(s, start) not in _DATE_CONTEXT | {"từ"}:
+            return m.group(0)
+        following = next_word(s, m.end())
+        if following in _SCALE_WORDS or following in UNITS:
+            return m.group(0)
+        words = (f"{number_words(d1)} tháng {month_name(m1)} đến ngày "
+                 f"{number_words(d2)} tháng {month_name(m2)}")
+        return rng(self._day_prefix(s, start) + words)
+
     def _day_to_date(self, m: re.Match) -> str:
         d1, d2, mo = int(m.group(2)), int(m.group(3)), int(m.group(5))
         if not (1 <= d1 <= 31 and 1 <= d2 <= 31 and 1 <= mo <= 12 and d1 < d2):
@@ -743,6 +763,8 @@ class Rules:
         tail = s[max(0, start - 40):start]
         if _DOC_PREV.search(tail):
             return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
+        if prev_word(s, start) == "tuần" and 1 <= mo <= 53:
+            return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "tuần 43/2022"
         if not 1 <= mo <= 12:
             return m.group(0)
         lead = "" if prev_word(s, start) == "tháng" else "tháng "

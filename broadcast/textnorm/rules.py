@@ -144,7 +144,7 @@ _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gầ
 # "Đề án 06": the name of the national data project is said "không sáu".
 ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]|[.,]\d)")
 # "tăng x2", "×3": times, not the letter.
-TIMES_RE = re.compile(r"(?<![\w.,])[x×](\d{1,3})(?![\w.,]|,\d)")
+TIMES_RE = re.compile(r"(?<![\w.,])[x×](\d{1,3})(?![\w]|[.,]\d)")
 WEEKDAY_RANGE_RE = re.compile(
     r"\b([Tt]hứ\s+(?:[2-7]|[Hh]ai|[Bb]a|[Tt]ư|[Nn]ăm|[Ss]áu|[Bb]ảy))\s*[-–—]\s*(?=[Tt]hứ\s|[Cc]hủ\s[Nn]hật)"
 )
@@ -398,6 +398,9 @@ RULE_OF_CALLBACK = {
     "_hour_zero": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
     "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
+    "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
+    "_alarm": "code_number", "_spelled_again": "number", "_count_per": "ratio",
+    "_signed": "number", "_times": "number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}
@@ -520,7 +523,7 @@ class Rules:
         if "$" in text or "€" in text:
             text = CURRENCY_PREFIX_RE.sub(self._currency_prefix, text)
         if "-" in text or "+" in text or "−" in text:
-            text = SIGNED_RE.sub(lambda m: "cộng " if m.group(1) == "+" else "âm ", text)
+            text = SIGNED_RE.sub(self._signed, text)
         text = UNIT_RE.sub(self._unit, text)
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
@@ -528,7 +531,7 @@ class Rules:
         if "+" in text:
             text = PLUS_RE.sub(self._plus, text)
         if "x" in text or "×" in text:
-            text = TIMES_RE.sub(lambda m: rng(f"nhân {cardinal(m.group(1))}"), text)
+            text = TIMES_RE.sub(self._times, text)
         text = NUMBER_RE.sub(self._number, text)
         if "-" in text or "–" in text or "—" in text:
             text = RANGE_RE.sub(self._range, text)
@@ -803,6 +806,12 @@ class Rules:
                 return m.group(0)
             words += f" {number_words(int(mins))} phút"
         return rng(words)
+
+    def _signed(self, m: re.Match) -> str:
+        return "cộng " if m.group(1) == "+" else "âm "
+
+    def _times(self, m: re.Match) -> str:
+        return rng(f"nhân {cardinal(m.group(1))}")
 
     def _alarm(self, m: re.Match) -> str:
         return fixed(f"báo động {number_words(int(m.group(1)))}")

@@ -188,7 +188,7 @@ MONTH_YEAR_MARK_RE = re.compile(
 )
 # "Từ 5 đến 7-10": the month written once, on the last day.
 DAY_TO_DATE_RE = re.compile(
-    r"\b((?i:từ)(?: ngày)?)\s+(\d{1,2})\s*(?:đến|tới|[-–])\s*(?:ngày\s+)?(\d{1,2})([/.\-])(\d{1,2})"
+    r"\b((?i:từ)(?: ngày)?|(?i:ngày))\s+(\d{1,2})\s*(?:đến|tới|[-–])\s*(?:ngày\s+)?(\d{1,2})([/.\-])(\d{1,2})"
     r"(?:\4(\d{4}))?(?![\w/]|[.,]\d)"
 )
 # "ngày 15.10", "(6.11)": a dot between a day and a month in a date context.
@@ -207,12 +207,17 @@ _AFTER_DATE_RE = re.compile(
     r"\d{1,2}[./-]\d{1,2})\s*(?:,|và|hoặc)\s*$"
 )
 DATE_DM_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
-TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2}))(?:'|p)?(?![\w])")
+TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2})?)(?:'|p)?(?![\w])")
+# "9g sáng", "lúc 7g": an hour only where a time is expected; elsewhere "g" is grams.
+_HOUR_G_NEXT = {"sáng", "chiều", "tối", "trưa", "đêm", "ngày", "hôm", "đến"}
+_HOUR_G_PREV = {"lúc", "từ", "đến", "vào", "hồi", "khoảng"}
 HOUR_ZERO_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
 TIME_COLON_RE = re.compile(r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
 RATIO_COLON_RE = re.compile(rf"(?=\d)(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
 # Hydrological bulletins write the hour and the date together: "lúc 7h/20/7", "2h/21/7".
-TIME_DATE_RE = re.compile(r"(?=\d)(?<![\w.,/])(\d{1,2})h(\d{2})?/(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
+TIME_DATE_RE = re.compile(
+    r"(?=\d)(?<![\w.,/])(\d{1,2})h(\d{2})?/(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)"
+)
 # "ngày (21/10)": the brackets add nothing once "ngày" is said.
 _NGAY_BRACKET_RE = re.compile(r"(?i:\b(ngày))\s*\((\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?)\)")
 # "ngày 22 và 23-8", "ngày 6, 7 và 8/11": several days of one month.
@@ -258,7 +263,10 @@ def date_context(s: str, start: int, end: int) -> bool:
 
 
 # "Ngày ban hành: 11/10/2023", "các ngày từ 19 đến 22-4": the word "ngày" is already said.
-_DATE_LABEL_RE = re.compile(r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,2}\s*:?\s*(?:từ\s+)?$")
+_DATE_LABEL_RE = re.compile(
+    r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,2}\s*:?\s*(?:từ\s+)?$"
+)
+_PLURAL_BEFORE_RE = re.compile(r"(?i:các|những|\d)\s*$")
 
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
 
@@ -366,7 +374,8 @@ CURRENCY_PREFIX_RE = re.compile(rf"(US\$|\$|€)\s?({NUM})" + NUM_END)
 PLUS_RE = re.compile(r"(?=\d)(?<![\w.,])(\d+)\+(?!\w)")
 # "chỉ -7 độ C", "mực nước +0,5 m": a sign glued to a measured value, not a range dash.
 SIGNED_RE = re.compile(
-    r"(?:^|(?<=[\s(]))(?<!\d\s)(?<!\d\s\s)([-−+])(?=\d+(?:[.,]\d+)?\s?(?:°C|ºC|°|º|độ|oC|m|cm|%)(?![^\W\d_]))"
+    r"(?:^|(?<=[\s(]))(?<!\d\s)(?<!\d\s\s)([-−+])"
+    r"(?=\d+(?:[.,]\d+)?\s?(?:°C|ºC|°|º|độ|oC|m|cm|%)(?![^\W\d_]))"
 )
 NUMBER_RE = re.compile(NUM_START + rf"({NUM})" + NUM_END)
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
@@ -494,7 +503,7 @@ class Rules:
         if "." in text:
             text = DM_RANGE_DOT_RE.sub(self._dm_range_dot, text)
             text = DAY_RANGE_DOT_RE.sub(self._day_range_dot, text)
-        if "ừ" in text:
+        if "ừ" in text or "gày" in text:
             text = DAY_TO_DATE_RE.sub(self._day_to_date, text)
         text = DATE_FULL_RE.sub(self._date_full, text)
         if "-" in text or "." in text:
@@ -588,6 +597,9 @@ class Rules:
             if not (9 <= n_digits <= 11 or (service and n_digits == 8)):
                 return m.group(0)
             groups[0] = "0" + groups[0]
+            if len(groups) > 1 and len(groups[0]) == 5 and groups[0].startswith("02"):
+                # "02933.504.987": a four-digit area code with the subscriber's first digit
+                groups[:2] = [groups[0][:4], groups[0][4:] + groups[1]]
             return fixed(digit_groups(_join_lone_digits(groups)))
         if not 8 <= n_digits <= 10:
             return m.group(0)
@@ -721,7 +733,12 @@ class Rules:
             return m.group(0)
         lead = m.group(1)
         month = f"tháng {month_name(mo)}"
-        if " " in lead:  # "từ ngày 3 đến 5/4": the writer said "ngày" once, say it twice
+        before = m.string[max(0, m.start() - 12):m.start()]
+        plural = lead.lower() == "ngày" and _PLURAL_BEFORE_RE.search(before)
+        if plural:  # "các ngày 19 đến 22-4": the days as a group
+            words = f"{number_words(d1)} đến {number_words(d2)} {month}"
+        elif " " in lead or lead.lower() == "ngày":
+            # "từ ngày 3 đến 5/4", "ngày 3 đến 4-12": the writer said "ngày" once, say it twice
             words = f"{number_words(d1)} đến ngày {number_words(d2)} {month}"
         elif self._day_prefix(m.string, m.start()):
             words = f"ngày {number_words(d1)} đến ngày {number_words(d2)} {month}"
@@ -800,6 +817,11 @@ class Rules:
     def _time_h(self, m: re.Match) -> str:
         h = int(m.group(1))
         mins = m.group(2) or m.group(3)
+        if m.group(0).rstrip("'p").endswith("g") and not (
+            next_word(m.string, m.end()) in _HOUR_G_NEXT
+            or prev_word(m.string, m.start()) in _HOUR_G_PREV
+        ):
+            return m.group(0)
         words = f"{number_words(h)} giờ"
         if mins and int(mins):
             if int(mins) >= 60:
@@ -903,9 +925,15 @@ class Rules:
         if prev == "thứ" and m.group(1).isdigit():
             a = ordinal(int(m.group(1)))
         joiner = "trên"
+        y1, y2 = m.group(1), m.group(2)
+        if y1.isdigit() and y2.isdigit() and len(y1) == len(y2) == 4 and y1[:2] in ("19", "20"):
+            if 0 < int(y2) - int(y1) <= 10:
+                return rng(f"{a} đến {b}")  # "niên vụ 2024/2025", "năm học 2025/2026"
         following = next_word(s, m.end())
         # "còn 6/34 xã" counts communes: "sáu trên ba mươi tư xã", not a fraction.
-        fraction = (prev in _FRACTION_PREV and following not in _COUNT_NOUNS) or following in _FRACTION_NEXT
+        fraction = (
+            prev in _FRACTION_PREV and following not in _COUNT_NOUNS
+        ) or following in _FRACTION_NEXT
         if fraction and m.group(1).isdigit() and m.group(2).isdigit():
             if 0 < int(m.group(1)) < int(m.group(2)) <= 100:
                 joiner = "phần"

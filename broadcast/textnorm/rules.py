@@ -143,6 +143,11 @@ _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gầ
                      "chương", "điều", "khoản", "mục", "phòng", "nhà", "quốc", "lộ", "km", "số"}
 # "Đề án 06": the name of the national data project is said "không sáu".
 ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]|[.,]\d)")
+# Account numbers, tax codes, ID numbers: nine or more digits written together are
+# dictated in groups; no amount in a notice is written that way.
+LONG_CODE_RE = re.compile(r"(?<![\w.,/])(?:[1-9]\d{8,}|0\d{11,})(?![\w/]|[.,]\d)")
+# Number plates: "47A-123.45", "47C-012.34", "29LD-123.45".
+PLATE_RE = re.compile(r"\b(\d{2})([A-Z]{1,2})(\d?)-(\d{3})\.(\d{2})(?![\w])")
 # "tăng x2", "×3": times, not the letter.
 TIMES_RE = re.compile(r"(?<![\w.,])[x×](\d{1,3})(?![\w]|[.,]\d)")
 WEEKDAY_RANGE_RE = re.compile(
@@ -264,7 +269,7 @@ def date_context(s: str, start: int, end: int) -> bool:
 
 # "Ngày ban hành: 11/10/2023", "các ngày từ 19 đến 22-4": the word "ngày" is already said.
 _DATE_LABEL_RE = re.compile(
-    r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,2}\s*:?\s*(?:từ\s+)?$"
+    r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,4}\s*:?\s*(?:từ\s+)?$"
 )
 _PLURAL_BEFORE_RE = re.compile(r"(?i:các|những|\d)\s*$")
 
@@ -482,6 +487,9 @@ class Rules:
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
+        text = LONG_CODE_RE.sub(self._long_code, text)
+        if "-" in text:
+            text = PLATE_RE.sub(self._plate, text)
         if "11" in text or "1022" in text:
             text = EMERGENCY_RE.sub(self._emergency, text)
         if "0" in text and ("án" in text or "ÁN" in text):
@@ -628,6 +636,14 @@ class Rules:
         if prev_word(s, start) in _NOT_DIALLED_PREV or s[end:end + 1] == "%":
             return m.group(0)
         return fixed(digit_words(m.group(1)))
+
+    def _long_code(self, m: re.Match) -> str:
+        return fixed(digit_groups([m.group(0)]))
+
+    def _plate(self, m: re.Match) -> str:
+        letters = " ".join(LETTER_NAMES[c.lower()] for c in m.group(2))
+        head = " ".join(filter(None, [digit_words(m.group(1)), letters, digit_words(m.group(3))]))
+        return fixed(f"{head}, {digit_words(m.group(4) + m.group(5))}")
 
     def _zero_code(self, m: re.Match) -> str:
         return f"{m.group(1)} {fixed(digit_words(m.group(2)))}"
@@ -783,6 +799,8 @@ class Rules:
         tail = s[max(0, start - 40):start]
         if _DOC_PREV.search(tail):
             return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
+        if prev_word(s, start) in {"lệ", "xích"} and mo == 1:
+            return rng(f"một phần {cardinal(m.group(2))}")  # "bản đồ tỷ lệ 1/2000"
         if prev_word(s, start) == "tuần" and 1 <= mo <= 53:
             return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "tuần 43/2022"
         if not 1 <= mo <= 12:

@@ -483,11 +483,13 @@ class Rules:
         # Phone numbers before anything reads their groups as thousands.
         if "(0" in text or "(+" in text:
             text = PHONE_PAREN_RE.sub(self._phone_paren, text)
-        if _LONG_DIGITS_RE.search(text):
+        long_digits = bool(_LONG_DIGITS_RE.search(text))
+        if long_digits:
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
-        text = LONG_CODE_RE.sub(self._long_code, text)
+        if long_digits:
+            text = LONG_CODE_RE.sub(self._long_code, text)
         if "-" in text:
             text = PLATE_RE.sub(self._plate, text)
         if "11" in text or "1022" in text:

@@ -244,8 +244,6 @@ HOUR_RANGE_RE = re.compile(
 )
 # "10 (mười) ngày", "500.000 đồng (năm trăm nghìn đồng)": the number spelled again in brackets.
 SPELLED_AGAIN_RE = re.compile(rf"{NUM_START}({NUM})(\s*[^\W\d_]*)\s*\(([^()\d]{{2,80}})\)")
-# Flood alarm levels: "BĐ1", "BĐ 3" are "báo động một", "báo động ba".
-ALARM_RE = re.compile(r"\bBĐ\s?([1-3])(?![\w])")
 # "17 tiêu chí/xã", "3 bữa/ngày": a count per something.
 _GLUED_HOUR_RE = re.compile(r"(?<=\d)(?=giờ\b)")
 COUNT_PER_RE = re.compile(
@@ -413,7 +411,7 @@ RULE_OF_CALLBACK = {
     "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
     "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
-    "_alarm": "code_number", "_spelled_again": "number", "_count_per": "ratio",
+"_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
@@ -478,8 +476,6 @@ class Rules:
             # "3giờ", "11giờ": a unit glued to its number.
             text = _GLUED_HOUR_RE.sub(" ", text)
             text = HOUR_RANGE_RE.sub(r"\1 đến ", text)
-        if "BĐ" in text:
-            text = ALARM_RE.sub(self._alarm, text)
         # Phone numbers before anything reads their groups as thousands.
         if "(0" in text or "(+" in text:
             text = PHONE_PAREN_RE.sub(self._phone_paren, text)
@@ -854,9 +850,6 @@ class Rules:
 
     def _times(self, m: re.Match) -> str:
         return rng(f"nhân {cardinal(m.group(1))}")
-
-    def _alarm(self, m: re.Match) -> str:
-        return fixed(f"báo động {number_words(int(m.group(1)))}")
 
     def _spelled_again(self, m: re.Match) -> str:
         # Keep the figure, drop the brackets when they only spell it out again.

@@ -22,7 +22,6 @@ import heapq
 import logging
 import math
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -166,15 +165,17 @@ class Vocabulary:
         guards = {v: set().union(*(_tone_variants(f) for f in fs))
                   for word, fs in self.compounds.items() for v in _tone_variants(word)}
         self._regex = _build_regex(spelled, guards)
-        plain_guards = {_strip_accents(w): {_strip_accents(f) for f in fs} for w, fs in self.compounds.items()}
-        self._plain_regex = _build_regex(set(plain), plain_guards)
+        self._plain_regex = None  # built on first use: few feeds come without diacritics
 
     def find(self, text: str) -> list[_Phrase]:
         """Phrases in text, longest wins; phrases inside a longer match are dropped."""
         if not text:
             return []
-        low = unicodedata.normalize("NFC", text).lower()
+        low = _SEP_RUN.sub(" ", unicodedata.normalize("NFC", text).lower())
         if _looks_unaccented(low):
+            if self._plain_regex is None and self._plain:
+                guards = {_strip_accents(w): {_strip_accents(f) for f in fs} for w, fs in self.compounds.items()}
+                self._plain_regex = _build_regex(set(self._plain), guards)
             regex, table = self._plain_regex, self._plain
         else:
             regex, table = self._regex, self._table
@@ -438,10 +439,12 @@ def _looks_unaccented(text: str) -> bool:
 # --- trie regex ------------------------------------------------------------
 
 # Between the words of a phrase: spaces, hyphens, slashes, quotes... but not a
-# sentence end, a comma (phrases spell those out) or a line break. Possessive,
-# because backtracking into it can never help and costs 3x the time.
+# sentence end, a comma (phrases spell those out) or a line break.
 _SEP = r"[^\w,.!?;:…|\n\r]"
-_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""  # same matches, only slower before 3.11
+# Text is searched with each run of separators squeezed to one space, so the
+# pattern spells a separator as a plain " ": a character class at every word
+# of every phrase made compiling the pattern take over a second.
+_SEP_RUN = re.compile(_SEP + "+")
 
 
 def _build_regex(keys: set[str], guards: dict[str, set[str]]) -> re.Pattern[str] | None:
@@ -468,13 +471,13 @@ def _compile(keys: frozenset[str], guards: tuple[tuple[str, tuple[str, ...]], ..
 
 def _trie_pattern(node: dict[str, Any]) -> str:
     """Regex for a trie node: greedy, so longer phrases are tried first."""
-    branches = [(_SEP + "*" + _POSSESSIVE if ch == " " else re.escape(ch)) + _trie_pattern(node[ch])
+    branches = [(" ?" if ch == " " else re.escape(ch)) + _trie_pattern(node[ch])
                 for ch in sorted(k for k in node if k)]
     if "" not in node:
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
     blocked = node[""]
     # A phrase may end here unless the next word turns its last word into a compound.
-    end = ("(?!" + _SEP + "+" + _POSSESSIVE + "(?:" + "|".join(re.escape(w) for w in sorted(blocked)) + r")(?!\w))"
+    end = ("(?! (?:" + "|".join(re.escape(w) for w in sorted(blocked)) + r")(?!\w))"
            if blocked else "")
     if not branches:
         return end

@@ -278,7 +278,8 @@ def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
     # The classifier weighs items the phrases flagged; most news has no reform
     # phrase at all and is not worth its time (it is 3-4x slower than the phrases).
     if vocab.model is not None and any(m.weight > 0 for m in matches):
-        logit, parts = vocab.model.logit(title, summary)
+        station = {ph.text for ph in order if ph.station}
+        logit, parts = vocab.model.logit(title, summary, model_phrases(matches, station))
         points = round(vocab.model.points(logit), 3)
         # The model was trained on the shipped topics: it may take away what
         # those phrases gave, never a station's own phrases (nor below 0).
@@ -294,17 +295,22 @@ MODEL_PHRASE = "mô hình phân loại"
 _NOTE_WORDS = 3
 
 
+def model_phrases(matches: list[Match], station: set[str] = frozenset()) -> list[tuple[str, str, float]]:
+    """The shipped phrases found in an item, with their topics and points, as the classifier's features."""
+    # A station's own phrases are unknown to the model, which was trained on the shipped file.
+    return [(m.phrase, m.topic, m.weight) for m in matches if m.phrase not in station]
+
+
 def _model_note(parts: list[tuple[str, float]], points: float) -> str:
     """The few words that pushed the classifier most in the direction of its verdict."""
     from broadcast.relevance_model import display
 
-    if points > 0:
-        strongest = heapq.nlargest(2 * _NOTE_WORDS, (p for p in parts if p[1] > 0), key=itemgetter(1))
-    else:
-        strongest = heapq.nsmallest(2 * _NOTE_WORDS, (p for p in parts if p[1] < 0), key=itemgetter(1))
+    pick = heapq.nlargest if points > 0 else heapq.nsmallest
     words: list[str] = []
-    for feat, _ in strongest:
+    for feat, share in pick(4 * _NOTE_WORDS, parts, key=itemgetter(1)):
         shown = display(feat)
+        if not shown or (share > 0) != (points > 0):
+            continue  # a topic feature is no word to show; the phrases are listed anyway
         bare = shown.replace(" (tiêu đề)", "")
         if any(bare in w or w.replace(" (tiêu đề)", "") in bare for w in words):
             continue  # "thủ tục" after "thủ tục hành" says nothing new
@@ -399,14 +405,26 @@ for _pair, _marks in (("oa", "àáảãạ"), ("oe", "èéẻẽẹ"), ("uy", "�
     for _mark in _marks:
         _tone = unicodedata.normalize("NFD", _mark)[1:]
         _TONE_MOVES[_first + _mark] = unicodedata.normalize("NFC", _first + _tone) + _pair[1]
-_TONE_RE = re.compile(r"(?<!q)(" + "|".join(_TONE_MOVES) + r")(?!\w)")
+# Starting with a plain character class lets the engine skip ahead to each
+# "o"/"u"; the "qu" of "quý" is left alone in _tone_move.
+_TONE_RE = re.compile(r"[ou][" + "".join(sorted({k[1] for k in _TONE_MOVES})) + r"](?!\w)")
+
+
+def _tone_move(m: re.Match[str]) -> str:
+    pair = m.group(0)
+    start = m.start()
+    if start and m.string[start - 1] == "q":
+        return pair
+    return _TONE_MOVES.get(pair, pair)
+
 _TONE_BACK = {new: old for old, new in _TONE_MOVES.items()}
 # A sentence end (or a line break) becomes a barrier no phrase can cross.
 _BREAK_RE = re.compile(r"[.!?;:…]+(?=\s|$)|[\r\n]+")
 # A comma stays as a token: only phrases written with a comma ("kỷ luật, kỷ
 # cương") may span one, so "1,3 tỷ USD tài sản, Công ty" is not "tài sản công".
 _COMMA_RE = re.compile(r",+")
-_NONWORD_RE = re.compile(r"[^\w|,]+")
+# Whitespace is left to str.split(), which is faster than replacing each space.
+_NONWORD_RE = re.compile(r"[^\w\s|,]+")
 
 
 def normalize(text: str) -> str:
@@ -415,11 +433,10 @@ def normalize(text: str) -> str:
         return ""
     s = unicodedata.normalize("NFC", text).lower()
     s = s.replace("|", " ")
-    s = _TONE_RE.sub(lambda m: _TONE_MOVES[m.group(1)], s)
+    s = _TONE_RE.sub(_tone_move, s)
     s = _BREAK_RE.sub(" | ", s)
     s = _COMMA_RE.sub(" , ", s)
-    s = _NONWORD_RE.sub(" ", s)
-    return s.strip()
+    return " ".join(_NONWORD_RE.sub(" ", s).split())
 
 
 def _strip_accents(text: str) -> str:

@@ -15,8 +15,10 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 from broadcast.errors import ConfigError
@@ -27,8 +29,11 @@ FORMAT = "broadcast-relevance-model/1"
 # Title words are also counted as title features: "thủ tục" in a headline says
 # more about the story than the same words deep in a lead.
 _TITLE = "t:"
+_PHRASE = "v:"  # a vocabulary phrase found in the item
+_TOPIC = "vt:"  # the topic of such a phrase
 # However sure the model is, it moves the score by at most this many points.
 POINTS_CAP = 3.0
+SHARES = 8  # features whose share of the log-odds logit() reports, each way
 _SEGMENT_RE = re.compile(r" ?[|,] ?")
 
 
@@ -42,26 +47,38 @@ def _segments(text: str) -> list[list[str]]:
 def _grams(segments: list[list[str]], prefix: str, out: list[str]) -> None:
     """Append the unigrams and bigrams of each run to out."""
     for seg in segments:
+        # map() and join run in C: these few lines are most of the classifier's time.
+        grams = list(map(" ".join, zip(seg, seg[1:])))
         if prefix:
-            out += [prefix + w for w in seg]
-            out += [f"{prefix}{a} {b}" for a, b in zip(seg, seg[1:])]
+            out += map(prefix.__add__, seg)
+            out += map(prefix.__add__, grams)
         else:
             out += seg
-            out += [f"{a} {b}" for a, b in zip(seg, seg[1:])]
+            out += grams
 
 
-def feature_list(title: str, summary: str) -> list[str]:
-    """Syllable unigrams and bigrams of title and lead, then title-only copies."""
+def feature_list(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = ()) -> list[str]:
+    """Syllable unigrams and bigrams of title and lead, title-only copies, and the vocabulary's phrases."""
     out: list[str] = []
     head = _segments(title)
     _grams(head + _segments(summary), "", out)
     _grams(head, _TITLE, out)
+    # The phrases the vocabulary found are features too, so the model learns
+    # which of them mean reform in which company.
+    out += [_PHRASE + phrase.lower() for phrase, _, _ in phrases]
     return out
 
 
-def features(title: str, summary: str) -> dict[str, float]:
-    """Counts of syllable unigrams and bigrams in title and lead, plus title-only copies."""
-    return {f: float(n) for f, n in Counter(feature_list(title, summary)).items()}
+def features(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = ()) -> dict[str, float]:
+    """Feature -> value: counts of feature_list, and each topic's points from the vocabulary."""
+    phrases = list(phrases)
+    out: dict[str, float] = dict(Counter(feature_list(title, summary, phrases)))
+    # How strongly the vocabulary spoke for each topic (and for the negative
+    # and context lists): its points, taken like a count (1 + ln).
+    for _, topic, weight in phrases:
+        key = _TOPIC + topic
+        out[key] = out.get(key, 0.0) + abs(weight)
+    return {f: float(v) for f, v in out.items() if v}
 
 
 @dataclass
@@ -80,28 +97,39 @@ class TextModel:
         return max(-POINTS_CAP, min(POINTS_CAP, self.scale * (logit - self.cutoff)))
 
     def __post_init__(self) -> None:
-        # One lookup per feature: idf and weight together.
-        self._table = {f: (idf, self.weights.get(f, 0.0)) for f, idf in self.idf.items()}
+        # Squared idf (for the length of the vector) and idf * weight (for
+        # the dot product) of every known feature.
+        self._sq = {f: idf * idf for f, idf in self.idf.items()}
+        self._wi = {f: idf * self.weights.get(f, 0.0) for f, idf in self.idf.items()}
 
-    def logit(self, title: str, summary: str) -> tuple[float, list[tuple[str, float]]]:
-        """Log-odds that the item is reform news, and each known feature's share of it."""
-        table = self._table
-        known: list[tuple[str, float, float]] = []
-        norm = dot = 0.0
-        log = math.log
-        for feat, n in Counter(feature_list(title, summary)).items():
-            entry = table.get(feat)
-            if entry is None:
-                continue
-            v = entry[0] if n == 1 else (1.0 + log(n)) * entry[0]
-            norm += v * v
-            if entry[1]:
-                dot += entry[1] * v
-                known.append((feat, v, entry[1]))
-        if not norm:
+    def logit(self, title: str, summary: str,
+              phrases: Iterable[tuple[str, str, float]] = ()) -> tuple[float, list[tuple[str, float]]]:
+        """Log-odds that the item is reform news, and the shares of its strongest features each way."""
+        values = features(title, summary, phrases)
+        sq, wi = self._sq, self._wi
+        # Set intersection, map() and sum() run in C. A feature of value v
+        # counts 1 + ln(v) times (sublinear term frequency, as in training):
+        # the sums take it once and the few others are fixed up below.
+        known = sorted(values.keys() & sq.keys())  # sorted: the same sums whatever the hash order
+        if not known:
+            return self.bias, []
+        norm = sum(map(sq.__getitem__, known))
+        dot = sum(map(wi.__getitem__, known))
+        for feat in known:
+            v = values[feat]
+            if v != 1.0:
+                tf = 1.0 + math.log(v)
+                norm += sq[feat] * (tf * tf - 1.0)
+                dot += wi[feat] * (tf - 1.0)
+        if norm <= 0.0:
             return self.bias, []
         norm = math.sqrt(norm)
-        return self.bias + dot / norm, [(feat, w * v / norm) for feat, v, w in known]
+        # Only the strongest features each way are worth explaining (a stable
+        # sort of the sorted names: equal weights keep one order).
+        ranked = sorted(known, key=wi.__getitem__)
+        strongest = ranked if len(ranked) <= 2 * SHARES else ranked[:SHARES] + ranked[-SHARES:]
+        shares = [(feat, wi[feat] * (1.0 + math.log(values[feat])) / norm) for feat in strongest if wi[feat]]
+        return self.bias + dot / norm, shares
 
     def fingerprint(self) -> str:
         """A stable hash of the model, to know when stored scores are stale."""
@@ -109,7 +137,11 @@ class TextModel:
 
 
 def display(feature: str) -> str:
-    """A feature as staff would read it: title features keep a 'tiêu đề' note."""
+    """A feature as staff would read it: title features keep a 'tiêu đề' note; '' for a topic feature."""
+    if feature.startswith(_TOPIC):
+        return ""
+    if feature.startswith(_PHRASE):
+        return feature[len(_PHRASE):]
     if feature.startswith(_TITLE):
         return f"{feature[len(_TITLE):]} (tiêu đề)"
     return feature

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
+import importlib.util
 import io
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -30,7 +33,7 @@ import pytest
 
 from broadcast.errors import ConfigError
 from broadcast.relevance import (Match, Relevance, detect_language, explain, load_vocabulary, match_labels,
-                                 score)
+                                 model_phrases, score)
 from broadcast.relevance_model import MODEL_FILE, load_model, save_model
 
 DATA = Path(__file__).parent / "data"
@@ -412,6 +415,56 @@ def test_model_loads_from_the_package_and_was_trained_on_earlier_months(full):
     first, last = str(model.meta["trained_on"]).split("..")
     assert last < TEST_FROM
     assert full.fingerprint() != load_vocabulary(model=False).fingerprint()
+
+
+def _trainer():
+    """tools/train_relevance.py as a module (tools/ is not a package)."""
+    if "train_relevance" not in sys.modules:
+        path = DATA.parents[1] / "tools" / "train_relevance.py"
+        spec = importlib.util.spec_from_file_location("train_relevance", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules["train_relevance"]
+
+
+def test_extra_files_hold_training_months_only_and_the_trainer_reads_them():
+    trainer = _trainer()
+    rows = trainer.read_rows(DATA)
+    main = [r for r in rows if r.main]
+    extra = [r for r in rows if not r.main]
+    assert len(main) == len(_news())
+    for path in DATA.glob("relevance_news_*.tsv.gz"):
+        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        file_rows = list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+        assert file_rows and all(r["date"][:7] < TEST_FROM and not r["date"].startswith("2025-09") for r in file_rows)
+        assert {r["weight"] for r in file_rows} == {"0"}  # not part of the stream estimate
+    assert len(extra) == sum(1 for path in DATA.glob("relevance_news_*.tsv.gz")
+                             for _ in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()[1:])
+    train = trainer.train_rows(rows, TEST_FROM)
+    assert all(r.date[:7] < TEST_FROM and r.date[:7] != "2025-09" for r in train)
+    assert len(train) == sum(r.date[:7] < TEST_FROM for r in main) + len(extra)
+
+
+def test_model_was_trained_on_the_shipped_vocabulary():
+    # The phrases and their points are features: a changed topics.toml needs a retrained model.
+    from broadcast.relevance import DEFAULT_TOPICS_FILE
+
+    assert load_model().meta["topics_sha1"] == hashlib.sha1(DEFAULT_TOPICS_FILE.read_bytes()).hexdigest()
+
+
+def test_scoring_without_scikit_learn_gives_its_log_odds():
+    pytest.importorskip("sklearn")
+    trainer = _trainer()
+    vocab = load_vocabulary(model=False)
+    rows = [r for r in trainer.read_rows(DATA) if r.date[:7] < "2025-11" and r.date[:7] != "2025-09"]
+    for r in rows:
+        r.phrases = tuple(model_phrases(score(r.title, r.summary, vocab).matches))
+    train, held = rows[::2], rows[1::2][:200]
+    assert sum(r.label for r in train) >= 50 and any(r.phrases for r in held)
+    model, decide = trainer.fit_pipeline(train, 4.0)
+    ours = [model.logit(r.title, r.summary, r.phrases)[0] for r in held]
+    assert ours == pytest.approx(decide(held), abs=1e-4)
 
 
 def test_model_file_round_trips_byte_for_byte(tmp_path):

@@ -24,6 +24,7 @@ import gzip
 import hashlib
 import io
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def train_rows(rows: list[Row], test_from: str) -> list[Row]:
 
 def fit(rows: list[Row], c: float) -> TextModel:
     """Fit one model on rows; return it in the package's own format."""
+    return fit_pipeline(rows, c)[0]
+
+
+def fit_pipeline(rows: list[Row], c: float) -> tuple[TextModel, Callable[[list[Row]], list[float]]]:
+    """Fit one model on rows; return it and scikit-learn's own decision function (to check the two agree)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
@@ -96,7 +102,13 @@ def fit(rows: list[Row], c: float) -> TextModel:
     names = vec.get_feature_names_out()
     idf = {str(f): float(v) for f, v in zip(names, tfidf.idf_)}
     weights = {str(f): float(w) for f, w in zip(names, clf.coef_[0]) if abs(w) >= 1e-6}
-    return TextModel(bias=float(clf.intercept_[0]), idf=idf, weights=weights)
+    model = TextModel(bias=float(clf.intercept_[0]), idf=idf, weights=weights)
+
+    def decide(new: list[Row]) -> list[float]:
+        x_new = tfidf.transform(vec.transform([features(r.title, r.summary, r.phrases) for r in new]))
+        return [float(v) for v in clf.decision_function(x_new)]
+
+    return model, decide
 
 
 def out_of_month_logits(rows: list[Row], c: float) -> list[float]:

@@ -23,6 +23,7 @@ import logging
 import math
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -49,7 +50,6 @@ _MAX_WEIGHT = 5.0
 # An unaccented Vietnamese phrase of one or two syllables collides with too
 # many other words ("cong vu", "mot cua"); three syllables are specific enough.
 _PLAIN_MIN_WORDS = 3
-_DOTTED = re.compile(r"^[\w ]*\w\.\w[\w .]*$")
 
 
 @dataclass(frozen=True)
@@ -154,24 +154,19 @@ class Vocabulary:
                     plain[bare] = ph
         self._table = table
         self._plain = plain
-        # The regex runs on the raw lower-cased text, so it must know both tone
-        # placements; matched snippets are normalised back to table keys.
-        spelled = {v for key in table for v in _tone_variants(key)}
-        for ph in self.phrases.values():
-            # A dot inside a word is not a separator, so "V.League" is spelled out.
-            literal = unicodedata.normalize("NFC", ph.text).lower()
-            if _DOTTED.match(literal):
-                spelled.add(literal)
-        guards = {v: set().union(*(_tone_variants(f) for f in fs))
-                  for word, fs in self.compounds.items() for v in _tone_variants(word)}
-        self._regex = _build_regex(spelled, guards)
+        # The regex runs on normalised text (one tone placement, one space
+        # between words), so it spells the table keys as they are.
+        self._regex = _build_regex(set(table), self.compounds)
         self._plain_regex = None  # built on first use: few feeds come without diacritics
 
     def find(self, text: str) -> list[_Phrase]:
         """Phrases in text, longest wins; phrases inside a longer match are dropped."""
-        if not text:
+        return self.find_normalized(normalize(text))
+
+    def find_normalized(self, low: str) -> list[_Phrase]:
+        """Phrases in text already passed through normalize()."""
+        if not low:
             return []
-        low = _SEP_RUN.sub(" ", unicodedata.normalize("NFC", text).lower())
         if _looks_unaccented(low):
             if self._plain_regex is None and self._plain:
                 guards = {_strip_accents(w): {_strip_accents(f) for f in fs} for w, fs in self.compounds.items()}
@@ -191,7 +186,7 @@ class Vocabulary:
             if end <= reach:
                 continue
             reach = end
-            ph = table.get(_snippet_key(m.group(1)))
+            ph = table.get(m.group(1))
             if ph is not None:
                 found.append(ph)
         return found
@@ -228,10 +223,10 @@ def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
     factors: dict[str, list[float]] = {}
     order: list[_Phrase] = []
     in_title: set[str] = set()
-    for text, factor, is_title in ((title, vocab.title_factor, True), (summary, 1.0, False)):
-        if not text:
-            continue
-        for ph in vocab.find(text):
+    # Normalised once: the phrases and the classifier read the same text.
+    head, lead = normalize(title), normalize(summary)
+    for text, factor, is_title in ((head, vocab.title_factor, True), (lead, 1.0, False)):
+        for ph in vocab.find_normalized(text):
             if ph.topic == NEUTRAL:
                 continue
             if ph.text not in factors:
@@ -279,7 +274,7 @@ def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
     # phrase at all and is not worth its time (it is 3-4x slower than the phrases).
     if vocab.model is not None and any(m.weight > 0 for m in matches):
         station = {ph.text for ph in order if ph.station}
-        logit, parts = vocab.model.logit(title, summary, model_phrases(matches, station))
+        logit, parts = vocab.model.logit(head, lead, model_phrases(matches, station), normalized=True)
         points = round(vocab.model.points(logit), 3)
         # The model was trained on the shipped topics: it may take away what
         # those phrases gave, never a station's own phrases (nor below 0).
@@ -295,7 +290,7 @@ MODEL_PHRASE = "mô hình phân loại"
 _NOTE_WORDS = 3
 
 
-def model_phrases(matches: list[Match], station: set[str] = frozenset()) -> list[tuple[str, str, float]]:
+def model_phrases(matches: list[Match], station: Collection[str] = ()) -> list[tuple[str, str, float]]:
     """The shipped phrases found in an item, with their topics and points, as the classifier's features."""
     # A station's own phrases are unknown to the model, which was trained on the shipped file.
     return [(m.phrase, m.topic, m.weight) for m in matches if m.phrase not in station]
@@ -417,7 +412,6 @@ def _tone_move(m: re.Match[str]) -> str:
         return pair
     return _TONE_MOVES.get(pair, pair)
 
-_TONE_BACK = {new: old for old, new in _TONE_MOVES.items()}
 # A sentence end (or a line break) becomes a barrier no phrase can cross.
 _BREAK_RE = re.compile(r"[.!?;:…]+(?=\s|$)|[\r\n]+")
 # A comma stays as a token: only phrases written with a comma ("kỷ luật, kỷ
@@ -455,13 +449,10 @@ def _looks_unaccented(text: str) -> bool:
 
 # --- trie regex ------------------------------------------------------------
 
-# Between the words of a phrase: spaces, hyphens, slashes, quotes... but not a
-# sentence end, a comma (phrases spell those out) or a line break.
-_SEP = r"[^\w,.!?;:…|\n\r]"
-# Text is searched with each run of separators squeezed to one space, so the
-# pattern spells a separator as a plain " ": a character class at every word
-# of every phrase made compiling the pattern take over a second.
-_SEP_RUN = re.compile(_SEP + "+")
+# The pattern runs on normalize()d text: punctuation inside a sentence is one
+# space, a comma a " , " token, a sentence end " | ", so a plain " " between
+# the words of a phrase is all it needs (a character class there made
+# compiling the pattern take over a second).
 
 
 def _build_regex(keys: set[str], guards: dict[str, set[str]]) -> re.Pattern[str] | None:
@@ -488,7 +479,7 @@ def _compile(keys: frozenset[str], guards: tuple[tuple[str, tuple[str, ...]], ..
 
 def _trie_pattern(node: dict[str, Any]) -> str:
     """Regex for a trie node: greedy, so longer phrases are tried first."""
-    branches = [(" ?" if ch == " " else re.escape(ch)) + _trie_pattern(node[ch])
+    branches = [(" " if ch == " " else re.escape(ch)) + _trie_pattern(node[ch])
                 for ch in sorted(k for k in node if k)]
     if "" not in node:
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -502,24 +493,6 @@ def _trie_pattern(node: dict[str, Any]) -> str:
         inner = branches[0] if len(branches) == 1 else "|".join(branches)
         return "(?:" + inner + ")?"
     return "(?:" + "|".join(branches) + "|" + end + ")"
-
-
-@lru_cache(maxsize=8192)
-def _snippet_key(snippet: str) -> str:
-    """Table key of a matched snippet; the same few snippets recur in every feed."""
-    return normalize(snippet)
-
-
-def _tone_variants(key: str) -> set[str]:
-    """The key and its spellings with old-style tone placement ("hóa" -> "hoá")."""
-    out = {""}
-    for word in key.split(" "):
-        forms = {word}
-        tail = word[-2:]
-        if tail in _TONE_BACK and not (tail[1] == "y" and word[-3:-2] == "q"):
-            forms.add(word[:-2] + _TONE_BACK[tail])
-        out = {(o + " " + f) if o else f for o in out for f in forms}
-    return out
 
 
 # --- loading -----------------------------------------------------------------

@@ -38,10 +38,8 @@ _SEGMENT_RE = re.compile(r" ?[|,] ?")
 
 
 def _segments(text: str) -> list[list[str]]:
-    """Syllables of text in runs that a sentence end or a comma does not cross."""
-    from broadcast.relevance import normalize
-
-    return [seg.split() for seg in _SEGMENT_RE.split(normalize(text)) if seg]
+    """Syllables of normalised text in runs that a sentence end or a comma does not cross."""
+    return [seg.split() for seg in _SEGMENT_RE.split(text) if seg]
 
 
 def _grams(segments: list[list[str]], prefix: str, out: list[str]) -> None:
@@ -57,8 +55,13 @@ def _grams(segments: list[list[str]], prefix: str, out: list[str]) -> None:
             out += grams
 
 
-def feature_list(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = ()) -> list[str]:
+def feature_list(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = (),
+                 normalized: bool = False) -> list[str]:
     """Syllable unigrams and bigrams of title and lead, title-only copies, and the vocabulary's phrases."""
+    if not normalized:
+        from broadcast.relevance import normalize
+
+        title, summary = normalize(title), normalize(summary)
     out: list[str] = []
     head = _segments(title)
     _grams(head + _segments(summary), "", out)
@@ -69,10 +72,11 @@ def feature_list(title: str, summary: str, phrases: Iterable[tuple[str, str, flo
     return out
 
 
-def features(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = ()) -> dict[str, float]:
+def features(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = (),
+             normalized: bool = False) -> dict[str, float]:
     """Feature -> value: counts of feature_list, and each topic's points from the vocabulary."""
     phrases = list(phrases)
-    out: dict[str, float] = dict(Counter(feature_list(title, summary, phrases)))
+    out: dict[str, float] = dict(Counter(feature_list(title, summary, phrases, normalized)))
     # How strongly the vocabulary spoke for each topic (and for the negative
     # and context lists): its points, taken like a count (1 + ln).
     for _, topic, weight in phrases:
@@ -103,9 +107,10 @@ class TextModel:
         self._wi = {f: idf * self.weights.get(f, 0.0) for f, idf in self.idf.items()}
 
     def logit(self, title: str, summary: str,
-              phrases: Iterable[tuple[str, str, float]] = ()) -> tuple[float, list[tuple[str, float]]]:
+              phrases: Iterable[tuple[str, str, float]] = (),
+              normalized: bool = False) -> tuple[float, list[tuple[str, float]]]:
         """Log-odds that the item is reform news, and the shares of its strongest features each way."""
-        values = features(title, summary, phrases)
+        values = features(title, summary, phrases, normalized)
         sq, wi = self._sq, self._wi
         # Set intersection, map() and sum() run in C. A feature of value v
         # counts 1 + ln(v) times (sublinear term frequency, as in training):

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import repeat, takewhile
 from pathlib import Path
 
 from broadcast.errors import ConfigError
@@ -75,14 +75,27 @@ def feature_list(title: str, summary: str, phrases: Iterable[tuple[str, str, flo
 def features(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = (),
              normalized: bool = False) -> dict[str, float]:
     """Feature -> value: counts of feature_list, and each topic's points from the vocabulary."""
+    return _values(title, summary, phrases, normalized)[0]
+
+
+def _values(title: str, summary: str, phrases: Iterable[tuple[str, str, float]],
+            normalized: bool) -> tuple[dict[str, float], list[str]]:
+    """The features' values, and the features whose value is not 1."""
     phrases = list(phrases)
-    out: dict[str, float] = dict(Counter(feature_list(title, summary, phrases, normalized)))
+    values: dict[str, float] = Counter(feature_list(title, summary, phrases, normalized))
+    # most_common() sorts in C; only the few repeated features reach the lambda.
+    odd = [f for f, _ in takewhile(lambda pair: pair[1] > 1, values.most_common())]
     # How strongly the vocabulary spoke for each topic (and for the negative
     # and context lists): its points, taken like a count (1 + ln).
+    points: dict[str, float] = {}
     for _, topic, weight in phrases:
-        key = _TOPIC + topic
-        out[key] = out.get(key, 0.0) + abs(weight)
-    return {f: float(v) for f, v in out.items() if v}
+        points[_TOPIC + topic] = points.get(_TOPIC + topic, 0.0) + abs(weight)
+    for key, total in points.items():
+        if total:
+            values[key] = total
+            if total != 1.0:
+                odd.append(key)
+    return dict(values), odd
 
 
 @dataclass
@@ -110,30 +123,31 @@ class TextModel:
               phrases: Iterable[tuple[str, str, float]] = (),
               normalized: bool = False) -> tuple[float, list[tuple[str, float]]]:
         """Log-odds that the item is reform news, and the shares of its strongest features each way."""
-        values = features(title, summary, phrases, normalized)
+        values, odd = _values(title, summary, phrases, normalized)
         sq, wi = self._sq, self._wi
-        # Set intersection, map() and sum() run in C. A feature of value v
-        # counts 1 + ln(v) times (sublinear term frequency, as in training):
-        # the sums take it once and the few others are fixed up below.
-        known = sorted(values.keys() & sq.keys())  # sorted: the same sums whatever the hash order
-        if not known:
-            return self.bias, []
-        norm = sum(map(sq.__getitem__, known))
-        dot = sum(map(wi.__getitem__, known))
-        for feat in known:
-            v = values[feat]
-            if v != 1.0:
-                tf = 1.0 + math.log(v)
+        # In the order the features were made, so the sums (and ties in the
+        # explanation) come out the same whatever the hash seed. map() and
+        # sum() run in C, one lookup per feature and table (unknown ones
+        # count 0). A feature of value v counts 1 + ln(v) times (sublinear
+        # term frequency, as in training): the sums take it once and the few
+        # others are fixed up below.
+        names = list(values)
+        contrib = list(map(wi.get, names, repeat(0.0)))
+        norm = sum(map(sq.get, names, repeat(0.0)))
+        dot = sum(contrib)
+        for feat in odd:
+            if feat in sq:
+                tf = 1.0 + math.log(values[feat])
                 norm += sq[feat] * (tf * tf - 1.0)
                 dot += wi[feat] * (tf - 1.0)
         if norm <= 0.0:
             return self.bias, []
         norm = math.sqrt(norm)
-        # Only the strongest features each way are worth explaining (a stable
-        # sort of the sorted names: equal weights keep one order).
-        ranked = sorted(known, key=wi.__getitem__)
+        # Only the strongest features each way are worth explaining.
+        ranked = sorted(range(len(names)), key=contrib.__getitem__)
         strongest = ranked if len(ranked) <= 2 * SHARES else ranked[:SHARES] + ranked[-SHARES:]
-        shares = [(feat, wi[feat] * (1.0 + math.log(values[feat])) / norm) for feat in strongest if wi[feat]]
+        shares = [(names[i], contrib[i] * (1.0 + math.log(values[names[i]])) / norm)
+                  for i in strongest if contrib[i]]
         return self.bias + dot / norm, shares
 
     def fingerprint(self) -> str:

@@ -1,18 +1,18 @@
 """Relevance of a news item to administrative reform (CCHC): score, topics, explanation.
 
 The vocabulary (broadcast/data/topics.toml, optionally extended by a station's
-own file) maps phrases to topics and weights. All phrases, with their
-old-style tone spellings ("hoá", "uỷ") and comma-less forms, are compiled into
-one trie-shaped regular expression that runs on the lower-cased NFC text with
-word boundaries; only the few matched snippets are normalised back to
-vocabulary keys.
+own file) maps phrases to topics and weights. Title and lead are normalised
+once (lower-case NFC, one tone placement, punctuation as spaces); all phrases
+and their comma-less forms are compiled into one trie-shaped regular
+expression that runs on that text with word boundaries, so a match is a
+vocabulary key as it stands.
 
-A small classifier trained on labelled real news (broadcast.relevance_model,
-shipped as data) then adds or takes points, so one generic phrase
+For items with a phrase, a small classifier trained on labelled real news
+(broadcast.relevance_model, shipped as data) then adds or takes points,
+reading the same normalised text and the phrases found, so one generic phrase
 ("chuyển đổi số", "sáp nhập") in a story about a company, a scam or another
-country does not pass alone, and reform news worded outside the vocabulary is
-not lost. Items that are not in Vietnamese are never read: they score 0 and
-say why.
+country does not pass alone. Items that are not in Vietnamese are never read:
+they score 0 and say why.
 """
 
 from __future__ import annotations

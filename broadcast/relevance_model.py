@@ -1,7 +1,9 @@
 """A small linear text classifier for administrative-reform (CCHC) news, shipped as data.
 
 The model is logistic regression over syllable unigrams and bigrams of the
-title and the lead, weighted by TF-IDF. It is trained by
+title and the lead (title ones also counted apart), the vocabulary phrases
+found in the item and the vocabulary's points per topic, weighted by TF-IDF
+with sublinear term frequency. It is trained by
 tools/train_relevance.py on labelled real news and stored as plain JSON
 (feature -> idf and weight), so scoring needs no machine-learning library, is
 deterministic, and can say which words pushed an item up or down.

@@ -15,7 +15,8 @@ Items not in Vietnamese are 0: they are never read (the one English feed item).
 
 tests/data/relevance_news.tsv.gz holds real national news labelled by the rules
 in tests/data/relevance_news.md; the classifier was trained on its months
-before 2026-05 and is measured here on 2026-05..2026-08 only.
+before 2026-05 and on the extra files relevance_news_*.tsv.gz (training months
+only), and is measured here on 2026-05..2026-08 of the main file only.
 """
 
 from __future__ import annotations
@@ -489,8 +490,8 @@ def test_broken_model_file_is_one_vietnamese_line(tmp_path):
 def test_later_months_of_real_news_meet_the_measured_floor(full, vocab):
     test = [r for r in _news() if r["date"][:7] >= TEST_FROM]
     precision, recall, positives, n = _pr(test, full)
-    assert precision >= 0.86, f"precision {precision:.3f} on {n} items"
-    assert recall >= 0.58, f"recall {recall:.3f} on {positives} relevant items"
+    assert precision >= 0.88, f"precision {precision:.3f} on {n} items"
+    assert recall >= 0.60, f"recall {recall:.3f} on {positives} relevant items"
     plain_precision, plain_recall, _, _ = _pr(test, vocab)
     assert precision > plain_precision + 0.2  # the classifier is what makes precision
 

@@ -116,36 +116,36 @@ class TextModel:
         return max(-POINTS_CAP, min(POINTS_CAP, self.scale * (logit - self.cutoff)))
 
     def __post_init__(self) -> None:
-        # Squared idf (for the length of the vector) and idf * weight (for
-        # the dot product) of every known feature.
-        self._sq = {f: idf * idf for f, idf in self.idf.items()}
-        self._wi = {f: idf * self.weights.get(f, 0.0) for f, idf in self.idf.items()}
+        # idf * weight (for the dot product) and squared idf (for the length
+        # of the vector) of every known feature, as one complex number: one
+        # lookup and one sum give both.
+        self._table = {f: complex(idf * self.weights.get(f, 0.0), idf * idf) for f, idf in self.idf.items()}
 
     def logit(self, title: str, summary: str,
               phrases: Iterable[tuple[str, str, float]] = (),
               normalized: bool = False) -> tuple[float, list[tuple[str, float]]]:
         """Log-odds that the item is reform news, and the shares of its strongest features each way."""
         values, odd = _values(title, summary, phrases, normalized)
-        sq, wi = self._sq, self._wi
+        table = self._table
         # In the order the features were made, so the sums (and ties in the
         # explanation) come out the same whatever the hash seed. map() and
-        # sum() run in C, one lookup per feature and table (unknown ones
-        # count 0). A feature of value v counts 1 + ln(v) times (sublinear
-        # term frequency, as in training): the sums take it once and the few
-        # others are fixed up below.
+        # sum() run in C; unknown features count 0. A feature of value v
+        # counts 1 + ln(v) times (sublinear term frequency, as in training):
+        # the sum takes it once and the few others are fixed up below.
         names = list(values)
-        contrib = list(map(wi.get, names, repeat(0.0)))
-        norm = sum(map(sq.get, names, repeat(0.0)))
-        dot = sum(contrib)
+        parts = list(map(table.get, names, repeat(0j)))
+        total = sum(parts)
+        dot, norm = total.real, total.imag
         for feat in odd:
-            if feat in sq:
+            if feat in table:
                 tf = 1.0 + math.log(values[feat])
-                norm += sq[feat] * (tf * tf - 1.0)
-                dot += wi[feat] * (tf - 1.0)
+                norm += table[feat].imag * (tf * tf - 1.0)
+                dot += table[feat].real * (tf - 1.0)
         if norm <= 0.0:
             return self.bias, []
         norm = math.sqrt(norm)
         # Only the strongest features each way are worth explaining.
+        contrib = [p.real for p in parts]
         ranked = sorted(range(len(names)), key=contrib.__getitem__)
         strongest = ranked if len(ranked) <= 2 * SHARES else ranked[:SHARES] + ranked[-SHARES:]
         shares = [(names[i], contrib[i] * (1.0 + math.log(values[names[i]])) / norm)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,8 +118,8 @@ def write_tags(path: Path, tags: Tags) -> None:
         raise AudioError(f"Không ghi được thông tin ID3 vào {path.name}: {exc}") from exc
 
 
-def write_mp3(pcm: bytes | memoryview, rate: int, bitrate: str, path: Path) -> None:
-    """Encode mono s16 little-endian `pcm` into a CBR MP3 at `path`: one ffmpeg run, samples through a pipe.
+def write_mp3(pcm: bytes | memoryview | Iterable[bytes | memoryview], rate: int, bitrate: str, path: Path) -> None:
+    """Encode mono s16 little-endian `pcm` (or its chunks in order) into a CBR MP3 at `path`: one ffmpeg run.
 
     ffmpeg's libmp3lame writes a LAME tag with the encoder delay and padding,
     so a gapless decoder plays exactly these samples.
@@ -127,15 +128,22 @@ def write_mp3(pcm: bytes | memoryview, rate: int, bitrate: str, path: Path) -> N
     feed_ffmpeg(args + mp3_output_args(bitrate, rate) + ["-y", str(path)], pcm, what="mã hóa MP3 bản tin")
 
 
-def write_wav(pcm: bytes, rate: int, path: Path) -> None:
-    """Write mono s16 little-endian `pcm` as a 16-bit PCM WAV file."""
-    import wave
+def check_mp3(path: Path, duration: float, rate: int) -> None:
+    """Refuse an MP3 whose headers do not say a mono stream at `rate` lasting `duration` seconds.
+
+    Reads only the first frames (the LAME/Info tag counts the frames), so it
+    costs nothing next to decoding, yet catches a stream cut short.
+    """
+    from mutagen.mp3 import MP3, HeaderNotFoundError
 
     try:
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(pcm)
-    except OSError as exc:
-        raise AudioError(f"Không ghi được tệp WAV {path}: {exc.strerror or exc}.") from None
+        info = MP3(str(path)).info
+    except (HeaderNotFoundError, OSError, ValueError) as exc:
+        raise AudioError(f"Tệp MP3 vừa mã hóa không đọc được ({exc}): hãy chạy lại.") from None
+    # The frames also hold the encoder's delay and padding: up to three frames more than the samples.
+    extra = info.length - duration
+    if info.sample_rate != rate or info.channels != 1 or not -0.01 <= extra <= 3 * 1152 / rate:
+        raise AudioError(
+            f"Tệp MP3 vừa mã hóa sai: {info.channels} kênh, {info.sample_rate} Hz, dài {info.length:.2f} giây "
+            f"thay vì 1 kênh, {rate} Hz, {duration:.2f} giây. Hãy chạy lại; nếu vẫn lỗi, hãy cài lại imageio-ffmpeg."
+        )

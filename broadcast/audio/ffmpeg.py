@@ -6,6 +6,7 @@ import functools
 import logging
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from broadcast.errors import AudioError
@@ -87,12 +88,14 @@ def run_ffmpeg(
     return proc
 
 
-def feed_ffmpeg(args: list[str], data: bytes | memoryview, *, what: str,
+def feed_ffmpeg(args: list[str], data: bytes | memoryview | Iterable[bytes | memoryview], *, what: str,
                 timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Run ffmpeg reading `data` on its standard input (args name pipe:0); raise AudioError on failure.
+    """Run ffmpeg reading `data` (bytes, or chunks in order) on its standard input (args name pipe:0).
 
-    Writes in large blocks straight to the pipe: for a 50 MB bulletin that
-    costs far less than subprocess.communicate's page-sized writes.
+    Raises AudioError on failure. Writes in large blocks straight to the
+    pipe: for a 50 MB bulletin that costs far less than
+    subprocess.communicate's page-sized writes; chunks made while ffmpeg
+    encodes the previous ones keep both cores busy.
     """
     cmd = [find_ffmpeg(), "-hide_banner", "-nostats", "-loglevel", "error"] + args
     log.debug("ffmpeg %s", " ".join(args))
@@ -104,12 +107,14 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview, *, what: str,
             f"Không chạy được ffmpeg ({cmd[0]}) khi {what}: {exc.strerror or exc}. "
             "Hãy cài lại gói imageio-ffmpeg."
         ) from None
-    view = memoryview(data).cast("B")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data).cast("B")
+        data = (view[start:start + _FEED_BLOCK] for start in range(0, len(view), _FEED_BLOCK))
     try:
         assert proc.stdin is not None and proc.stderr is not None
         try:
-            for start in range(0, len(view), _FEED_BLOCK):
-                proc.stdin.write(view[start:start + _FEED_BLOCK])
+            for block in data:
+                proc.stdin.write(block)
             proc.stdin.close()
         except BrokenPipeError:
             pass  # ffmpeg stopped reading: its exit status and message say why
@@ -127,14 +132,3 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview, *, what: str,
         tail = lines[-1].strip() if lines else "không rõ nguyên nhân"
         raise AudioError(f"ffmpeg lỗi khi {what}: {tail}")
 
-
-def resample_s16(raw: bytes, src_rate: int, rate: int, what: str) -> bytes:
-    """Resample mono s16 little-endian audio with ffmpeg's SoX resampler (high quality)."""
-    if src_rate == rate or not raw:
-        return raw
-    proc = run_ffmpeg(
-        ["-f", "s16le", "-ar", str(src_rate), "-ac", "1", "-i", "pipe:0",
-         "-af", f"aresample={rate}:resampler=soxr", "-f", "s16le", "-ac", "1", "pipe:1"],
-        stdin=raw, what=what,
-    )
-    return proc.stdout

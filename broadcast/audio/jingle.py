@@ -19,7 +19,7 @@ import wave
 from array import array
 from pathlib import Path
 
-from broadcast.audio.ffmpeg import resample_s16
+from broadcast.audio.resample import resample_s16
 
 KINDS = ("jingle", "outro", "sting")
 
@@ -83,7 +83,7 @@ def default_pcm(kind: str, rate: int) -> bytes:
         raise ValueError(f"unknown jingle kind {kind!r}")
     if rate == SYNTH_RATE:
         return _synth(kind, rate)
-    return resample_s16(_synth(kind, SYNTH_RATE), SYNTH_RATE, rate, what=f"tạo nhạc hiệu mặc định ({kind})")
+    return resample_s16(_synth(kind, SYNTH_RATE), SYNTH_RATE, rate)
 
 
 @functools.lru_cache(maxsize=4)

@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import signal
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from broadcast.audio.measure import gated_loudness, k_weighting, peak_envelope
-from broadcast.audio.measure import true_peak as measured_true_peak
 from broadcast.audio.mix import SPEECH_LEVEL_DB
 from broadcast.config import AudioConfig
 
@@ -69,47 +71,49 @@ MAX_LIMIT_DB = 8.0  # never push more than this into the limiter to reach the lo
 CANDIDATE_OVERSHOOT_DB = {32000: 1.5, 0: 3.0}
 LIMIT_PASSES = 4
 _TP_CONTEXT = 8  # samples either side of a block that the oversampling filter reaches
+CHUNK = 1 << 16  # samples converted and handed to the encoder at a time
+ANALYSIS_CHUNK = 1 << 20  # samples filtered at a time: few calls, and a second thread can work on the last
 
 
 @dataclass
 class Mastered:
     """The mastered bulletin, as the encoder gets it."""
 
-    pcm: memoryview  # mono s16 little-endian bytes
+    samples: np.ndarray  # mono float32, full scale 1.0
     loudness: float  # LUFS of these samples; -inf for silence
     true_peak: float  # dBTP of these samples; -inf for silence
     gain_db: float  # static gain applied after compression
+    stages: dict[str, float] = field(default_factory=dict)  # seconds spent in each step
+
+    def s16_chunks(self, size: int = CHUNK) -> Iterator[memoryview]:
+        """The samples as s16 little-endian bytes, a chunk at a time (the encoder reads while the rest converts)."""
+        buf = np.empty(size, np.float32)
+        for start in range(0, len(self.samples), size):
+            part = self.samples[start: start + size]
+            out = buf[: len(part)]
+            np.multiply(part, np.float32(32768), out=out)
+            np.rint(out, out=out)
+            np.clip(out, -32768, 32767, out=out)
+            yield memoryview(out.astype("<i2")).cast("B")
 
 
-def master(pcm: bytes, rate: int, audio: AudioConfig, aim: float, ceiling_db: float) -> Mastered:
-    """Master mono s16 `pcm` to `aim` LUFS with true peaks at most `ceiling_db`."""
-    raw = np.frombuffer(pcm, dtype="<i2")
-    if audio.highpass_hz > 0:
-        sos = signal.butter(2, audio.highpass_hz, "highpass", fs=rate, output="sos")
-        sos[0, :3] /= 32768  # full scale to 1.0 inside the filter: one pass less over the audio
-        x = signal.sosfilt(sos.astype(np.float32), raw)
-    else:
-        x = raw.astype(np.float32)
-        x *= np.float32(1 / 32768)
-    del raw
+def master(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db: float) -> Mastered:
+    """Master mono float32 `x` (full scale 1.0, changed in place) to `aim` LUFS with true peaks at most `ceiling_db`."""
+    clock = _Clock()
     n = len(x)
     block = _block_size(rate)
     whole = n - n % block
     if whole == 0:  # shorter than one block: nothing to master
-        return Mastered(_to_s16(x), float("-inf"), _db(float(np.abs(x).max(initial=0.0))), 0.0)
-    blocks = x[:whole].reshape(-1, block)
-    weighted = signal.sosfilt(k_weighting(rate).astype(np.float32), x[:whole]).reshape(-1, block)
-    energy = np.einsum("ij,ij->i", weighted, weighted, dtype=np.float64)
-    del weighted
-    peaks = np.maximum(blocks.max(axis=1), -blocks.min(axis=1))
-    if audio.compress:
-        comp = _compressor_gains(np.einsum("ij,ij->i", blocks, blocks, dtype=np.float64) / block, block, rate)
-    else:
-        comp = np.ones(len(energy))
+        if audio.highpass_hz > 0 and n:
+            x[:] = signal.sosfilt(_highpass(audio.highpass_hz, rate), x)
+        return Mastered(x, float("-inf"), _db(float(np.abs(x).max(initial=0.0))), 0.0)
+    energy, power, peaks = _analyse(x, rate, block, audio.highpass_hz)
+    clock.lap("analyse")
+    comp = _compressor_gains(power, block, rate) if audio.compress else np.ones(len(energy))
     per_step = int(round(rate * STEP_S)) // block
     before = _loudness(energy, comp ** 2, per_step, rate)
     if math.isinf(before):
-        return Mastered(_to_s16(x), before, _db(float(np.abs(x).max(initial=0.0))), 0.0)
+        return Mastered(x, before, _db(float(np.abs(x).max(initial=0.0))), 0.0, clock.stages)
 
     ceiling_db = max(MIN_CEILING_DB, min(0.0, ceiling_db))
     gain_db = _clamp(aim - before)
@@ -131,11 +135,77 @@ def master(pcm: bytes, rate: int, audio: AudioConfig, aim: float, ceiling_db: fl
         tried.append((gain_db, after))
         gain_db = _clamp(min(gain_db + (aim - after) / slope, aim - before + MAX_LIMIT_DB))
     del envelopes
+    clock.lap("limit")
     _apply(x, steps, sub)
     tail = x[whole:]  # under one block, after the outro: only its sample peak is checked
     if len(tail) and float(np.abs(tail).max()) > 10 ** (ceiling_db / 20):
         tail *= np.float32(10 ** (ceiling_db / 20) / float(np.abs(tail).max()))
-    return Mastered(_to_s16(x), after, _db(true_peak), gain_db)
+    clock.lap("apply")
+    return Mastered(x, after, _db(true_peak), gain_db, clock.stages)
+
+
+class _Clock:
+    """Seconds spent in each named step, for the benchmark's breakdown."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = self.stages.get(name, 0.0) + now - self._last
+        self._last = now
+
+
+def _highpass(hz: float, rate: int) -> np.ndarray:
+    return signal.butter(2, hz, "highpass", fs=rate, output="sos").astype(np.float32)
+
+
+def _analyse(x: np.ndarray, rate: int, block: int, highpass_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """High-pass `x` in place; per whole block, the K-weighted energy, the mean power and the sample peak.
+
+    One walk over the program in chunks. Both filters are bound by the
+    latency of their recursion, not by arithmetic, and scipy releases the
+    GIL while filtering: the next chunk is high-passed in this thread while
+    a second one weights and sums the last.
+    """
+    count = len(x) // block
+    energy = np.empty(count)
+    power = np.empty(count)
+    peaks = np.empty(count, np.float32)
+    hp = _highpass(highpass_hz, rate) if highpass_hz > 0 else None
+    kw = k_weighting(rate).astype(np.float32)
+    size = block * max(1, ANALYSIS_CHUNK // block)
+    state = {"hp": np.zeros((len(hp), 2), np.float32) if hp is not None else None,
+             "kw": np.zeros((len(kw), 2), np.float32)}
+
+    def highpass(start: int) -> None:
+        if hp is not None:
+            part = x[start: start + size]
+            part[:], state["hp"] = signal.sosfilt(hp, part, zi=state["hp"])
+
+    def measure(start: int) -> None:
+        part = x[start: min(start + size, count * block)]
+        if not len(part):
+            return
+        weighted, state["kw"] = signal.sosfilt(kw, part, zi=state["kw"])
+        first, rows = start // block, len(part) // block
+        b = part.reshape(rows, block)
+        w = weighted.reshape(rows, block)
+        energy[first: first + rows] = np.einsum("ij,ij->i", w, w, dtype=np.float64)
+        power[first: first + rows] = np.einsum("ij,ij->i", b, b, dtype=np.float64) / block
+        peaks[first: first + rows] = np.maximum(b.max(axis=1), -b.min(axis=1))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for start in range(0, len(x), size):
+            highpass(start)
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(measure, start)
+        if pending is not None:
+            pending.result()
+    return energy, power, peaks
 
 
 def _block_size(rate: int) -> int:
@@ -160,14 +230,6 @@ def _clamp(gain_db: float) -> float:
 
 def _db(linear: float) -> float:
     return 20 * math.log10(linear) if linear > 0 else float("-inf")
-
-
-def _to_s16(x: np.ndarray) -> memoryview:
-    """Round float samples (changed in place) to s16 little-endian bytes (a view, not a copy)."""
-    x *= np.float32(32768)
-    np.rint(x, out=x)
-    np.clip(x, -32768, 32767, out=x)
-    return memoryview(x.astype("<i2")).cast("B")
 
 
 # ---------------------------------------------------------------- compressor
@@ -195,12 +257,17 @@ def _compressor_gains(power: np.ndarray, block: int, rate: int) -> np.ndarray:
     return 10 ** (gain_db / 20)
 
 
+def _step_size(block: int) -> int:
+    """Samples per step of the gain curve: the largest divisor of the block up to MAX_SUBSTEP."""
+    return max(d for d in range(1, MAX_SUBSTEP + 1) if block % d == 0)
+
+
 def _substeps(gains: np.ndarray, block: int) -> tuple[np.ndarray, int]:
     """Gain curve from one gain per block (at its centre), linear between, in steps of a few samples.
 
     Returns the step values and the samples per step.
     """
-    sub = max(d for d in range(1, MAX_SUBSTEP + 1) if block % d == 0)
+    sub = _step_size(block)
     g = gains.astype(np.float32)
     edges = np.empty(len(g) + 1, np.float32)
     edges[0], edges[-1] = g[0], g[-1]
@@ -241,10 +308,13 @@ def _gain_curve(
     hot = np.flatnonzero(level > ceiling * 10 ** (-overshoot / 20))
     cool_peak = float(level.max(initial=0.0, where=level <= ceiling * 10 ** (-overshoot / 20)))
     if not len(hot):
+        # Nothing comes near the ceiling. The true peak is at least the
+        # loudest sample (at least the block's peak times its least gain),
+        # and lies in a block that can come within the overshoot of that.
         steps, sub = _substeps(gains, block)
-        y = envelopes.x.copy()
-        _apply(y, steps, sub)
-        return steps, sub, max(cool_peak, 10 ** (measured_true_peak(y) / 20))
+        least = peaks * -_with_neighbours(-gains)
+        near = np.flatnonzero(level >= least.max() * 10 ** (-overshoot / 20))
+        return steps, sub, max(0.0, float(envelopes.peaks(near, steps, sub).max(initial=0.0)))
     hold = max(1, round(LIMIT_HOLD_S * rate / block))
     limit = np.ones(len(gains))
     for attempt in range(LIMIT_PASSES):
@@ -289,18 +359,23 @@ class _Envelopes:
     """The 4x-oversampled peak envelope of the program, computed per block once, on demand.
 
     The gains change slowly next to the interpolation filter, so the true
-    peak of the gained program is the envelope times the gain; each limiter
-    pass and loudness correction then costs a multiplication.
+    peak of the gained program is the envelope times the gain. The gain is
+    constant over each step of the curve, so only the envelope's largest
+    value in each step is kept: each limiter pass and loudness correction
+    then costs one multiplication per step.
     """
 
     def __init__(self, x: np.ndarray, block: int) -> None:
         self.x = x
         self.block = block
+        self.sub = _step_size(block)
         self.row = np.full(len(x) // block, -1)
-        self.env = np.empty((0, block), np.float32)
+        self.env = np.empty((0, block // self.sub), np.float32)
 
     def peaks(self, hot: np.ndarray, steps: np.ndarray, sub: int) -> np.ndarray:
         """True peak (linear) of x times the step gain curve in each of the `hot` blocks."""
+        assert sub == self.sub
+        per = self.block // sub
         new = hot[self.row[hot] < 0]
         if len(new):
             ctx, block = _TP_CONTEXT, self.block
@@ -308,6 +383,7 @@ class _Envelopes:
             np.clip(idx, 0, len(self.x) - 1, out=idx)
             env = peak_envelope(self.x[idx])[:, ctx: ctx + block]
             self.row[new] = np.arange(len(self.env), len(self.env) + len(new))
-            self.env = np.concatenate((self.env, env))
-        at = hot[:, None] * self.block + np.arange(self.block)[None, :]
-        return (self.env[self.row[hot]] * steps[np.minimum(at // sub, len(steps) - 1)]).max(axis=1)
+            self.env = np.concatenate((self.env, env.reshape(len(new), per, sub).max(axis=2)))
+        at = hot[:, None] * per + np.arange(per)[None, :]
+        np.minimum(at, len(steps) - 1, out=at)
+        return (self.env[self.row[hot]] * steps[at]).max(axis=1)

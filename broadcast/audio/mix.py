@@ -1,8 +1,9 @@
 """Assemble a bulletin: jingles, speech, stings and pauses on one timeline, plus an optional ducked bed.
 
-Everything is brought to mono signed 16-bit at the output rate and levelled
-here, so the mastering chain sees speech at one steady working level
-whatever engine spoke it and however loud a station's jingle was mastered.
+Every part is levelled at its own rate, brought to the output rate and laid
+into one float32 array (full scale 1.0), so the mastering chain sees speech
+at one steady working level whatever engine spoke it and however loud a
+station's jingle was mastered, and no part is rounded to 16 bits twice.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import os
 import re
 import sys
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from broadcast.audio import jingle as default_jingles
 from broadcast.audio._audioop import audioop
-from broadcast.audio.ffmpeg import resample_s16, run_ffmpeg
+from broadcast.audio.ffmpeg import run_ffmpeg
+from broadcast.audio.resample import resample
 from broadcast.config import AudioConfig
 from broadcast.errors import AudioError
 
@@ -78,16 +83,16 @@ class TimelineEntry:
 
 @dataclass
 class Program:
-    """The assembled bulletin before mastering: mono s16 little-endian at `rate`."""
+    """The assembled bulletin before mastering: mono float32 samples (full scale 1.0) at `rate`."""
 
-    pcm: bytes
+    samples: np.ndarray
     rate: int
     timeline: list[TimelineEntry]
     warnings: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
-        return len(self.pcm) / 2 / self.rate
+        return len(self.samples) / self.rate
 
 
 # ---------------------------------------------------------------- loading
@@ -235,74 +240,77 @@ def load_audio(path: Path, role: str, rate: int) -> bytes:
     return decoded if wav is not None else _check_complete(path, role, decoded, rate)
 
 
-def _resample(raw: bytes, src_rate: int, rate: int) -> bytes:
-    what = f"đổi tần số lấy mẫu giọng đọc từ {src_rate} sang {rate} Hz"
-    return _s16(resample_s16(_s16(raw), src_rate, rate, what))
+SPEECH_THREADS = 2  # reading and resampling release the GIL: paragraphs load two at a time
 
 
-def _load_speech(paths: list[Path], rate: int) -> list[bytes]:
-    """Read every speech WAV; resample each group of equal rate in one ffmpeg run."""
-    out: list[bytes | None] = [None] * len(paths)
-    groups: dict[int, list[tuple[int, bytes]]] = {}
-    for i, path in enumerate(paths):
-        _check_readable(path, "speech")
-        wav = _read_pcm_wav(path)
-        if wav is None:
-            out[i] = _decode(path, "speech", rate) if path.stat().st_size > 44 else b""
-        elif wav[1] == rate:
-            out[i] = wav[0]
-        else:
-            groups.setdefault(wav[1], []).append((i, wav[0]))
-    for src_rate, items in groups.items():
-        # One process per rate instead of one per paragraph: a bulletin has dozens.
-        joined = b"".join(raw for _, raw in items)
-        res = _resample(joined, src_rate, rate)
-        total_out = len(res) // 2
-        pos_in = 0
-        pos_out = 0
-        for i, raw in items:
-            pos_in += len(raw) // 2
-            end = min(total_out, round(pos_in * rate / src_rate))
-            out[i] = res[2 * pos_out: 2 * end]
-            pos_out = end
-    return [b or b"" for b in out]
+def _load_speech(paths: list[Path], rate: int) -> list[np.ndarray]:
+    """Read every speech file levelled to the working level, as float32 at `rate`, in order."""
+    if len(paths) < 2:
+        return [_speech_part(p, rate) for p in paths]
+    with ThreadPoolExecutor(max_workers=SPEECH_THREADS) as pool:
+        return list(pool.map(lambda p: _speech_part(p, rate), paths))
+
+
+def _speech_part(path: Path, rate: int) -> np.ndarray:
+    """One speech file: levelled at the engine's own rate (half the samples), then resampled."""
+    _check_readable(path, "speech")
+    wav = _read_pcm_wav(path)
+    if wav is None:
+        raw, src_rate = (_decode(path, "speech", rate) if path.stat().st_size > 44 else b""), rate
+    else:
+        raw, src_rate = wav
+    samples = np.frombuffer(raw, dtype=np.int16)
+    return resample(to_float(samples, level_gain_db(samples, src_rate, SPEECH_LEVEL_DB)), src_rate, rate)
+
+
+def to_float(samples: np.ndarray, gain_db: float = 0.0) -> np.ndarray:
+    """s16 samples times a gain, as float32 with full scale 1.0 (one pass)."""
+    scale = np.float32(10 ** (gain_db / 20) / 32768)
+    return np.multiply(samples, scale, dtype=np.float32)
 
 
 # ---------------------------------------------------------------- levels
 
 
-def active_level_db(pcm: bytes, rate: int) -> float | None:
+def _as_samples(pcm: bytes | np.ndarray) -> np.ndarray:
+    return pcm if isinstance(pcm, np.ndarray) else np.frombuffer(pcm, dtype=np.int16, count=len(pcm) // 2)
+
+
+def active_level_db(pcm: bytes | np.ndarray, rate: int) -> float | None:
     """RMS level of the active (non-pause) parts of s16 audio in dBFS, or None for silence."""
-    block = max(2, int(rate * BLOCK_S) * 2)
-    if len(pcm) < 2:
+    x = _as_samples(pcm)
+    if not len(x):
         return None
-    starts = range(0, max(1, len(pcm) - block + 1), block)
-    powers = []
-    abs_gate = (32768 * 10 ** (ABS_GATE_DB / 20)) ** 2
-    for s in starts:
-        r = audioop.rms(pcm[s:s + block], 2)
-        if r * r > abs_gate:
-            powers.append(float(r) * r)
-    if not powers:
+    block = max(1, int(rate * BLOCK_S))
+    blocks = x[None, :] if len(x) < block else x[: len(x) - len(x) % block].reshape(-1, block)
+    powers = np.einsum("ij,ij->i", blocks, blocks, dtype=np.float64) / blocks.shape[1]
+    powers = powers[powers > (32768 * 10 ** (ABS_GATE_DB / 20)) ** 2]
+    if not len(powers):
         return None
-    rel_gate = sum(powers) / len(powers) * 10 ** (REL_GATE_DB / 10)
-    gated = [p for p in powers if p >= rel_gate]
-    return 10 * math.log10(sum(gated) / len(gated) / 32768 ** 2)
+    gated = powers[powers >= powers.mean() * 10 ** (REL_GATE_DB / 10)]
+    return 10 * math.log10(gated.mean() / 32768 ** 2)
 
 
-def peak_db(pcm: bytes) -> float:
+def peak_db(pcm: bytes | np.ndarray) -> float:
     """Sample peak of s16 audio in dBFS."""
-    m = audioop.max(pcm, 2) if pcm else 0
+    x = _as_samples(pcm)
+    m = max(int(x.max()), -int(x.min())) if len(x) else 0
     return 20 * math.log10(m / 32768) if m else float("-inf")
+
+
+def level_gain_db(pcm: bytes | np.ndarray, rate: int, target_db: float) -> float:
+    """Gain in dB that brings the active level of s16 audio to `target_db` without clipping it."""
+    level = active_level_db(pcm, rate)
+    if level is None:
+        return 0.0
+    gain = min(target_db - level, MAX_GAIN_DB, PEAK_CEILING_DB - peak_db(pcm))
+    return 0.0 if abs(gain) < 0.05 else gain
 
 
 def level_to(pcm: bytes, rate: int, target_db: float) -> tuple[bytes, float]:
     """Scale s16 audio so its active level is `target_db` without clipping; return it and the gain."""
-    level = active_level_db(pcm, rate)
-    if level is None:
-        return pcm, 0.0
-    gain = min(target_db - level, MAX_GAIN_DB, PEAK_CEILING_DB - peak_db(pcm))
-    if abs(gain) < 0.05:
+    gain = level_gain_db(pcm, rate, target_db)
+    if gain == 0.0:
         return pcm, 0.0
     return audioop.mul(pcm, 2, 10 ** (gain / 20)), gain
 
@@ -440,14 +448,15 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
             raise AudioError(f"Đoạn giọng đọc '{p.label or 'không tên'}' thiếu tệp âm thanh.")
 
     speech_idx = [i for i, p in enumerate(parts) if p.kind == "speech"]
-    speech_pcm = _load_speech([Path(parts[i].path) for i in speech_idx], rate)  # type: ignore[arg-type]
-    pcm_of: dict[int, bytes] = {}
-    for i, raw in zip(speech_idx, speech_pcm):
-        if not raw:
+    speech = _load_speech([Path(parts[i].path) for i in speech_idx], rate)  # type: ignore[arg-type]
+    audio_of: dict[int, np.ndarray] = {}
+    for i, samples in zip(speech_idx, speech):
+        if not len(samples):
             warnings.append(f"Tệp giọng đọc {parts[i].path} rỗng: đoạn '{parts[i].label}' bị bỏ trống.")
-        pcm_of[i] = level_to(raw, rate, SPEECH_LEVEL_DB)[0]
+        audio_of[i] = samples
 
-    music_cache: dict[object, bytes] = {}
+    music_cache: dict[object, np.ndarray] = {}
+    pause_of: dict[int, int] = {}
     for i, p in enumerate(parts):
         if p.kind in ("jingle", "outro", "sting"):
             src = _source_for(p.kind, p, audio)
@@ -459,28 +468,33 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
                         f"Tệp {_ROLE_VI[p.kind]} {src} dài {len(raw) / 2 / rate:.0f} giây: "
                         "nhạc hiệu nên ngắn dưới 15 giây."
                     )
-                music_cache[key] = level_to(raw, rate, MUSIC_LEVEL_DB)[0]
-            pcm_of[i] = music_cache[key]
+                samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
+                music_cache[key] = to_float(samples, level_gain_db(samples, rate, MUSIC_LEVEL_DB))
+            audio_of[i] = music_cache[key]
         elif p.kind == "pause":
             ms = p.duration_ms if p.duration_ms > 0 else audio.pause_ms
-            pcm_of[i] = bytes(2 * int(rate * ms / 1000))
+            pause_of[i] = int(rate * ms / 1000)
 
     timeline: list[TimelineEntry] = []
-    chunks: list[bytes] = []
     pos = 0
     speech_spans: list[tuple[int, int]] = []
     music_spans: list[tuple[int, int, str]] = []
+    placed: list[tuple[int, np.ndarray]] = []
     for i, p in enumerate(parts):
-        raw = pcm_of[i]
-        n = len(raw) // 2
-        chunks.append(raw)
+        n = pause_of[i] if i in pause_of else len(audio_of[i])
+        if i in audio_of and n:
+            placed.append((pos, audio_of[i]))
         timeline.append(TimelineEntry(label=p.label, kind=p.kind, start=pos / rate, end=(pos + n) / rate))
         if p.kind == "speech" and n:
             speech_spans.append((pos, pos + n))
         elif p.kind in ("jingle", "outro"):
             music_spans.append((pos, pos + n, p.kind))
         pos += n
-    program = b"".join(chunks)
+    # Pauses are the zeros left between the parts.
+    program = np.zeros(pos, dtype=np.float32)
+    for start, samples in placed:
+        program[start: start + len(samples)] = samples
+    del placed, audio_of, speech
 
     if audio.bed_enabled:
         if audio.bed is None:
@@ -488,25 +502,25 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
                 "Đã bật nhạc nền (bed_enabled) nhưng chưa khai báo tệp nhạc nền (bed): bản tin không có nhạc nền."
             )
         elif speech_spans:
-            program = _mix_bed(program, rate, audio, speech_spans, music_spans)
-    return Program(pcm=program, rate=rate, timeline=timeline, warnings=warnings)
+            _mix_bed(program, rate, audio, speech_spans, music_spans)
+    return Program(samples=program, rate=rate, timeline=timeline, warnings=warnings)
 
 
 def _mix_bed(
-    program: bytes, rate: int, audio: AudioConfig,
+    program: np.ndarray, rate: int, audio: AudioConfig,
     speech: list[tuple[int, int]], music: list[tuple[int, int, str]],
-) -> bytes:
-    """Mix the looped bed under the speech section, ducked while speech plays."""
+) -> None:
+    """Mix the looped bed into `program` under the speech section, ducked while speech plays."""
     assert audio.bed is not None
     bed = load_audio(Path(audio.bed), "bed", rate)
-    total = len(program) // 2
+    total = len(program)
     first, last = speech[0][0], speech[-1][1]
     lead, tail = int(BED_LEAD_S * rate), int(BED_TAIL_S * rate)
     # The bed lives between the intro and the outro jingles, never under them.
     start = max([0, first - lead] + [e for s, e, _ in music if e <= first])
     end = min([total, last + tail] + [s for s, e, _ in music if s >= last])
     if end - start < rate:
-        return program
+        return
     level = active_level_db(bed, rate)
     if level is None:
         raise AudioError(f"Tệp nhạc nền {audio.bed} chỉ có im lặng: hãy chọn tệp khác.")
@@ -514,5 +528,4 @@ def _mix_bed(
     ducked = _merge(speech, int(MERGE_GAP_S * rate))
     points = _duck_points(ducked, start, end, rate, base_db, audio.bed_duck_db)
     layer = apply_envelope(_tile(bed, end - start, rate), rate, points)
-    mixed = audioop.add(program[2 * start: 2 * end], layer, 2)
-    return program[: 2 * start] + mixed + program[2 * end:]
+    program[start:end] += to_float(np.frombuffer(layer, dtype=np.int16))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from broadcast.audio import encode, master, worker
-from broadcast.audio.encode import Tags, mp3_bitrate, write_tags, write_wav
+from broadcast.audio.encode import Tags, mp3_bitrate, write_tags
 from broadcast.audio.measure import SILENCE_LUFS
 from broadcast.audio.mix import Part, TimelineEntry, assemble
 from broadcast.config import AudioConfig
@@ -37,6 +39,7 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
     sample_rate: int = 44100
     bitrate: str = "128k"
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each step, for benchmarks
 
 
 def length_warning(duration: float, target_seconds: float | None) -> str | None:
@@ -72,21 +75,25 @@ def render(
     replaces no file.
     """
     worker.watch_parent()
+    started = time.perf_counter()
     out_mp3 = Path(out_mp3)
     rate = audio.sample_rate
     bitrate, rate_warning = mp3_bitrate(audio.bitrate, rate)
     program = assemble(parts, audio, rate)
+    stages = {"assemble": time.perf_counter() - started}
     log.debug("assembled %.1f s of audio from %d parts", program.duration, len(parts))
     warnings = list(program.warnings)
     if rate_warning:
         warnings.append(rate_warning)
-    if not program.pcm:
+    if not len(program.samples):
         raise AudioError("Bản tin không có âm thanh nào để ghi: hãy kiểm tra kịch bản và giọng đọc.")
 
     bias = _codec_bias(bitrate)
-    mastered = master.master(program.pcm, rate, audio, audio.loudness + bias,
+    # Mastered in place: the program's array becomes the master.
+    mastered = master.master(program.samples, rate, audio, audio.loudness + bias,
                              audio.true_peak - master.LIMIT_MARGIN_DB)
-    program.pcm = b""  # the mastered copy is all that is needed from here on
+    program.samples = mastered.samples[:0]
+    stages.update(mastered.stages)
     silent = mastered.loudness <= SILENCE_LUFS + 1
     # What the decoded MP3 will measure: the master less what LAME takes away.
     loudness = max(mastered.loudness, SILENCE_LUFS) - (0.0 if silent else bias)
@@ -112,15 +119,21 @@ def render(
         stack.enter_context(worker.scratch(tmp_mp3))
         if tmp_wav is not None:
             stack.enter_context(worker.scratch(tmp_wav))
-        encode.write_mp3(mastered.pcm, rate, bitrate, tmp_mp3)
-        write_tags(tmp_mp3, tags)
+        mark = time.perf_counter()
+        chunks = mastered.s16_chunks()
         if tmp_wav is not None:
-            write_wav(mastered.pcm, rate, tmp_wav)
+            chunks = _tee_wav(chunks, rate, tmp_wav)
+        encode.write_mp3(chunks, rate, bitrate, tmp_mp3)
+        stages["encode"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        # The MP3's LAME tag carries encoder delay and padding, so a gapless
+        # decoder (ffmpeg, most players) plays exactly the mixed samples.
+        duration = len(mastered.samples) / rate
+        encode.check_mp3(tmp_mp3, duration, rate)
+        write_tags(tmp_mp3, tags)
         if not worker.parent_alive():
             raise AudioError("Tiến trình chính đã dừng: không ghi bản tin.")
-    # The MP3's LAME tag carries encoder delay and padding, so a gapless
-    # decoder (ffmpeg, most players) plays exactly the mixed samples.
-    duration = len(mastered.pcm) / 2 / rate
+        stages["check"] = time.perf_counter() - mark
 
     warn = length_warning(duration, target_seconds)
     if warn:
@@ -136,7 +149,24 @@ def render(
         warnings=warnings,
         sample_rate=rate,
         bitrate=bitrate,
+        stages=stages,
     )
+
+
+def _tee_wav(chunks: Iterator[memoryview], rate: int, path: Path) -> Iterator[memoryview]:
+    """Pass the encoder's chunks through, writing each to a 16-bit WAV at `path` on the way."""
+    import wave
+
+    try:
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            for chunk in chunks:
+                w.writeframes(chunk)
+                yield chunk
+    except OSError as exc:
+        raise AudioError(f"Không ghi được tệp WAV {path}: {exc.strerror or exc}.") from None
 
 
 def _codec_bias(bitrate: str) -> float:

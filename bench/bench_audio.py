@@ -70,11 +70,14 @@ def main() -> None:
         decode_to_wav(d / "warmup.mp3", wav, audio.sample_rate)
 
         ours, base, ours_cpu, base_cpu = [], [], [], []
+        stages: dict[str, float] = {}
         for _ in range(args.repeat):
             t, c = time.perf_counter(), cpu_seconds()
             result = render(parts, audio, d / "bulletin.mp3", tags)
             ours.append(time.perf_counter() - t)
             ours_cpu.append(cpu_seconds() - c)
+            if ours[-1] == min(ours):
+                stages = result.stages
             c = cpu_seconds()
             base.append(encode_all([wav], d / "floor", audio.bitrate, audio.sample_rate, 1))
             base_cpu.append(cpu_seconds() - c)
@@ -83,6 +86,8 @@ def main() -> None:
     print(f"bulletin: {result.duration / 60:.2f} min; reported {result.loudness:.2f} LUFS, "
           f"{result.true_peak:.2f} dBTP; decoded MP3 {measured.integrated:.2f} LUFS, "
           f"{measured.true_peak:.2f} dBTP; warnings: {result.warnings or 'none'}")
+    print("render stages (best run, wall s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+          + f"; before the encoder starts {sum(v for k, v in stages.items() if k not in ('encode', 'check')):.2f}")
     print(f"render (mix+master+encode): {min(ours):.2f} s wall, {min(ours_cpu):.2f} s CPU  (runs: "
           + ", ".join(f"{t:.2f}" for t in ours) + ")")
     print(f"floor, ffmpeg WAV -> MP3:   {min(base):.2f} s wall, {min(base_cpu):.2f} s CPU  (runs: "

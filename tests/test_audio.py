@@ -80,6 +80,26 @@ def test_loudness_on_target_and_true_peak_below_ceiling(bulletin):
     assert bulletin["result"].true_peak == pytest.approx(tp, abs=master.LIMIT_MARGIN_DB)
 
 
+def test_render_says_where_its_time_went(bulletin):
+    stages = bulletin["result"].stages
+    assert {"assemble", "analyse", "limit", "encode"} <= set(stages)
+    assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_an_encoded_stream_cut_short_or_of_other_samples_is_refused(tmp_path):
+    pcm = testsignal.speechlike(3.0, 44100, seed=11, level_db=-20)
+    mp3 = tmp_path / "x.mp3"
+    encode.write_mp3(pcm, 44100, "128k", mp3)
+    encode.check_mp3(mp3, 3.0, 44100)  # whole: accepted
+    with pytest.raises(AudioError, match="3.50 giây"):
+        encode.check_mp3(mp3, 3.5, 44100)  # samples lost on the way to the encoder
+    with pytest.raises(AudioError):
+        encode.check_mp3(mp3, 3.0, 22050)
+    mp3.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 2])
+    with pytest.raises(AudioError, match="hỏng hoặc thiếu"):
+        encode.check_mp3(mp3, 3.0, 44100)
+
+
 def test_mono_cbr_mp3_at_configured_rate_and_bitrate(bulletin):
     info = MP3(str(bulletin["out"])).info
     assert info.channels == 1

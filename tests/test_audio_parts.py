@@ -163,3 +163,22 @@ def test_in_memory_meter_agrees_with_ffmpeg(tmp_path, rate):
     assert true_peak(samples) == pytest.approx(tp, abs=0.15)
     # And it is a meter: 6 dB less signal reads 6 LU less.
     assert integrated_loudness(samples / 2, rate) == pytest.approx(lufs - 6.02, abs=0.1)
+
+
+@pytest.mark.parametrize("src_rate", [16000, 22050, 24000])
+def test_speech_is_resampled_at_its_level_without_images(src_rate):
+    import numpy as np
+
+    from broadcast.audio.resample import resample
+
+    x = np.frombuffer(testsignal.tone(1000, 2.0, src_rate, level_db=-12.0), dtype="<i2").astype(np.float32) / 32768
+    y = resample(x, src_rate, 44100)
+    assert len(y) == pytest.approx(2.0 * 44100, abs=1)
+    spectrum = np.abs(np.fft.rfft(y[4410:-4410] * np.hanning(len(y) - 8820)))
+    freqs = np.fft.rfftfreq(len(y) - 8820, 1 / 44100)
+    tone = spectrum[np.argmin(np.abs(freqs - 1000))]
+    # The upsampled copy of the tone (src_rate - 1000 Hz) is what a poor resampler leaves.
+    image = spectrum[np.argmin(np.abs(freqs - (src_rate - 1000)))]
+    assert 20 * np.log10(image / tone) < -90
+    samples = np.round(y * 32768).astype("<i2")
+    assert tone_level_db(samples.tolist(), 44100, 1000) == pytest.approx(-15.0, abs=0.3)  # -12 dBFS peak sine

@@ -129,21 +129,27 @@ def write_mp3(pcm: bytes | memoryview | Iterable[bytes | memoryview], rate: int,
 
 
 def check_mp3(path: Path, duration: float, rate: int) -> None:
-    """Refuse an MP3 whose headers do not say a mono stream at `rate` lasting `duration` seconds.
+    """Refuse an MP3 that is not a whole mono CBR stream at `rate` of `duration` seconds.
 
-    Reads only the first frames (the LAME/Info tag counts the frames), so it
-    costs nothing next to decoding, yet catches a stream cut short.
+    Reads only the first frames (the LAME/Info tag counts the frames the
+    encoder wrote) and the file size: nothing next to decoding, yet it
+    catches a stream cut short or samples lost on the way to the encoder.
     """
     from mutagen.mp3 import MP3, HeaderNotFoundError
 
+    path = Path(path)
     try:
         info = MP3(str(path)).info
+        size = path.stat().st_size
     except (HeaderNotFoundError, OSError, ValueError) as exc:
         raise AudioError(f"Tệp MP3 vừa mã hóa không đọc được ({exc}): hãy chạy lại.") from None
     # The frames also hold the encoder's delay and padding: up to three frames more than the samples.
     extra = info.length - duration
-    if info.sample_rate != rate or info.channels != 1 or not -0.01 <= extra <= 3 * 1152 / rate:
+    frame_bytes = 144 * info.bitrate / max(info.sample_rate, 1)
+    whole = size >= info.bitrate / 8 * info.length - 2 * frame_bytes
+    if info.sample_rate != rate or info.channels != 1 or not -0.01 <= extra <= 3 * 1152 / rate or not whole:
         raise AudioError(
-            f"Tệp MP3 vừa mã hóa sai: {info.channels} kênh, {info.sample_rate} Hz, dài {info.length:.2f} giây "
-            f"thay vì 1 kênh, {rate} Hz, {duration:.2f} giây. Hãy chạy lại; nếu vẫn lỗi, hãy cài lại imageio-ffmpeg."
+            f"Tệp MP3 vừa mã hóa bị hỏng hoặc thiếu ({size} byte, {info.channels} kênh, {info.sample_rate} Hz, "
+            f"{info.length:.2f} giây; cần 1 kênh, {rate} Hz, {duration:.2f} giây). Hãy chạy lại; nếu vẫn lỗi, "
+            "hãy cài lại gói imageio-ffmpeg."
         )

@@ -107,6 +107,7 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview | Iterable[bytes | mem
             f"Không chạy được ffmpeg ({cmd[0]}) khi {what}: {exc.strerror or exc}. "
             "Hãy cài lại gói imageio-ffmpeg."
         ) from None
+    _widen_pipe(proc.stdin)
     if isinstance(data, (bytes, bytearray, memoryview)):
         view = memoryview(data).cast("B")
         data = (view[start:start + _FEED_BLOCK] for start in range(0, len(view), _FEED_BLOCK))
@@ -132,3 +133,12 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview | Iterable[bytes | mem
         tail = lines[-1].strip() if lines else "không rõ nguyên nhân"
         raise AudioError(f"ffmpeg lỗi khi {what}: {tail}")
 
+
+def _widen_pipe(pipe: object) -> None:
+    """Let the pipe hold a whole block (Linux): the writer and ffmpeg then wake each other 16 times less."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _FEED_BLOCK)  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError):
+        pass  # elsewhere, or above the system's limit: the default pipe works, a little slower

@@ -71,7 +71,7 @@ MAX_LIMIT_DB = 8.0  # never push more than this into the limiter to reach the lo
 CANDIDATE_OVERSHOOT_DB = {32000: 1.5, 0: 3.0}
 LIMIT_PASSES = 4
 _TP_CONTEXT = 8  # samples either side of a block that the oversampling filter reaches
-CHUNK = 1 << 16  # samples converted and handed to the encoder at a time
+CHUNK = 1 << 18  # samples converted and handed to the encoder at a time
 ANALYSIS_CHUNK = 1 << 20  # samples filtered at a time: few calls, and a second thread can work on the last
 
 

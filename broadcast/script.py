@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import unicodedata
@@ -115,14 +116,16 @@ class _TemplateLoader(jinja2.BaseLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str):  # type: ignore[override]
         pieces = split_template_path(template)  # refuses "..": templates stay in their folders
-        for folder in self.paths:
+        for i, folder in enumerate(self.paths):
             path = Path(folder).joinpath(*pieces)
             if not path.exists():
                 continue
             # Staff edit templates too: the same encodings and limits as their scripts.
             text = read_staff_text(path, "mẫu kịch bản", MAX_SETTINGS_BYTES, TemplateError)
             mtime = path.stat().st_mtime
-            return text, str(path), lambda: _mtime(path) == mtime
+            # Stale when edited, or when a folder earlier in the path now has its own copy.
+            earlier = [Path(f).joinpath(*pieces) for f in self.paths[:i]]
+            return text, str(path), lambda: _mtime(path) == mtime and not any(p.exists() for p in earlier)
         raise jinja2.TemplateNotFound(template)
 
 
@@ -148,7 +151,12 @@ class _Sandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-def _environment(paths: list[Path]) -> jinja2.Environment:
+@functools.lru_cache(maxsize=64)
+def _environment(paths: tuple[Path, ...]) -> jinja2.Environment:
+    # One environment per search path, kept: it keeps its compiled templates
+    # (compiling costs far more than rendering, and a nightly run renders each
+    # station's template twice), and the loader's mtime check still picks up
+    # a template staff edited since.
     # Station folders hold staff-editable templates: they must never reach
     # Python internals (``''.__class__.__mro__``) or run commands.
     return _Sandbox(
@@ -164,7 +172,7 @@ def _environment(paths: list[Path]) -> jinja2.Environment:
 def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> str:
     """Render the bulletin script text from the template search path."""
     paths = search_path(station_templates)
-    env = _environment(paths)
+    env = _environment(tuple(paths))
     items = [
         {
             "id": c.id,

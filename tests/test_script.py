@@ -84,6 +84,19 @@ def test_station_template_folder_wins_and_missing_template_lists_paths(tmp_path)
     assert "khong-co.j2" in str(e.value) and str(tmp_path) in str(e.value)
 
 
+def test_a_template_edited_between_renders_is_read_again(tmp_path):
+    import os
+
+    station = tmp_path / "mo-dau.txt.j2"
+    station.write_text("Xin chào từ {{ station.name }}.\n", encoding="utf-8")
+    assert "Xin chào từ" in render_script(ctx([]), tmp_path)
+    station.write_text("Kính chào bà con, đây là {{ station.name }}.\n", encoding="utf-8")
+    later = station.stat().st_mtime + 5
+    os.utime(station, (later, later))
+    text = render_script(ctx([]), tmp_path)
+    assert "Kính chào bà con" in text and "Xin chào từ" not in text
+
+
 def test_broken_template_names_file_and_line(tmp_path):
     (tmp_path / "ban-tin.txt.j2").write_text("dòng một\n{% for x in items %}\nchưa đóng vòng lặp\n",
                                              encoding="utf-8")

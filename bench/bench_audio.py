@@ -7,7 +7,7 @@ interleaved with our runs so both see the same machine load: bare ffmpeg
 encoding a 44.1 kHz mono WAV of the bulletin itself with the same encoder
 settings. Target: ratio <= 1.3.
 
-    python bench/bench_audio.py [--minutes 10] [--repeat 3] [--bed]
+    python bench/bench_audio.py [--minutes 10] [--repeat 5] [--bed]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def build_cache(folder: Path, minutes: float) -> list[Part]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each, alternating; the best time counts")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each, alternating; the best time counts")
     ap.add_argument("--bed", action="store_true", help="also mix a ducked music bed")
     args = ap.parse_args()
 

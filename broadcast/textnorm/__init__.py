@@ -86,7 +86,7 @@ _PHOTO_LABEL_RE = re.compile(
 # ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
 _OUTLET_LEAD_RE = re.compile(
     r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2})\)"
-    r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|VOV|VTV|VTC)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
+    r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|NDĐT|VOV|VTV|VTC)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
 )
 # The same tag, or a reporter's initials ("N.M.U.", "V.V.M"), closing a line.
 _OUTLET_TAIL_RE = re.compile(

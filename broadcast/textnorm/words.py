@@ -500,6 +500,12 @@ class WordPass:
                 else:
                     out.append(" ")
             else:
+                if (i == 0 and part in ("H", "X") and len(parts) > 2 and parts[1] == "."
+                        and _is_name(parts[2])):
+                    # "H.Tuy Phong", "X.Ea Tu": a district or commune written without a space.
+                    out.append(PLACE_INITIALS[part])
+                    parts[1] = " "
+                    continue
                 if i + 1 < len(parts) and parts[i + 1] == ".":
                     # "Q.1", "P.7": the part with its dot may be an abbreviation.
                     dotted = self.lex.get(part + ".")
@@ -811,12 +817,15 @@ def _highland(token: str) -> str:
 
     Vietnamese syllables never end in 'k' nor start with 'Kr': names of the Ê Đê and
     M'Nông languages do ("Ea Rốk", "Bông Krang"), and a reader says them with 'c'.
-    Only words with Vietnamese tone marks change at the end, so English 'Facebook' stays.
+    Only words with Vietnamese tone marks, or one plain syllable ("Krông Pak", "Dak Lak"),
+    change at the end, so English 'Facebook' stays.
     """
     out = token
     if out[:2] == "Kr":
         out = "Cr" + out[2:]
-    if not out.isascii():
+    if out == "Dak":
+        out = "Đak"  # the Highland word for water, written without its bar
+    if not out.isascii() or _SYLLABLE_RE.fullmatch(out.lower()):
         tail = unicodedata.normalize("NFD", out[-2:])
         if tail[-1] == "k" and tail[0] in "aeiouy":
             marks = tail[1:-1]

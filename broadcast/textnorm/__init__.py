@@ -212,7 +212,8 @@ def _preclean(text: str) -> str:
         text = _PHOTO_LABEL_RE.sub("", text)
     if "-" in text or "(" in text or "–" in text:
         text = _OUTLET_LEAD_RE.sub("", text)
-    if "." in text or ")" in text:
+    end = text.rstrip()[-2:]
+    if "\n" in text or end[-1:] == ")" or end[-1:].isupper() or end[:1].isupper():
         text = _OUTLET_TAIL_RE.sub("", text)
     if ":" in text and _CREDIT_WORD_GATE_RE.search(text):
         text = _CREDIT_RE.sub(_credit, text)

@@ -124,7 +124,7 @@ _CONGRESS_RE = re.compile(r"Đại hội|đại hội|ĐẠI HỘI|ĐHĐB|Đản
 _SCHOOL_RE = re.compile(r"học|HỌC|sinh viên|tuyển sinh|ĐHQG")
 
 
-_CONTEXT_TOKENS = {"TT", "TTr", "BCH", "ĐH", "BT"}
+_CONTEXT_TOKENS = {"TT", "TTr", "BCH", "ĐH", "BT", "KV"}
 # 'BT' before a party committee is "Bí thư" ("BT Huyện ủy"), elsewhere initials.
 _SECRETARY_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "Chi", "Quận", "Thị", "Xã", "Phường",
                    "Đoàn", "TU", "HU", "ĐU", "ĐB", "CB", "Chi bộ", "Tỉnh ủy", "Huyện ủy"}
@@ -380,7 +380,8 @@ class WordPass:
                 if ctx is not None:
                     return self._said("context", ctx)
             return self._said("dictionary", hit)
-        if token.isalpha() and not token.isupper() and len(token) >= 3:
+        if (len(token) >= 3 and (token.isascii() or "đ" in token or "Đ" in token)
+                and token.isalpha() and not token.isupper()):
             # "Ubnd", "UBNd", "ubnd": an abbreviation typed without its capitals.
             hit = self._uncapitalised(token)
             if hit is not None:
@@ -432,13 +433,12 @@ class WordPass:
 
     def _uncapitalised(self, token: str) -> str | None:
         """Reading of an all-capital entry typed in lower or mixed case, or None."""
+        # Callers pass only ASCII or Đ words: every all-capital entry is written with those.
         upper = token.upper()
         if upper not in self.lex.entries or upper in _CONTEXT_TOKENS:
             return None
         # A Vietnamese or foreign word spelled the same ("Bao", "Tin", "Zalo") stays a word.
         if is_vietnamese_word(upper) or read_foreign(token) is not None:
-            return None
-        if not token.isascii() and not any(ch in _VIET_LETTERS for ch in token.lower()):
             return None
         return self.lex.get(upper)
 
@@ -472,6 +472,8 @@ class WordPass:
                 out.append(SUPERSCRIPTS.get(run, ""))
             elif run in ROAD_PREFIXES:
                 out.append(ROAD_PREFIXES[run])
+            elif run in ("KV", "kV", "Kv") and out and token[0].isdecimal():
+                out.append("ki lô vôn")  # "500KV": a power line's voltage
             elif (run.isupper() and len(run) <= 4) or len(run) == 1:
                 out.append(spell(run))
                 self.unsure = True
@@ -583,7 +585,7 @@ class WordPass:
             if self.company and val in COMPANY_READINGS:
                 spoken, consumed, dot = COMPANY_READINGS[val], 1, ""
                 self.rule = "company"
-            elif (len(val) > 1 and val.islower() and _LOWER_ROMAN_RE.fullmatch(val)
+            elif (val[0] in "ivx" and len(val) > 1 and _LOWER_ROMAN_RE.fullmatch(val)
                   and _after_roman_cue(toks, i)
                   and (val not in _ROMAN_WORDS or not _next_word(toks, i))):
                 spoken, consumed, dot = cardinal(str(roman_value(val.upper()))), 1, ""
@@ -660,6 +662,10 @@ class WordPass:
             if hit is not None:
                 if k == 1 and key in _CONTEXT_TOKENS:
                     prev = _prev_solid(toks, i)
+                    if key == "KV" and prev is not None and prev[0] == DONE:
+                        # "đường dây 22 KV": after a number it is the kilovolt, not "khu vực".
+                        self.rule = "context"
+                        return "ki lô vôn", 1, ""
                     ctx = self._context(key, prev[1] if prev and prev[0] == WORD else "",
                                         _next_word(toks, i))
                     if ctx is not None:
@@ -869,10 +875,10 @@ def _storm_line(toks: list, i: int) -> bool:
     word = toks[i][1]
     if word.lower() in STORM_NAMES:
         return True
-    if len(word) < 4 or is_vietnamese_word(word.upper()):
-        return False
     # "so với Yagi": compared with an earlier storm, in a line about storms.
     if not (_prev_word(toks, i, 1) == "với" and _prev_word(toks, i, 2).lower() == "so"):
+        return False
+    if len(word) < 4 or is_vietnamese_word(word.upper()):
         return False
     return any(t[0] == WORD and t[1] in ("bão", "Bão", "BÃO") for t in toks)
 

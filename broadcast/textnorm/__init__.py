@@ -81,6 +81,18 @@ _PHOTO_LABEL_RE = re.compile(
     r"(?m)(^|(?<=[.!?…]))[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu|chụp màn hình"
     r"|[A-ZĐ][A-ZĐ.]{1,9})[ \t.]*$"
 )
+# An outlet's tag opening a news line: "(PLO)- ", "(ĐN) - ", "(Chinhphu.vn) - ", "TTO - ",
+# "HHTO - ": the newsroom's signature, not part of the news. Bare tags are online outlets
+# ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
+_OUTLET_LEAD_RE = re.compile(
+    r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2})\)"
+    r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|NDĐT|VOV|VTV|VTC)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
+)
+# The same tag, or a reporter's initials ("N.M.U.", "V.V.M"), closing a line.
+_OUTLET_TAIL_RE = re.compile(
+    r"(?m)(?:(?<=[.!?…\"”])|^)[ \t]*(?:\((?:[A-ZĐ]{2,8}|[A-Z][A-Za-z]+\.vn)\)"
+    r"|(?:[A-ZĐ]\.[ \t]?){1,3}[A-ZĐ]\.?)[ \t]*$"
+)
 _CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
 _CREDIT_URL_RE = re.compile(r"(?i)^(?:https?://)?[\w.-]+\.(?:vn|com|net|org)\b\S*$")
@@ -198,6 +210,11 @@ def _preclean(text: str) -> str:
         text = _MEDIA_NOTE_RE.sub("", text)
     if "Ảnh " in text or "Hình " in text:
         text = _PHOTO_LABEL_RE.sub("", text)
+    if "-" in text or "(" in text or "–" in text:
+        text = _OUTLET_LEAD_RE.sub("", text)
+    end = text.rstrip()[-2:]
+    if "\n" in text or end[-1:] == ")" or end[-1:].isupper() or end[:1].isupper():
+        text = _OUTLET_TAIL_RE.sub("", text)
     if ":" in text and _CREDIT_WORD_GATE_RE.search(text):
         text = _CREDIT_RE.sub(_credit, text)
     if ("V" in text or "C" in text or "I" in text or "P" in text or "E" in text) and _MEDIA_LABEL_RE.search(text):

@@ -124,7 +124,23 @@ _CONGRESS_RE = re.compile(r"Đại hội|đại hội|ĐẠI HỘI|ĐHĐB|Đản
 _SCHOOL_RE = re.compile(r"học|HỌC|sinh viên|tuyển sinh|ĐHQG")
 
 
-_CONTEXT_TOKENS = {"TT", "TTr", "BCH", "ĐH"}
+_CONTEXT_TOKENS = {"TT", "TTr", "BCH", "ĐH", "BT", "KV"}
+# 'BT' before a party committee is "Bí thư" ("BT Huyện ủy"), elsewhere initials.
+_SECRETARY_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "Chi", "Quận", "Thị", "Xã", "Phường",
+                   "Đoàn", "TU", "HU", "ĐU", "ĐB", "CB", "Chi bộ", "Tỉnh ủy", "Huyện ủy"}
+# Cue words before a Roman numeral written in lower case ("hạng iv", "khóa xv").
+_ROMAN_CUES = {"hạng", "khóa", "khoá", "cấp", "quý", "phần", "chương", "mục", "đợt"}
+# Lower-case numerals that are also Vietnamese syllables ("vi rút", "xi măng"): numerals
+# only when nothing but punctuation follows.
+_ROMAN_WORDS = {"vi", "xi"}
+_LOWER_ROMAN_RE = re.compile(r"(?:x{0,3})(?:ix|iv|v?i{0,3})")
+# Names written in two halves around a dash, read as one name without a pause.
+_PAIRED_NAMES = {("Thiên", "Huế"), ("Rịa", "Vũng"), ("Đông", "Xuân"), ("Hè", "Thu"),
+                 ("Thu", "Đông"), ("Xuân", "Hè"), ("đông", "xuân"), ("hè", "thu"), ("thu", "đông")}
+# Titles that open the right side of "Nguyễn Văn A - Phó Chủ tịch": a pause, not a compound.
+_TITLE_WORDS = {"Phó", "Chủ", "Trưởng", "Giám", "Bí", "Tổng", "Chánh", "Ủy", "Uỷ", "Thiếu",
+                "Trung", "Thượng", "Đại", "Cán", "Chuyên", "Nguyên", "Phóng", "Kế", "Thường",
+                "Ông", "Bà", "Anh", "Chị", "Đồng", "Giáo", "Tiến", "Thạc", "Bác", "Hiệu"}
 
 
 def is_vietnamese_word(word: str) -> bool:
@@ -166,6 +182,17 @@ UNSAYABLE_SYLLABLES = {"lon", "cac", "dit", "deo", "dech", "buoi", "du", "dai", 
 # rising or falling tone (they end in a stop), and would then say a crude word.
 UNSAYABLE_ADDRESS = {"dit", "cac", "cut", "dech", "dach", "buoi", "lon", "deo"}
 _STOP_TONE = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "ú", "y": "ý"}
+
+
+# Names of recent storms and typhoons in the East Sea, which news lines use on their own
+# ("Yagi tăng cấp rất nhanh"); read like any foreign name.
+STORM_NAMES = {
+    "yagi", "kalmaegi", "ragasa", "bualoi", "wipha", "kajiki", "trami", "noru", "molave",
+    "usagi", "toraji", "yinxing", "matmo", "haiyan", "rammasun", "linfa", "vamco", "goni",
+    "talim", "doksuri", "sonca", "nalgae", "chanthu", "haikui", "podul", "kammuri",
+    "tembin", "mangkhut", "koinu", "krathon", "saola", "nesat", "sinlaku", "mirinae",
+    "kompasu", "sarika", "nakri", "bebinca", "pabuk", "sepat",
+}
 
 
 def read_foreign(word: str) -> str | None:
@@ -215,6 +242,8 @@ def read_foreign(word: str) -> str | None:
             onset = "k"
         if onset == "gi" and nucleus[0] == "i":
             onset = "g"
+        if nucleus == "ae":
+            nucleus = "e"  # Korean "ae" is an open e: "Kalmaegi" is "Can me gi"
         if onset == "u" and nucleus == "i":
             onset, nucleus = "", "uy"  # "WIPHA" is "Uy pha", not "Ui pha"
         coda = _FOREIGN_CODAS[coda]
@@ -351,6 +380,12 @@ class WordPass:
                 if ctx is not None:
                     return self._said("context", ctx)
             return self._said("dictionary", hit)
+        if (len(token) >= 3 and (token.isascii() or "đ" in token or "Đ" in token)
+                and token.isalpha() and not token.isupper()):
+            # "Ubnd", "UBNd", "ubnd": an abbreviation typed without its capitals.
+            hit = self._uncapitalised(token)
+            if hit is not None:
+                return self._said("dictionary", hit)
         if token.isalpha():
             rest = token[1:]
             if token[0].isupper() and rest.islower() and (token[-1] == "k" or token[:2] == "Kr"):
@@ -396,12 +431,25 @@ class WordPass:
                 return self._said("spelled", spell(token), unsure=True)
         return self._said("word", token)
 
+    def _uncapitalised(self, token: str) -> str | None:
+        """Reading of an all-capital entry typed in lower or mixed case, or None."""
+        # Callers pass only ASCII or Đ words: every all-capital entry is written with those.
+        upper = token.upper()
+        if upper not in self.lex.entries or upper in _CONTEXT_TOKENS:
+            return None
+        # A Vietnamese or foreign word spelled the same ("Bao", "Tin", "Zalo") stays a word.
+        if is_vietnamese_word(upper) or read_foreign(token) is not None:
+            return None
+        return self.lex.get(upper)
+
     def _context(self, token: str, prev: str, nxt: str) -> str | None:
         """Reading of an abbreviation whose meaning depends on its neighbours, or None."""
         if token in ("TT", "TTr") and nxt in _STANDING_NEXT:
             return "Thường trực"
         if token == "TT" and prev in ("Đài", "đài"):
             return "truyền thanh"  # "Đài TT huyện": the district radio station
+        if token == "BT" and nxt in _SECRETARY_NEXT:
+            return "Bí thư"
         if token == "BCH" and nxt in _COMMAND_NEXT:
             return "Ban Chỉ huy"
         if token == "ĐH" and _CONGRESS_RE.search(self.line) and not _SCHOOL_RE.search(self.line):
@@ -424,6 +472,8 @@ class WordPass:
                 out.append(SUPERSCRIPTS.get(run, ""))
             elif run in ROAD_PREFIXES:
                 out.append(ROAD_PREFIXES[run])
+            elif run in ("KV", "kV", "Kv") and out and token[0].isdecimal():
+                out.append("ki lô vôn")  # "500KV": a power line's voltage
             elif (run.isupper() and len(run) <= 4) or len(run) == 1:
                 out.append(spell(run))
                 self.unsure = True
@@ -452,6 +502,12 @@ class WordPass:
                 else:
                     out.append(" ")
             else:
+                if (i == 0 and part in ("H", "X") and len(parts) > 2 and parts[1] == "."
+                        and _is_name(parts[2])):
+                    # "H.Tuy Phong", "X.Ea Tu": a district or commune written without a space.
+                    out.append(PLACE_INITIALS[part])
+                    parts[1] = " "
+                    continue
                 if i + 1 < len(parts) and parts[i + 1] == ".":
                     # "Q.1", "P.7": the part with its dot may be an abbreviation.
                     dotted = self.lex.get(part + ".")
@@ -529,6 +585,11 @@ class WordPass:
             if self.company and val in COMPANY_READINGS:
                 spoken, consumed, dot = COMPANY_READINGS[val], 1, ""
                 self.rule = "company"
+            elif (val[0] in "ivx" and len(val) > 1 and _LOWER_ROMAN_RE.fullmatch(val)
+                  and _after_roman_cue(toks, i)
+                  and (val not in _ROMAN_WORDS or not _next_word(toks, i))):
+                spoken, consumed, dot = cardinal(str(roman_value(val.upper()))), 1, ""
+                self.rule = "roman"
             elif val in PLACE_INITIALS and _is_place_initial(toks, i):
                 spoken, consumed, dot = PLACE_INITIALS[val], 2, ""
                 self.rule = "place"
@@ -601,6 +662,10 @@ class WordPass:
             if hit is not None:
                 if k == 1 and key in _CONTEXT_TOKENS:
                     prev = _prev_solid(toks, i)
+                    if key == "KV" and prev is not None and prev[0] == DONE:
+                        # "đường dây 22 KV": after a number it is the kilovolt, not "khu vực".
+                        self.rule = "context"
+                        return "ki lô vôn", 1, ""
                     ctx = self._context(key, prev[1] if prev and prev[0] == WORD else "",
                                         _next_word(toks, i))
                     if ctx is not None:
@@ -650,6 +715,8 @@ class WordPass:
                 out.append(" ")
             elif val in "-–" and _is_compound_dash(toks, i):
                 out.append(" ")
+            elif val in "-–‒—" and (names := _name_dash(toks, i)):
+                out.append(" đến " if names == "range" else " ")
             else:
                 out.append(", ")
             return i + 1
@@ -686,6 +753,62 @@ def _is_compound_dash(toks: list, i: int) -> bool:
     return left[1][:1].islower() and right[1] in _COMPOUND_RIGHT
 
 
+def _name_dash(toks: list, i: int) -> str:
+    """Say what a spaced dash between proper names is: "range" ("từ Hà Tĩnh - Quảng Ngãi"),
+    "pair" (one name written in two halves: "Thừa Thiên - Huế", "vụ Đông - Xuân") or ""
+    (a pause, as in "Việt Nam - Lào" or "Nguyễn Văn A - Chủ tịch")."""
+    if not (0 < i < len(toks) - 1 and toks[i - 1][0] == SPACE and toks[i + 1][0] == SPACE):
+        return ""
+    right = _next_solid(toks, i)
+    left = _prev_solid(toks, i)
+    if right is None or left is None or right[0] != WORD or left[0] != WORD:
+        return ""
+    if (left[1], right[1]) in _PAIRED_NAMES:
+        return "pair"
+    if not _is_name(right[1]) or right[1] in _TITLE_WORDS:
+        return ""
+    j, names = i - 1, 0
+    while j >= 0 and toks[j][0] in (SPACE, WORD) and names < 5:
+        if toks[j][0] == WORD:
+            if not _is_name(toks[j][1]):
+                break
+            names += 1
+        j -= 1
+    before = _prev_solid(toks, j + 1)
+    if names and before is not None and before[0] == WORD and before[1].lower() == "từ":
+        return "range"
+    return ""
+
+
+def _is_name(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper() and word[1:].islower()
+
+
+def _after_roman_cue(toks: list, i: int) -> bool:
+    prev = _prev_solid(toks, i)
+    if prev is None or prev[0] != WORD:
+        return False
+    if prev[1].lower() in _ROMAN_CUES:
+        return True
+    # "từ hạng iv lên hạng iii", "hạng ii và iii": a second numeral after a first one.
+    return prev[1] in ("và", "hoặc", "lên", "xuống") and _LOWER_ROMAN_RE.fullmatch(
+        _prev_word(toks, i, 2)) is not None and _prev_word(toks, i, 2) != ""
+
+
+def _prev_word(toks: list, i: int, n: int) -> str:
+    """The n-th word before i (1 = the previous word), or ''."""
+    j = i - 1
+    while j >= 0 and toks[j][0] != NEWLINE:
+        if toks[j][0] == WORD:
+            n -= 1
+            if n == 0:
+                return toks[j][1]
+        elif toks[j][0] != SPACE:
+            return ""
+        j -= 1
+    return ""
+
+
 def _bare(text: str) -> str:
     """Lower-case letters only, without marks: 'Krông Pắc' -> 'krongpac'."""
     low = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
@@ -700,12 +823,15 @@ def _highland(token: str) -> str:
 
     Vietnamese syllables never end in 'k' nor start with 'Kr': names of the Ê Đê and
     M'Nông languages do ("Ea Rốk", "Bông Krang"), and a reader says them with 'c'.
-    Only words with Vietnamese tone marks change at the end, so English 'Facebook' stays.
+    Only words with Vietnamese tone marks, or one plain syllable ("Krông Pak", "Dak Lak"),
+    change at the end, so English 'Facebook' stays.
     """
     out = token
     if out[:2] == "Kr":
         out = "Cr" + out[2:]
-    if not out.isascii():
+    if out == "Dak":
+        out = "Đak"  # the Highland word for water, written without its bar
+    if not out.isascii() or _SYLLABLE_RE.fullmatch(out.lower()):
         tail = unicodedata.normalize("NFD", out[-2:])
         if tail[-1] == "k" and tail[0] in "aeiouy":
             marks = tail[1:-1]
@@ -734,11 +860,27 @@ def _names_storm(toks: list, i: int) -> bool:
             words.append(toks[j][1].lower())
         j -= 1
     if not words:
-        return False
+        return _storm_line(toks, i)
     if "bão" in words[:2] or words[:2] == ["gọi", "tên"] or words[:3] == ["là", "tế", "quốc"]:
         return True
     # The second of two names: "Usagi và Manyi" after "bão".
-    return words[0] == "và" and "bão" in words[2:5]
+    if words[0] == "và" and "bão" in words[2:5]:
+        return True
+    return _storm_line(toks, i)
+
+
+def _storm_line(toks: list, i: int) -> bool:
+    """Say whether a capitalised foreign word stands in a line about a storm ("so với
+    Yagi", "Kalmaegi có thể vượt Yagi"), where such a word is the storm's name."""
+    word = toks[i][1]
+    if word.lower() in STORM_NAMES:
+        return True
+    # "so với Yagi": compared with an earlier storm, in a line about storms.
+    if not (_prev_word(toks, i, 1) == "với" and _prev_word(toks, i, 2).lower() == "so"):
+        return False
+    if len(word) < 4 or is_vietnamese_word(word.upper()):
+        return False
+    return any(t[0] == WORD and t[1] in ("bão", "Bão", "BÃO") for t in toks)
 
 
 def _prev_is(toks: list, i: int, word: str) -> bool:

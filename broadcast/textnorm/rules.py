@@ -141,6 +141,17 @@ _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gầ
                      "đạt", "tổng", "năm", "ngày", "tháng", "lần", "được", "với", "còn", "lên",
                      "xuống", "tăng", "giảm", "mất", "cả", "những", "các", "tới", "đến", "từ",
                      "chương", "điều", "khoản", "mục", "phòng", "nhà", "quốc", "lộ", "km", "số"}
+# "qua số 114", "bấm số 113", "đầu số 1900": the word before "số" says it is dialled.
+_DIALLED_BEFORE_SO = {"điện", "gọi", "thoại", "qua", "bấm", "đầu", "máy", "đài", "nóng", "nhắn", "theo"}
+_SO_BEFORE_RE = re.compile(r"([^\W\d_]+)\s+(?i:số)\s*:?\s*$")
+
+
+def _dialled_number_word(s: str, pos: int) -> bool:
+    """Say whether the "số" just before pos follows a word that makes the number dialled."""
+    m = _SO_BEFORE_RE.search(s, max(0, pos - 30), pos)
+    return bool(m) and m.group(1).lower() in _DIALLED_BEFORE_SO
+
+
 # "Đề án 06": the name of the national data project is said "không sáu".
 ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]|[.,]\d)")
 # Account numbers, tax codes, ID numbers: nine or more digits written together are
@@ -166,7 +177,7 @@ SHORT_CODE_RE = re.compile(
 # "QĐ-UBND", "KH&ĐT", and the slip "TT- TTCP" (a space after the dash).
 # Symbols may hold Vietnamese capitals ("KH-BCĐTƯATTP").
 _SYM_CHAR = "A-Za-zĐđĂÂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ0-9"
-SYM = rf"[A-ZĐ][{_SYM_CHAR}]*(?:(?:[-&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
+SYM = rf"[A-ZĐ][{_SYM_CHAR}]*(?:(?:[-–&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
 # A number may carry a letter suffix: "25b/QĐ-UBND", "12a-CT/TU".
 DOC_NO = r"(\d+)([a-zđ]?)"
 DOC_YEAR_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")
@@ -201,7 +212,15 @@ DATE_DOT_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})\.(\d{1,2})(?![\w/]|[.,]\d
 _WEEKDAY_BEFORE_RE = re.compile(
     r"(?i:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*)$"
 )
-_SPACED_SLASH_RE = re.compile(r"(?<=\d)(?: +/ *(?=\d)|/ +(?=\d)| +/(?=[A-ZĐ]))")
+_SPACED_SLASH_RE = re.compile(
+    r"(?<=\d)(?: +/ *(?=\d)|/ +(?=\d)| +/(?=[A-ZĐ])|/ +(?=[A-ZĐ][A-ZĐ&]*[-–][A-ZĐ]))"
+)
+# "Kế hoạch số 12 – BCH", "số 45 - KH/UBND": the symbol after a spaced dash is not read.
+DOC_SPACED_CODE_RE = re.compile(
+    r"(?<=\b(?:số|Số|SỐ) )(\d+[a-zđ]?)\s+[-–]\s+[A-ZĐ][A-ZĐ&]+(?:[-–/][A-ZĐ&0-9]+)*(?![\w/])"
+)
+# "số1388/CĐ-TTg": a number glued to "số".
+_GLUED_SO_RE = re.compile(r"\b((?i:số))(?=\d+/)")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay", "lễ",
@@ -227,7 +246,7 @@ TIME_DATE_RE = re.compile(
 _NGAY_BRACKET_RE = re.compile(r"(?i:\b(ngày))\s*\((\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?)\)")
 # "ngày 22 và 23-8", "ngày 6, 7 và 8/11": several days of one month.
 DAY_LIST_RE = re.compile(
-    r"(?<=ngày )(\d{1,2})((?:\s*,\s*\d{1,2})*)\s+(và|hoặc)\s+(\d{1,2})([/.\-])(\d{1,2})"
+    r"(?:(?<=ngày )|(?<=\())(\d{1,2})((?:\s*,\s*\d{1,2})*)\s+(và|hoặc)\s+(\d{1,2})([/.\-])(\d{1,2})"
     r"(?:\5(\d{4}))?(?![\w/]|[.,]\d)"
 )
 # "từ ngày 10.3 - 10.4": two dotted dates, read only where a date is expected.
@@ -253,10 +272,22 @@ COUNT_PER_RE = re.compile(
 _PER_TARGETS = {"xã", "phường", "huyện", "tỉnh", "thôn", "buôn", "bản", "ấp", "người", "hộ",
                 "lớp", "trường", "khẩu", "con", "cây", "gốc", "buổi", "quý"}
 
-def date_context(s: str, start: int, end: int) -> bool:
-    """Say whether a bare day and month at s[start:end] reads as a date from its context."""
-    if prev_word(s, start) in _DATE_CONTEXT:
+def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
+    """Say whether a bare day and month at s[start:end] reads as a date from its context.
+
+    With `spans`, "từ", "đến"... before it also make a date (only a dot date: "từ 5-9" is a range).
+    """
+    prev = prev_word(s, start)
+    if prev in _DATE_CONTEXT:
         return True
+    if (spans and prev in _SPAN_PREV) or (prev == "giờ" and s[start - 1:start] == " "):
+        # "đến 9.8", "từ 1.7", "14 giờ 18-5": a date unless a unit or a clock follows,
+        # also at the far end of a range ("từ 1.5 - 2.5 tỷ").
+        if next_word(s, end) in {"xuống", "lên", "so"}:
+            return False  # "giảm từ 7.5 xuống 6": values
+        tail = _RANGE_TAIL_RE.match(s, end)
+        following = next_word(s, tail.end() if tail else end)
+        return following not in _SCALE_WORDS and following not in UNITS and following not in _CLOCK
     if _AFTER_DATE_RE.search(s, max(0, start - 60), start):
         return True
     # "thứ Năm (6/11)", "(6.11)": a date alone in brackets, or after a weekday.
@@ -272,10 +303,26 @@ _DATE_LABEL_RE = re.compile(
 _PLURAL_BEFORE_RE = re.compile(r"(?i:các|những|\d)\s*$")
 
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
+# Before a dot or dash date, words that open or close a span: "đến 9.8", "từ 1.7".
+_SPAN_PREV = {"từ", "đến", "tới", "trước", "sau"}
+_CLOCK = {"giờ", "phút", "giây", "h"}
+_RANGE_TAIL_RE = re.compile(r"\s*(?:[-–]|đến|tới)\s*\d+(?:[.,]\d+)*")
+# Streets, squares and bridges named after a date: "đường 30/4", "Quảng trường 2/9".
+_NAMED_AFTER_DATE = {"đường", "phố", "trường", "cầu", "chợ", "bến", "hồ"}
+# "hẻm 12/3", "số nhà 67/38", "số 12/3 đường Lê Lợi": a house number, not a date.
+HOUSE_NUMBER_RE = re.compile(
+    r"(?i:\b(hẻm|ngõ|ngách|kiệt|số nhà|nhà số|căn nhà số|số))\s+"
+    r"(\d{1,4}[a-zA-Z]?(?:/\d{1,4}[a-zA-Z]?){1,3})(?![\w/]|[.,]\d)"
+)
+_STREET_NEXT = {"đường", "phố", "hẻm", "ngõ", "ngách", "kiệt", "quốc", "tỉnh", "khu", "tổ", "ấp", "thôn"}
+# "10/7_15/7": an underscore typed for the dash between two dates.
+DATE_UNDERSCORE_RE = re.compile(r"(?<=\d)\s*_\s*(?=\d{1,2}[/.\-]\d{1,2})")
 
 # --- ratios -------------------------------------------------------------------------
 
 RATIO_RE = re.compile(rf"(?=\d)(?<![\w/.,])({NUM})\s?/\s?({NUM})" + NUM_END + r"(?!/)")
+# "hoạt động 24/24g", "24/24h": all day long, the hours glued on.
+ALL_DAY_RE = re.compile(r"(?<![\w/.,])24/24(?:h|g|giờ)(?![\w/])")
 # "455/455ha": a ratio with its unit glued on.
 RATIO_UNIT_RE = re.compile(
     r"(?=\d)(?<![\w/.,])(\d+(?:[.,]\d+)*)/(\d+(?:[.,]\d+)*)(ha|km2|km|m2|m|kg|tấn)(?![^\W_])"
@@ -493,18 +540,26 @@ class Rules:
         if "0" in text and ("án" in text or "ÁN" in text):
             text = ZERO_CODE_RE.sub(self._zero_code, text)
         if slash:
+            if "số" in text or "Số" in text:
+                text = _GLUED_SO_RE.sub(r"\1 ", text)
             if " /" in text or "/ " in text:
                 # "12 /8", "282 /KH": a stray space is a typing slip, not a ratio.
                 text = _SPACED_SLASH_RE.sub("/", text)
+            if "_" in text:
+                text = DATE_UNDERSCORE_RE.sub(" - ", text)
+            text = HOUSE_NUMBER_RE.sub(self._house_number, text)
             # Document numbers before dates: 35/2023/UBTVQH15 is not a month.
             text = DOC_YEAR_RE.sub(self._doc_year, text)
             text = DOC_DASH_RE.sub(self._doc_dash, text)
             text = DOC_SYM_RE.sub(self._doc_sym, text)
             text = DOC_BLANK_RE.sub("", text)
+        if " – " in text or " - " in text:
+            text = DOC_SPACED_CODE_RE.sub(self._doc_spaced_code, text)
+        if slash:
             # Dates, longest forms first.
             text = TIME_DATE_RE.sub(self._time_date, text)
             text = DAY_RANGE_RE.sub(self._day_range, text)
-        if "ngày " in text and (" và " in text or " hoặc " in text):
+        if ("ngày " in text or "(" in text) and (" và " in text or " hoặc " in text):
             text = DAY_LIST_RE.sub(self._day_list, text)
         if "." in text:
             text = DM_RANGE_DOT_RE.sub(self._dm_range_dot, text)
@@ -535,6 +590,8 @@ class Rules:
         if slash:
             text = RATIO_RE.sub(self._ratio, text)
             text = RATIO_UNIT_RE.sub(self._ratio_unit, text)
+            if "24/24" in text:
+                text = ALL_DAY_RE.sub(rng("hai mươi tư trên hai mươi tư giờ"), text)
         if "$" in text or "€" in text:
             text = CURRENCY_PREFIX_RE.sub(self._currency_prefix, text)
         if "-" in text or "+" in text or "−" in text:
@@ -598,6 +655,10 @@ class Rules:
         groups = re.split(r"[ .\-]", rest)
         n_digits = sum(len(g) for g in groups) + (1 if prefix == "0" else 0)
         if prefix == "0":
+            if n_digits == 8 and rest.startswith("69"):
+                # "069.12345", "06941224": the police network, "069" then five digits.
+                digits = "0" + rest.replace(".", "").replace(" ", "").replace("-", "")
+                return fixed(digit_groups([digits[:3], digits[3:]]))
             # "0262 1022": a four-digit service number after an area code.
             service = len(groups) == 2 and groups[0][:1] == "2" and len(groups[1]) == 4
             if not (9 <= n_digits <= 11 or (service and n_digits == 8)):
@@ -631,7 +692,10 @@ class Rules:
         following = next_word(s, end)
         if following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS:
             return m.group(0)
-        if prev_word(s, start) in _NOT_DIALLED_PREV or s[end:end + 1] == "%":
+        prev = prev_word(s, start)
+        if prev == "số" and _dialled_number_word(s, start):
+            return fixed(digit_words(m.group(1)))  # "qua số 114", "bấm số 113"
+        if prev in _NOT_DIALLED_PREV or s[end:end + 1] == "%":
             return m.group(0)
         return fixed(digit_words(m.group(1)))
 
@@ -655,14 +719,34 @@ class Rules:
         keyword = m.group(1).lower()
         if m.string[m.end():m.end() + 1] == "/":
             return m.group(0)  # "Công điện số 1502/CĐ-TTg" is a document number
-        if keyword == "số" and prev_word(m.string, m.start()) not in {"điện", "gọi", "thoại"}:
+        if keyword == "số" and not _dialled_number_word(m.string, m.start() + len(m.group(1))):
             return m.group(0)
+        following = next_word(m.string, m.end())
+        if following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS:
+            return m.group(0)  # "gọi 234 công dân" counts people
         return m.group(1) + m.group(2) + fixed(digit_groups([m.group(3)]))
+
+    def _house_number(self, m: re.Match) -> str:
+        key = m.group(1).lower()
+        if key == "số" and next_word(m.string, m.end()) not in _STREET_NEXT:
+            return m.group(0)  # "Quyết định số 12/3" is left to the document rules
+        parts = []
+        for part in m.group(2).split("/"):
+            digits = part.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            letter = part[len(digits):].lower()
+            parts.append(cardinal(digits) + (f" {LETTER_NAMES[letter]}" if letter else ""))
+        return f"{m.group(1)} {fixed(' trên '.join(parts))}"
 
     # --- documents
 
     def _doc_year(self, m: re.Match) -> str:
         return fixed(f"{_doc_number(m)} năm {cardinal(m.group(3))}")
+
+    def _doc_spaced_code(self, m: re.Match) -> str:
+        before = m.string[max(0, m.start() - 40):m.start()]
+        if not _DOC_PREV.search(before):
+            return m.group(0)
+        return fixed(cardinal(m.group(1).rstrip("abcdefghijklmnopqrstuvwxyzđ")))
 
     def _doc_dash(self, m: re.Match) -> str:
         return fixed(_doc_number(m))
@@ -673,8 +757,11 @@ class Rules:
     # --- dates
 
     def _day_prefix(self, s: str, pos: int) -> str:
-        if prev_word(s, pos) in _NO_NGAY_PREV or _DATE_LABEL_RE.search(s, max(0, pos - 30), pos):
+        prev = prev_word(s, pos)
+        if prev in _NO_NGAY_PREV or _DATE_LABEL_RE.search(s, max(0, pos - 30), pos):
             return ""
+        if prev in _NAMED_AFTER_DATE and s[pos - 1:pos] == " ":
+            return ""  # "đường 30/4" is named "ba mươi tháng tư"
         return "ngày "
 
     def _date_full(self, m: re.Match) -> str:
@@ -709,11 +796,16 @@ class Rules:
         mo = int(m.group(6))
         if not 1 <= mo <= 12 or not all(1 <= int(d) <= 31 for d in days):
             return m.group(0)
+        s = m.string
+        bracketed = s[m.start() - 1:m.start()] == "("
+        if bracketed and s[m.end():m.end() + 1] != ")":
+            return m.group(0)
         spoken = [number_words(int(d)) for d in days]
         words = ", ".join(spoken[:-1]) + f" {m.group(3)} {spoken[-1]} tháng {month_name(mo)}"
         if m.group(7):
             words += f" năm {cardinal(m.group(7))}"
-        return rng(words)
+        # "hai ngày (3 và 4-7)": alone in brackets the days need their "ngày".
+        return rng(("ngày " if bracketed else "") + words)
 
     def _day_range_dot(self, m: re.Match) -> str:
         # Only where a date is expected: "17 - 19.9" alone may be a range of decimals.
@@ -773,7 +865,8 @@ class Rules:
     def _date_dot(self, m: re.Match) -> str:
         d, mo = int(m.group(1)), int(m.group(2))
         s, start = m.string, m.start()
-        if not (1 <= d <= 31 and 1 <= mo <= 12) or not date_context(s, start, m.end()):
+        spans = not self.english  # "từ 1.5 - 2.5" in an English-convention text is decimals
+        if not (1 <= d <= 31 and 1 <= mo <= 12) or not date_context(s, start, m.end(), spans):
             return m.group(0)
         return rng(self._day_prefix(s, start) + f"{number_words(d)} tháng {month_name(mo)}")
 
@@ -812,7 +905,8 @@ class Rules:
         if not (1 <= d <= 31 and 1 <= mo <= 12):
             return m.group(0)
         prev = prev_word(s, start)
-        if prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"} and (
+        named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "
+        if not named and prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"} and (
             not date_context(s, start, end)
         ):
             if prev in _RATIO_PREV or next_word(s, end).split(" ")[0] in _COUNT_NOUNS:

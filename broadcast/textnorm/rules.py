@@ -263,6 +263,14 @@ HOUR_RANGE_RE = re.compile(
 )
 # "10 (mười) ngày", "500.000 đồng (năm trăm nghìn đồng)": the number spelled again in brackets.
 SPELLED_AGAIN_RE = re.compile(rf"{NUM_START}({NUM})(\s*[^\W\d_]*)\s*\(([^()\d]{{2,80}})\)")
+# "mười lăm (15) ngày": the number written again in digits after the words.
+DIGITS_AGAIN_RE = re.compile(r"\s?\((\d{1,3}(?:\.\d{3})+|\d{1,15})\)")
+# "346 000 ha", "1 200 000 đồng": thousands grouped with a space.
+SPACED_THOUSANDS_RE = re.compile(r"(?<![\w.,])([1-9]\d{0,2})((?: \d{3})+)(?![.,]?\d)")
+_SPACED_GROUP_RE = re.compile(r"\d \d{3}(?!\d)")
+_GROUPED_NEXT = {"con", "cây", "lượt", "suất", "bộ", "chiếc", "cái", "lít", "tấn", "ha", "mét", "km"}
+_NO_GROUPING_PREV = {"năm", "tháng", "ngày", "số", "lúc", "khoản", "điều", "mục", "lớp", "tổ", "thôn",
+                     "đội", "khu", "phường", "quận", "xóm", "hẻm", "ngõ", "kiệt", "đường"}
 # "17 tiêu chí/xã", "3 bữa/ngày": a count per something.
 _GLUED_HOUR_RE = re.compile(r"(?<=\d)(?=giờ\b)")
 COUNT_PER_RE = re.compile(
@@ -519,6 +527,7 @@ class Rules:
         if "(" in text:
             text = _NGAY_BRACKET_RE.sub(r"\1 \2", text)
             text = SPELLED_AGAIN_RE.sub(self._spelled_again, text)
+            text = DIGITS_AGAIN_RE.sub(self._digits_again, text)
         if "giờ" in text:
             # "3giờ", "11giờ": a unit glued to its number.
             text = _GLUED_HOUR_RE.sub(" ", text)
@@ -533,6 +542,8 @@ class Rules:
         text = SHORT_CODE_RE.sub(self._short_code, text)
         if long_digits:
             text = LONG_CODE_RE.sub(self._long_code, text)
+        if _SPACED_GROUP_RE.search(text):
+            text = SPACED_THOUSANDS_RE.sub(self._spaced_thousands, text)
         if "-" in text:
             text = PLATE_RE.sub(self._plate, text)
         if "11" in text or "1022" in text:
@@ -953,6 +964,26 @@ class Rules:
             if said and spelled.startswith(said):
                 return raw + m.group(2)
         return m.group(0)
+
+    def _digits_again(self, m: re.Match) -> str:
+        # Drop the digits when the words just before already say the number.
+        said = cardinal(m.group(1).replace(".", ""))
+        before = m.string[max(0, m.start() - len(said) - 2):m.start()].lower()
+        if before.endswith(said) and not before[-len(said) - 1:-len(said)].isalpha():
+            return ""
+        return m.group(0)
+
+    def _spaced_thousands(self, m: re.Match) -> str:
+        s = m.string
+        if prev_word(s, m.start()) in _NO_GROUPING_PREV:
+            return m.group(0)
+        following = next_word(s, m.end())
+        if m.group(2).count(" ") == 1 and not (
+            following in UNITS or following in _SCALE_WORDS or following in _COUNT_NOUNS
+            or following in _MONEY_LEFT or following in MEASURE_LEFT or following in _GROUPED_NEXT
+        ):
+            return m.group(0)
+        return m.group(1) + m.group(2).replace(" ", "")
 
     def _count_per(self, m: re.Match) -> str:
         # "17 tiêu chí/xã" is per commune, said "một xã" like "2 lần/ngày".

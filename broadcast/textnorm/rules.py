@@ -978,7 +978,9 @@ class Rules:
         if prev_word(s, m.start()) in _NO_GROUPING_PREV:
             return m.group(0)
         following = next_word(s, m.end())
-        if m.group(2).count(" ") == 1 and not (
+        # One group: thousands when a unit or count follows, or when it is a round "000"
+        # (two numbers side by side never make the second one "000").
+        if m.group(2).count(" ") == 1 and m.group(2) != " 000" and not (
             following in UNITS or following in _SCALE_WORDS or following in _COUNT_NOUNS
             or following in _MONEY_LEFT or following in MEASURE_LEFT or following in _GROUPED_NEXT
         ):

@@ -451,6 +451,8 @@ _DECIMAL_NEXT_RE = re.compile(
 # "85,123 điểm" is a score; "1,875 điểm" may be a stock index in thousands of points.
 _SCORE_NEXT_RE = re.compile(r"\s?điểm")
 _SCALE_NEXT_RE = re.compile(r"\striệu\s(?!đồng|USD|đô)")
+_BILLION_NEXT_RE = re.compile(r"\s?(?:tỷ|tỉ)\b")
+_GIFT_RE = re.compile(r"(?i:ủng hộ|quyên góp|tiếp nhận|trao tặng|hỗ trợ đồng bào|cứu trợ|vùng lũ|khắc phục hậu quả)")
 _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ số)[^,.;]{0,30}$")
 
 
@@ -1103,6 +1105,12 @@ class Rules:
         # "2,326 triệu người": 2.326 million people; in the English convention a count of
         # millions is never that large, and a decimal never ends in a zero ("2,600 tỷ").
         if self.english is None and not raw.endswith("0") and _SCALE_NEXT_RE.match(s, end):
+            return False
+        # "ủng hộ đồng bào vùng lũ gần 3,257 tỷ đồng": gifts and relief counted in billions
+        # are a few billion, never thousands of billions; the comma is a decimal comma.
+        if self.english is None and not raw.endswith("0") and _BILLION_NEXT_RE.match(s, end) and (
+            _GIFT_RE.search(s)
+        ):
             return False
         return self.english
 

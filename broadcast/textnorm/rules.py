@@ -288,7 +288,8 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
     prev = prev_word(s, start)
     if prev in _DATE_CONTEXT:
         return True
-    if (spans and prev in _SPAN_PREV) or (prev == "giờ" and s[start - 1:start] == " "):
+    named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "  # "Đường 3-2"
+    if (spans and prev in _SPAN_PREV) or named or (prev == "giờ" and s[start - 1:start] == " "):
         # "đến 9.8", "từ 1.7", "14 giờ 18-5": a date unless a unit or a clock follows,
         # also at the far end of a range ("từ 1.5 - 2.5 tỷ").
         if next_word(s, end) in {"xuống", "lên", "so"}:
@@ -323,6 +324,7 @@ HOUSE_NUMBER_RE = re.compile(
     r"(\d{1,4}[a-zA-Z]?(?:/\d{1,4}[a-zA-Z]?){1,3})(?![\w/]|[.,]\d)"
 )
 _STREET_NEXT = {"đường", "phố", "hẻm", "ngõ", "ngách", "kiệt", "quốc", "tỉnh", "khu", "tổ", "ấp", "thôn"}
+_DATE_SLASH_SPAN_RE = re.compile(r"(?:(?<=\d/\d)|(?<=\d/\d\d)) +/ +(?=\d{1,2}/\d{1,2}(?!\d))")
 # "10/7_15/7": an underscore typed for the dash between two dates.
 DATE_UNDERSCORE_RE = re.compile(r"(?<=\d)\s*_\s*(?=\d{1,2}[/.\-]\d{1,2})")
 
@@ -556,6 +558,8 @@ class Rules:
             if "số" in text or "Số" in text:
                 text = _GLUED_SO_RE.sub(r"\1 ", text)
             if " /" in text or "/ " in text:
+                # "10/7 / 15/7": a spaced slash between two dates is the span's dash.
+                text = _DATE_SLASH_SPAN_RE.sub(" - ", text)
                 # "12 /8", "282 /KH": a stray space is a typing slip, not a ratio.
                 text = _SPACED_SLASH_RE.sub("/", text)
             if "_" in text:

@@ -472,6 +472,7 @@ RULE_OF_CALLBACK = {
     "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
+    "_house_number": "number", "_doc_spaced_code": "document",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}

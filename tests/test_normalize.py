@@ -413,3 +413,20 @@ def test_cli_explain_prints_the_reading_then_the_rules(tmp_path: Path) -> None:
     assert piped.output == (
         "Ủy ban nhân dân xã\n  UBND → Ủy ban nhân dân (từ điển phát âm)\nhọp\n"
     )
+
+
+@pytest.mark.parametrize(("written", "spoken"), [
+    # "đến nay" is "so far": a count of communes, not today's date.
+    ("Đến nay 10/10 xã đã hoàn thành.", "Đến nay mười trên mười xã đã hoàn thành."),
+    ("Hôm nay 10/10 xã tổ chức họp.", "Hôm nay ngày mười tháng mười xã tổ chức họp."),
+    # Two numbers to call, either one.
+    ("Liên hệ 0912345678 / 0987654321.",
+     "Liên hệ không chín một hai, ba bốn năm, sáu bảy tám hoặc không chín tám bảy, sáu năm bốn, ba hai một."),
+    # From one dated time of day to another.
+    ("Đêm 3/4 - rạng sáng 4/4 có mưa to.", "Đêm ba tháng tư đến rạng sáng ngày bốn tháng tư có mưa to."),
+    ("Cơ quan HCNN và trường DTNT ở Tx. Buôn Hồ, vùng TD&MNPB; ảnh radar.",
+     "Cơ quan hành chính nhà nước và trường dân tộc nội trú ở thị xã Buôn Hồ, vùng Trung du và miền núi "
+     "phía Bắc; ảnh ra đa."),
+])
+def test_counts_phone_pairs_and_dated_spans(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

@@ -132,6 +132,13 @@ PHONE_RE = re.compile(
 PHONE_PAREN_RE = re.compile(
     r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
 )
+# "đêm 3/4 - rạng sáng 4/4": from one dated time of day to another.
+DATE_TO_DATE_RE = re.compile(
+    r"(?<![\w/.])(\d{1,2}[/.]\d{1,2}(?:[/.]\d{4})?)\s*[-–—]\s*"
+    r"(?=(?i:rạng sáng|sáng|trưa|chiều|tối|đêm|ngày)\s+\d{1,2}[/.]\d{1,2}(?![\d]))"
+)
+# "0912345678 / 0987654321": two numbers to call, either one.
+PHONE_PAIR_RE = re.compile(r"((?:\+84|(?<![\w.,/])0)\d[\d.\- ]{6,}\d)\s*/\s*(?=(?:\+84|0)\d[\d.\- ]{6,}\d)")
 _DATE_SHAPE_RE = re.compile(r"\d([-./])[01]?\d\1(?:19|20)\d\d(?!\d)")
 # Emergency and service numbers are dialled, never counted: "gọi 113", "cấp cứu 115".
 EMERGENCY_RE = re.compile(
@@ -280,13 +287,19 @@ COUNT_PER_RE = re.compile(
 _PER_TARGETS = {"xã", "phường", "huyện", "tỉnh", "thôn", "buôn", "bản", "ấp", "người", "hộ",
                 "lớp", "trường", "khẩu", "con", "cây", "gốc", "buổi", "quý"}
 
+def _so_far(s: str, start: int) -> bool:
+    """Whether the word before `start` is the "nay" of "đến nay" (so far), not of "hôm nay"."""
+    m = re.search(r"(?i:\b(?:đến|tới|cho)\s+nay)[\s,]*$", s[max(0, start - 20):start])
+    return m is not None
+
+
 def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
     """Say whether a bare day and month at s[start:end] reads as a date from its context.
 
     With `spans`, "từ", "đến"... before it also make a date (only a dot date: "từ 5-9" is a range).
     """
     prev = prev_word(s, start)
-    if prev in _DATE_CONTEXT:
+    if prev in _DATE_CONTEXT and not _so_far(s, start):
         return True
     named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "  # "Đường 3-2"
     if (spans and prev in _SPAN_PREV) or named or (prev == "giờ" and s[start - 1:start] == " "):
@@ -526,6 +539,7 @@ class Rules:
             text = URL_RE.sub(self._url, text)
         if "-" in text or "–" in text or "—" in text:
             text = WEEKDAY_RANGE_RE.sub(r"\1 đến ", text)
+            text = DATE_TO_DATE_RE.sub(r"\1 đến ", text)
         if not _HAS_DIGIT_RE.search(text):
             return self._roman(text)
         slash = "/" in text
@@ -542,6 +556,8 @@ class Rules:
             text = PHONE_PAREN_RE.sub(self._phone_paren, text)
         long_digits = bool(_LONG_DIGITS_RE.search(text))
         if long_digits:
+            if "/" in text:
+                text = PHONE_PAIR_RE.sub(r"\1 hoặc ", text)
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
@@ -924,6 +940,8 @@ class Rules:
             return m.group(0)
         prev = prev_word(s, start)
         named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "
+        if _so_far(s, start):
+            prev = ""
         if not named and prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"} and (
             not date_context(s, start, end)
         ):

@@ -64,6 +64,7 @@ class Lexicon:
         self.entries[written] = spoken
         self._numbers_re = None
         self.__dict__.pop("_unmarked", None)  # the word pass's unmarked-name index is stale
+        self.__dict__.pop("_plain", None)  # and so are the words known to read as written
         tokens = split_key(written)
         if not tokens:
             return
@@ -74,6 +75,13 @@ class Lexicon:
             self.folded[written.casefold()] = spoken
             low = first.casefold()
             self.starts[low] = max(self.starts.get(low, 0), n)
+
+    def plain_words(self) -> set[str]:
+        """Lower-case words this lexicon's readers found to read exactly as written (filled as they go)."""
+        plain = self.__dict__.get("_plain")
+        if plain is None:
+            plain = self.__dict__["_plain"] = set()
+        return plain
 
     def get(self, written: str) -> str | None:
         """Spoken form of `written`, or None."""

@@ -133,6 +133,8 @@ _ROMAN_CUES = {"hạng", "khóa", "khoá", "cấp", "quý", "phần", "chương"
 # Lower-case numerals that are also Vietnamese syllables ("vi rút", "xi măng"): numerals
 # only when nothing but punctuation follows.
 _ROMAN_WORDS = {"vi", "xi"}
+# How many plain words a lexicon remembers (a hostile feed must not grow it without end).
+_PLAIN_MAX = 50_000
 _LOWER_ROMAN_RE = re.compile(r"(?:x{0,3})(?:ix|iv|v?i{0,3})")
 # Names written in two halves around a dash, read as one name without a pause.
 _PAIRED_NAMES = {("Thiên", "Huế"), ("Rịa", "Vũng"), ("Đông", "Xuân"), ("Hè", "Thu"),
@@ -533,6 +535,7 @@ class WordPass:
     def run(self, text: str) -> str:
         """Rewrite a first-pass text into speakable words."""
         self.line = text
+        plain = self.lex.plain_words()
         toks = [(_KINDS[m.lastindex], m.group(m.lastindex)) for m in _SCAN_RE.finditer(text)]
         out: list[str] = []
         sentence_start = True
@@ -581,6 +584,12 @@ class WordPass:
                 self.company -= 1
             if val in _COMPANY_STARTS or (val in ("ty", "TY") and _prev_is(toks, i, "công")):
                 self.company = _COMPANY_SPAN
+            if not self.company and val in plain and self.trace is None:
+                # Most words are ordinary words that read as written: known from earlier lines.
+                out.append(val)
+                sentence_start = line_start = False
+                i += 1
+                continue
             self.unsure = False
             if self.company and val in COMPANY_READINGS:
                 spoken, consumed, dot = COMPANY_READINGS[val], 1, ""
@@ -607,6 +616,11 @@ class WordPass:
                 spoken = self.speak(val, _next_word(toks, i) if val in _CONTEXT_TOKENS else "")
                 consumed = 1
                 changed = spoken != val
+                if (not changed and self.rule == "word" and not self.company and val.islower()
+                        and len(plain) < _PLAIN_MAX
+                        and val not in PLACE_INITIALS and not _LOWER_ROMAN_RE.fullmatch(val)
+                        and not self.lex.max_tokens(val) and self.lex.get(val) is None):
+                    plain.add(val)
             else:
                 changed = True
             if changed and sentence_start:

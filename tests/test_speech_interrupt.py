@@ -13,6 +13,12 @@ SENTENCE = ("Ủy ban nhân dân xã tiếp nhận hồ sơ trực tuyến cả 
             "nộp hồ sơ qua Cổng dịch vụ công quốc gia. ")
 LONG = SENTENCE * 160  # several seconds of espeak-ng work on this machine
 
+
+def _ctrl_c_reaches_child() -> None:
+    # A suite started in the background by a non-interactive shell ("cmd &")
+    # inherits SIGINT ignored; the staffer pressing Ctrl-C in a terminal does not.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 _CHILD = """
 import sys
 from pathlib import Path
@@ -37,7 +43,8 @@ def test_sigint_inside_espeak_raises_keyboardinterrupt_and_writes_nothing(tmp_pa
     text.write_text(LONG, encoding="utf-8")
     out = tmp_path / "out.wav"
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(text), str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_reaches_child)
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(0.5)  # well inside espeak_Synth
     sent = time.monotonic()
@@ -71,7 +78,8 @@ engine = "espeak"
     proc = subprocess.Popen(
         [sys.executable, "-m", "broadcast", "--config", str(cfg), "--out", str(tmp_path / "out"),
          "notice", "--file", str(notice), "--name", "khan"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        preexec_fn=_ctrl_c_reaches_child)
     cache = data / "speech-cache"
     deadline = time.monotonic() + 60
     # The short opening line is spoken first; once it is cached and another

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat, takewhile
+from itertools import repeat
 from pathlib import Path
 
 from broadcast.errors import ConfigError
@@ -85,8 +85,7 @@ def _values(title: str, summary: str, phrases: Iterable[tuple[str, str, float]],
     """The features' values, and the features whose value is not 1."""
     phrases = list(phrases)
     values: dict[str, float] = Counter(feature_list(title, summary, phrases, normalized))
-    # most_common() sorts in C; only the few repeated features reach the lambda.
-    odd = [f for f, _ in takewhile(lambda pair: pair[1] > 1, values.most_common())]
+    odd = [f for f, n in values.items() if n > 1]
     # How strongly the vocabulary spoke for each topic (and for the negative
     # and context lists): its points, taken like a count (1 + ln).
     points: dict[str, float] = {}

@@ -430,3 +430,14 @@ def test_cli_explain_prints_the_reading_then_the_rules(tmp_path: Path) -> None:
 ])
 def test_counts_phone_pairs_and_dated_spans(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(("written", "spoken"), [
+    # A capital that opens the sentence says nothing about a name: this is a district.
+    ("Tại H. Krông Pắc có mưa.", "Tại huyện Crông Pắc có mưa."),
+    ("Tại H.Krông Pắc có mưa.", "Tại huyện Crông Pắc có mưa."),
+    # A byline's initial is a person, not a district.
+    ("Theo H.Anh (tổng hợp).", "Theo Hát Anh, tổng hợp."),
+])
+def test_a_district_initial_and_a_persons_initial(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

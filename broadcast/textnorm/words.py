@@ -330,6 +330,8 @@ class WordPass:
         self.first_pass: dict[str, list[tuple[str, str]]] = {}
         # The text being read, for abbreviations that depend on the whole line.
         self.line = ""
+        # The word before the token being read (lower case), for "Theo H.Anh" (a byline).
+        self.prev_word = ""
 
     # --- web addresses (called from the first pass)
 
@@ -505,7 +507,7 @@ class WordPass:
                     out.append(" ")
             else:
                 if (i == 0 and part in ("H", "X") and len(parts) > 2 and parts[1] == "."
-                        and _is_name(parts[2])):
+                        and _is_name(parts[2]) and self.prev_word not in _NOT_PLACE_PREV):
                     # "H.Tuy Phong", "X.Ea Tu": a district or commune written without a space.
                     out.append(PLACE_INITIALS[part])
                     parts[1] = " "
@@ -613,6 +615,8 @@ class WordPass:
                     self.rule = "foreign"
                     self.unsure = True
             if spoken is None:
+                prev = _prev_solid(toks, i)
+                self.prev_word = prev[1].lower() if prev is not None and prev[0] == WORD else ""
                 spoken = self.speak(val, _next_word(toks, i) if val in _CONTEXT_TOKENS else "")
                 consumed = 1
                 changed = spoken != val
@@ -902,6 +906,11 @@ def _prev_is(toks: list, i: int, word: str) -> bool:
     return prev is not None and prev[0] == WORD and prev[1].lower() == word
 
 
+# Words after which "H. Anh" is a person: titles, and the credit words of a byline.
+_NOT_PLACE_PREV = {"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "cụ", "cháu", "đồng", "chí",
+                   "theo", "ảnh", "bài", "nguồn", "tin", "pv", "ctv", "btv", "thực", "hiện"}
+
+
 def _is_place_initial(toks: list, i: int) -> bool:
     """Say whether 'H' at i is "H. Krông Pắc" (huyện), not an initial in a person's name."""
     if i + 3 >= len(toks) or toks[i + 1] != (PUNCT, ".") or toks[i + 2][0] != SPACE:
@@ -909,9 +918,20 @@ def _is_place_initial(toks: list, i: int) -> bool:
     name = toks[i + 3]
     if name[0] != WORD or not name[1][:1].isupper():
         return False
-    prev = _prev_solid(toks, i)
-    # "Nguyễn Văn H. Anh": after a capitalised word the letter is a person's initial.
-    return prev is None or not (prev[0] == WORD and prev[1][:1].isupper())
+    j = i - 1
+    while j >= 0 and toks[j][0] == SPACE:
+        j -= 1
+    prev = toks[j] if j >= 0 and toks[j][0] != NEWLINE else None
+    if prev is None or prev[0] != WORD:
+        return True
+    if prev[1].lower() in _NOT_PLACE_PREV:
+        return False  # "Ông H. Anh", "Theo H. Anh": a person
+    if not prev[1][:1].isupper():
+        return True
+    # "Nguyễn Văn H. Anh": after a name the letter is a person's initial; "Tại H. Krông Pắc"
+    # opens the sentence with a capital that says nothing.
+    before = _prev_solid(toks, j)
+    return before is None or (before[0] == PUNCT and before[1] in ".!?:;")
 
 
 def _cap(words: str) -> str:

@@ -441,3 +441,13 @@ def test_counts_phone_pairs_and_dated_spans(written: str, spoken: str) -> None:
 ])
 def test_a_district_initial_and_a_persons_initial(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(("written", "spoken"), [
+    ("Độ mặn 3‰ tại cửa sông.", "Độ mặn ba phần nghìn tại cửa sông."),
+    # A written unit before '/' makes a rate ("trên"); money before it is a price ("một").
+    ("Công suất 2 triệu m3/ngày.", "Công suất hai triệu mét khối trên ngày."),
+    ("Giá 2 triệu đồng/tấn.", "Giá hai triệu đồng một tấn."),
+])
+def test_per_mille_and_rates_after_written_units(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

@@ -95,7 +95,9 @@ PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "ng
 
 # Measures: after these '/' is a rate read 'trên' ("mm/ngày", "tấn/tấn", "ml/kg").
 MEASURE_LEFT = {"mét", "lít", "gam", "tấn", "tạ", "yến", "ta", "vuông", "khối", "oát", "vôn",
-                "mm", "ml", "mg", "kg", "km", "cm", "bai", "lượng", "liều"}
+                "mm", "ml", "mg", "kg", "km", "cm", "bai", "lượng", "liều",
+                # written units the word pass reads from the dictionary ("2 triệu m3/ngày")
+                "m", "m2", "m3", "km2", "ha", "cm2", "dm3", "g", "l"}
 
 # Inside a company name the same letters name trades, not state bodies:
 # "Công ty CP" is "cổ phần", "NĐ-CP" is "Chính phủ"; "Công ty ĐT" is "đầu tư".

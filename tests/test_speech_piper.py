@@ -33,13 +33,17 @@ def test_piper_speaks_with_a_real_model_and_speed_changes_its_length(tmp_path):
     model = joe.model_path()
     cache = SpeechCache(tmp_path / "cache")
     normal = Synthesizer(piper_tts(model), cache, run=SpeechRun()).speak([TEXT])[0]
-    faster = Synthesizer(piper_tts(model, speed=1.25), cache, run=SpeechRun()).speak([TEXT])[0]
+    slower = Synthesizer(piper_tts(model, speed=0.8), cache, run=SpeechRun()).speak([TEXT])[0]
+    faster = Synthesizer(piper_tts(model, speed=1.3), cache, run=SpeechRun()).speak([TEXT])[0]
     seconds, rms, rate = measure(normal.wav)
     assert rate == json.loads(joe.config_path().read_text())["audio"]["sample_rate"]
     # About 10 words: a real voice takes seconds, not milliseconds, and is not silence.
     assert 2.0 < seconds < 8.0 and rms > 500
-    fast_seconds, _, _ = measure(faster.wav)
-    assert fast_seconds / seconds == pytest.approx(1 / 1.25, rel=0.15)
+    # Piper draws phoneme durations with noise and keeps its pauses, so takes differ by
+    # several per cent: across the whole range of speeds the fast take is clearly shorter
+    # (0.69-0.78 of the slow one over 25 takes; 0.8/1.3 = 0.62 if everything scaled).
+    ratio = measure(faster.wav)[0] / measure(slower.wav)[0]
+    assert 0.55 < ratio < 0.85
     assert normal.engine == "piper" and normal.voice == "en_US-joe-medium"
     assert faster.wav != normal.wav
 

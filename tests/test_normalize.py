@@ -439,3 +439,12 @@ def test_cli_explain_prints_the_reading_then_the_rules(tmp_path: Path) -> None:
 ])
 def test_counts_phone_pairs_spans_initials_and_rates(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+def test_an_entry_added_after_words_were_read_still_applies() -> None:
+    # Words found to read as written are remembered per dictionary; a new entry forgets them.
+    lex = load_lexicon(None).copy()
+    assert normalize("Mời bà con đến nhà văn hóa thôn.", lex) == "Mời bà con đến nhà văn hóa thôn."
+    assert "thôn" in lex.plain
+    lex.add("thôn", "buôn")
+    assert normalize("Mời bà con đến nhà văn hóa thôn.", lex) == "Mời bà con đến nhà văn hóa buôn."

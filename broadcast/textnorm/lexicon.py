@@ -51,6 +51,9 @@ class Lexicon:
     # Keys found while tracking (see track()); None when nobody is tracking.
     hits: set[str] | None = field(default=None, repr=False, compare=False)
     _numbers_re: re.Pattern | None = field(default=None, repr=False, compare=False)
+    # Lower-case words the word pass found to read exactly as written, so later lines
+    # skip the dictionary and rule checks for them; emptied whenever an entry is added.
+    plain: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, written: str, spoken: str, override: bool = False) -> None:
         """Add or replace one entry; `override` also drops other spellings it now covers."""
@@ -64,7 +67,7 @@ class Lexicon:
         self.entries[written] = spoken
         self._numbers_re = None
         self.__dict__.pop("_unmarked", None)  # the word pass's unmarked-name index is stale
-        self.__dict__.pop("_plain", None)  # and so are the words known to read as written
+        self.plain.clear()  # and so are the words known to read as written
         tokens = split_key(written)
         if not tokens:
             return
@@ -75,13 +78,6 @@ class Lexicon:
             self.folded[written.casefold()] = spoken
             low = first.casefold()
             self.starts[low] = max(self.starts.get(low, 0), n)
-
-    def plain_words(self) -> set[str]:
-        """Lower-case words this lexicon's readers found to read exactly as written (filled as they go)."""
-        plain = self.__dict__.get("_plain")
-        if plain is None:
-            plain = self.__dict__["_plain"] = set()
-        return plain
 
     def get(self, written: str) -> str | None:
         """Spoken form of `written`, or None."""

@@ -539,7 +539,7 @@ class WordPass:
     def run(self, text: str) -> str:
         """Rewrite a first-pass text into speakable words."""
         self.line = text
-        plain = self.lex.plain_words()
+        plain = self.lex.plain
         toks = [(_KINDS[m.lastindex], m.group(m.lastindex)) for m in _SCAN_RE.finditer(text)]
         out: list[str] = []
         sentence_start = True

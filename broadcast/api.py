@@ -126,8 +126,10 @@ def render(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.d
             row = store.bulletin_row(st.id, date, slot)
         if row is not None and row.get("kind") == "notice":
             started = time.monotonic()
-            result = _render_notice(config, out_dir, st, date, slot, now, actor)
-            return BuildReport(results=[result], seconds=time.monotonic() - started)
+            report = BuildReport()
+            report.results.append(_render_notice(config, out_dir, st, date, slot, now, actor, report))
+            report.seconds = time.monotonic() - started
+            return report
     return build(config, out_dir, date, now, [station], fetch=False, actor=actor, progress=progress)
 
 
@@ -549,7 +551,7 @@ def _build_notice(config: Config, out_dir: Path, st: StationConfig, text: str, p
 
 
 def _render_notice(config: Config, out_dir: Path, st: StationConfig, date: dt.date, name: str,
-                   now: dt.datetime, by: str) -> StationResult:
+                   now: dt.datetime, by: str, report: BuildReport) -> StationResult:
     """Make a notice's audio again from its script as staff left it (an edit needs a new approval)."""
     from broadcast.pipeline import Builder, read_script, sha, sync_airings, write_playlist
     from broadcast.script import parse_script
@@ -575,6 +577,7 @@ def _render_notice(config: Config, out_dir: Path, st: StationConfig, date: dt.da
             builder.render_all([job])
         else:
             builder.record_unchanged(st, key, paths, text, segments, [])
+        builder.collect_speech_stats(report)
         if result.status == "failed":
             raise BroadcastError(result.message)
         sync_airings(builder.store, st, key, now)

@@ -235,7 +235,7 @@ class Builder:
             stack.callback(self.store.close)
             yield
 
-    def _collect_speech_stats(self, report: BuildReport) -> None:
+    def collect_speech_stats(self, report: BuildReport) -> None:
         for synth in self._synths.values():
             report.speech_calls += synth.synth_calls
             report.cache_hits += synth.cache_hits
@@ -266,7 +266,7 @@ class Builder:
             self._report_unused_entries(report)
             if report.no_news and len(report.results) > 1:
                 report.root_cause = self._why_no_news(stations)
-        self._collect_speech_stats(report)
+        self.collect_speech_stats(report)
         report.seconds = time.monotonic() - started
         return report
 

@@ -279,6 +279,7 @@ def test_an_edited_notice_is_rendered_again_from_its_script_and_needs_a_new_appr
     report = api.render(config, out, "hoa-phu", DAY, at(DAY, 10), slot="hop-dan", actor="Lan")
     (again,) = report.results
     assert again.status == "built" and again.audio == made.audio
+    assert report.speech_calls >= 1, "the edited paragraph is spoken anew"
     assert made.audio.read_bytes() != before
     assert len(decode_mono(made.audio, 8000)) / 8000 > first + 2, "the added sentence is heard"
     status = next(s for s in api.status(config, out, DAY) if s.key.slot == "hop-dan")

@@ -503,7 +503,9 @@ def test_an_edited_notice_is_rendered_again_from_the_desk(desk):
     token, _ = page_token(client, f"/stations/hoa-phu/{DATE}?slot=hop-dan")
     resp = client.post(f"/stations/hoa-phu/{DATE}/render?slot=hop-dan", data={"csrf_token": token})
     assert resp.status_code == 302
-    assert "done=rendered" in wait_for_render(client, resp.headers["Location"])
+    done = wait_for_render(client, resp.headers["Location"])
+    assert "done=rendered" in done
+    assert re.search(r"đọc mới [1-9]\d* đoạn", client.get(done).get_data(as_text=True))
     assert made.audio.read_bytes() != first, "the notice's audio now reads the edited script"
     manifest = json.loads(made.audio.with_suffix(".json").read_text(encoding="utf-8"))
     assert any("nhà văn hóa thôn 3" in p["text"] for seg in manifest["segments"] for p in seg["paragraphs"])

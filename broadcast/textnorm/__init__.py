@@ -58,9 +58,12 @@ _WORDS_RE = re.compile(r"[^\W\d_]+")
 _SIGNED_RE = re.compile(r"(?<=\()\s*([-−–+])(?=\d+(?:[.,]\d+)?\s?(?:%|°|độ))")
 _CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
 # Picture and video notes are not read: "(ảnh)", "(Video)", "(Ảnh minh họa)", "(Ảnh: TTXVN)".
+# So are sources and providers in brackets: "(Nguồn: NCHMF)", "(Video do Đài … cung cấp)".
 _MEDIA_NOTE_RE = re.compile(
     r"[ \t]*\((?i:ảnh|hình|video|clip|ảnh minh họa|ảnh minh hoạ|ảnh tư liệu|ảnh chụp màn hình)"
     r"(?:[ \t]*:[^()\n]{0,80})?\)"
+    r"|[ \t]*\((?i:nguồn)[ \t]*:[^()\n]{1,80}\)"
+    r"|[ \t]*\((?i:ảnh|hình|video|clip)[ \t]+(?:do|của)[ \t][^()\n]{1,80}?(?i:cung cấp|thực hiện)?\)"
 )
 # A credit closing a line: "... bà con. Ảnh: Nguyễn Văn A", "- Ảnh: VGP/Nhật Bắc",
 # "Tác giả: Hà Nam", "Nguồn tin: Doanh nghiệp & Tiếp thị", "Nguồn PLO: https://plo.vn/...".
@@ -86,7 +89,8 @@ _PHOTO_LABEL_RE = re.compile(
 # ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
 _OUTLET_LEAD_RE = re.compile(
     r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2})\)"
-    r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|NDĐT|VOV|VTV|VTC)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
+    r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV|VTV|VTC"
+    r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
 )
 # The same tag, or a reporter's initials ("N.M.U.", "V.V.M"), closing a line.
 _OUTLET_TAIL_RE = re.compile(
@@ -143,9 +147,11 @@ def _normalize(
     english = separator_convention(text)
     numbers = lex.numbers_pattern()
     out = []
+    # Abbreviations a paragraph defines in brackets stay defined for the paragraphs after it.
+    defined: dict[str, str] = {}
     for line in text.split("\n"):
         if line.strip():
-            line = _drop_redundant_abbreviations(line, lex)
+            line = _drop_redundant_abbreviations(line, lex, defined)
             if numbers is not None:
                 # A station's "113" or "Đề án 06" wins over the digit rules.
                 line = numbers.sub(lambda m: _dictionary_number(m, lex, first_pass), line)
@@ -262,15 +268,19 @@ def _slash_abbr(m: re.Match) -> str:
     return words[0].upper() + words[1:] if m.group(1).isupper() else words
 
 
-def _drop_redundant_abbreviations(text: str, lex: Lexicon) -> str:
+def _drop_redundant_abbreviations(
+    text: str, lex: Lexicon, defined: dict[str, str] | None = None
+) -> str:
     """Drop "(CCHC)" after "cải cách hành chính": read aloud it would only repeat the words.
 
-    An abbreviation defined this way and used again later in the line ("... Ban Chỉ huy
-    Phòng thủ dân sự (BCHPTDS) ... BCHPTDS họp") is read with the words it stood for.
+    An abbreviation defined this way and used again later ("... Ban Chỉ huy Phòng thủ dân
+    sự (BCHPTDS) ... BCHPTDS họp") is read with the words it stood for; `defined` carries
+    such definitions from one line of a document to the next.
     """
+    if defined is None:
+        defined = {}
     if "(" not in text:
-        return text
-    defined: dict[str, str] = {}
+        return _expand_defined(text, defined) if defined else text
 
     def repl(m: re.Match) -> str:
         abbr = m.group(1)
@@ -292,8 +302,13 @@ def _drop_redundant_abbreviations(text: str, lex: Lexicon) -> str:
         return m.group(0)
 
     text = _PAREN_ABBR_RE.sub(repl, text)
+    return _expand_defined(text, defined) if defined else text
+
+
+def _expand_defined(text: str, defined: dict[str, str]) -> str:
     for abbr, phrase in defined.items():
-        text = re.sub(rf"(?<![\w&.\-]){re.escape(abbr)}(?![\w&\-])", phrase, text)
+        if abbr in text:
+            text = re.sub(rf"(?<![\w&.\-]){re.escape(abbr)}(?![\w&\-])", phrase, text)
     return text
 
 

@@ -25,6 +25,23 @@ ADDRESS_WORDS = {
     "html": "hát tê em lờ", "php": "pê hát pê", "aspx": "a ét pê ích",
 }
 
+# Provinces and cities, recognised in addresses written without marks ("quangtri.gov.vn").
+PROVINCES = (
+    "An Giang", "Bà Rịa Vũng Tàu", "Bắc Giang", "Bắc Kạn", "Bạc Liêu", "Bắc Ninh", "Bến Tre",
+    "Bình Định", "Bình Dương", "Bình Phước", "Bình Thuận", "Cà Mau", "Cần Thơ", "Cao Bằng",
+    "Đà Nẵng", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội",
+    "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa",
+    "Kiên Giang", "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An", "Nam Định",
+    "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam",
+    "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình",
+    "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang",
+    "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Hồ Chí Minh",
+)
+# Unit words that open a local part or host name ("xaeatu", "ubndhuyenkrongpac").
+ADDRESS_UNITS = (("xa", "xã"), ("phuong", "phường"), ("huyen", "huyện"), ("thixa", "thị xã"),
+                 ("thitran", "thị trấn"), ("tinh", "tỉnh"), ("thanhpho", "thành phố"),
+                 ("bao", "báo"))
+
 _VOWELS = "aeiouy"
 # Toneless Vietnamese syllable, as in unaccented domain names ("dichvucong").
 _ONSETS = "ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x"
@@ -195,7 +212,9 @@ STORM_NAMES = {
     "usagi", "toraji", "yinxing", "matmo", "haiyan", "rammasun", "linfa", "vamco", "goni",
     "talim", "doksuri", "sonca", "nalgae", "chanthu", "haikui", "podul", "kammuri",
     "tembin", "mangkhut", "koinu", "krathon", "saola", "nesat", "sinlaku", "mirinae",
-    "kompasu", "sarika", "nakri", "bebinca", "pabuk", "sepat",
+    "kompasu", "sarika", "nakri", "bebinca", "pabuk", "sepat", "manyi", "danas", "nongfa",
+    "krosa", "fengshen", "hagupit", "jangmi", "kujira", "neoguri", "maysak", "haishen",
+    "hagibis", "mekkhala",
 }
 
 
@@ -284,10 +303,14 @@ def spell(word: str) -> str:
     return " ".join(out)
 
 
-def segment_syllables(label: str, spell_rest: bool = False) -> list[str] | None:
+def segment_syllables(
+    label: str, spell_rest: bool = False, initials: frozenset[str] = frozenset()
+) -> list[str] | None:
     """Split an unaccented run ('dichvucong') into syllables, or None when it cannot be.
 
-    With `spell_rest`, letters that fit no syllable are spelled ('sotnmt' -> 'so tê en em tê').
+    With `spell_rest`, letters that fit no syllable are spelled ('sotnmt' -> 'sot en em tê');
+    runs found in `initials` (known abbreviations: 'tnmt', 'ubnd') are spelled as a whole,
+    so 'sotnmt' is 'so tê en em tê' and 'vpubnd' is 'vê pê u bê en đê'.
     """
     n = len(label)
     best: list[tuple[int, int] | None] = [None] * (n + 1)  # (cost, previous cut)
@@ -299,9 +322,16 @@ def segment_syllables(label: str, spell_rest: bool = False) -> list[str] | None:
             best[i + 1] = (best[i][0] + 3, i)  # one spelled letter costs more than a syllable
         for j in range(i + 1, min(n, i + 8) + 1):
             piece = label[i:j]
+            cost = 0
             if (_SYLLABLE_RE.fullmatch(piece) and not _BAD_RHYME_RE.search(piece)
                     and piece not in UNSAYABLE_ADDRESS):
-                cand = (best[i][0] + 1, i)
+                cost = 1
+            elif piece in initials:
+                # Cheaper than spelling its letters one by one, dearer than syllables:
+                # "antoancovid" stays "an toan co vi đê".
+                cost = 3 * len(piece) // 2
+            if cost:
+                cand = (best[i][0] + cost, i)
                 if best[j] is None or cand[0] < best[j][0]:
                     best[j] = cand
     if best[n] is None:
@@ -311,7 +341,10 @@ def segment_syllables(label: str, spell_rest: bool = False) -> list[str] | None:
     while j > 0:
         i = best[j][1]
         piece = label[i:j]
-        cuts.append(piece if j - i > 1 or piece in _VOWELS else spell(piece))
+        if piece in initials:
+            cuts.append(spell(piece))
+        else:
+            cuts.append(piece if j - i > 1 or piece in _VOWELS else spell(piece))
         j = i
     return list(reversed(cuts))
 
@@ -346,17 +379,37 @@ class WordPass:
         if hit is not None:
             return hit
         # "easup", "krongpac", "buonmathuot": a dictionary name written without marks or spaces.
-        hit = self._unmarked().get(low)
+        unmarked = self._unmarked()
+        hit = unmarked.get(low)
         if hit is not None:
             return hit
+        for prefix, unit in ADDRESS_UNITS:
+            # "xaeatu", "huyenkrongpac": a commune or district before its name.
+            if low.startswith(prefix) and low[len(prefix):] in unmarked:
+                return f"{unit} {unmarked[low[len(prefix):]]}"
         if any(ch in _VOWELS for ch in low):
             parts = segment_syllables(low) if low.isascii() else None
             if parts:
                 return " ".join(parts)
         if len(low) <= 4 or not low.isascii():
             return spell(low)
-        # Never a raw cluster: syllables where they fit, letter names for the rest.
-        return " ".join(segment_syllables(low, spell_rest=True) or [spell(low)])
+        # Never a raw cluster: syllables where they fit, known initials ("ubnd", "tnmt")
+        # and letter names for the rest.
+        parts = segment_syllables(low, spell_rest=True, initials=self._initials())
+        return " ".join(parts or [spell(low)])
+
+    def _initials(self) -> frozenset[str]:
+        """Lower-case all-capital abbreviations of the dictionary ("ubnd", "tnmt")."""
+        table = getattr(self.lex, "_initials", None)
+        if table is None:
+            # Acronyms said as words ("COVID", "OCOP") are left to the syllable reading.
+            table = frozenset(
+                k.lower().replace("đ", "d") for k in self.lex.entries
+                if k.isupper() and k.isalpha() and len(k) >= 3 and k.replace("Đ", "D").isascii()
+                and not is_vietnamese_word(k) and read_foreign(k) is None
+            )
+            self.lex._initials = table  # type: ignore[attr-defined]
+        return table
 
     def _unmarked(self) -> dict[str, str]:
         """Dictionary names keyed without marks, spaces or apostrophes ("krongpac")."""
@@ -366,6 +419,8 @@ class WordPass:
             for written, spoken in self.lex.entries.items():
                 if any(ch.islower() for ch in written) and " " in written:
                     table.setdefault(_bare(written), spoken)
+            for name in PROVINCES:
+                table.setdefault(_bare(name), name)
             self.lex._unmarked = table  # type: ignore[attr-defined]
         return table
 
@@ -402,6 +457,12 @@ class WordPass:
             if rest.islower() and (token[0].islower() or len(token) > 1):
                 return self._said("word", token, unsure=self.trace is not None and not _is_latin(token))
         elif any(ch in token for ch in ".&-"):
+            joined = token.replace("-", "")
+            if joined.isalpha() and joined.lower() in STORM_NAMES:
+                # "MAN-YI", "Man-yi": a storm's name written in two parts is one name.
+                foreign = read_foreign(joined)
+                if foreign:
+                    return self._said("foreign", foreign, unsure=True)
             return self._said("compound", self._compound(token))
         if "'" in token or "’" in token:
             return self._said("apostrophe", self._apostrophe(token))
@@ -606,6 +667,10 @@ class WordPass:
             elif val in PLACE_INITIALS and _is_place_initial(toks, i):
                 spoken, consumed, dot = PLACE_INITIALS[val], 2, ""
                 self.rule = "place"
+            elif _GLUED_VOWEL_NAME_RE.fullmatch(val) and _is_glued_place(toks, i):
+                # "H.A Lưới", "X.Y Tý": a place initial glued to a one-vowel name's first syllable.
+                spoken, consumed, dot = f"{PLACE_INITIALS[val[0]]} {val[2]}", 1, ""
+                self.rule = "place"
             else:
                 self.rule = "dictionary"  # _match may say "context" instead
                 spoken, consumed, dot = self._match(toks, i)
@@ -727,6 +792,12 @@ class WordPass:
             i + 1
         ][0] in (WORD, DONE):
             # A hyphen glued to both sides ("Covid-19") joins, it does not pause.
+            out.append(" ")
+            return i + 1
+        if (val == "-" and 1 < i < len(toks) - 1 and toks[i - 1][0] == SPACE
+                and toks[i + 1][0] == WORD and toks[i + 1][1].islower()
+                and toks[i - 2][0] == WORD and toks[i - 2][1][1:].islower()):
+            # "vi -rút": a loanword's hyphen that slipped away from its first syllable.
             out.append(" ")
             return i + 1
         if val in PAUSE_CHARS:
@@ -913,6 +984,18 @@ _NOT_PLACE_PREV = {"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "
                    "theo", "ảnh", "bài", "nguồn", "tin", "pv", "ctv", "btv", "thực", "hiện"}
 
 
+# "H.A Lưới", "X.Y Tý": huyện or xã written against a name whose first syllable is one vowel.
+_GLUED_VOWEL_NAME_RE = re.compile(r"[HX]\.[AEIOUY]")
+
+
+def _is_glued_place(toks: list, i: int) -> bool:
+    """Say whether "H.A" at i opens a place name ("H.A Lưới"), not a person's initials."""
+    if i + 2 >= len(toks) or toks[i + 1][0] != SPACE:
+        return False
+    name = toks[i + 2]
+    return name[0] == WORD and _is_name(name[1]) and _not_after_person(toks, i)
+
+
 def _is_place_initial(toks: list, i: int) -> bool:
     """Say whether 'H' at i is "H. Krông Pắc" (huyện), not an initial in a person's name."""
     if i + 3 >= len(toks) or toks[i + 1] != (PUNCT, ".") or toks[i + 2][0] != SPACE:
@@ -920,6 +1003,11 @@ def _is_place_initial(toks: list, i: int) -> bool:
     name = toks[i + 3]
     if name[0] != WORD or not name[1][:1].isupper():
         return False
+    return _not_after_person(toks, i)
+
+
+def _not_after_person(toks: list, i: int) -> bool:
+    """Say whether the word before i leaves room for a place, not a person's initial."""
     j = i - 1
     while j >= 0 and toks[j][0] == SPACE:
         j -= 1

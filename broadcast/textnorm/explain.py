@@ -20,6 +20,7 @@ RULE_NAMES = {
     "letter": "một chữ cái",
     "spelled": "đánh vần từng chữ cái",
     "foreign": "tên nước ngoài đọc theo âm tiết",
+    "brand": "tên thương hiệu viết liền, đọc từng phần",
     "symbol": "ký hiệu",
     "email": "địa chỉ thư điện tử",
     "web": "địa chỉ trang web",

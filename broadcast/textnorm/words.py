@@ -25,6 +25,14 @@ ADDRESS_WORDS = {
     "html": "hát tê em lờ", "php": "pê hát pê", "aspx": "a ét pê ích",
 }
 
+# Parts of brands written as joined words ("VietinBank", "ViettelPost", "ZaloPay").
+BRAND_PARTS = {"Bank": "banh", "Post": "pốt", "Pay": "pây", "Money": "mơ ni", "Viet": "Việt", "Vietin": "Việt tin",
+               "Vietnam": "Việt Nam", "Smart": "xờ mát", "Gate": "ghết", "Tax": "tắc",
+               "Mobile": "mô bai", "Group": "grúp", "Express": "ếch prét", "Stock": "xtốc"}
+# Lower-case letters opening an electronic service's name ("iGate", "eTax", "mBanking").
+_BRAND_PREFIXES = {"i": "ai", "e": "i", "m": "em"}
+_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z][a-z]+|[A-Z]+|[a-z]+")
+
 # Provinces and cities, recognised in addresses written without marks ("quangtri.gov.vn").
 PROVINCES = (
     "An Giang", "Bà Rịa Vũng Tàu", "Bắc Giang", "Bắc Kạn", "Bạc Liêu", "Bắc Ninh", "Bến Tre",
@@ -496,7 +504,35 @@ class WordPass:
             upper = sum(ch.isupper() for ch in token)
             if len(token) <= 4 and upper * 2 >= len(token):
                 return self._said("spelled", spell(token), unsure=True)
+        if token.isascii() and any(ch.isupper() for ch in token[1:]):
+            brand = self._camel(token)
+            if brand is not None:
+                return self._said("brand", brand, unsure=True)
         return self._said("word", token)
+
+    def _camel(self, token: str) -> str | None:
+        """Read a brand written in joined words ("VietinBank", "VNPost", "iGate"), or None.
+
+        Only when one part is a known word: capitals inside are spelled ("VN" is "vê en"),
+        other parts come from the dictionary or stay as written.
+        """
+        parts = _CAMEL_RE.findall(token)
+        if len(parts) < 2 or "".join(parts) != token:
+            return None
+        out, known = [], False
+        for k, part in enumerate(parts):
+            said = BRAND_PARTS.get(part)
+            if said is not None:
+                known = True
+            elif part.isupper():
+                said = spell(part)
+            elif k == 0 and part in _BRAND_PREFIXES:
+                said = _BRAND_PREFIXES[part]
+            else:
+                said = self.lex.get(part)
+                known = known or said is not None
+            out.append(said if said is not None else part)
+        return " ".join(out) if known else None
 
     def _uncapitalised(self, token: str) -> str | None:
         """Reading of an all-capital entry typed in lower or mixed case, or None."""

@@ -58,12 +58,14 @@ _WORDS_RE = re.compile(r"[^\W\d_]+")
 _SIGNED_RE = re.compile(r"(?<=\()\s*([-−–+])(?=\d+(?:[.,]\d+)?\s?(?:%|°|độ))")
 _CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
 # Picture and video notes are not read: "(ảnh)", "(Video)", "(Ảnh minh họa)", "(Ảnh: TTXVN)".
-# So are sources and providers in brackets: "(Nguồn: NCHMF)", "(Video do Đài … cung cấp)".
+# So are sources and providers in brackets closing a line: "(Nguồn: NCHMF)",
+# "(Video do Đài … cung cấp)" (inside a sentence "(nguồn: …)" may carry the news).
 _MEDIA_NOTE_RE = re.compile(
     r"[ \t]*\((?i:ảnh|hình|video|clip|ảnh minh họa|ảnh minh hoạ|ảnh tư liệu|ảnh chụp màn hình)"
     r"(?:[ \t]*:[^()\n]{0,80})?\)"
-    r"|[ \t]*\((?i:nguồn)[ \t]*:[^()\n]{1,80}\)"
-    r"|[ \t]*\((?i:ảnh|hình|video|clip)[ \t]+(?:do|của)[ \t][^()\n]{1,80}?(?i:cung cấp|thực hiện)?\)"
+    r"|[ \t]*\((?:(?i:nguồn)[ \t]*:|(?i:ảnh|hình|video|clip)[ \t]+(?:do|của)[ \t])[^()\n]{1,80}\)"
+    r"(?=[ \t.]*$)",
+    re.M,
 )
 # A credit closing a line: "... bà con. Ảnh: Nguyễn Văn A", "- Ảnh: VGP/Nhật Bắc",
 # "Tác giả: Hà Nam", "Nguồn tin: Doanh nghiệp & Tiếp thị", "Nguồn PLO: https://plo.vn/...".

@@ -373,8 +373,9 @@ class WordPass:
         self.first_pass: dict[str, list[tuple[str, str]]] = {}
         # The text being read, for abbreviations that depend on the whole line.
         self.line = ""
-        # The word before the token being read (lower case), for "Theo H.Anh" (a byline).
-        self.prev_word = ""
+        # Whether "H.Tuy Phong" at the token being read may be a place: not after a title,
+        # a byline word ("Theo H.Anh") or a person's name ("Nguyễn Văn H.Anh").
+        self.place_ok = False
 
     # --- web addresses (called from the first pass)
 
@@ -606,7 +607,7 @@ class WordPass:
                     out.append(" ")
             else:
                 if (i == 0 and part in ("H", "X") and len(parts) > 2 and parts[1] == "."
-                        and _is_name(parts[2]) and self.prev_word not in _NOT_PLACE_PREV):
+                        and _is_name(parts[2]) and self.place_ok):
                     # "H.Tuy Phong", "X.Ea Tu": a district or commune written without a space.
                     out.append(PLACE_INITIALS[part])
                     parts[1] = " "
@@ -635,6 +636,10 @@ class WordPass:
 
     def run(self, text: str) -> str:
         """Rewrite a first-pass text into speakable words."""
+        if "." in text:
+            # "TT.Ea Drăng", "X.Ea Kao": set the initial apart so the name after it still
+            # matches its dictionary entry as a whole.
+            text = _GLUED_PLACE_RE.sub(self._unglue, text)
         self.line = text
         plain = self.lex.plain
         toks = [(_KINDS[m.lastindex], m.group(m.lastindex)) for m in _SCAN_RE.finditer(text)]
@@ -718,8 +723,7 @@ class WordPass:
                     self.rule = "foreign"
                     self.unsure = True
             if spoken is None:
-                prev = _prev_solid(toks, i)
-                self.prev_word = prev[1].lower() if prev is not None and prev[0] == WORD else ""
+                self.place_ok = val[1:2] == "." and val[0] in "HX" and _not_after_person(toks, i)
                 spoken = self.speak(val, _next_word(toks, i) if val in _CONTEXT_TOKENS else "")
                 consumed = 1
                 changed = spoken != val
@@ -752,6 +756,13 @@ class WordPass:
                 sentence_start = False
             line_start = False
         return "".join(out)
+
+    def _unglue(self, m: re.Match) -> str:
+        # A one-letter initial may be a person's ("Nguyễn Văn H.Anh"): set it apart only
+        # before a name the dictionary reads as a whole ("X.Ea Kao").
+        if len(m.group(1)) > 1 or self.lex.max_tokens(m.group(2)) > 1:
+            return f"{m.group(1)}. "
+        return m.group(0)
 
     def _trace_first_pass(self, raw: str, words: str) -> None:
         queue = self.first_pass.get(raw)
@@ -1019,6 +1030,9 @@ def _prev_is(toks: list, i: int, word: str) -> bool:
 _NOT_PLACE_PREV = {"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "cụ", "cháu", "đồng", "chí",
                    "theo", "ảnh", "bài", "nguồn", "tin", "pv", "ctv", "btv", "thực", "hiện"}
 
+
+# A place-type initial written against the name after it ("TP.Buôn Ma Thuột", "TT.Ea Drăng").
+_GLUED_PLACE_RE = re.compile(r"(?<![\w.])(TP|Tp|TX|Tx|TT|H|X|P|Q)\.(?=([A-ZĐ][^\W\d_]*[a-zà-ỹđ]))")
 
 # "H.A Lưới", "X.Y Tý": huyện or xã written against a name whose first syllable is one vowel.
 _GLUED_VOWEL_NAME_RE = re.compile(r"[HX]\.[AEIOUY]")

@@ -53,7 +53,10 @@ _OUTLINE_LETTER_RE = re.compile(r"(?m)^([ \t]*)([a-zđ])\)[ \t]+")
 _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 # Outline items "a) b) c) d) đ)" use the Vietnamese alphabet names, where d is "dê".
 _OUTLINE_NAMES = {"d": "dê", "g": "gờ"}
-_PAREN_ABBR_RE = re.compile(r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])\)")
+# "(CCHC)", "(BCHPTDS)", and a pair written with a comma: "quốc phòng, an ninh (QP, AN)".
+_PAREN_ABBR_RE = re.compile(
+    r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9](?:, [A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])?)\)"
+)
 _WORDS_RE = re.compile(r"[^\W\d_]+")
 _SIGNED_RE = re.compile(r"(?<=\()\s*([-−–+])(?=\d+(?:[.,]\d+)?\s?(?:%|°|độ))")
 _CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
@@ -330,7 +333,7 @@ def _expansion(abbr: str, lex: Lexicon) -> str | None:
     hit = lex.get(abbr)
     if hit is not None:
         return hit
-    parts = [p for p in re.split(r"[.\-]", abbr) if p]
+    parts = [p for p in re.split(r"[.\-]|, ", abbr) if p]
     if len(parts) < 2:
         return None
     spoken = [lex.get(p) for p in parts]

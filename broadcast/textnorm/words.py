@@ -118,6 +118,10 @@ _CODE_RANGE_RE = re.compile(r"([^\W\d_]+)\d+")
 PER_LEFT = {"đồng", "trăm", "mỹ", "la", "rô", "usd", "vnđ", "ngàn", "nghìn", "triệu", "tỷ", "tỉ",
             "rupee", "yên", "tệ", "bảng", "won", "bạt", "cent", "xu"}
 
+# Readings of bodies a department belongs to, written after a slash ("Cục Kinh tế/BQP").
+_PARENT_BODIES = ("Bộ ", "Sở ", "Ủy ban nhân dân", "Tỉnh ủy", "Huyện ủy", "Tổng cục ", "Quân khu",
+                  "Bộ Tư lệnh", "Bộ Chỉ huy", "Công an tỉnh", "Công an huyện")
+
 # Measures: after these '/' is a rate read 'trên' ("mm/ngày", "tấn/tấn", "ml/kg").
 MEASURE_LEFT = {"mét", "lít", "gam", "tấn", "tạ", "yến", "ta", "vuông", "khối", "oát", "vôn",
                 "mm", "ml", "mg", "kg", "km", "cm", "bai", "lượng", "liều",
@@ -825,8 +829,12 @@ class WordPass:
                 # "mm/ngày", "tấn/tấn", "ml/kg" are rates; "lít/gốc" is per tree.
                 rate = right[0] == DONE or _first_word(right[1]).lower() in RATE_RIGHT
                 out.append(" trên " if rate else " một ")
-            elif right[0] in (WORD, DONE) and _first_word(right[1]).lower() in PER_UNITS:
+            elif right[0] in (WORD, DONE) and _first_word(right[1]) in PER_UNITS:
                 out.append(" một ")
+            elif (right[0] == WORD and right[1].isupper() and left[0] == WORD
+                    and (self.lex.get(right[1]) or "").startswith(_PARENT_BODIES)):
+                # "Cục Kinh tế/BQP": a body, then the ministry or province it belongs to.
+                out.append(", ")
             elif left[0] in (WORD, DONE) and right[0] == DONE and _first_word(right[1])[:1].islower():
                 # "mm/3 giờ", "ca/100.000 dân": a rate over a number.
                 out.append(" trên ")

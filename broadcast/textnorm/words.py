@@ -598,7 +598,12 @@ class WordPass:
             if part == "&":
                 out.append(" và ")
             elif part == "-":
-                out.append(" đến " if _is_code_range(parts, i) else " ")
+                if _is_code_range(parts, i):
+                    out.append(" đến ")
+                elif self._two_bodies(parts, i):
+                    out.append(", ")  # "HĐND-UBND", "ANTT-ATXH": two bodies or fields
+                else:
+                    out.append(" ")
             elif part == " ":
                 out.append(" ")
             elif part == ".":
@@ -625,6 +630,18 @@ class WordPass:
                         continue
                 out.append(self.speak(part))
         return "".join(out).strip()
+
+    def _two_bodies(self, parts: list[str], i: int) -> bool:
+        """Say whether the dash at parts[i] joins two abbreviations read as several words each."""
+        if i == 0 or i + 1 >= len(parts):
+            return False
+        for side in (parts[i - 1], parts[i + 1]):
+            if not (side.isupper() and side.isalpha() and len(side) >= 3):
+                return False
+            said = self.lex.get(side)
+            if said is None or " " not in said:
+                return False
+        return True
 
     def _apostrophe(self, token: str) -> str:
         # Central Highlands names: "H'leo" is said "Hơ leo", "M'Đrắk" "Mơ Đrắk".
@@ -880,7 +897,7 @@ class WordPass:
 # read as one phrase, without a pause.
 _COMPOUND_RIGHT = {"xã", "an", "quốc", "thể", "văn", "du", "đào", "môi", "kinh", "chính",
                    "lâm", "thủy", "nông", "y", "giáo", "khoa", "kỹ", "công", "thương",
-                   "dịch", "hành", "tài", "ngư", "diêm", "chiến", "cơ", "pháp"}
+                   "dịch", "hành", "tài", "ngư", "diêm", "chiến", "cơ", "pháp", "trật"}
 
 
 def _is_code_range(parts: list[str], i: int) -> bool:

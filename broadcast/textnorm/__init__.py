@@ -75,7 +75,7 @@ _MEDIA_NOTE_RE = re.compile(
 _CREDIT_RE = re.compile(
     r"(?m)(^|[.!?…]|[ \t][-–—|]|[ \t](?=ẢNH[ \t]*:))[ \t]*"
     r"(?:(Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
-    r"|(Tác giả|Nguồn(?: tin)?(?:[ \t]+[A-ZĐ][^\s:]*){0,3}))"
+    r"|(Tác giả|Ảnh[ \t]*/[ \t]*[Nn]guồn|Nguồn(?: tin)?(?:[ \t]+[A-ZĐ][^\s:]*){0,3}))"
     r"[ \t]*:[ \t]*((?:https?://)?[^\n!?:]{1,200}?)[ \t.]*$"
 )
 # A media label opening a headline: "VIDEO: Đất đá sạt lở...", "Clip - Người dân...".

@@ -47,8 +47,10 @@ _END_OF_DECREE_RE = re.compile(r"\./\.")
 _SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKkBb])/([cvg])\b")
 _SLASH_ABBR = {"đc": "đồng chí", "vv": "về việc", "kg": "kính gửi", "bc": "báo cáo"}
 # Initials of a list joined by slashes: "cổng của B/N/ĐP" is "bộ, ngành, địa phương".
-_SLASH_LIST_RE = re.compile(r"(?<![\w/])(B/N/ĐP|B/N|CQ/ĐV)(?![\w/])")
-_SLASH_LIST = {"B/N/ĐP": "bộ, ngành, địa phương", "B/N": "bộ, ngành", "CQ/ĐV": "cơ quan, đơn vị"}
+# "HIV/AIDS" names one epidemic: the slash is no "hoặc".
+_SLASH_LIST_RE = re.compile(r"(?<![\w/])(B/N/ĐP|B/N|CQ/ĐV|HIV/AIDS)(?![\w/])")
+_SLASH_LIST = {"B/N/ĐP": "bộ, ngành, địa phương", "B/N": "bộ, ngành", "CQ/ĐV": "cơ quan, đơn vị",
+               "HIV/AIDS": "HIV AIDS"}
 _OUTLINE_LETTER_RE = re.compile(r"(?m)^([ \t]*)([a-zđ])\)[ \t]+")
 _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 # Outline items "a) b) c) d) đ)" use the Vietnamese alphabet names, where d is "dê".
@@ -215,7 +217,7 @@ def _preclean(text: str) -> str:
     if "/" in text:
         text = _END_OF_DECREE_RE.sub(".", text)
         text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
-        if "B/N" in text or "CQ/" in text:
+        if "B/N" in text or "CQ/" in text or "HIV/" in text:
             text = _SLASH_LIST_RE.sub(lambda m: _SLASH_LIST[m.group(1)], text)
     if "(" in text:
         text = _MEDIA_NOTE_RE.sub("", text)

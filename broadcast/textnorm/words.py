@@ -498,6 +498,10 @@ class WordPass:
                 return self._said("letter", _cap(spell(token)))
             if is_vietnamese_word(token):
                 return self._said("capitals", token.lower())
+            if len(token) == 2 and _SYLLABLE_RE.fullmatch(token.lower()) and self._in_heading():
+                # "CÔNG TY", "CAO SU", "XÃ IA GRAI": in a heading written in capitals a
+                # two-letter syllable the dictionary does not know is a word, not initials.
+                return self._said("capitals", token.lower())
             foreign = read_foreign(token)
             if foreign:
                 return self._said("foreign", foreign, unsure=True)
@@ -538,6 +542,11 @@ class WordPass:
                 known = known or said is not None
             out.append(said if said is not None else part)
         return " ".join(out) if known else None
+
+    def _in_heading(self) -> bool:
+        """Say whether the line is written in capitals (a heading), not running text."""
+        upper = sum(ch.isupper() for ch in self.line)
+        return upper >= 6 and upper >= 4 * sum(ch.islower() for ch in self.line)
 
     def _uncapitalised(self, token: str) -> str | None:
         """Reading of an all-capital entry typed in lower or mixed case, or None."""

@@ -855,7 +855,9 @@ class WordPass:
                 # "mm/ngày", "tấn/tấn", "ml/kg" are rates; "lít/gốc" is per tree.
                 rate = right[0] == DONE or _first_word(right[1]).lower() in RATE_RIGHT
                 out.append(" trên " if rate else " một ")
-            elif right[0] in (WORD, DONE) and _first_word(right[1]) in PER_UNITS:
+            elif (right[0] in (WORD, DONE) and _first_word(right[1]).lower() in PER_UNITS
+                    and not (left[1].isupper() and right[1][:1].isupper())):
+                # A capital after initials is a name, not a unit: "CCCD/Căn cước".
                 out.append(" một ")
             elif (right[0] == WORD and right[1].isupper() and left[0] == WORD
                     and (self.lex.get(right[1]) or "").startswith(_PARENT_BODIES)):

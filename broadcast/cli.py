@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import errno
 import json
 import logging
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +110,8 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
             log_file.parent.mkdir(parents=True, exist_ok=True)
             handler = RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
         except OSError as exc:
-            raise click.BadParameter(f"không ghi được tệp nhật ký {log_file}: {exc.strerror or exc}",
-                                     param_hint="--log-file") from None
+            raise click.BadParameter(f"không ghi được tệp nhật ký {log_file}: {_os_reason(exc)}. "
+                                     "Hãy chọn tệp trong một thư mục ghi được.", param_hint="--log-file") from None
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.setLevel(logging.INFO)
         root = logging.getLogger()
@@ -118,6 +120,42 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
         for other in root.handlers:
             if other is not handler:
                 other.setLevel(level)
+
+
+OS_REASONS = {
+    errno.ENOENT: "thư mục không tồn tại",
+    errno.ENOTDIR: "một phần của đường dẫn là tệp, không phải thư mục",
+    errno.EISDIR: "đường dẫn là thư mục",
+    errno.EACCES: "không có quyền ghi",
+    errno.EPERM: "không có quyền ghi",
+    errno.EROFS: "ổ đĩa chỉ cho đọc",
+    errno.ENOSPC: "hết dung lượng đĩa",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    """The reason of a file-system error in Vietnamese (the system's own text is English)."""
+    return OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+class OutputFile(click.Path):
+    """A file the command writes: never a folder, and never a device or pipe that a rename would replace."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path, dir_okay=False)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return path  # not there yet: it is created
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            # Output is written next to the target and renamed over it; over /dev/null that
+            # would replace the device itself.
+            self.fail(f"{path} không phải tệp thường (là thiết bị hoặc ống dẫn): hãy chọn tên tệp khác.",
+                      param, ctx)
+        return path
 
 
 def _no_traceback(record: logging.LogRecord) -> bool:
@@ -217,7 +255,7 @@ class VietGroup(click.Group):
 @click.group(name="broadcast", cls=VietGroup, context_settings=CONTEXT_SETTINGS)
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Tệp cấu hình TOML. Mặc định: ./broadcast.toml nếu có, nếu không thì cấu hình mẫu đi kèm.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), metavar="THƯ_MỤC",
               default=Path("audio_out"), show_default=True, help="Thư mục ghi bản tin.")
 @click.option("--date", "date", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Ngày của bản tin. Mặc định: hôm nay theo giờ Việt Nam.")
@@ -259,8 +297,9 @@ def _station_line(r) -> tuple[str, bool]:
         line, err = f"{name}: {state} {r.audio} ({r.duration / 60:.1f} phút)", False
     if r.items == 0 and r.status not in ("failed", "busy"):
         line += ", không có tin"
-    for w in r.warnings:
-        line += f"; cảnh báo: {w}"
+    for n, w in enumerate(r.warnings, 1):
+        # A warning is a sentence; inside the line only the last one keeps its full stop.
+        line += f"; cảnh báo: {w if n == len(r.warnings) else w.rstrip().rstrip('.')}"
     return line, err
 
 
@@ -356,7 +395,7 @@ def build_options(func):
 
 @cli.command()
 @build_options
-@click.option("--jobs", type=click.IntRange(0, 64), default=0, metavar="SỐ",
+@click.option("--jobs", type=cli_vi.IntRange(0, 64), default=0, metavar="SỐ",
               help="Số bản tin xử lý âm thanh cùng lúc (mặc định 0: bằng số lõi CPU).")
 @click.pass_obj
 def build(app: App, stations: tuple[str, ...], no_fetch: bool, refresh: bool, force: bool,
@@ -645,8 +684,10 @@ def _login_name() -> str:
 @click.option("--name", required=True, metavar="TÊN", help="Tên đài, ví dụ \"Đài truyền thanh xã Hòa Phú\".")
 @click.option("--commune", default="", metavar="XÃ", help="Tên xã, phường, ví dụ \"xã Hòa Phú\".")
 @click.option("--phone", default="", metavar="SỐ", help="Số điện thoại đọc ở lời kết bản tin.")
-@click.option("--province", default="Đắk Lắk", show_default=True, metavar="TỈNH")
+@click.option("--province", default="Đắk Lắk", show_default=True, metavar="TỈNH",
+              help="Tên tỉnh của đài (khóa province trong [general]).")
 @click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              metavar="THƯ_MỤC",
               help="Thư mục ghi tệp cấu hình (mặc định: thư mục hiện tại).")
 @click.option("--force", is_flag=True, help="Ghi đè broadcast.toml đã có.")
 @click.pass_obj
@@ -706,7 +747,10 @@ def cache(app: App, prune: bool, older_than: str) -> None:
     from broadcast import api
     from broadcast.speech import parse_age
 
-    age = parse_age(older_than)
+    try:
+        age = parse_age(older_than)
+    except BroadcastError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
     if prune:
         removed, freed = api.prune_speech_cache(app.config, app.out_dir, age, app.now)
         app.say(f"Đã xóa {removed} đoạn ({freed / 1e6:.1f} MB) không dùng quá {older_than}.")
@@ -755,7 +799,7 @@ def doctor(app: App, no_feeds: bool) -> None:
 @click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI", help="Chỉ các đài này (có thể lặp lại).")
 @click.option("--format", "fmt", default="md", show_default=True, metavar="ĐỊNH_DẠNG",
               help="md, csv, xlsx hoặc docx.")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), metavar="TỆP",
+@click.option("--output", type=OutputFile(), metavar="TỆP",
               help="Ghi vào tệp này (mặc định: in ra màn hình với md, csv; bắt buộc với xlsx, docx).")
 @click.pass_obj
 def report(app: App, start: dt.date | None, end: dt.date | None, quarter: str | None, month: str | None,
@@ -805,14 +849,16 @@ def voices(app: App, engine_name: str | None, station_id: str | None) -> None:
 @click.option("--engine", "engine_name", required=True, metavar="TÊN", help="Bộ đọc, ví dụ fpt, piper, espeak.")
 @click.option("--voice", metavar="GIỌNG", help="Giọng của bộ đọc (xem lệnh 'broadcast voices').")
 @click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng cấu hình giọng của đài này (mặc định: đài đầu tiên).")
-@click.option("--output", "-o", "output", type=click.Path(path_type=Path, dir_okay=False), metavar="TỆP",
+@click.option("--output", "-o", "output", type=OutputFile(), metavar="TỆP",
               help="Tệp MP3 ghi ra (mặc định: mau-<bộ đọc>-<giọng>.mp3 trong thư mục hiện tại).")
 @click.pass_obj
 def say(app: App, text: str, engine_name: str, voice: str | None, station_id: str | None,
         output: Path | None) -> None:
     """Đọc thử một câu bằng một bộ đọc và giọng, ghi ra tệp MP3 ngắn để so sánh các giọng."""
+    from broadcast.audio.ffmpeg import find_ffmpeg
     from broadcast.speech import say as say_sample
 
+    find_ffmpeg()  # the sample is an MP3: say so before speaking, with the audio exit code
     if output is None:
         label = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{engine_name}-{voice}" if voice else engine_name).strip("-")
         output = Path(f"mau-{label}.mp3")
@@ -890,7 +936,7 @@ def publish(app: App, stations: tuple[str, ...], by: str) -> None:
 
 @cli.command()
 @click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI", help="Chỉ xem đài này (có thể lặp lại).")
-@click.option("--days", type=click.IntRange(1, 3650), default=7, show_default=True, metavar="SỐ",
+@click.option("--days", type=cli_vi.IntRange(1, 3650), default=7, show_default=True, metavar="SỐ",
               help="Xem bản tin của bấy nhiêu ngày, tính đến ngày của bản tin.")
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
 @click.pass_obj
@@ -926,9 +972,9 @@ def deliveries(app: App, stations: tuple[str, ...], days: int, as_json: bool) ->
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, metavar="ĐỊA_CHỈ",
               help="Địa chỉ lắng nghe. Địa chỉ khác 127.0.0.1 (mở ra mạng) cần có tài khoản trước.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, metavar="CỔNG",
+@click.option("--port", type=cli_vi.IntRange(0, 65535), default=8080, show_default=True, metavar="CỔNG",
               help="Cổng (0: chọn cổng trống bất kỳ).")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, metavar="SỐ",
+@click.option("--threads", type=cli_vi.IntRange(1, 64), default=4, show_default=True, metavar="SỐ",
               help="Số yêu cầu xử lý cùng lúc.")
 @click.option("--behind-proxy", is_flag=True,
               help="Chạy sau một máy chủ HTTPS (nginx, Caddy, IIS) trên cùng máy: tin tiêu đề X-Forwarded-Proto.")
@@ -951,9 +997,18 @@ def user() -> None:
     """Quản lý tài khoản của bàn duyệt bản tin."""
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _read_password(password_stdin: bool) -> str:
-    if password_stdin:
+    if password_stdin or not _stdin_is_terminal():
+        # Without a terminal there is nobody to ask twice, and Python's fallback prompt
+        # would print English warnings: read the first line, as --password-stdin does.
         line = click.get_text_stream("stdin", encoding="utf-8").readline()
+        if not line and not password_stdin:
+            raise click.UsageError("Không có màn hình để hỏi mật khẩu: hãy chạy lệnh trong cửa sổ dòng lệnh, "
+                                   "hoặc đưa mật khẩu vào đầu vào chuẩn với --password-stdin.")
         return line.rstrip("\r\n")
     return click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
 

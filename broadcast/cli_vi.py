@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+import click
+
 MESSAGES = {
     "Usage:": "Cách dùng:",
     "Options": "Tùy chọn",
@@ -18,7 +20,7 @@ MESSAGES = {
     "Try '{command} {option}' for help.": "Xem hướng dẫn: '{command} {option}'.",
     "No such command {name!r}.": "Không có lệnh {name!r}.",
     "Missing command.": "Thiếu lệnh.",
-    "No such option: {name}": "Không có tùy chọn {name}",
+    "No such option: {name}": "Không có tùy chọn {name}.",
     "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
     "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
     "Missing argument": "Thiếu tham số",
@@ -46,7 +48,31 @@ MESSAGES = {
     "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
     "{value!r} is not {choice}.": "{value!r} không phải {choice}.",
     "{value!r} is not one of {choices}.": "{value!r} không thuộc {choices}.",
+    "{value} is not in the range {range}.": "{value} không nằm trong khoảng {range}.",
+    "{value!r} is not a valid boolean.": "{value!r} không phải giá trị có/không hợp lệ.",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} không chạy được.",
+    "Could not open file {filename!r}: {message}": "Không mở được tệp {filename!r}: {message}",
+    "Option {name!r} requires {nargs} arguments.": "Tùy chọn {name!r} cần {nargs} giá trị.",
+    "Argument {name!r} takes {nargs} values.": "Tham số {name!r} cần {nargs} giá trị.",
+    "Missing {param_type}": "Thiếu {param_type}",
+    "unknown error": "lỗi không rõ",
+    "Repeat for confirmation": "Nhập lại để xác nhận",
+    "Error: The two entered values do not match.": "Lỗi: Hai lần nhập không giống nhau. Hãy nhập lại.",
+    "Error: The value you entered was invalid.": "Lỗi: Giá trị vừa nhập không hợp lệ. Hãy nhập lại.",
+    "Error: invalid input": "Lỗi: nhập không hợp lệ",
 }
+
+
+class IntRange(click.IntRange):
+    """An integer range whose bounds read as Vietnamese in help and errors ("từ 0 đến 64")."""
+
+    def _describe_range(self) -> str:
+        # click writes "0<=x<=64", which staff do not read as a sentence.
+        if self.min is not None and self.max is not None:
+            return f"từ {self.min} đến {self.max}"
+        if self.min is not None:
+            return f"từ {self.min} trở lên"
+        return f"đến {self.max}"
 
 
 def translate(message: str) -> str:

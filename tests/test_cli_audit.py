@@ -1,0 +1,141 @@
+"""What staff and operators type by mistake: every case ends in one Vietnamese line and the right exit code."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from broadcast.bulletin import StationResult
+from broadcast.cli import _station_line, cli
+from test_lifecycle import make_config
+
+NOW = {"BROADCAST_NOW": "2026-11-30T05:00:00+07:00"}
+
+
+def run(*args: str, **kw):
+    return CliRunner().invoke(cli, list(args), env=NOW, catch_exceptions=False, **kw)
+
+
+def with_config(tmp_path: Path, *args: str, **kw):
+    config = make_config(tmp_path)
+    return run("--config", str(config), "--out", str(tmp_path / "audio_out"), *args, **kw)
+
+
+def one_vietnamese_line(output: str) -> bool:
+    return output.startswith("Lỗi: ") and output.count("\n") == 1 and "Traceback" not in output
+
+
+def last_line(output: str) -> str:
+    """The error line; click puts its usage line and a help hint above a wrong option."""
+    assert "Traceback" not in output
+    return output.splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", [["report", "--month", "2026-11", "--format", "csv", "--output"],
+                                     ["say", "--engine", "espeak", "Xin chào bà con.", "-o"]])
+def test_an_output_path_that_is_a_device_or_pipe_is_left_alone(tmp_path, command):
+    # As root, replacing /dev/null or /dev/full with a report would break the machine.
+    fifo = tmp_path / "ong-dan"
+    os.mkfifo(fifo)
+    r = with_config(tmp_path, *command, str(fifo))
+    assert r.exit_code == 2, r.output
+    line = last_line(r.output)
+    assert line.startswith("Lỗi: ") and str(fifo) in line and "không phải tệp thường" in line, r.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.fixture
+def no_ffmpeg(tmp_path, monkeypatch):
+    """A machine whose bundled ffmpeg is gone and that has none on PATH."""
+    from broadcast.audio.ffmpeg import find_ffmpeg
+    from broadcast.speech.pcm import ffmpeg_exe
+
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "khong-co-ffmpeg"))
+    monkeypatch.setenv("PATH", str(empty))
+    find_ffmpeg.cache_clear()
+    ffmpeg_exe.cache_clear()
+    yield
+    find_ffmpeg.cache_clear()
+    ffmpeg_exe.cache_clear()
+
+
+def test_say_without_ffmpeg_is_the_audio_exit_code_with_the_fix(tmp_path, no_ffmpeg):
+    out = tmp_path / "mau.mp3"
+    r = with_config(tmp_path, "say", "--engine", "espeak", "Xin chào bà con.", "-o", str(out))
+    assert r.exit_code == 3, r.output
+    assert one_vietnamese_line(r.output), r.output
+    assert "ffmpeg" in r.output and "imageio-ffmpeg" in r.output and "không mong đợi" not in r.output
+    assert not out.exists()
+
+
+def test_a_password_without_a_terminal_is_read_from_the_pipe_not_echoed_with_english_warnings(tmp_path):
+    r = with_config(tmp_path, "user", "add", "lan", "--station", "hoa-phu", input="mat-khau-du-dai\n")
+    assert r.exit_code == 0, r.output
+    assert r.output == "Đã tạo tài khoản lan (cán bộ đài; hoa-phu).\n"
+    r = with_config(tmp_path, "user", "passwd", "lan", input="")
+    assert r.exit_code == 2, r.output
+    line = last_line(r.output)
+    assert line.startswith("Lỗi: ") and "--password-stdin" in line, r.output
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["serve", "--port", "80000"], "Lỗi: Giá trị không hợp lệ cho '--port': 80000 không nằm trong khoảng từ 0 "
+                                   "đến 65535.\n"),
+    (["build", "--statoin", "hoa-phu"], "Lỗi: Không có tùy chọn --statoin. Có phải ý bạn là --station?\n"),
+    (["cache", "--older-than", "ba-ngay"], None),
+])
+def test_click_errors_read_as_vietnamese_sentences(tmp_path, args, expected):
+    r = with_config(tmp_path, *args)
+    assert r.exit_code == 2, r.output
+    last = last_line(r.output) + "\n"
+    assert last.startswith("Lỗi: ")
+    if expected:
+        assert last == expected
+    assert not any(word in r.output for word in ("is not", "range", "Error"))
+
+
+def test_two_different_passwords_at_the_prompt_are_told_in_vietnamese(tmp_path, monkeypatch):
+    # At a terminal the prompt asks twice; the staffer first types two different passwords.
+    monkeypatch.setattr("broadcast.cli._stdin_is_terminal", lambda: True)
+    r = with_config(tmp_path, "user", "add", "lan", "--station", "hoa-phu",
+                    input="mat-khau-mot-1\nmat-khau-hai-2\nmat-khau-mot-1\nmat-khau-mot-1\n")
+    assert r.exit_code == 0, r.output
+    assert "Lỗi: Hai lần nhập không giống nhau." in r.output
+    assert "do not match" not in r.output
+
+
+def test_help_shows_ranges_and_folders_in_vietnamese():
+    r = run("serve", "--help")
+    flowing = " ".join(r.output.split())  # help wraps at the terminal width
+    assert "từ 0 đến 65535" in flowing and "<=x<=" not in flowing
+    r = run("--help")
+    assert "--out THƯ_MỤC" in r.output
+    r = run("init", "--help")
+    assert "--dir THƯ_MỤC" in r.output
+    province = next(line for line in r.output.splitlines() if "--province" in line)
+    assert "tỉnh" in province.split("TỈNH", 1)[1].lower(), "--province has its own help"
+
+
+def test_warnings_on_a_station_line_are_joined_without_double_punctuation():
+    result = StationResult(station="hoa-phu", slot="", status="built", audio=Path("audio_out/x/hoa-phu.mp3"),
+                           duration=66.0, items=0,
+                           warnings=["Không có tin cải cách hành chính mới phù hợp.", "Bản tin ngắn."])
+    line, err = _station_line(result)
+    assert not err
+    assert ".;" not in line
+    assert line.endswith("; cảnh báo: Bản tin ngắn.")
+
+
+def test_a_log_file_that_cannot_be_written_says_why_in_vietnamese(tmp_path):
+    blocker = tmp_path / "tep"
+    blocker.write_text("x", encoding="utf-8")
+    r = with_config(tmp_path, "--log-file", str(blocker / "nhat-ky" / "build.log"), "status")
+    assert r.exit_code == 2, r.output
+    last = last_line(r.output)
+    assert str(blocker) in last and "Not a directory" not in last and "No such file" not in last

@@ -139,3 +139,22 @@ def test_a_log_file_that_cannot_be_written_says_why_in_vietnamese(tmp_path):
     assert r.exit_code == 2, r.output
     last = last_line(r.output)
     assert str(blocker) in last and "Not a directory" not in last and "No such file" not in last
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("runner", ["run", "feed"])
+def test_a_full_disk_while_encoding_is_said_in_vietnamese_with_the_fix(runner):
+    # /dev/full answers every write with ENOSPC, as a full disk does.
+    from broadcast.audio.ffmpeg import feed_ffmpeg, run_ffmpeg
+    from broadcast.errors import AudioError
+
+    with pytest.raises(AudioError) as caught:
+        if runner == "run":
+            run_ffmpeg(["-y", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "2", "-f", "mp3", "/dev/full"],
+                       what="mã hóa MP3 bản tin")
+        else:
+            feed_ffmpeg(["-y", "-f", "s16le", "-ar", "44100", "-ac", "1", "-i", "pipe:0", "-f", "mp3", "/dev/full"],
+                        b"\0" * 88200, what="mã hóa MP3 bản tin")
+    message = str(caught.value)
+    assert message.startswith("Hết dung lượng đĩa khi mã hóa MP3 bản tin"), message
+    assert "giải phóng" in message and "No space" not in message

@@ -49,6 +49,17 @@ def ffmpeg_version() -> str:
     return first[0].strip() if first else "unknown"
 
 
+def ffmpeg_failure(what: str, stderr: bytes) -> AudioError:
+    """The error for an ffmpeg run that failed: its last line, or what to do when the disk is full."""
+    text = stderr.decode("utf-8", "replace")
+    if "No space left on device" in text or "Disk quota exceeded" in text:
+        # ffmpeg's own words are English; a full disk is something staff can fix.
+        return AudioError(f"Hết dung lượng đĩa khi {what}: hãy giải phóng dung lượng rồi chạy lại "
+                          "(tệp cũ vẫn được giữ nguyên).")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return AudioError(f"ffmpeg lỗi khi {what}: {lines[-1].strip() if lines else 'không rõ nguyên nhân'}")
+
+
 def run_ffmpeg(
     args: list[str],
     *,
@@ -82,9 +93,7 @@ def run_ffmpeg(
             "Hãy cài lại gói imageio-ffmpeg."
         ) from None
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-        tail = lines[-1].strip() if lines else "không rõ nguyên nhân"
-        raise AudioError(f"ffmpeg lỗi khi {what}: {tail}")
+        raise ffmpeg_failure(what, proc.stderr)
     return proc
 
 
@@ -129,9 +138,7 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview | Iterable[bytes | mem
             proc.kill()
             proc.wait()
     if returncode != 0:
-        lines = [ln for ln in err.decode("utf-8", "replace").splitlines() if ln.strip()]
-        tail = lines[-1].strip() if lines else "không rõ nguyên nhân"
-        raise AudioError(f"ffmpeg lỗi khi {what}: {tail}")
+        raise ffmpeg_failure(what, err)
 
 
 def _widen_pipe(pipe: object) -> None:

@@ -341,6 +341,26 @@ def corrupt_error(path: Path) -> StoreCorruptError:
     )
 
 
+# SQLITE_FULL, and SQLITE_IOERR, which is what a full disk gives when the journal cannot grow.
+_DISK_CODES = (13, 10)
+
+
+def _is_disk_full(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _DISK_CODES
+    text = str(exc)
+    return "disk is full" in text or "disk I/O error" in text
+
+
+def disk_full_error(path: Path) -> BroadcastError:
+    """The message for a database that cannot be written: the disk is full or failing."""
+    return BroadcastError(
+        f"Hết dung lượng đĩa khi ghi tệp dữ liệu {path} (hoặc ổ đĩa bị lỗi): hãy giải phóng dung lượng "
+        "rồi chạy lại; dữ liệu đã lưu trước đó vẫn còn nguyên."
+    )
+
+
 class _Cursor(sqlite3.Cursor):
     """A cursor whose corruption errors, at any step, become StoreCorruptError."""
 
@@ -350,6 +370,8 @@ class _Cursor(sqlite3.Cursor):
         except sqlite3.DatabaseError as exc:
             if _is_corrupt(exc):
                 raise corrupt_error(self.connection.path) from None  # type: ignore[attr-defined]
+            if _is_disk_full(exc):
+                raise disk_full_error(self.connection.path) from None  # type: ignore[attr-defined]
             raise
 
     def execute(self, *args):  # type: ignore[no-untyped-def, override]
@@ -425,7 +447,7 @@ class Store:
         self._index_max_id = 0
         try:
             self._setup()
-        except StoreCorruptError:
+        except BroadcastError:  # damaged, or the disk is full
             self.db.close()
             raise
         except sqlite3.DatabaseError as exc:
@@ -438,6 +460,8 @@ class Store:
                 f"Tệp dữ liệu {self.path} đang bị một tiến trình khác giữ quá {self.timeout:g} giây. "
                 "Hãy đợi lệnh kia chạy xong rồi thử lại."
             )
+        if isinstance(exc, sqlite3.DatabaseError) and _is_disk_full(exc):
+            return disk_full_error(self.path)
         return BroadcastError(f"Lỗi tệp dữ liệu {self.path}: {exc}.")
 
     def _setup(self) -> None:
@@ -1041,5 +1065,7 @@ class _Transaction:
         db = self.store.db
         if exc_type is None:
             db.execute("COMMIT")
-        else:
+        elif db.in_transaction:
+            # After some errors (a full disk) SQLite has already rolled back; a second
+            # ROLLBACK would fail and hide the error that says what happened.
             db.execute("ROLLBACK")

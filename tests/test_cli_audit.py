@@ -158,3 +158,37 @@ def test_a_full_disk_while_encoding_is_said_in_vietnamese_with_the_fix(runner):
     message = str(caught.value)
     assert message.startswith("Hết dung lượng đĩa khi mã hóa MP3 bản tin"), message
     assert "giải phóng" in message and "No space" not in message
+
+
+def test_a_full_disk_under_the_database_is_said_in_vietnamese_and_keeps_what_was_saved(tmp_path):
+    # SQLite's own limit on the file's size gives the error a full disk gives (SQLITE_FULL).
+    import datetime as dt
+
+    from broadcast.errors import BroadcastError
+    from broadcast.models import VN_TZ, FeedItem
+    from broadcast.store import Store
+
+    class Relevance:
+        score, topics, matches = 1.0, ["dvctt"], []
+
+    now = dt.datetime(2026, 11, 30, 5, 0, tzinfo=VN_TZ)
+
+    def stories(first: int, count: int) -> list:
+        return [(FeedItem(feed="f", source="Báo xã", title=f"Tin số {n} về thủ tục hành chính số {n * 7919}",
+                          summary=f"Nội dung tin số {n}. " * 40, link=f"https://a.vn/tin-{n}.html", guid="",
+                          published=now - dt.timedelta(minutes=n)), Relevance()) for n in range(first, first + count)]
+
+    with Store(tmp_path / "data") as store:
+        store.add_items(stories(0, 5), now)
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(BroadcastError) as caught:
+            store.add_items(stories(100, 300), now)
+        with pytest.raises(BroadcastError) as raw:
+            store.db.execute("CREATE TABLE filler (x)")
+            store.db.execute("INSERT INTO filler VALUES (zeroblob(1000000))")
+        kept = store.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0]
+    for message in (str(caught.value), str(raw.value)):
+        assert message.startswith("Hết dung lượng đĩa khi ghi tệp dữ liệu "), message
+        assert "giải phóng" in message and "disk is full" not in message
+    assert kept == 5

@@ -320,16 +320,22 @@ def _labels(matches_json: str) -> list[str]:
     return out
 
 
-# SQLITE_CORRUPT and SQLITE_NOTADB: damage no retry can fix.
-_CORRUPT_CODES = (11, 26)
+def _sqlite_error_is(exc: sqlite3.DatabaseError, codes: tuple[int, ...], phrases: tuple[str, ...]) -> bool:
+    """True when `exc` has one of the primary result `codes` (or, on old Pythons, one of the `phrases`)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in codes
+    return any(phrase in str(exc) for phrase in phrases)
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in _CORRUPT_CODES
-    text = str(exc)
-    return "malformed" in text or "not a database" in text
+    # SQLITE_CORRUPT and SQLITE_NOTADB: damage no retry can fix.
+    return _sqlite_error_is(exc, (11, 26), ("malformed", "not a database"))
+
+
+def _is_disk_full(exc: sqlite3.DatabaseError) -> bool:
+    # SQLITE_FULL, and SQLITE_IOERR, which is what a full disk gives when the journal cannot grow.
+    return _sqlite_error_is(exc, (13, 10), ("disk is full", "disk I/O error"))
 
 
 def corrupt_error(path: Path) -> StoreCorruptError:
@@ -339,18 +345,6 @@ def corrupt_error(path: Path) -> StoreCorruptError:
         f"(ví dụ thành {path.name}.hong) rồi chạy lại: chương trình tạo tệp mới và tải lại tin từ "
         "các nguồn; chỉ lịch sử tin đã phát bắt đầu lại."
     )
-
-
-# SQLITE_FULL, and SQLITE_IOERR, which is what a full disk gives when the journal cannot grow.
-_DISK_CODES = (13, 10)
-
-
-def _is_disk_full(exc: sqlite3.DatabaseError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in _DISK_CODES
-    text = str(exc)
-    return "disk is full" in text or "disk I/O error" in text
 
 
 def disk_full_error(path: Path) -> BroadcastError:

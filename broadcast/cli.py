@@ -297,9 +297,9 @@ def _station_line(r) -> tuple[str, bool]:
         line, err = f"{name}: {state} {r.audio} ({r.duration / 60:.1f} phút)", False
     if r.items == 0 and r.status not in ("failed", "busy"):
         line += ", không có tin"
-    for n, w in enumerate(r.warnings, 1):
-        # A warning is a sentence; inside the line only the last one keeps its full stop.
-        line += f"; cảnh báo: {w if n == len(r.warnings) else w.rstrip().rstrip('.')}"
+    for w in r.warnings:
+        # The error and each warning are sentences; inside one line only the last keeps its full stop.
+        line = line.rstrip().removesuffix(".") + f"; cảnh báo: {w}"
     return line, err
 
 

@@ -130,6 +130,11 @@ def test_warnings_on_a_station_line_are_joined_without_double_punctuation():
     assert not err
     assert ".;" not in line
     assert line.endswith("; cảnh báo: Bản tin ngắn.")
+    failed = StationResult(station="hoa-phu", slot="", status="failed", items=0,
+                           message="Không tìm thấy tệp nhạc hiệu: hãy kiểm tra đường dẫn.", warnings=["Bản tin ngắn."])
+    line, err = _station_line(failed)
+    assert err
+    assert line == "hoa-phu: LỖI: Không tìm thấy tệp nhạc hiệu: hãy kiểm tra đường dẫn; cảnh báo: Bản tin ngắn."
 
 
 def test_a_log_file_that_cannot_be_written_says_why_in_vietnamese(tmp_path):

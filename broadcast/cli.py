@@ -6,6 +6,7 @@ prints the result; the decisions live in the library.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
 import errno
@@ -17,6 +18,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -728,13 +730,40 @@ def normalize(app: App, text: str | None, station_id: str | None, show_rules: bo
         if show_rules:
             click.echo("\n".join(describe(explain(text, lexicon))) or "  (không có chữ nào phải đổi)")
         return
-    stream = click.get_text_stream("stdin", encoding="utf-8", errors="replace")
-    for raw in stream:
-        written = raw.rstrip("\n").rstrip("\r")
+    for written in _input_lines():
         click.echo(next(normalize_lines([written], lexicon)))
         if show_rules:
             for row in describe(explain(written, lexicon)):
                 click.echo(row)
+
+
+def _input_lines() -> Iterator[str]:
+    """Lines of standard input as Notepad saves them: UTF-8 with or without BOM, or UTF-16 with BOM.
+
+    Anything else stops with the line number instead of being read as nonsense,
+    and a line is never longer than a staff text may be (`< /dev/zero` has no end).
+    """
+    from broadcast.fsutil import MAX_STAFF_TEXT_BYTES, size_text
+
+    raw = click.get_binary_stream("stdin")
+    first = raw.readline(MAX_STAFF_TEXT_BYTES + 1)
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = first + raw.read(MAX_STAFF_TEXT_BYTES + 1 - len(first))
+        if len(data) > MAX_STAFF_TEXT_BYTES:
+            raise BroadcastError(f"Đầu vào dài hơn {size_text(MAX_STAFF_TEXT_BYTES)}: hãy chia thành tệp nhỏ hơn.")
+        yield from data.decode("utf-16", errors="replace").splitlines()
+        return
+    line, number = first.removeprefix(codecs.BOM_UTF8), 1
+    while line:
+        if len(line) > MAX_STAFF_TEXT_BYTES:
+            raise BroadcastError(f"Dòng {number} của đầu vào dài hơn {size_text(MAX_STAFF_TEXT_BYTES)}: "
+                                 "hãy kiểm tra có chỉ nhầm tệp không.")
+        try:
+            yield line.decode("utf-8").rstrip("\n").rstrip("\r")
+        except UnicodeDecodeError:
+            raise BroadcastError(f"Dòng {number} của đầu vào không phải chữ mã UTF-8: hãy lưu tệp với bảng mã "
+                                 "UTF-8 (Save As → Encoding: UTF-8) rồi chạy lại.") from None
+        line, number = raw.readline(MAX_STAFF_TEXT_BYTES + 1), number + 1
 
 
 @cli.command()

@@ -197,3 +197,45 @@ def test_a_full_disk_under_the_database_is_said_in_vietnamese_and_keeps_what_was
         assert message.startswith("Hết dung lượng đĩa khi ghi tệp dữ liệu "), message
         assert "giải phóng" in message and "disk is full" not in message
     assert kept == 5
+
+
+SENTENCE = "Ngày 1/1/2026 họp dân tại nhà văn hóa thôn 3.\nGọi 0262.3868123\n"
+
+
+def cp1258(text: str) -> bytes:
+    """Text as Windows "ANSI" Vietnamese saves it: base letters in cp1258, tone marks combining."""
+    import unicodedata
+
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = []
+    for ch in text:
+        parts = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+        out.append(base + "".join(c for c in parts if c in tones))
+    return "".join(out).encode("cp1258")
+
+
+@pytest.mark.parametrize("encoded", [SENTENCE.encode("utf-16"), b"\xef\xbb\xbf" + SENTENCE.encode("utf-8")],
+                         ids=["utf-16-bom", "utf-8-bom"])
+def test_normalize_reads_lines_saved_by_notepad_as_unicode(encoded):
+    expected = run("normalize", input=SENTENCE.encode("utf-8"))
+    assert expected.exit_code == 0 and expected.output.count("\n") == 2
+    r = run("normalize", input=encoded)
+    assert r.exit_code == 0, r.output
+    assert r.output == expected.output
+
+
+def test_normalize_refuses_lines_that_are_not_utf8_instead_of_reading_nonsense():
+    r = run("normalize", input=cp1258(SENTENCE))
+    assert r.exit_code == 1, r.output
+    assert r.output == ("Lỗi: Dòng 1 của đầu vào không phải chữ mã UTF-8: hãy lưu tệp với bảng mã UTF-8 "
+                        "(Save As → Encoding: UTF-8) rồi chạy lại.\n")
+
+
+def test_normalize_stops_on_a_line_no_sentence_is_as_long_as():
+    # `broadcast normalize < /dev/zero` read one endless line until memory ran out.
+    from broadcast.fsutil import MAX_STAFF_TEXT_BYTES
+
+    r = run("normalize", input=b"\0" * (MAX_STAFF_TEXT_BYTES + 10))
+    assert r.exit_code == 1, r.output[:200]
+    assert r.output.startswith("Lỗi: Dòng 1 của đầu vào dài hơn ") and r.output.count("\n") == 1

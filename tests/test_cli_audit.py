@@ -239,3 +239,23 @@ def test_normalize_stops_on_a_line_no_sentence_is_as_long_as():
     r = run("normalize", input=b"\0" * (MAX_STAFF_TEXT_BYTES + 10))
     assert r.exit_code == 1, r.output[:200]
     assert r.output.startswith("Lỗi: Dòng 1 của đầu vào dài hơn ") and r.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["init", "--station", "ea-kao", "--name", "Đài truyền thanh xã Ea Kao", "--dir"],
+                                     ["report", "--month", "2026-11", "--format", "csv", "--output"]])
+def test_a_path_through_a_file_is_a_clear_error_not_an_unexpected_one(tmp_path, command):
+    blocker = tmp_path / "broadcast.txt"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / ("x.csv" if command[0] == "report" else "moi")
+    r = with_config(tmp_path, *command, str(target))
+    assert r.exit_code == 1, r.output
+    assert one_vietnamese_line(r.output), r.output
+    assert "không mong đợi" not in r.output and "Errno" not in r.output
+    assert str(blocker) in r.output and "không phải thư mục" in r.output
+    assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def test_click_names_a_folder_in_lower_case():
+    r = run("init", "--station", "ea-kao", "--name", "Đài", "--dir", __file__)
+    assert r.exit_code == 2
+    assert last_line(r.output) == f"Lỗi: Giá trị không hợp lệ cho '--dir': '{__file__}' là tệp, không phải thư mục."

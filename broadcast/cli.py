@@ -455,8 +455,9 @@ def notice(app: App, text: str | None, text_file: Path | None, stations: tuple[s
            name: str | None, by: str) -> None:
     """Lưu một thông báo của địa phương và làm ngay một bản tin riêng từ thông báo đó.
 
-    Thông báo còn được đọc trong các bản tin hằng ngày từ --from đến --to,
-    mức khẩn cấp trước. Thông báo khẩn được đọc hai lần ("Xin nhắc lại").
+    Tệp riêng của thông báo đọc nội dung hai lần ("Xin nhắc lại"), có nhạc hiệu
+    đầu và cuối. Thông báo còn được đọc trong các bản tin hằng ngày từ --from
+    đến --to, mức khẩn cấp trước.
 
     Ví dụ: broadcast notice --station hoa-phu --priority emergency "Nước sông đang lên nhanh..."
     """

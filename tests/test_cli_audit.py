@@ -259,3 +259,16 @@ def test_click_names_a_folder_in_lower_case():
     r = run("init", "--station", "ea-kao", "--name", "Đài", "--dir", __file__)
     assert r.exit_code == 2
     assert last_line(r.output) == f"Lỗi: Giá trị không hợp lệ cho '--dir': '{__file__}' là tệp, không phải thư mục."
+
+
+def test_notice_help_says_what_the_notice_file_reads(tmp_path):
+    # The help said only emergencies are read twice; every notice's own file repeats it.
+    from broadcast.config import load_config
+    from broadcast.pipeline import notice_script
+
+    (station,) = load_config(make_config(tmp_path)).stations
+    for priority in ("normal", "priority", "emergency"):
+        assert notice_script(station, "Chiều nay họp dân.", priority).count("Chiều nay họp dân.") == 2
+    flowing = " ".join(run("notice", "--help").output.split())
+    assert "Thông báo khẩn được đọc hai lần" not in flowing
+    assert "đọc nội dung hai lần (\"Xin nhắc lại\")" in flowing

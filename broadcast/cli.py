@@ -17,6 +17,7 @@ import re
 import stat
 import sys
 from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Iterator
 
@@ -106,11 +107,9 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
         for handler in logging.getLogger().handlers:
             handler.addFilter(_no_traceback)
     if log_file is not None:
-        from logging.handlers import RotatingFileHandler
-
         try:
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+            handler = LogFile(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
         except OSError as exc:
             raise click.BadParameter(f"không ghi được tệp nhật ký {log_file}: {_os_reason(exc)}. "
                                      "Hãy chọn tệp trong một thư mục ghi được.", param_hint="--log-file") from None
@@ -159,6 +158,40 @@ class OutputFile(click.Path):
             self.fail(f"{path} không phải tệp thường (là thiết bị hoặc ống dẫn): hãy chọn tên tệp khác.",
                       param, ctx)
         return path
+
+
+class LogFile(RotatingFileHandler):
+    """The --log-file handler: when the file cannot be written (a full disk), say so once and go on."""
+
+    broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            self._give_up(exc)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:
+            pass  # what was buffered cannot be written; the user was told once
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        # logging's own report is a traceback on stderr for every record; the run itself is fine.
+        self._give_up(sys.exc_info()[1])
+
+    def _give_up(self, exc: BaseException | None) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        click.echo(f"cảnh báo: không ghi được tệp nhật ký {self.baseFilename}: {reason}; "
+                   "lần chạy vẫn tiếp tục, không ghi nhật ký vào tệp.", err=True)
 
 
 def _no_traceback(record: logging.LogRecord) -> bool:

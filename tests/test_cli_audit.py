@@ -272,3 +272,24 @@ def test_notice_help_says_what_the_notice_file_reads(tmp_path):
     flowing = " ".join(run("notice", "--help").output.split())
     assert "Thông báo khẩn được đọc hai lần" not in flowing
     assert "đọc nội dung hai lần (\"Xin nhắc lại\")" in flowing
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_log_file_on_a_full_disk_is_one_warning_not_a_traceback_per_record(tmp_path):
+    import logging
+
+    out = tmp_path / "bao-cao.csv"
+    try:
+        r = with_config(tmp_path, "--log-file", "/dev/full", "report", "--month", "2026-11", "--format", "csv",
+                        "--output", str(out))
+        r2 = with_config(tmp_path, "--log-file", "/dev/full", "report", "--month", "2026-11", "--format", "csv",
+                         "--output", str(out))
+    finally:
+        for handler in logging.getLogger().handlers[:]:
+            if getattr(handler, "baseFilename", "") == "/dev/full":
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+    assert r.exit_code == 0, r.output
+    assert "Logging error" not in r.output + r2.output and "Traceback" not in r.output + r2.output
+    assert r.output.count("cảnh báo: không ghi được tệp nhật ký /dev/full: hết dung lượng đĩa") == 1, r.output
+    assert out.exists() and os.path.exists("/dev/full") and not Path("/dev/full").is_file()

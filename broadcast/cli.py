@@ -1149,8 +1149,21 @@ def user_remove(app: App, name: str) -> None:
     app.say(f"Đã xóa tài khoản {name}.")
 
 
+def _utf8_output() -> None:
+    """Write UTF-8 whatever the stream's code page: cp1252 and the like have no Vietnamese letters.
+
+    On Windows, output redirected to a file (Task Scheduler, `> nhat-ky.txt`) is
+    in the ANSI code page, and the first Vietnamese letter would end the run.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if encoding and codecs.lookup(encoding).name != "utf-8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+
+
 def main() -> None:
     """Entry point of the `broadcast` command."""
+    _utf8_output()
     cli(prog_name="broadcast")
 
 

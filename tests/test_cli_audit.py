@@ -293,3 +293,21 @@ def test_a_log_file_on_a_full_disk_is_one_warning_not_a_traceback_per_record(tmp
     assert "Logging error" not in r.output + r2.output and "Traceback" not in r.output + r2.output
     assert r.output.count("cảnh báo: không ghi được tệp nhật ký /dev/full: hết dung lượng đĩa") == 1, r.output
     assert out.exists() and os.path.exists("/dev/full") and not Path("/dev/full").is_file()
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_output_redirected_to_a_file_in_a_windows_code_page_is_utf8_not_a_crash(tmp_path, encoding):
+    # On Windows, output redirected to a file (Task Scheduler, '> nhat-ky.txt') is in the ANSI
+    # code page, which has no Vietnamese letters: every command ended in exit 70.
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    proc = subprocess.run([sys.executable, "-m", "broadcast", "normalize", "Ngày 1/1/2026, gọi 0262.3868123"],
+                          capture_output=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    assert proc.stdout.decode("utf-8").startswith("Ngày một tháng một năm hai nghìn không trăm hai mươi sáu, gọi")
+    proc = subprocess.run([sys.executable, "-m", "broadcast", "--config", str(tmp_path / "khong-co.toml"), "status"],
+                          capture_output=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.decode("utf-8").startswith("Lỗi: Không tìm thấy tệp cấu hình")

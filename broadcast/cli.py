@@ -124,12 +124,12 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
 
 
 OS_REASONS = {
-    errno.ENOENT: "thư mục không tồn tại",
+    errno.ENOENT: "không tìm thấy tệp hay thư mục này",
     errno.ENOTDIR: "một phần của đường dẫn là tệp, không phải thư mục",
     errno.EEXIST: "đó là tệp, không phải thư mục",
     errno.EISDIR: "đường dẫn là thư mục",
-    errno.EACCES: "không có quyền ghi",
-    errno.EPERM: "không có quyền ghi",
+    errno.EACCES: "không có quyền truy cập",
+    errno.EPERM: "không có quyền truy cập",
     errno.EROFS: "ổ đĩa chỉ cho đọc",
     errno.ENOSPC: "hết dung lượng đĩa",
 }
@@ -275,20 +275,16 @@ class VietGroup(click.Group):
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except OSError as exc:  # a path staff typed that cannot be used: theirs to fix, not a bug
-            app = ctx.obj
-            if app is not None and app.verbose >= 2:
-                raise
-            log.debug("file system error", exc_info=True)
-            where = f" {exc.filename}" if exc.filename else ""
-            click.echo(f"Lỗi: Không dùng được{where}: {_os_reason(exc)}. Hãy kiểm tra đường dẫn rồi chạy lại.",
-                       err=True)
-            ctx.exit(1)
-        except Exception as exc:  # a bug: one line for cron, the traceback with -vv
+        except Exception as exc:  # one line for cron, the traceback with -vv
             app = ctx.obj
             if app is not None and app.verbose >= 2:
                 raise
             log.debug("unexpected error", exc_info=True)
+            if isinstance(exc, OSError) and exc.filename is not None:
+                # A path staff typed that cannot be used: theirs to fix, not a bug.
+                click.echo(f"Lỗi: Không dùng được {exc.filename}: {_os_reason(exc)}. Hãy kiểm tra đường dẫn "
+                           "rồi chạy lại.", err=True)
+                ctx.exit(1)
             click.echo(
                 f"Lỗi không mong đợi: {type(exc).__name__}: {exc}. Các tệp đã hoàn tất vẫn được giữ "
                 "nguyên. Hãy chạy lại với -vv để xem chi tiết và báo cho người quản trị.",

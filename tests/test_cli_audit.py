@@ -311,3 +311,15 @@ def test_output_redirected_to_a_file_in_a_windows_code_page_is_utf8_not_a_crash(
                           capture_output=True, env=env, cwd=tmp_path, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.decode("utf-8").startswith("Lỗi: Không tìm thấy tệp cấu hình")
+
+
+def test_an_os_error_that_is_not_about_a_path_stays_an_unexpected_error(tmp_path, monkeypatch):
+    import broadcast.api
+
+    def refused(*_a, **_k):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(broadcast.api, "status", refused)
+    r = with_config(tmp_path, "status")
+    assert r.exit_code == 70, r.output
+    assert r.output.startswith("Lỗi không mong đợi: ConnectionRefusedError") and "Traceback" not in r.output

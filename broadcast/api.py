@@ -35,6 +35,7 @@ from broadcast.errors import BroadcastError, StoreCorruptError
 from broadcast.fsutil import atomic_write_text
 from broadcast.models import VN_TZ, Candidate
 from broadcast.workspace import Workspace
+from broadcast.vitext import decimal
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -734,7 +735,7 @@ def doctor(config: Config, out_dir: Path, now: dt.datetime, *, check_feeds: bool
     try:
         target = out_dir if out_dir.exists() else out_dir.parent
         free = sh.disk_usage(target if target.exists() else Path(".")).free
-        checks.append(Check("dung lượng trống", free > 200e6, f"{free / 1e9:.1f} GB", fatal=free < 50e6))
+        checks.append(Check("dung lượng trống", free > 200e6, f"{decimal(free / 1e9, 1)} GB", fatal=free < 50e6))
     except OSError:
         pass
     return checks

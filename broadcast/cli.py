@@ -27,6 +27,7 @@ from broadcast import __version__, cli_vi
 from broadcast.config import Config, load_config
 from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
+from broadcast.vitext import decimal
 
 log = logging.getLogger("broadcast")
 cli_vi.install()
@@ -335,7 +336,7 @@ def _station_line(r) -> tuple[str, bool]:
         line, err = f"{name}: đang tạm dừng, không làm âm thanh", False
     else:
         state = "không thay đổi, giữ tệp cũ" if r.status == "unchanged" else "đã tạo"
-        line, err = f"{name}: {state} {r.audio} ({r.duration / 60:.1f} phút)", False
+        line, err = f"{name}: {state} {r.audio} ({decimal(r.duration / 60, 1)} phút)", False
     if r.items == 0 and r.status not in ("failed", "busy"):
         line += ", không có tin"
     for w in r.warnings:
@@ -408,7 +409,7 @@ def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch:
         emit(report.root_cause, err=True)
     ok = [r for r in report.results if r.status not in ("failed", "busy")]
     verb = "soạn kịch bản" if script_only else "làm bản tin"
-    summary = (f"Xong: {verb} {len(ok)}/{len(report.results)} đài trong {report.seconds:.1f} giây")
+    summary = (f"Xong: {verb} {len(ok)}/{len(report.results)} đài trong {decimal(report.seconds, 1)} giây")
     if not script_only:
         summary += f"; đọc mới {report.speech_calls} đoạn, lấy lại từ bộ nhớ đệm {report.cache_hits} đoạn"
     emit(summary + ".")
@@ -577,7 +578,7 @@ def _status_line(s) -> str:
     name = s.key.station + (f"-{s.key.slot}" if s.key.slot else "")
     parts = [f"{name:<24} {s.state.label}"]
     if s.duration:
-        parts.append(f"{s.duration / 60:.1f} phút")
+        parts.append(f"{decimal(s.duration / 60, 1)} phút")
     if s.engines:
         parts.append("giọng: " + ", ".join(s.engines))
     if s.edited:
@@ -783,7 +784,8 @@ def _input_lines() -> Iterator[str]:
     Anything else stops with the line number instead of being read as nonsense,
     and a line is never longer than a staff text may be (`< /dev/zero` has no end).
     """
-    from broadcast.fsutil import MAX_STAFF_TEXT_BYTES, size_text
+    from broadcast.fsutil import MAX_STAFF_TEXT_BYTES
+    from broadcast.vitext import size_text
 
     raw = click.get_binary_stream("stdin")
     first = raw.readline(MAX_STAFF_TEXT_BYTES + 1)
@@ -822,10 +824,10 @@ def cache(app: App, prune: bool, older_than: str) -> None:
         raise click.BadParameter(str(exc), param_hint="--older-than") from None
     if prune:
         removed, freed = api.prune_speech_cache(app.config, app.out_dir, age, app.now)
-        app.say(f"Đã xóa {removed} đoạn ({freed / 1e6:.1f} MB) không dùng quá {older_than}.")
+        app.say(f"Đã xóa {removed} đoạn ({decimal(freed / 1e6, 1)} MB) không dùng quá {older_than}.")
     s = api.speech_cache_stats(app.config)
     app.say(f"Bộ nhớ đệm: {s.root}")
-    app.say(f"  số đoạn: {s.entries}, dung lượng: {s.size_bytes / 1e6:.1f} MB")
+    app.say(f"  số đoạn: {s.entries}, dung lượng: {decimal(s.size_bytes / 1e6, 1)} MB")
     rate = s.last_run_hit_rate
     if rate is None:
         app.say("  chưa có lần chạy nào được ghi lại")
@@ -935,7 +937,7 @@ def say(app: App, text: str, engine_name: str, voice: str | None, station_id: st
     spoken = say_sample(station.tts, engine_name, voice, text, output,
                         cache_dir=app.config.data_dir / "speech-cache", lexicon=station.lexicon)
     who = f"{spoken.engine}, giọng {spoken.voice}" if spoken.voice else spoken.engine
-    app.say(f"Đã ghi {output} ({spoken.duration:.1f} giây, {who}).")
+    app.say(f"Đã ghi {output} ({decimal(spoken.duration, 1)} giây, {who}).")
 
 
 # ---------------------------------------------------------------- publishing
@@ -1025,7 +1027,7 @@ def deliveries(app: App, stations: tuple[str, ...], days: int, as_json: bool) ->
         name = r.station + (f"-{r.slot}" if r.slot else "")
         when = r.at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
         line = (f"{when}  {name} {r.date.strftime('%d/%m')}  {r.target}: {PUBLISH_WORDS.get(r.result, r.result)}"
-                f"  sha256 {r.checksum[:12]}  {r.size / 1e6:.1f} MB")
+                f"  sha256 {r.checksum[:12]}  {decimal(r.size / 1e6, 1)} MB")
         if r.destination:
             line += f"  → {r.destination}"
         if r.attempts > 1:

@@ -20,6 +20,7 @@ else:  # pragma: no cover
 
 from broadcast.errors import ConfigError
 from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
+from broadcast.vitext import decimal
 
 STATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch: "$" accepts a final newline
 
@@ -278,7 +279,7 @@ class _Reader:
     def number(self, key: str, default: float, lo: float, hi: float) -> float:
         v = self.get(key, float, default)
         if not lo <= v <= hi:
-            raise self._err(key, f"phải nằm trong khoảng {lo:g} đến {hi:g}, nhận được {v:g}")
+            raise self._err(key, f"phải nằm trong khoảng {decimal(lo)} đến {decimal(hi)}, nhận được {decimal(v)}")
         return v
 
     def integer(self, key: str, default: int, lo: int, hi: int) -> int:

@@ -20,6 +20,7 @@ import requests
 import urllib3
 
 from broadcast.config import FeedConfig
+from broadcast.vitext import decimal, size_text
 from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
 from broadcast.fsutil import read_limited
@@ -91,15 +92,8 @@ def _where(feed: FeedConfig) -> str:
     return f"Nguồn tin '{feed.name}' ({feed.url})"
 
 
-def _seconds(x: float) -> str:
-    """Seconds with a Vietnamese decimal comma: 0,3."""
-    return f"{x:g}".replace(".", ",")
 
 
-def _size(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:g} MB".replace(".", ",")
-    return f"{n / 1000:g} KB".replace(".", ",")
 
 
 def is_local(url: str) -> bool:
@@ -123,7 +117,7 @@ def fetch_local(feed: FeedConfig, max_bytes: int) -> FetchResult:
             raise FeedError(f"{_where(feed)}: đây là thư mục, không phải tệp RSS. Hãy sửa url trong cấu hình.")
         if size > max_bytes:
             raise FeedError(
-                f"{_where(feed)}: tệp lớn {_size(size)}, vượt giới hạn {_size(max_bytes)}. "
+                f"{_where(feed)}: tệp lớn {size_text(size)}, vượt giới hạn {size_text(max_bytes)}. "
                 "Hãy kiểm tra tệp hoặc tăng fetch_max_bytes trong [general]."
             )
         # Regular files only, never past the cap: a device or FIFO must not hang the run.
@@ -170,7 +164,7 @@ def _read_body(resp: requests.Response, feed: FeedConfig, max_bytes: int, deadli
     length = resp.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise FeedError(
-            f"{_where(feed)}: nội dung lớn {_size(int(length))}, vượt giới hạn {_size(max_bytes)}. "
+            f"{_where(feed)}: nội dung lớn {size_text(int(length))}, vượt giới hạn {size_text(max_bytes)}. "
             "Hãy kiểm tra địa chỉ (có thể là tệp khác, không phải RSS) hoặc tăng fetch_max_bytes."
         )
     buf = bytearray()
@@ -178,7 +172,7 @@ def _read_body(resp: requests.Response, feed: FeedConfig, max_bytes: int, deadli
         buf += chunk
         if len(buf) > max_bytes:
             raise FeedError(
-                f"{_where(feed)}: nội dung vượt giới hạn {_size(max_bytes)}. "
+                f"{_where(feed)}: nội dung vượt giới hạn {size_text(max_bytes)}. "
                 "Hãy kiểm tra địa chỉ (có thể là tệp khác, không phải RSS) hoặc tăng fetch_max_bytes."
             )
         if time.monotonic() > deadline:
@@ -247,7 +241,7 @@ def fetch(feed: FeedConfig, *, timeout: float = 15.0, retries: int = 2,
                 raise FeedError(f"{_where(feed)}: địa chỉ chuyển hướng quá {MAX_REDIRECTS} lần (có thể bị vòng lặp). "
                                 "Hãy mở thử bằng trình duyệt và cập nhật địa chỉ mới.") from None
             except requests.Timeout:
-                last_error = f"máy chủ không trả lời trong {_seconds(timeout)} giây"
+                last_error = f"máy chủ không trả lời trong {decimal(timeout)} giây"
             except requests.exceptions.SSLError:
                 last_error = ("lỗi chứng chỉ bảo mật (SSL) của máy chủ; hãy kiểm tra ngày giờ của máy tính "
                               "và thử mở địa chỉ bằng trình duyệt")

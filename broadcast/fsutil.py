@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator, TypeVar
 
 from broadcast.errors import BroadcastError
+from broadcast.vitext import size_text
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,6 @@ MAX_SETTINGS_BYTES = 5_000_000
 E = TypeVar("E", bound=BroadcastError)
 
 
-def size_text(n: int) -> str:
-    """A byte count for staff: '1,5 MB', '200 KB'."""
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f} MB".replace(".0 ", " ").replace(".", ",")
-    return f"{max(1, round(n / 1000))} KB"
 
 
 def read_limited(path: str | os.PathLike[str], what: str, limit: int,

@@ -50,6 +50,7 @@ from broadcast.messages import Notice, notices_for, standing_for, standing_messa
 from broadcast.models import VN_TZ, Candidate, Segment, SpokenParagraph
 from broadcast.script import ScriptContext, parse_script, render_script
 from broadcast.workspace import BulletinPaths, Workspace
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -607,7 +608,7 @@ class Builder:
             engines=engines, loudness=round(rendered.loudness, 2), true_peak=round(rendered.true_peak, 2),
             audio=job.paths.audio.name, warnings=result.warnings, failed_message=None)
         self.store.add_event(key.station, key.date, key.slot, "rendered", self.options.now, self.options.actor,
-                             f"{rendered.duration:.1f} giây")
+                             f"{decimal(rendered.duration, 1)} giây")
         sync_airings(self.store, station, key, self.options.now)
         log.info("%s: %.1f s, %.1f LUFS", key.label, rendered.duration, rendered.loudness)
 
@@ -647,7 +648,7 @@ class Builder:
         hours = min(st.selection.fresh_hours for st in stations)
         if age * 24 > hours:
             return (f"0/{total} đài có tin mới: tin mới nhất của mọi nguồn đã cũ {age:.0f} ngày "
-                    f"(chỉ lấy tin trong {hours:g} giờ). Hãy kiểm tra các nguồn tin ('broadcast doctor').")
+                    f"(chỉ lấy tin trong {decimal(hours)} giờ). Hãy kiểm tra các nguồn tin ('broadcast doctor').")
         return (f"0/{total} đài có tin mới: có tin mới nhưng không tin nào đủ liên quan đến cải cách hành chính.")
 
     # -- retention

@@ -20,6 +20,7 @@ from typing import Callable
 from broadcast.bulletin import PRIORITY_LABELS, derive_state
 from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
+from broadcast.vitext import decimal
 
 TOTAL = "TỔNG"
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -482,7 +483,7 @@ def render_docx(report: Report) -> bytes:
     t = report.total
     doc.add_paragraph(
         f"Trong kỳ, {len(report.stations)} đài truyền thanh cấp xã đã phát {t.aired}/{t.planned} bản tin cải cách "
-        f"hành chính theo kế hoạch ({t.coverage * 100:.1f}%), với {t.items} tin và {t.minutes:.0f} phút nội dung "
+        f"hành chính theo kế hoạch ({decimal(t.coverage * 100, 1)}%), với {t.items} tin và {decimal(t.minutes, 0)} phút nội dung "
         f"cải cách hành chính; {t.standing} lượt thông điệp của Kế hoạch và {sum(t.notices.values())} thông báo của "
         f"địa phương đã được phát.")
 

@@ -13,6 +13,7 @@ from typing import Any
 from broadcast.config import StationConfig
 from broadcast.models import VN_TZ, Candidate
 from broadcast.numbers import number_words
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -209,9 +210,6 @@ def _station_vocabulary(station: StationConfig) -> Any:
         return None
 
 
-def _num(x: float) -> str:
-    """Vietnamese decimal comma: 9,20."""
-    return f"{x:.2f}".replace(".", ",")
 
 
 def select(candidates: list[Candidate], station: StationConfig, feed_weights: dict[str, float],
@@ -261,8 +259,8 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
         p = priority(c, feed_weights, now, sel.fresh_hours)
         when = c.published or c.first_seen
         if (c.score < min_score or c.score <= 0) and not c.local:
-            c.reason = (f"ít liên quan đến cải cách hành chính (điểm {_num(c.score)} "
-                        f"< ngưỡng {_num(min_score).rstrip('0').rstrip(',')})")
+            c.reason = (f"ít liên quan đến cải cách hành chính (điểm {decimal(c.score, 2)} "
+                        f"< ngưỡng {decimal(min_score)})")
             rest.append((p, c))
         elif check_age and when < cutoff:
             c.reason = f"tin cũ hơn {sel.fresh_hours:g} giờ"
@@ -344,7 +342,7 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
         topic_note = f"; chủ đề: {labels.get(c.topics[0], c.topics[0])}" if c.topics else ""
         many = f"; {len(c.sources)} nguồn đưa tin" if len(c.sources) > 1 else ""
         local = "tin địa phương; " if c.local else ""
-        c.reason = f"được chọn: {local}điểm {_num(c.score)}{topic_note}{many}; khoảng {cost:.0f} giây"
+        c.reason = f"được chọn: {local}điểm {decimal(c.score, 2)}{topic_note}{many}; khoảng {cost:.0f} giây"
         chosen.append(c)
     for p, c in remaining:
         if len(chosen) >= sel.max_items:

@@ -15,6 +15,7 @@ from broadcast.dedupe import NearDuplicateIndex, fingerprint, item_keys
 from broadcast.errors import BroadcastError, StoreCorruptError
 from broadcast.models import VN_TZ, Candidate, FeedItem
 from broadcast.textclean import damage as text_damage
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -451,7 +452,7 @@ class Store:
     def _locked_error(self, exc: Exception) -> BroadcastError:
         if "locked" in str(exc) or "busy" in str(exc):
             return BroadcastError(
-                f"Tệp dữ liệu {self.path} đang bị một tiến trình khác giữ quá {self.timeout:g} giây. "
+                f"Tệp dữ liệu {self.path} đang bị một tiến trình khác giữ quá {decimal(self.timeout)} giây. "
                 "Hãy đợi lệnh kia chạy xong rồi thử lại."
             )
         if isinstance(exc, sqlite3.DatabaseError) and _is_disk_full(exc):

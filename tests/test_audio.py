@@ -91,7 +91,7 @@ def test_an_encoded_stream_cut_short_or_of_other_samples_is_refused(tmp_path):
     mp3 = tmp_path / "x.mp3"
     encode.write_mp3(pcm, 44100, "128k", mp3)
     encode.check_mp3(mp3, 3.0, 44100)  # whole: accepted
-    with pytest.raises(AudioError, match="3.50 giây"):
+    with pytest.raises(AudioError, match="3,50 giây"):
         encode.check_mp3(mp3, 3.5, 44100)  # samples lost on the way to the encoder
     with pytest.raises(AudioError):
         encode.check_mp3(mp3, 3.0, 22050)

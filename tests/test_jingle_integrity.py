@@ -45,7 +45,7 @@ def test_a_jingle_cut_short_is_refused_by_name(tmp_path: Path, suffix: str) -> N
         load_audio(path, "jingle", RATE)
     message = str(err.value)
     assert str(path) in message and "nhạc hiệu mở đầu" in message and "bị cắt cụt" in message
-    assert "4.0 giây" in message
+    assert "4,0 giây" in message
 
 
 def test_a_wav_at_another_rate_cut_short_is_refused_too(tmp_path: Path) -> None:

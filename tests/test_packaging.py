@@ -50,3 +50,10 @@ def test_the_library_never_reads_the_clock_or_the_working_folder():
             if m and not any(rel == f and token in line for f, token in allowed):
                 found.append(f"{rel}:{lineno}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_numbers_in_staff_messages_take_the_vietnamese_decimal_comma() -> None:
+    from broadcast.vitext import decimal, size_text
+
+    assert decimal(2.75, 1) == "2,8" and decimal(1.25) == "1,25" and decimal(30.0) == "30"
+    assert size_text(1_500_000) == "1,5 MB" and size_text(2_000_000) == "2 MB" and size_text(200_000) == "200 KB"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from broadcast.audio.ffmpeg import feed_ffmpeg
 from broadcast.errors import AudioError
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,6 @@ def check_mp3(path: Path, duration: float, rate: int) -> None:
     if info.sample_rate != rate or info.channels != 1 or not -0.01 <= extra <= 3 * 1152 / rate or not whole:
         raise AudioError(
             f"Tệp MP3 vừa mã hóa bị hỏng hoặc thiếu ({size} byte, {info.channels} kênh, {info.sample_rate} Hz, "
-            f"{info.length:.2f} giây; cần 1 kênh, {rate} Hz, {duration:.2f} giây). Hãy chạy lại; nếu vẫn lỗi, "
+            f"{decimal(info.length, 2)} giây; cần 1 kênh, {rate} Hz, {decimal(duration, 2)} giây). Hãy chạy lại; nếu vẫn lỗi, "
             "hãy cài lại gói imageio-ffmpeg."
         )

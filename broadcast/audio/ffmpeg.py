@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from broadcast.errors import AudioError
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def run_ffmpeg(
             proc = subprocess.run(cmd, input=stdin, capture_output=True,
                                   timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise AudioError(f"ffmpeg chạy quá {timeout:g} giây khi {what}: hãy thử lại.") from None
+        raise AudioError(f"ffmpeg chạy quá {decimal(timeout)} giây khi {what}: hãy thử lại.") from None
     except OSError as exc:
         raise AudioError(
             f"Không chạy được ffmpeg ({cmd[0]}) khi {what}: {exc.strerror or exc}. "
@@ -132,7 +133,7 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview | Iterable[bytes | mem
         err = proc.stderr.read()
         returncode = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise AudioError(f"ffmpeg chạy quá {timeout:g} giây khi {what}: hãy thử lại.") from None
+        raise AudioError(f"ffmpeg chạy quá {decimal(timeout)} giây khi {what}: hãy thử lại.") from None
     finally:
         if proc.poll() is None:
             proc.kill()

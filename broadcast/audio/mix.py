@@ -26,6 +26,7 @@ from broadcast.audio.ffmpeg import run_ffmpeg
 from broadcast.audio.resample import resample
 from broadcast.config import AudioConfig
 from broadcast.errors import AudioError
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,8 @@ def _check_readable(path: Path, role: str) -> None:
 def _truncated(path: Path, role: str, declared: float, found: float) -> AudioError:
     what = _ROLE_VI.get(role, role)
     return AudioError(
-        f"Tệp {what} {path} bị cắt cụt hoặc hỏng: đầu tệp ghi dài {declared:.1f} giây nhưng chỉ "
-        f"đọc được {found:.1f} giây. Hãy chép lại tệp gốc hoặc chọn tệp khác."
+        f"Tệp {what} {path} bị cắt cụt hoặc hỏng: đầu tệp ghi dài {decimal(declared, 1)} giây nhưng chỉ "
+        f"đọc được {decimal(found, 1)} giây. Hãy chép lại tệp gốc hoặc chọn tệp khác."
     )
 
 

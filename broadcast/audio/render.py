@@ -16,6 +16,7 @@ from broadcast.audio.mix import Part, TimelineEntry, assemble
 from broadcast.config import AudioConfig
 from broadcast.errors import AudioError
 from broadcast.fsutil import atomic_path
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +104,12 @@ def render(
     else:
         if abs(loudness - audio.loudness) > LOUDNESS_TOLERANCE_LU:
             warnings.append(
-                f"Độ lớn bản tin là {loudness:.1f} LUFS, lệch mục tiêu {audio.loudness:.1f} LUFS."
+                f"Độ lớn bản tin là {decimal(loudness, 1)} LUFS, lệch mục tiêu {decimal(audio.loudness, 1)} LUFS."
             )
         if true_peak > audio.true_peak - master.LIMIT_MARGIN_DB + 0.05:
             warnings.append(
-                f"Đỉnh thực của bản tin là {true_peak:.1f} dBTP, sát hoặc cao hơn mức cho phép "
-                f"{audio.true_peak:.1f} dBTP: có thể bị méo trên loa."
+                f"Đỉnh thực của bản tin là {decimal(true_peak, 1)} dBTP, sát hoặc cao hơn mức cho phép "
+                f"{decimal(audio.true_peak, 1)} dBTP: có thể bị méo trên loa."
             )
 
     wav_ctx = atomic_path(out_wav, suffix=".wav") if out_wav else contextlib.nullcontext(None)

@@ -16,6 +16,7 @@ from broadcast.publish.targets import (
     register,
     secret_from,
 )
+from broadcast.vitext import decimal
 
 if TYPE_CHECKING:  # pragma: no cover
     from broadcast.config import _Reader
@@ -99,7 +100,7 @@ class HTTPTarget(Target):
                 resp = requests.post(url, files={self.field: (name, upload.data, "audio/mpeg")}, data=form,
                                      headers=headers, timeout=self.timeout)
         except requests.Timeout:
-            raise DeliveryError(f"{url} không trả lời trong {self.timeout:g} giây.") from None
+            raise DeliveryError(f"{url} không trả lời trong {decimal(self.timeout)} giây.") from None
         except requests.ConnectionError:
             raise DeliveryError(f"Không kết nối được tới {url}: máy nhận tắt, sai địa chỉ hoặc mất mạng.") from None
         except requests.RequestException as exc:

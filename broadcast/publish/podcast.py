@@ -22,6 +22,7 @@ from broadcast.config import Config, StationConfig
 from broadcast.fsutil import atomic_path, atomic_write_bytes, atomic_write_text
 from broadcast.models import VN_TZ
 from broadcast.publish.records import Episode, episodes, remove_episode
+from broadcast.vitext import decimal
 from broadcast.store import Store
 from broadcast.workspace import Workspace
 
@@ -128,7 +129,7 @@ def _page_html(config: Config, station: StationConfig, eps: list[Episode]) -> st
     rows = []
     for ep in eps:
         when = ep.published_at.astimezone(VN_TZ).strftime("%H:%M ngày %d/%m/%Y")
-        minutes = f"{ep.duration / 60:.1f}".replace(".", ",")
+        minutes = decimal(ep.duration / 60, 1)
         rows.append(
             f'<article id="{esc(_anchor(ep))}">\n<h2>{esc(ep.title)}</h2>\n'
             f"<p>{esc(ep.description)}</p>\n"

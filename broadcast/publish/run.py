@@ -37,6 +37,7 @@ from broadcast.publish.records import (
 from broadcast.publish.targets import DeliveryError, Target, Upload, file_name, redact
 from broadcast.store import Store
 from broadcast.workspace import Workspace, bulletin_base
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +310,7 @@ def _check_audio(path: Path, size: int, duration: float) -> None:
         raise BroadcastError(f"Tệp {path} không phải MP3 đọc được: hãy chạy lại 'broadcast build'.") from None
     present = size * 8 / info.bitrate if info.bitrate else info.length
     if abs(info.length - duration) > LENGTH_SLACK or present < duration - LENGTH_SLACK:
-        raise BroadcastError(f"Tệp {path} chỉ có {min(present, info.length):.1f} giây, bảng kê ghi {duration:.1f} "
+        raise BroadcastError(f"Tệp {path} chỉ có {decimal(min(present, info.length), 1)} giây, bảng kê ghi {decimal(duration, 1)} "
                              "giây: tệp chưa hoàn chỉnh, không phát hành. Hãy chạy lại 'broadcast build'.")
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from broadcast.config import TTSConfig
 from broadcast.speech.base import EngineFailure, register_engine
 from broadcast.speech.pcm import to_mono16_wav
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class CommandEngine:
             self._kill(proc)
             proc.communicate()
             raise EngineFailure(
-                f"chương trình '{prog}' chạy quá {self.timeout:g} giây nên đã bị dừng "
+                f"chương trình '{prog}' chạy quá {decimal(self.timeout)} giây nên đã bị dừng "
                 "(tăng khóa tts.command_timeout nếu máy chậm)"
             ) from None
         except BaseException:

@@ -27,6 +27,7 @@ from broadcast.speech.base import EngineFailure, SpeechRun, current_run, registe
 from broadcast.speech.chunking import CLAUSE, SENTENCE, Chunk, split_chunks
 from broadcast.speech.pcm import decode_to_pcm, ffmpeg_exe, join_with_pauses, trim_silence, write_wav
 from broadcast.speech.retry import Backoff, CircuitBreaker, retry_after, thread_session
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class GTTSEngine:
         except requests.RequestException as exc:
             log.info("Google probe %s failed: %s", host, exc)
             return (
-                f"không kết nối được tới {urlsplit(host).netloc} trong {self.probe_timeout:g} giây "
+                f"không kết nối được tới {urlsplit(host).netloc} trong {decimal(self.probe_timeout)} giây "
                 "(mất mạng hoặc bị chặn)"
             )
         return None
@@ -259,7 +260,7 @@ class GTTSEngine:
             try:
                 resp = self._session().post(url, data=body, headers=self._headers, timeout=self.timeout)
             except requests.Timeout:
-                last = f"Google không trả lời sau {self.timeout:g} giây"
+                last = f"Google không trả lời sau {decimal(self.timeout)} giây"
             except requests.ConnectionError:
                 last = f"không kết nối được tới {netloc}"
             except requests.RequestException as exc:

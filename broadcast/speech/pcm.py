@@ -16,6 +16,7 @@ from array import array
 from pathlib import Path
 
 from broadcast.speech.base import EngineFailure
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def _ffmpeg(args: list[str], stdin: bytes | None = None, what: str = "") -> byte
             capture_output=True, timeout=FFMPEG_TIMEOUT, check=False,
         )
     except subprocess.TimeoutExpired:
-        raise EngineFailure(f"ffmpeg chạy quá {FFMPEG_TIMEOUT:g} giây khi {what}") from None
+        raise EngineFailure(f"ffmpeg chạy quá {decimal(FFMPEG_TIMEOUT)} giây khi {what}") from None
     except OSError as exc:
         raise EngineFailure(f"không chạy được ffmpeg khi {what}: {exc}") from None
     if proc.returncode != 0:
@@ -133,7 +134,7 @@ def apply_tempo(src: Path, dst: Path, speed: float) -> None:
         "-nostdin", "-f", "wav", "-i", str(src), "-filter:a", f"atempo={speed:.4f}",
         "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", "-y", str(dst),
     ]
-    _ffmpeg(args, what=f"đổi tốc độ đọc ({speed:g})")
+    _ffmpeg(args, what=f"đổi tốc độ đọc ({decimal(speed)})")
 
 
 def encode_mp3(src: Path, dst: Path, bitrate: str = "128k") -> None:

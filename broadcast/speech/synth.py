@@ -19,6 +19,7 @@ from broadcast.speech.base import Engine, EngineFailure, SpeechRun, create_engin
 from broadcast.speech.cache import SpeechCache
 from broadcast.speech.pcm import apply_tempo, silence, to_mono16_wav, wav_duration, wav_info, write_wav
 from broadcast.speech.respell import Respelling, load_respelling
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class Synthesizer:
         lo, hi = SPEED_RANGE
         if not lo <= tts.speed <= hi:
             raise SpeechError(
-                f"Tốc độ đọc {tts.speed:g} nằm ngoài khoảng {lo:g} đến {hi:g}: hãy sửa khóa tts.speed."
+                f"Tốc độ đọc {decimal(tts.speed)} nằm ngoài khoảng {decimal(lo)} đến {decimal(hi)}: hãy sửa khóa tts.speed."
             )
         self.tts = tts
         self.cache = cache

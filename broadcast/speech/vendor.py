@@ -26,6 +26,7 @@ from broadcast.speech.base import EngineFailure, SpeechRun, current_run
 from broadcast.speech.chunking import SENTENCE, split_chunks
 from broadcast.speech.pcm import decode_to_pcm, ffmpeg_exe, join_with_pauses, trim_silence, write_wav
 from broadcast.speech.retry import Backoff, CircuitBreaker, retry_after, thread_session
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ class VendorEngine:
             self._session().head(host, timeout=PROBE_TIMEOUT, allow_redirects=False)
         except requests.RequestException as exc:
             log.info("%s probe %s failed: %s", self.name, host, exc.__class__.__name__)
-            return f"không kết nối được tới {urlsplit(host).netloc} trong {PROBE_TIMEOUT:g} giây"
+            return f"không kết nối được tới {urlsplit(host).netloc} trong {decimal(PROBE_TIMEOUT)} giây"
         return None
 
     # ------------------------------------------------------------ helpers for the wire formats
@@ -226,7 +227,7 @@ class VendorEngine:
             try:
                 resp = self._session().request(method, url, timeout=self.timeout, **kwargs)
             except requests.Timeout:
-                last = EngineFailure(f"{self.label} không trả lời sau {self.timeout:g} giây", transient=True)
+                last = EngineFailure(f"{self.label} không trả lời sau {decimal(self.timeout)} giây", transient=True)
             except requests.ConnectionError:
                 last = EngineFailure(f"không kết nối được tới {netloc}", transient=True)
             except requests.RequestException as exc:
@@ -267,7 +268,7 @@ class VendorEngine:
                 return found
             if waited >= self.poll_timeout:
                 raise EngineFailure(
-                    f"{self.label} chưa có {what} sau {self.poll_timeout:g} giây "
+                    f"{self.label} chưa có {what} sau {decimal(self.poll_timeout)} giây "
                     f"(tăng khóa tts.{self.name}.poll_timeout nếu văn bản dài)", transient=True)
             step = min(self.poll_interval, self.poll_timeout - waited)
             self.sleep(step)

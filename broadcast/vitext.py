@@ -1,0 +1,21 @@
+"""How numbers are written in what staff read: the Vietnamese decimal comma.
+
+Messages, reports and pages write "2,8 phút" and "0,5 giây", as Vietnamese
+does; machine-read values (config keys, wire parameters, file names) keep the
+decimal point and never pass through here.
+"""
+
+from __future__ import annotations
+
+
+def decimal(x: float, places: int | None = None) -> str:
+    """Write `x` with a decimal comma: `places` digits after it, or as short as it reads (1,25; 30)."""
+    text = f"{x:g}" if places is None else f"{x:.{places}f}"
+    return text.replace(".", ",")
+
+
+def size_text(n: int) -> str:
+    """Write a byte count for staff: '1,5 MB', '200 KB'."""
+    if n >= 1_000_000:
+        return f"{decimal(n / 1_000_000, 1).removesuffix(',0')} MB"
+    return f"{max(1, round(n / 1000))} KB"

@@ -222,11 +222,17 @@ def test_missing_station_file_is_a_config_error(tmp_path: Path) -> None:
         load_lexicon(tmp_path / "khong-co.tsv")
 
 
-def test_station_file_not_in_utf8_is_a_config_error(tmp_path: Path) -> None:
+def test_station_file_not_in_utf8_is_a_config_error_naming_the_line(tmp_path: Path) -> None:
     station = tmp_path / "cp1258.tsv"
-    station.write_bytes("UBND\tỦy ban\n".encode("utf-16"))
-    with pytest.raises(ConfigError, match="UTF-8"):
+    station.write_bytes("HTX\thợp tác xã\n".encode() + b"UBND\t\xday ban\n")  # Windows-1258 bytes
+    with pytest.raises(ConfigError, match="dòng 2: không phải chữ mã UTF-8"):
         load_lexicon(station)
+
+
+def test_station_file_saved_by_notepad_as_unicode_is_read(tmp_path: Path) -> None:
+    station = tmp_path / "utf16.tsv"
+    station.write_bytes("# từ của xã\r\nQTVH\tquản trị vận hành\r\n".encode("utf-16"))
+    assert normalize("Tổ QTVH họp", load_lexicon(station)) == "Tổ quản trị vận hành họp"
 
 
 def test_number_helpers_keep_their_signatures() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from broadcast.errors import ConfigError
-from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
+from broadcast.fsutil import MAX_SETTINGS_BYTES, read_staff_text
 
 log = logging.getLogger(__name__)
 
@@ -175,17 +175,8 @@ def parse_tsv(text: str, source: str) -> list[tuple[str, str]]:
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
-    """Read a station's dictionary file; raise ConfigError with a Vietnamese message."""
-    what = "tệp từ điển phát âm"
-    raw = read_limited(path, what, MAX_SETTINGS_BYTES, ConfigError)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"Tệp từ điển phát âm {path} không phải văn bản UTF-8 (byte {exc.start}). "
-            "Hãy lưu lại tệp với bảng mã UTF-8."
-        ) from None
-    return parse_tsv(text, str(path))
+    """Read a station's dictionary file (UTF-8, or UTF-16 as Notepad saves it); raise ConfigError in Vietnamese."""
+    return parse_tsv(read_staff_text(path, "tệp từ điển phát âm", MAX_SETTINGS_BYTES, ConfigError), str(path))
 
 
 @functools.lru_cache(maxsize=1)

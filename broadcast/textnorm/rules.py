@@ -161,6 +161,16 @@ def _dialled_number_word(s: str, pos: int) -> bool:
 
 # "Đề án 06": the name of the national data project is said "không sáu".
 ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]|[.,]\d)")
+# Rice varieties and product codes: "OM5451", "IR 50404", "ISO 9001". Farmers and
+# newsreaders say the long number digit by digit ("năm bốn năm một"); short ones
+# ("ST25", "OM 18", "IR 504") stay whole numbers. A year after a name ("APEC 2027") is a year.
+CODE_DIGITS_RE = re.compile(r"(?<![\w.,/\-])([A-Z]{1,4})( ?)(\d{4,6})(?![\w/]|[.,]\d)")
+_NOT_CODE_LETTERS = {"KM", "K", "QL", "TL", "ĐT", "NĐ", "QĐ"}
+# Administrative procedure codes of the national database: "1.000948", "2.002161.000.00.00.H12",
+# "1.000948.H38" (a province's copy). Dictated part by part, digit by digit, joined by "chấm".
+PROCEDURE_CODE_RE = re.compile(
+    r"(?<![\w.,])([1-3])\.(\d{6})((?:\.\d{3}\.\d{2}\.\d{2})?)(?:\.([A-Z])(\d{2}))?(?![\w]|[.,]\d)"
+)
 # Account numbers, tax codes, ID numbers: nine or more digits written together are
 # dictated in groups; no amount in a notice is written that way.
 LONG_CODE_RE = re.compile(r"(?<![\w.,/])(?:[1-9]\d{8,}|0\d{11,})(?![\w/]|[.,]\d)")
@@ -354,6 +364,21 @@ _RATIO_PREV = {
     "đạt", "chiếm", "bằng", "gần", "hơn", "khoảng", "còn", "tới", "được", "xếp", "thứ",
     "hạng", "top", "là", "lệ", "có", "trong", "số",
 }
+# "bản đồ tỷ lệ 1/2000", "tỷ lệ 1:250.000": a map scale is "một phần hai nghìn"; a share
+# ("tỷ lệ 3/3 xã") or a split ("tỷ lệ 1:1") is not, so only one over a hundred or more.
+_SCALE_PREV = {"lệ", "xích"}
+
+
+def map_scale(prev: str, numerator: str, denominator: str) -> str | None:
+    """Read a map scale after "tỷ lệ"/"thước tỷ lệ", None when it is not one."""
+    if prev not in _SCALE_PREV or numerator != "1":
+        return None
+    digits = denominator.replace(".", "") if re.fullmatch(r"\d{1,3}(?:\.\d{3})+|\d+", denominator) else ""
+    if not digits or int(digits) < 100:
+        return None
+    return f"một phần {cardinal(digits)}"
+
+
 _FRACTION_PREV = {"chiếm", "khoảng", "gần", "hơn", "còn", "tới", "bằng", "là", "độ"}
 _FRACTION_NEXT = {"số", "dân", "diện", "tổng", "lượng", "thời", "quãng"}
 _COUNT_NOUNS = {
@@ -436,6 +461,13 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 UNIT_RE = re.compile(rf"{NUM_START}({NUM})\s?({_UNIT_ALT})(?![^\W_])")
 # Units that only follow a slash: "m3/s", "m/s", "vòng/h".
 _PER_ONLY_UNITS = {"s": "giây", "h": "giờ"}
+# "8 tạ/sào", "60 kg/công": a yield over the old land measures is a rate like "tấn/ha".
+YIELD_PER_AREA_RE = re.compile(r"(?<=\d)(\s?(?:tạ|tấn|yến|kg))/(sào|công|mẫu)(?![^\W_])")
+# "đồng/3ha/năm", "đồng/1 kg", "mm/24 giờ": a word, a slash, then a counted measure. Over
+# more than one it is "trên ba héc ta"; over one the one is the "per" ("đồng một ki lô gam").
+PER_COUNT_RE = re.compile(
+    rf"(?<=[^\W\d_])/\s?(?=(\d+(?:[.,]\d+)?)\s?(?:{_UNIT_ALT}|giờ|ngày|tháng|năm|tuần|sào|công)(?![^\W_]))"
+)
 PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_]|\x02)/\s?({_UNIT_ALT}|s|h)(?![^\W_])")
 # Money per unit is "một": "đồng/kg", "USD/tấn"; anything else per unit is "trên".
 _MONEY_LEFT = {"đồng", "mỹ", "usd", "đô", "rô", "euro", "rupee", "yên", "tệ", "won", "bạt", "cent", "xu",
@@ -467,6 +499,10 @@ _DECIMAL_NEXT_RE = re.compile(
 # "85,123 điểm" is a score; "1,875 điểm" may be a stock index in thousands of points.
 _SCORE_NEXT_RE = re.compile(r"\s?điểm")
 _SCALE_NEXT_RE = re.compile(r"\striệu\s(?!đồng|USD|đô)")
+# "1,235 ha", "2,345 km", "5,125 tấn": a measured quantity. Read with the same reasoning
+# as "2,600 tỷ": a decimal never ends in a zero, so "1,500 ha" stays fifteen hundred.
+_MEASURE_NEXT_RE = re.compile(r"\s?(?:tấn|tạ|yến|héc ta|hécta|lít)\b")
+_MEASURE_UNITS = {"km", "km2", "km²", "m", "m2", "m²", "m3", "m³", "ha", "kg", "mm", "cm", "ml", "l"}
 _BILLION_NEXT_RE = re.compile(r"\s?(?:tỷ|tỉ)\b")
 _GIFT_RE = re.compile(r"(?i:ủng hộ|quyên góp|tiếp nhận|trao tặng|hỗ trợ đồng bào|cứu trợ|vùng lũ|khắc phục hậu quả)")
 _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ số)[^,.;]{0,30}$")
@@ -476,7 +512,8 @@ _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ 
 RULE_OF_CALLBACK = {
     "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone",
     "_hotline": "phone", "_short_code": "phone", "_emergency": "emergency",
-    "_zero_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
+    "_zero_code": "code_number", "_code_digits": "code_number",
+    "_procedure_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
     "_doc_sym": "document", "_day_range": "date", "_day_to_date": "date", "_date_full": "date",
     "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
@@ -562,6 +599,9 @@ class Rules:
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
+        text = CODE_DIGITS_RE.sub(self._code_digits, text)
+        if "." in text:
+            text = PROCEDURE_CODE_RE.sub(self._procedure_code, text)
         if long_digits:
             text = LONG_CODE_RE.sub(self._long_code, text)
         if _SPACED_GROUP_RE.search(text):
@@ -631,6 +671,9 @@ class Rules:
             text = CURRENCY_PREFIX_RE.sub(self._currency_prefix, text)
         if "-" in text or "+" in text or "−" in text:
             text = SIGNED_RE.sub(self._signed, text)
+        if slash:
+            text = YIELD_PER_AREA_RE.sub(r"\1 trên \2", text)
+            text = PER_COUNT_RE.sub(self._per_count, text)
         text = UNIT_RE.sub(self._unit, text)
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
@@ -733,6 +776,19 @@ class Rules:
         if prev in _NOT_DIALLED_PREV or s[end:end + 1] == "%":
             return m.group(0)
         return fixed(digit_words(m.group(1)))
+
+    def _code_digits(self, m: re.Match) -> str:
+        digits = m.group(3)
+        if m.group(1) in _NOT_CODE_LETTERS or (len(digits) == 4 and digits[:2] in ("19", "20")):
+            return m.group(0)
+        return f"{m.group(1)} {fixed(digit_words(digits))}"
+
+    def _procedure_code(self, m: re.Match) -> str:
+        parts = [m.group(1), m.group(2)] + [p for p in m.group(3).split(".") if p]
+        words = " chấm ".join(digit_words(p) for p in parts)
+        if m.group(4):
+            words += f" chấm {LETTER_NAMES[m.group(4).lower()]} {digit_words(m.group(5))}"
+        return fixed(words)
 
     def _long_code(self, m: re.Match) -> str:
         return fixed(digit_groups([m.group(0)]))
@@ -925,8 +981,8 @@ class Rules:
         tail = s[max(0, start - 40):start]
         if _DOC_PREV.search(tail):
             return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
-        if prev_word(s, start) in {"lệ", "xích"} and mo == 1:
-            return rng(f"một phần {cardinal(m.group(2))}")  # "bản đồ tỷ lệ 1/2000"
+        if scale := map_scale(prev_word(s, start), m.group(1), m.group(2)):
+            return rng(scale)  # "bản đồ tỷ lệ 1/2000"
         if prev_word(s, start) == "tuần" and 1 <= mo <= 53:
             return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "tuần 43/2022"
         if not 1 <= mo <= 12:
@@ -1037,6 +1093,8 @@ class Rules:
         return rng(words)
 
     def _ratio_colon(self, m: re.Match) -> str:
+        if scale := map_scale(prev_word(m.string, m.start()), m.group(1), m.group(2)):
+            return rng(scale)
         a = read_numeral(m.group(1), self.english, amount=False)
         b = read_numeral(m.group(2), self.english, amount=False)
         return rng(f"{a} trên {b}")
@@ -1088,6 +1146,8 @@ class Rules:
         a = read_numeral(m.group(1), self.english, amount=False)
         b = read_numeral(m.group(2), self.english, amount=False)
         prev = prev_word(s, start)
+        if scale := map_scale(prev, m.group(1), m.group(2)):
+            return rng(scale)
         if prev == "thứ" and m.group(1).isdigit():
             a = ordinal(int(m.group(1)))
         joiner = "trên"
@@ -1128,7 +1188,9 @@ class Rules:
             return False
         # "2,326 triệu người": 2.326 million people; in the English convention a count of
         # millions is never that large, and a decimal never ends in a zero ("2,600 tỷ").
-        if self.english is None and not raw.endswith("0") and _SCALE_NEXT_RE.match(s, end):
+        if self.english is None and not raw.endswith("0") and (
+            _SCALE_NEXT_RE.match(s, end) or _MEASURE_NEXT_RE.match(s, end)
+        ):
             return False
         # "ủng hộ đồng bào vùng lũ gần 3,257 tỷ đồng": gifts and relief counted in billions
         # are a few billion, never thousands of billions; the comma is a decimal comma.
@@ -1140,7 +1202,14 @@ class Rules:
 
     def _unit(self, m: re.Match) -> str:
         unit = m.group(2)
-        english = False if unit == "%" and m.group(1).count(",") == 1 else self._convention(m)
+        raw = m.group(1)
+        if raw.count(",") == 1 and (unit == "%" or (
+            # "diện tích 1,235 ha": see _MEASURE_NEXT_RE
+            unit in _MEASURE_UNITS and self.english is None and "." not in raw and not raw.endswith("0")
+        )):
+            english = False
+        else:
+            english = self._convention(m)
         number = read_numeral(m.group(1), english, amount=True)
         return rng(f"{number} {UNITS[unit]}")
 
@@ -1155,6 +1224,12 @@ class Rules:
             return m.group(0)
         joiner = " một " if before.lower() in _MONEY_LEFT else " trên "
         return joiner + fixed(UNITS.get(unit) or _PER_ONLY_UNITS[unit])
+
+    def _per_count(self, m: re.Match) -> str:
+        if m.group(1) == "1":
+            # Only the slash goes: the "1" left is the "một" of "đồng một ki lô gam".
+            return " "
+        return " trên "
 
     def _unit_after_scale(self, m: re.Match) -> str:
         return f"{m.group(1)}{m.group(2)}{m.group(3)}{UNITS.get(m.group(4), 'héc ta')}"

@@ -14,7 +14,7 @@ import re
 from typing import Callable
 
 from broadcast.numbers import digit_words, number_words
-from broadcast.textnorm.words import LETTER_NAMES, MEASURE_LEFT
+from broadcast.textnorm.words import LETTER_NAMES, MEASURE_LEFT, ROAD_PREFIXES
 from broadcast.textnorm.numerals import (
     cardinal,
     digit_groups,
@@ -82,6 +82,13 @@ def _doc_number(m: re.Match) -> str:
     """Read a document number and its letter suffix ("25b" -> "hai mươi lăm bê")."""
     words = cardinal(m.group(1))
     return f"{words} {LETTER_NAMES[m.group(2)]}" if m.group(2) else words
+
+
+def _code_number(digits: str) -> str:
+    """Read the number of a code: zero-led or long ones digit by digit ("05", "5945"), else whole."""
+    if digits.startswith("0") or len(digits) >= 4:
+        return digit_words(digits)
+    return cardinal(digits)
 
 
 def _keep_case(written: str, words: str) -> str:
@@ -166,6 +173,20 @@ ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]
 # ("ST25", "OM 18", "IR 504") stay whole numbers. A year after a name ("APEC 2027") is a year.
 CODE_DIGITS_RE = re.compile(r"(?<![\w.,/\-])([A-Z]{1,4})( ?)(\d{4,6})(?![\w/]|[.,]\d)")
 _NOT_CODE_LETTERS = {"KM", "K", "QL", "TL", "ĐT", "NĐ", "QĐ"}
+# "ĐT.623", "ĐT645", "ĐH.01", "TL 673", "QL.1A": a road code and its number ("ĐT" alone is
+# "điện thoại", "ĐH" "đại học"; "ĐT: 113" with a colon is a phone number).
+ROAD_CODE_RE = re.compile(r"(?<![\w.])(QL|TL|ĐT|ĐH|HL)(?:\.\s?| )?([1-9]\d{0,2}|0\d{1,2})([A-Z]?)(?![\w/]|[.,]\d)")
+# "km40+000": a chainage on the kilometre mark itself is said "ki lô mét bốn mươi".
+CHAINAGE_ZERO_RE = re.compile(r"\b([Kk][Mm]\s?\d{1,4})\+000(?![\d.,])")
+# "PM2.5", "PM2,5": the fine dust class, a decimal glued to its letters.
+DUST_RE = re.compile(r"(?<![\w.])PM2[.,]5(?![\w]|[.,]\d)")
+# "QCVN 05:2013/BTNMT", "TCVN 01-195:2022", "ISO 9001:2015": a standard, its number and its
+# year, read like a document number ("không năm năm hai nghìn không trăm mười ba").
+STANDARD_RE = re.compile(
+    r"\b(QCVN|TCVN|ISO)\s?(\d{1,5}(?:-\d{1,4})*):((?:19|20)\d\d)(?:/[A-ZĐ][A-ZĐ&\-]*)?(?![\w])"
+)
+# "cúm A/H5N1", "chủng A/H5": a flu subtype; the slash is not "hoặc".
+FLU_RE = re.compile(r"\b([AB])/(H\d{1,2}(?:N\d{1,2})?)(?![\w/])")
 # Administrative procedure codes of the national database: "1.000948", "2.002161.000.00.00.H12",
 # "1.000948.H38" (a province's copy). Dictated part by part, digit by digit, joined by "chấm".
 PROCEDURE_CODE_RE = re.compile(
@@ -380,6 +401,8 @@ def map_scale(prev: str, numerator: str, denominator: str) -> str | None:
 
 
 _FRACTION_PREV = {"chiếm", "khoảng", "gần", "hơn", "còn", "tới", "bằng", "là", "độ"}
+# "1/2 ngày", "1/4 buổi": a part of a day, not the first of February.
+_PART_OF_NEXT = {"ngày", "buổi", "thời", "quãng", "chặng"}
 _FRACTION_NEXT = {"số", "dân", "diện", "tổng", "lượng", "thời", "quãng"}
 _COUNT_NOUNS = {
     "tỉnh", "thành", "xã", "phường", "huyện", "quận", "đơn", "chỉ", "nhiệm", "người", "hộ",
@@ -598,8 +621,15 @@ class Rules:
                 text = PHONE_PAIR_RE.sub(r"\1 hoặc ", text)
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
+        text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
+        if ":" in text:
+            text = STANDARD_RE.sub(self._standard, text)
         text = CODE_DIGITS_RE.sub(self._code_digits, text)
+        if "PM" in text:
+            text = DUST_RE.sub("PM " + fixed("hai phẩy năm"), text)
+        if slash:
+            text = FLU_RE.sub(r"\1 \2", text)
         if "." in text:
             text = PROCEDURE_CODE_RE.sub(self._procedure_code, text)
         if long_digits:
@@ -679,6 +709,7 @@ class Rules:
             text = PER_UNIT_RE.sub(self._per_unit, text)
             text = COUNT_PER_RE.sub(self._count_per, text)
         if "+" in text:
+            text = CHAINAGE_ZERO_RE.sub(r"\1", text)
             text = PLUS_RE.sub(self._plus, text)
         if "x" in text or "×" in text:
             text = TIMES_RE.sub(self._times, text)
@@ -782,6 +813,21 @@ class Rules:
         if m.group(1) in _NOT_CODE_LETTERS or (len(digits) == 4 and digits[:2] in ("19", "20")):
             return m.group(0)
         return f"{m.group(1)} {fixed(digit_words(digits))}"
+
+    def _standard(self, m: re.Match) -> str:
+        number = " gạch ".join(_code_number(part) for part in m.group(2).split("-"))
+        return f"{m.group(1)} {fixed(f'{number} năm {cardinal(m.group(3))}')}"
+
+    def _road_code(self, m: re.Match) -> str:
+        if m.group(1) == "ĐT" and EMERGENCY_RE.fullmatch(m.group(2)):
+            return m.group(0)  # "ĐT 113" is the police line
+        road = ROAD_PREFIXES[m.group(1)]
+        if road.startswith("đường ") and prev_word(m.string, m.start()) == "đường":
+            road = road[len("đường "):]  # "đường ĐT.623" is said "đường tỉnh", not "đường đường tỉnh"
+        words = f"{road} {_code_number(m.group(2))}"
+        if m.group(3):
+            words += f" {LETTER_NAMES[m.group(3).lower()]}"
+        return fixed(words)
 
     def _procedure_code(self, m: re.Match) -> str:
         parts = [m.group(1), m.group(2)] + [p for p in m.group(3).split(".") if p]
@@ -1006,6 +1052,8 @@ class Rules:
                 return m.group(0)
             if (d, mo) == (24, 7):
                 return m.group(0)  # "24/7": all day, every day
+            if d == 1 and mo <= 4 and next_word(s, end) in _PART_OF_NEXT:
+                return m.group(0)  # "nghỉ 1/2 ngày": half a day, a fraction
         words = f"{number_words(d)} tháng {month_name(mo)}"
         return rng(self._day_prefix(s, start) + words)
 
@@ -1159,7 +1207,7 @@ class Rules:
         # "còn 6/34 xã" counts communes: "sáu trên ba mươi tư xã", not a fraction.
         fraction = (
             prev in _FRACTION_PREV and following not in _COUNT_NOUNS
-        ) or following in _FRACTION_NEXT
+        ) or following in _FRACTION_NEXT or (m.group(1) == "1" and following in _PART_OF_NEXT)
         if fraction and m.group(1).isdigit() and m.group(2).isdigit():
             if 0 < int(m.group(1)) < int(m.group(2)) <= 100:
                 joiner = "phần"

@@ -18,6 +18,7 @@ from broadcast.textnorm.words import LETTER_NAMES, MEASURE_LEFT, ROAD_PREFIXES
 from broadcast.textnorm.numerals import (
     cardinal,
     digit_groups,
+    fraction_digits,
     month_name,
     ordinal,
     read_numeral,
@@ -176,6 +177,8 @@ _NOT_CODE_LETTERS = {"KM", "K", "QL", "TL", "ĐT", "NĐ", "QĐ"}
 # "ĐT.623", "ĐT645", "ĐH.01", "TL 673", "QL.1A": a road code and its number ("ĐT" alone is
 # "điện thoại", "ĐH" "đại học"; "ĐT: 113" with a colon is a phone number).
 ROAD_CODE_RE = re.compile(r"(?<![\w.])(QL|TL|ĐT|ĐH|HL)(?:\.\s?| )?([1-9]\d{0,2}|0\d{1,2})([A-Z]?)(?![\w/]|[.,]\d)")
+# "cao 1m65": a height in metres and centimetres ("1m2" is a unit, two digits are needed).
+HEIGHT_RE = re.compile(r"(?<![\w.,])([12])m(\d{2})(?![\w]|[.,]\d)")
 # "km40+000": a chainage on the kilometre mark itself is said "ki lô mét bốn mươi".
 CHAINAGE_ZERO_RE = re.compile(r"\b([Kk][Mm]\s?\d{1,4})\+000(?![\d.,])")
 # "PM2.5", "PM2,5": the fine dust class, a decimal glued to its letters.
@@ -259,6 +262,8 @@ DOC_SPACED_CODE_RE = re.compile(
 )
 # "số1388/CĐ-TTg": a number glued to "số".
 _GLUED_SO_RE = re.compile(r"\b((?i:số))(?=\d+/)")
+# "T7/2025", "Q1/2025", "Q.III/2024": tables and headlines shorten "tháng" and "quý".
+SHORT_PERIOD_RE = re.compile(r"(?<![\w/.])([TQ])\.?(\d{1,2}|IV|I{1,3})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay", "lễ",
@@ -276,9 +281,10 @@ _HOUR_G_PREV = {"lúc", "từ", "đến", "vào", "hồi", "khoảng"}
 HOUR_ZERO_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
 TIME_COLON_RE = re.compile(r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
 RATIO_COLON_RE = re.compile(rf"(?=\d)(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
-# Hydrological bulletins write the hour and the date together: "lúc 7h/20/7", "2h/21/7".
+# Hydrological bulletins write the hour and the date together: "lúc 7h/20/7", "2h/21/7",
+# and within one month the hour and the day: "từ 19h/14 đến 19h/15".
 TIME_DATE_RE = re.compile(
-    r"(?=\d)(?<![\w.,/])(\d{1,2})h(\d{2})?/(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)"
+    r"(?=\d)(?<![\w.,/])(\d{1,2})h(\d{2})?/(\d{1,2})(?:/(\d{1,2}))?(?![\w/]|[.,]\d)"
 )
 # "ngày (21/10)": the brackets add nothing once "ngày" is said.
 _NGAY_BRACKET_RE = re.compile(r"(?i:\b(ngày))\s*\((\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?)\)")
@@ -538,7 +544,8 @@ RULE_OF_CALLBACK = {
     "_zero_code": "code_number", "_code_digits": "code_number",
     "_procedure_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
     "_doc_sym": "document", "_day_range": "date", "_day_to_date": "date", "_date_full": "date",
-    "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date",
+    "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date", "_short_period": "date",
+    "_height": "unit",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
     "_hour_zero": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
     "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
@@ -680,6 +687,8 @@ class Rules:
             text = DATE_BLANK_DAY_RE.sub(self._blank_day, text)
         if "uý" in text or "UÝ" in text:
             text = QUARTER_RE.sub(self._quarter, text)
+        if slash and ("T" in text or "Q" in text):
+            text = SHORT_PERIOD_RE.sub(self._short_period, text)
         if slash:
             text = MONTH_YEAR_RE.sub(self._month_year, text)
             text = DATE_DM_RE.sub(self._date_dm, text)
@@ -704,6 +713,8 @@ class Rules:
         if slash:
             text = YIELD_PER_AREA_RE.sub(r"\1 trên \2", text)
             text = PER_COUNT_RE.sub(self._per_count, text)
+        if "m" in text:
+            text = HEIGHT_RE.sub(self._height, text)
         text = UNIT_RE.sub(self._unit, text)
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
@@ -920,13 +931,17 @@ class Rules:
         return rng(self._day_prefix(m.string, m.start()) + words)
 
     def _time_date(self, m: re.Match) -> str:
-        h, mins, d, mo = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4))
-        if h > 24 or mins >= 60 or not (1 <= d <= 31 and 1 <= mo <= 12):
-            return m.group(0)
+        h, mins, d = int(m.group(1)), int(m.group(2) or 0), int(m.group(3))
+        mo = int(m.group(4)) if m.group(4) else 0
+        if h > 24 or mins >= 60 or not (1 <= d <= 31 and (mo <= 12 if mo else h != 24)):
+            return m.group(0)  # "24h/24", "24h/7": all day long
         words = f"{number_words(h)} giờ"
         if mins:
             words += f" {number_words(mins)} phút"
-        return rng(f"{words} ngày {number_words(d)} tháng {month_name(mo)}")
+        words += f" ngày {number_words(d)}"
+        if mo:
+            words += f" tháng {month_name(mo)}"
+        return rng(words)
 
     def _day_list(self, m: re.Match) -> str:
         days = [m.group(1)] + re.findall(r"\d{1,2}", m.group(2) or "") + [m.group(4)]
@@ -1021,6 +1036,16 @@ class Rules:
             words += f" năm {cardinal(m.group(3))}"
         return f"{m.group(1)} {rng(words)}"
 
+    def _short_period(self, m: re.Match) -> str:
+        raw = m.group(2)
+        n = int(raw) if raw.isdigit() else roman_value(raw) or 0
+        if m.group(1) == "T" and raw.isdigit() and 1 <= n <= 12:
+            lead = "" if prev_word(m.string, m.start()) == "tháng" else "tháng "
+            return rng(f"{lead}{month_name(n)} năm {cardinal(m.group(3))}")
+        if m.group(1) == "Q" and 1 <= n <= 4:
+            return rng(f"quý {number_words(n)} năm {cardinal(m.group(3))}")
+        return m.group(0)
+
     def _month_year(self, m: re.Match) -> str:
         s, start = m.string, m.start()
         mo = int(m.group(1))
@@ -1088,7 +1113,10 @@ class Rules:
 
     def _spelled_again(self, m: re.Match) -> str:
         # Keep the figure, drop the brackets when they only spell it out again.
-        raw, spelled = m.group(1), m.group(3).strip().lower()
+        raw = m.group(1)
+        # "(Một tỷ, hai trăm ba mươi tư triệu...)": commas and "lẻ" do not make another number.
+        spelled = " ".join(re.sub(r"[^\w\s]", " ", m.group(3).lower()).split())
+        spelled = spelled.replace(" lẻ ", " linh ").replace("ngàn", "nghìn")
         if raw.isdigit() or re.fullmatch(r"\d{1,3}(?:\.\d{3})+", raw):
             said = cardinal(raw.replace(".", "")) if len(raw.replace(".", "")) < 16 else ""
             if said and spelled.startswith(said):
@@ -1272,6 +1300,9 @@ class Rules:
             return m.group(0)
         joiner = " một " if before.lower() in _MONEY_LEFT else " trên "
         return joiner + fixed(UNITS.get(unit) or _PER_ONLY_UNITS[unit])
+
+    def _height(self, m: re.Match) -> str:
+        return rng(f"{cardinal(m.group(1))} mét {fraction_digits(m.group(2))}")
 
     def _per_count(self, m: re.Match) -> str:
         if m.group(1) == "1":

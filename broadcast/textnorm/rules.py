@@ -172,7 +172,11 @@ ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]
 # Rice varieties and product codes: "OM5451", "IR 50404", "ISO 9001". Farmers and
 # newsreaders say the long number digit by digit ("năm bốn năm một"); short ones
 # ("ST25", "OM 18", "IR 504") stay whole numbers. A year after a name ("APEC 2027") is a year.
-CODE_DIGITS_RE = re.compile(r"(?<![\w.,/\-])([A-Z]{1,4})( ?)(\d{4,6})(?![\w/]|[.,]\d)")
+CODE_DIGITS_RE = re.compile(r"(?<![\w.,/\-])([A-Z]{1,4})( ?)(\d{4,8})(?![\w/]|[.,]\d)")
+# "mã hồ sơ 123456", "mã bưu chính: 630000": a code named as such is dictated, never counted.
+NAMED_CODE_RE = re.compile(
+    r"\b((?i:mã)(?: (?:số|hồ sơ|bưu chính|tra cứu|xác thực|định danh|OTP|QHNS|ĐVQHNS))?\s*:?\s*)(\d{4,8})(?![\w/]|[.,]\d)"
+)
 _NOT_CODE_LETTERS = {"KM", "K", "QL", "TL", "ĐT", "NĐ", "QĐ"}
 # "ĐT.623", "ĐT645", "ĐH.01", "TL 673", "QL.1A": a road code and its number ("ĐT" alone is
 # "điện thoại", "ĐH" "đại học"; "ĐT: 113" with a colon is a phone number).
@@ -541,7 +545,7 @@ _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ 
 RULE_OF_CALLBACK = {
     "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone",
     "_hotline": "phone", "_short_code": "phone", "_emergency": "emergency",
-    "_zero_code": "code_number", "_code_digits": "code_number",
+    "_zero_code": "code_number", "_code_digits": "code_number", "_named_code": "code_number",
     "_procedure_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
     "_doc_sym": "document", "_day_range": "date", "_day_to_date": "date", "_date_full": "date",
     "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date", "_short_period": "date",
@@ -632,6 +636,8 @@ class Rules:
         text = SHORT_CODE_RE.sub(self._short_code, text)
         if ":" in text:
             text = STANDARD_RE.sub(self._standard, text)
+        if "ã" in text or "Ã" in text:
+            text = NAMED_CODE_RE.sub(self._named_code, text)
         text = CODE_DIGITS_RE.sub(self._code_digits, text)
         if "PM" in text:
             text = DUST_RE.sub("PM " + fixed("hai phẩy năm"), text)
@@ -818,6 +824,9 @@ class Rules:
         if prev in _NOT_DIALLED_PREV or s[end:end + 1] == "%":
             return m.group(0)
         return fixed(digit_words(m.group(1)))
+
+    def _named_code(self, m: re.Match) -> str:
+        return m.group(1) + fixed(digit_groups([m.group(2)]))
 
     def _code_digits(self, m: re.Match) -> str:
         digits = m.group(3)

@@ -497,7 +497,7 @@ _PER_ONLY_UNITS = {"s": "giây", "h": "giờ"}
 # "8 tạ/sào", "60 kg/công": a yield over the old land measures is a rate like "tấn/ha".
 YIELD_PER_AREA_RE = re.compile(r"(?<=\d)(\s?(?:tạ|tấn|yến|kg))/(sào|công|mẫu)(?![^\W_])")
 # "đồng/3ha/năm", "đồng/1 kg", "mm/24 giờ": a word, a slash, then a counted measure. Over
-# more than one it is "trên ba héc ta"; over one the one is the "per" ("đồng một ki lô gam").
+# more than one it is "trên ba héc ta"; a price over one says it once ("đồng một ki lô gam").
 PER_COUNT_RE = re.compile(
     rf"(?<=[^\W\d_])/\s?(?=(\d+(?:[.,]\d+)?)\s?(?:{_UNIT_ALT}|giờ|ngày|tháng|năm|tuần|sào|công)(?![^\W_]))"
 )
@@ -1314,8 +1314,9 @@ class Rules:
         return rng(f"{cardinal(m.group(1))} mét {fraction_digits(m.group(2))}")
 
     def _per_count(self, m: re.Match) -> str:
-        if m.group(1) == "1":
-            # Only the slash goes: the "1" left is the "một" of "đồng một ki lô gam".
+        if m.group(1) == "1" and prev_word(m.string, m.start() + 1) in _MONEY_LEFT:
+            # A price: only the slash goes, the "1" left is the "một" of "đồng một ki lô gam";
+            # a rate keeps it ("mm/1 giờ" is "mi li mét trên một giờ").
             return " "
         return " trên "
 

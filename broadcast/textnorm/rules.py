@@ -537,6 +537,18 @@ _SCALE_NEXT_RE = re.compile(r"\striệu\s(?!đồng|USD|đô)")
 _MEASURE_NEXT_RE = re.compile(r"\s?(?:tấn|tạ|yến|héc ta|hécta|lít)\b")
 _MEASURE_UNITS = {"km", "km2", "km²", "m", "m2", "m²", "m3", "m³", "ha", "kg", "mm", "cm", "ml", "l"}
 _BILLION_NEXT_RE = re.compile(r"\s?(?:tỷ|tỉ)\b")
+# "1,235 nghìn tỷ", "2,345 tỷ USD": thousands of those would be beyond any economy.
+_HUGE_NEXT_RE = re.compile(r"\s?(?:nghìn tỷ|ngàn tỷ|nghìn tỉ|ngàn tỉ|tỷ USD|tỉ USD|tỷ đô)")
+# Public money ("giải ngân 1,235 tỷ đồng", "dự toán thu ngân sách 3,257 tỷ") is counted by
+# provincial pages with a decimal comma; company results are where English commas appear.
+_PUBLIC_MONEY_RE = re.compile(
+    r"(?i:ngân sách|giải ngân|đầu tư công|kinh phí|dự toán|tổng mức đầu tư|kế hoạch vốn|nguồn vốn|"
+    r"thu nội địa|bồi thường|chi trả|chính sách xã hội|nông thôn mới|mục tiêu quốc gia)"
+)
+_COMPANY_MONEY_RE = re.compile(
+    r"(?i:công ty|CTCP|doanh nghiệp|tập đoàn|cổ phiếu|cổ đông|cổ tức|trái phiếu|lợi nhuận|lãi ròng|"
+    r"lỗ |nợ phải trả|tổng tài sản|vốn hóa|niêm yết|HOSE|HNX|UPCoM)"
+)
 _GIFT_RE = re.compile(r"(?i:ủng hộ|quyên góp|tiếp nhận|trao tặng|hỗ trợ đồng bào|cứu trợ|vùng lũ|khắc phục hậu quả)")
 _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ số)[^,.;]{0,30}$")
 
@@ -1280,8 +1292,10 @@ class Rules:
         # "ủng hộ đồng bào vùng lũ gần 3,257 tỷ đồng": gifts and relief counted in billions
         # are a few billion, never thousands of billions; the comma is a decimal comma.
         if self.english is None and not raw.endswith("0") and _BILLION_NEXT_RE.match(s, end) and (
-            _GIFT_RE.search(s)
+            _GIFT_RE.search(s) or (_PUBLIC_MONEY_RE.search(s) and not _COMPANY_MONEY_RE.search(s))
         ):
+            return False
+        if self.english is None and not raw.endswith("0") and _HUGE_NEXT_RE.match(s, end):
             return False
         return self.english
 

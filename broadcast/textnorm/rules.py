@@ -283,6 +283,8 @@ TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2})?)(?:'
 _HOUR_G_NEXT = {"sáng", "chiều", "tối", "trưa", "đêm", "ngày", "hôm", "đến"}
 _HOUR_G_PREV = {"lúc", "từ", "đến", "vào", "hồi", "khoảng"}
 HOUR_ZERO_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
+# "lúc 19 giờ 45'": the prime is the minute mark, said "phút".
+HOUR_PRIME_RE = re.compile(r"(?<![\w.,])(\d{1,2})(\s*giờ\s*)([0-5]?\d)['’′](?!\w)")
 TIME_COLON_RE = re.compile(r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
 RATIO_COLON_RE = re.compile(rf"(?=\d)(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
 # Hydrological bulletins write the hour and the date together: "lúc 7h/20/7", "2h/21/7",
@@ -563,7 +565,7 @@ RULE_OF_CALLBACK = {
     "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date", "_short_period": "date",
     "_height": "unit",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
-    "_hour_zero": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
+    "_hour_zero": "time", "_hour_prime": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
     "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
     "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
@@ -715,6 +717,8 @@ class Rules:
         text = TIME_H_RE.sub(self._time_h, text)
         if " 00" in text:
             text = HOUR_ZERO_RE.sub(self._hour_zero, text)
+        if "giờ" in text and ("'" in text or "’" in text or "′" in text):
+            text = HOUR_PRIME_RE.sub(self._hour_prime, text)
         if ":" in text:
             text = TIME_COLON_RE.sub(self._time_colon, text)
             text = RATIO_COLON_RE.sub(self._ratio_colon, text)
@@ -1171,6 +1175,15 @@ class Rules:
         if m.group(2) not in _PER_TARGETS or not m.group(1).strip()[:1].islower():
             return m.group(0)
         return f"{m.group(1)} một {m.group(2)}"
+
+    def _hour_prime(self, m: re.Match) -> str:
+        h, mins = int(m.group(1)), int(m.group(3))
+        if h > 24:
+            return m.group(0)
+        words = f"{number_words(h)} giờ"
+        if mins:
+            words += f" {number_words(mins)} phút"
+        return rng(words)
 
     def _hour_zero(self, m: re.Match) -> str:
         return rng(f"{number_words(int(m.group(1)))} giờ")

@@ -18,6 +18,7 @@ from broadcast.textnorm.words import LETTER_NAMES, MEASURE_LEFT, ROAD_PREFIXES
 from broadcast.textnorm.numerals import (
     cardinal,
     digit_groups,
+    decimal_words,
     fraction_digits,
     month_name,
     ordinal,
@@ -183,6 +184,9 @@ _NOT_CODE_LETTERS = {"KM", "K", "QL", "TL", "ĐT", "NĐ", "QĐ"}
 ROAD_CODE_RE = re.compile(r"(?<![\w.])(QL|TL|ĐT|ĐH|HL)(?:\.\s?| )?([1-9]\d{0,2}|0\d{1,2})([A-Z]?)(?![\w/]|[.,]\d)")
 # "cao 1m65": a height in metres and centimetres ("1m2" is a unit, two digits are needed).
 HEIGHT_RE = re.compile(r"(?<![\w.,])([12])m(\d{2})(?![\w]|[.,]\d)")
+# "dầu điêzen 0,05S", "180CST 3.5S": a grade, a decimal with its letter glued on (a dot
+# only before the S of a fuel's sulphur grade: "phiên bản 2.0A" is a version).
+DECIMAL_LETTER_RE = re.compile(r"(?<![\w.,])(\d{1,3})(?:,(\d{1,3})([A-Z])|\.(\d{1,3})(S))(?![\w]|[.,]\d)")
 # "km40+000": a chainage on the kilometre mark itself is said "ki lô mét bốn mươi".
 CHAINAGE_ZERO_RE = re.compile(r"\b([Kk][Mm]\s?\d{1,4})\+000(?![\d.,])")
 # "PM2.5", "PM2,5": the fine dust class, a decimal glued to its letters.
@@ -563,7 +567,7 @@ RULE_OF_CALLBACK = {
     "_procedure_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
     "_doc_sym": "document", "_day_range": "date", "_day_to_date": "date", "_date_full": "date",
     "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date", "_short_period": "date",
-    "_height": "unit",
+    "_height": "unit", "_decimal_letter": "number",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
     "_hour_zero": "time", "_hour_prime": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
     "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
@@ -737,6 +741,7 @@ class Rules:
             text = PER_COUNT_RE.sub(self._per_count, text)
         if "m" in text:
             text = HEIGHT_RE.sub(self._height, text)
+        text = DECIMAL_LETTER_RE.sub(self._decimal_letter, text)
         text = UNIT_RE.sub(self._unit, text)
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
@@ -1336,6 +1341,10 @@ class Rules:
             return m.group(0)
         joiner = " một " if before.lower() in _MONEY_LEFT else " trên "
         return joiner + fixed(UNITS.get(unit) or _PER_ONLY_UNITS[unit])
+
+    def _decimal_letter(self, m: re.Match) -> str:
+        frac, letter = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+        return rng(f"{decimal_words(m.group(1), frac)} {LETTER_NAMES[letter.lower()]}")
 
     def _height(self, m: re.Match) -> str:
         return rng(f"{cardinal(m.group(1))} mét {fraction_digits(m.group(2))}")

@@ -348,7 +348,7 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
     prev = prev_word(s, start)
     if prev in _DATE_CONTEXT and not _so_far(s, start):
         return True
-    named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "  # "Đường 3-2"
+    named = named_after_date(s, start)  # "Đường 3-2"
     if (spans and prev in _SPAN_PREV) or named or (prev == "giờ" and s[start - 1:start] == " "):
         # "đến 9.8", "từ 1.7", "14 giờ 18-5": a date unless a unit or a clock follows,
         # also at the far end of a range ("từ 1.5 - 2.5 tỷ").
@@ -378,6 +378,19 @@ _CLOCK = {"giờ", "phút", "giây", "h"}
 _RANGE_TAIL_RE = re.compile(r"\s*(?:[-–]|đến|tới)\s*\d+(?:[.,]\d+)*")
 # Streets, squares and bridges named after a date: "đường 30/4", "Quảng trường 2/9".
 _NAMED_AFTER_DATE = {"đường", "phố", "trường", "cầu", "chợ", "bến", "hồ"}
+# Places and firms named after a date: "khu nhà ở 22/12", "Công ty 19/5", "khu dân cư 30/4".
+_NAMED_PLACE_RE = re.compile(
+    r"(?i:công ty|dân cư|công viên|sân vận động|nhà ở|nhà máy|nông trường|xí nghiệp|khu phố|khu tập thể) $"
+)
+
+
+def named_after_date(s: str, start: int) -> bool:
+    """Say whether the date at `start` is part of a name ("đường 30/4", "Công ty 19/5")."""
+    if s[start - 1:start] != " ":
+        return False
+    return prev_word(s, start) in _NAMED_AFTER_DATE or bool(
+        _NAMED_PLACE_RE.search(s, max(0, start - 20), start)
+    )
 # "hẻm 12/3", "số nhà 67/38", "số 12/3 đường Lê Lợi": a house number, not a date.
 HOUSE_NUMBER_RE = re.compile(
     r"(?i:\b(hẻm|ngõ|ngách|kiệt|số nhà|nhà số|căn nhà số|số))\s+"
@@ -938,7 +951,7 @@ class Rules:
         prev = prev_word(s, pos)
         if prev in _NO_NGAY_PREV or _DATE_LABEL_RE.search(s, max(0, pos - 30), pos):
             return ""
-        if prev in _NAMED_AFTER_DATE and s[pos - 1:pos] == " ":
+        if named_after_date(s, pos):
             return ""  # "đường 30/4" is named "ba mươi tháng tư"
         return "ngày "
 
@@ -1097,7 +1110,7 @@ class Rules:
         if not (1 <= d <= 31 and 1 <= mo <= 12):
             return m.group(0)
         prev = prev_word(s, start)
-        named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "
+        named = named_after_date(s, start)
         if _so_far(s, start):
             prev = ""
         if not named and prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"} and (

@@ -173,7 +173,7 @@ ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]
 # Rice varieties and product codes: "OM5451", "IR 50404", "ISO 9001". Farmers and
 # newsreaders say the long number digit by digit ("năm bốn năm một"); short ones
 # ("ST25", "OM 18", "IR 504") stay whole numbers. A year after a name ("APEC 2027") is a year.
-CODE_DIGITS_RE = re.compile(r"(?<![\w.,/\-])([A-Z]{1,4})( ?)(\d{4,8})(?![\w/]|[.,]\d)")
+CODE_DIGITS_RE = re.compile(r"(?=[A-Z])(?<![\w.,/\-])([A-Z]{1,4})( ?)(\d{4,8})(?![\w/]|[.,]\d)")
 # "mã hồ sơ 123456", "mã bưu chính: 630000": a code named as such is dictated, never counted.
 NAMED_CODE_RE = re.compile(
     r"\b((?i:mã)(?: (?:số|hồ sơ|bưu chính|tra cứu|xác thực|định danh|OTP|QHNS|ĐVQHNS))?\s*:?\s*)(\d{4,8})(?![\w/]|[.,]\d)"
@@ -181,12 +181,12 @@ NAMED_CODE_RE = re.compile(
 _NOT_CODE_LETTERS = {"KM", "K", "QL", "TL", "ĐT", "NĐ", "QĐ"}
 # "ĐT.623", "ĐT645", "ĐH.01", "TL 673", "QL.1A": a road code and its number ("ĐT" alone is
 # "điện thoại", "ĐH" "đại học"; "ĐT: 113" with a colon is a phone number).
-ROAD_CODE_RE = re.compile(r"(?<![\w.])(QL|TL|ĐT|ĐH|HL)(?:\.\s?| )?([1-9]\d{0,2}|0\d{1,2})([A-Z]?)(?![\w/]|[.,]\d)")
+ROAD_CODE_RE = re.compile(r"(?=[QTĐH][LTH])(?<![\w.])(QL|TL|ĐT|ĐH|HL)(?:\.\s?| )?([1-9]\d{0,2}|0\d{1,2})([A-Z]?)(?![\w/]|[.,]\d)")
 # "cao 1m65": a height in metres and centimetres ("1m2" is a unit, two digits are needed).
-HEIGHT_RE = re.compile(r"(?<![\w.,])([12])m(\d{2})(?![\w]|[.,]\d)")
+HEIGHT_RE = re.compile(r"(?=[12]m)(?<![\w.,])([12])m(\d{2})(?![\w]|[.,]\d)")
 # "dầu điêzen 0,05S", "180CST 3.5S": a grade, a decimal with its letter glued on (a dot
 # only before the S of a fuel's sulphur grade: "phiên bản 2.0A" is a version).
-DECIMAL_LETTER_RE = re.compile(r"(?<![\w.,])(\d{1,3})(?:,(\d{1,3})([A-Z])|\.(\d{1,3})(S))(?![\w]|[.,]\d)")
+DECIMAL_LETTER_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,3})(?:,(\d{1,3})([A-Z])|\.(\d{1,3})(S))(?![\w]|[.,]\d)")
 # "km40+000": a chainage on the kilometre mark itself is said "ki lô mét bốn mươi".
 CHAINAGE_ZERO_RE = re.compile(r"\b([Kk][Mm]\s?\d{1,4})\+000(?![\d.,])")
 # "PM2.5", "PM2,5": the fine dust class, a decimal glued to its letters.
@@ -201,7 +201,7 @@ FLU_RE = re.compile(r"\b([AB])/(H\d{1,2}(?:N\d{1,2})?)(?![\w/])")
 # Administrative procedure codes of the national database: "1.000948", "2.002161.000.00.00.H12",
 # "1.000948.H38" (a province's copy). Dictated part by part, digit by digit, joined by "chấm".
 PROCEDURE_CODE_RE = re.compile(
-    r"(?<![\w.,])([1-3])\.(\d{6})((?:\.\d{3}\.\d{2}\.\d{2})?)(?:\.([A-Z])(\d{2}))?(?![\w]|[.,]\d)"
+    r"(?=[1-3]\.)(?<![\w.,])([1-3])\.(\d{6})((?:\.\d{3}\.\d{2}\.\d{2})?)(?:\.([A-Z])(\d{2}))?(?![\w]|[.,]\d)"
 )
 # Account numbers, tax codes, ID numbers: nine or more digits written together are
 # dictated in groups; no amount in a notice is written that way.
@@ -271,7 +271,7 @@ DOC_SPACED_CODE_RE = re.compile(
 # "số1388/CĐ-TTg": a number glued to "số".
 _GLUED_SO_RE = re.compile(r"\b((?i:số))(?=\d+/)")
 # "T7/2025", "Q1/2025", "Q.III/2024": tables and headlines shorten "tháng" and "quý".
-SHORT_PERIOD_RE = re.compile(r"(?<![\w/.])([TQ])\.?(\d{1,2}|IV|I{1,3})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
+SHORT_PERIOD_RE = re.compile(r"(?=[TQ])(?<![\w/.])([TQ])\.?(\d{1,2}|IV|I{1,3})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay", "lễ",
@@ -518,7 +518,7 @@ YIELD_PER_AREA_RE = re.compile(r"(?<=\d)(\s?(?:tạ|tấn|yến|kg))/(sào|công
 # "đồng/3ha/năm", "đồng/1 kg", "mm/24 giờ": a word, a slash, then a counted measure. Over
 # more than one it is "trên ba héc ta"; a price over one says it once ("đồng một ki lô gam").
 PER_COUNT_RE = re.compile(
-    rf"(?<=[^\W\d_])/\s?(?=(\d+(?:[.,]\d+)?)\s?(?:{_UNIT_ALT}|giờ|ngày|tháng|năm|tuần|sào|công)(?![^\W_]))"
+    rf"/(?<=[^\W\d_]/)\s?(?=(\d+(?:[.,]\d+)?)\s?(?:{_UNIT_ALT}|giờ|ngày|tháng|năm|tuần|sào|công)(?![^\W_]))"
 )
 PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_]|\x02)/\s?({_UNIT_ALT}|s|h)(?![^\W_])")
 # Money per unit is "một": "đồng/kg", "USD/tấn"; anything else per unit is "trên".
@@ -665,9 +665,9 @@ class Rules:
             text = HOTLINE_RE.sub(self._hotline, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
-        if ":" in text:
+        if ":" in text and ("VN" in text or "ISO" in text):
             text = STANDARD_RE.sub(self._standard, text)
-        if "ã" in text or "Ã" in text:
+        if "mã" in text or "Mã" in text or "MÃ" in text:
             text = NAMED_CODE_RE.sub(self._named_code, text)
         text = CODE_DIGITS_RE.sub(self._code_digits, text)
         if "PM" in text:
@@ -750,7 +750,8 @@ class Rules:
         if "-" in text or "+" in text or "−" in text:
             text = SIGNED_RE.sub(self._signed, text)
         if slash:
-            text = YIELD_PER_AREA_RE.sub(r"\1 trên \2", text)
+            if "sào" in text or "công" in text or "mẫu" in text:
+                text = YIELD_PER_AREA_RE.sub(r"\1 trên \2", text)
             text = PER_COUNT_RE.sub(self._per_count, text)
         if "m" in text:
             text = HEIGHT_RE.sub(self._height, text)

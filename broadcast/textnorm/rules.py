@@ -14,10 +14,12 @@ import re
 from typing import Callable
 
 from broadcast.numbers import digit_words, number_words
-from broadcast.textnorm.words import LETTER_NAMES, MEASURE_LEFT
+from broadcast.textnorm.words import LETTER_NAMES, MEASURE_LEFT, ROAD_PREFIXES
 from broadcast.textnorm.numerals import (
     cardinal,
     digit_groups,
+    decimal_words,
+    fraction_digits,
     month_name,
     ordinal,
     read_numeral,
@@ -82,6 +84,13 @@ def _doc_number(m: re.Match) -> str:
     """Read a document number and its letter suffix ("25b" -> "hai mươi lăm bê")."""
     words = cardinal(m.group(1))
     return f"{words} {LETTER_NAMES[m.group(2)]}" if m.group(2) else words
+
+
+def _code_number(digits: str) -> str:
+    """Read the number of a code: zero-led or long ones digit by digit ("05", "5945"), else whole."""
+    if digits.startswith("0") or len(digits) >= 4:
+        return digit_words(digits)
+    return cardinal(digits)
 
 
 def _keep_case(written: str, words: str) -> str:
@@ -161,6 +170,39 @@ def _dialled_number_word(s: str, pos: int) -> bool:
 
 # "Đề án 06": the name of the national data project is said "không sáu".
 ZERO_CODE_RE = re.compile(r"\b((?i:đề án)(?: số)?)\s+(0\d)(?:/CP)?(?![\w/]|[.,]\d)")
+# Rice varieties and product codes: "OM5451", "IR 50404", "ISO 9001". Farmers and
+# newsreaders say the long number digit by digit ("năm bốn năm một"); short ones
+# ("ST25", "OM 18", "IR 504") stay whole numbers. A year after a name ("APEC 2027") is a year.
+CODE_DIGITS_RE = re.compile(r"(?=[A-Z])(?<![\w.,/\-])([A-Z]{1,4})( ?)(\d{4,8})(?![\w/]|[.,]\d)")
+# "mã hồ sơ 123456", "mã bưu chính: 630000": a code named as such is dictated, never counted.
+NAMED_CODE_RE = re.compile(
+    r"\b((?i:mã)(?: (?:số|hồ sơ|bưu chính|tra cứu|xác thực|định danh|OTP|QHNS|ĐVQHNS))?\s*:?\s*)(\d{4,8})(?![\w/]|[.,]\d)"
+)
+_NOT_CODE_LETTERS = {"KM", "K", "QL", "TL", "ĐT", "NĐ", "QĐ"}
+# "ĐT.623", "ĐT645", "ĐH.01", "TL 673", "QL.1A": a road code and its number ("ĐT" alone is
+# "điện thoại", "ĐH" "đại học"; "ĐT: 113" with a colon is a phone number).
+ROAD_CODE_RE = re.compile(r"(?=[QTĐH][LTH])(?<![\w.])(QL|TL|ĐT|ĐH|HL)(?:\.\s?| )?([1-9]\d{0,2}|0\d{1,2})([A-Z]?)(?![\w/]|[.,]\d)")
+# "cao 1m65": a height in metres and centimetres ("1m2" is a unit, two digits are needed).
+HEIGHT_RE = re.compile(r"(?=[12]m)(?<![\w.,])([12])m(\d{2})(?![\w]|[.,]\d)")
+# "dầu điêzen 0,05S", "180CST 3.5S": a grade, a decimal with its letter glued on (a dot
+# only before the S of a fuel's sulphur grade: "phiên bản 2.0A" is a version).
+DECIMAL_LETTER_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,3})(?:,(\d{1,3})([A-Z])|\.(\d{1,3})(S))(?![\w]|[.,]\d)")
+# "km40+000": a chainage on the kilometre mark itself is said "ki lô mét bốn mươi".
+CHAINAGE_ZERO_RE = re.compile(r"\b([Kk][Mm]\s?\d{1,4})\+000(?![\d.,])")
+# "PM2.5", "PM2,5": the fine dust class, a decimal glued to its letters.
+DUST_RE = re.compile(r"(?<![\w.])PM2[.,]5(?![\w]|[.,]\d)")
+# "QCVN 05:2013/BTNMT", "TCVN 01-195:2022", "ISO 9001:2015": a standard, its number and its
+# year, read like a document number ("không năm năm hai nghìn không trăm mười ba").
+STANDARD_RE = re.compile(
+    r"\b(QCVN|TCVN|ISO)\s?(\d{1,5}(?:-\d{1,4})*):((?:19|20)\d\d)(?:/[A-ZĐ][A-ZĐ&\-]*)?(?![\w])"
+)
+# "cúm A/H5N1", "chủng A/H5": a flu subtype; the slash is not "hoặc".
+FLU_RE = re.compile(r"\b([AB])/(H\d{1,2}(?:N\d{1,2})?)(?![\w/])")
+# Administrative procedure codes of the national database: "1.000948", "2.002161.000.00.00.H12",
+# "1.000948.H38" (a province's copy). Dictated part by part, digit by digit, joined by "chấm".
+PROCEDURE_CODE_RE = re.compile(
+    r"(?=[1-3]\.)(?<![\w.,])([1-3])\.(\d{6})((?:\.\d{3}\.\d{2}\.\d{2})?)(?:\.([A-Z])(\d{2}))?(?![\w]|[.,]\d)"
+)
 # Account numbers, tax codes, ID numbers: nine or more digits written together are
 # dictated in groups; no amount in a notice is written that way.
 LONG_CODE_RE = re.compile(r"(?<![\w.,/])(?:[1-9]\d{8,}|0\d{11,})(?![\w/]|[.,]\d)")
@@ -228,6 +270,8 @@ DOC_SPACED_CODE_RE = re.compile(
 )
 # "số1388/CĐ-TTg": a number glued to "số".
 _GLUED_SO_RE = re.compile(r"\b((?i:số))(?=\d+/)")
+# "T7/2025", "Q1/2025", "Q.III/2024": tables and headlines shorten "tháng" and "quý".
+SHORT_PERIOD_RE = re.compile(r"(?=[TQ])(?<![\w/.])([TQ])\.?(\d{1,2}|IV|I{1,3})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
 QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay", "lễ",
@@ -243,11 +287,14 @@ TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2})?)(?:'
 _HOUR_G_NEXT = {"sáng", "chiều", "tối", "trưa", "đêm", "ngày", "hôm", "đến"}
 _HOUR_G_PREV = {"lúc", "từ", "đến", "vào", "hồi", "khoảng"}
 HOUR_ZERO_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})\s+giờ\s+00(?:\s+phút)?(?![\w]|[.,]\d)")
+# "lúc 19 giờ 45'": the prime is the minute mark, said "phút".
+HOUR_PRIME_RE = re.compile(r"(?<![\w.,])(\d{1,2})(\s*giờ\s*)([0-5]?\d)['’′](?!\w)")
 TIME_COLON_RE = re.compile(r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w]|[.,:]\d)")
 RATIO_COLON_RE = re.compile(rf"(?=\d)(?<![\w.,:])({NUM}):({NUM})" + NUM_END + r"(?!:)")
-# Hydrological bulletins write the hour and the date together: "lúc 7h/20/7", "2h/21/7".
+# Hydrological bulletins write the hour and the date together: "lúc 7h/20/7", "2h/21/7",
+# and within one month the hour and the day: "từ 19h/14 đến 19h/15".
 TIME_DATE_RE = re.compile(
-    r"(?=\d)(?<![\w.,/])(\d{1,2})h(\d{2})?/(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)"
+    r"(?=\d)(?<![\w.,/])(\d{1,2})h(\d{2})?/(\d{1,2})(?:/(\d{1,2}))?(?![\w/]|[.,]\d)"
 )
 # "ngày (21/10)": the brackets add nothing once "ngày" is said.
 _NGAY_BRACKET_RE = re.compile(r"(?i:\b(ngày))\s*\((\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?)\)")
@@ -301,7 +348,7 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
     prev = prev_word(s, start)
     if prev in _DATE_CONTEXT and not _so_far(s, start):
         return True
-    named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "  # "Đường 3-2"
+    named = named_after_date(s, start)  # "Đường 3-2"
     if (spans and prev in _SPAN_PREV) or named or (prev == "giờ" and s[start - 1:start] == " "):
         # "đến 9.8", "từ 1.7", "14 giờ 18-5": a date unless a unit or a clock follows,
         # also at the far end of a range ("từ 1.5 - 2.5 tỷ").
@@ -331,6 +378,19 @@ _CLOCK = {"giờ", "phút", "giây", "h"}
 _RANGE_TAIL_RE = re.compile(r"\s*(?:[-–]|đến|tới)\s*\d+(?:[.,]\d+)*")
 # Streets, squares and bridges named after a date: "đường 30/4", "Quảng trường 2/9".
 _NAMED_AFTER_DATE = {"đường", "phố", "trường", "cầu", "chợ", "bến", "hồ"}
+# Places and firms named after a date: "khu nhà ở 22/12", "Công ty 19/5", "khu dân cư 30/4".
+_NAMED_PLACE_RE = re.compile(
+    r"(?i:công ty|dân cư|công viên|sân vận động|nhà ở|nhà máy|nông trường|xí nghiệp|khu phố|khu tập thể) $"
+)
+
+
+def named_after_date(s: str, start: int) -> bool:
+    """Say whether the date at `start` is part of a name ("đường 30/4", "Công ty 19/5")."""
+    if s[start - 1:start] != " ":
+        return False
+    return prev_word(s, start) in _NAMED_AFTER_DATE or bool(
+        _NAMED_PLACE_RE.search(s, max(0, start - 20), start)
+    )
 # "hẻm 12/3", "số nhà 67/38", "số 12/3 đường Lê Lợi": a house number, not a date.
 HOUSE_NUMBER_RE = re.compile(
     r"(?i:\b(hẻm|ngõ|ngách|kiệt|số nhà|nhà số|căn nhà số|số))\s+"
@@ -354,7 +414,24 @@ _RATIO_PREV = {
     "đạt", "chiếm", "bằng", "gần", "hơn", "khoảng", "còn", "tới", "được", "xếp", "thứ",
     "hạng", "top", "là", "lệ", "có", "trong", "số",
 }
+# "bản đồ tỷ lệ 1/2000", "tỷ lệ 1:250.000": a map scale is "một phần hai nghìn"; a share
+# ("tỷ lệ 3/3 xã") or a split ("tỷ lệ 1:1") is not, so only one over a hundred or more.
+_SCALE_PREV = {"lệ", "xích"}
+
+
+def map_scale(prev: str, numerator: str, denominator: str) -> str | None:
+    """Read a map scale after "tỷ lệ"/"thước tỷ lệ", None when it is not one."""
+    if prev not in _SCALE_PREV or numerator != "1":
+        return None
+    digits = denominator.replace(".", "") if re.fullmatch(r"\d{1,3}(?:\.\d{3})+|\d+", denominator) else ""
+    if not digits or int(digits) < 100:
+        return None
+    return f"một phần {cardinal(digits)}"
+
+
 _FRACTION_PREV = {"chiếm", "khoảng", "gần", "hơn", "còn", "tới", "bằng", "là", "độ"}
+# "1/2 ngày", "1/4 buổi": a part of a day, not the first of February.
+_PART_OF_NEXT = {"ngày", "buổi", "thời", "quãng", "chặng"}
 _FRACTION_NEXT = {"số", "dân", "diện", "tổng", "lượng", "thời", "quãng"}
 _COUNT_NOUNS = {
     "tỉnh", "thành", "xã", "phường", "huyện", "quận", "đơn", "chỉ", "nhiệm", "người", "hộ",
@@ -436,6 +513,13 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 UNIT_RE = re.compile(rf"{NUM_START}({NUM})\s?({_UNIT_ALT})(?![^\W_])")
 # Units that only follow a slash: "m3/s", "m/s", "vòng/h".
 _PER_ONLY_UNITS = {"s": "giây", "h": "giờ"}
+# "8 tạ/sào", "60 kg/công": a yield over the old land measures is a rate like "tấn/ha".
+YIELD_PER_AREA_RE = re.compile(r"(?<=\d)(\s?(?:tạ|tấn|yến|kg))/(sào|công|mẫu)(?![^\W_])")
+# "đồng/3ha/năm", "đồng/1 kg", "mm/24 giờ": a word, a slash, then a counted measure. Over
+# more than one it is "trên ba héc ta"; a price over one says it once ("đồng một ki lô gam").
+PER_COUNT_RE = re.compile(
+    rf"/(?<=[^\W\d_]/)\s?(?=(\d+(?:[.,]\d+)?)\s?(?:{_UNIT_ALT}|giờ|ngày|tháng|năm|tuần|sào|công)(?![^\W_]))"
+)
 PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_]|\x02)/\s?({_UNIT_ALT}|s|h)(?![^\W_])")
 # Money per unit is "một": "đồng/kg", "USD/tấn"; anything else per unit is "trên".
 _MONEY_LEFT = {"đồng", "mỹ", "usd", "đô", "rô", "euro", "rupee", "yên", "tệ", "won", "bạt", "cent", "xu",
@@ -467,7 +551,23 @@ _DECIMAL_NEXT_RE = re.compile(
 # "85,123 điểm" is a score; "1,875 điểm" may be a stock index in thousands of points.
 _SCORE_NEXT_RE = re.compile(r"\s?điểm")
 _SCALE_NEXT_RE = re.compile(r"\striệu\s(?!đồng|USD|đô)")
+# "1,235 ha", "2,345 km", "5,125 tấn": a measured quantity. Read with the same reasoning
+# as "2,600 tỷ": a decimal never ends in a zero, so "1,500 ha" stays fifteen hundred.
+_MEASURE_NEXT_RE = re.compile(r"\s?(?:tấn|tạ|yến|héc ta|hécta|lít)\b")
+_MEASURE_UNITS = {"km", "km2", "km²", "m", "m2", "m²", "m3", "m³", "ha", "kg", "mm", "cm", "ml", "l"}
 _BILLION_NEXT_RE = re.compile(r"\s?(?:tỷ|tỉ)\b")
+# "1,235 nghìn tỷ", "2,345 tỷ USD": thousands of those would be beyond any economy.
+_HUGE_NEXT_RE = re.compile(r"\s?(?:nghìn tỷ|ngàn tỷ|nghìn tỉ|ngàn tỉ|tỷ USD|tỉ USD|tỷ đô)")
+# Public money ("giải ngân 1,235 tỷ đồng", "dự toán thu ngân sách 3,257 tỷ") is counted by
+# provincial pages with a decimal comma; company results are where English commas appear.
+_PUBLIC_MONEY_RE = re.compile(
+    r"(?i:ngân sách|giải ngân|đầu tư công|kinh phí|dự toán|tổng mức đầu tư|kế hoạch vốn|nguồn vốn|"
+    r"thu nội địa|bồi thường|chi trả|chính sách xã hội|nông thôn mới|mục tiêu quốc gia)"
+)
+_COMPANY_MONEY_RE = re.compile(
+    r"(?i:công ty|CTCP|doanh nghiệp|tập đoàn|cổ phiếu|cổ đông|cổ tức|trái phiếu|lợi nhuận|lãi ròng|"
+    r"lỗ |nợ phải trả|tổng tài sản|vốn hóa|niêm yết|HOSE|HNX|UPCoM)"
+)
 _GIFT_RE = re.compile(r"(?i:ủng hộ|quyên góp|tiếp nhận|trao tặng|hỗ trợ đồng bào|cứu trợ|vùng lũ|khắc phục hậu quả)")
 _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ số)[^,.;]{0,30}$")
 
@@ -476,11 +576,13 @@ _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ 
 RULE_OF_CALLBACK = {
     "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone",
     "_hotline": "phone", "_short_code": "phone", "_emergency": "emergency",
-    "_zero_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
+    "_zero_code": "code_number", "_code_digits": "code_number", "_named_code": "code_number",
+    "_procedure_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
     "_doc_sym": "document", "_day_range": "date", "_day_to_date": "date", "_date_full": "date",
-    "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date",
+    "_month_year_mark": "date", "_date_dot": "date", "_blank_day": "date", "_quarter": "date", "_short_period": "date",
+    "_height": "unit", "_decimal_letter": "number",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
-    "_hour_zero": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
+    "_hour_zero": "time", "_hour_prime": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
     "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
     "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
@@ -561,7 +663,19 @@ class Rules:
                 text = PHONE_PAIR_RE.sub(r"\1 hoặc ", text)
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
+        text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
+        if ":" in text and ("VN" in text or "ISO" in text):
+            text = STANDARD_RE.sub(self._standard, text)
+        if "mã" in text or "Mã" in text or "MÃ" in text:
+            text = NAMED_CODE_RE.sub(self._named_code, text)
+        text = CODE_DIGITS_RE.sub(self._code_digits, text)
+        if "PM" in text:
+            text = DUST_RE.sub("PM " + fixed("hai phẩy năm"), text)
+        if slash:
+            text = FLU_RE.sub(r"\1 \2", text)
+        if "." in text:
+            text = PROCEDURE_CODE_RE.sub(self._procedure_code, text)
         if long_digits:
             text = LONG_CODE_RE.sub(self._long_code, text)
         if _SPACED_GROUP_RE.search(text):
@@ -610,6 +724,8 @@ class Rules:
             text = DATE_BLANK_DAY_RE.sub(self._blank_day, text)
         if "uý" in text or "UÝ" in text:
             text = QUARTER_RE.sub(self._quarter, text)
+        if slash and ("T" in text or "Q" in text):
+            text = SHORT_PERIOD_RE.sub(self._short_period, text)
         if slash:
             text = MONTH_YEAR_RE.sub(self._month_year, text)
             text = DATE_DM_RE.sub(self._date_dm, text)
@@ -618,6 +734,8 @@ class Rules:
         text = TIME_H_RE.sub(self._time_h, text)
         if " 00" in text:
             text = HOUR_ZERO_RE.sub(self._hour_zero, text)
+        if "giờ" in text and ("'" in text or "’" in text or "′" in text):
+            text = HOUR_PRIME_RE.sub(self._hour_prime, text)
         if ":" in text:
             text = TIME_COLON_RE.sub(self._time_colon, text)
             text = RATIO_COLON_RE.sub(self._ratio_colon, text)
@@ -631,11 +749,19 @@ class Rules:
             text = CURRENCY_PREFIX_RE.sub(self._currency_prefix, text)
         if "-" in text or "+" in text or "−" in text:
             text = SIGNED_RE.sub(self._signed, text)
+        if slash:
+            if "sào" in text or "công" in text or "mẫu" in text:
+                text = YIELD_PER_AREA_RE.sub(r"\1 trên \2", text)
+            text = PER_COUNT_RE.sub(self._per_count, text)
+        if "m" in text:
+            text = HEIGHT_RE.sub(self._height, text)
+        text = DECIMAL_LETTER_RE.sub(self._decimal_letter, text)
         text = UNIT_RE.sub(self._unit, text)
         if slash:
             text = PER_UNIT_RE.sub(self._per_unit, text)
             text = COUNT_PER_RE.sub(self._count_per, text)
         if "+" in text:
+            text = CHAINAGE_ZERO_RE.sub(r"\1", text)
             text = PLUS_RE.sub(self._plus, text)
         if "x" in text or "×" in text:
             text = TIMES_RE.sub(self._times, text)
@@ -734,6 +860,37 @@ class Rules:
             return m.group(0)
         return fixed(digit_words(m.group(1)))
 
+    def _named_code(self, m: re.Match) -> str:
+        return m.group(1) + fixed(digit_groups([m.group(2)]))
+
+    def _code_digits(self, m: re.Match) -> str:
+        digits = m.group(3)
+        if m.group(1) in _NOT_CODE_LETTERS or (len(digits) == 4 and digits[:2] in ("19", "20")):
+            return m.group(0)
+        return f"{m.group(1)} {fixed(digit_words(digits))}"
+
+    def _standard(self, m: re.Match) -> str:
+        number = " gạch ".join(_code_number(part) for part in m.group(2).split("-"))
+        return f"{m.group(1)} {fixed(f'{number} năm {cardinal(m.group(3))}')}"
+
+    def _road_code(self, m: re.Match) -> str:
+        if m.group(1) == "ĐT" and EMERGENCY_RE.fullmatch(m.group(2)):
+            return m.group(0)  # "ĐT 113" is the police line
+        road = ROAD_PREFIXES[m.group(1)]
+        if road.startswith("đường ") and prev_word(m.string, m.start()) == "đường":
+            road = road[len("đường "):]  # "đường ĐT.623" is said "đường tỉnh", not "đường đường tỉnh"
+        words = f"{road} {_code_number(m.group(2))}"
+        if m.group(3):
+            words += f" {LETTER_NAMES[m.group(3).lower()]}"
+        return fixed(words)
+
+    def _procedure_code(self, m: re.Match) -> str:
+        parts = [m.group(1), m.group(2)] + [p for p in m.group(3).split(".") if p]
+        words = " chấm ".join(digit_words(p) for p in parts)
+        if m.group(4):
+            words += f" chấm {LETTER_NAMES[m.group(4).lower()]} {digit_words(m.group(5))}"
+        return fixed(words)
+
     def _long_code(self, m: re.Match) -> str:
         return fixed(digit_groups([m.group(0)]))
 
@@ -795,7 +952,7 @@ class Rules:
         prev = prev_word(s, pos)
         if prev in _NO_NGAY_PREV or _DATE_LABEL_RE.search(s, max(0, pos - 30), pos):
             return ""
-        if prev in _NAMED_AFTER_DATE and s[pos - 1:pos] == " ":
+        if named_after_date(s, pos):
             return ""  # "đường 30/4" is named "ba mươi tháng tư"
         return "ngày "
 
@@ -818,13 +975,17 @@ class Rules:
         return rng(self._day_prefix(m.string, m.start()) + words)
 
     def _time_date(self, m: re.Match) -> str:
-        h, mins, d, mo = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4))
-        if h > 24 or mins >= 60 or not (1 <= d <= 31 and 1 <= mo <= 12):
-            return m.group(0)
+        h, mins, d = int(m.group(1)), int(m.group(2) or 0), int(m.group(3))
+        mo = int(m.group(4)) if m.group(4) else 0
+        if h > 24 or mins >= 60 or not (1 <= d <= 31 and (mo <= 12 if mo else h != 24)):
+            return m.group(0)  # "24h/24", "24h/7": all day long
         words = f"{number_words(h)} giờ"
         if mins:
             words += f" {number_words(mins)} phút"
-        return rng(f"{words} ngày {number_words(d)} tháng {month_name(mo)}")
+        words += f" ngày {number_words(d)}"
+        if mo:
+            words += f" tháng {month_name(mo)}"
+        return rng(words)
 
     def _day_list(self, m: re.Match) -> str:
         days = [m.group(1)] + re.findall(r"\d{1,2}", m.group(2) or "") + [m.group(4)]
@@ -919,14 +1080,24 @@ class Rules:
             words += f" năm {cardinal(m.group(3))}"
         return f"{m.group(1)} {rng(words)}"
 
+    def _short_period(self, m: re.Match) -> str:
+        raw = m.group(2)
+        n = int(raw) if raw.isdigit() else roman_value(raw) or 0
+        if m.group(1) == "T" and raw.isdigit() and 1 <= n <= 12:
+            lead = "" if prev_word(m.string, m.start()) == "tháng" else "tháng "
+            return rng(f"{lead}{month_name(n)} năm {cardinal(m.group(3))}")
+        if m.group(1) == "Q" and 1 <= n <= 4:
+            return rng(f"quý {number_words(n)} năm {cardinal(m.group(3))}")
+        return m.group(0)
+
     def _month_year(self, m: re.Match) -> str:
         s, start = m.string, m.start()
         mo = int(m.group(1))
         tail = s[max(0, start - 40):start]
         if _DOC_PREV.search(tail):
             return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
-        if prev_word(s, start) in {"lệ", "xích"} and mo == 1:
-            return rng(f"một phần {cardinal(m.group(2))}")  # "bản đồ tỷ lệ 1/2000"
+        if scale := map_scale(prev_word(s, start), m.group(1), m.group(2)):
+            return rng(scale)  # "bản đồ tỷ lệ 1/2000"
         if prev_word(s, start) == "tuần" and 1 <= mo <= 53:
             return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "tuần 43/2022"
         if not 1 <= mo <= 12:
@@ -940,7 +1111,7 @@ class Rules:
         if not (1 <= d <= 31 and 1 <= mo <= 12):
             return m.group(0)
         prev = prev_word(s, start)
-        named = prev in _NAMED_AFTER_DATE and s[start - 1:start] == " "
+        named = named_after_date(s, start)
         if _so_far(s, start):
             prev = ""
         if not named and prev not in {"từ", "đến", "ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "nay"} and (
@@ -950,6 +1121,8 @@ class Rules:
                 return m.group(0)
             if (d, mo) == (24, 7):
                 return m.group(0)  # "24/7": all day, every day
+            if d == 1 and mo <= 4 and next_word(s, end) in _PART_OF_NEXT:
+                return m.group(0)  # "nghỉ 1/2 ngày": half a day, a fraction
         words = f"{number_words(d)} tháng {month_name(mo)}"
         return rng(self._day_prefix(s, start) + words)
 
@@ -984,7 +1157,10 @@ class Rules:
 
     def _spelled_again(self, m: re.Match) -> str:
         # Keep the figure, drop the brackets when they only spell it out again.
-        raw, spelled = m.group(1), m.group(3).strip().lower()
+        raw = m.group(1)
+        # "(Một tỷ, hai trăm ba mươi tư triệu...)": commas and "lẻ" do not make another number.
+        spelled = " ".join(re.sub(r"[^\w\s]", " ", m.group(3).lower()).split())
+        spelled = spelled.replace(" lẻ ", " linh ").replace("ngàn", "nghìn")
         if raw.isdigit() or re.fullmatch(r"\d{1,3}(?:\.\d{3})+", raw):
             said = cardinal(raw.replace(".", "")) if len(raw.replace(".", "")) < 16 else ""
             if said and spelled.startswith(said):
@@ -1019,6 +1195,15 @@ class Rules:
             return m.group(0)
         return f"{m.group(1)} một {m.group(2)}"
 
+    def _hour_prime(self, m: re.Match) -> str:
+        h, mins = int(m.group(1)), int(m.group(3))
+        if h > 24:
+            return m.group(0)
+        words = f"{number_words(h)} giờ"
+        if mins:
+            words += f" {number_words(mins)} phút"
+        return rng(words)
+
     def _hour_zero(self, m: re.Match) -> str:
         return rng(f"{number_words(int(m.group(1)))} giờ")
 
@@ -1037,6 +1222,8 @@ class Rules:
         return rng(words)
 
     def _ratio_colon(self, m: re.Match) -> str:
+        if scale := map_scale(prev_word(m.string, m.start()), m.group(1), m.group(2)):
+            return rng(scale)
         a = read_numeral(m.group(1), self.english, amount=False)
         b = read_numeral(m.group(2), self.english, amount=False)
         return rng(f"{a} trên {b}")
@@ -1088,6 +1275,8 @@ class Rules:
         a = read_numeral(m.group(1), self.english, amount=False)
         b = read_numeral(m.group(2), self.english, amount=False)
         prev = prev_word(s, start)
+        if scale := map_scale(prev, m.group(1), m.group(2)):
+            return rng(scale)
         if prev == "thứ" and m.group(1).isdigit():
             a = ordinal(int(m.group(1)))
         joiner = "trên"
@@ -1099,7 +1288,7 @@ class Rules:
         # "còn 6/34 xã" counts communes: "sáu trên ba mươi tư xã", not a fraction.
         fraction = (
             prev in _FRACTION_PREV and following not in _COUNT_NOUNS
-        ) or following in _FRACTION_NEXT
+        ) or following in _FRACTION_NEXT or (m.group(1) == "1" and following in _PART_OF_NEXT)
         if fraction and m.group(1).isdigit() and m.group(2).isdigit():
             if 0 < int(m.group(1)) < int(m.group(2)) <= 100:
                 joiner = "phần"
@@ -1128,19 +1317,30 @@ class Rules:
             return False
         # "2,326 triệu người": 2.326 million people; in the English convention a count of
         # millions is never that large, and a decimal never ends in a zero ("2,600 tỷ").
-        if self.english is None and not raw.endswith("0") and _SCALE_NEXT_RE.match(s, end):
+        if self.english is None and not raw.endswith("0") and (
+            _SCALE_NEXT_RE.match(s, end) or _MEASURE_NEXT_RE.match(s, end)
+        ):
             return False
         # "ủng hộ đồng bào vùng lũ gần 3,257 tỷ đồng": gifts and relief counted in billions
         # are a few billion, never thousands of billions; the comma is a decimal comma.
         if self.english is None and not raw.endswith("0") and _BILLION_NEXT_RE.match(s, end) and (
-            _GIFT_RE.search(s)
+            _GIFT_RE.search(s) or (_PUBLIC_MONEY_RE.search(s) and not _COMPANY_MONEY_RE.search(s))
         ):
+            return False
+        if self.english is None and not raw.endswith("0") and _HUGE_NEXT_RE.match(s, end):
             return False
         return self.english
 
     def _unit(self, m: re.Match) -> str:
         unit = m.group(2)
-        english = False if unit == "%" and m.group(1).count(",") == 1 else self._convention(m)
+        raw = m.group(1)
+        if raw.count(",") == 1 and (unit == "%" or (
+            # "diện tích 1,235 ha": see _MEASURE_NEXT_RE
+            unit in _MEASURE_UNITS and self.english is None and "." not in raw and not raw.endswith("0")
+        )):
+            english = False
+        else:
+            english = self._convention(m)
         number = read_numeral(m.group(1), english, amount=True)
         return rng(f"{number} {UNITS[unit]}")
 
@@ -1155,6 +1355,20 @@ class Rules:
             return m.group(0)
         joiner = " một " if before.lower() in _MONEY_LEFT else " trên "
         return joiner + fixed(UNITS.get(unit) or _PER_ONLY_UNITS[unit])
+
+    def _decimal_letter(self, m: re.Match) -> str:
+        frac, letter = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+        return rng(f"{decimal_words(m.group(1), frac)} {LETTER_NAMES[letter.lower()]}")
+
+    def _height(self, m: re.Match) -> str:
+        return rng(f"{cardinal(m.group(1))} mét {fraction_digits(m.group(2))}")
+
+    def _per_count(self, m: re.Match) -> str:
+        if m.group(1) == "1" and prev_word(m.string, m.start() + 1) in _MONEY_LEFT:
+            # A price: only the slash goes, the "1" left is the "một" of "đồng một ki lô gam";
+            # a rate keeps it ("mm/1 giờ" is "mi li mét trên một giờ").
+            return " "
+        return " trên "
 
     def _unit_after_scale(self, m: re.Match) -> str:
         return f"{m.group(1)}{m.group(2)}{m.group(3)}{UNITS.get(m.group(4), 'héc ta')}"

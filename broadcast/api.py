@@ -614,7 +614,8 @@ retention_days = 30                   # giữ bản tin bao nhiêu ngày
 id = "{station_id}"
 name = "{name}"
 commune = "{commune}"
-phone = "{phone}"                     # số điện thoại đọc ở lời kết
+# số điện thoại đọc ở lời kết
+phone = "{phone}"
 one_stop = "Bộ phận tiếp nhận và trả kết quả {commune}"
 publish = "approved"                  # approved: chỉ phát bản tin đã duyệt; auto: làm xong là phát
 target_minutes = 5

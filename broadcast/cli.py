@@ -114,7 +114,7 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
         except OSError as exc:
             raise click.BadParameter(f"không ghi được tệp nhật ký {log_file}: {_os_reason(exc)}. "
                                      "Hãy chọn tệp trong một thư mục ghi được.", param_hint="--log-file") from None
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_vietnam_time_formatter())
         handler.setLevel(logging.INFO)
         root = logging.getLogger()
         root.addHandler(handler)
@@ -1145,6 +1145,13 @@ def user_remove(app: App, name: str) -> None:
     with api.accounts(app.config) as acc:
         acc.remove(name)
     app.say(f"Đã xóa tài khoản {name}.")
+
+
+def _vietnam_time_formatter() -> logging.Formatter:
+    """Stamp log-file lines in Vietnam time, like the lines printed for the operator, whatever the server's zone."""
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter.converter = lambda seconds: dt.datetime.fromtimestamp(seconds, VN_TZ).timetuple()  # type: ignore[assignment, method-assign]
+    return formatter
 
 
 def _utf8_output() -> None:

@@ -441,3 +441,22 @@ def test_a_cron_log_is_one_line_per_station_and_one_summary(tmp_path):
     assert lines[-1].startswith("Xong: soạn kịch bản 5/5 đài")
     logged = log_file.read_text(encoding="utf-8")
     assert "Xong: soạn kịch bản 5/5 đài" in logged and "0/5 đài có tin mới" in logged
+
+
+def test_the_log_file_is_stamped_in_vietnam_time_on_a_server_kept_in_utc(tmp_path, monkeypatch):
+    import time
+
+    from broadcast.models import VN_TZ
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        log_file = tmp_path / "build.log"
+        result = run(write_config(tmp_path), "-q", "script", "--log-file", str(log_file))
+        after = dt.datetime.now(VN_TZ).replace(tzinfo=None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert result.exit_code == 0, result.output
+    stamp = dt.datetime.strptime(log_file.read_text(encoding="utf-8")[:19], "%Y-%m-%d %H:%M:%S")
+    assert dt.timedelta(0) <= after - stamp < dt.timedelta(minutes=5)

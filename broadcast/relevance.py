@@ -274,7 +274,8 @@ def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
     # phrase at all and is not worth its time (it is 3-4x slower than the phrases).
     if vocab.model is not None and any(m.weight > 0 for m in matches):
         station = {ph.text for ph in order if ph.station}
-        logit, parts = vocab.model.logit(head, lead, model_phrases(matches, station), normalized=True)
+        logit, parts = vocab.model.logit(head, lead, model_phrases(matches, station), normalized=True,
+                                         found=model_counts(matches, station))
         points = round(vocab.model.points(logit), 3)
         # The model was trained on the shipped topics: it may take away what
         # those phrases gave, never a station's own phrases (nor below 0).
@@ -294,6 +295,13 @@ def model_phrases(matches: list[Match], station: Collection[str] = ()) -> list[t
     """The shipped phrases found in an item, with their topics and points, as the classifier's features."""
     # A station's own phrases are unknown to the model, which was trained on the shipped file.
     return [(m.phrase, m.topic, m.weight) for m in matches if m.phrase not in station]
+
+
+def model_counts(matches: list[Match], station: Collection[str] = ()) -> dict[str, float]:
+    """What the shipped phrases found in an item, as the classifier's count features."""
+    from broadcast.relevance_model import counts
+
+    return counts((m.topic, m.weight, m.count, m.in_title) for m in matches if m.phrase not in station)
 
 
 def _model_note(parts: list[tuple[str, float]], points: float) -> str:

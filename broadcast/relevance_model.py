@@ -1,10 +1,14 @@
 """A small linear text classifier for administrative-reform (CCHC) news, shipped as data.
 
-The model is logistic regression over syllable unigrams and bigrams of the
-title and the lead (title ones also counted apart), the vocabulary phrases
-found in the item and the vocabulary's points per topic, weighted by TF-IDF
-with sublinear term frequency. It is trained by
-tools/train_relevance.py on labelled real news and stored as plain JSON
+The model is linear: syllable unigrams and bigrams of the title and the lead
+(title ones also counted apart), the vocabulary phrases found in the item and
+the vocabulary's points per topic, weighted by TF-IDF with sublinear term
+frequency and scaled to unit length; plus a few counts of what the vocabulary
+found (its score, points per topic, how many phrases, how many in the title),
+taken as they are, outside that scaling, so a long lead does not dilute them.
+Its weights are the average of two logistic regressions trained by
+tools/train_relevance.py on labelled real news (one of them reads the n-grams
+scaled by how much more often each occurs in reform news), stored as plain JSON
 (feature -> idf and weight), so scoring needs no machine-learning library, is
 deterministic, and can say which words pushed an item up or down.
 """
@@ -33,6 +37,7 @@ FORMAT = "broadcast-relevance-model/1"
 _TITLE = "t:"
 _PHRASE = "v:"  # a vocabulary phrase found in the item
 _TOPIC = "vt:"  # the topic of such a phrase
+_COUNT = "d:"  # a count of what the vocabulary found, not scaled with the n-grams
 # However sure the model is, it moves the score by at most this many points.
 POINTS_CAP = 3.0
 SHARES = 8  # features whose share of the log-odds logit() reports, each way
@@ -99,6 +104,28 @@ def _values(title: str, summary: str, phrases: Iterable[tuple[str, str, float]],
     return dict(values), odd
 
 
+def counts(found: Iterable[tuple[str, float, int, bool]]) -> dict[str, float]:
+    """What the vocabulary found, as counts: its score, points per topic, phrases (and those in the title)."""
+    found = list(found)  # (topic, points, occurrences, in title) of each phrase, as relevance.Match holds them
+    if not found:
+        return {}
+    out: dict[str, float] = {_COUNT + "score": max(0.0, sum(w for _, w, _, _ in found))}
+    for topic, weight, _, _ in found:
+        key = _COUNT + "topic:" + topic
+        out[key] = out.get(key, 0.0) + weight
+    # Positive topic phrases: how many, the strongest, how many and how much in
+    # the title, how often repeated. A story built on reform phrases has
+    # several of them, headline ones among them; one phrase in passing does not.
+    pos = [(w, n, t) for topic, w, n, t in found if w > 0 and topic != "context"]
+    out[_COUNT + "phrases"] = float(len(pos))
+    out[_COUNT + "strongest"] = max((w for w, _, _ in pos), default=0.0)
+    out[_COUNT + "title_points"] = sum(w for w, _, t in pos if t)
+    out[_COUNT + "title_phrases"] = float(sum(1 for _, _, t in pos if t))
+    out[_COUNT + "mentions"] = float(sum(n for _, n, _ in pos))
+    out[_COUNT + "negatives"] = float(sum(1 for _, w, _, _ in found if w < 0))
+    return {k: v for k, v in out.items() if v}
+
+
 @dataclass
 class TextModel:
     """Feature -> (idf, weight) of a linear classifier; logit = bias + w . tfidf(x)."""
@@ -109,6 +136,7 @@ class TextModel:
     cutoff: float = 0.0  # logit at which the model neither adds nor takes points
     scale: float = 1.0  # points per unit of log-odds above the cutoff
     meta: dict[str, object] = field(default_factory=dict)
+    count_weights: dict[str, float] = field(default_factory=dict)  # weight of each counts() feature
 
     def points(self, logit: float) -> float:
         """Points the model adds to (or takes from) the vocabulary score, capped."""
@@ -122,8 +150,14 @@ class TextModel:
 
     def logit(self, title: str, summary: str,
               phrases: Iterable[tuple[str, str, float]] = (),
-              normalized: bool = False) -> tuple[float, list[tuple[str, float]]]:
-        """Log-odds that the item is reform news, and the shares of its strongest features each way."""
+              normalized: bool = False, found: dict[str, float] | None = None) -> tuple[float, list[tuple[str, float]]]:
+        """Log-odds that the item is reform news, and the shares of its strongest features each way.
+
+        found is counts() of the vocabulary's matches (the shipped phrases only).
+        """
+        # The counts are taken as they are: no TF-IDF, no unit length.
+        extra = [(f, v * self.count_weights[f]) for f, v in (found or {}).items() if f in self.count_weights]
+        base = self.bias + sum(c for _, c in extra)
         values, odd = _values(title, summary, phrases, normalized)
         table = self._table
         # In the order the features were made, so the sums (and ties in the
@@ -141,7 +175,7 @@ class TextModel:
                 norm += table[feat].imag * (tf * tf - 1.0)
                 dot += table[feat].real * (tf - 1.0)
         if norm <= 0.0:
-            return self.bias, []
+            return base, [(f, c) for f, c in extra if c]
         norm = math.sqrt(norm)
         # Only the strongest features each way are worth explaining.
         contrib = [p.real for p in parts]
@@ -149,7 +183,7 @@ class TextModel:
         strongest = ranked if len(ranked) <= 2 * SHARES else ranked[:SHARES] + ranked[-SHARES:]
         shares = [(names[i], contrib[i] * (1.0 + math.log(values[names[i]])) / norm)
                   for i in strongest if contrib[i]]
-        return self.bias + dot / norm, shares
+        return base + dot / norm, shares + [(f, c) for f, c in extra if c]
 
     def fingerprint(self) -> str:
         """A stable hash of the model, to know when stored scores are stale."""
@@ -157,8 +191,8 @@ class TextModel:
 
 
 def display(feature: str) -> str:
-    """A feature as staff would read it: title features keep a 'tiêu đề' note; '' for a topic feature."""
-    if feature.startswith(_TOPIC):
+    """A feature as staff would read it: title features keep a 'tiêu đề' note; '' for a topic or a count."""
+    if feature.startswith((_TOPIC, _COUNT)):
         return ""
     if feature.startswith(_PHRASE):
         return feature[len(_PHRASE):]
@@ -178,6 +212,8 @@ def save_model(model: TextModel, path: Path) -> None:
         "features": [[f, round(model.idf[f], 6), round(model.weights.get(f, 0.0), 6)]
                      for f in sorted(model.idf)],
     }
+    if model.count_weights:
+        body["counts"] = [[f, round(w, 6)] for f, w in sorted(model.count_weights.items())]
     raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
     from broadcast.fsutil import atomic_write_bytes
 
@@ -207,7 +243,9 @@ def _load(path: str) -> TextModel:
         idf[feat] = float(f_idf)
         if w:
             weights[feat] = float(w)
+    count_weights = {str(f): float(w) for f, w in body.get("counts", [])}
     meta = dict(body.get("meta") or {})
     meta["sha1"] = hashlib.sha1(raw).hexdigest()
     return TextModel(bias=float(body["bias"]), idf=idf, weights=weights,
-                     cutoff=float(body.get("cutoff", 0.0)), scale=float(body.get("scale", 1.0)), meta=meta)
+                     cutoff=float(body.get("cutoff", 0.0)), scale=float(body.get("scale", 1.0)), meta=meta,
+                     count_weights=count_weights)

@@ -459,13 +459,27 @@ def test_scoring_without_scikit_learn_gives_its_log_odds():
     trainer = _trainer()
     vocab = load_vocabulary(model=False)
     rows = [r for r in trainer.read_rows(DATA) if r.date[:7] < "2025-11" and r.date[:7] != "2025-09"]
-    for r in rows:
-        r.phrases = tuple(model_phrases(score(r.title, r.summary, vocab).matches))
+    trainer.attach_vocabulary(rows, vocab)
     train, held = rows[::2], rows[1::2][:200]
     assert sum(r.label for r in train) >= 50 and any(r.phrases for r in held)
+    assert sum(bool(r.found.get("d:title_phrases")) for r in held) >= 20  # the counts are exercised too
     model, decide = trainer.fit_pipeline(train, 4.0)
-    ours = [model.logit(r.title, r.summary, r.phrases)[0] for r in held]
+    assert model.count_weights and any(w < 0 for w in model.weights.values())
+    ours = [model.logit(r.title, r.summary, r.phrases, found=r.found)[0] for r in held]
     assert ours == pytest.approx(decide(held), abs=1e-4)
+    # What score() passes the model is what the trainer saw.
+    full = load_vocabulary(model=False)
+    full.model = model
+    checked = 0
+    for r in held:
+        rel = score(r.title, r.summary, full)
+        if rel.model_points:
+            logit = model.logit(r.title, r.summary, r.phrases, found=r.found)[0]
+            # The model never takes more than the phrases gave.
+            given = score(r.title, r.summary, vocab).score
+            assert rel.model_points == pytest.approx(max(round(model.points(logit), 3), -given), abs=1e-3)
+            checked += 1
+    assert checked >= 20
 
 
 def test_model_file_round_trips_byte_for_byte(tmp_path):

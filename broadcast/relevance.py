@@ -301,7 +301,9 @@ def model_counts(matches: list[Match], station: Collection[str] = ()) -> dict[st
     """What the shipped phrases found in an item, as the classifier's count features."""
     from broadcast.relevance_model import counts
 
-    return counts((m.topic, m.weight, m.count, m.in_title) for m in matches if m.phrase not in station)
+    if station:
+        matches = [m for m in matches if m.phrase not in station]
+    return counts([(m.topic, m.weight, m.count, m.in_title) for m in matches])
 
 
 def _model_note(parts: list[tuple[str, float]], points: float) -> str:

@@ -38,6 +38,7 @@ _TITLE = "t:"
 _PHRASE = "v:"  # a vocabulary phrase found in the item
 _TOPIC = "vt:"  # the topic of such a phrase
 _COUNT = "d:"  # a count of what the vocabulary found, not scaled with the n-grams
+_COUNT_TOPIC = _COUNT + "topic:"
 # However sure the model is, it moves the score by at most this many points.
 POINTS_CAP = 3.0
 SHARES = 8  # features whose share of the log-odds logit() reports, each way
@@ -106,23 +107,37 @@ def _values(title: str, summary: str, phrases: Iterable[tuple[str, str, float]],
 
 def counts(found: Iterable[tuple[str, float, int, bool]]) -> dict[str, float]:
     """What the vocabulary found, as counts: its score, points per topic, phrases (and those in the title)."""
-    found = list(found)  # (topic, points, occurrences, in title) of each phrase, as relevance.Match holds them
-    if not found:
-        return {}
-    out: dict[str, float] = {_COUNT + "score": max(0.0, sum(w for _, w, _, _ in found))}
-    for topic, weight, _, _ in found:
-        key = _COUNT + "topic:" + topic
-        out[key] = out.get(key, 0.0) + weight
+    # found: (topic, points, occurrences, in title) of each phrase, as relevance.Match holds them.
     # Positive topic phrases: how many, the strongest, how many and how much in
     # the title, how often repeated. A story built on reform phrases has
     # several of them, headline ones among them; one phrase in passing does not.
-    pos = [(w, n, t) for topic, w, n, t in found if w > 0 and topic != "context"]
-    out[_COUNT + "phrases"] = float(len(pos))
-    out[_COUNT + "strongest"] = max((w for w, _, _ in pos), default=0.0)
-    out[_COUNT + "title_points"] = sum(w for w, _, t in pos if t)
-    out[_COUNT + "title_phrases"] = float(sum(1 for _, _, t in pos if t))
-    out[_COUNT + "mentions"] = float(sum(n for _, n, _ in pos))
-    out[_COUNT + "negatives"] = float(sum(1 for _, w, _, _ in found if w < 0))
+    # One plain loop: this runs for every item the vocabulary flagged.
+    out: dict[str, float] = {}
+    total = strongest = title_points = 0.0
+    phrases = title_phrases = mentions = negatives = 0
+    for topic, weight, n, in_title in found:
+        total += weight
+        key = _COUNT_TOPIC + topic
+        out[key] = out.get(key, 0.0) + weight
+        if weight < 0:
+            negatives += 1
+        elif weight > 0 and topic != "context":
+            phrases += 1
+            mentions += n
+            if weight > strongest:
+                strongest = weight
+            if in_title:
+                title_phrases += 1
+                title_points += weight
+    if not out:
+        return out
+    out[_COUNT + "score"] = max(0.0, total)
+    out[_COUNT + "phrases"] = float(phrases)
+    out[_COUNT + "strongest"] = strongest
+    out[_COUNT + "title_points"] = title_points
+    out[_COUNT + "title_phrases"] = float(title_phrases)
+    out[_COUNT + "mentions"] = float(mentions)
+    out[_COUNT + "negatives"] = float(negatives)
     return {k: v for k, v in out.items() if v}
 
 

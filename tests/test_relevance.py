@@ -34,7 +34,7 @@ import pytest
 
 from broadcast.errors import ConfigError
 from broadcast.relevance import (Match, Relevance, detect_language, explain, load_vocabulary, match_labels,
-                                 model_phrases, score)
+                                 model_counts, model_phrases, score)
 from broadcast.relevance_model import MODEL_FILE, load_model, save_model
 
 DATA = Path(__file__).parent / "data"
@@ -480,6 +480,40 @@ def test_scoring_without_scikit_learn_gives_its_log_odds():
             assert rel.model_points == pytest.approx(max(round(model.points(logit), 3), -given), abs=1e-3)
             checked += 1
     assert checked >= 20
+
+
+def test_vocabulary_counts_given_to_the_classifier(vocab, tmp_path):
+    rel = score("Cắt giảm thủ tục hành chính, lừa đảo", "Người dân nộp hồ sơ thủ tục hành chính tại bộ phận một cửa",
+                vocab)
+    found = model_counts(rel.matches)
+    pos = [m for m in rel.matches if m.weight > 0 and m.topic != "context"]
+    assert len(pos) >= 2 and any(m.weight < 0 for m in rel.matches)
+    assert found["d:phrases"] == len(pos)
+    assert found["d:title_phrases"] == sum(m.in_title for m in pos) >= 1
+    assert found["d:mentions"] == sum(m.count for m in pos) > len(pos)  # "thủ tục hành chính" twice
+    assert found["d:strongest"] == max(m.weight for m in pos)
+    assert found["d:negatives"] == sum(m.weight < 0 for m in rel.matches)
+    assert found["d:score"] == pytest.approx(rel.score, abs=0.01)
+    assert found["d:topic:tthc"] == pytest.approx(sum(m.weight for m in rel.matches if m.topic == "tthc"))
+    # A station's own phrase is unknown to the model: it is not counted.
+    mine = load_vocabulary(_write(tmp_path, '[topics.dat_dai]\nlabel = "Đất đai"\n'
+                                            '[topics.dat_dai.phrases]\n"hồ sơ đất đai" = 1.0\n'), model=False)
+    rel2 = score("Cắt giảm thủ tục hành chính, lừa đảo",
+                 "Người dân nộp hồ sơ thủ tục hành chính tại bộ phận một cửa. Hồ sơ đất đai.", mine)
+    assert "hồ sơ đất đai" in [m.phrase for m in rel2.matches]
+    assert model_counts(rel2.matches, {"hồ sơ đất đai"}) == found
+    assert model_counts(rel2.matches) != found
+    assert model_counts([]) == {}
+
+
+def test_counts_move_the_log_odds_by_their_weights_whatever_the_lead_length():
+    model = load_model()
+    found = {"d:phrases": 2.0, "d:title_phrases": 1.0, "d:score": 3.0}
+    assert all(f in model.count_weights for f in found)
+    moved = sum(v * model.count_weights[f] for f, v in found.items())
+    for lead in ("", "Người dân nộp hồ sơ trực tuyến. " * 8):
+        bare = model.logit("Cắt giảm thủ tục hành chính", lead)[0]
+        assert model.logit("Cắt giảm thủ tục hành chính", lead, found=found)[0] == pytest.approx(bare + moved)
 
 
 def test_model_file_round_trips_byte_for_byte(tmp_path):

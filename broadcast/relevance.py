@@ -32,6 +32,7 @@ from typing import Any
 
 from broadcast.config import read_toml
 from broadcast.errors import ConfigError
+from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
 
@@ -376,7 +377,7 @@ def explain(rel: Relevance, vocab: Vocabulary) -> str:
     if rel.reject_reason:
         return f"Điểm 0 · không đọc: {rel.reject_reason}"
     verdict = "đạt ngưỡng" if rel.score >= vocab.threshold else "dưới ngưỡng, chỉ lưu, không phát"
-    head = f"Điểm {_num(rel.score)} (ngưỡng {_num(vocab.threshold)}, {verdict})"
+    head = f"Điểm {_two(rel.score)} (ngưỡng {_two(vocab.threshold)}, {verdict})"
     plus = [str(m) for m in rel.matches if m.weight > 0 and m.topic not in (CONTEXT, MODEL)]
     ctx = [str(m) for m in rel.matches if m.topic == CONTEXT and m.weight > 0]
     minus = [str(m) for m in rel.matches if m.weight < 0 and m.topic != MODEL]
@@ -650,21 +651,20 @@ def _number(value: Any, fail: Any, low: float | None = None, high: float | None 
         return float(value)
     if not hint:
         if low is not None and high is not None:
-            hint = f"cần một số từ {_num(low)} đến {_num(high)}"
+            hint = f"cần một số từ {_two(low)} đến {_two(high)}"
         elif low is not None:
-            hint = f"cần một số không nhỏ hơn {_num(low)}"
+            hint = f"cần một số không nhỏ hơn {_two(low)}"
         else:
             hint = "cần một số"
     raise fail(f"giá trị {value!r} không hợp lệ: {hint}")
 
 
-def _num(x: float) -> str:
-    """Vietnamese decimal: 1,50."""
-    return f"{x:.2f}".replace(".", ",")
+def _two(x: float) -> str:
+    return decimal(x, 2)
 
 
 def _signed(x: float) -> str:
-    return ("+" if x >= 0 else "−") + _num(abs(x))
+    return ("+" if x >= 0 else "−") + _two(abs(x))
 
 
 __all__ = ["Match", "Relevance", "Vocabulary", "load_vocabulary", "score", "explain", "match_labels",

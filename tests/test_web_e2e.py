@@ -7,12 +7,14 @@ download is not used. Without the browser these tests are skipped.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -84,25 +86,32 @@ def check_screenshot(page, path: Path, texts: list[str]) -> None:
 # ---------------------------------------------------------------- the server and the browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("desk-e2e")
-    config = make_site(root)
+@contextlib.contextmanager
+def serve_site(root: Path) -> Iterator[str]:
+    """Run `broadcast serve` over the site in `root` on a free port; yield its address."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", **ENV)
-    proc = subprocess.Popen([sys.executable, "-m", "broadcast", "--config", str(config), "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "broadcast", "--config", str(root / "broadcast.toml"), "--out",
                              str(root / "audio_out"), "serve", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         line = proc.stdout.readline()
         m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         assert m, line + proc.stdout.read() if proc.poll() is not None else line
-        yield f"http://127.0.0.1:{m.group(1)}", root
+        yield f"http://127.0.0.1:{m.group(1)}"
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("desk-e2e")
+    make_site(root)
+    with serve_site(root) as base:
+        yield base, root
 
 
 @pytest.fixture(scope="module")

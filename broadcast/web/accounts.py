@@ -122,7 +122,7 @@ class Accounts:
         return User(name, role, stations)
 
     def set_password(self, name: str, password: str, now: dt.datetime) -> None:
-        """Change a password and end the account's sessions."""
+        """Change a password, end the account's sessions and lift its login lockout."""
         check_password(password)
         if self.user(name) is None:
             raise AccountError(f"Không có tài khoản '{name}'.")
@@ -130,6 +130,8 @@ class Accounts:
             self.db.execute("UPDATE desk_users SET password_hash = ?, updated_at = ? WHERE name = ?",
                             (_HASHER.hash(password), to_db_time(now), name))
             self.db.execute("DELETE FROM desk_sessions WHERE user = ?", (name,))
+            # The lockout message sends staff to the admin for a new password: it must work at once.
+            self.db.execute("DELETE FROM desk_login_failures WHERE who = ?", (f"user:{name}",))
 
     def remove(self, name: str) -> None:
         """Delete an account and its sessions."""

@@ -16,11 +16,13 @@ import re
 import secrets
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from flask import Flask, Response, abort, g, redirect, render_template, request, send_file, url_for
+from werkzeug.exceptions import HTTPException
 
 from broadcast import api
 from broadcast.bulletin import PRIORITIES, PRIORITY_LABELS, State
@@ -53,6 +55,19 @@ DONE = {
     "user_removed": "Đã xóa tài khoản.",
     "password_set": "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã bị đóng.",
 }
+MAX_POST_BYTES = 2_000_000
+# Said instead of the framework's English pages; a code not listed gets the generic line.
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    404: "Không có trang này.",
+    405: "Trang này không nhận yêu cầu gửi theo cách đó: hãy dùng các nút và liên kết trên trang.",
+    413: (f"Nội dung gửi lên quá lớn (tối đa {MAX_POST_BYTES // 1_000_000} MB) nên chưa được lưu. Hãy bấm "
+          "Quay lại trên trình duyệt, chép phần vừa gõ ra nơi khác, rút ngắn rồi lưu lại."),
+    416: "Không đọc được đoạn âm thanh được yêu cầu: hãy tải lại trang rồi nghe lại.",
+}
+UNEXPECTED = "Lỗi không mong đợi trên máy chủ: hãy tải lại trang; nếu vẫn lỗi, hãy báo cho người quản trị."
+# Form fields holding what a staffer typed at length: kept on the answer page whenever a post is refused.
+TYPED_FIELD = re.compile(r"block-(\d{1,4})|text")
 EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
                "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
 
@@ -84,7 +99,10 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     """The desk as a WSGI application for one configuration and output folder."""
     settings = settings or DeskSettings()
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=2_000_000, TEMPLATES_AUTO_RELOAD=False)
+    # One limit for the whole post and for any one field, so a long edit meets the script's own
+    # size check (with the text kept on the page) before the framework's bare refusal.
+    app.config.update(MAX_CONTENT_LENGTH=MAX_POST_BYTES, MAX_FORM_MEMORY_SIZE=MAX_POST_BYTES,
+                      TEMPLATES_AUTO_RELOAD=False)
     out_dir = Path(out_dir)
     jobs: dict[tuple[str, str, str], RenderJob] = {}
     jobs_lock = threading.Lock()
@@ -122,9 +140,13 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         if not DATE_RE.match(value):
             abort(404)
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             abort(404)
+        # Pages link to the day before and after and look back a fortnight: those days must exist too.
+        if not dt.date.min + dt.timedelta(days=31) <= day <= dt.date.max - dt.timedelta(days=31):
+            abort(404)
+        return day
 
     def slot_arg() -> str:
         slot = request.values.get("slot", "")
@@ -162,10 +184,48 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
 
     # ------------------------------------------------------------ every request
 
+    def form_is_utf8() -> bool:
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return True
+        # The framework would keep undecodable bytes as literal "%FF" and save them into the script.
+        try:
+            for part in request.get_data(cache=True).split(b"&"):
+                urllib.parse.unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    def typed_texts() -> list[tuple[str, str]]:
+        """What the staffer typed in a refused post, labelled, when the post came from a desk page."""
+        # Another site's page could post text for the desk to show: only our own pages' posts are echoed.
+        if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+            return []
+        found = []
+        for name, value in request.form.items():
+            m = TYPED_FIELD.fullmatch(name)
+            if m and value.strip():
+                found.append((f"Phần {m.group(1)}" if m.group(1) else "Nội dung", value))
+        return found
+
+    def page_of_post() -> str:
+        """The desk page a post was sent from, to return to after logging in again."""
+        args = dict(request.view_args or {})
+        slot = {"slot": request.args["slot"]} if request.args.get("slot") else {}
+        if request.endpoint in ("save", "approve", "hold", "render"):
+            return url_for("bulletin", **args, **slot)
+        if request.endpoint == "swap":
+            return url_for("candidates", **args, **slot)
+        if request.endpoint in ("notices", "lexicon"):
+            return request.full_path.rstrip("?")
+        return url_for("home")
+
     @app.before_request
     def check_csrf():
         if request.method != "POST":
             return None
+        if not form_is_utf8():
+            return refuse(400, "Biểu mẫu gửi lên có chữ không đúng mã UTF-8 nên chưa được lưu. "
+                               "Hãy tải lại trang, gõ lại trên trình duyệt rồi gửi lại.")
         # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
         sent = request.form.get("csrf_token", "").encode("utf-8")
         if request.endpoint == "login":
@@ -175,10 +235,19 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             s = current_session()
             ok = s is not None and bool(sent) and hmac.compare_digest(sent, s.csrf.encode("utf-8"))
             if s is None:
-                return redirect(url_for("login"))
+                unsaved = typed_texts()
+                if not unsaved:
+                    return redirect(url_for("login"))
+                # A long edit outlived the session: show it with the login form, never drop it.
+                return login_page("Phiên đăng nhập đã hết nên bản bạn vừa gõ chưa được lưu. Hãy chép phần "
+                                  "dưới đây, đăng nhập lại rồi dán vào.", 401, unsaved, page_of_post())
         if not ok:
-            return refuse(403, "Yêu cầu bị từ chối: thiếu mã bảo vệ biểu mẫu hoặc mã đã hết hạn. "
-                               "Hãy tải lại trang rồi làm lại.")
+            message = ("Yêu cầu bị từ chối: thiếu mã bảo vệ biểu mẫu hoặc mã đã hết hạn. "
+                       "Hãy tải lại trang rồi làm lại.")
+            unsaved = typed_texts()
+            if unsaved:
+                message += " Bản bạn vừa gõ chưa được lưu: hãy chép phần dưới đây rồi dán vào trang mới."
+            return render_template("error.html", message=message, status=403, unsaved=unsaved), 403
         return None
 
     @app.after_request
@@ -270,11 +339,15 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                                         secure=request.is_secure, path="/")
                         resp.delete_cookie(LOGIN_COOKIE, path="/login")
                         return resp
+        return login_page(error, status)
+
+    def login_page(error: str, status: int, unsaved: list[tuple[str, str]] = (), next_path: str = "") -> Response:
         nonce = secrets.token_urlsafe(24)
         with api.accounts(config) as acc:
             no_accounts = acc.count() == 0
+        action = url_for("login", next=next_path) if next_path else ""
         resp = Response(render_template("login.html", login_csrf=login_token(nonce), error=error,
-                                        no_accounts=no_accounts), status=status)
+                                        no_accounts=no_accounts, unsaved=unsaved, action=action), status=status)
         resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=request.is_secure,
                         path="/login", max_age=3600)
         return resp
@@ -319,8 +392,15 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                     status: int = 200):
         r = api.review(config, out_dir, station, day, slot)
         job = jobs.get((station, day.isoformat(), slot))
+        # A colleague's save may have moved the blocks: whatever typed text is not in the script now is
+        # shown, under the block of its number or, when that block is gone, above the form.
+        current = {b.body.strip() for b in r.blocks}
+        unsaved = {i: t for i, t in (typed or {}).items()
+                   if t.strip() and t.replace("\r\n", "\n").strip() not in current}
+        shown = {b.index for b in r.blocks}
+        leftover = [(f"Phần {i}", t) for i, t in sorted(unsaved.items()) if i not in shown]
         return render_template("bulletin.html", station=config.station(station), day=day, slot=slot, r=r,
-                               error=error, typed=typed or {}, job=job, State=State,
+                               error=error, typed=unsaved, unsaved=leftover, job=job, State=State,
                                labels=api.SEGMENT_LABELS), status
 
     @app.get("/stations/<station>/<day>")
@@ -338,8 +418,9 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             if m:
                 edits[int(m.group(1))] = value
         try:
+            # No version sent is a version that never matches: a save must not overwrite unseen work.
             result = api.save_blocks(config, out_dir, station, date, edits, now(), slot=slot,
-                                     base_sha=request.form.get("base_sha") or None, by=user().name)
+                                     base_sha=request.form.get("base_sha", ""), by=user().name)
         except api.ConflictError as exc:
             return review_page(station, date, slot, error=str(exc), typed=edits, status=409)
         except BroadcastError as exc:
@@ -489,7 +570,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         include = request.form.get("include") == "1"
         try:
             api.swap_story(config, out_dir, station, date, story, include, now(), slot=slot,
-                           base_sha=request.form.get("base_sha") or None, by=user().name)
+                           base_sha=request.form.get("base_sha", ""), by=user().name)
         except BroadcastError as exc:
             return candidates(station, day, error=str(exc), status=409 if isinstance(exc, api.ConflictError) else 400)
         return back("candidates", "swapped_in" if include else "swapped_out", station=station, day=day, slot=slot)
@@ -601,17 +682,21 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             return refuse(404, str(exc))
         return back("accounts", "user_removed")
 
-    @app.errorhandler(404)
-    def not_found(_exc):
-        return refuse(404, "Không có trang này.")
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        resp = exc.get_response()
+        page, _ = refuse(code, HTTP_MESSAGES.get(code, f"Không thực hiện được yêu cầu (mã lỗi {code})."))
+        resp.set_data(page)
+        resp.mimetype = "text/html"  # keeps the framework's headers (Allow, Content-Range)
+        return resp
 
-    @app.errorhandler(400)
-    def bad_request(_exc):
-        return refuse(400, "Yêu cầu không hợp lệ.")
-
-    @app.errorhandler(413)
-    def too_large(_exc):
-        return refuse(413, "Nội dung gửi lên quá lớn.")
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        log.exception("desk request %s failed", request.path)
+        return refuse(500, UNEXPECTED)
 
     @app.errorhandler(BroadcastError)
     def broadcast_error(exc: BroadcastError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,23 @@ def test_a_new_password_from_the_admin_lifts_the_lockout(server):
     s, resp = http_login(base, "hung", "mat-khau-moi-1")
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
     assert s.get(base + EA_TIEU).status_code == 200
+
+
+def test_a_huge_account_name_does_not_fill_the_database(server):
+    # Every failed login is remembered by name: a megabyte "name" must not be stored as such.
+    base, root = server
+    db = root / "data" / "broadcast.sqlite3"
+    for _ in range(3):
+        _, resp = http_login(base, "x" * 1_500_000, "sai-mat-khau")
+        assert resp.status_code == 401
+        assert "Sai tên tài khoản hoặc mật khẩu." in resp.text
+    con = sqlite3.connect(db)
+    try:
+        count, longest = con.execute("SELECT COUNT(*), MAX(LENGTH(who)) FROM desk_login_failures").fetchone()
+    finally:
+        con.close()
+    assert count == 6 and longest <= 200
+    assert sum(f.stat().st_size for f in db.parent.glob(db.name + "*")) < 3_000_000
 
 
 # ---------------------------------------------------------------- never losing an edit

@@ -311,7 +311,9 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         error = ""
         status = 200
         if request.method == "POST":
-            name = request.form.get("username", "").strip().lower()
+            # Failed logins are stored by name: cut what no account name can be (64 characters at most),
+            # so a megabyte "name" is neither stored nor looked up as such.
+            name = request.form.get("username", "").strip().lower()[:100]
             password = request.form.get("password", "")
             addr = request.remote_addr or "?"
             t = now()

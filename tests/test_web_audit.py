@@ -195,7 +195,8 @@ def test_a_save_after_a_colleague_took_a_story_out_keeps_every_typed_block(brows
     a.wait_for_load_state("load")
     assert "Kịch bản vừa được sửa ở nơi khác" in a.inner_text("p.error")
     kept = a.locator("textarea.unsaved").evaluate_all("boxes => boxes.map(b => b.value)")
-    assert mine in kept, "the closing typed before the conflict is shown"
+    # Only what this staffer typed: not the story the colleague removed, which they never touched.
+    assert kept == [mine], kept
     assert script_text(root, "ea-tieu") == theirs
     ctx_a.close()
     ctx_b.close()

@@ -68,6 +68,14 @@ HTTP_MESSAGES = {
 UNEXPECTED = "Lỗi không mong đợi trên máy chủ: hãy tải lại trang; nếu vẫn lỗi, hãy báo cho người quản trị."
 # Form fields holding what a staffer typed at length: kept on the answer page whenever a post is refused.
 TYPED_FIELD = re.compile(r"block-(\d{1,4})|text")
+# Each script box is sent with a digest of the text it was given, so a refused save can tell what this
+# staffer typed from text a colleague changed or removed meanwhile.
+ORIGIN_FIELD = re.compile(r"orig-(\d{1,4})")
+
+
+def box_digest(text: str) -> str:
+    """A short fingerprint of a script box's text, blind to how browsers send line ends."""
+    return hashlib.sha256(text.replace("\r\n", "\n").strip().encode("utf-8")).hexdigest()[:16]
 EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
                "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
 
@@ -296,6 +304,8 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             text = text.replace(folder, "")
         return text
 
+    app.add_template_filter(box_digest, "box_digest")
+
     @app.template_filter("vndate")
     def vndate(value: dt.date) -> str:
         return value.strftime("%d/%m/%Y")
@@ -391,14 +401,16 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     # ------------------------------------------------------------ one bulletin
 
     def review_page(station: str, day: dt.date, slot: str, *, error: str = "", typed: dict | None = None,
-                    status: int = 200):
+                    origins: dict | None = None, status: int = 200):
         r = api.review(config, out_dir, station, day, slot)
         job = jobs.get((station, day.isoformat(), slot))
         # A colleague's save may have moved the blocks: whatever typed text is not in the script now is
         # shown, under the block of its number or, when that block is gone, above the form.
         current = {b.body.strip() for b in r.blocks}
+        origins = origins or {}
         unsaved = {i: t for i, t in (typed or {}).items()
-                   if t.strip() and t.replace("\r\n", "\n").strip() not in current}
+                   if t.strip() and t.replace("\r\n", "\n").strip() not in current
+                   and origins.get(i) != box_digest(t)}
         shown = {b.index for b in r.blocks}
         leftover = [(f"Phần {i}", t) for i, t in sorted(unsaved.items()) if i not in shown]
         return render_template("bulletin.html", station=config.station(station), day=day, slot=slot, r=r,
@@ -414,19 +426,22 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     @station_view
     def save(station: str, day: str):
         date, slot = parse_day(day, today()), slot_arg()
-        edits = {}
+        edits, origins = {}, {}
         for name, value in request.form.items():
             m = re.fullmatch(r"block-(\d{1,4})", name)
             if m:
                 edits[int(m.group(1))] = value
+            m = ORIGIN_FIELD.fullmatch(name)
+            if m:
+                origins[int(m.group(1))] = value
         try:
             # No version sent is a version that never matches: a save must not overwrite unseen work.
             result = api.save_blocks(config, out_dir, station, date, edits, now(), slot=slot,
                                      base_sha=request.form.get("base_sha", ""), by=user().name)
         except api.ConflictError as exc:
-            return review_page(station, date, slot, error=str(exc), typed=edits, status=409)
+            return review_page(station, date, slot, error=str(exc), typed=edits, origins=origins, status=409)
         except BroadcastError as exc:
-            return review_page(station, date, slot, error=str(exc), typed=edits, status=400)
+            return review_page(station, date, slot, error=str(exc), typed=edits, origins=origins, status=400)
         return back("bulletin", "saved" if result else "unchanged", station=station, day=day, slot=slot)
 
     def bulletin_action(station: str, day: str, done: str, action: Callable[[dt.date, str], object]):

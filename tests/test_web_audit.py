@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from test_web import DATE, PASSWORDS, make_site, script_text
+from test_web import DATE, PASSWORDS, cli_run, make_site, script_text
 from test_web_e2e import CHROMIUM, INSTALL, REQUIRED, browser, log_in, open_page, serve_site  # noqa: F401 (fixture)
 
 BULLETIN = f"/stations/hoa-phu/{DATE}"
@@ -24,8 +24,14 @@ EA_TIEU = f"/stations/ea-tieu/{DATE}"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    """The two-station site, built once; each test serves its own copy."""
-    return make_site(tmp_path_factory.mktemp("desk-audit")).parent
+    """The two-station site plus a station on air twice a day (drafted), built once; each test serves a copy."""
+    config = make_site(tmp_path_factory.mktemp("desk-audit"))
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[[stations]]\nid = "krong"\nname = "Đài truyền thanh xã Krông Búk"\ntarget_minutes = 2\n'
+                'slots = [{ name = "sang", time = "06:00" }, { name = "chieu", time = "17:00" }]\n')
+    result = cli_run(config, "script", "--station", "krong", "--no-fetch")
+    assert result.exit_code == 0, result.output
+    return config.parent
 
 
 @pytest.fixture
@@ -129,6 +135,24 @@ def test_a_save_that_does_not_say_which_version_it_edits_is_refused(server):
     assert resp.status_code == 409
     assert "tải lại trang" in vietnamese_error(resp)
     assert script_text(root) == before
+
+
+def test_a_station_with_two_broadcasts_a_day_is_reachable_from_every_link(browser, server):
+    needs_browser()
+    base, _ = server
+    context, page = open_page(browser)
+    log_in(page, base, "tinh")
+    links = page.locator("ul.stations li", has_text="Krông Búk").locator("a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert any("candidates" in h for h in hrefs), hrefs
+    for href in hrefs:
+        resp = page.goto(base + href)
+        assert resp.status == 200, (href, page.inner_text("main")[:300])
+        assert "--slot" not in page.inner_text("body")
+    # A day's address without its broadcast opens the first one instead of a command-line hint.
+    resp = page.goto(f"{base}/stations/krong/{DATE}")
+    assert resp.status == 200 and page.url.endswith("slot=sang"), page.url
+    context.close()
 
 
 # ---------------------------------------------------------------- logging in

@@ -184,6 +184,11 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                 return refuse(404, "Không có đài này.")
             if not user().can_see(station):
                 return refuse(403, "Tài khoản của bạn không được xem đài này.")
+            slots = config.station(station).slots
+            if "day" in kwargs and slots and not request.values.get("slot") and request.method == "GET":
+                # A day's page of a station on air several times a day is one broadcast's: open the first.
+                return redirect(url_for(request.endpoint, station=station, **kwargs,
+                                        **{**request.args.to_dict(), "slot": slots[0].name}))
             return view(station, *args, **kwargs)
         return wrapped
 

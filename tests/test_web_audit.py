@@ -155,6 +155,21 @@ def test_a_station_with_two_broadcasts_a_day_is_reachable_from_every_link(browse
     context.close()
 
 
+def test_a_broadcast_the_station_does_not_have_is_not_found_and_not_rendered(server):
+    base, root = server
+    s, token, _, _ = open_bulletin(server)
+    for path in (f"{BULLETIN}?slot=khong-co", f"{BULLETIN}/candidates?slot=khong-co"):
+        resp = s.get(base + path)
+        assert resp.status_code == 404, path
+        assert "--slot" not in resp.text and "khong-co" in vietnamese_error(resp)
+    # A render of a broadcast that does not exist must not start the station's whole build.
+    resp = s.post(f"{base}{BULLETIN}/render?slot=khong-co", data={"csrf_token": token}, allow_redirects=False)
+    assert resp.status_code == 404
+    assert not (root / "audio_out" / DATE / "hoa-phu-khong-co.txt").exists()
+    status = s.get(f"{base}/api{BULLETIN}").json()
+    assert status["render"] is None
+
+
 # ---------------------------------------------------------------- logging in
 
 

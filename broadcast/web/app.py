@@ -185,10 +185,17 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             if not user().can_see(station):
                 return refuse(403, "Tài khoản của bạn không được xem đài này.")
             slots = config.station(station).slots
-            if "day" in kwargs and slots and not request.values.get("slot") and request.method == "GET":
+            slot = request.values.get("slot", "")
+            if "day" in kwargs and slots and not slot and request.method == "GET":
                 # A day's page of a station on air several times a day is one broadcast's: open the first.
                 return redirect(url_for(request.endpoint, station=station, **kwargs,
                                         **{**request.args.to_dict(), "slot": slots[0].name}))
+            if "day" in kwargs and slot and slot not in {s.name for s in slots}:
+                # Not a planned broadcast: then only a one-off notice of that day, else nothing to show or do.
+                try:
+                    api.bulletin_status(config, out_dir, station, parse_day(kwargs["day"], today()), slot_arg())
+                except api.ParameterError:
+                    return refuse(404, f"Đài không có buổi phát hay thông báo “{slot}” trong ngày này.")
             return view(station, *args, **kwargs)
         return wrapped
 

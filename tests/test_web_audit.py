@@ -170,6 +170,21 @@ def test_a_broadcast_the_station_does_not_have_is_not_found_and_not_rendered(ser
     assert status["render"] is None
 
 
+def test_a_dictionary_entry_with_nothing_to_read_is_refused_not_reported_added(server):
+    # The browser's "required" lets spaces through, and a word starting with # would be saved as a comment.
+    base, root = server
+    s, _ = http_login(base, "lan")
+    token = form_value(s.get(f"{base}/stations/hoa-phu/lexicon").text, "csrf_token")
+    before = (root / "tu-dien.tsv").read_text(encoding="utf-8")
+    for written, spoken in (("   ", "  "), ("UBND", "   "), ("#UBND", "ủy ban nhân dân")):
+        resp = s.post(f"{base}/stations/hoa-phu/lexicon", data={"csrf_token": token, "written": written,
+                                                               "spoken": spoken}, allow_redirects=False)
+        assert resp.status_code == 400, (written, spoken)
+        assert "Hãy" in vietnamese_error(resp) and "dòng" not in vietnamese_error(resp)
+        assert f'value="{spoken}"' in resp.text, "what was typed stays in the form"
+    assert (root / "tu-dien.tsv").read_text(encoding="utf-8") == before
+
+
 # ---------------------------------------------------------------- logging in
 
 

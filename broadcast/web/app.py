@@ -647,6 +647,12 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         if request.method == "POST":
             form = {"written": request.form.get("written", ""), "spoken": request.form.get("spoken", "")}
             try:
+                # Said here in the form's words: the file's own checks speak of its lines and columns,
+                # and would take an entry of blanks or one starting with # (a comment) without a word.
+                if not form["written"].strip() or not form["spoken"].strip():
+                    raise BroadcastError("Hãy điền cả cách viết và cách đọc.")
+                if form["written"].strip().startswith("#"):
+                    raise BroadcastError("Cách viết không được bắt đầu bằng dấu #. Hãy bỏ dấu # rồi thêm lại.")
                 api.add_lexicon_entry(config, station, form["written"], form["spoken"])
             except BroadcastError as exc:
                 error, status = str(exc), 400

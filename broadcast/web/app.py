@@ -67,17 +67,18 @@ HTTP_MESSAGES = {
 }
 UNEXPECTED = "Lỗi không mong đợi trên máy chủ: hãy tải lại trang; nếu vẫn lỗi, hãy báo cho người quản trị."
 # Form fields holding what a staffer typed at length: kept on the answer page whenever a post is refused.
+BLOCK_FIELD = re.compile(r"block-(\d{1,4})")
 TYPED_FIELD = re.compile(r"block-(\d{1,4})|text")
 # Each script box is sent with a digest of the text it was given, so a refused save can tell what this
 # staffer typed from text a colleague changed or removed meanwhile.
 ORIGIN_FIELD = re.compile(r"orig-(\d{1,4})")
+EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
+               "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
 
 
 def box_digest(text: str) -> str:
     """A short fingerprint of a script box's text, blind to how browsers send line ends."""
     return hashlib.sha256(text.replace("\r\n", "\n").strip().encode("utf-8")).hexdigest()[:16]
-EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
-               "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
 
 
 @dataclass
@@ -365,13 +366,15 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                         return resp
         return login_page(error, status)
 
-    def login_page(error: str, status: int, unsaved: list[tuple[str, str]] = (), next_path: str = "") -> Response:
+    def login_page(error: str, status: int, unsaved: list[tuple[str, str]] | None = None,
+                   next_path: str = "") -> Response:
         nonce = secrets.token_urlsafe(24)
         with api.accounts(config) as acc:
             no_accounts = acc.count() == 0
         action = url_for("login", next=next_path) if next_path else ""
         resp = Response(render_template("login.html", login_csrf=login_token(nonce), error=error,
-                                        no_accounts=no_accounts, unsaved=unsaved, action=action), status=status)
+                                        no_accounts=no_accounts, unsaved=unsaved or [], action=action),
+                        status=status)
         resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=request.is_secure,
                         path="/login", max_age=3600)
         return resp
@@ -440,7 +443,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         date, slot = parse_day(day, today()), slot_arg()
         edits, origins = {}, {}
         for name, value in request.form.items():
-            m = re.fullmatch(r"block-(\d{1,4})", name)
+            m = BLOCK_FIELD.fullmatch(name)
             if m:
                 edits[int(m.group(1))] = value
             m = ORIGIN_FIELD.fullmatch(name)
@@ -728,8 +731,6 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return http_error(exc)
         log.exception("desk request %s failed", request.path)
         return refuse(500, UNEXPECTED)
 

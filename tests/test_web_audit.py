@@ -224,6 +224,29 @@ def test_a_huge_account_name_does_not_fill_the_database(server):
     assert sum(f.stat().st_size for f in db.parent.glob(db.name + "*")) < 3_000_000
 
 
+def test_logging_in_over_a_session_ends_the_old_one(server):
+    # An office computer: the next staffer logs in without the first having logged out.
+    base, _ = server
+    s, _ = http_login(base, "lan")
+    first = s.cookies["desk_session"]
+    # The page's last form is the login form (the first is the logged-in header's log-out button).
+    token = re.findall(r'name="csrf_token" value="([^"]*)"', s.get(f"{base}/login").text)[-1]
+    resp = s.post(f"{base}/login", data={"username": "hung", "password": PASSWORDS["hung"], "csrf_token": token},
+                  allow_redirects=False)
+    assert resp.status_code == 302 and s.cookies["desk_session"] != first
+    resp = requests.get(base + BULLETIN, cookies={"desk_session": first}, allow_redirects=False)
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
+def test_a_stations_audio_and_status_are_not_kept_by_shared_caches(server):
+    base, _ = server
+    s, _ = http_login(base, "lan")
+    audio = s.get(f"{base}{BULLETIN}/audio", headers={"Range": "bytes=0-99"})
+    assert audio.status_code == 206 and "private" in audio.headers["Cache-Control"]
+    status = s.get(f"{base}/api{BULLETIN}")
+    assert status.status_code == 200 and status.headers["Cache-Control"] == "no-store"
+
+
 # ---------------------------------------------------------------- never losing an edit
 
 

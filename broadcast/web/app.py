@@ -277,8 +277,11 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["Referrer-Policy"] = "same-origin"
-        if resp.mimetype == "text/html":
+        if resp.mimetype in ("text/html", "application/json"):
             resp.headers["Cache-Control"] = "no-store"
+        elif resp.mimetype.startswith("audio/") and "private" not in resp.headers.get("Cache-Control", ""):
+            # A station's bulletin is for its logged-in staff: no shared cache (a proxy) may keep it.
+            resp.headers["Cache-Control"] = "private, " + (resp.headers.get("Cache-Control") or "no-cache")
         return resp
 
     @app.context_processor
@@ -353,6 +356,9 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                         error, status = "Sai tên tài khoản hoặc mật khẩu.", 401
                     else:
                         acc.clear_failures(f"user:{name}")
+                        # A browser holds one session: the one it had (maybe another staffer's) ends here.
+                        if request.cookies.get(SESSION_COOKIE):
+                            acc.end_session(request.cookies[SESSION_COOKIE])
                         token, _ = acc.start_session(u, t, settings.session_lifetime)
                         target = request.args.get("next", "")
                         # Only a path on this desk: never a redirect to another site (browsers drop

@@ -431,7 +431,7 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
     text = "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip())
     if not text:
         raise BroadcastError("Nội dung thông báo trống: không có gì để đọc.")
-    check_script_size(text)
+    check_script_size(text, "Thông báo")
     check_priority(priority)
     chosen = _stations(config, notice_stations(config, stations, all_stations))
     valid_from = valid_from or date

@@ -1129,6 +1129,8 @@ def user_passwd(app: App, name: str, password_stdin: bool) -> None:
     """Đổi mật khẩu một tài khoản (các phiên đăng nhập của tài khoản bị đóng)."""
     from broadcast import api
 
+    with api.accounts(app.config) as acc:
+        acc.existing(name)  # before the prompt: no password typed twice for a name that is not there
     password = _read_password(password_stdin)
     with api.accounts(app.config) as acc:
         acc.set_password(name, password, app.now)

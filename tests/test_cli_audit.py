@@ -84,6 +84,12 @@ def test_a_password_without_a_terminal_is_read_from_the_pipe_not_echoed_with_eng
     assert line.startswith("Lỗi: ") and "--password-stdin" in line, r.output
 
 
+def test_a_new_password_for_an_unknown_account_is_refused_before_any_password_is_asked(tmp_path):
+    r = with_config(tmp_path, "user", "passwd", "khong-co", "--password-stdin", input="ngan\n")
+    assert r.exit_code != 0, r.output
+    assert last_line(r.output) == "Lỗi: Không có tài khoản 'khong-co'.", r.output
+
+
 @pytest.mark.parametrize("args, expected", [
     (["serve", "--port", "80000"], "Lỗi: Giá trị không hợp lệ cho '--port': 80000 không nằm trong khoảng từ 0 "
                                    "đến 65535.\n"),
@@ -323,3 +329,9 @@ def test_an_os_error_that_is_not_about_a_path_stays_an_unexpected_error(tmp_path
     r = with_config(tmp_path, "status")
     assert r.exit_code == 70, r.output
     assert r.output.startswith("Lỗi không mong đợi: ConnectionRefusedError") and "Traceback" not in r.output
+
+
+def test_a_notice_too_long_is_called_a_notice_in_the_message(tmp_path):
+    r = with_config(tmp_path, "notice", "--station", "hoa-phu", "--no-build", "Họp dân. " * 60_000)
+    assert r.exit_code != 0, r.output
+    assert last_line(r.output).startswith("Lỗi: Thông báo lớn "), r.output

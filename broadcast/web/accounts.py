@@ -123,9 +123,8 @@ class Accounts:
 
     def set_password(self, name: str, password: str, now: dt.datetime) -> None:
         """Change a password, end the account's sessions and lift its login lockout."""
+        self.existing(name)
         check_password(password)
-        if self.user(name) is None:
-            raise AccountError(f"Không có tài khoản '{name}'.")
         with self.store._write():
             self.db.execute("UPDATE desk_users SET password_hash = ?, updated_at = ? WHERE name = ?",
                             (_HASHER.hash(password), to_db_time(now), name))
@@ -140,6 +139,13 @@ class Accounts:
             self.db.execute("DELETE FROM desk_sessions WHERE user = ?", (name,))
         if cur.rowcount == 0:
             raise AccountError(f"Không có tài khoản '{name}'.")
+
+    def existing(self, name: str) -> User:
+        """One account; AccountError when there is none by that name."""
+        user = self.user(name)
+        if user is None:
+            raise AccountError(f"Không có tài khoản '{name}'.")
+        return user
 
     def user(self, name: str) -> User | None:
         """One account, or None."""

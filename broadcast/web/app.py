@@ -29,6 +29,7 @@ from broadcast.bulletin import PRIORITIES, PRIORITY_LABELS, State
 from broadcast.config import Config
 from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
+from broadcast.vitext import decimal
 from broadcast.web.accounts import ROLE_LABELS, ROLES, AccountError, User
 
 log = logging.getLogger(__name__)
@@ -515,7 +516,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             failed = [r.message for r in report.failed] + [r.message for r in report.busy]
             job.error = "; ".join(failed)
             job.summary = (f"đọc mới {report.speech_calls} đoạn, lấy lại {report.cache_hits} đoạn "
-                           f"trong {report.seconds:.1f} giây")
+                           f"trong {decimal(report.seconds, 1)} giây")
         except BroadcastError as exc:
             job.error = str(exc)
         except Exception as exc:  # a bug must reach the page as a line, and the log in full

@@ -59,6 +59,8 @@ _OUTLINE_NAMES = {"d": "dê", "g": "gờ"}
 _PAREN_ABBR_RE = re.compile(
     r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9](?:, [A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])?)\)"
 )
+# "dịch vụ công trực tuyến (DVC trực tuyến)": the abbreviation keeps some words of the phrase.
+_PAREN_ABBR_TAIL_RE = re.compile(r"(?<![ \t])[ \t]*\(([A-ZĐ][A-ZĐ&]*[A-ZĐ]) ([^\W\d_]+(?: [^\W\d_]+){0,3})\)")
 _WORDS_RE = re.compile(r"[^\W\d_]+")
 _SIGNED_RE = re.compile(r"(?<=\()\s*([-−–+])(?=\d+(?:[.,]\d+)?\s?(?:%|°|độ))")
 _CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
@@ -92,10 +94,10 @@ _PHOTO_LABEL_RE = re.compile(
     r"|[A-ZĐ][A-ZĐ.]{1,9})[ \t.]*$"
 )
 # An outlet's tag opening a news line: "(PLO)- ", "(ĐN) - ", "(Chinhphu.vn) - ", "TTO - ",
-# "HHTO - ": the newsroom's signature, not part of the news. Bare tags are online outlets
+# "HHTO - ", "(Baoquangngai)-": the newsroom's signature, not part of the news. Bare tags are online outlets
 # ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
 _OUTLET_LEAD_RE = re.compile(
-    r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2})\)"
+    r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2}|Bao[a-z]{4,})\)"
     r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV|VTV|VTC"
     r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
 )
@@ -309,7 +311,29 @@ def _drop_redundant_abbreviations(
         return m.group(0)
 
     text = _PAREN_ABBR_RE.sub(repl, text)
+    if "(" in text:
+        text = _PAREN_ABBR_TAIL_RE.sub(lambda m: _drop_if_restated(m, lex), text)
     return _expand_defined(text, defined) if defined else text
+
+
+def _drop_if_restated(m: re.Match, lex: Lexicon) -> str:
+    """Drop "(DVC trực tuyến)" when the words before it say exactly that."""
+    abbr = m.group(1)
+    tail = _WORDS_RE.findall(m.group(2).lower())
+    before = _WORDS_RE.findall(m.string[max(0, m.start() - 200):m.start()].lower())
+    if before[-len(tail):] != tail:
+        return m.group(0)
+    head = before[:-len(tail)]
+    expansion = _expansion(abbr, lex)
+    if expansion:
+        spoken = _WORDS_RE.findall(expansion.lower())
+        if spoken and head[-len(spoken):] == spoken:
+            return ""
+    letters = [ch.lower() for ch in abbr if ch.isalpha()]
+    candidates = [w for w in head if w != "và"] if "&" in abbr else head
+    if len(candidates) >= len(letters) and [w[0] for w in candidates[-len(letters):]] == letters:
+        return ""
+    return m.group(0)
 
 
 def _expand_defined(text: str, defined: dict[str, str]) -> str:

@@ -216,6 +216,17 @@ WEEKDAY_RANGE_RE = re.compile(
 HOTLINE_RE = re.compile(
     r"(?=\d)(?<![\w.,/])(1[89]00)[ .]?(\d{4}|\d{3}[ .]?\d{3}|\d{2}[ .]?\d{2}[ .]?\d{2})" + NUM_END
 )
+# Power feeders: "đường dây 972", "lộ 471", "xuất tuyến 473", "XT 371". The engineers' code
+# (voltage class, then the line) is said digit by digit, as in the outage notices read on
+# air; 110, 220 and 500 after "đường dây" are the line's voltage ("đường dây 500 kV").
+FEEDER_RE = re.compile(
+    r"(?=[đlxXLĐ])(?<![\w.])((?:đường dây|Đường dây|xuất tuyến|Xuất tuyến|ngăn lộ|XT)|"
+    r"(?<!quốc )(?<!Quốc )(?<!tỉnh )(?<!Tỉnh )(?<!hương )(?<!Hương )(?<!huyện )[lL]ộ)"
+    r"(\s+(?:số\s+)?)(\d{3})(?![\w/]|[.,]\d)"
+)
+_VOLTAGES = {"110", "220", "500"}
+# "mức BĐ 1", "BĐ 3": a flood alarm level written apart from its number.
+ALARM_LEVEL_RE = re.compile(r"(?<![\w])BĐ\s+([1-3])(?![\w/]|[.,]\d)")
 SHORT_CODE_RE = re.compile(
     r"(?i:(đường dây nóng|hotline|tổng đài|điện thoại|sđt|đt|fax|gọi|số))(\s*:?\s*(?:số\s+)?)"
     r"(\d{3,5})" + NUM_END
@@ -510,6 +521,7 @@ UNITS = {
     "ngàn": "ngàn",
 }
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_PADDED_ZEROS_RE = re.compile(r"\d{1,3}[.,]00")
 UNIT_RE = re.compile(rf"{NUM_START}({NUM})\s?({_UNIT_ALT})(?![^\W_])")
 # Units that only follow a slash: "m3/s", "m/s", "vòng/h".
 _PER_ONLY_UNITS = {"s": "giây", "h": "giờ"}
@@ -589,6 +601,7 @@ RULE_OF_CALLBACK = {
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
+    "_feeder": "code_number", "_alarm_level": "number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}
@@ -665,6 +678,10 @@ class Rules:
             text = HOTLINE_RE.sub(self._hotline, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
+        if "dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text:
+            text = FEEDER_RE.sub(self._feeder, text)
+        if "BĐ" in text:
+            text = ALARM_LEVEL_RE.sub(self._alarm_level, text)
         if ":" in text and ("VN" in text or "ISO" in text):
             text = STANDARD_RE.sub(self._standard, text)
         if "mã" in text or "Mã" in text or "MÃ" in text:
@@ -917,6 +934,15 @@ class Rules:
         if following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS:
             return m.group(0)  # "gọi 234 công dân" counts people
         return m.group(1) + m.group(2) + fixed(digit_groups([m.group(3)]))
+
+    def _feeder(self, m: re.Match) -> str:
+        following = next_word(m.string, m.end())
+        if m.group(3) in _VOLTAGES or following in UNITS or following in _SCALE_WORDS:
+            return m.group(0)
+        return m.group(1) + m.group(2) + fixed(digit_words(m.group(3)))
+
+    def _alarm_level(self, m: re.Match) -> str:
+        return fixed(f"báo động {cardinal(m.group(1))}")
 
     def _house_number(self, m: re.Match) -> str:
         key = m.group(1).lower()
@@ -1334,6 +1360,9 @@ class Rules:
     def _unit(self, m: re.Match) -> str:
         unit = m.group(2)
         raw = m.group(1)
+        if unit in _MEASURE_UNITS and _PADDED_ZEROS_RE.fullmatch(raw):
+            # "4.00m" on a river gauge is said "bốn mét": the padding is the table's, not a value.
+            return rng(f"{cardinal(raw[:-3])} {UNITS[unit]}")
         if raw.count(",") == 1 and (unit == "%" or (
             # "diện tích 1,235 ha": see _MEASURE_NEXT_RE
             unit in _MEASURE_UNITS and self.english is None and "." not in raw and not raw.endswith("0")

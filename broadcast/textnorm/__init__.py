@@ -296,19 +296,11 @@ def _drop_redundant_abbreviations(
         if sum(ch.isupper() for ch in abbr) < 2:
             return m.group(0)
         before = _WORDS_RE.findall(text[max(0, m.start() - 200):m.start()].lower())
-        expansion = _expansion(abbr, lex)
-        if expansion:
-            spoken = _WORDS_RE.findall(expansion.lower())
-            if spoken and before[-len(spoken):] == spoken:
-                return ""
-        letters = [ch.lower() for ch in abbr if ch.isalpha()]
-        candidates = [w for w in before if w != "và"] if "&" in abbr else before
-        if len(letters) >= 2 and len(candidates) >= len(letters):
-            if [w[0] for w in candidates[-len(letters):]] == letters:
-                if lex.get(abbr) is None:
-                    defined[abbr] = _phrase_before(text, m.start(), len(letters), "&" in abbr)
-                return ""
-        return m.group(0)
+        how = _restated_by(abbr, before, lex)
+        if how == "initials" and lex.get(abbr) is None:
+            letters = sum(ch.isalpha() for ch in abbr)
+            defined[abbr] = _phrase_before(text, m.start(), letters, "&" in abbr)
+        return "" if how else m.group(0)
 
     text = _PAREN_ABBR_RE.sub(repl, text)
     if "(" in text:
@@ -316,24 +308,28 @@ def _drop_redundant_abbreviations(
     return _expand_defined(text, defined) if defined else text
 
 
-def _drop_if_restated(m: re.Match, lex: Lexicon) -> str:
-    """Drop "(DVC trực tuyến)" when the words before it say exactly that."""
-    abbr = m.group(1)
-    tail = _WORDS_RE.findall(m.group(2).lower())
-    before = _WORDS_RE.findall(m.string[max(0, m.start() - 200):m.start()].lower())
-    if before[-len(tail):] != tail:
-        return m.group(0)
-    head = before[:-len(tail)]
+def _restated_by(abbr: str, before: list[str], lex: Lexicon) -> str | None:
+    """Say how the words before an abbreviation spell it out: "expansion", "initials" or not at all."""
     expansion = _expansion(abbr, lex)
     if expansion:
         spoken = _WORDS_RE.findall(expansion.lower())
-        if spoken and head[-len(spoken):] == spoken:
-            return ""
+        if spoken and before[-len(spoken):] == spoken:
+            return "expansion"
     letters = [ch.lower() for ch in abbr if ch.isalpha()]
-    candidates = [w for w in head if w != "và"] if "&" in abbr else head
-    if len(candidates) >= len(letters) and [w[0] for w in candidates[-len(letters):]] == letters:
-        return ""
-    return m.group(0)
+    candidates = [w for w in before if w != "và"] if "&" in abbr else before
+    if len(letters) >= 2 and len(candidates) >= len(letters):
+        if [w[0] for w in candidates[-len(letters):]] == letters:
+            return "initials"
+    return None
+
+
+def _drop_if_restated(m: re.Match, lex: Lexicon) -> str:
+    """Drop "(DVC trực tuyến)" when the words before it say exactly that."""
+    tail = _WORDS_RE.findall(m.group(2).lower())
+    before = _WORDS_RE.findall(m.string[max(0, m.start() - 200):m.start()].lower())
+    if before[-len(tail):] != tail or not _restated_by(m.group(1), before[:-len(tail)], lex):
+        return m.group(0)
+    return ""
 
 
 def _expand_defined(text: str, defined: dict[str, str]) -> str:

@@ -933,6 +933,8 @@ class Rules:
         following = next_word(m.string, m.end())
         if following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS:
             return m.group(0)  # "gọi 234 công dân" counts people
+        if keyword == "gọi" and len(m.group(3)) == 3 and not m.group(3).startswith("11"):
+            return m.group(0)  # "lệnh gọi 252 thanh niên": the only three-digit lines are 11x
         return m.group(1) + m.group(2) + fixed(digit_groups([m.group(3)]))
 
     def _feeder(self, m: re.Match) -> str:

@@ -208,6 +208,9 @@ PROCEDURE_CODE_RE = re.compile(
 LONG_CODE_RE = re.compile(r"(?<![\w.,/])(?:[1-9]\d{8,}|0\d{11,})(?![\w/]|[.,]\d)")
 # Number plates: "47A-123.45", "47C-012.34", "29LD-123.45".
 PLATE_RE = re.compile(r"\b(\d{2})([A-Z]{1,2})(\d?)-(\d{3})\.(\d{2})(?![\w])")
+# Fishing boats: "BTh-97188-TS", "KG-92827-TS", "QNg-90123-TS": the province's letters,
+# the number dictated digit by digit and "TS" (thủy sản), spelled as the register writes them.
+BOAT_RE = re.compile(r"(?<![\w\-])([A-ZĐ][A-Za-zĐđ]{0,2})-(\d{4,5})-(TS)(?![\w\-])")
 # "tăng x2", "×3": times, not the letter.
 TIMES_RE = re.compile(r"(?<![\w.,])[x×](\d{1,3})(?![\w]|[.,]\d)")
 WEEKDAY_RANGE_RE = re.compile(
@@ -601,7 +604,7 @@ RULE_OF_CALLBACK = {
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
-    "_feeder": "code_number", "_alarm_level": "number",
+    "_feeder": "code_number", "_alarm_level": "number", "_boat": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}
@@ -699,6 +702,8 @@ class Rules:
             text = SPACED_THOUSANDS_RE.sub(self._spaced_thousands, text)
         if "-" in text:
             text = PLATE_RE.sub(self._plate, text)
+            if "-TS" in text:
+                text = BOAT_RE.sub(self._boat, text)
         if "11" in text or "1022" in text:
             text = EMERGENCY_RE.sub(self._emergency, text)
         if "0" in text and ("án" in text or "ÁN" in text):
@@ -915,6 +920,10 @@ class Rules:
         letters = " ".join(LETTER_NAMES[c.lower()] for c in m.group(2))
         head = " ".join(filter(None, [digit_words(m.group(1)), letters, digit_words(m.group(3))]))
         return fixed(f"{head}, {digit_words(m.group(4) + m.group(5))}")
+
+    def _boat(self, m: re.Match) -> str:
+        province, fishery = (" ".join(LETTER_NAMES[c.lower()] for c in g) for g in (m.group(1), m.group(3)))
+        return fixed(f"{province} {digit_words(m.group(2))} {fishery}")
 
     def _zero_code(self, m: re.Match) -> str:
         return f"{m.group(1)} {fixed(digit_words(m.group(2)))}"

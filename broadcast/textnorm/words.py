@@ -155,7 +155,11 @@ _CONGRESS_RE = re.compile(r"Đại hội|đại hội|ĐẠI HỘI|ĐHĐB|Đản
 _SCHOOL_RE = re.compile(r"học|HỌC|sinh viên|tuyển sinh|ĐHQG")
 
 
-_CONTEXT_TOKENS = {"TT", "TTr", "BCH", "ĐH", "BT", "KV"}
+_CONTEXT_TOKENS = {"TT", "TTr", "BCH", "ĐH", "BT", "KV", "BBT"}
+# 'BBT' is the Party's "Ban Bí thư", but "Ban biên tập" of a paper or a web page
+# ("BBT Trang Thông tin điện tử", "BBT Báo Gia Lai", "BBT Cổng TTĐT").
+_EDITORS_NEXT = {"Trang", "trang", "Báo", "báo", "Cổng", "cổng", "Tạp", "tạp", "Bản", "bản",
+                 "Website", "website", "Đài", "đài", "Chuyên", "chuyên"}
 # 'BT' before a party committee is "Bí thư" ("BT Huyện ủy"), elsewhere initials.
 _SECRETARY_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "Chi", "Quận", "Thị", "Xã", "Phường",
                    "Đoàn", "TU", "HU", "ĐU", "ĐB", "CB", "Chi bộ", "Tỉnh ủy", "Huyện ủy"}
@@ -569,6 +573,8 @@ class WordPass:
             return "Bí thư"
         if token == "BCH" and nxt in _COMMAND_NEXT:
             return "Ban Chỉ huy"
+        if token == "BBT" and nxt in _EDITORS_NEXT:
+            return "Ban biên tập"
         if token == "ĐH" and _CONGRESS_RE.search(self.line) and not _SCHOOL_RE.search(self.line):
             return "đại hội"
         return None

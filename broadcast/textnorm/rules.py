@@ -373,6 +373,10 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
         return following not in _SCALE_WORDS and following not in UNITS and following not in _CLOCK
     if _AFTER_DATE_RE.search(s, max(0, start - 60), start):
         return True
+    if prev in _SPAN_PREV and _SPAN_FROM_DATE_RE.search(s, max(0, start - 40), start):
+        # "từ ngày 8-6 đến 13-7": the far end of a span of dates is a date
+        following = next_word(s, end)
+        return following not in _SCALE_WORDS and following not in UNITS and following not in _COUNT_NOUNS
     # "thứ Năm (6/11)", "(6.11)": a date alone in brackets, or after a weekday.
     if _WEEKDAY_BEFORE_RE.search(s, max(0, start - 20), start):
         return True
@@ -380,6 +384,10 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
 
 
 # "Ngày ban hành: 11/10/2023", "các ngày từ 19 đến 22-4": the word "ngày" is already said.
+# A date just read ("... tháng sáu") and the word that opens the span's far end.
+_SPAN_FROM_DATE_RE = re.compile(
+    r"(?:tháng [^\x01-\x04]{1,12}[\x02\x04]|(?i:\bngày)\s+\d{1,2}[-/.]\d{1,2})\s*(?:đến|tới)\s*$"
+)
 _DATE_LABEL_RE = re.compile(
     r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,4}\s*:?\s*(?:từ\s+)?$"
 )

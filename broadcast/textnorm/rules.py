@@ -240,7 +240,10 @@ SHORT_CODE_RE = re.compile(
 # "QĐ-UBND", "KH&ĐT", and the slip "TT- TTCP" (a space after the dash).
 # Symbols may hold Vietnamese capitals ("KH-BCĐTƯATTP").
 _SYM_CHAR = "A-Za-zĐđĂÂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ0-9"
-SYM = rf"[A-ZĐ][{_SYM_CHAR}]*(?:(?:[-–&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
+# A steering or command board signs with its field after a space: "02/CĐ-BCH PCTT&TKCN",
+# "12/KH-BCĐ 389".
+SYM = (rf"[A-ZĐ][{_SYM_CHAR}]*(?:(?:[-–&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
+       r"(?:(?<=BCH|BCĐ) (?:[A-ZĐ][A-ZĐ&\-]*[A-ZĐ0-9]|\d{2,3}(?![\w.,]|\s+(?:ngày|người|năm|tháng|lần)\b(?!\s*\d))))?")
 # A number may carry a letter suffix: "25b/QĐ-UBND", "12a-CT/TU".
 DOC_NO = r"(\d+)([a-zđ]?)"
 DOC_YEAR_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/((?:19|20)\d\d)/({SYM})(?![\w])")

@@ -41,7 +41,8 @@ _VULGAR = {"½": "một phần hai", "⅓": "một phần ba", "⅔": "hai phầ
 _VULGAR_RE = re.compile("[" + "".join(_VULGAR) + "]")
 _SPACES_RE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _INVISIBLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u00ad]")
-_FOOTNOTE_RE = re.compile(r"(?<=[^\s\d(\[])\[\d{1,3}\]")
+# A footnote mark glued to a word ("cần thiết[1].") or bracketed after it ("sinh sống ([1])").
+_FOOTNOTE_RE = re.compile(r"(?<=[^\s\d(\[])\[\d{1,3}\]|(?<=[^\W\d_])\s?\(\[\d{1,3}\]\)")
 _END_OF_DECREE_RE = re.compile(r"\./\.")
 # Slash abbreviations of letters: đ/c (đồng chí), V/v (về việc), K/g (kính gửi), b/c (báo cáo).
 _SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKkBb])/([cvg])\b")

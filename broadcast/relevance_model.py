@@ -19,12 +19,12 @@ import gzip
 import hashlib
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import compress, repeat
+from operator import attrgetter, ne
 from pathlib import Path
 
 from broadcast.errors import ConfigError
@@ -42,12 +42,14 @@ _COUNT_TOPIC = _COUNT + "topic:"
 # However sure the model is, it moves the score by at most this many points.
 POINTS_CAP = 3.0
 SHARES = 8  # features whose share of the log-odds logit() reports, each way
-_SEGMENT_RE = re.compile(r" ?[|,] ?")
+_REAL = attrgetter("real")
 
 
 def _segments(text: str) -> list[list[str]]:
     """Syllables of normalised text in runs that a sentence end or a comma does not cross."""
-    return [seg.split() for seg in _SEGMENT_RE.split(text) if seg]
+    # Plain string splits, not a regular expression: split() drops the spaces
+    # around each mark, and a run with no syllable adds no n-gram.
+    return [words for seg in text.replace(",", "|").split("|") if (words := seg.split())]
 
 
 def _grams(segments: list[list[str]], prefix: str, out: list[str]) -> None:
@@ -92,17 +94,21 @@ def _values(title: str, summary: str, phrases: Iterable[tuple[str, str, float]],
     phrases = list(phrases)
     values: dict[str, float] = Counter(feature_list(title, summary, phrases, normalized))
     odd = [f for f, n in values.items() if n > 1]
+    for key, total in _topic_points(phrases).items():
+        values[key] = total
+        if total != 1.0:
+            odd.append(key)
+    return dict(values), odd
+
+
+def _topic_points(phrases: list[tuple[str, str, float]]) -> dict[str, float]:
+    """Each topic's feature and its points from the phrases found, those with any."""
     # How strongly the vocabulary spoke for each topic (and for the negative
     # and context lists): its points, taken like a count (1 + ln).
     points: dict[str, float] = {}
     for _, topic, weight in phrases:
         points[_TOPIC + topic] = points.get(_TOPIC + topic, 0.0) + abs(weight)
-    for key, total in points.items():
-        if total:
-            values[key] = total
-            if total != 1.0:
-                odd.append(key)
-    return dict(values), odd
+    return {key: total for key, total in points.items() if total}
 
 
 def counts(found: Iterable[tuple[str, float, int, bool]]) -> dict[str, float]:
@@ -160,8 +166,23 @@ class TextModel:
     def __post_init__(self) -> None:
         # idf * weight (for the dot product) and squared idf (for the length
         # of the vector) of every known feature, as one complex number: one
-        # lookup and one sum give both.
-        self._table = {f: complex(idf * self.weights.get(f, 0.0), idf * idf) for f, idf in self.idf.items()}
+        # lookup and one sum give both. Scoring is bound by memory, not
+        # arithmetic: each lookup reads a slot, a key and a value scattered
+        # over megabytes. So the table is built most frequent feature first
+        # (lowest idf), each key a fresh copy, so that the few thousand
+        # features most news uses lie together and stay in the cache.
+        table: dict[str, complex] = {}
+        titles: dict[str, complex] = {}
+        for f in sorted(self.idf, key=self.idf.__getitem__):
+            idf = self.idf[f]
+            part = complex(idf * self.weights.get(f, 0.0), idf * idf)
+            if f.startswith(_TITLE):
+                # The title features again under their bare n-gram, so
+                # logit() looks the title's n-grams up without building a
+                # prefixed copy of each.
+                titles[f[len(_TITLE):]] = part
+            table[(f + " ")[:-1]] = part
+        self._table, self._title_table = table, titles
 
     def logit(self, title: str, summary: str,
               phrases: Iterable[tuple[str, str, float]] = (),
@@ -173,31 +194,54 @@ class TextModel:
         # The counts are taken as they are: no TF-IDF, no unit length.
         extra = [(f, v * self.count_weights[f]) for f, v in (found or {}).items() if f in self.count_weights]
         base = self.bias + sum(c for _, c in extra)
-        values, odd = _values(title, summary, phrases, normalized)
+        if not normalized:
+            from broadcast.relevance import normalize
+
+            title, summary = normalize(title), normalize(summary)
+        phrases = list(phrases)
+        # The features of _values(), in its order: the n-grams of title and
+        # lead, the title's again as title features, the phrases, the topics.
+        # Normalised text has no ':', so no n-gram takes a prefixed feature's
+        # name and the groups can be counted apart. The title's n-grams are
+        # made once and looked up bare in the table of title features.
+        head: list[str] = []
+        _grams(_segments(title), "", head)
+        grams = head.copy()
+        _grams(_segments(summary), "", grams)
+        ngrams, titled = Counter(grams), Counter(head)
+        said = Counter([_PHRASE + phrase.lower() for phrase, _, _ in phrases])
+        topics = _topic_points(phrases)
         table = self._table
-        # In the order the features were made, so the sums (and ties in the
-        # explanation) come out the same whatever the hash seed. map() and
-        # sum() run in C; unknown features count 0. A feature of value v
-        # counts 1 + ln(v) times (sublinear term frequency, as in training):
-        # the sum takes it once and the few others are fixed up below.
-        names = list(values)
-        parts = list(map(table.get, names, repeat(0j)))
+        # In that order, so the sums (and ties in the explanation) come out the
+        # same whatever the hash seed. map() and sum() run in C; unknown
+        # features count 0.
+        parts = [*map(table.get, ngrams, repeat(0j)), *map(self._title_table.get, titled, repeat(0j)),
+                 *map(table.get, said, repeat(0j)), *map(table.get, topics, repeat(0j))]
+        values = [*ngrams.values(), *titled.values(), *said.values(), *topics.values()]
         total = sum(parts)
         dot, norm = total.real, total.imag
-        for feat in odd:
-            if feat in table:
-                tf = 1.0 + math.log(values[feat])
-                norm += table[feat].imag * (tf * tf - 1.0)
-                dot += table[feat].real * (tf - 1.0)
+        # A feature of value v counts 1 + ln(v) times (sublinear term
+        # frequency, as in training): the sum took it once, the few others
+        # are fixed up here. A known feature's part is never 0 (its idf is
+        # not), an unknown one's always is.
+        for i in compress(range(len(values)), map(ne, values, repeat(1))):
+            part = parts[i]
+            if part:
+                tf = 1.0 + math.log(values[i])
+                norm += part.imag * (tf * tf - 1.0)
+                dot += part.real * (tf - 1.0)
         if norm <= 0.0:
             return base, [(f, c) for f, c in extra if c]
         norm = math.sqrt(norm)
-        # Only the strongest features each way are worth explaining.
-        contrib = [p.real for p in parts]
-        ranked = sorted(range(len(names)), key=contrib.__getitem__)
+        # Only the strongest features each way are worth explaining; only
+        # their names are spelled out.
+        contrib = [*map(_REAL, parts)]
+        ranked = sorted(range(len(values)), key=contrib.__getitem__)
         strongest = ranked if len(ranked) <= 2 * SHARES else ranked[:SHARES] + ranked[-SHARES:]
-        shares = [(names[i], contrib[i] * (1.0 + math.log(values[names[i]])) / norm)
-                  for i in strongest if contrib[i]]
+        keys = [*ngrams, *titled, *said, *topics]
+        first, after = len(ngrams), len(ngrams) + len(titled)  # the title features' places
+        shares = [(_TITLE + keys[i] if first <= i < after else keys[i],
+                   contrib[i] * (1.0 + math.log(values[i])) / norm) for i in strongest if contrib[i]]
         return base + dot / norm, shares + [(f, c) for f, c in extra if c]
 
     def fingerprint(self) -> str:

@@ -18,7 +18,6 @@ they score 0 and say why.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import logging
 import math
 import re
@@ -32,6 +31,7 @@ from typing import Any
 
 from broadcast.config import read_toml
 from broadcast.errors import ConfigError
+from broadcast.relevance_model import counts, display, load_model
 from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,6 @@ def load_vocabulary(extra: Path | None = None, model: bool = True) -> Vocabulary
     """Load the shipped topics.toml, the station's extra file on top, and the shipped classifier."""
     vocab = Vocabulary(threshold=1.0, topics={})
     if model:
-        from broadcast.relevance_model import load_model
-
         vocab.model = load_model()
         vocab.model_id = vocab.model.fingerprint()
     _apply(vocab, _read_toml(DEFAULT_TOPICS_FILE), DEFAULT_TOPICS_FILE, base=True)
@@ -300,8 +298,6 @@ def model_phrases(matches: list[Match], station: Collection[str] = ()) -> list[t
 
 def model_counts(matches: list[Match], station: Collection[str] = ()) -> dict[str, float]:
     """What the shipped phrases found in an item, as the classifier's count features."""
-    from broadcast.relevance_model import counts
-
     if station:
         matches = [m for m in matches if m.phrase not in station]
     return counts([(m.topic, m.weight, m.count, m.in_title) for m in matches])
@@ -309,13 +305,17 @@ def model_counts(matches: list[Match], station: Collection[str] = ()) -> dict[st
 
 def _model_note(parts: list[tuple[str, float]], points: float) -> str:
     """The few words that pushed the classifier most in the direction of its verdict."""
-    from broadcast.relevance_model import display
-
-    pick = heapq.nlargest if points > 0 else heapq.nsmallest
+    up = points > 0
+    # The 4 * _NOTE_WORDS strongest shares in the verdict's direction. A share
+    # the other way would be passed over anyway, and it sorts after all of
+    # those, so it is left out before sorting what is left (stable, as
+    # heapq.nlargest/nsmallest are).
+    ahead = [p for p in parts if (p[1] > 0) == up]
+    ahead.sort(key=itemgetter(1), reverse=up)
     words: list[str] = []
-    for feat, share in pick(4 * _NOTE_WORDS, parts, key=itemgetter(1)):
+    for feat, _ in ahead[:4 * _NOTE_WORDS]:
         shown = display(feat)
-        if not shown or (share > 0) != (points > 0):
+        if not shown:
             continue  # a topic feature is no word to show; the phrases are listed anyway
         bare = shown.replace(" (tiêu đề)", "")
         if any(bare in w or w.replace(" (tiêu đề)", "") in bare for w in words):
@@ -325,7 +325,7 @@ def _model_note(parts: list[tuple[str, float]], points: float) -> str:
             break
     if not words:
         return ""
-    return ("nhờ: " if points > 0 else "vì: ") + ", ".join(f"“{w}”" for w in words)
+    return ("nhờ: " if up else "vì: ") + ", ".join(f"“{w}”" for w in words)
 
 
 # --- language --------------------------------------------------------------

@@ -52,6 +52,13 @@ def _segments(text: str) -> list[list[str]]:
     return [words for seg in text.replace(",", "|").split("|") if (words := seg.split())]
 
 
+def _tally(items: list[str]) -> dict[str, int]:
+    """Each item and how often it occurs, in order of first occurrence (as Counter, quicker without repeats)."""
+    # A headline rarely repeats an n-gram, and an item's phrases never do.
+    once = dict.fromkeys(items, 1)
+    return once if len(once) == len(items) else Counter(items)
+
+
 def _grams(segments: list[list[str]], prefix: str, out: list[str]) -> None:
     """Append the unigrams and bigrams of each run to out."""
     for seg in segments:
@@ -166,11 +173,10 @@ class TextModel:
     def __post_init__(self) -> None:
         # idf * weight (for the dot product) and squared idf (for the length
         # of the vector) of every known feature, as one complex number: one
-        # lookup and one sum give both. Scoring is bound by memory, not
-        # arithmetic: each lookup reads a slot, a key and a value scattered
-        # over megabytes. So the table is built most frequent feature first
-        # (lowest idf), each key a fresh copy, so that the few thousand
-        # features most news uses lie together and stay in the cache.
+        # lookup and one sum give both. Each lookup reads a slot, a key and a
+        # value that would lie scattered over megabytes, so the table is built
+        # most frequent feature first (lowest idf), each key a fresh copy:
+        # the features most news uses then lie together in memory.
         table: dict[str, complex] = {}
         titles: dict[str, complex] = {}
         for f in sorted(self.idf, key=self.idf.__getitem__):
@@ -208,8 +214,8 @@ class TextModel:
         _grams(_segments(title), "", head)
         grams = head.copy()
         _grams(_segments(summary), "", grams)
-        ngrams, titled = Counter(grams), Counter(head)
-        said = Counter([_PHRASE + phrase.lower() for phrase, _, _ in phrases])
+        ngrams, titled = Counter(grams), _tally(head)
+        said = _tally([_PHRASE + phrase.lower() for phrase, _, _ in phrases])
         topics = _topic_points(phrases)
         table = self._table
         # In that order, so the sums (and ties in the explanation) come out the

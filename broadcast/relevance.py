@@ -2,10 +2,10 @@
 
 The vocabulary (broadcast/data/topics.toml, optionally extended by a station's
 own file) maps phrases to topics and weights. Title and lead are normalised
-once (lower-case NFC, one tone placement, punctuation as spaces); all phrases
-and their comma-less forms are compiled into one trie-shaped regular
-expression that runs on that text with word boundaries, so a match is a
-vocabulary key as it stands.
+once (lower-case NFC, one tone placement, punctuation as spaces, words one
+space apart); all phrases and their comma-less forms go into one trie of
+words that is walked from each word of that text, so a match is a
+vocabulary key as it stands, whole words only.
 
 For items with a phrase, a small classifier trained on labelled real news
 (broadcast.relevance_model, shipped as data) then adds or takes points,
@@ -24,7 +24,6 @@ import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -112,10 +111,10 @@ class Vocabulary:
     # Last word of a phrase -> next words that make a compound with it, so the
     # phrase does not match there ("tài chính công" in "Bộ Tài chính công bố").
     compounds: dict[str, set[str]] = field(default_factory=dict, repr=False)
-    _regex: re.Pattern[str] | None = field(default=None, repr=False)
     _table: dict[str, _Phrase] = field(default_factory=dict, repr=False)
-    _plain_regex: re.Pattern[str] | None = field(default=None, repr=False)
     _plain: dict[str, _Phrase] = field(default_factory=dict, repr=False)
+    _trie: dict[str | None, Any] = field(default_factory=dict, repr=False)  # see _build_trie
+    _plain_trie: dict[str | None, Any] = field(default_factory=dict, repr=False)
     # The trained classifier (relevance_model.TextModel) or None for phrases only.
     model: Any = field(default=None, repr=False)
     model_id: str = ""  # the model file's hash, so stored scores go stale with it
@@ -138,7 +137,7 @@ class Vocabulary:
         return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
 
     def compile(self) -> None:
-        """Build the matching expressions; call after changing phrases."""
+        """Build the matching tries; call after changing phrases."""
         table: dict[str, _Phrase] = {}
         for key, ph in self.phrases.items():
             table[key] = ph
@@ -155,10 +154,9 @@ class Vocabulary:
                     plain[bare] = ph
         self._table = table
         self._plain = plain
-        # The regex runs on normalised text (one tone placement, one space
-        # between words), so it spells the table keys as they are.
-        self._regex = _build_regex(set(table), self.compounds)
-        self._plain_regex = None  # built on first use: few feeds come without diacritics
+        self._trie = _build_trie(table, self.compounds)
+        bare_compounds = {_strip_accents(w): {_strip_accents(f) for f in fs} for w, fs in self.compounds.items()}
+        self._plain_trie = _build_trie(plain, bare_compounds)
 
     def find(self, text: str) -> list[_Phrase]:
         """Phrases in text, longest wins; phrases inside a longer match are dropped."""
@@ -168,28 +166,34 @@ class Vocabulary:
         """Phrases in text already passed through normalize()."""
         if not low:
             return []
-        if _looks_unaccented(low):
-            if self._plain_regex is None and self._plain:
-                guards = {_strip_accents(w): {_strip_accents(f) for f in fs} for w, fs in self.compounds.items()}
-                self._plain_regex = _build_regex(set(self._plain), guards)
-            regex, table = self._plain_regex, self._plain
-        else:
-            regex, table = self._regex, self._table
-        if regex is None:
-            return []
+        trie = self._plain_trie if _looks_unaccented(low) else self._trie
+        words = low.split(" ")  # normalised: one space between words, none at the ends
+        last = len(words)
         found: list[_Phrase] = []
-        reach = -1
-        # The pattern is a zero-width lookahead, so matches may overlap: each
-        # word start reports its longest phrase, and a match ending inside an
-        # earlier match is contained in it (starts are increasing).
-        for m in regex.finditer(low):
-            end = m.end(1)
-            if end <= reach:
+        reach = 0
+        # Each word reports the longest phrase that starts there; a phrase
+        # ending inside an earlier one is contained in it (starts increase).
+        for start, word in enumerate(words):
+            node = trie.get(word)
+            if node is None:
                 continue
-            reach = end
-            ph = table.get(m.group(1))
-            if ph is not None:
-                found.append(ph)
+            longest = None
+            at = start + 1
+            while True:
+                end = node.get(None)
+                # A phrase may end here unless the next word turns its last
+                # word into a compound ("công" + "bố").
+                if end is not None and (at == last or words[at] not in end[1]):
+                    longest, stop = end[0], at
+                if at == last:
+                    break
+                node = node.get(words[at])
+                if node is None:
+                    break
+                at += 1
+            if longest is not None and stop > reach:
+                reach = stop
+                found.append(longest)
         return found
 
 
@@ -459,52 +463,19 @@ def _looks_unaccented(text: str) -> bool:
     return n >= 12 and len(text.encode("utf-8")) - n <= n * 0.03
 
 
-# --- trie regex ------------------------------------------------------------
+# --- phrase trie -------------------------------------------------------------
 
-# The pattern runs on normalize()d text: punctuation inside a sentence is one
-# space, a comma a " , " token, a sentence end " | ", so a plain " " between
-# the words of a phrase is all it needs (a character class there made
-# compiling the pattern take over a second).
-
-
-def _build_regex(keys: set[str], guards: dict[str, set[str]]) -> re.Pattern[str] | None:
-    """One lookahead regex whose group 1 is the longest phrase at each word start."""
-    if not keys:
-        return None
-    frozen = tuple(sorted((w, tuple(sorted(fs))) for w, fs in guards.items() if fs))
-    return _compile(frozenset(keys), frozen)
-
-
-@lru_cache(maxsize=16)
-def _compile(keys: frozenset[str], guards: tuple[tuple[str, tuple[str, ...]], ...]) -> re.Pattern[str]:
-    """Compile once per distinct vocabulary: a few hundred ms for the shipped one."""
-    blocked = dict(guards)
-    trie: dict[str, Any] = {}
-    for key in keys:
+def _build_trie(table: dict[str, _Phrase], compounds: dict[str, set[str]]) -> dict[str | None, Any]:
+    """Word -> node for the words of every key; a node's None entry: (phrase ending there, words that block it)."""
+    # Keys are normalize()d like the text they are looked for in, so their
+    # words are the text's words as they stand.
+    trie: dict[str | None, Any] = {}
+    for key, ph in table.items():
         node = trie
-        for ch in key:
-            node = node.setdefault(ch, {})
-        node[""] = blocked.get(key.rsplit(" ", 1)[-1], ())
-    body = _trie_pattern(trie)
-    return re.compile(r"(?<!\w)(?=(" + body + r")(?!\w))")
-
-
-def _trie_pattern(node: dict[str, Any]) -> str:
-    """Regex for a trie node: greedy, so longer phrases are tried first."""
-    branches = [(" " if ch == " " else re.escape(ch)) + _trie_pattern(node[ch])
-                for ch in sorted(k for k in node if k)]
-    if "" not in node:
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    blocked = node[""]
-    # A phrase may end here unless the next word turns its last word into a compound.
-    end = ("(?! (?:" + "|".join(re.escape(w) for w in sorted(blocked)) + r")(?!\w))"
-           if blocked else "")
-    if not branches:
-        return end
-    if not end:
-        inner = branches[0] if len(branches) == 1 else "|".join(branches)
-        return "(?:" + inner + ")?"
-    return "(?:" + "|".join(branches) + "|" + end + ")"
+        for word in key.split(" "):
+            node = node.setdefault(word, {})
+        node[None] = (ph, frozenset(compounds.get(key.rsplit(" ", 1)[-1], ())))
+    return trie
 
 
 # --- loading -----------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Relevance scoring's quick paths give exactly what plain ones give, on real labelled news.
 
 normalize() runs one sentence-end pass and one findall(); the reference here
-runs a pass per kind of punctuation and splits. TextModel.logit() counts the
+runs a pass per kind of punctuation and splits. Phrases are found by walking
+a trie of words; the reference tries every run of words from each word, the
+longest first. TextModel.logit() counts the
 title's n-grams apart and sums parts held as complex numbers; the reference
 builds features() (what the trainer reads) and sums plain TF-IDF terms. The
 explanation note sorts the shares in the verdict's direction; the reference
@@ -84,6 +86,46 @@ def test_normalize_equals_a_pass_per_kind_of_punctuation(items):
     rng = random.Random(7)
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(30))) for _ in range(20_000)]
     assert [normalize(t) for t in texts] == [_plain_normalize(t) for t in texts]
+
+
+# --- phrases -------------------------------------------------------------------
+
+def _plain_find(vocab, low: str) -> list:
+    """Phrases in normalised text: at each word the longest run of words that is a key, unless a compound."""
+    if not low:
+        return []
+    if relevance._looks_unaccented(low):
+        table = vocab._plain
+        compounds = {relevance._strip_accents(w): {relevance._strip_accents(f) for f in fs}
+                     for w, fs in vocab.compounds.items()}
+    else:
+        table, compounds = vocab._table, vocab.compounds
+    words = low.split(" ")
+    found, reach = [], 0
+    for i in range(len(words)):
+        for j in range(len(words), i, -1):
+            ph = table.get(" ".join(words[i:j]))
+            if ph is None or (j < len(words) and words[j] in compounds.get(words[j - 1], ())):
+                continue
+            if j > reach:  # not inside the phrase found before
+                reach = j
+                found.append(ph)
+            break
+    return found
+
+
+def test_phrases_found_equal_every_run_of_words_tried(full, items):
+    texts = [normalize(t) for r in items for t in (r["title"], r["summary"])]
+    # Runs of the vocabulary's own words, with and without diacritics, so that
+    # phrases overlap, nest, meet compounds and cross commas and sentence ends.
+    words = sorted({w for key in full._table for w in key.split(" ")} | {f for fs in full.compounds.values() for f in fs}
+                   | {"|", ",", "và", "của"})
+    rng = random.Random(5)
+    for _ in range(4000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 16)))
+        texts.append(normalize(relevance._strip_accents(text) if rng.random() < 0.3 else text))
+    assert sum(bool(_plain_find(full, t)) for t in texts) > 1500
+    assert [full.find_normalized(t) for t in texts] == [_plain_find(full, t) for t in texts]
 
 
 # --- the classifier --------------------------------------------------------------

@@ -199,7 +199,7 @@ class TextModel:
         """
         # The counts are taken as they are: no TF-IDF, no unit length.
         extra = [(f, v * self.count_weights[f]) for f, v in (found or {}).items() if f in self.count_weights]
-        base = self.bias + sum(c for _, c in extra)
+        base = self.bias + sum([c for _, c in extra])
         if not normalized:
             from broadcast.relevance import normalize
 

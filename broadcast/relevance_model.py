@@ -173,22 +173,11 @@ class TextModel:
     def __post_init__(self) -> None:
         # idf * weight (for the dot product) and squared idf (for the length
         # of the vector) of every known feature, as one complex number: one
-        # lookup and one sum give both. Each lookup reads a slot, a key and a
-        # value that would lie scattered over megabytes, so the table is built
-        # most frequent feature first (lowest idf), each key a fresh copy:
-        # the features most news uses then lie together in memory.
-        table: dict[str, complex] = {}
-        titles: dict[str, complex] = {}
-        for f in sorted(self.idf, key=self.idf.__getitem__):
-            idf = self.idf[f]
-            part = complex(idf * self.weights.get(f, 0.0), idf * idf)
-            if f.startswith(_TITLE):
-                # The title features again under their bare n-gram, so
-                # logit() looks the title's n-grams up without building a
-                # prefixed copy of each.
-                titles[f[len(_TITLE):]] = part
-            table[(f + " ")[:-1]] = part
-        self._table, self._title_table = table, titles
+        # lookup and one sum give both.
+        self._table = {f: complex(idf * self.weights.get(f, 0.0), idf * idf) for f, idf in self.idf.items()}
+        # The title features again under their bare n-gram, so logit() looks
+        # the title's n-grams up without building a prefixed copy of each.
+        self._title_table = {f[len(_TITLE):]: c for f, c in self._table.items() if f.startswith(_TITLE)}
 
     def logit(self, title: str, summary: str,
               phrases: Iterable[tuple[str, str, float]] = (),

@@ -282,7 +282,7 @@ def score(title: str, summary: str, vocab: Vocabulary) -> Relevance:
         points = round(vocab.model.points(logit), 3)
         # The model was trained on the shipped topics: it may take away what
         # those phrases gave, never a station's own phrases (nor below 0).
-        own = sum(raw[ph.text] * scale[ph.topic] for ph in order if ph.station and ph.weight > 0)
+        own = sum(raw[ph.text] * scale[ph.topic] for ph in order if ph.station and ph.weight > 0) if station else 0
         points = max(points, -round(max(0.0, total - own), 3))
         if points:
             matches.append(Match(MODEL_PHRASE, MODEL, points, note=_model_note(parts, points)))

@@ -62,14 +62,13 @@ def _tally(items: list[str]) -> dict[str, int]:
 def _grams(segments: list[list[str]], prefix: str, out: list[str]) -> None:
     """Append the unigrams and bigrams of each run to out."""
     for seg in segments:
-        # map() and join run in C: these few lines are most of the classifier's time.
-        grams = list(map(" ".join, zip(seg, seg[1:])))
+        # map() and join run in C, straight into out.
         if prefix:
             out += map(prefix.__add__, seg)
-            out += map(prefix.__add__, grams)
+            out += map(prefix.__add__, map(" ".join, zip(seg, seg[1:])))
         else:
             out += seg
-            out += grams
+            out += map(" ".join, zip(seg, seg[1:]))
 
 
 def feature_list(title: str, summary: str, phrases: Iterable[tuple[str, str, float]] = (),

@@ -108,7 +108,7 @@ def test_normalize_equals_a_pass_per_kind_of_punctuation(items):
     texts = [t for r in items for t in (r["title"], r["summary"])]
     # Odd strings too: runs of marks, marks before letters or at the end,
     # line breaks, Unicode spaces, combining marks, a literal "|".
-    alphabet = list("aăđoòuỷy qQ") + list(".!?;:…,,|\r\n\t \u00a0\u2003\u00ad_-–“”'()/%0123") + ["\u0301", "\u0323"]
+    alphabet = [*"aăđoòuỷy qQ", *".!?;:…,,|\r\n\t \u00a0\u2003\u00ad_-–“”'()/%0123", "\u0301", "\u0323"]
     rng = random.Random(7)
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(30))) for _ in range(20_000)]
     assert [normalize(t) for t in texts] == [_plain_normalize(t) for t in texts]
@@ -144,8 +144,8 @@ def test_phrases_found_equal_every_run_of_words_tried(full, items):
     texts = [normalize(t) for r in items for t in (r["title"], r["summary"])]
     # Runs of the vocabulary's own words, with and without diacritics, so that
     # phrases overlap, nest, meet compounds and cross commas and sentence ends.
-    words = sorted({w for key in full._table for w in key.split(" ")} | {f for fs in full.compounds.values() for f in fs}
-                   | {"|", ",", "và", "của"})
+    words = sorted({w for key in full._table for w in key.split(" ")}
+                   | {f for fs in full.compounds.values() for f in fs} | {"|", ",", "và", "của"})
     rng = random.Random(5)
     for _ in range(4000):
         text = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 16)))
@@ -226,7 +226,8 @@ def test_note_equals_heapq_pick_on_real_and_tied_shares(full, items):
         _, shares = model.logit(r["title"], r["summary"], model_phrases(matches), found=model_counts(matches))
         cases += [(shares, 1.0), (shares, -1.0)]
     # Ties, zeros and words that repeat one another, so the order among equals counts.
-    words = ["thủ tục", "t:thủ tục", "thủ tục hành", "v:một cửa", "vt:tthc", "d:score", "dịch vụ", "t:công"]
+    words = ["thủ tục", "t:thủ tục", "thủ tục hành", "v:một cửa", "vt:tthc", "d:score", "dịch vụ",
+             "t:công"]
     rng = random.Random(3)
     for _ in range(3000):
         parts = [(rng.choice(words), rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0, rng.uniform(-2, 2)]))

@@ -314,17 +314,19 @@ def _model_note(parts: list[tuple[str, float]], points: float) -> str:
     # the other way would be passed over anyway, and it sorts after all of
     # those, so it is left out before sorting what is left (stable, as
     # heapq.nlargest/nsmallest are).
-    ahead = [p for p in parts if (p[1] > 0) == up]
+    ahead = [p for p in parts if p[1] > 0] if up else [p for p in parts if not p[1] > 0]
     ahead.sort(key=itemgetter(1), reverse=up)
     words: list[str] = []
+    bares: list[str] = []  # each word without its title mark
     for feat, _ in ahead[:4 * _NOTE_WORDS]:
         shown = display(feat)
         if not shown:
             continue  # a topic feature is no word to show; the phrases are listed anyway
         bare = shown.replace(" (tiêu đề)", "")
-        if any(bare in w or w.replace(" (tiêu đề)", "") in bare for w in words):
+        if any(bare in w or b in bare for w, b in zip(words, bares)):
             continue  # "thủ tục" after "thủ tục hành" says nothing new
         words.append(shown)
+        bares.append(bare)
         if len(words) == _NOTE_WORDS:
             break
     if not words:

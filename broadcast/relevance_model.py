@@ -183,7 +183,8 @@ class TextModel:
               normalized: bool = False, found: dict[str, float] | None = None) -> tuple[float, list[tuple[str, float]]]:
         """Log-odds that the item is reform news, and the shares of its strongest features each way.
 
-        found is counts() of the vocabulary's matches (the shipped phrases only).
+        found is counts() of the vocabulary's matches (the shipped phrases only); normalized
+        says title and summary already came through relevance.normalize().
         """
         # The counts are taken as they are: no TF-IDF, no unit length.
         extra = [(f, v * self.count_weights[f]) for f, v in (found or {}).items() if f in self.count_weights]

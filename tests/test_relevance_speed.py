@@ -1,14 +1,14 @@
 """Relevance scoring's quick paths give exactly what plain ones give, on real labelled news.
 
 detect_language() counts Vietnamese letters in the first part of an item
-first; the reference counts them in the whole item. normalize() runs one sentence-end pass and one findall(); the reference here
-runs a pass per kind of punctuation and splits. Phrases are found by walking
-a trie of words; the reference tries every run of words from each word, the
-longest first. TextModel.logit() counts the
-title's n-grams apart and sums parts held as complex numbers; the reference
-builds features() (what the trainer reads) and sums plain TF-IDF terms. The
-explanation note sorts the shares in the verdict's direction; the reference
-takes heapq's pick over all of them.
+first; the reference counts them in the whole item. normalize() runs one
+sentence-end pass and one findall(); the reference runs a pass per kind of
+punctuation and splits. Phrases are found by walking a trie of words; the
+reference tries every run of words from each word, the longest first.
+TextModel.logit() counts the title's n-grams apart and sums parts held as
+complex numbers; the reference builds features() (what the trainer reads)
+and sums plain TF-IDF terms. The explanation note sorts the shares in the
+verdict's direction; the reference takes heapq's pick over all of them.
 
 tests/data/relevance_scores_sample.tsv holds, for every 31st labelled item of
 the training months (main file before 2026-05, then the extra files), the

@@ -19,3 +19,8 @@ def size_text(n: int) -> str:
     if n >= 1_000_000:
         return f"{decimal(n / 1_000_000, 1).removesuffix(',0')} MB"
     return f"{max(1, round(n / 1000))} KB"
+
+
+def grouped(n: int) -> str:
+    """Write a whole number with thousands grouped by dots, as Vietnamese does: 200.000."""
+    return f"{n:,}".replace(",", ".")

@@ -171,3 +171,24 @@ def test_doctor_reports_key_and_reachability_per_vendor(tmp_path, monkeypatch):
             "VIETTEL_API_KEY)") in r.output
     assert "[OK  ] Kết nối Viettel AI: tới được https://viettelgroup.ai/voice/api/tts/v1/rest/syn" in r.output
     assert "vt-9f8e7d6c5b" not in r.output
+
+
+def test_a_voice_that_is_not_set_up_points_to_the_configuration_not_the_network(tmp_path):
+    p = write(tmp_path, STATION)
+    r = CliRunner().invoke(cli, ["--config", str(p), "say", "--engine", "piper", "Xin chào bà con",
+                                 "-o", str(tmp_path / "p.mp3")])
+    assert r.exit_code != 0
+    line = r.output.strip().splitlines()[-1]
+    assert "tts.piper.model" in line and "mục [tts] trong cấu hình" in line, line
+    assert "kiểm tra mạng" not in line, line
+
+
+def test_a_service_that_does_not_answer_points_to_the_network(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZALO_API_KEY", "khoa")
+    p = write(tmp_path, '[tts.zalo]\nretries = 0\n' + STATION)
+    with responses.RequestsMock() as rsps:
+        rsps.post("https://api.zalo.ai/v1/tts/synthesize", status=503)
+        r = CliRunner().invoke(cli, ["--config", str(p), "say", "--engine", "zalo", "Xin chào bà con",
+                                     "-o", str(tmp_path / "z.mp3")])
+    assert r.exit_code != 0
+    assert "Hãy kiểm tra mạng" in r.output.strip().splitlines()[-1], r.output

@@ -19,7 +19,7 @@ from broadcast.speech.base import Engine, EngineFailure, SpeechRun, create_engin
 from broadcast.speech.cache import SpeechCache
 from broadcast.speech.pcm import apply_tempo, silence, to_mono16_wav, wav_duration, wav_info, write_wav
 from broadcast.speech.respell import Respelling, load_respelling
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, grouped
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Synthesizer:
             return self._silence(text)
         failures: list[tuple[str, str]] = []
         skipped: list[tuple[str, str]] = []
-        charged = False
+        charged = network = False
         for name in self.chain:
             engine = self.engines[name]
             # The key is on the text this engine is given, after its own respellings.
@@ -212,22 +212,26 @@ class Synthesizer:
             except EngineFailure as exc:
                 log.warning("engine %s failed on %r: %s", name, _start(text), exc)
                 failures.append((name, str(exc)))
+                network = network or exc.transient
             except BroadcastError:
                 raise  # disk full, unwritable cache: nothing another engine can fix
             except Exception as exc:  # a bug in one engine must not stop the bulletin
                 log.exception("engine %s crashed on %r", name, _start(text))
                 failures.append((name, f"lỗi không mong đợi ({exc.__class__.__name__}: {exc})"))
         reasons = "; ".join(f"{n}: {r}" for n, r in failures + skipped)
-        raise SpeechError(
-            f"Không đọc được đoạn “{_start(text)}”. {reasons}. "
-            "Hãy kiểm tra mạng và bộ đọc dự phòng bằng lệnh 'broadcast doctor'."
-        )
+        # A service that did not answer is a matter of the network; a missing voice
+        # file or a refused key is the configuration's, and the reason above says which.
+        network = network or any(self.run.disabled_reason(n) for n, _ in skipped)
+        fix = ("Hãy kiểm tra mạng và bộ đọc dự phòng bằng lệnh 'broadcast doctor'." if network
+               else "Hãy sửa theo lý do trên (mục [tts] trong cấu hình, hoặc mạng nếu lý do nói vậy) "
+                    "rồi kiểm tra bằng lệnh 'broadcast doctor'.")
+        raise SpeechError(f"Không đọc được đoạn “{_start(text)}”. {reasons}. {fix}")
 
     def _charge(self, text: str) -> None:
         budget = self.tts.speech_budget_chars
         if not self.run.take_chars(len(text), budget):
             raise SpeechError(
-                f"Lần chạy này cần đọc mới hơn {budget:,} ký tự (giới hạn tts.speech_budget_chars)"
+                f"Lần chạy này cần đọc mới hơn {grouped(budget)} ký tự (giới hạn tts.speech_budget_chars)"
                 .replace(",", ".")
                 + ": kịch bản hoặc thông báo dài bất thường. Hãy kiểm tra lại; nếu thật sự cần, "
                 "hãy tăng giới hạn trong cấu hình."

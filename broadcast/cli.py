@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
-import errno
 import json
 import logging
 import os
@@ -27,7 +26,7 @@ from broadcast import __version__, cli_vi
 from broadcast.config import Config, load_config
 from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, os_reason
 
 log = logging.getLogger("broadcast")
 cli_vi.install()
@@ -112,7 +111,7 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
             log_file.parent.mkdir(parents=True, exist_ok=True)
             handler = LogFile(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
         except OSError as exc:
-            raise click.BadParameter(f"không ghi được tệp nhật ký {log_file}: {_os_reason(exc)}. "
+            raise click.BadParameter(f"không ghi được tệp nhật ký {log_file}: {os_reason(exc)}. "
                                      "Hãy chọn tệp trong một thư mục ghi được.", param_hint="--log-file") from None
         handler.setFormatter(_vietnam_time_formatter())
         handler.setLevel(logging.INFO)
@@ -122,23 +121,6 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
         for other in root.handlers:
             if other is not handler:
                 other.setLevel(level)
-
-
-OS_REASONS = {
-    errno.ENOENT: "không tìm thấy tệp hay thư mục này",
-    errno.ENOTDIR: "một phần của đường dẫn là tệp, không phải thư mục",
-    errno.EEXIST: "đó là tệp, không phải thư mục",
-    errno.EISDIR: "đường dẫn là thư mục",
-    errno.EACCES: "không có quyền truy cập",
-    errno.EPERM: "không có quyền truy cập",
-    errno.EROFS: "ổ đĩa chỉ cho đọc",
-    errno.ENOSPC: "hết dung lượng đĩa",
-}
-
-
-def _os_reason(exc: OSError) -> str:
-    """The reason of a file-system error in Vietnamese (the system's own text is English)."""
-    return OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 class OutputFile(click.Path):
@@ -190,7 +172,7 @@ class LogFile(RotatingFileHandler):
         if self.broken:
             return
         self.broken = True
-        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         click.echo(f"cảnh báo: không ghi được tệp nhật ký {self.baseFilename}: {reason}; "
                    "lần chạy vẫn tiếp tục, không ghi nhật ký vào tệp.", err=True)
 
@@ -283,7 +265,7 @@ class VietGroup(click.Group):
             log.debug("unexpected error", exc_info=True)
             if isinstance(exc, OSError) and exc.filename is not None:
                 # A path staff typed that cannot be used: theirs to fix, not a bug.
-                click.echo(f"Lỗi: Không dùng được {exc.filename}: {_os_reason(exc)}. Hãy kiểm tra đường dẫn "
+                click.echo(f"Lỗi: Không dùng được {exc.filename}: {os_reason(exc)}. Hãy kiểm tra đường dẫn "
                            "rồi chạy lại.", err=True)
                 ctx.exit(1)
             click.echo(

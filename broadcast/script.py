@@ -169,6 +169,43 @@ def _environment(paths: tuple[Path, ...]) -> jinja2.Environment:
     )
 
 
+# Jinja's messages are English; the common ones, said for staff who edit a template.
+_JINJA_REASONS = [
+    (re.compile(r"Unexpected end of template\..*?looking for the following tags: (.+?)\. .*", re.S),
+     lambda m: f"mẫu hết mà khối chưa đóng: thiếu {_tags(m.group(1))}"),
+    (re.compile(r"Encountered unknown tag '(\w+)'\. Jinja was looking for the following tags: (.+?)\. .*", re.S),
+     lambda m: f"gặp {{% {m.group(1)} %}} trong khi cần {_tags(m.group(2))}"),
+    (re.compile(r"Encountered unknown tag '(\w+)'\.?"),
+     lambda m: f"thẻ {{% {m.group(1)} %}} không có hoặc thừa"),
+    (re.compile(r"expected token '(.+?)', got '(.+?)'"),
+     lambda m: f"cần '{_token(m.group(1))}' nhưng gặp '{m.group(2)}'"),
+    (re.compile(r"Expected an expression, got '(.+?)'"),
+     lambda m: f"thiếu biểu thức trước {_token(m.group(1))}"),
+    (re.compile(r"unexpected '(.+?)'"), lambda m: f"'{_token(m.group(1))}' không đúng chỗ"),
+    (re.compile(r"'(\w+)' is undefined"), lambda m: f"'{m.group(1)}'"),
+    (re.compile(r"'[\w ]+' has no attribute '(\w+)'"), lambda m: f"thuộc tính '{m.group(1)}'"),
+    (re.compile(r"\w+ object has no element (\S+)"), lambda m: f"phần tử thứ {m.group(1)} (danh sách không đủ)"),
+]
+_TOKENS = {"end of print statement": "}}", "end of statement block": "%}", "end of template": "hết mẫu"}
+
+
+def _token(name: str) -> str:
+    return _TOKENS.get(name, name)
+
+
+def _tags(listing: str) -> str:
+    return " hoặc ".join(f"{{% {t} %}}" for t in re.findall(r"'(\w+)'", listing))
+
+
+def jinja_reason(message: str) -> str:
+    """Say in Vietnamese what a Jinja template error means; an uncommon one keeps Jinja's words."""
+    for pattern, say in _JINJA_REASONS:
+        m = pattern.fullmatch(message.strip())
+        if m:
+            return say(m)
+    return message
+
+
 def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> str:
     """Render the bulletin script text from the template search path."""
     paths = search_path(station_templates)
@@ -206,12 +243,12 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or exc.name or MAIN_TEMPLATE
         raise TemplateError(
-            f"Mẫu kịch bản {where}, dòng {exc.lineno}: lỗi cú pháp ({exc.message}). "
+            f"Mẫu kịch bản {where}, dòng {exc.lineno}: lỗi cú pháp ({jinja_reason(exc.message or '')}). "
             "Hãy sửa mẫu hoặc xóa bản sao của đài để dùng mẫu mặc định."
         ) from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(
-            f"Mẫu kịch bản dùng biến không có: {exc.message}. "
+            f"Mẫu kịch bản dùng biến không có: {jinja_reason(exc.message or '')}. "
             "Các biến có thể dùng: station.name, station.phone, station.one_stop, date_words, slot_label, "
             "items, standing, notices."
         ) from None

@@ -7,6 +7,8 @@ decimal point and never pass through here.
 
 from __future__ import annotations
 
+import errno
+
 
 def decimal(x: float, places: int | None = None) -> str:
     """Write `x` with a decimal comma: `places` digits after it, or as short as it reads (1,25; 30)."""
@@ -24,3 +26,22 @@ def size_text(n: int) -> str:
 def grouped(n: int) -> str:
     """Write a whole number with thousands grouped by dots, as Vietnamese does: 200.000."""
     return f"{n:,}".replace(",", ".")
+
+
+OS_REASONS = {
+    errno.ENOENT: "không tìm thấy tệp hay thư mục này",
+    errno.ENOTDIR: "một phần của đường dẫn là tệp, không phải thư mục",
+    errno.EEXIST: "đó là tệp, không phải thư mục",
+    errno.EISDIR: "đường dẫn là thư mục",
+    errno.EACCES: "không có quyền truy cập",
+    errno.EPERM: "không có quyền truy cập",
+    errno.EROFS: "ổ đĩa chỉ cho đọc",
+    errno.ENOSPC: "hết dung lượng đĩa",
+    errno.EADDRINUSE: "cổng này đang được một chương trình khác dùng",
+    errno.EADDRNOTAVAIL: "máy này không có địa chỉ đó",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Say why a system call failed, in Vietnamese (the system's own text is English)."""
+    return OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))

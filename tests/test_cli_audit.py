@@ -335,3 +335,16 @@ def test_a_notice_too_long_is_called_a_notice_in_the_message(tmp_path):
     r = with_config(tmp_path, "notice", "--station", "hoa-phu", "--no-build", "Họp dân. " * 60_000)
     assert r.exit_code != 0, r.output
     assert last_line(r.output).startswith("Lỗi: Thông báo lớn "), r.output
+
+
+def test_a_port_already_taken_is_said_in_vietnamese(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = with_config(tmp_path, "serve", "--port", str(port))
+    assert r.exit_code != 0, r.output
+    assert last_line(r.output) == (f"Lỗi: Không mở được cổng {port} trên 127.0.0.1: cổng này đang được một "
+                                   "chương trình khác dùng. Hãy chọn cổng khác bằng --port."), r.output

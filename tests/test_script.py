@@ -103,11 +103,28 @@ def test_broken_template_names_file_and_line(tmp_path):
     with pytest.raises(TemplateError) as e:
         render_script(ctx([]), tmp_path)
     assert "ban-tin.txt.j2" in str(e.value) and "dòng" in str(e.value)
+    assert "thiếu {% endfor %}" in str(e.value) and "Jinja" not in str(e.value)
+
+
+@pytest.mark.parametrize("template, said", [
+    ("{{ station.name }\n", "'}' không đúng chỗ"),
+    ("{{ station.name date_words }}\n", "cần '}}' nhưng gặp 'date_words'"),
+    ("{% endfor %}\n", "thẻ {% endfor %} không có hoặc thừa"),
+    ("{% for x in items %}{% endif %}\n", "gặp {% endif %} trong khi cần {% endfor %} hoặc {% else %}"),
+])
+def test_template_syntax_errors_are_explained_in_vietnamese(tmp_path, template, said):
+    (tmp_path / "ban-tin.txt.j2").write_text(template, encoding="utf-8")
+    with pytest.raises(TemplateError) as e:
+        render_script(ctx([]), tmp_path)
+    assert said in str(e.value), str(e.value)
 
 
 def test_unknown_variable_is_a_clear_error(tmp_path):
     (tmp_path / "ban-tin.txt.j2").write_text("{{ station.fax }}\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match="biến"):
+    with pytest.raises(TemplateError, match="biến không có: thuộc tính 'fax'"):
+        render_script(ctx([]), tmp_path)
+    (tmp_path / "ban-tin.txt.j2").write_text("{{ fax }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="biến không có: 'fax'"):
         render_script(ctx([]), tmp_path)
 
 

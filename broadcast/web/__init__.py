@@ -13,6 +13,7 @@ from typing import Callable
 
 from broadcast.config import Config
 from broadcast.errors import BroadcastError
+from broadcast.vitext import os_reason
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -52,7 +53,7 @@ def serve(config: Config, out_dir: Path, clock: Callable[[], dt.datetime], *, ho
     try:
         server = create_server(app, **options)
     except OSError as exc:
-        raise BroadcastError(f"Không mở được cổng {port} trên {host}: {exc.strerror or exc}. "
+        raise BroadcastError(f"Không mở được cổng {port} trên {host}: {os_reason(exc)}. "
                              "Hãy chọn cổng khác bằng --port.") from None
     shown = f"[{host}]" if ":" in host else host
     announce(f"Bàn duyệt đang chạy tại http://{shown}:{server.effective_port}/ (Ctrl+C để dừng)")

@@ -315,9 +315,9 @@ TIME_DATE_RE = re.compile(
 )
 # "ngày (21/10)": the brackets add nothing once "ngày" is said.
 _NGAY_BRACKET_RE = re.compile(r"(?i:\b(ngày))\s*\((\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?)\)")
-# "ngày 22 và 23-8", "ngày 6, 7 và 8/11": several days of one month.
+# "ngày 22 và 23-8", "ngày 6, 7 và 8/11", "các ngày 21, 23, 24/1": several days of one month.
 DAY_LIST_RE = re.compile(
-    r"(?:(?<=ngày )|(?<=\())(\d{1,2})((?:\s*,\s*\d{1,2})*)\s+(và|hoặc)\s+(\d{1,2})([/.\-])(\d{1,2})"
+    r"(?:(?<=ngày )|(?<=Ngày )|(?<=\())(\d{1,2})((?:\s*,\s*\d{1,2})*)(?:\s+(và|hoặc)\s+|\s*,\s*)(\d{1,2})([/.\-])(\d{1,2})"
     r"(?:\5(\d{4}))?(?![\w/]|[.,]\d)"
 )
 # "từ ngày 10.3 - 10.4": two dotted dates, read only where a date is expected.
@@ -741,7 +741,7 @@ class Rules:
             # Dates, longest forms first.
             text = TIME_DATE_RE.sub(self._time_date, text)
             text = DAY_RANGE_RE.sub(self._day_range, text)
-        if ("ngày " in text or "(" in text) and (" và " in text or " hoặc " in text):
+        if ("gày " in text or "(" in text) and (" và " in text or " hoặc " in text or "," in text):
             text = DAY_LIST_RE.sub(self._day_list, text)
         if "." in text:
             text = DM_RANGE_DOT_RE.sub(self._dm_range_dot, text)
@@ -1045,7 +1045,8 @@ class Rules:
         if bracketed and s[m.end():m.end() + 1] != ")":
             return m.group(0)
         spoken = [number_words(int(d)) for d in days]
-        words = ", ".join(spoken[:-1]) + f" {m.group(3)} {spoken[-1]} tháng {month_name(mo)}"
+        joiner = f" {m.group(3)} " if m.group(3) else ", "
+        words = ", ".join(spoken[:-1]) + f"{joiner}{spoken[-1]} tháng {month_name(mo)}"
         if m.group(7):
             words += f" năm {cardinal(m.group(7))}"
         # "hai ngày (3 và 4-7)": alone in brackets the days need their "ngày".

@@ -123,6 +123,11 @@ _PARENT_BODIES = ("Bộ ", "Sở ", "Ủy ban nhân dân", "Tỉnh ủy", "Huy�
                   "Bộ Tư lệnh", "Bộ Chỉ huy", "Công an tỉnh", "Công an huyện")
 
 # Measures: after these '/' is a rate read 'trên' ("mm/ngày", "tấn/tấn", "ml/kg").
+# Levels of government or kinds of place: "cấp xã/phường", "tỉnh/thành phố" name both, with a pause.
+ADMIN_FIRST = {"xã", "phường", "thị", "huyện", "quận", "thành", "tỉnh", "thôn", "bản", "buôn", "ấp", "làng",
+               "tổ", "khu", "đặc"}
+ADMIN_LAST = {"xã", "phường", "trấn", "huyện", "quận", "phố", "tỉnh", "thôn", "bản", "buôn", "ấp", "làng", "khu"}
+
 MEASURE_LEFT = {"mét", "lít", "gam", "tấn", "tạ", "yến", "ta", "vuông", "khối", "oát", "vôn",
                 "mm", "ml", "mg", "kg", "km", "cm", "bai", "lượng", "liều",
                 # written units the word pass reads from the dictionary ("2 triệu m3/ngày")
@@ -676,6 +681,10 @@ class WordPass:
             # "TT.Ea Drăng", "X.Ea Kao": set the initial apart so the name after it still
             # matches its dictionary entry as a whole.
             text = _GLUED_PLACE_RE.sub(self._unglue, text)
+        if "K" in text or "TDP" in text:
+            text = _GLUED_AREA_RE.sub(_area, text)
+        if ", P " in text or ", Q " in text:
+            text = _BARE_PLACE_RE.sub(lambda m: _BARE_PLACE[m.group(1)], text)
         self.line = text
         plain = self.lex.plain
         toks = [(_KINDS[m.lastindex], m.group(m.lastindex)) for m in _SCAN_RE.finditer(text)]
@@ -872,6 +881,9 @@ class WordPass:
             elif left[0] in (WORD, DONE) and right[0] == DONE and _first_word(right[1])[:1].islower():
                 # "mm/3 giờ", "ca/100.000 dân": a rate over a number.
                 out.append(" trên ")
+            elif (left[0] == WORD and right[0] == WORD and _last_word(left[1]).lower() in ADMIN_LAST
+                    and _first_word(right[1]).lower() in ADMIN_FIRST):
+                out.append(", ")
             elif left[0] in (WORD, DONE) and right[0] in (WORD, DONE):
                 out.append(" hoặc ")
             else:
@@ -1074,6 +1086,20 @@ _NOT_PLACE_PREV = {"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "
 
 
 # A place-type initial written against the name after it ("TP.Buôn Ma Thuột", "TT.Ea Drăng").
+# "KV1", "TDP3", "KP2": an area abbreviation glued to its number in addresses and power-cut lists.
+_GLUED_AREA_RE = re.compile(r"(?<![\w.])(KV|TDP|KP)(?=\d{1,3}(?![\w.,/]\w))")
+_GLUED_AREA = {"KV": "khu vực ", "TDP": "tổ dân phố ", "KP": "khu phố "}
+
+
+def _area(m: re.Match) -> str:
+    words = _GLUED_AREA[m.group(1)]
+    before = m.string[:m.start()].rstrip()
+    # Written in capitals, it opens a sentence with a capital too.
+    return words.capitalize() if not before or before[-1] in ".!?:\n" else words
+
+# "…, P Tân An", "…, Q Bình Thạnh": a ward or district initial without its dot, inside an address.
+_BARE_PLACE_RE = re.compile(r"(?<=, )(P|Q)(?= [A-ZĐ][a-zà-ỹđ]+\b)")
+_BARE_PLACE = {"P": "phường", "Q": "quận"}
 _GLUED_PLACE_RE = re.compile(r"(?<![\w.])(TP|Tp|TX|Tx|TT|H|X|P|Q)\.(?=([A-ZĐ][^\W\d_]*[a-zà-ỹđ]))")
 
 # "H.A Lưới", "X.Y Tý": huyện or xã written against a name whose first syllable is one vowel.

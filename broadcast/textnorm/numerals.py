@@ -47,9 +47,10 @@ def fraction_digits(frac: str) -> str:
     stripped = frac.lstrip("0")
     words = ["không"] * (len(frac) - len(stripped))
     if stripped:
-        # Short fractions are read as a number (the newsreader habit: 'phẩy bốn mươi bảy');
-        # long ones digit by digit so nobody hears 'phẩy mười bốn nghìn...'.
-        if len(stripped) <= 3 and not words:
+        # Fractions of up to four digits are read as a number after their leading zeros,
+        # the newsreader habit for index scores ('46,0415': 'phẩy không bốn trăm mười
+        # lăm'); longer ones digit by digit so nobody hears 'phẩy mười bốn vạn...'.
+        if len(frac) <= 4:
             words.append(number_words(int(stripped)))
         else:
             words.append(digit_words(stripped))

@@ -649,12 +649,34 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
 
     # ------------------------------------------------------------ pronunciation dictionary
 
+    def lexicon_shared_with_others(station: str) -> str:
+        """Why this account may not change the station's dictionary file, or '' when it may.
+
+        A station without a file of its own reads the province's, and two stations may name one file:
+        an entry added there is read on loudspeakers this account has no right to."""
+        path = config.station(station).lexicon
+        if path is None or user().sees_all:
+            return ""
+        same = path.resolve()
+        if config.lexicon is not None and config.lexicon.resolve() == same:
+            return ("Tệp từ điển phát âm này dùng chung cho mọi đài trong tỉnh nên chỉ cán bộ tỉnh hoặc người "
+                    "quản trị được thêm mục. Hãy nhờ người quản trị đặt tệp riêng cho đài (dòng "
+                    f"lexicon = \"tu-dien-{station}.tsv\" trong mục của đài ở broadcast.toml).")
+        if any(s.lexicon is not None and s.lexicon.resolve() == same and not user().can_see(s.id)
+               for s in config.stations):
+            return ("Tệp từ điển phát âm này dùng chung với đài khác nên chỉ cán bộ tỉnh hoặc người quản trị "
+                    "được thêm mục. Hãy nhờ người quản trị đặt tệp riêng cho đài.")
+        return ""
+
     @app.route("/stations/<station>/lexicon", methods=["GET", "POST"])
     @station_view
     def lexicon(station: str):
         day = parse_day(request.values.get("date"), today())
         error, status, form = "", 200, {}
-        if request.method == "POST":
+        shared = lexicon_shared_with_others(station)
+        if request.method == "POST" and shared:
+            error, status = shared, 403
+        elif request.method == "POST":
             form = {"written": request.form.get("written", ""), "spoken": request.form.get("spoken", "")}
             try:
                 # Said here in the form's words: the file's own checks speak of its lines and columns,
@@ -673,7 +695,8 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         word = request.args.get("word", "").strip()[:200]
         uses = api.lexicon_uses(config, out_dir, station, day, word) if word else []
         return render_template("lexicon.html", station=config.station(station), day=day, path=path,
-                               entries=entries, word=word, uses=uses, error=error, form=form), status
+                               entries=entries, word=word, uses=uses, error=error, form=form,
+                               shared=shared), status
 
     # ------------------------------------------------------------ accounts
 

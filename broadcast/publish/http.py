@@ -94,17 +94,24 @@ class HTTPTarget(Target):
         try:
             if self.method == "PUT":
                 headers.setdefault("Content-Type", "audio/mpeg")
-                resp = requests.put(url, data=upload.data, headers=headers, timeout=self.timeout)
+                resp = requests.put(url, data=upload.data, headers=headers, timeout=self.timeout,
+                                    allow_redirects=False)
             else:
                 form = {k: v.format(**values) for k, v in self.form.items()}
                 resp = requests.post(url, files={self.field: (name, upload.data, "audio/mpeg")}, data=form,
-                                     headers=headers, timeout=self.timeout)
+                                     headers=headers, timeout=self.timeout, allow_redirects=False)
         except requests.Timeout:
             raise DeliveryError(f"{url} không trả lời trong {decimal(self.timeout)} giây.") from None
         except requests.ConnectionError:
             raise DeliveryError(f"Không kết nối được tới {url}: máy nhận tắt, sai địa chỉ hoặc mất mạng.") from None
         except requests.RequestException as exc:
             raise DeliveryError(f"Không gửi được tới {url}: {type(exc).__name__}.") from None
+        if 300 <= resp.status_code < 400:
+            # Never followed: the token (in any header) and the bulletin are for the configured address only,
+            # and a POST turned into a GET of a login page would answer 200 without any file received.
+            where = "".join(ch for ch in resp.headers.get("Location", "") if ch.isprintable())[:200] or "?"
+            raise DeliveryError(f"{url} chuyển hướng tới {where} ({resp.status_code}): không gửi theo địa chỉ mới. "
+                                "Nếu đó đúng là máy nhận, hãy sửa url trong cấu hình.", retry=False)
         if not 200 <= resp.status_code < 300:
             # 408, 429 and 5xx pass; anything else is a refusal that the same request will get again.
             retry = resp.status_code in (408, 425, 429) or resp.status_code >= 500

@@ -1,0 +1,113 @@
+"""Delivery targets attacked by the servers they talk to: real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from broadcast.publish.http import HTTPTarget
+from broadcast.publish.targets import DeliveryError, Upload
+
+TOKEN = "tok-Rr92-bi-mat-cua-dai"
+AUDIO = b"ID3" + bytes(range(256)) * 40
+
+
+class Recorder:
+    """An HTTP server that records every request and answers from a function of the request."""
+
+    def __init__(self, answer) -> None:
+        self.requests: list[dict] = []
+        rec = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+                rec.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                     "body": body})
+                status, headers, reply = answer(self.command, self.path)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            do_GET = do_PUT = do_POST = _any  # noqa: N815
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def servers():
+    made: list[Recorder] = []
+
+    def make(answer) -> Recorder:
+        made.append(Recorder(answer))
+        return made[-1]
+    yield make
+    for s in made:
+        s.close()
+
+
+def upload() -> Upload:
+    return Upload(station="hoa-phu", date=dt.date(2026, 3, 12), slot="", slot_time="", kind="bulletin",
+                  title="Bản tin", base="hoa-phu", data=AUDIO, checksum=hashlib.sha256(AUDIO).hexdigest(),
+                  version="v1")
+
+
+def target(url: str, method: str, monkeypatch, header: str = "X-Api-Key") -> HTTPTarget:
+    monkeypatch.setenv("LOA_TOKEN_ATTACK", TOKEN)
+    return HTTPTarget(url, method, "{station}_{date}.mp3", field="file", form={}, headers={}, token_file=None,
+                      token_env="LOA_TOKEN_ATTACK", token_header=header, timeout=10)
+
+
+def test_a_redirect_never_carries_the_token_or_the_bulletin_to_another_server(servers, monkeypatch):
+    # The receiving platform (or whoever took over its name) answers 307 towards another host: the upload
+    # would be sent again there, with the station's access token in its custom header.
+    thief = servers(lambda method, path: (201, {}, b"ok"))
+    platform = servers(lambda method, path: (307, {"Location": thief.url("/lay-ma")}, b""))
+    with pytest.raises(DeliveryError) as caught:
+        target(platform.url("/api/upload/{name}"), "PUT", monkeypatch).send(upload(), "hoa-phu_2026-03-12.mp3")
+    assert thief.requests == []
+    assert not caught.value.retry
+    assert "chuyển hướng" in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_an_upload_redirected_to_a_page_is_not_counted_as_delivered(servers, monkeypatch):
+    # A portal whose session expired sends every POST to its login page, which answers 200: following it
+    # turns the upload into a GET of that page, and the bulletin would be logged as delivered.
+    def portal(method, path):
+        if path.startswith("/dang-nhap"):
+            return 200, {"Content-Type": "text/html"}, b"<html>dang nhap</html>"
+        return 302, {"Location": "/dang-nhap"}, b""
+    site = servers(portal)
+    with pytest.raises(DeliveryError) as caught:
+        target(site.url("/upload"), "POST", monkeypatch, header="Authorization").send(upload(), "hoa-phu.mp3")
+    assert [r["method"] for r in site.requests] == ["POST"]
+    assert "/dang-nhap" in str(caught.value)
+
+
+def test_a_plain_upload_still_arrives_with_its_token(servers, monkeypatch):
+    platform = servers(lambda method, path: (201, {}, b"ok"))
+    where = target(platform.url("/api/upload/{name}"), "PUT", monkeypatch).send(upload(), "hoa-phu.mp3")
+    assert where.endswith("/api/upload/hoa-phu.mp3")
+    assert platform.requests[0]["body"] == AUDIO
+    assert platform.requests[0]["headers"]["X-Api-Key"] == TOKEN

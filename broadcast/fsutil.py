@@ -86,15 +86,18 @@ E = TypeVar("E", bound=BroadcastError)
 
 
 def read_limited(path: str | os.PathLike[str], what: str, limit: int,
-                 error: type[E] = BroadcastError) -> bytes:  # type: ignore[assignment]
+                 error: type[E] = BroadcastError, *, follow: bool = True) -> bytes:  # type: ignore[assignment]
     """Read a regular file of at most `limit` bytes; refuse devices, pipes and folders.
 
     The file is opened non-blocking so a FIFO named by mistake never hangs the
     run, and is read no further than the limit so /dev/zero or a runaway file
-    cannot fill memory. Every refusal is an `error` naming `what` and the path.
+    cannot fill memory. With `follow` false a symbolic link at `path` itself is
+    refused. Every refusal is an `error` naming `what` and the path.
     """
     p = Path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(p, flags)
     except FileNotFoundError:
@@ -138,14 +141,14 @@ def read_limited(path: str | os.PathLike[str], what: str, limit: int,
 
 
 def read_staff_text(path: str | os.PathLike[str], what: str, limit: int = MAX_STAFF_TEXT_BYTES,
-                    error: type[E] = BroadcastError) -> str:  # type: ignore[assignment]
+                    error: type[E] = BroadcastError, *, follow: bool = True) -> str:  # type: ignore[assignment]
     """Read a text file staff wrote: UTF-8 (with or without BOM) or UTF-16 with BOM.
 
     Editors on Windows save either; anything else is an error that names the
     file and says how to save it. `what` names the file in that message.
     """
     p = Path(path)
-    raw = read_limited(p, what, limit, error)
+    raw = read_limited(p, what, limit, error, follow=follow)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     else:

@@ -29,6 +29,7 @@ from broadcast.feeddates import parse_date
 from broadcast.fsutil import read_staff_text
 from broadcast.models import FeedItem
 from broadcast.textclean import clean_title, collapse_spaces, normalize_unicode
+from broadcast.vitext import os_reason
 
 # A local item is a few hundred words; anything much larger is not one.
 MAX_FILE_BYTES = 64 * 1024
@@ -100,12 +101,18 @@ def read_local_items(feed: FeedConfig, now: dt.datetime) -> tuple[list[FeedItem]
     skipped = 0
     for path in _files(folder, feed):
         try:
-            info = os.stat(path)
+            # Whoever may drop files in the folder (often a share) must not make the server read its own
+            # files aloud: a link is followed only to a file inside the folder, and the file read is that one.
+            real = path.resolve(strict=True)
+            if folder.resolve() not in real.parents:
+                raise BroadcastError("là liên kết tới tệp ngoài thư mục tin địa phương, không đọc")
+            info = os.stat(real)
             if not stat.S_ISREG(info.st_mode):
                 raise BroadcastError("không phải tệp văn bản thường")
             if info.st_size > MAX_FILE_BYTES:
                 raise BroadcastError(f"tệp lớn hơn {MAX_FILE_BYTES // 1024} KB, không phải một tin")
-            fields = parse_local_item(read_staff_text(path, "tệp tin địa phương"))
+            # The same cap while reading, for a file that grows after the check; no link swapped in since.
+            fields = parse_local_item(read_staff_text(real, "tệp tin địa phương", MAX_FILE_BYTES, follow=False))
         except (OSError, BroadcastError) as exc:
             skipped += 1
             warnings.append(f"bỏ qua tệp {path.name}: {_reason(exc, path)}")
@@ -130,7 +137,10 @@ def read_local_items(feed: FeedConfig, now: dt.datetime) -> tuple[list[FeedItem]
 
 
 def _reason(exc: Exception, path: Path) -> str:
-    text = str(exc) if isinstance(exc, BroadcastError) else (getattr(exc, "strerror", None) or str(exc))
-    # read_staff_text names the file already; the warning names it once.
-    text = text.replace(f"Tệp tin địa phương {path}, ", "").replace(f"tệp tin địa phương {path}", "tệp")
+    if isinstance(exc, OSError):
+        return os_reason(exc)  # a link to nowhere, a file removed meanwhile
+    text = str(exc)
+    # read_staff_text names the file (as read: the link's target) already; the warning names it once.
+    for named in {path, path.resolve()}:
+        text = text.replace(f"Tệp tin địa phương {named}, ", "").replace(f"tệp tin địa phương {named}", "tệp")
     return text.rstrip(".")  # the warning goes inside a sentence

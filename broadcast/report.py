@@ -20,10 +20,9 @@ from typing import Callable
 from broadcast.bulletin import PRIORITY_LABELS, derive_state
 from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, without_controls
 
 TOTAL = "TỔNG"
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # What spreadsheet software reads as the start of a formula in a text cell.
 FORMULA_START = ("=", "+", "-", "@")
 # Seconds of these segment kinds count as administrative-reform content.
@@ -320,7 +319,7 @@ def render(report: Report, fmt: str) -> bytes:
 
 def _plain(value: object) -> str:
     """A cell's text on one line, without control characters (office formats refuse them)."""
-    return " ".join(CONTROL.sub(" ", str(value)).split())
+    return " ".join(without_controls(str(value)).split())
 
 
 def _csv_cell(value: object) -> object:

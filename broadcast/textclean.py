@@ -7,6 +7,8 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
+from broadcast.vitext import without_controls
+
 # Elements whose text is never part of the story: image captions, scripts,
 # embedded media, "read more" boxes.
 SKIP_TAGS = {"script", "style", "figcaption", "noscript", "iframe", "object", "video",
@@ -135,10 +137,11 @@ def strip_html(text: str) -> str:
 
 
 def normalize_unicode(text: str) -> str:
-    """NFC, no invisible characters, every space kind a plain space (newlines kept)."""
+    """NFC, no invisible or control characters, every space kind a plain space (newlines kept)."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
+    text = without_controls(text)  # a terminal or an XML writer must never meet them
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

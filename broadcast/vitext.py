@@ -1,4 +1,4 @@
-"""How numbers are written in what staff read: the Vietnamese decimal comma.
+"""How numbers are written in what staff read (the Vietnamese decimal comma), and which characters never are.
 
 Messages, reports and pages write "2,8 phút" and "0,5 giây", as Vietnamese
 does; machine-read values (config keys, wire parameters, file names) keep the
@@ -8,6 +8,7 @@ decimal point and never pass through here.
 from __future__ import annotations
 
 import errno
+import re
 
 
 def decimal(x: float, places: int | None = None) -> str:
@@ -45,3 +46,13 @@ OS_REASONS = {
 def os_reason(exc: OSError) -> str:
     """Say why a system call failed, in Vietnamese (the system's own text is English)."""
     return OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+# C0 controls except tab and line ends, DEL, C1 controls, lone surrogates and the noncharacters U+FFFE and
+# U+FFFF: no reader needs them, ESC opens terminal sequences, and XML (podcast, XLSX, DOCX) cannot hold most.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def without_controls(text: str) -> str:
+    """`text` with every control or non-character replaced by a space."""
+    return CONTROL_CHARS.sub(" ", text)

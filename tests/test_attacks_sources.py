@@ -54,3 +54,46 @@ def test_a_link_to_another_item_inside_the_folder_is_still_an_item(shared: Path)
     items, skipped, _ = read_local_items(local_feed(shared), NOW)
     assert sorted(i.title for i in items) == ["Lịch tiếp công dân", "Xã trả kết quả đúng hạn"]
     assert skipped == 0
+
+
+# ------------------------------------------------------------ characters no text needs
+
+# ESC starts terminal sequences (an OSC 52 one writes the operator's clipboard when `broadcast candidates`
+# prints the title); U+0008 erases what was printed before it; U+FFFE, U+FFFF and the C0 controls other than
+# tab and newline cannot be written into XML at all (podcast feed, XLSX, DOCX).
+HOSTILE_TITLE = "Dịch vụ công\x1b]52;c;cm0gLXJmIH4=\x07 trực tuyến\x08\x08 toàn trình\x7f\x9b2J"
+
+
+def hostile_page() -> bytes:
+    return (f"<html><head><title>Sở Nội vụ\ufffe\uffff</title></head><body><ul class='tin'>"
+            f"<li><a href='/tin/1.html'>{HOSTILE_TITLE}</a><p class='sapo'>Tóm tắt\x01 có\x1b[31m mã màu "
+            "và đủ dài để được giữ lại làm đoạn tóm tắt của tin.</p></li></ul></body></html>").encode("utf-8")
+
+
+def assert_plain(text: str) -> None:
+    bad = [hex(ord(ch)) for ch in text if (ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F
+           or ch in "\ufffe\uffff"]
+    assert not bad, (text, bad)
+
+
+def test_a_listing_page_cannot_put_control_characters_into_titles_or_sources() -> None:
+    from broadcast.htmlsource import parse_listing
+
+    feed = FeedConfig(name="snv", url="https://snv.example.vn/cchc", kind="html",
+                      selectors={"item": "ul.tin li", "title": "a", "summary": ".sapo"})
+    parsed = parse_listing(hostile_page(), feed, now=NOW)
+    (item,) = parsed.items
+    for text in (item.title, item.summary, item.source, parsed.title):
+        assert_plain(text)
+    assert "Dịch vụ công" in item.title and "toàn trình" in item.title
+    assert item.source.startswith("Sở Nội vụ")
+
+
+def test_a_local_item_cannot_put_control_characters_on_air(shared: Path) -> None:
+    (shared / "tin-la.txt").write_text(f"Tiêu đề: {HOSTILE_TITLE}\nNgười viết: Văn phòng\x1b[8m UBND\ufffe\n\n"
+                                       "Nội dung\x00 có\x07 ký tự lạ.\n", encoding="utf-8")
+    items, _, _ = read_local_items(local_feed(shared), NOW)
+    (item,) = [i for i in items if i.guid == "local:tin-la.txt"]
+    for text in (item.title, item.summary, item.source):
+        assert_plain(text)
+    assert item.summary.startswith("Nội dung")

@@ -9,6 +9,7 @@ bulletin version has its own GUID that never changes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -16,20 +17,22 @@ import shutil
 import struct
 import zlib
 from pathlib import Path
+from typing import TypeVar
 
 from broadcast import __version__
 from broadcast.config import Config, StationConfig
 from broadcast.fsutil import atomic_path, atomic_write_bytes, atomic_write_text
 from broadcast.models import VN_TZ
 from broadcast.publish.records import Episode, episodes, remove_episode
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, without_controls
 from broadcast.store import Store
 from broadcast.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 PODCAST_DIR = "podcast"
-IMAGE_SIDE = 1400  # the smallest square podcast directories accept
+IMAGE_SIDE = 1400
+T = TypeVar("T", StationConfig, Episode)  # the smallest square podcast directories accept
 
 
 def feed_path(ws: Workspace, station: str) -> Path:
@@ -78,10 +81,13 @@ def write_station(config: Config, ws: Workspace, store: Store, station: StationC
 def _feed_xml(config: Config, station: StationConfig, eps: list[Episode], now: dt.datetime) -> bytes:
     from feedgen.feed import FeedGenerator
 
+    # Titles come from feeds and from records stored long ago: no character XML cannot hold may stop the feed.
+    station = _printable(station)
+    eps = [_printable(ep) for ep in eps]
     base = config.publish.base_url
     page_url = f"{base}{PODCAST_DIR}/{station.id}.html"
     image_url = f"{base}{PODCAST_DIR}/{image_name(config, station.id)}"
-    author = config.publish.author or station.name
+    author = without_controls(config.publish.author) or station.name
     where = station.commune or "địa phương"
     fg = FeedGenerator()
     fg.load_extension("podcast")
@@ -120,12 +126,20 @@ def _feed_xml(config: Config, station: StationConfig, eps: list[Episode], now: d
     return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
+def _printable(record: T) -> T:
+    """A copy of a station or episode whose text fields hold no control characters."""
+    return dataclasses.replace(record, **{f.name: without_controls(getattr(record, f.name))
+                                          for f in dataclasses.fields(record) if isinstance(getattr(record, f.name), str)})
+
+
 def _anchor(ep: Episode) -> str:
     return f"{ep.date.isoformat()}-{ep.slot or 'ban-tin'}"
 
 
 def _page_html(config: Config, station: StationConfig, eps: list[Episode]) -> str:
     esc = html.escape
+    station = _printable(station)
+    eps = [_printable(ep) for ep in eps]
     rows = []
     for ep in eps:
         when = ep.published_at.astimezone(VN_TZ).strftime("%H:%M ngày %d/%m/%Y")

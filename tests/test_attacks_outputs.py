@@ -1,0 +1,78 @@
+"""What the project writes for others to read (podcast feed and page, office reports) stays well-formed
+whatever characters a feed, a local item or a stored record carried. Real SQLite, real files, and the
+written documents parsed back by real XML, XLSX and DOCX readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from broadcast.config import load_config
+from broadcast.models import VN_TZ
+from broadcast.publish import podcast
+from broadcast.publish.records import Episode, save_episode
+from broadcast.report import Report, StationReport, render
+from broadcast.store import Store
+from broadcast.workspace import Workspace
+
+DAY = dt.date(2026, 3, 12)
+NOW = dt.datetime(2026, 3, 12, 6, 0, tzinfo=VN_TZ)
+# A story title as stored before titles were cleaned of control characters, and one no XML can hold.
+DIRTY = "Dịch vụ công\x1b[2J trực tuyến\x08 toàn trình\ufffe"
+
+
+def test_the_podcast_is_written_even_when_a_stored_title_carries_control_characters(tmp_path: Path) -> None:
+    (tmp_path / "broadcast.toml").write_text('''
+[general]
+data_dir = "data"
+
+[publish]
+base_url = "https://truyenthanh.example.vn/bantin/"
+
+[[feeds]]
+name = "tinh"
+url = "tin.xml"
+
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+''', encoding="utf-8")
+    config = load_config(tmp_path / "broadcast.toml")
+    out = tmp_path / "audio_out"
+    (out / DAY.isoformat()).mkdir(parents=True)
+    (out / DAY.isoformat() / "hoa-phu.mp3").write_bytes(b"ID3" + bytes(4000))
+    store = Store(config.data_dir / "broadcast.sqlite3")
+    try:
+        save_episode(store, Episode(
+            station="hoa-phu", date=DAY, slot="", guid=podcast.guid_for("hoa-phu", DAY, "", "v1"), version="v1",
+            title="Bản tin cải cách hành chính ngày 12/03/2026\x07", description=f"Các tin: {DIRTY}.",
+            audio=f"{DAY.isoformat()}/hoa-phu.mp3", size=4003, duration=61.0, checksum="0" * 64, published_at=NOW))
+        feed = podcast.write_station(config, Workspace(out, config.data_dir), store, config.stations[0], NOW)
+    finally:
+        store.close()
+    root = ET.fromstring(feed.read_bytes())
+    (item,) = root.iter("item")
+    description = item.findtext("description")
+    assert "Dịch vụ công" in description and "toàn trình" in description
+    assert not any(ord(ch) < 32 or ch in "\ufffe\uffff" for ch in description)
+    page = podcast.page_path(Workspace(out, config.data_dir), "hoa-phu").read_text(encoding="utf-8")
+    assert "\x1b" not in page and "\x08" not in page and "toàn trình" in page
+
+
+def test_the_xlsx_report_survives_a_source_name_no_xml_can_hold() -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    pytest.importorskip("matplotlib")
+    # A listing page's <title> names the source when the configuration does not.
+    st = StationReport(station="hoa-phu", name="Đài truyền thanh xã Hòa Phú", planned=1, aired=1)
+    st.sources["Sở Nội vụ\ufffe\uffff"] += 1
+    total = StationReport(station="TỔNG", name="Đắk Lắk")
+    total.add(st)
+    report = Report(start=DAY, end=DAY, province="Đắk Lắk", stations=[st], total=total,
+                    topic_labels={"mot-cua": "Một cửa"})
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
+    cells = [c.value for row in book["Chi tiết"].iter_rows() for c in row]
+    assert any(isinstance(v, str) and v.startswith("Sở Nội vụ (1)") for v in cells), cells

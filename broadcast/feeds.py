@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import feedparser
 import requests
@@ -88,8 +88,17 @@ class ParsedFeed:
 # ---------------------------------------------------------------- fetching
 
 
+def shown_url(url: str) -> str:
+    """The address as messages, logs and the database's messages show it: never with the password a portal's
+    address may carry (https://user:password@host/rss)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"))
+
+
 def _where(feed: FeedConfig) -> str:
-    return f"Nguồn tin '{feed.name}' ({feed.url})"
+    return f"Nguồn tin '{feed.name}' ({shown_url(feed.url)})"
 
 
 

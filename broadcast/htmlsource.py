@@ -15,7 +15,7 @@ from bs4.element import Tag
 from broadcast.config import FeedConfig
 from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
-from broadcast.feeds import ParsedFeed, decode_document, finish_parsed, web_link
+from broadcast.feeds import ParsedFeed, decode_document, finish_parsed, shown_url, web_link
 from broadcast.models import FeedItem
 from broadcast.textclean import clean_summary, clean_title
 
@@ -54,7 +54,7 @@ def _select_one(entry: Tag, selector: str) -> Tag | None:
 def parse_listing(data: bytes, feed: FeedConfig, *, content_type: str = "",
                   now: dt.datetime, base_url: str = "") -> ParsedFeed:
     """Read the entries of a listing page with the feed's selectors; raise FeedError when none match."""
-    where = f"Trang tin '{feed.name}' ({feed.url})"
+    where = f"Trang tin '{feed.name}' ({shown_url(feed.url)})"
     if not data.strip():
         raise FeedError(f"{where}: máy chủ trả về nội dung rỗng. Hãy kiểm tra địa chỉ hoặc thử lại sau.")
     sel = feed.selectors

@@ -9,10 +9,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from broadcast.config import Config, FeedConfig
 from broadcast.errors import BroadcastError, FeedError, StoreCorruptError
-from broadcast.feeds import FetchResult, ParsedFeed, fetch, finish_parsed, parse_feed
+from broadcast.feeds import FetchResult, ParsedFeed, fetch, finish_parsed, parse_feed, shown_url
 from broadcast.htmlsource import parse_listing
 from broadcast.localitems import read_local_items
 from broadcast.models import FeedItem
@@ -163,7 +164,7 @@ def _work_one(feed: FeedConfig, config: Config, cache: tuple[str | None, str | N
         work.error = str(exc)
     except Exception as exc:  # one broken feed must never stop the others
         log.exception("feed %s", feed.name)
-        work.error = (f"Nguồn tin '{feed.name}' ({feed.url}): lỗi không mong đợi khi xử lý "
+        work.error = (f"Nguồn tin '{feed.name}' ({shown_url(feed.url)}): lỗi không mong đợi khi xử lý "
                       f"({type(exc).__name__}: {exc}). Hãy chạy lại với -v và báo cho người quản trị.")
     return work
 
@@ -226,11 +227,13 @@ def ingest(config: Config, store: Store, feeds: list[FeedConfig] | None = None, 
 def _store_one(work: _Work, store: Store, now: dt.datetime, threshold: float) -> FeedLine:
     feed = work.feed
     fetched = work.fetched
-    line = FeedLine(feed=feed.name, source=feed.source, url=feed.url, status="failed", message="",
+    line = FeedLine(feed=feed.name, source=feed.source, url=shown_url(feed.url), status="failed", message="",
                     http_status=fetched.http_status if fetched else None,
                     seconds=fetched.elapsed if fetched else 0.0)
     if work.error:
-        line.message = work.error
+        secret = urlsplit(feed.url).password
+        # Whatever a library put in its error, the password in the address is not printed or stored.
+        line.message = work.error.replace(secret, "***") if secret else work.error
         _remember(store, feed, "failed", work.error, now, keep_validators=True)
         return line
     assert fetched is not None

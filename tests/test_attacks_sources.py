@@ -97,3 +97,76 @@ def test_a_local_item_cannot_put_control_characters_on_air(shared: Path) -> None
     for text in (item.title, item.summary, item.source):
         assert_plain(text)
     assert item.summary.startswith("Nội dung")
+
+
+# ------------------------------------------------------------ a portal's password in a feed address
+
+PORTAL_PASSWORD = "Mk-cong-tin-91"
+
+
+def test_a_password_in_a_feed_address_is_used_but_never_printed_or_stored(tmp_path: Path) -> None:
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from broadcast.config import load_config
+    from broadcast.ingest import ingest
+    from broadcast.store import Store
+
+    seen: list[str] = []
+
+    class Portal(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.headers.get("Authorization", ""))
+            status, body = (404, b"") if self.path == "/rss-cu" else (200, b"<html><body><p>Trang tin</p></body></html>")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    base = f"http://can-bo:{PORTAL_PASSWORD}@127.0.0.1:{httpd.server_address[1]}"
+    (tmp_path / "broadcast.toml").write_text(f'''
+[general]
+data_dir = "data"
+fetch_retries = 0
+
+[[feeds]]
+name = "cong-cu"
+url = "{base}/rss-cu"
+
+[[feeds]]
+name = "snv"
+kind = "html"
+url = "{base}/cchc"
+[feeds.selectors]
+item = ".tin"
+title = "a"
+
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+''', encoding="utf-8")
+    config = load_config(tmp_path / "broadcast.toml")
+    store = Store(config.data_dir / "broadcast.sqlite3")
+    try:
+        report = ingest(config, store, now=NOW, backoff=0)
+        states = [store.feed_state(name) for name in ("cong-cu", "snv")]
+    finally:
+        store.close()
+        httpd.shutdown()
+        httpd.server_close()
+    expected = "Basic " + base64.b64encode(f"can-bo:{PORTAL_PASSWORD}".encode()).decode()
+    assert seen == [expected, expected]  # the address's credentials still open the portal
+    assert [line.status for line in report.lines] == ["failed", "failed"]
+    shown = [line.message for line in report.lines] + [line.url for line in report.lines]
+    shown += [s.last_message for s in states if s]
+    assert len(shown) == 6
+    for text in shown:
+        assert PORTAL_PASSWORD not in text, text
+    assert "can-bo:***@127.0.0.1" in report.lines[0].message

@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import feedparser
 import requests
 import urllib3
 
 from broadcast.config import FeedConfig
-from broadcast.vitext import decimal, size_text
+from broadcast.vitext import decimal, shown_url, size_text
 from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
 from broadcast.fsutil import read_limited
@@ -86,15 +86,6 @@ class ParsedFeed:
 
 
 # ---------------------------------------------------------------- fetching
-
-
-def shown_url(url: str) -> str:
-    """The address as messages, logs and the database's messages show it: never with the password a portal's
-    address may carry (https://user:password@host/rss)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"))
 
 
 def _where(feed: FeedConfig) -> str:

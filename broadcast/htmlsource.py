@@ -15,9 +15,10 @@ from bs4.element import Tag
 from broadcast.config import FeedConfig
 from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
-from broadcast.feeds import ParsedFeed, decode_document, finish_parsed, shown_url, web_link
+from broadcast.feeds import ParsedFeed, decode_document, finish_parsed, web_link
 from broadcast.models import FeedItem
 from broadcast.textclean import clean_summary, clean_title
+from broadcast.vitext import shown_url
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 
 from broadcast.config import Config, FeedConfig
 from broadcast.errors import BroadcastError, FeedError, StoreCorruptError
-from broadcast.feeds import FetchResult, ParsedFeed, fetch, finish_parsed, parse_feed, shown_url
+from broadcast.feeds import FetchResult, ParsedFeed, fetch, finish_parsed, parse_feed
 from broadcast.htmlsource import parse_listing
 from broadcast.localitems import read_local_items
 from broadcast.models import FeedItem
 from broadcast.store import Store
+from broadcast.vitext import shown_url
 
 log = logging.getLogger(__name__)
 

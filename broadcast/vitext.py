@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 
 def decimal(x: float, places: int | None = None) -> str:
@@ -56,3 +57,12 @@ CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uf
 def without_controls(text: str) -> str:
     """`text` with every control or non-character replaced by a space."""
     return CONTROL_CHARS.sub(" ", text)
+
+
+def shown_url(url: str) -> str:
+    """The address as messages, logs and the database's messages show it: never with the password an
+    address may carry (https://user:password@host/rss)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"))

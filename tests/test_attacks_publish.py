@@ -111,3 +111,16 @@ def test_a_plain_upload_still_arrives_with_its_token(servers, monkeypatch):
     assert where.endswith("/api/upload/hoa-phu.mp3")
     assert platform.requests[0]["body"] == AUDIO
     assert platform.requests[0]["headers"]["X-Api-Key"] == TOKEN
+
+
+def test_a_password_in_the_upload_address_is_sent_but_never_shown(servers, monkeypatch):
+    answers = iter([503, 201])
+    platform = servers(lambda method, path: (next(answers), {}, b"ban tin"))
+    url = platform.url("/api/{name}").replace("http://", "http://loa:Mk-loa-ip-77@")
+    t = target(url, "PUT", monkeypatch)
+    with pytest.raises(DeliveryError) as caught:
+        t.send(upload(), "hoa-phu.mp3")
+    where = t.send(upload(), "hoa-phu.mp3")
+    assert platform.requests[0]["headers"]["Authorization"].startswith("Basic ")
+    for shown in (str(caught.value), where, t.label):
+        assert "Mk-loa-ip-77" not in shown and "loa:***@127.0.0.1" in shown, shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from broadcast.publish.targets import (
@@ -16,7 +17,7 @@ from broadcast.publish.targets import (
     register,
     secret_from,
 )
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, shown_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from broadcast.config import _Reader
@@ -46,7 +47,7 @@ class HTTPTarget(Target):
 
     @property
     def label(self) -> str:
-        return f"http {self.method} {self.url}"
+        return f"http {self.method} {shown_url(self.url)}"
 
     @classmethod
     def from_config(cls, r: "_Reader", root: Path) -> "HTTPTarget":
@@ -82,12 +83,13 @@ class HTTPTarget(Target):
         import requests
 
         token = read_secret(self.token_file, self.token_env, "mã truy cập")
-        self._secrets = [token] if token else []
+        self._secrets = [x for x in (token, urlsplit(self.url).password) if x]
         if token and not token.isascii():
             raise DeliveryError("Mã truy cập có ký tự không phải ASCII (có dấu?): HTTP không gửi được; hãy kiểm tra "
                                 f"lại {self.token_env or self.token_file}.", retry=False)
         values = dict(upload.fields(), name=name)
         url = self.url.format(**values)
+        shown = shown_url(url)  # a password in the address is sent, never written in a message or the log
         headers = dict(self.headers)
         if token:
             headers[self.token_header] = f"Bearer {token}" if self.token_header.lower() == "authorization" else token
@@ -101,21 +103,21 @@ class HTTPTarget(Target):
                 resp = requests.post(url, files={self.field: (name, upload.data, "audio/mpeg")}, data=form,
                                      headers=headers, timeout=self.timeout, allow_redirects=False)
         except requests.Timeout:
-            raise DeliveryError(f"{url} không trả lời trong {decimal(self.timeout)} giây.") from None
+            raise DeliveryError(f"{shown} không trả lời trong {decimal(self.timeout)} giây.") from None
         except requests.ConnectionError:
-            raise DeliveryError(f"Không kết nối được tới {url}: máy nhận tắt, sai địa chỉ hoặc mất mạng.") from None
+            raise DeliveryError(f"Không kết nối được tới {shown}: máy nhận tắt, sai địa chỉ hoặc mất mạng.") from None
         except requests.RequestException as exc:
-            raise DeliveryError(f"Không gửi được tới {url}: {type(exc).__name__}.") from None
+            raise DeliveryError(f"Không gửi được tới {shown}: {type(exc).__name__}.") from None
         if 300 <= resp.status_code < 400:
             # Never followed: the token (in any header) and the bulletin are for the configured address only,
             # and a POST turned into a GET of a login page would answer 200 without any file received.
             where = "".join(ch for ch in resp.headers.get("Location", "") if ch.isprintable())[:200] or "?"
-            raise DeliveryError(f"{url} chuyển hướng tới {where} ({resp.status_code}): không gửi theo địa chỉ mới. "
+            raise DeliveryError(f"{shown} chuyển hướng tới {where} ({resp.status_code}): không gửi theo địa chỉ mới. "
                                 "Nếu đó đúng là máy nhận, hãy sửa url trong cấu hình.", retry=False)
         if not 200 <= resp.status_code < 300:
             # 408, 429 and 5xx pass; anything else is a refusal that the same request will get again.
             retry = resp.status_code in (408, 425, 429) or resp.status_code >= 500
             reason = (resp.text or "").strip().splitlines()[0][:200] if resp.text.strip() else resp.reason
-            raise DeliveryError(f"{url} trả lời {resp.status_code} ({reason}).", retry=retry)
-        return url
+            raise DeliveryError(f"{shown} trả lời {resp.status_code} ({reason}).", retry=retry)
+        return shown
 

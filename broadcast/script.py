@@ -234,7 +234,15 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     }
     try:
         template = env.get_template(MAIN_TEMPLATE)
-        text = template.render(**variables)
+        # Piece by piece, stopping at the limit: loops inside loops would otherwise fill memory first.
+        pieces: list[str] = []
+        length = 0
+        for piece in template.generate(**variables):
+            length += len(piece)
+            if length > MAX_STAFF_TEXT_BYTES:
+                raise _too_long(length)
+            pieces.append(piece)
+        text = "".join(pieces)
     except jinja2.TemplateNotFound as exc:
         searched = ", ".join(str(p) for p in paths)
         raise TemplateError(
@@ -266,11 +274,11 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             f"Mẫu kịch bản gặp lỗi khi chạy ({type(exc).__name__}: {exc}). "
             "Hãy sửa mẫu hoặc xóa bản sao của đài để dùng mẫu mặc định."
         ) from None
-    if len(text) > MAX_STAFF_TEXT_BYTES:
-        raise TemplateError(
-            f"Mẫu kịch bản tạo ra văn bản quá dài ({len(text)} ký tự): hãy kiểm tra vòng lặp trong mẫu."
-        )
     return _tidy(text)
+
+
+def _too_long(length: int) -> TemplateError:
+    return TemplateError(f"Mẫu kịch bản tạo ra văn bản quá dài (hơn {length} ký tự): hãy kiểm tra vòng lặp trong mẫu.")
 
 
 def _tidy(text: str) -> str:

@@ -20,7 +20,7 @@ from typing import Callable
 from broadcast.bulletin import PRIORITY_LABELS, derive_state
 from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
-from broadcast.vitext import decimal, without_controls
+from broadcast.vitext import decimal, one_line
 
 TOTAL = "TỔNG"
 # What spreadsheet software reads as the start of a formula in a text cell.
@@ -319,7 +319,7 @@ def render(report: Report, fmt: str) -> bytes:
 
 def _plain(value: object) -> str:
     """A cell's text on one line, without control characters (office formats refuse them)."""
-    return " ".join(without_controls(str(value)).split())
+    return one_line(value)
 
 
 def _csv_cell(value: object) -> object:

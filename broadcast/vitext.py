@@ -59,6 +59,11 @@ def without_controls(text: str) -> str:
     return CONTROL_CHARS.sub(" ", text)
 
 
+def one_line(value: object) -> str:
+    """`value` as one line of words without control characters: a cell, or a server's words in a message."""
+    return " ".join(without_controls(str(value)).split())
+
+
 def shown_url(url: str) -> str:
     """The address as messages, logs and the database's messages show it: never with the password an
     address may carry (https://user:password@host/rss)."""

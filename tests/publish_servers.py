@@ -61,7 +61,8 @@ class SFTPServer:
     """An asyncssh SFTP server on 127.0.0.1 in its own thread: a generated host key, one user with a key and a
     password, files kept under `root`."""
 
-    def __init__(self, root: Path, keys_dir: Path) -> None:
+    def __init__(self, root: Path, keys_dir: Path, sftp_class: type = asyncssh.SFTPServer) -> None:
+        self.sftp_class = sftp_class  # a subclass answers as a hostile or broken receiver would
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
@@ -95,7 +96,7 @@ class SFTPServer:
 
         return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[self.host_key], server_factory=Auth,
                                      authorized_client_keys=authorized,
-                                     sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root)))
+                                     sftp_factory=lambda chan: self.sftp_class(chan, chroot=str(self.root)))
 
     def __enter__(self) -> "SFTPServer":
         self.thread.start()

@@ -124,3 +124,35 @@ def test_a_password_in_the_upload_address_is_sent_but_never_shown(servers, monke
     assert platform.requests[0]["headers"]["Authorization"].startswith("Basic ")
     for shown in (str(caught.value), where, t.label):
         assert "Mk-loa-ip-77" not in shown and "loa:***@127.0.0.1" in shown, shown
+
+
+def test_a_receivers_answer_cannot_write_terminal_sequences_into_the_delivery_log(servers, monkeypatch):
+    # The first line of a refusal is quoted to the operator (and stored in the delivery log, printed by
+    # `broadcast deliveries`): ESC from the server would drive the operator's terminal.
+    platform = servers(lambda method, path: (403, {}, "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J từ chối\r\n".encode()))
+    with pytest.raises(DeliveryError) as caught:
+        target(platform.url("/api/{name}"), "PUT", monkeypatch).send(upload(), "hoa-phu.mp3")
+    message = str(caught.value)
+    assert "403" in message and "từ chối" in message
+    assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in message), repr(message)
+
+
+def test_an_sftp_servers_refusal_cannot_write_terminal_sequences_either(tmp_path):
+    import asyncssh
+
+    from broadcast.publish.sftp import SFTPTarget
+    from publish_servers import SFTPServer
+
+    class Hostile(asyncssh.SFTPServer):
+        def open(self, path, pflags, attrs):  # noqa: A003 (asyncssh's name)
+            raise asyncssh.SFTPPermissionDenied("\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J không cho ghi")
+
+    with SFTPServer(tmp_path / "sftp", tmp_path / "keys", sftp_class=Hostile) as server:
+        t = SFTPTarget("127.0.0.1", server.port, "loa", "nhan", "{station}.mp3",
+                       known_hosts=server.known_hosts(tmp_path / "known_hosts"), key_file=server.user_key_file,
+                       key_env=None, password_file=None, password_env=None, timeout=10)
+        with pytest.raises(DeliveryError) as caught:
+            t.send(upload(), "hoa-phu.mp3")
+    message = str(caught.value)
+    assert "không cho ghi" in message
+    assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in message), repr(message)

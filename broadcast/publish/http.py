@@ -17,7 +17,7 @@ from broadcast.publish.targets import (
     register,
     secret_from,
 )
-from broadcast.vitext import decimal, shown_url
+from broadcast.vitext import decimal, one_line, shown_url
 
 if TYPE_CHECKING:  # pragma: no cover
     from broadcast.config import _Reader
@@ -111,13 +111,14 @@ class HTTPTarget(Target):
         if 300 <= resp.status_code < 400:
             # Never followed: the token (in any header) and the bulletin are for the configured address only,
             # and a POST turned into a GET of a login page would answer 200 without any file received.
-            where = "".join(ch for ch in resp.headers.get("Location", "") if ch.isprintable())[:200] or "?"
+            where = one_line(resp.headers.get("Location", ""))[:200] or "?"
             raise DeliveryError(f"{shown} chuyển hướng tới {where} ({resp.status_code}): không gửi theo địa chỉ mới. "
                                 "Nếu đó đúng là máy nhận, hãy sửa url trong cấu hình.", retry=False)
         if not 200 <= resp.status_code < 300:
             # 408, 429 and 5xx pass; anything else is a refusal that the same request will get again.
             retry = resp.status_code in (408, 425, 429) or resp.status_code >= 500
             reason = (resp.text or "").strip().splitlines()[0][:200] if resp.text.strip() else resp.reason
+            reason = one_line(reason or "")  # the server's words, never its ESC codes
             raise DeliveryError(f"{shown} trả lời {resp.status_code} ({reason}).", retry=retry)
         return shown
 

@@ -18,6 +18,7 @@ from broadcast.publish.targets import (
     register,
     secret_from,
 )
+from broadcast.vitext import one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from broadcast.config import _Reader
@@ -121,10 +122,10 @@ class SFTPTarget(Target):
             raise DeliveryError(f"Máy {self.host} từ chối đăng nhập của {self.user}: hãy kiểm tra khóa hoặc "
                                 "mật khẩu.", retry=False) from None
         except asyncssh.SFTPError as exc:
-            raise DeliveryError(f"Lỗi SFTP trên máy {self.host}: {exc.reason}.") from None
+            raise DeliveryError(f"Lỗi SFTP trên máy {self.host}: {one_line(exc.reason)}.") from None
         except (asyncssh.Error, OSError, asyncio.TimeoutError) as exc:
             detail = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc) or "quá thời gian chờ"
-            raise DeliveryError(f"Không kết nối được SFTP {self.host}:{self.port}: {detail}.") from None
+            raise DeliveryError(f"Không kết nối được SFTP {self.host}:{self.port}: {one_line(detail)}.") from None
 
     async def _send(self, upload: Upload, name: str, keys: list, password: str | None) -> str:
         import asyncssh
@@ -154,3 +155,4 @@ class SFTPTarget(Target):
                         await sftp.remove(final)
                     await sftp.rename(tmp, final)
         return f"{self.user}@{self.host}:{final}"
+

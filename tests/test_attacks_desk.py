@@ -96,3 +96,18 @@ def test_a_stations_own_dictionary_stays_editable_by_its_staff(tmp_path):
     assert resp.status_code == 302
     assert "Krông Búk\tKrông Búc" in (tmp_path / "tu-dien-hoa-phu.tsv").read_text(encoding="utf-8")
     assert (tmp_path / "tu-dien-tinh.tsv").read_text(encoding="utf-8") == PROVINCE_FILE
+
+
+def test_another_site_cannot_make_a_staffers_browser_spend_the_voice_service(tmp_path):
+    # Cookies go along on a top-level visit from another site (SameSite=Lax): a page there could open
+    # the sample URL with new text again and again, each a paid request to the voice vendor.
+    app = desk_for(tmp_path, TWO_STATIONS)
+    lan = client_of(app, "lan")
+    url = "/stations/hoa-phu/speech?text=Xin+ch%C3%A0o+b%C3%A0+con"
+    cross = lan.get(url, headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert cross.status_code == 403
+    assert cross.mimetype == "text/html" and "bàn duyệt" in cross.get_data(as_text=True)
+    assert not list((tmp_path / "data" / "speech-cache").rglob("*.wav"))
+    own = lan.get(url, headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "audio"})
+    assert own.status_code == 200 and own.mimetype == "audio/wav"
+    assert lan.get(url).status_code == 200  # a browser that sends no such header is not refused

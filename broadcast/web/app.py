@@ -578,6 +578,10 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     @app.get("/stations/<station>/speech")
     @station_view
     def speech(station: str):
+        # A GET, so the session cookie comes along when another site opens it: each new text would be
+        # a request to the voice service (paid, for the vendors) made in a staffer's name.
+        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+            return refuse(403, "Chỉ nghe thử được từ các trang của bàn duyệt: hãy mở bàn duyệt rồi bấm ▶.")
         text = request.args.get("text", "")
         try:
             sample = api.speak(config, station, text)

@@ -31,7 +31,7 @@ from broadcast.bulletin import (
     derive_state,
 )
 from broadcast.config import Config, StationConfig, bulletin_bases
-from broadcast.errors import BroadcastError, StoreCorruptError
+from broadcast.errors import BroadcastError, ParameterError, StoreCorruptError
 from broadcast.fsutil import atomic_write_text
 from broadcast.models import VN_TZ, Candidate
 from broadcast.workspace import Workspace
@@ -46,12 +46,6 @@ class ConflictError(BroadcastError):
 
 class NotFoundError(BroadcastError):
     """There is no such bulletin."""
-
-
-class ParameterError(BroadcastError):
-    """A value the caller gave (a slot, a name) is wrong."""
-
-    exit_code = 2
 
 
 def _check_slot(store, st: StationConfig, date: dt.date, slot: str) -> None:

@@ -15,6 +15,12 @@ class ConfigError(BroadcastError):
     exit_code = 2
 
 
+class ParameterError(BroadcastError):
+    """A value the caller gave (a slot, a name) is wrong."""
+
+    exit_code = 2
+
+
 class FeedError(BroadcastError):
     """A feed could not be fetched or parsed."""
 

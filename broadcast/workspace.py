@@ -23,7 +23,7 @@ from typing import Iterator
 
 import portalocker
 
-from broadcast.errors import BroadcastError, LockedError
+from broadcast.errors import BroadcastError, LockedError, ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ STALE_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.(tmp|mp3|wav)$")
 STALE_AFTER = dt.timedelta(hours=1)
 ARCHIVE = "archive"
 PLAYLIST = "playlist.m3u"
+# Slot names as the configuration allows them, and notice names (a narrower form of the same)
+_SLOT = re.compile(r"[a-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class BulletinPaths:
 
 def bulletin_base(station_id: str, slot: str = "") -> str:
     """File stem of one bulletin: 'hoa-phu' or 'hoa-phu-sang'."""
+    # Every file and lock of a bulletin is named from here: a name with '/' or '..' must never walk out.
+    if slot and not _SLOT.fullmatch(slot):
+        raise ParameterError(f"Tên buổi phát hay thông báo '{slot}' không hợp lệ: chỉ gồm chữ thường không dấu, "
+                             "số, '-' hoặc '_'.")
     return f"{station_id}-{slot}" if slot else station_id
 
 

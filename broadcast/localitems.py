@@ -29,7 +29,7 @@ from broadcast.feeddates import parse_date
 from broadcast.fsutil import read_staff_text
 from broadcast.models import FeedItem
 from broadcast.textclean import clean_title, collapse_spaces, normalize_unicode
-from broadcast.vitext import os_reason
+from broadcast.vitext import one_line, os_reason
 
 # A local item is a few hundred words; anything much larger is not one.
 MAX_FILE_BYTES = 64 * 1024
@@ -133,7 +133,8 @@ def read_local_items(feed: FeedConfig, now: dt.datetime) -> tuple[list[FeedItem]
             title=title, summary=fields["body"], link="", guid=f"local:{path.name}",
             published=published, local=True,
         ))
-    return items, skipped, warnings
+    # File names are whatever the share's users typed: ESC in one must not reach the operator's terminal.
+    return items, skipped, [one_line(w) for w in warnings]
 
 
 def _reason(exc: Exception, path: Path) -> str:

@@ -170,3 +170,12 @@ name = "Đài truyền thanh xã Hòa Phú"
     for text in shown:
         assert PORTAL_PASSWORD not in text, text
     assert "can-bo:***@127.0.0.1" in report.lines[0].message
+
+
+def test_a_file_name_in_the_local_folder_cannot_drive_the_operators_terminal(shared: Path) -> None:
+    # `broadcast fetch` names each skipped file: a name carrying ESC would be a terminal command.
+    (shared / "tin\x1b]0;pwn\x07\x1b[2J.txt").write_bytes(b"\xff\xfe\x00")
+    _, skipped, warnings = read_local_items(local_feed(shared), NOW)
+    assert skipped == 1 and len(warnings) == 1
+    assert "tin" in warnings[0] and ".txt" in warnings[0]
+    assert_plain(warnings[0])

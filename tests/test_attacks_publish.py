@@ -156,3 +156,31 @@ def test_an_sftp_servers_refusal_cannot_write_terminal_sequences_either(tmp_path
     message = str(caught.value)
     assert "không cho ghi" in message
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in message), repr(message)
+
+
+def test_a_token_file_that_is_a_pipe_fails_the_delivery_instead_of_hanging_the_run(servers, tmp_path):
+    import os
+
+    platform = servers(lambda method, path: (201, {}, b"ok"))
+    fifo = tmp_path / "ma-truy-cap"
+    os.mkfifo(fifo)
+    t = HTTPTarget(platform.url("/api/{name}"), "PUT", "{station}.mp3", field="file", form={}, headers={},
+                   token_file=fifo, token_env=None, token_header="Authorization", timeout=10)
+    outcome: list[BaseException | str] = []
+
+    def deliver() -> None:
+        try:
+            outcome.append(t.send(upload(), "hoa-phu.mp3"))
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            outcome.append(exc)
+
+    worker = threading.Thread(target=deliver, daemon=True)
+    worker.start()
+    worker.join(5)
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # let the blocked reader go
+        worker.join(5)
+        pytest.fail("reading the token from a pipe blocked the delivery (and the nightly run)")
+    (exc,) = outcome
+    assert isinstance(exc, DeliveryError) and not exc.retry
+    assert "ma-truy-cap" in str(exc) and platform.requests == []

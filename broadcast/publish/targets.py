@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from broadcast.errors import BroadcastError
+from broadcast.fsutil import read_limited
 
 if TYPE_CHECKING:  # pragma: no cover
     from broadcast.config import _Reader
@@ -31,6 +32,7 @@ DEFAULT_PATTERN = "{station}_{date}_{slot}.mp3"
 PATTERN_FIELDS = ("station", "date", "yyyymmdd", "slot", "time", "base", "kind")
 BUILTIN = ("broadcast.publish.folder", "broadcast.publish.sftp", "broadcast.publish.http")
 ENTRY_POINT_GROUP = "broadcast.targets"
+SECRET_MAX_BYTES = 64 * 1024  # a token or password, never a file this size
 
 
 class DeliveryError(BroadcastError):
@@ -178,10 +180,16 @@ def read_secret(path: Path | None, env: str | None, what: str) -> str | None:
                                 "chạy chương trình.", retry=False)
         return value
     if path is not None:
+        # A regular file of a few KB: a pipe or device named by mistake must not hang the nightly run.
         try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise DeliveryError(f"Không đọc được {what} {path}: {exc.strerror or exc}.", retry=False) from None
+            raw = read_limited(path, what, SECRET_MAX_BYTES)
+        except BroadcastError as exc:
+            raise DeliveryError(str(exc), retry=False) from None
+        try:
+            return raw.decode("utf-8-sig").strip()
+        except UnicodeDecodeError:
+            raise DeliveryError(f"{what.capitalize()} {path} không phải chữ mã UTF-8: hãy lưu lại tệp.",
+                                retry=False) from None
     return None
 
 

@@ -158,14 +158,21 @@ def test_an_sftp_servers_refusal_cannot_write_terminal_sequences_either(tmp_path
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in message), repr(message)
 
 
-def test_a_token_file_that_is_a_pipe_fails_the_delivery_instead_of_hanging_the_run(servers, tmp_path):
+@pytest.mark.parametrize("kind", ["http", "sftp"])
+def test_a_secret_file_that_is_a_pipe_fails_the_delivery_instead_of_hanging_the_run(servers, tmp_path, kind):
     import os
+
+    from broadcast.publish.sftp import SFTPTarget
 
     platform = servers(lambda method, path: (201, {}, b"ok"))
     fifo = tmp_path / "ma-truy-cap"
     os.mkfifo(fifo)
-    t = HTTPTarget(platform.url("/api/{name}"), "PUT", "{station}.mp3", field="file", form={}, headers={},
-                   token_file=fifo, token_env=None, token_header="Authorization", timeout=10)
+    if kind == "http":
+        t = HTTPTarget(platform.url("/api/{name}"), "PUT", "{station}.mp3", field="file", form={}, headers={},
+                       token_file=fifo, token_env=None, token_header="Authorization", timeout=10)
+    else:
+        t = SFTPTarget("127.0.0.1", 9, "loa", "nhan", "{station}.mp3", known_hosts=None, key_file=fifo,
+                       key_env=None, password_file=None, password_env=None, timeout=10)
     outcome: list[BaseException | str] = []
 
     def deliver() -> None:

@@ -8,7 +8,10 @@ import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from broadcast.errors import BroadcastError
+from broadcast.fsutil import read_limited
 from broadcast.publish.targets import (
+    SECRET_MAX_BYTES,
     DeliveryError,
     Target,
     Upload,
@@ -107,7 +110,10 @@ class SFTPTarget(Target):
             if key_text:
                 keys = [asyncssh.import_private_key(key_text)]
             elif self.key_file is not None:
-                keys = [asyncssh.read_private_key(str(self.key_file))]
+                # Read as a regular file of a few KB first: a pipe named by mistake must not hang the run.
+                keys = [asyncssh.import_private_key(read_limited(self.key_file, "khóa SFTP", SECRET_MAX_BYTES))]
+        except BroadcastError as exc:
+            raise DeliveryError(str(exc), retry=False) from None
         except (OSError, asyncssh.KeyImportError) as exc:
             where = f"biến môi trường {self.key_env}" if key_text else str(self.key_file)
             raise DeliveryError(f"Không đọc được khóa SFTP ({where}): {getattr(exc, 'strerror', None) or exc}.",

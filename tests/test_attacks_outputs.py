@@ -76,3 +76,59 @@ def test_the_xlsx_report_survives_a_source_name_no_xml_can_hold() -> None:
     book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
     cells = [c.value for row in book["Chi tiết"].iter_rows() for c in row]
     assert any(isinstance(v, str) and v.startswith("Sở Nội vụ (1)") for v in cells), cells
+
+
+def test_audio_made_again_and_not_yet_approved_never_stays_behind_a_published_episode(tmp_path: Path) -> None:
+    # A station that airs only approved bulletins: the approved one is published, then someone edits the
+    # script and makes the audio again. The file the episode points at now holds the new, unapproved audio.
+    import hashlib
+
+    import feedparser
+    from click.testing import CliRunner
+
+    from broadcast.cli import cli
+    from offline import offline_config
+
+    base_url = "https://truyenthanh.example.vn/bantin/"
+    config = offline_config(tmp_path, f'''
+[publish]
+base_url = "{base_url}"
+
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+target_minutes = 1
+publish = "approved"
+''')
+
+    def run(*args: str, now: str) -> str:
+        result = CliRunner().invoke(cli, ["--config", str(config), "--out", str(tmp_path / "audio_out"),
+                                          "--date", "2026-03-12", *args], env={"BROADCAST_NOW": now})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("build", now="2026-03-12T05:00:00+07:00")
+    run("approve", "hoa-phu", now="2026-03-12T05:10:00+07:00")
+    run("publish", now="2026-03-12T05:15:00+07:00")
+    day = tmp_path / "audio_out" / "2026-03-12"
+    published = hashlib.sha256((day / "hoa-phu.mp3").read_bytes()).hexdigest()
+    feed_path = tmp_path / "audio_out" / "podcast" / "hoa-phu.xml"
+    assert len(feedparser.parse(feed_path.read_bytes()).entries) == 1
+
+    script = day / "hoa-phu.txt"
+    text = script.read_text(encoding="utf-8")
+    head, rest = text.split("\n\n", 1)
+    script.write_text(f"{head}\n\nMột câu mới chưa ai duyệt.\n\n{rest}", encoding="utf-8")
+    run("build", "--station", "hoa-phu", now="2026-03-12T06:00:00+07:00")
+    assert hashlib.sha256((day / "hoa-phu.mp3").read_bytes()).hexdigest() != published
+
+    # Whatever the feed still lists must be what was published: the same bytes at its address.
+    for entry in feedparser.parse(feed_path.read_bytes()).entries:
+        data = (tmp_path / "audio_out" / entry.enclosures[0].href[len(base_url):]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == published, "the feed serves audio nobody approved"
+        assert int(entry.enclosures[0].length) == len(data)
+    # Approved, the new version is published in its place.
+    run("approve", "hoa-phu", now="2026-03-12T06:10:00+07:00")
+    run("publish", now="2026-03-12T06:15:00+07:00")
+    (entry,) = feedparser.parse(feed_path.read_bytes()).entries
+    assert int(entry.enclosures[0].length) == (day / "hoa-phu.mp3").stat().st_size

@@ -143,6 +143,8 @@ class Publisher:
         if isinstance(checked, Publication):
             if checked.status == "held":
                 self._withdraw(st, key, checked, report)
+            elif checked.status == "waiting":
+                self._withdraw_remade(key, checked)
             return checked
         upload, row, manifest = checked
         if not self.config.publish.base_url and not st.deliver:
@@ -271,6 +273,27 @@ class Publisher:
         else:
             log.info("%s: delivered to %s", key.label, res.destination)
         return res
+
+    def _withdraw_remade(self, key: BulletinKey, pub: Publication) -> None:
+        """An episode whose file now holds audio made again and not yet approved leaves the feed.
+
+        The feed points at the bulletin's own file: left listed, it would serve listeners audio nobody
+        approved (and of another size than it says) until the new version is approved and published."""
+        old = episode(self.store, key)
+        if old is None:
+            return
+        try:
+            data = (self.ws.out_dir / old.audio).read_bytes()
+        except OSError:
+            return  # a missing file drops the episode when the feed is written
+        if hashlib.sha256(data).hexdigest() == old.checksum:
+            return  # still the published bytes: the script was edited, the audio not yet made again
+        remove_episode(self.store, key.station, key.date, key.slot)
+        add_delivery(self.store, DeliveryRecord(
+            key.station, key.date, key.slot, f"podcast {key.station}", "podcast", "", old.version, old.checksum,
+            old.size, "withdrawn", 1, "âm thanh đã làm lại, chưa được duyệt: gỡ khỏi podcast cho tới khi duyệt",
+            self.now))
+        pub.podcast = "withdrawn"
 
     def _withdraw(self, st: StationConfig, key: BulletinKey, pub: Publication, report: PublishReport) -> None:
         """A held bulletin leaves the feed; what targets already took is named for the operator."""

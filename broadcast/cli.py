@@ -26,7 +26,7 @@ from broadcast import __version__, cli_vi
 from broadcast.config import Config, load_config
 from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
-from broadcast.vitext import decimal, os_reason
+from broadcast.vitext import decimal, one_line, os_reason
 
 log = logging.getLogger("broadcast")
 cli_vi.install()
@@ -545,12 +545,13 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
     for n, c in enumerate(ranked, 1):
         mark = "[chọn]" if c.selected else "      "
         when = c.published.astimezone(VN_TZ).strftime("%d/%m %H:%M") if c.published else "--/-- --:--"
-        click.echo(f"{n:>3}. {mark} {c.score:6.2f}  {when}  {c.title}  ({', '.join(c.sources)})")
+        # Feed text as one line without control characters: a stored ESC must not drive the terminal.
+        click.echo(f"{n:>3}. {mark} {c.score:6.2f}  {when}  {one_line(c.title)}  ({one_line(', '.join(c.sources))})")
         if explain:
             click.echo(f"        chủ đề: {', '.join(found.topic_label(t) for t in c.topics) or '(không)'}")
-            click.echo(f"        cụm từ: {'; '.join(c.matches) or '(không)'}")
+            click.echo(f"        cụm từ: {one_line('; '.join(c.matches)) or '(không)'}")
             if c.reason:
-                click.echo(f"        lý do: {c.reason}")
+                click.echo(f"        lý do: {one_line(c.reason)}")
 
 
 # ---------------------------------------------------------------- the lifecycle
@@ -566,11 +567,11 @@ def _status_line(s) -> str:
     if s.edited:
         parts.append("đã sửa tay")
     if s.approved:
-        who = f" bởi {s.approved_by}" if s.approved_by else ""
+        who = f" bởi {one_line(s.approved_by)}" if s.approved_by else ""
         when = f" lúc {s.approved_at.astimezone(VN_TZ).strftime('%H:%M %d/%m')}" if s.approved_at else ""
         parts.append(f"đã duyệt{who}{when}")
     if s.hold_reason:
-        parts.append(f"lý do dừng: {s.hold_reason}")
+        parts.append(f"lý do dừng: {one_line(s.hold_reason)}")
     line = " | ".join(parts)
     return line + (f"\n{'':<25}→ {s.note}" if s.note else "")
 
@@ -591,9 +592,9 @@ def status(app: App, stations: tuple[str, ...], as_json: bool) -> None:
     for s in found:
         click.echo(_status_line(s))
         for w in s.warnings:
-            click.echo(f"{'':<25}cảnh báo: {w}")
+            click.echo(f"{'':<25}cảnh báo: {one_line(w)}")
         if s.failed_message:
-            click.echo(f"{'':<25}lỗi: {s.failed_message}")
+            click.echo(f"{'':<25}lỗi: {one_line(s.failed_message)}")
 
 
 @cli.command()
@@ -683,11 +684,11 @@ def history(app: App, stations: tuple[str, ...], start: dt.date | None, end: dt.
     for e in entries:
         click.echo(f"{e.status.key.date.strftime('%d/%m/%Y')}  {_status_line(e.status)}")
         for item in e.items:
-            click.echo(f"{'':<12}• {item['title']} ({', '.join(item['sources'])})")
+            click.echo(f"{'':<12}• {one_line(item['title'])} ({one_line(', '.join(item['sources']))})")
         for ev in e.events:
-            who = f" ({ev['actor']})" if ev["actor"] else ""
+            who = f" ({one_line(ev['actor'])})" if ev["actor"] else ""
             click.echo(f"{'':<12}{ev['at'].astimezone(VN_TZ).strftime('%H:%M %d/%m')} {EVENT_WORDS.get(ev['action'], ev['action'])}"
-                       f"{who}{': ' + ev['detail'] if ev['detail'] else ''}")
+                       f"{who}{': ' + one_line(ev['detail']) if ev['detail'] else ''}")
 
 
 EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
@@ -1015,7 +1016,7 @@ def deliveries(app: App, stations: tuple[str, ...], days: int, as_json: bool) ->
         if r.attempts > 1:
             line += f"  ({r.attempts} lần thử)"
         if r.message:
-            line += f"  {r.message}"
+            line += f"  {one_line(r.message)}"
         click.echo(line)
 
 

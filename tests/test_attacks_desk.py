@@ -111,3 +111,35 @@ def test_another_site_cannot_make_a_staffers_browser_spend_the_voice_service(tmp
     own = lan.get(url, headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "audio"})
     assert own.status_code == 200 and own.mimetype == "audio/wav"
     assert lan.get(url).status_code == 200  # a browser that sends no such header is not refused
+
+
+def test_a_staffer_cannot_start_renders_without_limit(tmp_path):
+    # Each "Làm lại âm thanh" on another day starts a render at once: a staffer (or a script with their
+    # session) pressing it for every day on record would run dozens of syntheses and encodes together.
+    import time
+
+    from click.testing import CliRunner
+
+    from broadcast.cli import cli
+
+    app = desk_for(tmp_path, TWO_STATIONS.replace('Hòa Phú"\n', 'Hòa Phú"\ntarget_minutes = 1\n'))
+    days = ["2026-03-10", "2026-03-11", "2026-03-12"]
+    for day in days:
+        result = CliRunner().invoke(cli, ["--config", str(tmp_path / "broadcast.toml"), "--out",
+                                          str(tmp_path / "audio_out"), "--date", day, "script", "--station",
+                                          "hoa-phu", "--no-fetch"], env={"BROADCAST_NOW": NOW.isoformat()})
+        assert result.exit_code == 0, result.output
+    lan = client_of(app, "lan")
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      lan.get(f"/stations/hoa-phu/{days[0]}").get_data(as_text=True)).group(1)
+    answers = [lan.post(f"/stations/hoa-phu/{day}/render", data={"csrf_token": token}) for day in days]
+    try:
+        assert [a.status_code for a in answers] == [302, 302, 429]
+        assert "đang làm âm thanh cho 2 bản tin" in answers[2].get_data(as_text=True)
+    finally:
+        deadline = time.monotonic() + 300
+        for day, answer in zip(days, answers):  # let the renders that started finish before tmp_path goes
+            while answer.status_code == 302 and time.monotonic() < deadline:
+                if lan.get(f"/api/stations/hoa-phu/{day}").get_json()["render"]["done"]:
+                    break
+                time.sleep(0.3)

@@ -91,6 +91,7 @@ class DeskSettings:
     login_window: dt.timedelta = dt.timedelta(minutes=15)
     login_limit: int = 5  # failed logins per account name in the window
     address_limit: int = 20  # failed logins per address in the window
+    render_limit: int = 2  # renders running at once: each reads aloud and encodes, and the machine is small
 
 
 @dataclass
@@ -499,11 +500,18 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         key = (station, date.isoformat(), slot)
         with jobs_lock:
             job = jobs.get(key)
-            if job is None or job.done:
+            busy = sum(1 for j in jobs.values() if not j.done)
+            if (job is None or job.done) and busy >= settings.render_limit:
+                job = None
+            elif job is None or job.done:
                 job = jobs[key] = RenderJob(started=time.monotonic())
                 by, t = user().name, now()
                 threading.Thread(target=run_render, args=(job, station, date, slot, t, by), daemon=True,
                                  name=f"render-{station}").start()
+        if job is None:
+            return review_page(station, date, slot, status=429, error=(
+                f"Máy chủ đang làm âm thanh cho {busy} bản tin khác: hãy đợi vài phút rồi bấm "
+                "“Làm lại âm thanh” lần nữa."))
         return redirect(url_for("render_progress", station=station, day=day, **({"slot": slot} if slot else {})))
 
     def run_render(job: RenderJob, station: str, date: dt.date, slot: str, t: dt.datetime, by: str) -> None:

@@ -179,3 +179,51 @@ def test_a_file_name_in_the_local_folder_cannot_drive_the_operators_terminal(sha
     assert skipped == 1 and len(warnings) == 1
     assert "tin" in warnings[0] and ".txt" in warnings[0]
     assert_plain(warnings[0])
+
+
+# ------------------------------------------------------------ compressed twice
+
+def test_a_tiny_response_compressed_twice_cannot_fill_memory() -> None:
+    # "Content-Encoding: gzip, gzip": under 1 KB on the wire, 300 MB once unpacked. The HTTP library must
+    # unpack it no faster than it is read (urllib3 2.6 and later do; 2.5 unpacked it whole at the first read).
+    import threading
+    import tracemalloc
+    import zlib
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from broadcast.errors import FeedError
+    from broadcast.feeds import fetch
+
+    def gzip_of(blocks) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        return b"".join([packer.compress(b) for b in blocks] + [packer.flush()])
+
+    body = gzip_of([gzip_of(b" " * (1 << 20) for _ in range(300))])
+
+    class Bomb(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Encoding", "gzip, gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Bomb)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedError) as caught:
+            fetch(FeedConfig("bom", f"http://127.0.0.1:{httpd.server_address[1]}/rss"), retries=0,
+                  max_bytes=5_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(body) < 2000
+    assert "vượt giới hạn" in str(caught.value)
+    assert peak < 40_000_000, f"unpacking held {peak / 1e6:.0f} MB"

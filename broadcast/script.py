@@ -120,8 +120,14 @@ class _TemplateLoader(jinja2.BaseLoader):
             path = Path(folder).joinpath(*pieces)
             if not path.exists():
                 continue
+            # Staff write into their station's folder (often a share): a link there may point at another
+            # template of the folder, never at a file of the server, which would be read on air.
+            real = path.resolve()
+            if Path(folder).resolve() not in real.parents:
+                raise TemplateError(f"Mẫu kịch bản {path} là liên kết tới tệp ngoài thư mục mẫu {folder}: "
+                                    "không đọc. Hãy chép nội dung mẫu vào một tệp thật trong thư mục đó.")
             # Staff edit templates too: the same encodings and limits as their scripts.
-            text = read_staff_text(path, "mẫu kịch bản", MAX_SETTINGS_BYTES, TemplateError)
+            text = read_staff_text(real, "mẫu kịch bản", MAX_SETTINGS_BYTES, TemplateError, follow=False)
             mtime = path.stat().st_mtime
             # Stale when edited, or when a folder earlier in the path now has its own copy.
             earlier = [Path(f).joinpath(*pieces) for f in self.paths[:i]]

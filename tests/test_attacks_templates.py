@@ -29,3 +29,29 @@ def test_nested_loops_cannot_build_a_huge_script_in_memory(tmp_path: Path) -> No
         tracemalloc.stop()
     assert "quá dài" in str(caught.value) and "vòng lặp" in str(caught.value)
     assert peak < 8_000_000, f"rendering held {peak / 1e6:.0f} MB"
+
+
+def test_a_link_in_the_stations_template_folder_cannot_read_the_servers_files(tmp_path: Path) -> None:
+    # The station's template folder is where its staff copy and edit templates (often over a share):
+    # a link named like a template would put any file the server may read into the script, read on air.
+    private = tmp_path / "srv"
+    private.mkdir()
+    (private / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE\n",
+                                        encoding="utf-8")
+    folder = tmp_path / "mau-hoa-phu"
+    folder.mkdir()
+    (folder / "ban-tin.txt.j2").symlink_to(private / "id_ed25519")
+    ctx = ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=DAY, items=[], standing="")
+    with pytest.raises(TemplateError) as caught:
+        render_script(ctx, folder)
+    assert "ngoài thư mục" in str(caught.value) and "ban-tin.txt.j2" in str(caught.value)
+    assert "PRIVATE KEY" not in str(caught.value)
+
+
+def test_a_link_between_template_files_of_the_same_folder_still_works(tmp_path: Path) -> None:
+    folder = tmp_path / "mau-hoa-phu"
+    folder.mkdir()
+    (folder / "mau-goc.txt.j2").write_text("[mở đầu]\nXin chào bà con {{ station.name }}.\n", encoding="utf-8")
+    (folder / "ban-tin.txt.j2").symlink_to("mau-goc.txt.j2")
+    ctx = ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=DAY, items=[], standing="")
+    assert "Xin chào bà con Đài truyền thanh xã Hòa Phú." in render_script(ctx, folder)

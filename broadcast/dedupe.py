@@ -220,16 +220,31 @@ def _numbers_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a and b and not (a <= b or b <= a))
 
 
-def _names_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+# Names that are the backdrop of a story, never its subject: the country, its
+# currency, and the acronyms of kinds of bodies ("UBND", "CTCP") rather than of one body.
+BACKDROP_NAMES = frozenset({"việt nam", "vn", "usd", "vnd", "vnđ", "tp", "tw", "ubnd", "hđnd", "ctcp", "tnhh"})
+_ROMAN = re.compile(r"(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})")
+
+
+def _names_conflict(a: Fingerprint, b: Fingerprint, common: frozenset[str] = frozenset()) -> bool:
     """Each story names someone or something the other never mentions: a template about two subjects.
 
     "Bổ nhiệm Phó Giám đốc Sở Nội vụ" and "... Sở Tư pháp" share every word
     but the body they are about. A copy that adds a name the other lacks is
-    still a copy, so it takes a name missing on both sides.
+    still a copy, so it takes a name missing on both sides. The backdrop
+    ("Việt Nam", a name in many stories) tells no subject apart, and a Roman
+    numeral ("quý III") differs only from another numeral ("quý II").
     """
-    only_a = [n for n in a.names - b.names if f" {n} " not in b.text]
-    only_b = [n for n in b.names - a.names if f" {n} " not in a.text]
-    return bool(only_a and only_b)
+    def only(x: Fingerprint, y: Fingerprint) -> list[str]:
+        return [n for n in x.names - y.names
+                if f" {n} " not in y.text and n not in BACKDROP_NAMES and n not in common]
+
+    only_a, only_b = only(a, b), only(b, a)
+    roman_a = [n for n in only_a if _ROMAN.fullmatch(n)]
+    roman_b = [n for n in only_b if _ROMAN.fullmatch(n)]
+    if roman_a and roman_b:
+        return True
+    return bool(set(only_a) - set(roman_a) and set(only_b) - set(roman_b))
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -277,7 +292,7 @@ def event_score(a: Fingerprint, b: Fingerprint, common: frozenset[str] = frozens
     name that is not in every story (`common`); stories that each name someone
     the other does not are about different subjects.
     """
-    if _numbers_conflict(a.documents, b.documents) or _names_conflict(a, b):
+    if _numbers_conflict(a.documents, b.documents) or _names_conflict(a, b, common):
         return 0.0
     shared = a.all_numbers & b.all_numbers
     docs = len(a.documents & b.documents)

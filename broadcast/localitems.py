@@ -28,7 +28,7 @@ from broadcast.errors import BroadcastError, FeedError
 from broadcast.feeddates import parse_date
 from broadcast.fsutil import read_staff_text
 from broadcast.models import FeedItem
-from broadcast.textclean import clean_title, collapse_spaces, normalize_unicode
+from broadcast.textclean import clean_title, collapse_spaces, drop_media_captions, normalize_unicode
 from broadcast.vitext import one_line, os_reason
 
 # A local item is a few hundred words; anything much larger is not one.
@@ -130,7 +130,7 @@ def read_local_items(feed: FeedConfig, now: dt.datetime) -> tuple[list[FeedItem]
                                 "(hãy ghi như 28/11/2026), dùng thời điểm đọc tệp")
         items.append(FeedItem(
             feed=feed.name, source=clean_title(fields["author"]) or feed.source or feed.name,
-            title=title, summary=fields["body"], link="", guid=f"local:{path.name}",
+            title=title, summary=drop_media_captions(fields["body"]), link="", guid=f"local:{path.name}",
             published=published, local=True,
         ))
     # File names are whatever the share's users typed: ESC in one must not reach the operator's terminal.

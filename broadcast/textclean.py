@@ -55,6 +55,10 @@ _CAPTION_BRACKET = re.compile(
 _CAPTION_SENTENCE = re.compile(
     r"(?:(?<=[.!?…])|^)\s*(?:[-–—]\s*)?(?:Ảnh|Ảnh minh họa|Ảnh minh hoạ|Nguồn ảnh|Đồ họa|Đồ hoạ|"
     r"Video|Clip|Infographic)\s*(?::[^.!?\n]{0,80}|\d{1,2})?\s*(?:[.!?]|$)", re.I)
+# Only the media captions, for text staff wrote: "(theo Nghị định 118)" there is content.
+_MEDIA_BRACKET = re.compile(
+    r"\s*\((?:\s*(?:Ảnh|Ảnh minh họa|Ảnh minh hoạ|Nguồn ảnh|Video|Clip|Đồ họa|Đồ hoạ|Infographic)"
+    r"\s*:[^()]{0,80})\)", re.I)
 _BYLINE_TAIL = re.compile(
     r"(?:(?<=[.!?…”\"])|^)\s*(?:[-–—]\s*)?\(?(?:Theo\s+[^.!?(),:]{1,40}|"
     r"(?:Bài và ảnh|Tin và ảnh|Tin, ảnh|Bài, ảnh|Tin|Bài|Ảnh|Nguồn|Phóng viên)\s*:\s*[^.!?(),]{1,50}|"
@@ -194,6 +198,16 @@ def drop_captions(text: str) -> str:
         prev = text
         text = _BYLINE_TAIL.sub("", text.rstrip())
     return text
+
+
+def drop_media_captions(text: str) -> str:
+    """Drop photo and video captions ("Ảnh: ...", "(Video: ...)") from text staff wrote; keep its lines."""
+    lines = []
+    for line in _MEDIA_BRACKET.sub("", text).split("\n"):
+        kept = _CAPTION_SENTENCE.sub(" ", line)
+        # Keep the line as written when nothing went: the sub above also respaces it.
+        lines.append(line if kept.strip() == line.strip() else collapse_spaces(kept))
+    return "\n".join(lines)
 
 
 def clean_title(raw: str | None) -> str:

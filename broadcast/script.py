@@ -51,6 +51,41 @@ def search_path(station_templates: Path | None) -> list[Path]:
     return paths + [bundled_templates()]
 
 
+# Local government units a station can serve, longest first ("thị trấn" before a bare word).
+UNITS = ("thị trấn", "đặc khu", "phường", "xã")
+# What may already end a sentence: a title that asks ("...diễn ra?") must not become "diễn ra?.".
+_SENTENCE_END = re.compile(r"(?:[.!?…]|\.\.\.)[\"”’)»]*$")
+
+
+def end_sentence(text: str) -> str:
+    """Close a line of text as a sentence: add a full stop unless it already ends like one."""
+    text = str(text).rstrip()
+    if not text or _SENTENCE_END.search(text):
+        return text
+    # A title cut at a colon or comma ("Thông báo:") ends there.
+    return text.rstrip(",;:–—- ") + "."
+
+
+def station_place(commune: str, name: str = "") -> tuple[str, str]:
+    """The unit and the place a station serves: ('xã', 'xã Ea Kao'); ('', '') for a province-wide station.
+
+    Read from `commune` ("phường Tân Lập"), else from the station's name
+    ("Đài truyền thanh thị trấn Ea Drăng").
+    """
+    for text in (commune, name):
+        words = " ".join(str(text).split())
+        lower = words.lower()
+        for unit in UNITS:
+            if lower.startswith(unit + " "):
+                return unit, words
+            at = lower.find(f"truyền thanh {unit} ")
+            if at >= 0:
+                return unit, words[at + len("truyền thanh "):]
+        if words:
+            return "", ""
+    return "", ""
+
+
 def slot_label(time: str) -> str:
     """'06:00' -> 'buổi sáng'."""
     hour = int(time.split(":")[0])
@@ -165,7 +200,7 @@ def _environment(paths: tuple[Path, ...]) -> jinja2.Environment:
     # a template staff edited since.
     # Station folders hold staff-editable templates: they must never reach
     # Python internals (``''.__class__.__mro__``) or run commands.
-    return _Sandbox(
+    env = _Sandbox(
         loader=_TemplateLoader(paths),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -173,6 +208,8 @@ def _environment(paths: tuple[Path, ...]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["sentence"] = end_sentence
+    return env
 
 
 # Jinja's messages are English; the common ones, said for staff who edit a template.
@@ -216,6 +253,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     """Render the bulletin script text from the template search path."""
     paths = search_path(station_templates)
     env = _environment(tuple(paths))
+    unit, place = station_place(ctx.commune, ctx.station_name)
     items = [
         {
             "id": c.id,
@@ -229,7 +267,8 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     ]
     variables = {
         "station": {"name": ctx.station_name, "commune": ctx.commune, "province": ctx.province,
-                    "phone": ctx.phone, "one_stop": ctx.one_stop},
+                    "phone": ctx.phone, "one_stop": ctx.one_stop,
+                    "unit": unit, "place": place},
         "date": ctx.date,
         "date_words": date_words(ctx.date),
         "slot": ctx.slot_time,
@@ -263,7 +302,8 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     except jinja2.UndefinedError as exc:
         raise TemplateError(
             f"Mẫu kịch bản dùng biến không có: {jinja_reason(exc.message or '')}. "
-            "Các biến có thể dùng: station.name, station.phone, station.one_stop, date_words, slot_label, "
+            "Các biến có thể dùng: station.name, station.place, station.unit, station.phone, station.one_stop, "
+            "date_words, slot_label, "
             "items, standing, notices."
         ) from None
     except SecurityError as exc:

@@ -256,9 +256,12 @@ def clean_summary(raw: str | None, title: str = "") -> str:
     text = strip_site_prefix(text)
     if title:
         t = collapse_spaces(title)
-        # Some feeds repeat the title at the head of the description.
-        if len(t) > 15 and text.startswith(t) and len(text) > len(t) + 20:
-            text = text[len(t):].lstrip(" .:-–—")
+        # Some feeds repeat the title at the head of the description. Only a
+        # title standing apart goes: when the lead goes on with it ("<title>,
+        # yêu cầu ...") the title is the subject of the lead's first sentence.
+        rest = text[len(t):]
+        if len(t) > 15 and text.startswith(t) and len(text) > len(t) + 20 and re.match(r"\s*[.:\-–—|]", rest):
+            text = rest.lstrip(" .:-–—|")
     if is_placeholder(text, title):
         return ""
     return text

@@ -191,3 +191,16 @@ def test_a_photo_caption_pasted_into_a_local_item_is_not_read(tmp_path: Path) ->
     assert "Ảnh" not in item.summary and "Video" not in item.summary
     assert "Tỷ lệ đúng hạn đạt 99,2%." in item.summary
     assert "(theo Quyết định số 12/QĐ-UBND)" in item.summary  # what staff wrote in brackets stays
+
+
+# ------------------------------------------------------------ leads
+
+
+def test_a_lead_that_goes_on_from_its_title_keeps_its_subject() -> None:
+    # Báo Chính phủ: "(Chinhphu.vn) - Bộ Tài chính đưa phần mềm ... vào sử dụng, yêu cầu dữ liệu ..."
+    items = real_items("baochinhphu-1.xml", "Báo Điện tử Chính phủ")
+    (item,) = [it for it in items if it.summary and it.summary.startswith(it.title)]
+    assert item.summary[len(item.title)] == ","
+    # Every lead reads as sentences, none starting with the comma of a sentence cut from its subject.
+    assert all(it.summary[:1].isupper() or it.summary[:1].isdigit() or it.summary[:1] in "\"“'‘"
+               for it in items if it.summary)

@@ -254,17 +254,21 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     paths = search_path(station_templates)
     env = _environment(tuple(paths))
     unit, place = station_place(ctx.commune, ctx.station_name)
-    items = [
-        {
+    items = []
+    for c in ctx.items:
+        title = clean_feed_text(c.title)
+        summary = clean_feed_text(c.spoken_summary or c.summary)
+        items.append({
             "id": c.id,
-            "title": clean_feed_text(c.title),
-            "summary": clean_feed_text(c.spoken_summary or c.summary),
+            "title": title,
+            # A lead that opens with the title's own words ("<title>, yêu cầu ...")
+            # says the headline already: reading both says it twice.
+            "headline": "" if title and summary.lower().startswith(title.lower()) else end_sentence(title),
+            "summary": summary,
             "sources": [clean_feed_text(s) for s in c.sources],
             "link": c.link if re.fullmatch(r"https?://\S+", c.link or "") else "",
             "topics": c.topics,
-        }
-        for c in ctx.items
-    ]
+        })
     variables = {
         "station": {"name": ctx.station_name, "commune": ctx.commune, "province": ctx.province,
                     "phone": ctx.phone, "one_stop": ctx.one_stop,

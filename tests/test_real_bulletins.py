@@ -204,3 +204,13 @@ def test_a_lead_that_goes_on_from_its_title_keeps_its_subject() -> None:
     # Every lead reads as sentences, none starting with the comma of a sentence cut from its subject.
     assert all(it.summary[:1].isupper() or it.summary[:1].isdigit() or it.summary[:1] in "\"“'‘"
                for it in items if it.summary)
+
+
+def test_a_lead_that_opens_with_the_headline_is_not_preceded_by_it() -> None:
+    items = real_items("baochinhphu-1.xml", "Báo Điện tử Chính phủ")
+    (repeats,) = [candidate(it, 1) for it in items if it.summary.startswith(it.title)]
+    other = candidate(next(it for it in items if it.summary and not it.summary.startswith(it.title)), 2)
+    segs = [s for s in parse_script(render_script(ctx([repeats, other]))) if s.kind == "item"]
+    assert segs[0].paragraphs() == [repeats.summary, "Theo Báo Điện tử Chính phủ."]
+    assert segs[0].title == repeats.title  # staff still see which story it is
+    assert segs[1].paragraphs() == [other.title + ".", other.summary, "Theo Báo Điện tử Chính phủ."]

@@ -57,6 +57,21 @@ UNITS = ("thị trấn", "đặc khu", "phường", "xã")
 _SENTENCE_END = re.compile(r"(?:[.!?…]|\.\.\.)[\"”’)»]*$")
 
 
+# Public holidays on fixed solar dates (Labour Code 2019, art. 112), as a greeting names them.
+# Tết Nguyên đán and Giỗ Tổ Hùng Vương follow the lunar calendar and are not listed.
+HOLIDAYS = {
+    (1, 1): "ngày Tết Dương lịch",
+    (30, 4): "ngày Giải phóng miền Nam, thống nhất đất nước",
+    (1, 5): "ngày Quốc tế Lao động",
+    (2, 9): "ngày Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam",
+}
+
+
+def holiday(day: dt.date) -> str:
+    """The public holiday on a date, as said in a greeting ('ngày Quốc tế Lao động'), or ''."""
+    return HOLIDAYS.get((day.day, day.month), "")
+
+
 def end_sentence(text: str) -> str:
     """Close a line of text as a sentence: add a full stop unless it already ends like one."""
     text = str(text).rstrip()
@@ -275,6 +290,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
                     "unit": unit, "place": place},
         "date": ctx.date,
         "date_words": date_words(ctx.date),
+        "holiday": holiday(ctx.date),
         "slot": ctx.slot_time,
         "slot_label": slot_label(ctx.slot_time) if ctx.slot_time else "",
         "items": items,
@@ -307,7 +323,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
         raise TemplateError(
             f"Mẫu kịch bản dùng biến không có: {jinja_reason(exc.message or '')}. "
             "Các biến có thể dùng: station.name, station.place, station.unit, station.phone, station.one_stop, "
-            "date_words, slot_label, "
+            "date_words, holiday, slot_label, "
             "items, standing, notices."
         ) from None
     except SecurityError as exc:

@@ -214,3 +214,24 @@ def test_a_lead_that_opens_with_the_headline_is_not_preceded_by_it() -> None:
     assert segs[0].paragraphs() == [repeats.summary, "Theo Báo Điện tử Chính phủ."]
     assert segs[0].title == repeats.title  # staff still see which story it is
     assert segs[1].paragraphs() == [other.title + ".", other.summary, "Theo Báo Điện tử Chính phủ."]
+
+
+# ------------------------------------------------------------ the day
+
+
+@pytest.mark.parametrize("day, named", [
+    (dt.date(2026, 9, 2), "ngày Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam"),
+    (dt.date(2027, 4, 30), "ngày Giải phóng miền Nam, thống nhất đất nước"),
+    (dt.date(2027, 5, 1), "ngày Quốc tế Lao động"),
+    (dt.date(2027, 1, 1), "ngày Tết Dương lịch"),
+    (dt.date(2026, 9, 3), ""),
+])
+def test_the_greeting_names_a_public_holiday(day: dt.date, named: str) -> None:
+    text = render_script(ScriptContext(station_name="Đài truyền thanh xã Ea Kao", date=day, items=[],
+                                       standing="", commune="xã Ea Kao"))
+    first = spoken(text, "greeting")[0].split("\n")[0]
+    assert first.startswith("Đây là Đài truyền thanh xã Ea Kao. Kính thưa bà con, hôm nay là Thứ")
+    if named:
+        assert first.endswith(f"năm hai nghìn không trăm hai mươi {'sáu' if day.year == 2026 else 'bảy'}, {named}.")
+    else:
+        assert "ngày Quốc" not in first and first.endswith("hai mươi sáu.")

@@ -218,8 +218,8 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
            item_overhead: float = ITEM_OVERHEAD_SECONDS) -> list[Candidate]:
     """Rank every candidate and mark the ones for the bulletin (`selected`), with a reason each.
 
-    Order of the result: the selected stories in reading order, then the rest
-    by priority. Selection is greedy on priority (score x feed weight x
+    Order of the result: the selected stories in reading order (local items
+    first), then the rest by priority. Selection is greedy on priority (score x feed weight x
     freshness), discounted for topics and sources already chosen, within
     `max_items` and `per_source_max`, and as close to `budget_seconds` of
     estimated speech as whole stories allow (the last one may run over by
@@ -298,8 +298,9 @@ def select(candidates: list[Candidate], station: StationConfig, feed_weights: di
     remaining = list(pool)
     while remaining and len(chosen) < sel.max_items:
         # The discounts change only when a story is chosen: walk this order
-        # until one is, then order the rest again.
-        remaining.sort(key=adjusted, reverse=True)
+        # until one is, then order the rest again. The commune's own items
+        # come first whatever their age: they are read, and read before the news.
+        remaining.sort(key=lambda pc: (pc[1].local, adjusted(pc)), reverse=True)
         picked = None
         for pos, (p, c) in enumerate(remaining):
             source = c.sources[0] if c.sources else ""

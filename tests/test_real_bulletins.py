@@ -235,3 +235,34 @@ def test_the_greeting_names_a_public_holiday(day: dt.date, named: str) -> None:
         assert first.endswith(f"năm hai nghìn không trăm hai mươi {'sáu' if day.year == 2026 else 'bảy'}, {named}.")
     else:
         assert "ngày Quốc" not in first and first.endswith("hai mươi sáu.")
+
+
+# ------------------------------------------------------------ order
+
+
+def test_the_communes_own_item_is_read_first_and_always(tmp_path: Path) -> None:
+    from broadcast.config import StationConfig
+    from broadcast.selection import select
+
+    folder = tmp_path / "tin-xa"
+    folder.mkdir()
+    (folder / "mot-cua.txt").write_text(
+        "Tiêu đề: Xã Ea Kao trả kết quả đúng hạn 98% hồ sơ trong tháng 8\nNgày: 03/09/2026\n"
+        "Người viết: Trung tâm Phục vụ hành chính công xã Ea Kao\n\n"
+        "Trong tháng 8/2026, Trung tâm tiếp nhận 412 hồ sơ, trong đó 265 hồ sơ nộp trực tuyến.\n",
+        encoding="utf-8")
+    feed = FeedConfig(name="xa", url=str(folder), source="UBND xã Ea Kao", kind="local")
+    (local_item,), _, _ = read_local_items(feed, CAPTURED)
+    local = candidate(local_item, 1)
+    local.local, local.score = True, 0.0
+    # Two days later, fresh national news scores far above it.
+    now = dt.datetime(2026, 9, 5, 4, 30, tzinfo=VN_TZ)
+    news = [candidate(it, n) for n, it in enumerate(real_items("baochinhphu-1.xml", "Báo Điện tử Chính phủ"), 2)
+            if it.summary and it.published and now - dt.timedelta(hours=24) < it.published <= now][:4]
+    for c in news:
+        c.score = 4.0
+    station = StationConfig(id="ea-kao", name="Đài truyền thanh xã Ea Kao")
+    station.selection.max_items = 3
+    ranked = select(news + [local], station, {"baochinhphu": 1.3, "xa": 2.0}, 900, min_score=1.0, now=now)
+    chosen = [c for c in ranked if c.selected]
+    assert len(chosen) == 3 and chosen[0].id == local.id

@@ -39,6 +39,15 @@ def real_items(name: str, source: str) -> list[FeedItem]:
     return parse_feed((DATA / name).read_bytes(), feed, now=CAPTURED).items
 
 
+def local_item(folder: Path, text: str, source: str) -> FeedItem:
+    """The one item a commune wrote in a file of its local folder, as a fetch reads it."""
+    folder.mkdir()
+    (folder / "tin.txt").write_text(text, encoding="utf-8")
+    (item,), _, _ = read_local_items(FeedConfig(name=folder.name, url=str(folder), source=source, kind="local"),
+                                     CAPTURED)
+    return item
+
+
 def candidate(item: FeedItem, n: int) -> Candidate:
     return Candidate(id=n, title=item.title, summary=item.summary, link=item.link, sources=[item.source],
                      feeds=[item.feed], published=item.published, first_seen=CAPTURED, score=2.0, topics=[])
@@ -176,18 +185,14 @@ def test_the_other_outlets_report_is_not_read_the_next_day(tmp_path: Path) -> No
 
 
 def test_a_photo_caption_pasted_into_a_local_item_is_not_read(tmp_path: Path) -> None:
-    folder = tmp_path / "tin-phuong"
-    folder.mkdir()
-    (folder / "2026-09-06-dvc.txt").write_text(
+    item = local_item(tmp_path / "phuong",
         "Tiêu đề: Phường Tân Lập: 85% hồ sơ thủ tục hành chính được nộp trực tuyến\n"
         "Ngày: 06/09/2026\n"
         "Người viết: Trung tâm Phục vụ hành chính công phường Tân Lập\n\n"
         "8 tháng đầu năm 2026, Trung tâm tiếp nhận 3.418 hồ sơ (theo Quyết định số 12/QĐ-UBND), trong đó "
         "2.905 hồ sơ nộp qua Cổng Dịch vụ công quốc gia. Tỷ lệ đúng hạn đạt 99,2%. "
         "Ảnh: Người dân làm thủ tục tại Trung tâm.\n\n(Video: Hướng dẫn nộp hồ sơ trực tuyến)\n",
-        encoding="utf-8")
-    feed = FeedConfig(name="phuong", url=str(folder), source="UBND phường Tân Lập", kind="local")
-    (item,), _, _ = read_local_items(feed, CAPTURED)
+        "UBND phường Tân Lập")
     assert "Ảnh" not in item.summary and "Video" not in item.summary
     assert "Tỷ lệ đúng hạn đạt 99,2%." in item.summary
     assert "(theo Quyết định số 12/QĐ-UBND)" in item.summary  # what staff wrote in brackets stays
@@ -244,16 +249,12 @@ def test_the_communes_own_item_is_read_first_and_always(tmp_path: Path) -> None:
     from broadcast.config import StationConfig
     from broadcast.selection import select
 
-    folder = tmp_path / "tin-xa"
-    folder.mkdir()
-    (folder / "mot-cua.txt").write_text(
+    written = local_item(tmp_path / "xa",
         "Tiêu đề: Xã Ea Kao trả kết quả đúng hạn 98% hồ sơ trong tháng 8\nNgày: 03/09/2026\n"
         "Người viết: Trung tâm Phục vụ hành chính công xã Ea Kao\n\n"
         "Trong tháng 8/2026, Trung tâm tiếp nhận 412 hồ sơ, trong đó 265 hồ sơ nộp trực tuyến.\n",
-        encoding="utf-8")
-    feed = FeedConfig(name="xa", url=str(folder), source="UBND xã Ea Kao", kind="local")
-    (local_item,), _, _ = read_local_items(feed, CAPTURED)
-    local = candidate(local_item, 1)
+        "UBND xã Ea Kao")
+    local = candidate(written, 1)
     local.local, local.score = True, 0.0
     # Two days later, fresh national news scores far above it.
     now = dt.datetime(2026, 9, 5, 4, 30, tzinfo=VN_TZ)

@@ -25,7 +25,7 @@ from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
 from broadcast.fsutil import read_limited
 from broadcast.models import FeedItem
-from broadcast.textclean import clean_summary, clean_title
+from broadcast.textclean import clean_summary, clean_title, outlet_name
 
 log = logging.getLogger(__name__)
 
@@ -475,7 +475,7 @@ def parse_feed(data: bytes, feed: FeedConfig, *, now: dt.datetime, content_type:
     base = _no_spaces(str(parsed.get("feed", {}).get("link", "") or ""))
     if not base.lower().startswith(("http://", "https://")):
         base = base_url or (feed.url if feed.url.lower().startswith(("http://", "https://")) else "")
-    source = feed.source or channel_title or feed.name
+    source = feed.source or outlet_name(channel_title, base) or feed.name
     raw_dates = [_entry_text(e, "published", "updated", "created") for e in entries]
     order = slash_order(raw_dates)
     items: list[FeedItem] = []

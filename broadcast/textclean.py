@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from broadcast.vitext import without_controls
 
@@ -67,6 +68,47 @@ _READ_MORE = re.compile(r"\s*(?:>>|»)?\s*(?:Xem thêm|Đọc thêm|Xem chi ti�
                         r"\s*(?::|>>|\.\.\.|…)[^\n]*$", re.I)
 _VI_MARKS = re.compile(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]",
                        re.I)
+
+
+# The names outlets go by on air, by site: a feed's own title is a section
+# ("Kinh tế - RSS Feed", "Thanh Nien RSS Kinh te"), not who wrote the news.
+OUTLETS = {
+    "baochinhphu.vn": "Báo Điện tử Chính phủ",
+    "chinhphu.vn": "Cổng Thông tin điện tử Chính phủ",
+    "nhandan.vn": "Báo Nhân Dân",
+    "thanhnien.vn": "Báo Thanh Niên",
+    "tuoitre.vn": "Báo Tuổi Trẻ",
+    "vnexpress.net": "Báo điện tử VnExpress",
+    "vietnamnet.vn": "Báo VietNamNet",
+    "vtv.vn": "Đài Truyền hình Việt Nam",
+    "vov.vn": "Đài Tiếng nói Việt Nam",
+    "dantri.com.vn": "Báo Dân trí",
+    "laodong.vn": "Báo Lao Động",
+    "qdnd.vn": "Báo Quân đội nhân dân",
+    "cand.com.vn": "Báo Công an nhân dân",
+    "vietnamplus.vn": "Báo điện tử VietnamPlus",
+    "vietnambiz.vn": "VietnamBiz",
+    "vietstock.vn": "Vietstock",
+    "baodaklak.vn": "Báo Đắk Lắk",
+    "daklak.gov.vn": "Cổng Thông tin điện tử tỉnh Đắk Lắk",
+    "moha.gov.vn": "Bộ Nội vụ",
+}
+_RSS_WORDS = re.compile(r"\bRSS(?:\s+Feeds?)?\b|\bFeeds?\s*$", re.I)
+
+
+def outlet_name(channel_title: str, site: str = "") -> str:
+    """The outlet to credit for a feed with no configured source: its known name by site, else its title.
+
+    "https://baochinhphu.vn/kinh-te.rss" gives "Báo Điện tử Chính phủ"; an
+    unknown site keeps its channel title without the words "RSS" and "Feed".
+    """
+    host = (urlsplit(site).hostname or "") if "://" in site else ""
+    # Only the site itself: a department's sub-site ("snv.daklak.gov.vn") is not the province's portal.
+    name = OUTLETS.get(re.sub(r"^(?:www|m)\.", "", host))
+    if name:
+        return name
+    title = _RSS_WORDS.sub(" ", channel_title)
+    return collapse_spaces(title).strip(" -–—|:") or collapse_spaces(channel_title)
 
 
 class _Stripper(HTMLParser):

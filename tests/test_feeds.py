@@ -119,8 +119,8 @@ def test_vnexpress_raw_ampersand_in_attribute() -> None:
     assert item.summary.startswith("Ngoại trưởng Israel cho biết")
 
 
-def test_source_defaults_to_channel_title() -> None:
-    assert parse("nhandan-1.xml").items[0].source == "Báo Nhân Dân điện tử"
+def test_source_defaults_to_the_outlet_of_the_channel() -> None:
+    assert parse("nhandan-1.xml").items[0].source == "Báo Nhân Dân"  # channel "Báo Nhân Dân điện tử"
     assert parse("nhandan-1.xml", source="Báo Nhân Dân").items[0].source == "Báo Nhân Dân"
 
 

@@ -267,3 +267,29 @@ def test_the_communes_own_item_is_read_first_and_always(tmp_path: Path) -> None:
     ranked = select(news + [local], station, {"baochinhphu": 1.3, "xa": 2.0}, 900, min_score=1.0, now=now)
     chosen = [c for c in ranked if c.selected]
     assert len(chosen) == 3 and chosen[0].id == local.id
+
+
+# ------------------------------------------------------------ credits
+
+
+@pytest.mark.parametrize("name, credit", [
+    ("baochinhphu-1.xml", "Báo Điện tử Chính phủ"),    # channel title "Kinh tế - RSS Feed"
+    ("thanhnien-1.xml", "Báo Thanh Niên"),             # "Thanh Nien RSS Kinh te"
+    ("vtv-1.xml", "Đài Truyền hình Việt Nam"),         # "Tin tức kinh tế Việt Nam, Tin tức kinh tế Thế Giới"
+    ("vietstock-1.xml", "Vietstock"),                  # "Chứng khoán - Vietstock RSS"
+    ("nhandan-1.xml", "Báo Nhân Dân"),                 # "Báo Nhân Dân điện tử"
+])
+def test_a_feed_without_a_configured_source_is_credited_to_its_outlet(name: str, credit: str) -> None:
+    feed = FeedConfig(name=name.split("-")[0], url=str(DATA / name))  # no `source` in broadcast.toml
+    items = parse_feed((DATA / name).read_bytes(), feed, now=CAPTURED + dt.timedelta(days=30)).items
+    assert items and {it.source for it in items} == {credit}
+    text = render_script(ctx([candidate(items[0], 1)]))
+    assert spoken(text, "item")[-1] == f"Theo {credit}."
+
+
+def test_a_configured_source_is_kept_and_an_unknown_site_loses_only_the_rss_words() -> None:
+    from broadcast.textclean import outlet_name
+
+    items = real_items("thanhnien-1.xml", "Thanh Niên Online")
+    assert {it.source for it in items} == {"Thanh Niên Online"}
+    assert outlet_name("Tin tức - Sở Nội vụ - RSS Feed", "https://snv.daklak.gov.vn/rss") == "Tin tức - Sở Nội vụ"

@@ -81,6 +81,14 @@ def end_sentence(text: str) -> str:
     return text.rstrip(",;:–—- ") + "."
 
 
+def join_and(names: list[str]) -> str:
+    """'A', 'A và B', 'A, B và C': a list as a sentence says it."""
+    names = [str(n) for n in names if str(n).strip()]
+    if len(names) <= 2:
+        return " và ".join(names)
+    return ", ".join(names[:-1]) + " và " + names[-1]
+
+
 def station_place(commune: str, name: str = "") -> tuple[str, str]:
     """The unit and the place a station serves: ('xã', 'xã Ea Kao'); ('', '') for a province-wide station.
 
@@ -224,6 +232,7 @@ def _environment(paths: tuple[Path, ...]) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["sentence"] = end_sentence
+    env.filters["join_and"] = join_and
     return env
 
 

@@ -293,3 +293,12 @@ def test_a_configured_source_is_kept_and_an_unknown_site_loses_only_the_rss_word
     items = real_items("thanhnien-1.xml", "Thanh Niên Online")
     assert {it.source for it in items} == {"Thanh Niên Online"}
     assert outlet_name("Tin tức - Sở Nội vụ - RSS Feed", "https://snv.daklak.gov.vn/rss") == "Tin tức - Sở Nội vụ"
+
+
+def test_a_story_carried_by_three_outlets_credits_them_as_said() -> None:
+    (item,) = [candidate(it, 1) for it in real_items("thanhnien-1.xml", "Báo Thanh Niên")[:1]]
+    item.sources = ["Báo Thanh Niên", "Báo Điện tử Chính phủ", "Báo Nhân Dân"]
+    assert spoken(render_script(ctx([item])), "item")[-1] == \
+        "Theo Báo Thanh Niên, Báo Điện tử Chính phủ và Báo Nhân Dân."
+    item.sources = []  # nothing to credit: no "Theo ." read aloud
+    assert spoken(render_script(ctx([item])), "item") == [item.title + "."]

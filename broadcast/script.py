@@ -278,6 +278,12 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
     paths = search_path(station_templates)
     env = _environment(tuple(paths))
     unit, place = station_place(ctx.commune, ctx.station_name)
+    # An emergency notice is read right after the greeting, not after the news:
+    # number the notices in the order they are heard.
+    notices = [_notice_dict(n) for n in ctx.notices]
+    notices.sort(key=lambda n: n["priority"] != "emergency")
+    for number, notice in enumerate(notices, 1):
+        notice["number"] = number
     items = []
     for c in ctx.items:
         title = clean_feed_text(c.title)
@@ -304,7 +310,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
         "slot_label": slot_label(ctx.slot_time) if ctx.slot_time else "",
         "items": items,
         "standing": ctx.standing,
-        "notices": [_notice_dict(n) for n in ctx.notices],
+        "notices": notices,
     }
     try:
         template = env.get_template(MAIN_TEMPLATE)

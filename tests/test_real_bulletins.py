@@ -302,3 +302,20 @@ def test_a_story_carried_by_three_outlets_credits_them_as_said() -> None:
         "Theo Báo Thanh Niên, Báo Điện tử Chính phủ và Báo Nhân Dân."
     item.sources = []  # nothing to credit: no "Theo ." read aloud
     assert spoken(render_script(ctx([item])), "item") == [item.title + "."]
+
+
+def test_an_emergency_notice_is_read_before_the_news_and_others_after() -> None:
+    from broadcast.messages import Notice
+
+    news = [candidate(it, n) for n, it in enumerate(real_items("baochinhphu-1.xml", "Báo Điện tử Chính phủ"), 1)][:2]
+    notices = [Notice(text="Nước sông Krông Ana đang lên nhanh, bà con vùng trũng di dời ngay.", priority="emergency"),
+               Notice(text="Tiêm phòng dại cho chó, mèo từ ngày 3/9 đến 5/9/2026.", priority="priority"),
+               "Họp dân tại nhà văn hóa buôn Ea Kao lúc 14 giờ."]
+    segs = parse_script(render_script(ctx(news, standing="Thông điệp của tỉnh.", notices=notices)))
+    assert [s.kind for s in segs] == ["greeting", "notice", "item", "item", "standing", "notice", "notice",
+                                      "closing"]
+    assert segs[1].text.startswith("Thông báo khẩn. Nước sông Krông Ana")
+    assert segs[5].text.startswith("Thông báo quan trọng. Tiêm phòng dại")
+    text = render_script(ctx(news, notices=notices))
+    assert [line for line in text.splitlines() if line.startswith("[thông báo")] == \
+        ["[thông báo 1]", "[thông báo 2]", "[thông báo 3]"]

@@ -133,8 +133,14 @@ def _numbers(text: str) -> frozenset[str]:
     text = _DATE_WORDS.sub(date, text)
     text = _MONTH_YEAR.sub(month_year, text)
     text = _DATE_DIGITS.sub(date, text)
+    # "25 triệu", "1,1 tỷ": an amount with its magnitude is one figure, "tỉ" and "tỷ", "ngàn" and "nghìn" alike.
+    out.update(f"{m.group(1).replace('.', ',')} {_MAGNITUDES[m.group(2).lower()]}" for m in _MAGNITUDE.finditer(text))
     out.update(re.sub(r"[.,](?=\d{3}\b)", "", n).lstrip("0") or "0" for n in _NUMBER.findall(text))
     return frozenset(out)
+
+
+_MAGNITUDES = {"nghìn": "nghìn", "ngàn": "nghìn", "triệu": "triệu", "tỷ": "tỷ", "tỉ": "tỷ"}
+_MAGNITUDE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,3})?)\s+(nghìn|ngàn|triệu|tỷ|tỉ)\b", re.I)
 
 
 def _quantities(text: str) -> frozenset[str]:
@@ -149,9 +155,12 @@ def _quantities(text: str) -> frozenset[str]:
 
 
 def _is_specific(number: str) -> bool:
-    """A number that names one fact (1.247 procedures, 2150/QĐ), unlike a year, a date or a small count."""
+    """A number that names one fact (1.247 procedures, 2150/QĐ, 25 triệu), unlike a year, a date,
+    a small count or a round amount ("10 triệu")."""
     if "/" in number or number.startswith("tháng"):
         return False
+    if " " in number:  # an amount with its magnitude: two significant digits make it a figure
+        return len(re.sub(r"\D", "", number.split()[0]).strip("0")) >= 2
     digits = re.sub(r"\D", "", number)
     if len(digits) == 4 and 1900 <= int(digits) <= 2100 and digits == number:
         return False

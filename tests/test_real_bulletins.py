@@ -319,3 +319,18 @@ def test_an_emergency_notice_is_read_before_the_news_and_others_after() -> None:
     text = render_script(ctx(news, notices=notices))
     assert [line for line in text.splitlines() if line.startswith("[thông báo")] == \
         ["[thông báo 1]", "[thông báo 2]", "[thông báo 3]"]
+
+
+def test_one_share_sale_reported_by_two_outlets_is_one_event() -> None:
+    biz = _by_title(real_items("vietnambiz-1.xml", "VietnamBiz"), "Gia đình bà Cao Thị Ngọc Dung muốn cho PNJ")
+    stock = _by_title(real_items("vietstock-1.xml", "Vietstock"), "PNJ giải trình lợi nhuận giảm 38%")
+    # The shared figure is "25 triệu" cổ phiếu: an amount with its magnitude, as specific as "1.247".
+    assert same_event(fingerprint(biz.title, biz.summary), fingerprint(stock.title, stock.summary))
+
+
+def test_a_round_amount_alone_does_not_make_two_stories_one_event() -> None:
+    a = fingerprint("Hà Nội hỗ trợ 10 triệu đồng cho mỗi hộ nghèo sửa nhà",
+                    "UBND TP Hà Nội quyết định hỗ trợ 10 triệu đồng cho mỗi hộ nghèo sửa chữa nhà ở trong năm 2026.")
+    b = fingerprint("Hà Nội phạt 10 triệu đồng người đổ rác trái phép",
+                    "UBND TP Hà Nội yêu cầu các phường xử phạt 10 triệu đồng với người đổ rác trái phép ra đường.")
+    assert not same_event(a, b)

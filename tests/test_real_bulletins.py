@@ -334,3 +334,79 @@ def test_a_round_amount_alone_does_not_make_two_stories_one_event() -> None:
     b = fingerprint("Hà Nội phạt 10 triệu đồng người đổ rác trái phép",
                     "UBND TP Hà Nội yêu cầu các phường xử phạt 10 triệu đồng với người đổ rác trái phép ra đường.")
     assert not same_event(a, b)
+
+
+# ------------------------------------------------------------ two nights, end to end
+
+
+def _night(config: Path, date: str, now: str):
+    from click.testing import CliRunner
+
+    from broadcast.cli import cli
+
+    return CliRunner().invoke(cli, ["--config", str(config), "--out", str(config.parent / "audio_out"),
+                                    "--date", date, "build"], catch_exceptions=False, env={"BROADCAST_NOW": now})
+
+
+def test_two_nights_of_real_feeds_served_over_http(tmp_path: Path) -> None:
+    from broadcast.audio import decode_mono
+    from tests.httpserver import FeedServer
+
+    (tmp_path / "chu-de.toml").write_text(
+        '[topics.chung_khoan]\nlabel = "Chứng khoán"\n[topics.chung_khoan.phrases]\n'
+        '"FTSE" = 2.5\n"cổ phiếu" = 1.0\n', encoding="utf-8")
+    with FeedServer() as server:
+        server.add("/vietnambiz.rss", body=(DATA / "vietnambiz-1.xml").read_bytes())
+        server.add("/vietstock.rss", status=404)  # not yet in the configuration's reach on night one
+        # Neither feed names its `source`: the credit comes from the outlet.
+        config = tmp_path / "broadcast.toml"
+        config.write_text(f'''
+[general]
+data_dir = "data"
+[[feeds]]
+name = "vietnambiz"
+url = "{server.url('/vietnambiz.rss')}"
+[[feeds]]
+name = "vietstock"
+url = "{server.url('/vietstock.rss')}"
+[selection]
+topics_file = "chu-de.toml"
+max_items = 3
+[tts]
+engine = "espeak"
+[[stations]]
+id = "tan-lap"
+name = "Đài truyền thanh phường Tân Lập"
+commune = "phường Tân Lập"
+target_minutes = 2
+''', encoding="utf-8")
+        first = _night(config, "2026-09-05", "2026-09-05T21:00:00+07:00")
+        server.add("/vietstock.rss", body=(DATA / "vietstock-1.xml").read_bytes())
+        second = _night(config, "2026-09-06", "2026-09-06T04:30:00+07:00")
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+
+    out = tmp_path / "audio_out"
+    scripts = [(out / day / "tan-lap.txt").read_text(encoding="utf-8") for day in ("2026-09-05", "2026-09-06")]
+    for text in scripts:
+        items = [s for s in parse_script(text) if s.kind == "item"]
+        assert items
+        for seg in items:
+            assert seg.paragraphs()[-1] in ("Theo VietnamBiz.", "Theo Vietstock.")
+            assert not any(p.endswith(("?.", "!.")) for p in seg.paragraphs())
+        assert "Trung tâm Phục vụ hành chính công phường Tân Lập" in spoken(text, "closing")[0]
+    for day in ("2026-09-05", "2026-09-06"):
+        pcm = decode_mono(out / day / "tan-lap.mp3", 16000)
+        assert len(pcm) > 16000 * 20  # jingle, greeting, items, message, closing: well over 20 seconds
+
+    # The index review and the Frontier exit were each reported by both outlets, a day apart:
+    # a listener hears each once. The stories the second night held back are in the store.
+    read = [{seg.title for seg in parse_script(text) if seg.kind == "item"} for text in scripts]
+    for event in ("FTSE Vietnam Index", "FTSE Frontier"):
+        nights = [any(event in title for title in titles) for titles in read]
+        assert nights.count(True) <= 1, (event, read)
+    assert any("FTSE" in title for title in read[0])
+    with Store(tmp_path / "data" / "broadcast.sqlite3") as store:
+        aired = {sid for _, _, sid in store.aired("tan-lap", dt.date(2026, 9, 5))}
+        first_events = {c.event for c in store.stories(aired)}
+        vietstock = [c for c in store.stories(range(1, 1000)) if "vietstock" in c.feeds]
+    assert any(c.event in first_events and "FTSE" in c.title for c in vietstock)

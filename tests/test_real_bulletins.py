@@ -350,7 +350,7 @@ def _night(config: Path, date: str, now: str):
 
 def test_two_nights_of_real_feeds_served_over_http(tmp_path: Path) -> None:
     from broadcast.audio import decode_mono
-    from tests.httpserver import FeedServer
+    from httpserver import FeedServer
 
     (tmp_path / "chu-de.toml").write_text(
         '[topics.chung_khoan]\nlabel = "Chứng khoán"\n[topics.chung_khoan.phrases]\n'

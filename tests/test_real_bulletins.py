@@ -11,15 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from httpserver import FeedServer
 
-from broadcast.config import FeedConfig
+from broadcast.audio import decode_mono
+from broadcast.cli import cli
+from broadcast.config import FeedConfig, StationConfig
 from broadcast.dedupe import fingerprint, same_event, same_story
 from broadcast.feeds import parse_feed
 from broadcast.localitems import read_local_items
-from broadcast.messages import standing_messages
+from broadcast.messages import Notice, standing_messages
 from broadcast.models import VN_TZ, Candidate, FeedItem
 from broadcast.script import ScriptContext, parse_script, render_script
+from broadcast.selection import select
 from broadcast.store import Store
+from broadcast.textclean import outlet_name
 
 DATA = Path(__file__).parent / "data" / "real_bulletins"
 # The documents were captured in September 2026; parse them as of then.
@@ -246,9 +252,6 @@ def test_the_greeting_names_a_public_holiday(day: dt.date, named: str) -> None:
 
 
 def test_the_communes_own_item_is_read_first_and_always(tmp_path: Path) -> None:
-    from broadcast.config import StationConfig
-    from broadcast.selection import select
-
     written = local_item(tmp_path / "xa",
         "Tiêu đề: Xã Ea Kao trả kết quả đúng hạn 98% hồ sơ trong tháng 8\nNgày: 03/09/2026\n"
         "Người viết: Trung tâm Phục vụ hành chính công xã Ea Kao\n\n"
@@ -288,8 +291,6 @@ def test_a_feed_without_a_configured_source_is_credited_to_its_outlet(name: str,
 
 
 def test_a_configured_source_is_kept_and_an_unknown_site_loses_only_the_rss_words() -> None:
-    from broadcast.textclean import outlet_name
-
     items = real_items("thanhnien-1.xml", "Thanh Niên Online")
     assert {it.source for it in items} == {"Thanh Niên Online"}
     assert outlet_name("Tin tức - Sở Nội vụ - RSS Feed", "https://snv.daklak.gov.vn/rss") == "Tin tức - Sở Nội vụ"
@@ -305,8 +306,6 @@ def test_a_story_carried_by_three_outlets_credits_them_as_said() -> None:
 
 
 def test_an_emergency_notice_is_read_before_the_news_and_others_after() -> None:
-    from broadcast.messages import Notice
-
     news = [candidate(it, n) for n, it in enumerate(real_items("baochinhphu-1.xml", "Báo Điện tử Chính phủ"), 1)][:2]
     notices = [Notice(text="Nước sông Krông Ana đang lên nhanh, bà con vùng trũng di dời ngay.", priority="emergency"),
                Notice(text="Tiêm phòng dại cho chó, mèo từ ngày 3/9 đến 5/9/2026.", priority="priority"),
@@ -340,18 +339,12 @@ def test_a_round_amount_alone_does_not_make_two_stories_one_event() -> None:
 
 
 def _night(config: Path, date: str, now: str):
-    from click.testing import CliRunner
-
-    from broadcast.cli import cli
-
+    """One nightly build of the bulletin for `date`, run at `now`."""
     return CliRunner().invoke(cli, ["--config", str(config), "--out", str(config.parent / "audio_out"),
                                     "--date", date, "build"], catch_exceptions=False, env={"BROADCAST_NOW": now})
 
 
 def test_two_nights_of_real_feeds_served_over_http(tmp_path: Path) -> None:
-    from broadcast.audio import decode_mono
-    from httpserver import FeedServer
-
     (tmp_path / "chu-de.toml").write_text(
         '[topics.chung_khoan]\nlabel = "Chứng khoán"\n[topics.chung_khoan.phrases]\n'
         '"FTSE" = 2.5\n"cổ phiếu" = 1.0\n', encoding="utf-8")

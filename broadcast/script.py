@@ -99,11 +99,12 @@ def station_place(commune: str, name: str = "") -> tuple[str, str]:
         words = " ".join(str(text).split())
         lower = words.lower()
         for unit in UNITS:
+            # The unit is said in lower case mid-sentence: "... hành chính công phường Tân Lập".
             if lower.startswith(unit + " "):
-                return unit, words
+                return unit, unit + words[len(unit):]
             at = lower.find(f"truyền thanh {unit} ")
             if at >= 0:
-                return unit, words[at + len("truyền thanh "):]
+                return unit, unit + words[at + len("truyền thanh ") + len(unit):]
         if words:
             return "", ""
     return "", ""

@@ -137,6 +137,9 @@ def test_a_province_wide_station_names_no_single_commune() -> None:
 def test_the_station_name_gives_the_place_when_the_commune_is_not_set() -> None:
     text = render_script(ctx([], name="Đài truyền thanh thị trấn Ea Drăng", commune=""))
     assert "Trung tâm Phục vụ hành chính công thị trấn Ea Drăng. " in spoken(text, "closing")[0]
+    # Written with capitals in the configuration, said mid-sentence in lower case.
+    text = render_script(ctx([], name="Đài Truyền thanh Phường Tân Lập", commune="Phường Tân Lập"))
+    assert "Trung tâm Phục vụ hành chính công phường Tân Lập. " in spoken(text, "closing")[0]
 
 
 def test_bundled_messages_suit_a_ward_as_well_as_a_commune() -> None:

@@ -274,6 +274,14 @@ def jinja_reason(message: str) -> str:
     return message
 
 
+def _lead_says_headline(title: str, summary: str) -> bool:
+    """True when the lead opens with the whole headline, word for word ("<title>, yêu cầu ...")."""
+    if len(title.split()) < 4 or not summary.lower().startswith(title.lower()):
+        return False
+    rest = summary[len(title):]
+    return not rest[:1].isalnum()  # "Hà Nội mở" must not match the lead "Hà Nội mở rộng ..."
+
+
 def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> str:
     """Render the bulletin script text from the template search path."""
     paths = search_path(station_templates)
@@ -294,7 +302,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             "title": title,
             # A lead that opens with the title's own words ("<title>, yêu cầu ...")
             # says the headline already: reading both says it twice.
-            "headline": "" if title and summary.lower().startswith(title.lower()) else end_sentence(title),
+            "headline": "" if _lead_says_headline(title, summary) else end_sentence(title),
             "summary": summary,
             "sources": [clean_feed_text(s) for s in c.sources],
             "link": c.link if re.fullmatch(r"https?://\S+", c.link or "") else "",

@@ -406,3 +406,11 @@ target_minutes = 2
         first_events = {c.event for c in store.stories(aired)}
         vietstock = [c for c in store.stories(range(1, 1000)) if "vietstock" in c.feeds]
     assert any(c.event in first_events and "FTSE" in c.title for c in vietstock)
+
+
+def test_a_short_headline_that_merely_begins_the_lead_is_still_read() -> None:
+    (item,) = [candidate(it, 1) for it in real_items("thanhnien-1.xml", "Báo Thanh Niên")[:1]]
+    for title, lead in [("Đắk Lắk", "Đắk Lắk có 45 xã, phường nộp hồ sơ trực tuyến trên 80%."),
+                        ("Tháng 8, xã Ea Kao nhận 45", "Tháng 8, xã Ea Kao nhận 450 hồ sơ, đúng hạn 98%.")]:
+        item.title, item.summary = title, lead
+        assert spoken(render_script(ctx([item])), "item")[:2] == [title + ".", lead]

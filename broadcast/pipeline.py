@@ -90,6 +90,7 @@ class PendingRender:
     kind: str
     title: str
     offered: list[dict[str, Any]] = field(default_factory=list)
+    stories: int | None = None  # the day's relevant news ran out at this many stories
 
 
 def speech_estimate_overhead(station: StationConfig, date: dt.date, standing: str,
@@ -425,6 +426,9 @@ class Builder:
                            title=bulletin_title(key.date, slot.time if slot else ""),
                            offered=row.get("items") or [], target=station.target_minutes * 60)
         if job is not None:
+            # Fewer stories than the station allows means the news ran out, not the time.
+            if len(row.get("items") or []) < station.selection.max_items and not edited:
+                job.stories = len(row.get("items") or [])
             pending.submit(job)
         else:
             self.record_unchanged(station, key, paths, text, segments, row.get("items") or [])
@@ -745,7 +749,7 @@ class RenderQueue:
         from broadcast.audio import render
 
         return render, (j.parts, j.station.audio, j.paths.audio, j.tags, j.wav_path), {
-            "target_seconds": j.target_seconds}
+            "target_seconds": j.target_seconds, "stories": j.stories}
 
     def _start(self, job: PendingRender) -> concurrent.futures.Future:
         fn, args, kw = self._call(job)

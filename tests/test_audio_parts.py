@@ -114,6 +114,17 @@ def test_length_warning_thresholds():
     assert length_warning(100, None) is None
 
 
+def test_a_short_day_of_news_is_not_blamed_on_the_settings():
+    short = length_warning(200, 600)
+    assert short and "max_items" in short
+    ran_out = length_warning(200, 600, stories=2)
+    assert ran_out and "chỉ có 2 tin" in ran_out and "max_items" not in ran_out and "ngắn hơn" in ran_out
+    none = length_warning(100, 600, stories=0)
+    assert none and "không có tin nào" in none
+    # Too long is always a setting to change, whatever the news.
+    assert "max_items" in length_warning(900, 600, stories=2)
+
+
 def as_samples(raw: bytes):
     from broadcast.audio.measure import samples_from_bytes
 

@@ -414,3 +414,37 @@ def test_a_short_headline_that_merely_begins_the_lead_is_still_read() -> None:
                         ("Tháng 8, xã Ea Kao nhận 45", "Tháng 8, xã Ea Kao nhận 450 hồ sơ, đúng hạn 98%.")]:
         item.title, item.summary = title, lead
         assert spoken(render_script(ctx([item])), "item")[:2] == [title + ".", lead]
+
+
+def test_a_short_bulletin_on_a_thin_day_does_not_blame_the_settings(tmp_path: Path) -> None:
+    (tmp_path / "chu-de.toml").write_text(
+        '[topics.chung_khoan]\nlabel = "Chứng khoán"\n[topics.chung_khoan.phrases]\n"FTSE" = 2.5\n', encoding="utf-8")
+    with FeedServer() as server:
+        server.add("/vietnambiz.rss", body=(DATA / "vietnambiz-1.xml").read_bytes())
+        config = tmp_path / "broadcast.toml"
+        config.write_text(f'''
+[general]
+data_dir = "data"
+[[feeds]]
+name = "vietnambiz"
+url = "{server.url('/vietnambiz.rss')}"
+[selection]
+topics_file = "chu-de.toml"
+max_items = 6
+[tts]
+engine = "espeak"
+[[stations]]
+id = "tan-lap"
+name = "Đài truyền thanh phường Tân Lập"
+target_minutes = 10
+''', encoding="utf-8")
+        night = _night(config, "2026-09-05", "2026-09-05T21:00:00+07:00")
+    assert night.exit_code == 0, night.output
+    text = (tmp_path / "audio_out" / "2026-09-05" / "tan-lap.txt").read_text(encoding="utf-8")
+    stories = sum(1 for s in parse_script(text) if s.kind == "item")
+    assert 0 < stories < 6
+    # The day's news ran out: the warning says so instead of asking for more max_items.
+    flat = " ".join(night.output.split())
+    assert f"hôm nay chỉ có {stories} tin đủ mức liên quan" in flat and "max_items" not in flat
+    pcm = decode_mono(tmp_path / "audio_out" / "2026-09-05" / "tan-lap.mp3", 16000)
+    assert 16000 * 10 < len(pcm) < 16000 * 60 * 8  # really short of the ten minutes asked for

@@ -43,18 +43,24 @@ class RenderResult:
     stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each step, for benchmarks
 
 
-def length_warning(duration: float, target_seconds: float | None) -> str | None:
-    """A Vietnamese warning when a bulletin is more than 20% off its target length."""
+def length_warning(duration: float, target_seconds: float | None, stories: int | None = None) -> str | None:
+    """A Vietnamese warning when a bulletin is more than 20% off its target length.
+
+    `stories` is the number of stories when the day had no more relevant news than
+    that: a short bulletin is then the news's doing, not a setting to change.
+    """
     if not target_seconds or target_seconds <= 0:
         return None
     off = duration / target_seconds - 1
     if abs(off) <= LENGTH_TOLERANCE:
         return None
     longer = "dài hơn" if off > 0 else "ngắn hơn"
-    return (
-        f"Bản tin dài {_mmss(duration)}, {longer} thời lượng mong muốn {_mmss(target_seconds)} "
-        f"tới {abs(off) * 100:.0f}%: hãy điều chỉnh số tin (max_items) hoặc target_minutes."
-    )
+    head = f"Bản tin dài {_mmss(duration)}, {longer} thời lượng mong muốn {_mmss(target_seconds)} tới {abs(off) * 100:.0f}%"
+    if off < 0 and stories is not None:
+        have = f"chỉ có {stories} tin" if stories else "không có tin nào"
+        return (f"{head}: hôm nay {have} đủ mức liên quan, không cần sửa cấu hình; muốn bản tin dài hơn "
+                "thì thêm nguồn tin, tin của xã hoặc thông báo.")
+    return f"{head}: hãy điều chỉnh số tin (max_items) hoặc target_minutes."
 
 
 def _mmss(seconds: float) -> str:
@@ -69,6 +75,7 @@ def render(
     tags: Tags,
     out_wav: Path | None = None,
     target_seconds: float | None = None,
+    stories: int | None = None,
 ) -> RenderResult:
     """Mix, master and encode `parts` into `out_mp3` (and `out_wav`); the old files stay if it fails.
 
@@ -136,7 +143,7 @@ def render(
             raise AudioError("Tiến trình chính đã dừng: không ghi bản tin.")
         stages["check"] = time.perf_counter() - mark
 
-    warn = length_warning(duration, target_seconds)
+    warn = length_warning(duration, target_seconds, stories)
     if warn:
         warnings.append(warn)
     for w in warnings:

@@ -6,6 +6,15 @@ No other module builds these paths. One day's folder holds, per bulletin:
 `playlist.m3u`. `<base>` is the station id, `<station>-<slot>` for a slot,
 or `<station>-<name>` for a one-off notice. Edited scripts of days removed by
 retention are kept under `archive/<date>/`.
+
+`podcast/` is the public folder, the only one meant to be served on the web
+(at `[publish] base_url`): each station's feed `<station>.xml`, page
+`<station>.html` and artwork, and under `<station>/` one file per published
+bulletin version, `<date>[_<slot>]_<version>.mp3`. A file appears there only
+when its version is published and leaves when it is withdrawn, so nothing held,
+waiting for approval or replaced can be fetched from the web, and the
+version's hashes in the name keep it from being guessed from the date.
+Layout 1 had no public folder: the feed pointed into the day folders.
 """
 
 from __future__ import annotations
@@ -27,7 +36,10 @@ from broadcast.errors import BroadcastError, LockedError, ParameterError
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
+PUBLIC = "podcast"
+# A published version as the publisher names it: hashes of the script and of the audio.
+_VERSION = re.compile(r"[0-9a-f]{16}\.[0-9a-f]{16}")
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Temporary files of atomic writes (see fsutil.atomic_path) that a killed run left behind.
 STALE_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.(tmp|mp3|wav)$")
@@ -36,6 +48,7 @@ ARCHIVE = "archive"
 PLAYLIST = "playlist.m3u"
 # Slot names as the configuration allows them, and notice names (a narrower form of the same)
 _SLOT = re.compile(r"[a-z0-9_-]+")
+_STATION = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,28 @@ class Workspace:
     def archive_dir(self, date: dt.date) -> Path:
         """Where edited scripts of a removed day are kept."""
         return self.out_dir / ARCHIVE / date.isoformat()
+
+    @property
+    def public_dir(self) -> Path:
+        """The only folder served on the web: feeds, pages, artwork and published audio."""
+        return self.out_dir / PUBLIC
+
+    def public_audio_dir(self, station_id: str) -> Path:
+        """The published audio of one station."""
+        if not _STATION.fullmatch(station_id):
+            raise ParameterError(f"Mã đài '{station_id}' không hợp lệ.")
+        return self.public_dir / station_id
+
+    def public_audio(self, station_id: str, date: dt.date, slot: str, version: str) -> Path:
+        """Where one published bulletin version is served from: a name only its publication makes."""
+        bulletin_base(station_id, slot)
+        if not _VERSION.fullmatch(version):
+            raise ParameterError(f"Phiên bản bản tin '{version}' không hợp lệ.")
+        return self.public_audio_dir(station_id) / f"{date.isoformat()}{'_' + slot if slot else ''}_{version}.mp3"
+
+    def public_rel(self, path: Path) -> str:
+        """A path inside the public folder as the web sees it: '/'-separated, relative to the folder."""
+        return path.relative_to(self.public_dir).as_posix()
 
     def manifests(self, date: dt.date) -> list[Path]:
         """Every manifest file in a day's folder, by name."""

@@ -5,6 +5,7 @@ written documents parsed back by real XML, XLSX and DOCX readers."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -44,13 +45,16 @@ name = "Đài truyền thanh xã Hòa Phú"
     config = load_config(tmp_path / "broadcast.toml")
     out = tmp_path / "audio_out"
     (out / DAY.isoformat()).mkdir(parents=True)
-    (out / DAY.isoformat() / "hoa-phu.mp3").write_bytes(b"ID3" + bytes(4000))
+    mp3 = b"ID3" + bytes(4000)
+    (out / DAY.isoformat() / "hoa-phu.mp3").write_bytes(mp3)
+    version = "0" * 16 + "." + "1" * 16
     store = Store(config.data_dir / "broadcast.sqlite3")
     try:
         save_episode(store, Episode(
-            station="hoa-phu", date=DAY, slot="", guid=podcast.guid_for("hoa-phu", DAY, "", "v1"), version="v1",
+            station="hoa-phu", date=DAY, slot="", guid=podcast.guid_for("hoa-phu", DAY, "", version), version=version,
             title="Bản tin cải cách hành chính ngày 12/03/2026\x07", description=f"Các tin: {DIRTY}.",
-            audio=f"{DAY.isoformat()}/hoa-phu.mp3", size=4003, duration=61.0, checksum="0" * 64, published_at=NOW))
+            audio=f"{DAY.isoformat()}/hoa-phu.mp3", size=len(mp3), duration=61.0,
+            checksum=hashlib.sha256(mp3).hexdigest(), published_at=NOW))
         feed = podcast.write_station(config, Workspace(out, config.data_dir), store, config.stations[0], NOW)
     finally:
         store.close()
@@ -80,32 +84,14 @@ def test_the_xlsx_report_survives_a_source_name_no_xml_can_hold() -> None:
 
 def test_audio_made_again_and_not_yet_approved_never_stays_behind_a_published_episode(tmp_path: Path) -> None:
     # A station that airs only approved bulletins: the approved one is published, then someone edits the
-    # script and makes the audio again. The file the episode points at now holds the new, unapproved audio.
-    import hashlib
-
+    # script and makes the audio again. The bulletin's file now holds the new, unapproved audio.
     import feedparser
-    from click.testing import CliRunner
 
-    from broadcast.cli import cli
-    from offline import offline_config
+    from offline import approved_station, cli_on
 
     base_url = "https://truyenthanh.example.vn/bantin/"
-    config = offline_config(tmp_path, f'''
-[publish]
-base_url = "{base_url}"
-
-[[stations]]
-id = "hoa-phu"
-name = "Đài truyền thanh xã Hòa Phú"
-target_minutes = 1
-publish = "approved"
-''')
-
-    def run(*args: str, now: str) -> str:
-        result = CliRunner().invoke(cli, ["--config", str(config), "--out", str(tmp_path / "audio_out"),
-                                          "--date", "2026-03-12", *args], env={"BROADCAST_NOW": now})
-        assert result.exit_code == 0, result.output
-        return result.output
+    config = approved_station(tmp_path, base_url)
+    run = cli_on(config, tmp_path / "audio_out", "2026-03-12")
 
     run("build", now="2026-03-12T05:00:00+07:00")
     run("approve", "hoa-phu", now="2026-03-12T05:10:00+07:00")
@@ -124,7 +110,7 @@ publish = "approved"
 
     # Whatever the feed still lists must be what was published: the same bytes at its address.
     for entry in feedparser.parse(feed_path.read_bytes()).entries:
-        data = (tmp_path / "audio_out" / entry.enclosures[0].href[len(base_url):]).read_bytes()
+        data = (tmp_path / "audio_out" / "podcast" / entry.enclosures[0].href[len(base_url):]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == published, "the feed serves audio nobody approved"
         assert int(entry.enclosures[0].length) == len(data)
     # Approved, the new version is published in its place.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -191,3 +192,102 @@ def test_a_secret_file_that_is_a_pipe_fails_the_delivery_instead_of_hanging_the_
     (exc,) = outcome
     assert isinstance(exc, DeliveryError) and not exc.retry
     assert "ma-truy-cap" in str(exc) and platform.requests == []
+
+
+# ---------------------------------------------------------------- what the web can fetch
+
+
+def served_urls(public: Path, base_url: str, station: str) -> list[str]:
+    """Every address the station's feed and page give, made absolute the way a reader resolves them."""
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+    from html.parser import HTMLParser
+
+    feed_url = base_url + f"{station}.xml"
+    urls: list[str] = []
+    for el in ET.fromstring((public / f"{station}.xml").read_bytes()).iter():
+        for name in ("href", "url"):
+            if el.get(name):
+                urls.append(el.get(name))
+        if el.tag in ("link", "url") and el.text and el.text.strip():
+            urls.append(el.text.strip())
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name in ("href", "src") and value:
+                    urls.append(urllib.parse.urljoin(base_url + f"{station}.html", value))
+
+    Links().feed((public / f"{station}.html").read_text(encoding="utf-8"))
+    return [urllib.parse.urldefrag(u).url for u in urls] + [feed_url]
+
+
+def public_file(public: Path, base_url: str, url: str) -> Path:
+    """The file in the public folder a web server serving only that folder at `base_url` answers with."""
+    assert url.startswith(base_url), f"{url} is outside the public folder's address"
+    path = (public / url[len(base_url):]).resolve()
+    assert path.is_relative_to(public.resolve()) and path.is_file(), f"{url} names no file in the public folder"
+    return path
+
+
+def test_the_web_serves_only_published_versions_of_a_bulletin(tmp_path):
+    # Build, approve, edit and make again, approve again: at every step the public folder (the only one a
+    # web server serves) holds exactly the approved version, and the feed and page name nothing else.
+    import feedparser
+
+    from offline import approved_station, cli_on
+
+    base_url = "https://truyenthanh.example.vn/bantin/"
+    config = approved_station(tmp_path, base_url)
+    out = tmp_path / "audio_out"
+    public = out / "podcast"
+    day = out / "2026-03-12"
+    run = cli_on(config, out, "2026-03-12")
+
+    def public_audio() -> dict[str, bytes]:
+        return {p.relative_to(public).as_posix(): p.read_bytes() for p in public.rglob("*.mp3")}
+
+    def check_links() -> list[bytes]:
+        """Every address of feed and page is a file of the public folder; the enclosures' bytes."""
+        for url in served_urls(public, base_url, "hoa-phu"):
+            public_file(public, base_url, url)
+        entries = feedparser.parse((public / "hoa-phu.xml").read_bytes()).entries
+        return [public_file(public, base_url, e.enclosures[0].href).read_bytes() for e in entries]
+
+    run("build", now="2026-03-12T05:00:00+07:00")
+    unapproved = (day / "hoa-phu.mp3").read_bytes()
+    assert public_audio() == {}, "a bulletin waiting for approval is on the web"
+    assert check_links() == []
+
+    run("approve", "hoa-phu", now="2026-03-12T05:10:00+07:00")
+    run("publish", now="2026-03-12T05:15:00+07:00")
+    ((first_name, first),) = public_audio().items()
+    assert first == unapproved == (day / "hoa-phu.mp3").read_bytes(), "the public copy is the approved bulletin"
+    assert first_name.startswith("hoa-phu/2026-03-12_") and first_name != "hoa-phu/2026-03-12.mp3"
+    assert check_links() == [first]
+
+    # Edited and made again: the new audio waits for approval, and the old version stops being served.
+    script = day / "hoa-phu.txt"
+    head, rest = script.read_text(encoding="utf-8").split("\n\n", 1)
+    script.write_text(f"{head}\n\nMột câu mới chưa ai duyệt.\n\n{rest}", encoding="utf-8")
+    run("build", "--station", "hoa-phu", now="2026-03-12T06:00:00+07:00")
+    remade = (day / "hoa-phu.mp3").read_bytes()
+    assert remade != first
+    assert public_audio() == {}, "a version nobody approved, or one withdrawn, is on the web"
+    assert check_links() == []
+
+    run("approve", "hoa-phu", now="2026-03-12T06:10:00+07:00")
+    run("publish", now="2026-03-12T06:15:00+07:00")
+    ((second_name, second),) = public_audio().items()
+    assert second == remade and second_name != first_name
+    assert check_links() == [remade]
+    assert not (public / first_name).exists()
+
+    # Held: gone from the web at the next publication, and publishing again changes nothing.
+    run("hold", "hoa-phu", "--reason", "sai số liệu", now="2026-03-12T06:20:00+07:00")
+    run("publish", now="2026-03-12T06:25:00+07:00")
+    assert public_audio() == {} and check_links() == []
+    run("publish", now="2026-03-12T06:30:00+07:00")
+    assert public_audio() == {}
+    # Nothing but the feed, the page and the artwork remains in the public folder.
+    assert sorted(p.name for p in public.rglob("*") if p.is_file()) == ["hoa-phu.html", "hoa-phu.png", "hoa-phu.xml"]

@@ -60,6 +60,18 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def public(root: Path) -> Path:
+    return root / "audio_out" / "podcast"
+
+
+def served(root: Path, url: str) -> Path:
+    """The file of the public folder (the only one served, at BASE_URL) that answers a feed's address."""
+    assert url.startswith(BASE_URL), url
+    path = public(root) / url[len(BASE_URL):]
+    assert path.resolve().is_relative_to(public(root).resolve()) and path.is_file(), url
+    return path
+
+
 def log(config: Path) -> list[dict]:
     result = run(config, "deliveries", "--json")
     assert result.exit_code == 0, result.output
@@ -236,6 +248,7 @@ def test_policy_approved_blocks_delivery_until_approval_and_hold_withdraws(root)
     assert "hãy gỡ tệp đó ở nơi nhận" in result.output
     feed = feedparser.parse((root / "audio_out" / "podcast" / "hoa-phu.xml").read_bytes())
     assert feed.entries == [], "a held bulletin leaves the feed"
+    assert list((public(root) / "hoa-phu").iterdir()) == [], "and the web"
     assert [r["result"] for r in log(config) if r["kind"] == "podcast"] == ["delivered", "withdrawn"]
     assert [r["result"] for r in log(config) if r["kind"] == "folder"] == ["delivered", "withdrawn"]
     assert "hãy gỡ tệp đó" not in run(config, "publish", now=LATER).output, "said once"
@@ -274,6 +287,8 @@ def test_rerendered_bulletin_replaces_the_delivered_one(root):
     feed = feedparser.parse((root / "audio_out" / "podcast" / "hoa-phu.xml").read_bytes())
     assert len(feed.entries) == 1 and feed.entries[0].id != old_guid
     assert int(feed.entries[0].enclosures[0].length) == len(second)
+    assert served(root, feed.entries[0].enclosures[0].href).read_bytes() == second
+    assert [p.read_bytes() for p in (public(root) / "hoa-phu").iterdir()] == [second], "the old version is gone"
     events = [e for e in json.loads(run(config, "history", "--json").output)[0]["events"] if e["action"] == "published"]
     assert len(events) == 2 and events[1]["detail"].startswith("thay bản đã phát hành trước")
 
@@ -345,9 +360,9 @@ def test_podcast_feed_read_back_field_by_field(root):
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "rss20"
     assert feed.feed.language == "vi"
-    assert feed.feed.image.href == f"{BASE_URL}podcast/hoa-phu.png"
+    assert feed.feed.image.href == f"{BASE_URL}hoa-phu.png"
     assert feed.feed.title.startswith("Đài truyền thanh xã Hòa Phú")
-    assert feed.feed.link == f"{BASE_URL}podcast/hoa-phu.html"
+    assert feed.feed.link == f"{BASE_URL}hoa-phu.html"
     assert b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"' in xml
     png = (root / "audio_out" / "podcast" / "hoa-phu.png").read_bytes()
     assert png.startswith(b"\x89PNG") and int.from_bytes(png[16:20], "big") == 1400
@@ -355,9 +370,12 @@ def test_podcast_feed_read_back_field_by_field(root):
     manifests = {b: json.loads((root / "audio_out" / DATE / f"{b}.json").read_text(encoding="utf-8"))
                  for b in ("hoa-phu", "hoa-phu-thong-bao-lu")}
     bases = ["hoa-phu-thong-bao-lu", "hoa-phu"]  # newest first
-    assert [e.enclosures[0].href for e in feed.entries] == [f"{BASE_URL}{DATE}/{b}.mp3" for b in bases]
-    for entry, base in zip(feed.entries, bases):
+    slots = ["thong-bao-lu", ""]
+    for entry, base, slot in zip(feed.entries, bases, slots):
         enc = entry.enclosures[0]
+        # The public copy, named by the version published: nothing at a name guessed from the date.
+        assert enc.href.startswith(f"{BASE_URL}hoa-phu/{DATE}_{slot + '_' if slot else ''}"), enc.href
+        assert served(root, enc.href).read_bytes() == audio(root, base)
         assert int(enc.length) == (root / "audio_out" / DATE / f"{base}.mp3").stat().st_size
         assert enc.type == "audio/mpeg"
         h, m, s = (int(x) for x in entry.itunes_duration.split(":"))
@@ -378,7 +396,30 @@ def test_podcast_feed_read_back_field_by_field(root):
 
     page = (root / "audio_out" / "podcast" / "hoa-phu.html").read_text(encoding="utf-8")
     assert page.count("<audio controls") == 2
-    assert f'src="../{DATE}/hoa-phu.mp3"' in page and 'lang="vi"' in page
+    src = feed.entries[1].enclosures[0].href[len(BASE_URL):]
+    assert f'src="{src}"' in page and 'lang="vi"' in page and ".." not in page
+
+
+def test_a_feed_of_the_old_layout_moves_to_the_public_folder_keeping_its_guids(root):
+    # An install upgraded from the layout where the feed pointed into the day folders (served whole).
+    config = write_config(root)
+    assert run(config, "publish").exit_code == 0
+    xml = public(root) / "hoa-phu.xml"
+    (before,) = feedparser.parse(xml.read_bytes()).entries
+    shutil.rmtree(public(root) / "hoa-phu")
+    with sqlite3.connect(root / "data" / "broadcast.sqlite3") as con:
+        con.execute("UPDATE podcast_episodes SET audio = ?", (f"{DATE}/hoa-phu.mp3",))
+    old_feed = xml.read_bytes().replace(before.enclosures[0].href.encode(), f"{BASE_URL}{DATE}/hoa-phu.mp3".encode())
+    xml.write_bytes(old_feed)
+
+    result = run(config, "publish", now=LATER)
+    assert result.exit_code == 0, result.output
+    assert "đã phát hành trước đó, không đổi" in result.output
+    (after,) = feedparser.parse(xml.read_bytes()).entries
+    assert after.id == before.id and after.published == before.published, "listeners' apps fetch nothing again"
+    assert after.enclosures[0].href == before.enclosures[0].href
+    assert served(root, after.enclosures[0].href).read_bytes() == audio(root)
+    assert [r["result"] for r in log(config) if r["kind"] == "podcast"] == ["delivered"]
 
 
 def test_guid_names_the_script_and_the_audio():
@@ -414,9 +455,12 @@ def test_episode_text_is_escaped_in_the_page(root):
     from broadcast.publish.records import Episode
 
     config = load_config(write_config(root))
-    ep = Episode("hoa-phu", TODAY, "", "urn:x", "v", "<script>alert(1)</script>", "Tin \"A\" & <b>B</b>",
-                 f"{DATE}/hoa-phu.mp3", 10, 60.0, "c", dt.datetime(2026, 3, 12, 5, 30, tzinfo=dt.timezone.utc))
-    page = _page_html(config, config.stations[0], [ep])
+    from broadcast.workspace import Workspace
+
+    ep = Episode("hoa-phu", TODAY, "", "urn:x", "0" * 16 + "." + "1" * 16, "<script>alert(1)</script>",
+                 "Tin \"A\" & <b>B</b>", f"podcast/hoa-phu/{DATE}_{'0' * 16}.{'1' * 16}.mp3", 10, 60.0, "c",
+                 dt.datetime(2026, 3, 12, 5, 30, tzinfo=dt.timezone.utc))
+    page = _page_html(config, Workspace(root / "audio_out", config.data_dir), config.stations[0], [ep])
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Tin &quot;A&quot; &amp; &lt;b&gt;B&lt;/b&gt;" in page
 
@@ -450,7 +494,9 @@ def test_retention_keeps_what_the_feed_references_or_drops_the_episode(root, pod
     assert day.exists() is kept
     assert len(feed.entries) == (1 if kept else 0)
     for e in feed.entries:  # whatever the feed lists is still there
-        assert (root / "audio_out" / e.enclosures[0].href[len(BASE_URL):]).is_file()
+        assert served(root, e.enclosures[0].href).read_bytes() == audio(root)
+    # An episode that left the feed leaves the web with it.
+    assert len(list((public(root) / "hoa-phu").glob("*.mp3"))) == (1 if kept else 0)
 
 
 # ---------------------------------------------------------------- configuration

@@ -7,12 +7,15 @@ remade) is a new version that replaces the delivered one. Only bulletins
 that may air are published (rendered, not held, and approved where the
 station's policy asks for it), and only after their files are checked
 under the bulletin's lock, so a half-written or superseded file never
-leaves the output folder.
+leaves the output folder. The podcast serves its own copy of each published
+version from the public folder, removed as soon as the version is withdrawn
+or replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -31,7 +34,6 @@ from broadcast.publish.records import (
     add_delivery,
     episode,
     last_success,
-    remove_episode,
     save_episode,
 )
 from broadcast.publish.targets import DeliveryError, Target, Upload, file_name, redact
@@ -112,7 +114,8 @@ class Publisher:
         """Publish every bulletin of `date` (or only those named) for these stations."""
         wanted = set(only) if only is not None else None
         report = PublishReport()
-        changed: set[str] = set()
+        # A feed of layout 1 (pointing into the day folders) is written again at the first publication.
+        changed = {st.id for st in stations if podcast.needs_rewrite(self.ws, self.store, st.id)}
         for st in stations:
             for row in self.store.bulletin_rows(date, date, [st.id]):
                 key = BulletinKey(st.id, date, row["slot"])
@@ -124,8 +127,10 @@ class Publisher:
                     changed.add(st.id)
         if self.config.publish.base_url:
             for st in stations:
-                if st.id in changed or not podcast.feed_path(self.ws, st.id).exists():
+                if st.id in changed or podcast.needs_rewrite(self.ws, self.store, st.id):
                     report.feeds.append(podcast.write_station(self.config, self.ws, self.store, st, self.now))
+        for st in stations:
+            podcast.sweep_public(self.ws, self.store, st.id)
         return report
 
     # -- one bulletin
@@ -211,9 +216,17 @@ class Publisher:
 
     def _podcast(self, key: BulletinKey, upload: Upload, manifest: Manifest) -> str:
         old = episode(self.store, key)
-        if old is not None and old.version == upload.version:
+        dest = self.ws.public_audio(key.station, key.date, key.slot, upload.version)
+        if (old is not None and old.version == upload.version and podcast.is_public(self.ws, old)
+                and dest.is_file()):
             return "unchanged"
-        audio = f"{key.date.isoformat()}/{upload.base}.mp3"
+        podcast.put_public_audio(dest, self.ws.paths(key.station, key.date, key.slot).audio, upload.data,
+                                 upload.checksum)
+        audio = podcast.audio_ref(self.ws, dest)
+        if old is not None and old.version == upload.version:
+            # Published before this layout (or its copy lost): the same version, its GUID and date kept.
+            save_episode(self.store, dataclasses.replace(old, audio=audio))
+            return "unchanged"
         titles = [str(i.get("title", "")).strip() for i in manifest.items if i.get("title")]
         description = ("Các tin: " + "; ".join(titles) + ".") if titles else upload.title + "."
         ep = Episode(station=key.station, date=key.date, slot=key.slot,
@@ -221,12 +234,14 @@ class Publisher:
                      version=upload.version, title=upload.title, description=description, audio=audio,
                      size=upload.size, duration=manifest.duration, checksum=upload.checksum, published_at=self.now)
         save_episode(self.store, ep)
+        if old is not None:
+            podcast.drop_public_audio(self.ws, old)  # the replaced version is no longer served
         result = "replaced" if old is not None else "delivered"
         message = (f"thay bản phát hành lúc {_when(old.published_at)} (phiên bản {old.version})"
                    if old is not None else "")
         add_delivery(self.store, DeliveryRecord(
             key.station, key.date, key.slot, f"podcast {key.station}", "podcast",
-            f"{self.config.publish.base_url}{audio}", upload.version, upload.checksum, upload.size, result, 1,
+            podcast.public_url(self.config, self.ws, dest), upload.version, upload.checksum, upload.size, result, 1,
             message, self.now))
         return "replaced" if old is not None else "added"
 
@@ -275,20 +290,20 @@ class Publisher:
         return res
 
     def _withdraw_remade(self, key: BulletinKey, pub: Publication) -> None:
-        """An episode whose file now holds audio made again and not yet approved leaves the feed.
+        """An episode whose bulletin now holds audio made again and not yet approved leaves the feed.
 
-        The feed points at the bulletin's own file: left listed, it would serve listeners audio nobody
-        approved (and of another size than it says) until the new version is approved and published."""
+        The public copy still holds the approved bytes, but the bulletin no longer says what it says: it
+        stops being served until the new version is approved and published."""
         old = episode(self.store, key)
         if old is None:
             return
         try:
-            data = (self.ws.out_dir / old.audio).read_bytes()
+            data = self.ws.paths(key.station, key.date, key.slot).audio.read_bytes()
         except OSError:
-            return  # a missing file drops the episode when the feed is written
+            data = b""  # the bulletin's audio is gone: nothing stands behind the episode either
         if hashlib.sha256(data).hexdigest() == old.checksum:
             return  # still the published bytes: the script was edited, the audio not yet made again
-        remove_episode(self.store, key.station, key.date, key.slot)
+        podcast.drop_episode(self.ws, self.store, old)
         add_delivery(self.store, DeliveryRecord(
             key.station, key.date, key.slot, f"podcast {key.station}", "podcast", "", old.version, old.checksum,
             old.size, "withdrawn", 1, "âm thanh đã làm lại, chưa được duyệt: gỡ khỏi podcast cho tới khi duyệt",
@@ -299,7 +314,7 @@ class Publisher:
         """A held bulletin leaves the feed; what targets already took is named for the operator."""
         old = episode(self.store, key)
         if old is not None:
-            remove_episode(self.store, key.station, key.date, key.slot)
+            podcast.drop_episode(self.ws, self.store, old)
             add_delivery(self.store, DeliveryRecord(
                 key.station, key.date, key.slot, f"podcast {key.station}", "podcast", "", old.version,
                 old.checksum, old.size, "withdrawn", 1, "bản tin bị tạm dừng: gỡ khỏi podcast", self.now))

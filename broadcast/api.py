@@ -367,7 +367,17 @@ def hold(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.dat
         store.add_event(station, date, slot, "held", now, by, reason)
         sync_airings(store, st, key, now)
         write_playlist(ws, store, config, date)
+        _off_the_web(config, ws, store, st, key, now)
         return _status(config, ws, store, st, key)
+
+
+def _off_the_web(config: Config, ws: Workspace, store, st: StationConfig, key: BulletinKey, now: dt.datetime) -> None:
+    """A held bulletin stops being served at once, not at the next publication (which still tells the targets)."""
+    from broadcast.publish import podcast
+    from broadcast.publish.run import HELD, withdraw
+
+    if withdraw(store, ws, key, now, HELD) and config.publish.base_url:
+        podcast.write_station(config, ws, store, st, now)
 
 
 def save_script(config: Config, out_dir: Path, station: str, date: dt.date, text: str, now: dt.datetime, *,

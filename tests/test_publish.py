@@ -26,7 +26,7 @@ TODAY = dt.date(2026, 3, 12)
 DATE = TODAY.isoformat()
 NOW = "2026-03-12T05:30:00+07:00"
 LATER = "2026-03-12T07:15:00+07:00"
-BASE_URL = "https://truyenthanh.example.gov.vn/bantin/"
+BASE_URL = "https://truyenthanh.example.gov.vn/bantin/podcast/"
 TITLE = "Bản tin cải cách hành chính ngày 12/03/2026"
 PUBLISH = f'[publish]\nbase_url = "{BASE_URL}"\nretry_delay = 0.01\nretries = 2\n'
 TOKEN = "tok-7f3a9c-2b8e-secret"
@@ -242,6 +242,9 @@ def test_policy_approved_blocks_delivery_until_approval_and_hold_withdraws(root)
     assert len(feed.entries) == 1
 
     assert run(config, "hold", "hoa-phu", "--reason", "sai số liệu").exit_code == 0
+    # Off the web at once: no waiting for the next publication.
+    assert list((public(root) / "hoa-phu").iterdir()) == []
+    assert feedparser.parse((public(root) / "hoa-phu.xml").read_bytes()).entries == []
     result = run(config, "publish", now=LATER)
     assert result.exit_code == 0, result.output
     assert "đang tạm dừng" in result.output
@@ -400,8 +403,11 @@ def test_podcast_feed_read_back_field_by_field(root):
     assert f'src="{src}"' in page and 'lang="vi"' in page and ".." not in page
 
 
-def test_a_feed_of_the_old_layout_moves_to_the_public_folder_keeping_its_guids(root):
-    # An install upgraded from the layout where the feed pointed into the day folders (served whole).
+@pytest.mark.parametrize("base_url_changed", [True, False])
+def test_a_feed_of_the_old_layout_moves_to_the_public_folder_keeping_its_guids(root, base_url_changed):
+    # An install upgraded from the layout where the feed pointed into the day folders (audio_out served whole,
+    # base_url its address). The README asks the operator to add "podcast/" to base_url: the feed keeps its
+    # address then. One who did not is told, with the value to set.
     config = write_config(root)
     assert run(config, "publish").exit_code == 0
     xml = public(root) / "hoa-phu.xml"
@@ -409,12 +415,20 @@ def test_a_feed_of_the_old_layout_moves_to_the_public_folder_keeping_its_guids(r
     shutil.rmtree(public(root) / "hoa-phu")
     with sqlite3.connect(root / "data" / "broadcast.sqlite3") as con:
         con.execute("UPDATE podcast_episodes SET audio = ?", (f"{DATE}/hoa-phu.mp3",))
-    old_feed = xml.read_bytes().replace(before.enclosures[0].href.encode(), f"{BASE_URL}{DATE}/hoa-phu.mp3".encode())
+    old_base = BASE_URL[: -len("podcast/")] if base_url_changed else BASE_URL
+    old_feed = xml.read_bytes().replace(before.enclosures[0].href.encode(), f"{old_base}{DATE}/hoa-phu.mp3".encode())
+    old_feed = old_feed.replace(f'href="{BASE_URL}hoa-phu.xml"'.encode(), f'href="{old_base}podcast/hoa-phu.xml"'.encode())
     xml.write_bytes(old_feed)
 
     result = run(config, "publish", now=LATER)
     assert result.exit_code == 0, result.output
     assert "đã phát hành trước đó, không đổi" in result.output
+    if base_url_changed:
+        assert "đổi từ" not in result.output
+    else:
+        assert (f"địa chỉ podcast của đài hoa-phu đổi từ {BASE_URL}podcast/hoa-phu.xml thành {BASE_URL}hoa-phu.xml"
+                in result.output)
+        assert f'base_url = "{BASE_URL}podcast/"' in result.output
     (after,) = feedparser.parse(xml.read_bytes()).entries
     assert after.id == before.id and after.published == before.published, "listeners' apps fetch nothing again"
     assert after.enclosures[0].href == before.enclosures[0].href

@@ -205,6 +205,20 @@ def needs_rewrite(ws: Workspace, store: Store, station: str) -> bool:
     return not feed_path(ws, station).exists() or not all(is_public(ws, ep) for ep in episodes(store, station))
 
 
+def feed_address(ws: Workspace, station: str) -> str | None:
+    """The address the station's feed on disk says it lives at (its self link), if there is one to read."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(feed_path(ws, station).read_bytes())
+    except (OSError, ET.ParseError):
+        return None
+    for link in root.iter("{http://www.w3.org/2005/Atom}link"):
+        if link.get("rel") == "self":
+            return link.get("href")
+    return None
+
+
 def public_url(config: Config, ws: Workspace, path: Path) -> str:
     """The absolute web address of a file in the public folder."""
     return config.publish.base_url + ws.public_rel(path)

@@ -128,10 +128,23 @@ class Publisher:
         if self.config.publish.base_url:
             for st in stations:
                 if st.id in changed or podcast.needs_rewrite(self.ws, self.store, st.id):
+                    before = podcast.feed_address(self.ws, st.id)
                     report.feeds.append(podcast.write_station(self.config, self.ws, self.store, st, self.now))
+                    self._moved_feed(st, before, report)
         for st in stations:
             podcast.sweep_public(self.ws, self.store, st.id)
         return report
+
+    def _moved_feed(self, st: StationConfig, before: str | None, report: PublishReport) -> None:
+        """Say so when the feed now gives another address than listeners subscribed to (base_url changed)."""
+        now = podcast.public_url(self.config, self.ws, podcast.feed_path(self.ws, st.id))
+        if before is None or before == now:
+            return
+        suggest = before[: -len(f"{st.id}.xml")] if before.endswith(f"/{st.id}.xml") else ""
+        report.warnings.append(
+            f"địa chỉ podcast của đài {st.id} đổi từ {before} thành {now}: ứng dụng của người nghe vẫn dùng địa chỉ "
+            "cũ" + (f". Nếu không định đổi, hãy đặt [publish] base_url = \"{suggest}\" (địa chỉ của thư mục "
+                    "audio_out/podcast) rồi chạy lại 'broadcast publish'" if suggest else ""))
 
     # -- one bulletin
 
@@ -303,21 +316,13 @@ class Publisher:
             data = b""  # the bulletin's audio is gone: nothing stands behind the episode either
         if hashlib.sha256(data).hexdigest() == old.checksum:
             return  # still the published bytes: the script was edited, the audio not yet made again
-        podcast.drop_episode(self.ws, self.store, old)
-        add_delivery(self.store, DeliveryRecord(
-            key.station, key.date, key.slot, f"podcast {key.station}", "podcast", "", old.version, old.checksum,
-            old.size, "withdrawn", 1, "âm thanh đã làm lại, chưa được duyệt: gỡ khỏi podcast cho tới khi duyệt",
-            self.now))
+        withdraw(self.store, self.ws, key, self.now,
+                 "âm thanh đã làm lại, chưa được duyệt: gỡ khỏi podcast cho tới khi duyệt")
         pub.podcast = "withdrawn"
 
     def _withdraw(self, st: StationConfig, key: BulletinKey, pub: Publication, report: PublishReport) -> None:
         """A held bulletin leaves the feed; what targets already took is named for the operator."""
-        old = episode(self.store, key)
-        if old is not None:
-            podcast.drop_episode(self.ws, self.store, old)
-            add_delivery(self.store, DeliveryRecord(
-                key.station, key.date, key.slot, f"podcast {key.station}", "podcast", "", old.version,
-                old.checksum, old.size, "withdrawn", 1, "bản tin bị tạm dừng: gỡ khỏi podcast", self.now))
+        if withdraw(self.store, self.ws, key, self.now, HELD):
             pub.podcast = "withdrawn"
         for target in st.deliver:
             prev = last_success(self.store, key, target.label)  # None once withdrawn: warned once
@@ -329,6 +334,24 @@ class Publisher:
                     key.station, key.date, key.slot, target.label, target.kind, prev.destination, prev.version,
                     prev.checksum, prev.size, "withdrawn", 0, "bản tin bị tạm dừng sau khi giao; cần gỡ ở nơi nhận",
                     self.now))
+
+
+HELD = "bản tin bị tạm dừng: gỡ khỏi podcast"
+
+
+def withdraw(store: Store, ws: Workspace, key: BulletinKey, now: dt.datetime, why: str) -> bool:
+    """Take a bulletin's episode out of its feed and its audio off the web, and log it; False if it had none.
+
+    The feed itself is written by the caller: until then it names a file
+    that no longer answers, which is the safe side.
+    """
+    old = episode(store, key)
+    if old is None:
+        return False
+    podcast.drop_episode(ws, store, old)
+    add_delivery(store, DeliveryRecord(key.station, key.date, key.slot, f"podcast {key.station}", "podcast", "",
+                                       old.version, old.checksum, old.size, "withdrawn", 1, why, now))
+    return True
 
 
 def _check_audio(path: Path, size: int, duration: float) -> None:

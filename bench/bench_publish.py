@@ -125,11 +125,14 @@ def feed_time(root: Path) -> float:
     now = dt.datetime(2026, 12, 31, 6, tzinfo=dt.timezone.utc)
     for i in range(365):
         day = start + dt.timedelta(days=i)
-        audio = ws.out_dir / day.isoformat() / "hoa-phu.mp3"
+        audio = ws.paths("hoa-phu", day).audio
         audio.parent.mkdir(parents=True, exist_ok=True)
         audio.write_bytes(b"x")
-        save_episode(store, Episode("hoa-phu", day, "", f"urn:{i}", "v", f"Bản tin ngày {day}", "Các tin: …",
-                                    f"{day.isoformat()}/hoa-phu.mp3", 1, 300.0, "c",
+        version = f"{i:016x}.{i:016x}"
+        served = ws.public_audio("hoa-phu", day, "", version)
+        podcast.put_public_audio(served, audio, b"x", hashlib.sha256(b"x").hexdigest())
+        save_episode(store, Episode("hoa-phu", day, "", f"urn:{i}", version, f"Bản tin ngày {day}", "Các tin: …",
+                                    podcast.audio_ref(ws, served), 1, 300.0, hashlib.sha256(b"x").hexdigest(),
                                     dt.datetime.combine(day, dt.time(5), dt.timezone.utc)))
     t = time.perf_counter()
     podcast.write_station(config, ws, store, config.stations[0], now)

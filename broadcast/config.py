@@ -193,7 +193,7 @@ class StationConfig:
 class PublishConfig:
     """Where published bulletins are served and how deliveries retry."""
 
-    base_url: str = ""  # the URL where the output folder is served; empty: no podcast feed
+    base_url: str = ""  # the URL where the public folder (audio_out/podcast) is served; empty: no podcast feed
     image: Path | None = None  # channel artwork (PNG/JPEG); None: a generated one
     author: str = ""  # empty: the station's name
     email: str = ""  # the feed owner's address (podcast directories ask for one)

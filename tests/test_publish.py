@@ -296,6 +296,27 @@ def test_rerendered_bulletin_replaces_the_delivered_one(root):
     assert len(events) == 2 and events[1]["detail"].startswith("thay bản đã phát hành trước")
 
 
+def test_a_bulletin_deleted_by_hand_leaves_the_feed_and_the_web(root):
+    config = write_config(root)
+    assert run(config, "publish").exit_code == 0
+    (copy,) = (public(root) / "hoa-phu").iterdir()
+    (root / "audio_out" / DATE / "hoa-phu.mp3").unlink()
+    run(config, "publish", now=LATER)
+    assert not copy.exists()
+    assert feedparser.parse((public(root) / "hoa-phu.xml").read_bytes()).entries == []
+
+
+def test_a_file_no_episode_names_is_cleared_from_the_public_folder(root):
+    # Left by a killed run, or put there by hand: the public folder holds published versions only.
+    config = write_config(root)
+    assert run(config, "publish").exit_code == 0
+    (copy,) = (public(root) / "hoa-phu").iterdir()
+    stray = public(root) / "hoa-phu" / f"{DATE}.mp3"
+    shutil.copyfile(root / "audio_out" / DATE / "hoa-phu.mp3", stray)
+    assert run(config, "publish", now=LATER).exit_code == 0
+    assert list((public(root) / "hoa-phu").iterdir()) == [copy]
+
+
 def test_half_written_audio_is_never_delivered(root):
     config = write_config(root, deliver=folder_target())
     mp3 = root / "audio_out" / DATE / "hoa-phu.mp3"

@@ -34,7 +34,7 @@ from broadcast.models import VN_TZ
 from broadcast.publish.records import Episode, episodes, remove_episode, save_episode
 from broadcast.vitext import decimal, without_controls
 from broadcast.store import Store
-from broadcast.workspace import Workspace
+from broadcast.workspace import STALE_AFTER, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -123,22 +123,26 @@ def drop_episode(ws: Workspace, store: Store, ep: Episode) -> None:
     drop_public_audio(ws, ep)
 
 
-def sweep_public(ws: Workspace, store: Store, station: str) -> list[Path]:
+def sweep_public(ws: Workspace, store: Store, station: str, now: dt.datetime) -> list[Path]:
     """Remove every file in a station's public audio folder that no episode of its feed names.
 
     Withdrawals remove their copy themselves; this catches what a killed run
     or a hand-edited store left. Call it only under the publish lock: a copy
-    another publisher just made is not yet in the store.
+    another publisher just made is not yet in the store. A temporary file
+    younger than an hour may be a feed being moved to this layout by a hold.
     """
     folder = ws.public_audio_dir(station)
     if not folder.is_dir():
         return []
     wanted = {p for p in (public_path(ws, ep) for ep in episodes(store, station) if is_public(ws, ep)) if p}
+    cutoff = (now - STALE_AFTER).timestamp()
     removed = []
     for child in folder.iterdir():
         if child in wanted or child.is_dir():
             continue
         try:
+            if child.name.startswith(".") and child.stat().st_mtime >= cutoff:
+                continue
             child.unlink()
         except OSError as exc:
             log.warning("could not remove %s from the public folder: %s", child, exc)
@@ -201,8 +205,14 @@ def _current(ws: Workspace, store: Store, ep: Episode) -> Episode | None:
 
 
 def needs_rewrite(ws: Workspace, store: Store, station: str) -> bool:
-    """Whether the station's feed is missing or still lists episodes of layout 1 (outside the public folder)."""
-    return not feed_path(ws, station).exists() or not all(is_public(ws, ep) for ep in episodes(store, station))
+    """Whether the station's feed is missing, or lists an episode of layout 1 (outside the public folder) or one
+    whose bulletin or public copy is gone."""
+    def intact(ep: Episode) -> bool:
+        dest = public_path(ws, ep)
+        return (is_public(ws, ep) and dest is not None and dest.is_file()
+                and ws.paths(ep.station, ep.date, ep.slot).audio.is_file())
+
+    return not feed_path(ws, station).exists() or not all(intact(ep) for ep in episodes(store, station))
 
 
 def feed_address(ws: Workspace, station: str) -> str | None:

@@ -132,7 +132,7 @@ class Publisher:
                     report.feeds.append(podcast.write_station(self.config, self.ws, self.store, st, self.now))
                     self._moved_feed(st, before, report)
         for st in stations:
-            podcast.sweep_public(self.ws, self.store, st.id)
+            podcast.sweep_public(self.ws, self.store, st.id, self.now)
         return report
 
     def _moved_feed(self, st: StationConfig, before: str | None, report: PublishReport) -> None:

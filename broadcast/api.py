@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import logging
 import re
 import time
 import unicodedata
@@ -36,6 +37,8 @@ from broadcast.fsutil import atomic_write_text
 from broadcast.models import VN_TZ, Candidate
 from broadcast.workspace import Workspace
 from broadcast.vitext import decimal
+
+log = logging.getLogger(__name__)
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -377,7 +380,10 @@ def _off_the_web(config: Config, ws: Workspace, store, st: StationConfig, key: B
     from broadcast.publish.run import HELD, withdraw
 
     if withdraw(store, ws, key, now, HELD) and config.publish.base_url:
-        podcast.write_station(config, ws, store, st, now)
+        try:
+            podcast.write_station(config, ws, store, st, now)
+        except BroadcastError as exc:  # the hold stands and the audio is off the web; the next publish writes it
+            log.warning("podcast %s not written after the hold: %s", st.id, exc)
 
 
 def save_script(config: Config, out_dir: Path, station: str, date: dt.date, text: str, now: dt.datetime, *,

@@ -240,9 +240,8 @@ def _feed_xml(config: Config, ws: Workspace, station: StationConfig, eps: list[E
     # Titles come from feeds and from records stored long ago: no character XML cannot hold may stop the feed.
     station = _printable(station)
     eps = [_printable(ep) for ep in eps]
-    base = config.publish.base_url
     page_url = public_url(config, ws, page_path(ws, station.id))
-    image_url = f"{base}{image_name(config, station.id)}"
+    image_url = public_url(config, ws, ws.public_dir / image_name(config, station.id))
     author = without_controls(config.publish.author) or station.name
     where = station.commune or "địa phương"
     fg = FeedGenerator()

@@ -310,14 +310,14 @@ class Publisher:
         old = episode(self.store, key)
         if old is None:
             return
+        why = "âm thanh đã làm lại, chưa được duyệt: gỡ khỏi podcast cho tới khi duyệt"
         try:
             data = self.ws.paths(key.station, key.date, key.slot).audio.read_bytes()
         except OSError:
-            data = b""  # the bulletin's audio is gone: nothing stands behind the episode either
+            data, why = b"", "tệp âm thanh của bản tin không còn: gỡ khỏi podcast"
         if hashlib.sha256(data).hexdigest() == old.checksum:
             return  # still the published bytes: the script was edited, the audio not yet made again
-        withdraw(self.store, self.ws, key, self.now,
-                 "âm thanh đã làm lại, chưa được duyệt: gỡ khỏi podcast cho tới khi duyệt")
+        withdraw(self.store, self.ws, key, self.now, why)
         pub.podcast = "withdrawn"
 
     def _withdraw(self, st: StationConfig, key: BulletinKey, pub: Publication, report: PublishReport) -> None:

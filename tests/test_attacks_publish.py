@@ -283,8 +283,9 @@ def test_the_web_serves_only_published_versions_of_a_bulletin(tmp_path):
     assert check_links() == [remade]
     assert not (public / first_name).exists()
 
-    # Held: gone from the web at the next publication, and publishing again changes nothing.
+    # Held: gone from the web at once, and publishing again changes nothing.
     run("hold", "hoa-phu", "--reason", "sai số liệu", now="2026-03-12T06:20:00+07:00")
+    assert public_audio() == {} and check_links() == []
     run("publish", now="2026-03-12T06:25:00+07:00")
     assert public_audio() == {} and check_links() == []
     run("publish", now="2026-03-12T06:30:00+07:00")

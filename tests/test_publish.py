@@ -457,6 +457,30 @@ def test_a_feed_of_the_old_layout_moves_to_the_public_folder_keeping_its_guids(r
     assert [r["result"] for r in log(config) if r["kind"] == "podcast"] == ["delivered"]
 
 
+def test_the_public_copy_is_a_link_to_the_checked_bytes_only(tmp_path):
+    from broadcast.publish.podcast import put_public_audio
+
+    source = tmp_path / DATE / "hoa-phu.mp3"
+    source.parent.mkdir()
+    checked = b"ID3" + bytes(range(256)) * 8
+    source.write_bytes(checked)
+    dest = tmp_path / "podcast" / "hoa-phu" / "a.mp3"
+    put_public_audio(dest, source, checked, sha256(checked))
+    assert dest.read_bytes() == checked and dest.stat().st_ino == source.stat().st_ino, "no second copy on disk"
+    put_public_audio(dest, source, checked, sha256(checked))  # published again: nothing changes
+    assert dest.stat().st_ino == source.stat().st_ino
+
+    # Made again between the check and the copy (a build puts a new file in place of the old one): the public
+    # files hold the checked bytes, not the new ones.
+    source.unlink()
+    source.write_bytes(b"ID3 lam lai chua duyet")
+    other = dest.with_name("b.mp3")
+    put_public_audio(other, source, checked, sha256(checked))
+    assert other.read_bytes() == checked and other.stat().st_ino != source.stat().st_ino
+    assert dest.read_bytes() == checked
+    assert sorted(p.name for p in other.parent.iterdir()) == ["a.mp3", "b.mp3"], "no temporary file left"
+
+
 def test_guid_names_the_script_and_the_audio():
     from broadcast.publish.podcast import guid_for
     from broadcast.publish.run import version_of

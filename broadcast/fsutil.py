@@ -8,6 +8,7 @@ import logging
 import os
 import stat
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 from typing import Iterator, TypeVar
@@ -18,7 +19,42 @@ from broadcast.vitext import size_text
 log = logging.getLogger(__name__)
 
 
+# Windows refuses to replace a file another program holds open: ERROR_ACCESS_DENIED (5),
+# ERROR_SHARING_VIOLATION (32), ERROR_LOCK_VIOLATION (33). An antivirus scanning the new
+# file lets go within a second; a media player or Excel holds it until closed.
+HELD_OPEN_WINERRORS = (5, 32, 33)
+REPLACE_RETRY_DELAYS = (0.2, 0.8)
+
+
+def held_open(exc: OSError) -> bool:
+    """Whether Windows refused because another program has the file open (or it is read-only)."""
+    return isinstance(exc, PermissionError) and getattr(exc, "winerror", None) in HELD_OPEN_WINERRORS
+
+
+def held_open_error(path: Path) -> BroadcastError:
+    """The message for a file another program holds open: close it and run again."""
+    return BroadcastError(
+        f"Không thay được {path}: tệp đang được mở trong một chương trình khác (trình phát nhạc, Notepad, "
+        "Excel, phần mềm diệt virus) hoặc đặt chỉ đọc. Hãy đóng chương trình đó rồi chạy lại "
+        "(tệp cũ vẫn được giữ nguyên)."
+    )
+
+
+def replace_file(src: Path, dst: Path) -> None:
+    """os.replace, waiting out an antivirus that briefly holds the target open on Windows."""
+    for delay in (*REPLACE_RETRY_DELAYS, None):
+        try:
+            os.replace(src, dst)
+            return
+        except OSError as exc:
+            if delay is None or not held_open(exc):
+                raise
+        time.sleep(delay)
+
+
 def _disk_error(path: Path, exc: OSError) -> BroadcastError:
+    if held_open(exc):
+        return held_open_error(path)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return BroadcastError(
             f"Hết dung lượng đĩa khi ghi {path}: hãy giải phóng dung lượng rồi chạy lại "
@@ -51,9 +87,10 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
-        with open(tmp, "rb") as fh:
+        # Opened for writing: Windows flushes only a handle that may write (else EBADF).
+        with open(tmp, "r+b") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        replace_file(tmp, final)
         log.info("wrote %s", final)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from broadcast.errors import ConfigError
-from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited
+from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited, windows_device
 from broadcast.vitext import decimal
 
 STATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch: "$" accepts a final newline
@@ -596,6 +596,9 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         name = sr.get("name", str)
         if not sid or not STATION_ID.fullmatch(sid):
             raise sr._err("id", "cần mã đài gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\")")
+        if windows_device(sid):  # its files would be 'con.txt', 'con.mp3': a device, not a file, on Windows
+            raise sr._err("id", f"mã đài '{sid}' trùng tên thiết bị dành riêng của Windows; hãy đặt tên khác "
+                                f"(ví dụ \"xa-{sid}\")")
         if not name:
             raise sr._err("name", "thiếu tên đài")
         if any(s.id == sid for s in stations):

@@ -52,6 +52,32 @@ def replace_file(src: Path, dst: Path) -> None:
         time.sleep(delay)
 
 
+# Names Windows keeps for devices, with or without an extension ('con.txt' is the console).
+WINDOWS_DEVICES = frozenset(["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+                            + [f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)])
+WINDOWS_FORBIDDEN = '<>:"/\\|?*'
+
+
+def windows_device(name: str) -> bool:
+    """Whether a file name is a device on Windows: its part before the first dot is CON, NUL, COM1..."""
+    return name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_DEVICES
+
+
+def windows_name_problem(name: str) -> str | None:
+    """Why Windows or a FAT32 USB stick would refuse `name` as a file name, in Vietnamese; None if it takes it."""
+    bad = sorted({c for c in name if c in WINDOWS_FORBIDDEN or ord(c) < 32})
+    if bad:
+        shown = ", ".join(repr(c) if ord(c) >= 32 else f"mã {ord(c)}" for c in bad)
+        return f"có ký tự {shown} mà Windows và USB FAT32 không cho dùng trong tên tệp ({WINDOWS_FORBIDDEN})"
+    if name.endswith((".", " ")):
+        return "tận cùng bằng dấu chấm hoặc khoảng trắng, Windows sẽ tự cắt đi"
+    if windows_device(name):
+        return "trùng tên thiết bị dành riêng của Windows (CON, PRN, AUX, NUL, COM1–COM9, LPT1–LPT9)"
+    if len(name) > 255:
+        return "dài quá 255 ký tự"
+    return None
+
+
 def _disk_error(path: Path, exc: OSError) -> BroadcastError:
     if held_open(exc):
         return held_open_error(path)

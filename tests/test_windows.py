@@ -105,3 +105,83 @@ def test_permission_refused_on_linux_is_still_a_permission_message(tmp_path, mon
     target = tmp_path / "hoa-phu.txt"
     with pytest.raises(BroadcastError, match="Không có quyền ghi"):
         atomic_write_text(target, "x")
+
+
+# -- delivery into a folder (a USB stick, a shared folder on the amplifier PC) ---------------------------------
+
+import datetime as dt  # noqa: E402
+import hashlib  # noqa: E402
+
+from broadcast.config import load_config  # noqa: E402
+from broadcast.errors import ConfigError  # noqa: E402
+from broadcast.publish.folder import FolderTarget  # noqa: E402
+from broadcast.publish.targets import DeliveryError, Upload, file_name  # noqa: E402
+
+AUDIO = b"ID3" + bytes(range(256)) * 8
+CONFIG = '''
+[[feeds]]
+name = "baochinhphu"
+url = "https://baochinhphu.vn/rss"
+
+[[stations]]
+id = "{station}"
+name = "Đài truyền thanh xã Hòa Phú"
+{deliver}
+'''
+
+
+def _upload(station: str = "hoa-phu") -> Upload:
+    return Upload(station=station, date=dt.date(2026, 3, 12), slot="sang", slot_time="06:00", kind="bulletin",
+                  title="Bản tin", base=f"{station}-sang", data=AUDIO, checksum=hashlib.sha256(AUDIO).hexdigest(),
+                  version="v1")
+
+
+def _config(tmp_path, deliver: str = "", station: str = "hoa-phu"):
+    p = tmp_path / "broadcast.toml"
+    p.write_text(CONFIG.format(station=station, deliver=deliver), encoding="utf-8")
+    return load_config(p)
+
+
+def test_mp3_on_the_stick_open_in_a_player_is_a_clear_retryable_failure(tmp_path, monkeypatch):
+    monkeypatch.setattr(fsutil, "REPLACE_RETRY_DELAYS", (0.0,))
+    monkeypatch.setattr(os, "replace", _held_open(32))
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    (stick / "hoa-phu_2026-03-12_sang.mp3").write_bytes(b"OLD")
+    target = FolderTarget(stick, "{station}_{date}_{slot}.mp3")
+    with pytest.raises(DeliveryError) as err:
+        target.send(_upload(), "hoa-phu_2026-03-12_sang.mp3")
+    assert "đang được mở trong một chương trình khác" in str(err.value)
+    assert err.value.retry  # the player may close it before the next attempt
+    assert (stick / "hoa-phu_2026-03-12_sang.mp3").read_bytes() == b"OLD"
+    assert sorted(p.name for p in stick.iterdir()) == ["hoa-phu_2026-03-12_sang.mp3"]
+
+
+@pytest.mark.parametrize("pattern,shown", [
+    ("{station} {date}: {slot}.mp3", "':'"),
+    ("{station}?{date}.mp3", "'?'"),
+    ('{station}_\\"{date}\\".mp3', "'\"'"),
+    ("{station}_{date}.mp3.", "dấu chấm"),
+    ("{station}_{date}.mp3 ", "khoảng trắng"),
+])
+def test_a_pattern_windows_or_a_fat32_stick_refuses_is_a_config_error(tmp_path, pattern, shown):
+    # FAT32 refuses these names on Linux too (vfat); NTFS on Windows refuses them as well.
+    deliver = f'[[stations.deliver]]\nkind = "folder"\npath = "usb"\npattern = "{pattern}"\n'
+    with pytest.raises(ConfigError) as err:
+        _config(tmp_path, deliver)
+    assert "pattern" in str(err.value) and shown in str(err.value)
+
+
+@pytest.mark.parametrize("station", ["con", "nul", "aux", "prn", "com1", "lpt9"])
+def test_a_station_id_windows_keeps_for_a_device_is_refused(tmp_path, station):
+    # Windows-only rule: 'con.txt' or 'nul.mp3' opens a device, not a file, on Windows 10.
+    with pytest.raises(ConfigError) as err:
+        _config(tmp_path, station=station)
+    assert f"'{station}'" in str(err.value) and "Windows" in str(err.value)
+
+
+def test_a_delivered_name_that_is_a_device_on_windows_is_not_sent():
+    with pytest.raises(DeliveryError) as err:
+        file_name("{slot}.mp3", _upload())  # fine
+        file_name("{slot}.mp3", Upload(**{**_upload().__dict__, "slot": "aux"}))
+    assert "aux.mp3" in str(err.value) and not err.value.retry

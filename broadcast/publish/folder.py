@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from broadcast.fsutil import held_open, held_open_error, replace_file
 from broadcast.publish.targets import DeliveryError, Target, Upload, check_pattern, register
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,11 +57,13 @@ class FolderTarget(Target):
                     if hashlib.sha256(fh.read()).hexdigest() != upload.checksum:
                         raise DeliveryError(f"Tệp chép vào {self.path} khác tệp gốc (đĩa lỗi?).")
                 os.chmod(tmp, 0o644)
-                os.replace(tmp, final)
+                replace_file(Path(tmp), final)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
+            if held_open(exc):  # a player on the amplifier PC has it open: it may close before the next try
+                raise DeliveryError(str(held_open_error(final)), retry=True) from None
             retry = exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
             raise DeliveryError(f"Không chép được vào thư mục {self.path}: {exc.strerror or exc}.",
                                 retry=retry) from None

@@ -268,8 +268,11 @@ class Publisher:
         if reason is not None:
             res.message = f"không dùng được: {reason}"
         else:
-            name = file_name(target.pattern, upload)
-            retries = self.config.publish.retries
+            try:
+                name = file_name(target.pattern, upload)
+            except DeliveryError as exc:
+                name, res.message = "", str(exc)
+            retries = self.config.publish.retries if name else -1
             for attempt in range(retries + 1):
                 res.attempts = attempt + 1
                 try:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from broadcast.errors import BroadcastError
-from broadcast.fsutil import read_limited
+from broadcast.fsutil import read_limited, windows_name_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from broadcast.config import _Reader
@@ -73,6 +73,9 @@ def file_name(pattern: str, upload: Upload) -> str:
     name = pattern.format(**upload.fields())
     # '{station}_{date}_{slot}.mp3' with no slot gives 'hoa-phu_2026-03-12.mp3', not '..._.mp3'.
     name = re.sub(r"[_-]+(?=[._-])", "", name).lstrip("_-.")
+    problem = windows_name_problem(name)
+    if problem:
+        raise DeliveryError(f"Tên tệp giao '{name}' {problem}: hãy sửa khóa pattern của nơi nhận.", retry=False)
     return name
 
 
@@ -89,6 +92,10 @@ def check_pattern(r: "_Reader", key: str = "pattern") -> str:
                           f"không có {{{unknown[0] if unknown else ''}}}")
     if "/" in pattern or "\\" in pattern or ".." in pattern:
         raise r._err(key, "mẫu tên tệp chỉ là tên tệp, không chứa '/', '\\' hay '..'")
+    # The pattern's own text, fields filled with a plain stand-in: a USB stick or a Windows PC must take it.
+    problem = windows_name_problem(re.sub(r"\{[^{}]*\}", "x", pattern))
+    if problem:
+        raise r._err(key, f"mẫu tên tệp {problem}")
     return pattern
 
 

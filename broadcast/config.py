@@ -273,6 +273,9 @@ class _Reader:
         raw = self.get(key, str)
         if not raw:
             return None
+        if any(ord(c) < 32 for c in raw):
+            # In a TOML "..." string '\b', '\t', '\n', '\f' are escapes: "D:\bantin" reads as D:<backspace>antin.
+            raise self._err(key, f"đường dẫn có ký tự điều khiển ({raw!r}): {WINDOWS_PATH_HINT}")
         p = Path(os.path.expanduser(raw))
         return p if p.is_absolute() else (base / p)
 
@@ -292,6 +295,10 @@ class _Reader:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
             raise self._err(unknown[0], "khóa không được hỗ trợ (gõ sai tên khóa?)")
+
+
+WINDOWS_PATH_HINT = ("hãy viết đường dẫn Windows trong dấu nháy đơn, ví dụ 'E:\\BanTin', "
+                     "hoặc dùng dấu '/', ví dụ \"E:/BanTin\"")
 
 
 def _line_of(text: str, exc: tomllib.TOMLDecodeError) -> int | None:
@@ -322,6 +329,9 @@ def read_toml(path: Path, what: str, hint: str = "") -> dict[str, Any]:
         line = _line_of(text, exc)
         where = f", dòng {line}" if line else ""
         msg = getattr(exc, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(exc))
+        bad_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
+        if "\\" in bad_line and '"' in bad_line:  # a Windows path typed in "...": '\B' is no TOML escape
+            raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({msg}): {WINDOWS_PATH_HINT}.") from None
         raise ConfigError(f"{path}{where}: lỗi cú pháp TOML ({msg}){hint}.") from None
     except ValueError:  # an integer with thousands of digits
         raise ConfigError(f"{path}: {what} có số quá dài, không đọc được{hint}.") from None

@@ -185,3 +185,28 @@ def test_a_delivered_name_that_is_a_device_on_windows_is_not_sent():
         file_name("{slot}.mp3", _upload())  # fine
         file_name("{slot}.mp3", Upload(**{**_upload().__dict__, "slot": "aux"}))
     assert "aux.mp3" in str(err.value) and not err.value.retry
+
+
+# -- Windows paths typed into the configuration --------------------------------------------------------------
+
+
+def test_a_windows_path_in_double_quotes_that_toml_refuses_says_how_to_write_it(tmp_path):
+    deliver = '[[stations.deliver]]\nkind = "folder"\npath = "E:\\BanTin"\n'
+    with pytest.raises(ConfigError) as err:
+        _config(tmp_path, deliver)
+    msg = str(err.value)
+    assert "dòng 11" in msg and "'E:\\BanTin'" in msg and "E:/BanTin" in msg
+
+
+@pytest.mark.parametrize("typed", ["D:\\bantin", "D:\\tin", "D:\\new", "C:\\Users\\loa\\file"])
+def test_a_windows_path_toml_reads_as_control_characters_is_refused(tmp_path, typed):
+    # "\b", "\t", "\n" and "\f" are escapes in a TOML "..." string: D:\bantin silently became D:<backspace>antin.
+    deliver = f'[[stations.deliver]]\nkind = "folder"\npath = "{typed}"\n'
+    with pytest.raises(ConfigError) as err:
+        _config(tmp_path, deliver)
+    assert "dấu nháy đơn" in str(err.value) and "/" in str(err.value)
+
+
+def test_a_windows_path_in_single_quotes_is_taken_as_written(tmp_path):
+    cfg = _config(tmp_path, "[[stations.deliver]]\nkind = \"folder\"\npath = 'D:\\bantin'\n")
+    assert str(cfg.station("hoa-phu").deliver[0].path).endswith("D:\\bantin")

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -494,7 +495,8 @@ def _feed_location(fr: _Reader, root: Path) -> str:
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
             raise fr._err("url", f"tệp trên máy khác ({parts.netloc}) không đọc được; hãy ghi đường dẫn tệp trên máy này")
-        return str(Path(unquote(parts.path)))
+        # On Windows url2pathname makes file:///C:/tin/x.xml C:\tin\x.xml; it unquotes everywhere.
+        return str(Path(url2pathname(parts.path)))
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
         raise fr._err("url", f"chỉ dùng được địa chỉ http://, https:// hoặc đường dẫn tệp, nhận được '{url}'")
     return str(fr.path_value("url", root))

@@ -210,3 +210,23 @@ def test_a_windows_path_toml_reads_as_control_characters_is_refused(tmp_path, ty
 def test_a_windows_path_in_single_quotes_is_taken_as_written(tmp_path):
     cfg = _config(tmp_path, "[[stations.deliver]]\nkind = \"folder\"\npath = 'D:\\bantin'\n")
     assert str(cfg.station("hoa-phu").deliver[0].path).endswith("D:\\bantin")
+
+
+def test_a_file_url_with_a_drive_letter_names_the_windows_file(tmp_path, monkeypatch):
+    # Windows-only rule: urllib.request.url2pathname is nturl2path's there; file:///C:/... is C:\..., not \C:\...
+    import nturl2path
+
+    import broadcast.config
+
+    monkeypatch.setattr(broadcast.config, "url2pathname", nturl2path.url2pathname)
+    text = CONFIG.format(station="hoa-phu", deliver="").replace(
+        "https://baochinhphu.vn/rss", "file:///C:/Tin%20xa/ban-tin.xml")
+    (tmp_path / "broadcast.toml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "broadcast.toml").feeds[0].url == "C:\\Tin xa\\ban-tin.xml"
+
+
+def test_a_file_url_still_names_the_posix_file(tmp_path):
+    text = CONFIG.format(station="hoa-phu", deliver="").replace(
+        "https://baochinhphu.vn/rss", f"file://{tmp_path}/tin%20xa.xml")
+    (tmp_path / "broadcast.toml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "broadcast.toml").feeds[0].url == f"{tmp_path}/tin xa.xml"

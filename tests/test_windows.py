@@ -230,3 +230,42 @@ def test_a_file_url_still_names_the_posix_file(tmp_path):
         "https://baochinhphu.vn/rss", f"file://{tmp_path}/tin%20xa.xml")
     (tmp_path / "broadcast.toml").write_text(text, encoding="utf-8")
     assert load_config(tmp_path / "broadcast.toml").feeds[0].url == f"{tmp_path}/tin xa.xml"
+
+
+# -- a station's own speech program ---------------------------------------------------------------------------
+
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from broadcast.config import TTSConfig  # noqa: E402
+from broadcast.speech import create_engine  # noqa: E402
+from broadcast.speech.base import EngineFailure  # noqa: E402
+
+FAKE_TTS = str(Path(__file__).parent / "fake_tts.py")
+
+
+def test_a_timed_out_speech_program_on_windows_ends_with_the_helpers_it_started(tmp_path, monkeypatch):
+    # Windows has no os.killpg (nor SIGKILL): killing only the wrapper (a .bat that started piper.exe)
+    # left the helper holding the pipes, and the run waited for it.
+    killpg = os.killpg
+    monkeypatch.delattr(os, "killpg")
+    calls = []
+
+    def taskkill(argv, **_kw):
+        # What taskkill /F /T /PID does there: end the process and every process it started.
+        calls.append(argv)
+        killpg(int(argv[-1]), signal.SIGKILL)
+        return subprocess.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(subprocess, "run", taskkill)
+    wrapper = ["/bin/sh", "-c", f"'{sys.executable}' '{FAKE_TTS}' --mode sleep \"$0\" \"$1\"; true",
+               "{input}", "{output}"]
+    engine = create_engine("command", TTSConfig(engine="command", command=wrapper, command_timeout=1.0))
+    start = time.monotonic()
+    with pytest.raises(EngineFailure, match="chạy quá 1 giây"):
+        engine.synthesize("chào", tmp_path / "t.wav")
+    assert time.monotonic() - start < 20  # the helper sleeps 60 s
+    assert calls and calls[0][:4] == ["taskkill", "/F", "/T", "/PID"]

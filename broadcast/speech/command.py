@@ -4,7 +4,7 @@ The command is an argument list with placeholders: `{input}` (a UTF-8 text
 file holding the text; when absent the text goes to standard input),
 `{output}` (the audio file the program must write; when absent its standard
 output is taken as the audio) and `{voice}` (the station's voice setting).
-It runs without a shell, with a timeout that kills the whole process group.
+It runs without a shell, with a timeout that ends the program and every helper it started.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ class CommandEngine:
         reason = self.unavailable_reason()
         if reason:
             raise EngineFailure(reason)
-        with tempfile.TemporaryDirectory(prefix="broadcast-cmd-") as tmp:
+        # Windows cannot delete a file a stopped helper still had open: leave it to the temp cleaner.
+        with tempfile.TemporaryDirectory(prefix="broadcast-cmd-", ignore_cleanup_errors=True) as tmp:
             in_path = Path(tmp) / "input.txt"
             out_path = Path(tmp) / "output.wav"
             in_path.write_text(text, encoding="utf-8")
@@ -136,9 +137,13 @@ class CommandEngine:
         try:
             if hasattr(os, "killpg"):
                 os.killpg(proc.pid, signal.SIGKILL)
-            else:  # pragma: no cover - not POSIX
+            else:
+                # Windows: no process groups to signal. A wrapper (.bat) killed alone leaves the program it
+                # started holding the pipes, and the run would wait for it: taskkill /T ends the whole tree.
+                subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False)
                 proc.kill()
-        except OSError:
+        except (OSError, subprocess.SubprocessError):
             proc.kill()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, TypeVar
 
 from broadcast.errors import BroadcastError
-from broadcast.vitext import size_text
+from broadcast.vitext import os_reason, size_text
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _disk_error(path: Path, exc: OSError) -> BroadcastError:
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return BroadcastError(f"Không có quyền ghi {path}: hãy kiểm tra quyền thư mục.")
-    return BroadcastError(f"Không ghi được {path}: {exc.strerror or exc}")
+    return BroadcastError(f"Không ghi được {path}: {os_reason(exc)}.")
 
 
 @contextlib.contextmanager

@@ -44,9 +44,20 @@ OS_REASONS = {
 }
 
 
+# Windows errors Python folds into an errno that would mislead (EACCES, ENOENT, EINVAL).
+WINDOWS_REASONS = {
+    32: "tệp đang được mở trong một chương trình khác (trình phát nhạc, Excel, phần mềm diệt virus): "
+        "hãy đóng chương trình đó",
+    33: "tệp đang được mở trong một chương trình khác: hãy đóng chương trình đó",
+    206: "đường dẫn quá dài cho Windows: hãy dùng thư mục ngắn hơn, ví dụ C:\\broadcast",
+    123: "tên tệp hay thư mục có ký tự Windows không cho dùng (<>:\"/\\|?*)",
+}
+
+
 def os_reason(exc: OSError) -> str:
     """Say why a system call failed, in Vietnamese (the system's own text is English)."""
-    return OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+    windows = WINDOWS_REASONS.get(getattr(exc, "winerror", None) or 0)
+    return windows or OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 # C0 controls except tab and line ends, DEL, C1 controls, lone surrogates and the noncharacters U+FFFE and

@@ -269,3 +269,23 @@ def test_a_timed_out_speech_program_on_windows_ends_with_the_helpers_it_started(
         engine.synthesize("chào", tmp_path / "t.wav")
     assert time.monotonic() - start < 20  # the helper sleeps 60 s
     assert calls and calls[0][:4] == ["taskkill", "/F", "/T", "/PID"]
+
+
+# -- what a failed system call says ---------------------------------------------------------------------------
+
+from broadcast.vitext import os_reason  # noqa: E402
+
+
+@pytest.mark.parametrize("exc,said", [
+    (PermissionError(errno.EACCES, "The process cannot access the file because it is being used by another "
+                                   "process"), 32),
+    (FileNotFoundError(errno.ENOENT, "The filename or extension is too long"), 206),
+    (OSError(errno.EINVAL, "The filename, directory name, or volume label syntax is incorrect"), 123),
+])
+def test_windows_reasons_are_said_in_vietnamese_not_as_the_errno_guess(exc, said):
+    # Python maps these Windows errors to EACCES/ENOENT/EINVAL: "no permission" or "not found" would mislead.
+    exc.winerror = said
+    reason = os_reason(exc)
+    expected = {32: "đang được mở trong một chương trình khác", 206: "đường dẫn quá dài",
+                123: "ký tự Windows không cho dùng"}[said]
+    assert expected in reason

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcast.fsutil import held_open, held_open_error, replace_file
+from broadcast.vitext import os_reason
 from broadcast.publish.targets import DeliveryError, Target, Upload, check_pattern, register
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,6 +66,6 @@ class FolderTarget(Target):
             if held_open(exc):  # a player on the amplifier PC has it open: it may close before the next try
                 raise DeliveryError(str(held_open_error(final)), retry=True) from None
             retry = exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
-            raise DeliveryError(f"Không chép được vào thư mục {self.path}: {exc.strerror or exc}.",
+            raise DeliveryError(f"Không chép được vào thư mục {self.path}: {os_reason(exc)}.",
                                 retry=retry) from None
         return str(final)

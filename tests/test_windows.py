@@ -289,3 +289,35 @@ def test_windows_reasons_are_said_in_vietnamese_not_as_the_errno_guess(exc, said
     expected = {32: "đang được mở trong một chương trình khác", 206: "đường dẫn quá dài",
                 123: "ký tự Windows không cho dùng"}[said]
     assert expected in reason
+
+
+# -- speech cache statistics from two runs at once ------------------------------------------------------------
+
+import threading  # noqa: E402
+
+from broadcast.speech import cache as speech_cache  # noqa: E402
+
+
+def test_cache_statistics_of_simultaneous_runs_add_up_where_fcntl_is_missing(tmp_path, monkeypatch):
+    # Windows-only rule: there is no fcntl module there, and the statistics went unlocked.
+    monkeypatch.setattr(speech_cache, "fcntl", None, raising=False)
+    read = speech_cache.SpeechCache._read_stats
+
+    def slow_read(self):  # a slow disk or an antivirus scan: another run reads the same counts meanwhile
+        data = read(self)
+        time.sleep(0.02)
+        return data
+
+    monkeypatch.setattr(speech_cache.SpeechCache, "_read_stats", slow_read)
+
+    def flush():
+        c = speech_cache.SpeechCache(tmp_path)
+        c._hits = 1  # one cached sentence read by this run
+        c.flush_stats("run-1")
+
+    threads = [threading.Thread(target=flush) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert speech_cache.SpeechCache(tmp_path).stats().last_run_hits == 6

@@ -29,14 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import portalocker
+
 from broadcast.errors import BroadcastError
 from broadcast.fsutil import atomic_path, atomic_write_text
 from broadcast.speech.base import EngineFailure
 
-try:  # POSIX only; elsewhere stats merging is best effort
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -278,21 +276,15 @@ class SpeechCache:
                 data["hits"] = int(data.get("hits", 0)) + dh
                 data["misses"] = int(data.get("misses", 0)) + dm
                 atomic_write_text(self.root / STATS_FILE, json.dumps(data, ensure_ascii=False, indent=1))
-        except (OSError, BroadcastError) as exc:
+        except (OSError, BroadcastError, portalocker.exceptions.LockException) as exc:
             # Statistics must never fail a bulletin.
             log.warning("could not save cache statistics in %s: %s", self.root, exc)
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
-        if fcntl is None:  # pragma: no cover
+        # portalocker, not fcntl: Windows has no fcntl, and runs there would lose each other's counts.
+        with portalocker.Lock(str(self.root / ".stats.lock"), mode="a", timeout=30, check_interval=0.02):
             yield
-            return
-        with open(self.root / ".stats.lock", "a+b") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def _stats_time(self) -> str | None:
         """When the last run saved its counts: the statistics file's own time."""

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unicodedata
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from broadcast.errors import BroadcastError
 from broadcast.vitext import os_reason, size_text
@@ -40,16 +40,25 @@ def held_open_error(path: Path) -> BroadcastError:
     )
 
 
-def replace_file(src: Path, dst: Path) -> None:
-    """os.replace, waiting out an antivirus that briefly holds the target open on Windows."""
+def _waiting_out_holds(action: Callable[..., object], *args: object) -> None:
     for delay in (*REPLACE_RETRY_DELAYS, None):
         try:
-            os.replace(src, dst)
+            action(*args)
             return
         except OSError as exc:
             if delay is None or not held_open(exc):
                 raise
         time.sleep(delay)
+
+
+def replace_file(src: Path, dst: Path) -> None:
+    """os.replace, waiting out an antivirus that briefly holds the target open on Windows."""
+    _waiting_out_holds(os.replace, src, dst)
+
+
+def remove_file(path: Path) -> None:
+    """Delete `path` if it is there, waiting out a program that briefly holds it open on Windows."""
+    _waiting_out_holds(lambda: path.unlink(missing_ok=True))
 
 
 # Names Windows keeps for devices, with or without an extension ('con.txt' is the console).

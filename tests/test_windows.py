@@ -321,3 +321,30 @@ def test_cache_statistics_of_simultaneous_runs_add_up_where_fcntl_is_missing(tmp
     for t in threads:
         t.join()
     assert speech_cache.SpeechCache(tmp_path).stats().last_run_hits == 6
+
+
+# -- taking a published bulletin off the web ------------------------------------------------------------------
+
+from broadcast.publish import podcast  # noqa: E402
+
+
+def test_a_public_copy_briefly_held_by_a_listener_or_antivirus_is_still_removed(tmp_path, monkeypatch):
+    # Windows-only rule: a file being streamed or scanned cannot be deleted until it is let go.
+    monkeypatch.setattr(fsutil, "REPLACE_RETRY_DELAYS", (0.0, 0.0))
+    public = tmp_path / "hoa-phu" / "2026-03-12_sang_v.mp3"
+    public.parent.mkdir()
+    public.write_bytes(b"ID3")
+    monkeypatch.setattr(podcast, "public_path", lambda ws, ep: public)
+    real_unlink = type(public).unlink
+    holds = [32]
+
+    def unlink(self, missing_ok=False):
+        if self == public and holds:
+            exc = PermissionError(errno.EACCES, "The process cannot access the file")
+            exc.winerror = holds.pop()
+            raise exc
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(type(public), "unlink", unlink)
+    podcast.drop_public_audio(None, type("Ep", (), {"station": "hoa-phu"})())
+    assert not public.exists()

@@ -29,7 +29,7 @@ from typing import TypeVar
 from broadcast import __version__
 from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
-from broadcast.fsutil import atomic_path, atomic_write_bytes, atomic_write_text
+from broadcast.fsutil import atomic_path, atomic_write_bytes, atomic_write_text, remove_file
 from broadcast.models import VN_TZ
 from broadcast.publish.records import Episode, episodes, remove_episode, save_episode
 from broadcast.vitext import decimal, without_controls
@@ -110,7 +110,7 @@ def drop_public_audio(ws: Workspace, ep: Episode) -> None:
     if path is None:
         return
     try:
-        path.unlink(missing_ok=True)
+        remove_file(path)
     except OSError as exc:
         log.warning("could not remove the public copy %s: %s", path, exc)
     else:

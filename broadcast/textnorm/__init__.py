@@ -85,8 +85,10 @@ _CREDIT_RE = re.compile(
 )
 # A media label opening a headline: "VIDEO: Đất đá sạt lở...", "Clip - Người dân...".
 _MEDIA_LABEL_RE = re.compile(
-    r"(?m)^[ \t]*(?:VIDEO|Video|CLIP|Clip|INFOGRAPHIC|Infographic|PODCAST|Podcast|"
-    r"E-MAGAZINE|E-magazine|Emagazine)[ \t]*[:|\-–][ \t]*(?=[A-ZĐÀ-Ỹ])"
+    r"(?m)^[ \t]*(?:(?:VIDEO|Video|CLIP|Clip|INFOGRAPHIC|Infographic|PODCAST|Podcast|"
+    r"E-MAGAZINE|E-magazine|Emagazine)[ \t]*[:|\-–]"
+    r"|\[(?i:infographics?|video|clip|ảnh|podcast|e-?magazine|longform|megastory)\][ \t]*[:|\-–]?)"
+    r"[ \t]*(?=[A-ZĐÀ-Ỹ])"
 )
 # A photo label standing alone or closing a line: "Ảnh minh họa.", "... trên biển. Ảnh tư liệu",
 # "... độ tuổi. Ảnh KT" (an agency's initials without a colon).
@@ -102,6 +104,9 @@ _OUTLET_LEAD_RE = re.compile(
     r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV|VTV|VTC"
     r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
 )
+# A newspaper's short tag opening a line: "ĐBP - Ở các bản...", "GĐXH – Theo...", "BBK -Nhân...".
+# Taken only when the dictionary does not know the letters ("CCHC - Cải cách..." is read).
+_BARE_TAG_RE = re.compile(r"^[ \t]*([A-ZĐ]{2,5})[ \t]+[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
 # The same tag, or a reporter's initials ("N.M.U.", "V.V.M"), closing a line.
 _OUTLET_TAIL_RE = re.compile(
     r"(?m)(?:(?<=[.!?…\"”])|^)[ \t]*(?:\((?:[A-ZĐ]{2,8}|[A-Z][A-Za-z]+\.vn)\)"
@@ -161,6 +166,8 @@ def _normalize(
     defined: dict[str, str] = {}
     for line in text.split("\n"):
         if line.strip():
+            if line.lstrip()[:1].isupper():
+                line = _drop_bare_tag(line, lex)
             line = _drop_redundant_abbreviations(line, lex, defined)
             if numbers is not None:
                 # A station's "113" or "Đề án 06" wins over the digit rules.
@@ -169,6 +176,14 @@ def _normalize(
             line = words.run(line)
         out.append(line)
     return _tidy("\n".join(out))
+
+
+def _drop_bare_tag(line: str, lex: Lexicon) -> str:
+    """Drop a newspaper's tag opening a line ("ĐBP - "), unless the dictionary reads those letters."""
+    m = _BARE_TAG_RE.match(line)
+    if m is None or lex.get(m.group(1)) is not None:
+        return line
+    return line[m.end():]
 
 
 def unused_entries(lexicon: Lexicon, texts: Iterable[str]) -> list[str]:
@@ -233,7 +248,7 @@ def _preclean(text: str) -> str:
         text = _OUTLET_TAIL_RE.sub("", text)
     if ":" in text and _CREDIT_WORD_GATE_RE.search(text):
         text = _CREDIT_RE.sub(_credit, text)
-    if ("V" in text or "C" in text or "I" in text or "P" in text or "E" in text) and _MEDIA_LABEL_RE.search(text):
+    if ("V" in text or "C" in text or "I" in text or "P" in text or "E" in text or "[" in text) and _MEDIA_LABEL_RE.search(text):
         text = _MEDIA_LABEL_RE.sub("", text)
     if ")" not in text:
         return text

@@ -174,6 +174,12 @@ _ROMAN_CUES = {"hạng", "khóa", "khoá", "cấp", "quý", "phần", "chương"
 # only when nothing but punctuation follows.
 _ROMAN_WORDS = {"vi", "xi"}
 # How many plain words a lexicon remembers (a hostile feed must not grow it without end).
+# Words whose case carries the meaning, so the dictionary's any-case matching cannot hold them:
+# "pH" of water or soil is "pê hát", while "PH" in a school notice is something else.
+EXACT_CASE = {"pH": "pê hát"}
+# Initials of a person, kept private in the news ("cháu P.X.X", "ông N.V.A"): spelled, never
+# taken for "phường" or another place abbreviation.
+_INITIALS_RE = re.compile(r"(?:[A-ZĐ]\.){1,3}[A-ZĐ]\.?")
 _PLAIN_MAX = 50_000
 _LOWER_ROMAN_RE = re.compile(r"(?:x{0,3})(?:ix|iv|v?i{0,3})")
 # Names written in two halves around a dash, read as one name without a pause.
@@ -456,6 +462,8 @@ class WordPass:
         """
         if self.company and token in COMPANY_READINGS:
             return self._said("company", COMPANY_READINGS[token])
+        if token in EXACT_CASE:
+            return self._said("dictionary", EXACT_CASE[token])
         hit = self.lex.get(token)
         if hit is not None:
             if token in _CONTEXT_TOKENS:
@@ -479,6 +487,13 @@ class WordPass:
             if rest.islower() and (token[0].islower() or len(token) > 1):
                 return self._said("word", token, unsure=self.trace is not None and not _is_latin(token))
         elif any(ch in token for ch in ".&-"):
+            if "-" in token:
+                # "PAR-INDEX", "PAR-Index": a dictionary phrase written with a hyphen.
+                hit = self.lex.get(token.replace("-", " "))
+                if hit is not None:
+                    return self._said("dictionary", hit)
+            if _INITIALS_RE.fullmatch(token) and self.lex.get(token) is None:
+                return self._said("letter", spell(token), unsure=True)
             joined = token.replace("-", "")
             if joined.isalpha() and joined.lower() in STORM_NAMES:
                 # "MAN-YI", "Man-yi": a storm's name written in two parts is one name.
@@ -757,6 +772,10 @@ class WordPass:
                 # "H.A Lưới", "X.Y Tý": a place initial glued to a one-vowel name's first syllable.
                 spoken, consumed, dot = f"{PLACE_INITIALS[val[0]]} {val[2]}", 1, ""
                 self.rule = "place"
+            elif val.isupper() and (pair := self._spaced_pair(toks, i)) is not None:
+                spoken, consumed = pair
+                dot = ""
+                self.rule = "dictionary"
             else:
                 self.rule = "dictionary"  # _match may say "context" instead
                 spoken, consumed, dot = self._match(toks, i)
@@ -801,6 +820,21 @@ class WordPass:
                 sentence_start = False
             line_start = False
         return "".join(out)
+
+    def _spaced_pair(self, toks: list, i: int) -> tuple[str, int] | None:
+        """Read "KT - XH", "KT- XH" as the dictionary's "KT-XH": (spoken, tokens consumed), or None."""
+        j = i + 1
+        if j < len(toks) and toks[j][0] == SPACE:
+            j += 1
+        if j >= len(toks) or toks[j][0] != PUNCT or toks[j][1] not in "-–":
+            return None
+        j += 1
+        if j < len(toks) and toks[j][0] == SPACE:
+            j += 1
+        if j == i + 2 or j >= len(toks) or toks[j][0] != WORD or not toks[j][1].isupper():
+            return None  # "KT-XH" written tight is one token already
+        hit = self.lex.get(f"{toks[i][1]}-{toks[j][1]}")
+        return None if hit is None else (hit, j - i + 1)
 
     def _unglue(self, m: re.Match) -> str:
         # A one-letter initial may be a person's ("Nguyễn Văn H.Anh"): set it apart only

@@ -67,11 +67,11 @@ _SIGNED_RE = re.compile(r"(?<=\()\s*([-−–+])(?=\d+(?:[.,]\d+)?\s?(?:%|°|đ�
 _CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
 # Picture and video notes are not read: "(ảnh)", "(Video)", "(Ảnh minh họa)", "(Ảnh: TTXVN)".
 # So are sources and providers in brackets closing a line: "(Nguồn: NCHMF)",
-# "(Video do Đài … cung cấp)" (inside a sentence "(nguồn: …)" may carry the news).
+# "(Video do Đài … cung cấp)", "(Ảnh chụp tại …)" (inside a sentence "(nguồn: …)" may carry the news).
 _MEDIA_NOTE_RE = re.compile(
     r"[ \t]*\((?i:ảnh|hình|video|clip|ảnh minh họa|ảnh minh hoạ|ảnh tư liệu|ảnh chụp màn hình)"
     r"(?:[ \t]*:[^()\n]{0,80})?\)"
-    r"|[ \t]*\((?:(?i:nguồn)[ \t]*:|(?i:ảnh|hình|video|clip)[ \t]+(?:do|của)[ \t])[^()\n]{1,80}\)"
+    r"|[ \t]*\((?:(?i:nguồn)[ \t]*:|(?i:ảnh|hình|video|clip)[ \t]+(?:do|của|chụp)[ \t])[^()\n]{1,80}\)"
     r"(?=[ \t.]*$)",
     re.M,
 )
@@ -112,6 +112,7 @@ _OUTLET_TAIL_RE = re.compile(
     r"(?m)(?:(?<=[.!?…\"”])|^)[ \t]*(?:\((?:[A-ZĐ]{2,8}|[A-Z][A-Za-z]+\.vn)\)"
     r"|(?:[A-ZĐ]\.[ \t]?){1,3}[A-ZĐ]\.?)[ \t]*$"
 )
+_LABEL_PLUS_RE = re.compile(r":[ \t]*\+[ \t]+(?=[\w(])")
 _CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
 _CREDIT_URL_RE = re.compile(r"(?i)^(?:https?://)?[\w.-]+\.(?:vn|com|net|org)\b\S*$")
@@ -237,6 +238,9 @@ def _preclean(text: str) -> str:
         text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
         if "B/N" in text or "CQ/" in text or "HIV/" in text:
             text = _SLASH_LIST_RE.sub(lambda m: _SLASH_LIST[m.group(1)], text)
+    if "+ " in text:
+        # "Điện thoại: + 0235…", "Email: + abc@…": a list mark, not a plus to read.
+        text = _LABEL_PLUS_RE.sub(": ", text)
     if "(" in text:
         text = _MEDIA_NOTE_RE.sub("", text)
     if "Ảnh " in text or "Hình " in text:

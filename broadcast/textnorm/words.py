@@ -23,6 +23,8 @@ ADDRESS_WORDS = {
     "edu": "e đu", "info": "in phô", "biz": "bít", "io": "i o", "int": "in",
     "asia": "a xi a", "www": "vê kép vê kép vê kép", "http": "", "https": "",
     "html": "hát tê em lờ", "php": "pê hát pê", "aspx": "a ét pê ích",
+    # Party committees' sites: "huyenuy.namtramy.quangnam.gov.vn", "tinhuy.….gov.vn".
+    "huyenuy": "huyện ủy", "tinhuy": "tỉnh ủy", "thanhuy": "thành ủy",
 }
 
 # Parts of brands written as joined words ("VietinBank", "ViettelPost", "ZaloPay").
@@ -60,9 +62,10 @@ _NUCLEI = (
 )
 _SYLLABLE_RE = re.compile(rf"(?:{_ONSETS})?(?:{_NUCLEI})(?:ng|nh|ch|c|m|n|p|t|k)?")
 # Rhymes Vietnamese never writes: "ic", "eng"; "y" inside a closed syllable; and the
-# diphthongs "ie", "uo", "ye" without a final consonant ("lienhe" is "lien he", not "lie nhe").
+# diphthongs "ie", "uo", "ye", "uye" without a final consonant ("lienhe" is "lien he", not
+# "lie nhe"; "huyenuy" is "huyen uy", not "huye nuy").
 _BAD_RHYME_RE = re.compile(
-    r"(?:^|[^aeiouy])(?:i|e)(?:c|ng)$|^[^aeiouy]*y[^aeiouy]+$|(?:^|[^u])(?:ie|uo|ye)$"
+    r"(?:^|[^aeiouy])(?:i|e)(?:c|ng)$|^[^aeiouy]*y[^aeiouy]+$|(?:ie|uo|ye)$"
 )
 
 # Diacritics that mark a Vietnamese word written in capitals ("KẾ HOẠCH").

@@ -21,6 +21,7 @@ RULE_NAMES = {
     "spelled": "đánh vần từng chữ cái",
     "foreign": "tên nước ngoài đọc theo âm tiết",
     "brand": "tên thương hiệu viết liền, đọc từng phần",
+    "glued": "các âm tiết viết liền được tách ra",
     "symbol": "ký hiệu",
     "email": "địa chỉ thư điện tử",
     "web": "địa chỉ trang web",

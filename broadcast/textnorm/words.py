@@ -333,6 +333,55 @@ def spell(word: str) -> str:
     return " ".join(out)
 
 
+_MARKED_RE = re.compile(r"[ăâêôơưđàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
+_VOWEL_GROUP_RE = re.compile(r"[aeiouy]+")
+
+
+def split_glued(token: str) -> list[str] | None:
+    """Split Vietnamese syllables written without spaces ("Biênphòng", "TuMơRông"), or None.
+
+    Only a word with Vietnamese marks and two vowel groups: a Vietnamese syllable has one,
+    so such a word is several syllables that lost their spaces, not a foreign name.
+    """
+    if not _MARKED_RE.search(token.lower()):
+        return None
+    bare = _bare(token)
+    if len(bare) != len(token) or len(_VOWEL_GROUP_RE.findall(bare)) < 2:
+        return None
+    if any(ch.isupper() for ch in token[1:]):
+        # Capitals inside mark the cuts: "TuMơRông".
+        starts = [k for k, ch in enumerate(token) if ch.isupper()] + [len(token)]
+        if starts[0] != 0:
+            return None
+        pieces = [token[a:b] for a, b in zip(starts, starts[1:])]
+        if all(_syllable(_bare(p)) for p in pieces):
+            return pieces
+        return None
+    n = len(bare)
+    best: list[tuple[int, int] | None] = [None] * (n + 1)
+    best[0] = (0, 0)
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, min(n, i + 7) + 1):
+            if _syllable(bare[i:j]) and (best[j] is None or best[i][0] + 1 <= best[j][0]):
+                # "<=": of two equal splits keep the later cut, so the next syllable keeps
+                # its consonant ("biên|phòng", never "biênp|hòng").
+                best[j] = (best[i][0] + 1, i)
+    if best[n] is None:
+        return None
+    cuts, j = [], n
+    while j > 0:
+        i = best[j][1]  # type: ignore[index]
+        cuts.append(token[i:j])
+        j = i
+    return list(reversed(cuts))
+
+
+def _syllable(bare: str) -> bool:
+    return bool(_SYLLABLE_RE.fullmatch(bare)) and not _BAD_RHYME_RE.search(bare)
+
+
 def segment_syllables(
     label: str, spell_rest: bool = False, initials: frozenset[str] = frozenset()
 ) -> list[str] | None:
@@ -481,6 +530,11 @@ class WordPass:
             if hit is not None:
                 return self._said("dictionary", hit)
         if token.isalpha():
+            if len(token) >= 5 and not token.isascii() and not token.isupper():
+                glued = split_glued(token)
+                if glued is not None:
+                    # "Biênphòng", "TuMơRông": syllables a page lost the spaces between.
+                    return self._said("glued", " ".join(glued))
             rest = token[1:]
             if token[0].isupper() and rest.islower() and (token[-1] == "k" or token[:2] == "Kr"):
                 highland = _highland(token)

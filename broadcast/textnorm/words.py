@@ -176,6 +176,10 @@ _ROMAN_CUES = {"hạng", "khóa", "khoá", "cấp", "quý", "phần", "chương"
 # Lower-case numerals that are also Vietnamese syllables ("vi rút", "xi măng"): numerals
 # only when nothing but punctuation follows.
 _ROMAN_WORDS = {"vi", "xi"}
+# Words with "vi", "xi" that a heading in capitals writes like numerals ("PHẠM VI", "VI PHẠM").
+_VI_XI_WORDS = {("phạm", "vi"), ("hành", "vi"), ("chu", "vi"), ("vi", "phạm"), ("vi", "sinh"),
+                ("vi", "khuẩn"), ("vi", "mô"), ("vi", "rút"), ("vi", "tính"), ("vi", "bằng"),
+                ("xi", "măng"), ("xi", "mạ")}
 # How many plain words a lexicon remembers (a hostile feed must not grow it without end).
 # Words whose case carries the meaning, so the dictionary's any-case matching cannot hold them:
 # "pH" of water or soil is "pê hát", while "PH" in a school notice is something else.
@@ -829,6 +833,9 @@ class WordPass:
                 # "H.A Lưới", "X.Y Tý": a place initial glued to a one-vowel name's first syllable.
                 spoken, consumed, dot = f"{PLACE_INITIALS[val[0]]} {val[2]}", 1, ""
                 self.rule = "place"
+            elif val in ("VI", "XI") and _in_word_pair(toks, i):
+                spoken, consumed, dot = val.lower(), 1, ""
+                self.rule = "capitals"
             elif val.isupper() and (pair := self._spaced_pair(toks, i)) is not None:
                 spoken, consumed = pair
                 dot = ""
@@ -1076,6 +1083,13 @@ def _after_roman_cue(toks: list, i: int) -> bool:
     # "từ hạng iv lên hạng iii", "hạng ii và iii": a second numeral after a first one.
     return prev[1] in ("và", "hoặc", "lên", "xuống") and _LOWER_ROMAN_RE.fullmatch(
         _prev_word(toks, i, 2)) is not None and _prev_word(toks, i, 2) != ""
+
+
+def _in_word_pair(toks: list, i: int) -> bool:
+    """Say whether "VI"/"XI" at i is half of a word with its neighbour ("PHẠM VI", "XI MĂNG")."""
+    low = toks[i][1].lower()
+    prev, nxt = _prev_word(toks, i, 1).lower(), _next_word(toks, i).lower()
+    return (prev, low) in _VI_XI_WORDS or (low, nxt) in _VI_XI_WORDS
 
 
 def _prev_word(toks: list, i: int, n: int) -> str:

@@ -47,6 +47,10 @@ PROVINCES = (
     "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang",
     "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Hồ Chí Minh",
 )
+# Province names by their first word in capitals, for headings ("TỈNH NINH THUẬN").
+_PROVINCE_HEADS: dict[str, list[tuple[str, ...]]] = {}
+for _name in PROVINCES:
+    _PROVINCE_HEADS.setdefault(_name.split()[0].upper(), []).append(tuple(_name.split()))
 # Unit words that open a local part or host name ("xaeatu", "ubndhuyenkrongpac").
 ADDRESS_UNITS = (("xa", "xã"), ("phuong", "phường"), ("huyen", "huyện"), ("thixa", "thị xã"),
                  ("thitran", "thị trấn"), ("tinh", "tỉnh"), ("thanhpho", "thành phố"),
@@ -833,6 +837,10 @@ class WordPass:
                 # "H.A Lưới", "X.Y Tý": a place initial glued to a one-vowel name's first syllable.
                 spoken, consumed, dot = f"{PLACE_INITIALS[val[0]]} {val[2]}", 1, ""
                 self.rule = "place"
+            elif val in _PROVINCE_HEADS and (name := _province_in_capitals(toks, i)) is not None:
+                # A heading in capitals names a province: "tỉnh Ninh Thuận", not "ninh thuận".
+                spoken, consumed, dot = " ".join(name), 2 * len(name) - 1, ""
+                self.rule = "capitals"
             elif val in ("VI", "XI") and _in_word_pair(toks, i):
                 spoken, consumed, dot = val.lower(), 1, ""
                 self.rule = "capitals"
@@ -1083,6 +1091,22 @@ def _after_roman_cue(toks: list, i: int) -> bool:
     # "từ hạng iv lên hạng iii", "hạng ii và iii": a second numeral after a first one.
     return prev[1] in ("và", "hoặc", "lên", "xuống") and _LOWER_ROMAN_RE.fullmatch(
         _prev_word(toks, i, 2)) is not None and _prev_word(toks, i, 2) != ""
+
+
+def _province_in_capitals(toks: list, i: int) -> tuple[str, ...] | None:
+    """The province written in capitals from token i ("LAI CHÂU"), as its words, or None."""
+    for name in sorted(_PROVINCE_HEADS[toks[i][1]], key=len, reverse=True):
+        j = i
+        for k, part in enumerate(name):
+            if k:
+                if j + 2 >= len(toks) or toks[j + 1][0] != SPACE or toks[j + 2][0] != WORD:
+                    break
+                j += 2
+            if toks[j][1] != part.upper():
+                break
+        else:
+            return name
+    return None
 
 
 def _in_word_pair(toks: list, i: int) -> bool:

@@ -56,14 +56,16 @@ _OUTLINE_LETTER_RE = re.compile(r"(?m)^([ \t]*)([a-zđ])\)[ \t]+")
 _OUTLINE_NUMBER_RE = re.compile(r"(?m)^([ \t]*)(\d{1,2})\)[ \t]+")
 # Outline items "a) b) c) d) đ)" use the Vietnamese alphabet names, where d is "dê".
 _OUTLINE_NAMES = {"d": "dê", "g": "gờ"}
-# "(CCHC)", "(BCHPTDS)", and a pair written with a comma: "quốc phòng, an ninh (QP, AN)".
+# "(CCHC)", "(BCHPTDS)", and a pair written with a comma: "quốc phòng, an ninh (QP, AN)",
+# "khiếu nại, tố cáo (KN,TC)".
 _PAREN_ABBR_RE = re.compile(
-    r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9](?:, [A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])?)\)"
+    r"(?<![ \t])[ \t]*\(([A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9](?:, ?[A-ZĐ][\wĐđ&.\-]*[A-ZĐ0-9])?)\)"
 )
 # "dịch vụ công trực tuyến (DVC trực tuyến)": the abbreviation keeps some words of the phrase.
 _PAREN_ABBR_TAIL_RE = re.compile(r"(?<![ \t])[ \t]*\(([A-ZĐ][A-ZĐ&]*[A-ZĐ]) ([^\W\d_]+(?: [^\W\d_]+){0,3})\)")
 _WORDS_RE = re.compile(r"[^\W\d_]+")
 _SIGNED_RE = re.compile(r"(?<=\()\s*([-−–+])(?=\d+(?:[.,]\d+)?\s?(?:%|°|độ))")
+_NAME_PREFIX_RE = re.compile(r"(?<![\w'’])([HMY])['’][ \t]+(?=[A-ZĐ][a-zà-ỹđ])")
 _CURLY_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])’(?=[^\W\d_])")
 # Picture and video notes are not read: "(ảnh)", "(Video)", "(Ảnh minh họa)", "(Ảnh: TTXVN)".
 # So are sources and providers in brackets closing a line: "(Nguồn: NCHMF)",
@@ -97,12 +99,12 @@ _PHOTO_LABEL_RE = re.compile(
     r"|[A-ZĐ][A-ZĐ.]{1,9})[ \t.]*$"
 )
 # An outlet's tag opening a news line: "(PLO)- ", "(ĐN) - ", "(Chinhphu.vn) - ", "TTO - ",
-# "HHTO - ", "(Baoquangngai)-": the newsroom's signature, not part of the news. Bare tags are online outlets
+# "HHTO - ", "(Baoquangngai)-", "(Thanh tra)- ", "(QT) - 6 tháng…": the newsroom's signature, not part of the news. Bare tags are online outlets
 # ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
 _OUTLET_LEAD_RE = re.compile(
     r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2}|Bao[a-z]{4,})\)"
-    r"[ \t]*[-–—:]?|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV|VTV|VTC"
-    r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“])"
+    r"[ \t]*(?:[-–—:]|(?=[-–—:]?[ \t]*\d))?|\((?:Báo )?[A-ZĐ][^\W\d_]+(?: [^\W\d_]+){0,2}\)[ \t]*[-–—]|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV|VTV|VTC"
+    r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“]|\d+ (?:tháng|năm|ngày))"
 )
 # A newspaper's short tag opening a line: "ĐBP - Ở các bản...", "GĐXH – Theo...", "BBK -Nhân...".
 # Taken only when the dictionary does not know the letters ("CCHC - Cải cách..." is read).
@@ -226,9 +228,11 @@ def _preclean(text: str) -> str:
     if "(" in text:
         # "(-18,74%)", "(+12,41%)": a signed change, said "âm"/"cộng".
         text = _SIGNED_RE.sub(_signed, text)
-    if "’" in text:
+    if "’" in text or "'" in text:
         # "Cư M’gar" is the dictionary's "Cư M'gar": a curly apostrophe inside a name.
         text = _CURLY_APOSTROPHE_RE.sub("'", text)
+        # "chị H’ Rút": an Ê Đê name's prefix set apart from the name, said "Hơ".
+        text = _NAME_PREFIX_RE.sub(r"\1ơ ", text)
     # Control characters go, and with them any stray sentinel the passes rely on.
     text = _INVISIBLE_RE.sub("", text)
     if "[" in text:
@@ -375,7 +379,7 @@ def _expansion(abbr: str, lex: Lexicon) -> str | None:
     hit = lex.get(abbr)
     if hit is not None:
         return hit
-    parts = [p for p in re.split(r"[.\-]|, ", abbr) if p]
+    parts = [p for p in re.split(r"[.\-]|, ?", abbr) if p]
     if len(parts) < 2:
         return None
     spoken = [lex.get(p) for p in parts]

@@ -24,6 +24,8 @@ SHIPPED_FILES = ("abbreviations.tsv", "lexicon.tsv")
 TOKEN_RE = re.compile(r"[^\W_](?:\w|['’.&\-](?=[^\W_]))*")
 
 
+# The Highland word for water, printed three ways in place names.
+_DAK_SPELLINGS = ("Đắk", "Đăk", "Đak")
 _FOLDED = "\x00"  # marks a case-folded key in a tracking set
 _NEVER = re.compile(r"(?!)")
 
@@ -78,6 +80,11 @@ class Lexicon:
             self.folded[written.casefold()] = spoken
             low = first.casefold()
             self.starts[low] = max(self.starts.get(low, 0), n)
+            if first in _DAK_SPELLINGS:
+                # "Đắk Glei" is also printed "Đăk Glei" and "Đak Glei": the same name.
+                for other in _DAK_SPELLINGS:
+                    self.folded.setdefault(other.casefold() + written[len(first):].casefold(), spoken)
+                    self.starts[other.casefold()] = max(self.starts.get(other.casefold(), 0), n)
 
     def get(self, written: str) -> str | None:
         """Spoken form of `written`, or None."""

@@ -894,8 +894,16 @@ class WordPass:
         return "".join(out)
 
     def _spaced_pair(self, toks: list, i: int) -> tuple[str, int] | None:
-        """Read "KT - XH", "KT- XH" as the dictionary's "KT-XH": (spoken, tokens consumed), or None."""
+        """Read "KT - XH" as the dictionary's "KT-XH", "KN,TC" as its "KNTC".
+
+        Returns (spoken, tokens consumed), or None.
+        """
         j = i + 1
+        if (j + 1 < len(toks) and toks[j] == (PUNCT, ",") and toks[j + 1][0] == WORD
+                and toks[j + 1][1].isupper()):
+            # "đơn KN,TC": two initials joined by a bare comma name one pair of things.
+            hit = self.lex.get(toks[i][1] + toks[j + 1][1])
+            return None if hit is None else (hit, 3)
         if j < len(toks) and toks[j][0] == SPACE:
             j += 1
         if j >= len(toks) or toks[j][0] != PUNCT or toks[j][1] not in "-–":
@@ -1007,6 +1015,10 @@ class WordPass:
             # "vi -rút": a loanword's hyphen that slipped away from its first syllable.
             out.append(" ")
             return i + 1
+        if val in "-–" and _disease_dash(toks, i):
+            # "Covid - 19": one name whose dash slipped spaces around it, no pause.
+            out.append(" ")
+            return i + 1
         if val in PAUSE_CHARS:
             # A dash or bracket at the start of a line is a bullet: say nothing.
             if line_start:
@@ -1107,6 +1119,13 @@ def _province_in_capitals(toks: list, i: int) -> tuple[str, ...] | None:
         else:
             return name
     return None
+
+
+def _disease_dash(toks: list, i: int) -> bool:
+    """Say whether the dash at i sits inside a disease's name ("Covid - 19")."""
+    left, right = _prev_solid(toks, i), _next_solid(toks, i)
+    return (left is not None and right is not None and left[0] == WORD and right[0] == DONE
+            and left[1].casefold() in ("covid", "sars-cov"))
 
 
 def _in_word_pair(toks: list, i: int) -> bool:

@@ -103,7 +103,7 @@ _PHOTO_LABEL_RE = re.compile(
 # ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
 _OUTLET_LEAD_RE = re.compile(
     r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2}|Bao[a-z]{4,})\)"
-    r"[ \t]*(?:[-–—:]|(?=[-–—:]?[ \t]*\d))?|\((?:Báo )?[A-ZĐ][^\W\d_]+(?: [^\W\d_]+){0,2}\)[ \t]*[-–—]|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV|VTV|VTC"
+    r"[ \t]*(?:[-–—:]|(?=[-–—:]?[ \t]*\d))?|\((?:Báo )?[A-ZĐ][^\W\d_]+(?: [^\W\d_]+){0,2}\)[ \t]*[-–—]|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV\d?|VTV\d?|VTC"
     r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“]|\d+ (?:tháng|năm|ngày))"
 )
 # A newspaper's short tag opening a line: "ĐBP - Ở các bản...", "GĐXH – Theo...", "BBK -Nhân...".

@@ -121,9 +121,10 @@ def separator_convention(text: str) -> bool | None:
 # --- addresses ----------------------------------------------------------------
 
 # Bounded repetitions and a start that cannot fall inside a name keep these linear
-# on hostile input ("a.b-a.b-a.b-...").
+# on hostile input ("a.b-a.b-a.b-..."). Pages also print the scheme without its colon
+# ("https//kbyt.…"): it is dropped like a whole one.
 URL_RE = re.compile(
-    r"(?i)(?<![\w@.\-])(https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
+    r"(?i)(?<![\w@.\-])(https?:?//)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
     r"(?:vn|com|net|org|gov|edu|info|biz|io|int|asia))(?![\w-])((?:/[\w\-./?=&%#~+]{0,200})?)"
 )
 _TLD_RE = re.compile(r"(?i)\.(?:vn|com|net|org|gov|edu|info|biz|io|int|asia)(?![\w-])")

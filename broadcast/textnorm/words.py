@@ -25,6 +25,8 @@ ADDRESS_WORDS = {
     "html": "hát tê em lờ", "php": "pê hát pê", "aspx": "a ét pê ích",
     # Party committees' sites: "huyenuy.namtramy.quangnam.gov.vn", "tinhuy.….gov.vn".
     "huyenuy": "huyện ủy", "tinhuy": "tỉnh ủy", "thanhuy": "thành ủy",
+    # Health offices' sites: "ytedongthap.vn", "soyte.….gov.vn".
+    "yte": "y tế", "soyte": "sở y tế",
 }
 
 # Parts of brands written as joined words ("VietinBank", "ViettelPost", "ZaloPay").
@@ -475,6 +477,11 @@ class WordPass:
             # "xaeatu", "huyenkrongpac": a commune or district before its name.
             if low.startswith(prefix) and low[len(prefix):] in unmarked:
                 return f"{unit} {unmarked[low[len(prefix):]]}"
+        for cut in range(2, len(low) - 3):
+            # "ytedongthap", "soytequangnam": a known word before a province or dictionary name.
+            head, tail = low[:cut], low[cut:]
+            if tail in unmarked and head in ADDRESS_WORDS:
+                return f"{ADDRESS_WORDS[head]} {unmarked[tail]}"
         if any(ch in _VOWELS for ch in low):
             parts = segment_syllables(low) if low.isascii() else None
             if parts:
@@ -841,6 +848,10 @@ class WordPass:
                 # A heading in capitals names a province: "tỉnh Ninh Thuận", not "ninh thuận".
                 spoken, consumed, dot = " ".join(name), 2 * len(name) - 1, ""
                 self.rule = "capitals"
+            elif val == "VI" and _after_person_title(toks, i):
+                # "ThS. VI TIẾN CƯỜNG": the family name Vi, not the numeral six.
+                spoken, consumed, dot = "Vi", 1, ""
+                self.rule = "capitals"
             elif val in ("VI", "XI") and _in_word_pair(toks, i):
                 spoken, consumed, dot = val.lower(), 1, ""
                 self.rule = "capitals"
@@ -1126,6 +1137,21 @@ def _disease_dash(toks: list, i: int) -> bool:
     left, right = _prev_solid(toks, i), _next_solid(toks, i)
     return (left is not None and right is not None and left[0] == WORD and right[0] == DONE
             and left[1].casefold() in ("covid", "sars-cov"))
+
+
+_PERSON_TITLES = {"ThS", "TS", "PGS", "GS", "BS", "KS", "NCS", "ông", "Ông", "ÔNG", "bà", "Bà", "BÀ",
+                  "anh", "chị", "đồng", "Đồng", "ĐỒNG"}
+
+
+def _after_person_title(toks: list, i: int) -> bool:
+    """Say whether token i follows a person's title ("ThS.", "TS.", "Ông", "đồng chí")."""
+    j = i - 1
+    while j >= 0 and (toks[j][0] == SPACE or toks[j] == (PUNCT, ".")):
+        j -= 1
+    if j < 0 or toks[j][0] != WORD:
+        return False
+    word = toks[j][1].split(".")[-1]  # "PGS.TS"
+    return word in _PERSON_TITLES or word.lower() == "chí" and _prev_word(toks, j, 1).lower() == "đồng"
 
 
 def _in_word_pair(toks: list, i: int) -> bool:

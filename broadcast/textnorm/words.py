@@ -809,10 +809,16 @@ class WordPass:
                     self.company = 0
                 before = len(out)
                 i = self._punct(toks, i, out, line_start)
-                if self.trace is not None and "".join(out[before:]).strip(" ,.;:?!"):
+                said = "".join(out[before:]).strip(" ,.;:?!")
+                if self.trace is not None and said:
                     self.trace.append((val, "".join(out[before:]).strip(), "symbol", False))
                 if val in SENTENCE_END:
                     sentence_start = True
+                elif said and val in SYMBOL_WORDS:
+                    # "> 20%" opening a line: "Lớn hơn hai mươi", not "lớn hơn Hai mươi".
+                    if sentence_start:
+                        out[before:] = [_cap("".join(out[before:]).lstrip())]
+                    sentence_start = False
                 # Bullets and brackets at the start of a line do not end the "line start".
                 if val not in SILENT_CHARS and val not in PAUSE_CHARS and val != "+":
                     line_start = False

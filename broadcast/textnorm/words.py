@@ -388,8 +388,15 @@ def split_glued(token: str) -> list[str] | None:
     return list(reversed(cuts))
 
 
+# Spellings Vietnamese never writes, though the unaccented address syllable allows them: a final
+# "k", "k" before a, o, u and "c", "g", "ng" before i, e, y. Highland names glued on purpose
+# ("Đakrông", "Krôngpa") have them and stay whole.
+_NOT_VIETNAMESE_RE = re.compile(r"k$|^k[aou]|^(?:c|g|ng)[iey]|^(?:gh|ngh)[aou]")
+
+
 def _syllable(bare: str) -> bool:
-    return bool(_SYLLABLE_RE.fullmatch(bare)) and not _BAD_RHYME_RE.search(bare)
+    return (bool(_SYLLABLE_RE.fullmatch(bare)) and not _BAD_RHYME_RE.search(bare)
+            and not _NOT_VIETNAMESE_RE.search(bare))
 
 
 def segment_syllables(

@@ -572,7 +572,7 @@ class WordPass:
                 if hit is not None:
                     return self._said("dictionary", hit)
             if _INITIALS_RE.fullmatch(token) and self.lex.get(token) is None:
-                return self._said("letter", spell(token), unsure=True)
+                return self._said("spelled", spell(token), unsure=True)
             joined = token.replace("-", "")
             if joined.isalpha() and joined.lower() in STORM_NAMES:
                 # "MAN-YI", "Man-yi": a storm's name written in two parts is one name.

@@ -97,6 +97,8 @@ _MEDIA_LABEL_RE = re.compile(
 _PHOTO_LABEL_RE = re.compile(
     r"(?m)(^|(?<=[.!?…]))[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu|chụp màn hình"
     r"|[A-ZĐ][A-ZĐ.]{1,9})[ \t.]*$"
+    # The same label left between two sentences of a page: "… Covid-19. Ảnh tư liệu Ngày cao điểm…".
+    r"|(?<=[.!?…])[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu)(?=[ \t]+[A-ZĐÀ-Ỹ])"
 )
 # An outlet's tag opening a news line: "(PLO)- ", "(ĐN) - ", "(Chinhphu.vn) - ", "TTO - ",
 # "HHTO - ", "(Baoquangngai)-", "(Thanh tra)- ", "(QT) - 6 tháng…": the newsroom's signature, not part of the news. Bare tags are online outlets

@@ -558,7 +558,7 @@ class WordPass:
                     # "Biênphòng", "TuMơRông": syllables a page lost the spaces between.
                     return self._said("glued", " ".join(glued))
             rest = token[1:]
-            if token[0].isupper() and rest.islower() and (token[-1] == "k" or token[:2] == "Kr"):
+            if token[0].isupper() and rest.islower() and (token[-1] == "k" or token[:2] in ("Kr", "Kn")):
                 highland = _highland(token)
                 if highland != token:
                     return self._said("place_name", highland)
@@ -771,6 +771,9 @@ class WordPass:
 
     def run(self, text: str) -> str:
         """Rewrite a first-pass text into speakable words."""
+        if _GLUED_HEADING_GATE_RE.search(text):
+            # "… HÀ GIANGHiện nay …": a heading in capitals run into the first sentence.
+            text = _GLUED_HEADING_RE.sub(_unglue_heading, text)
         if "." in text:
             # "TT.Ea Drăng", "X.Ea Kao": set the initial apart so the name after it still
             # matches its dictionary entry as a whole.
@@ -861,6 +864,11 @@ class WordPass:
                 # A heading in capitals names a province: "tỉnh Ninh Thuận", not "ninh thuận".
                 spoken, consumed, dot = " ".join(name), 2 * len(name) - 1, ""
                 self.rule = "capitals"
+            elif "-" in val and _span_after_from(toks, i):
+                # "từ Quảng Trị-Quảng Nam": two places joined tight after "từ" are a span.
+                left, right = val.split("-")
+                spoken, consumed, dot = f"{self.speak(left)} đến {self.speak(right)}", 1, ""
+                self.rule = "compound"
             elif val == "VI" and _after_person_title(toks, i):
                 # "ThS. VI TIẾN CƯỜNG": the family name Vi, not the numeral six.
                 spoken, consumed, dot = "Vi", 1, ""
@@ -1145,6 +1153,34 @@ def _province_in_capitals(toks: list, i: int) -> tuple[str, ...] | None:
     return None
 
 
+_UPPER_VI = "A-ZĐÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚĂĨŨƠƯẠ-Ỹ"
+_GLUED_HEADING_GATE_RE = re.compile(rf"[{_UPPER_VI}]{{2}}[a-zà-ỹđ]")
+_GLUED_HEADING_RE = re.compile(rf"\b([{_UPPER_VI}]{{2,}})([{_UPPER_VI}][a-zà-ỹđ]+)\b")
+
+
+def _unglue_heading(m: re.Match) -> str:
+    # Only Vietnamese words on both sides: "VNPost" or "UBNDHuyện" are not a heading's end.
+    head, tail = m.group(1), m.group(2)
+    if is_vietnamese_word(head) and is_vietnamese_word(tail):
+        return f"{head}. {tail}"
+    return m.group(0)
+
+
+def _span_after_from(toks: list, i: int) -> bool:
+    """Say whether "Trị-Quảng" at i joins two names after "từ" ("từ Quảng Trị-Quảng Nam")."""
+    parts = toks[i][1].split("-")
+    if len(parts) != 2 or not all(_is_name(p) for p in parts):
+        return False
+    j, names = i - 1, 0
+    while j >= 0 and toks[j][0] in (SPACE, WORD) and names < 4:
+        if toks[j][0] == WORD:
+            if not _is_name(toks[j][1]):
+                return toks[j][1].lower() == "từ"
+            names += 1
+        j -= 1
+    return False
+
+
 def _disease_dash(toks: list, i: int) -> bool:
     """Say whether the dash at i sits inside a disease's name ("Covid - 19")."""
     left, right = _prev_solid(toks, i), _next_solid(toks, i)
@@ -1208,6 +1244,8 @@ def _highland(token: str) -> str:
     out = token
     if out[:2] == "Kr":
         out = "Cr" + out[2:]
+    elif out[:2] == "Kn" and len(out) > 2 and out[2] in "aeiouyâêôơư":
+        out = "Cơ n" + out[2:]  # "Knia", like the dictionary's "Ea Knốp": "Cơ Nốp"
     if out == "Dak":
         out = "Đak"  # the Highland word for water, written without its bar
     if not out.isascii() or _SYLLABLE_RE.fullmatch(out.lower()):

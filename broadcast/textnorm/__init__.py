@@ -83,7 +83,7 @@ _CREDIT_RE = re.compile(
     r"(?m)(^|[.!?…]|[ \t][-–—|]|[ \t](?=ẢNH[ \t]*:))[ \t]*"
     r"(?:(Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
     r"|(Tác giả|Ảnh[ \t]*/[ \t]*[Nn]guồn|Nguồn(?: tin)?(?:[ \t]+[A-ZĐ][^\s:]*){0,3}))"
-    r"[ \t]*:[ \t]*((?:https?://)?[^\n!?:]{1,200}?)[ \t.]*$"
+    r"[ \t]*:[ \t]*((?:https?://)?[^\n!?:|]{1,200}?)[ \t.|]*$"
 )
 # A media label opening a headline: "VIDEO: Đất đá sạt lở...", "Clip - Người dân...".
 _MEDIA_LABEL_RE = re.compile(
@@ -101,10 +101,10 @@ _PHOTO_LABEL_RE = re.compile(
     r"|(?<=[.!?…])[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu)(?=[ \t]+[A-ZĐÀ-Ỹ])"
 )
 # An outlet's tag opening a news line: "(PLO)- ", "(ĐN) - ", "(Chinhphu.vn) - ", "TTO - ",
-# "HHTO - ", "(Baoquangngai)-", "(Thanh tra)- ", "(QT) - 6 tháng…": the newsroom's signature, not part of the news. Bare tags are online outlets
+# "HHTO - ", "(Baoquangngai)-", "(Thanh tra)- ", "(QT) - 6 tháng…", "(VOV5) -": the newsroom's signature, not part of the news. Bare tags are online outlets
 # ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
 _OUTLET_LEAD_RE = re.compile(
-    r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2}|Bao[a-z]{4,})\)"
+    r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*\d?|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2}|Bao[a-z]{4,})\)"
     r"[ \t]*(?:[-–—:]|(?=[-–—:]?[ \t]*\d))?|\((?:Báo )?[A-ZĐ][^\W\d_]+(?: [^\W\d_]+){0,2}\)[ \t]*[-–—]|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV\d?|VTV\d?|VTC"
     r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“]|\d+ (?:tháng|năm|ngày))"
 )

@@ -312,6 +312,8 @@ def read_foreign(word: str) -> str | None:
         coda = _FOREIGN_CODAS[coda]
         if coda == "ng" and nucleus == "i":
             coda = "nh"  # Vietnamese spells that rhyme "inh": "Yinxing" is "Din xinh"
+        elif coda == "ng" and nucleus == "o":
+            nucleus = "ô"  # as in "Mê Kông", "Hồng Kông": "VONGFONG" is "Vông phông"
         if coda in {"t", "c", "p", "ch"}:
             # A syllable closed by a stop takes the rising tone in Vietnamese.
             nucleus = nucleus[:-1] + _STOP_TONE[nucleus[-1]]

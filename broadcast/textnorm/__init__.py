@@ -188,6 +188,9 @@ def _drop_bare_tag(line: str, lex: Lexicon) -> str:
     m = _BARE_TAG_RE.match(line)
     if m is None or lex.get(m.group(1)) is not None:
         return line
+    after = _WORDS_RE.match(line, m.end())
+    if after is not None and lex.get(f"{m.group(1)}-{after.group(0)}") is not None:
+        return line  # "KT - XH tăng trưởng…": one abbreviation written with a spaced dash
     return line[m.end():]
 
 

@@ -329,6 +329,11 @@ def _drop_redundant_abbreviations(
         if how == "initials" and lex.get(abbr) is None:
             letters = sum(ch.isalpha() for ch in abbr)
             defined[abbr] = _phrase_before(text, m.start(), letters, "&" in abbr)
+        if how is None:
+            rest = _rest_of_expansion(abbr, before, lex)
+            if rest:
+                # "căn cước (CCCD)": the words before begin the name; say it whole, once.
+                return " " + rest
         return "" if how else m.group(0)
 
     text = _PAREN_ABBR_RE.sub(repl, text)
@@ -349,6 +354,22 @@ def _restated_by(abbr: str, before: list[str], lex: Lexicon) -> str | None:
     if len(letters) >= 2 and len(candidates) >= len(letters):
         if [w[0] for w in candidates[-len(letters):]] == letters:
             return "initials"
+    return None
+
+
+def _rest_of_expansion(abbr: str, before: list[str], lex: Lexicon) -> str | None:
+    """The words of an abbreviation's reading left after the words before it began it, or None.
+
+    "căn cước (CCCD)" -> "công dân": at least two words must open the reading.
+    """
+    expansion = _expansion(abbr, lex)
+    if not expansion:
+        return None
+    spoken = expansion.split()
+    words = [w.lower() for w in spoken]
+    for k in range(len(words) - 1, 1, -1):
+        if before[-k:] == _WORDS_RE.findall(" ".join(words[:k])):
+            return " ".join(spoken[k:])
     return None
 
 

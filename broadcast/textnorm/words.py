@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -349,7 +350,8 @@ _MARKED_RE = re.compile(r"[ăâêôơưđàáảãạằắẳẵặầấẩẫ
 _VOWEL_GROUP_RE = re.compile(r"[aeiouy]+")
 
 
-def split_glued(token: str) -> list[str] | None:
+@functools.lru_cache(maxsize=8192)
+def split_glued(token: str) -> tuple[str, ...] | None:
     """Split Vietnamese syllables written without spaces ("Biênphòng", "TuMơRông"), or None.
 
     Only a word with Vietnamese marks and two vowel groups: a Vietnamese syllable has one,
@@ -367,7 +369,7 @@ def split_glued(token: str) -> list[str] | None:
             return None
         pieces = [token[a:b] for a, b in zip(starts, starts[1:])]
         if all(_syllable(_bare(p)) for p in pieces):
-            return pieces
+            return tuple(pieces)
         return None
     n = len(bare)
     best: list[tuple[int, int] | None] = [None] * (n + 1)
@@ -387,7 +389,7 @@ def split_glued(token: str) -> list[str] | None:
         i = best[j][1]  # type: ignore[index]
         cuts.append(token[i:j])
         j = i
-    return list(reversed(cuts))
+    return tuple(reversed(cuts))
 
 
 # Spellings Vietnamese never writes, though the unaccented address syllable allows them: a final
@@ -1155,7 +1157,12 @@ def _province_in_capitals(toks: list, i: int) -> tuple[str, ...] | None:
     return None
 
 
-_UPPER_VI = "A-ZĐÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚĂĨŨƠƯẠ-Ỹ"
+# Capital letters of Vietnamese, marks included (a range like "Ạ-Ỹ" would take lower case too).
+_UPPER_VI = "".join(sorted(
+    c for c in map(chr, range(0x41, 0x1EFA))
+    if c.isupper() and unicodedata.normalize("NFD", c)[0] in "ABCDEGHIKLMNOPQRSTUVXYĐ"
+    and all(unicodedata.combining(x) for x in unicodedata.normalize("NFD", c)[1:])
+))
 _GLUED_HEADING_GATE_RE = re.compile(rf"[{_UPPER_VI}]{{2}}[a-zà-ỹđ]")
 _GLUED_HEADING_RE = re.compile(rf"\b([{_UPPER_VI}]{{2,}})([{_UPPER_VI}][a-zà-ỹđ]+)\b")
 

@@ -151,11 +151,17 @@ class Publisher:
     def _one(self, st: StationConfig, key: BulletinKey, report: PublishReport) -> Publication:
         lock = (contextlib.nullcontext() if key in self.held_keys
                 else self.ws.bulletin_lock(key.station, key.date, key.slot, timeout=self.lock_timeout))
+        # The lock is held until the publication is recorded, not only while checking: a hold (or an edit, or
+        # a render) confirmed to staff meanwhile would otherwise be followed by a delivery of what it stopped.
         try:
             with lock:
-                checked = self._check(st, key)
+                return self._publish(st, key, report)
         except LockedError:
             return Publication(key, "busy", message="bản tin đang được làm lại; sẽ phát hành ở lần chạy sau")
+
+    def _publish(self, st: StationConfig, key: BulletinKey, report: PublishReport) -> Publication:
+        try:
+            checked = self._check(st, key)
         except BroadcastError as exc:
             return Publication(key, "failed", message=str(exc))
         if isinstance(checked, Publication):

@@ -174,6 +174,7 @@ class Builder:
         self._vocabs: dict[str, object] = {}
         self._standing: dict[str, list] = {}
         self._read_with: dict[str, list[str]] = {}  # station lexicon -> paragraphs read with it
+        self.remaking: set[str] = set()  # audio files of the date whose new audio is not recorded yet
         self.store = None
 
     # -- shared resources, created once per run
@@ -262,7 +263,7 @@ class Builder:
                 self._build_station(st, report, queue, held)
             queue.finish()
             if not self.options.script_only:
-                write_playlist(self.ws, self.store, self.config, self.options.date)
+                write_playlist(self.ws, self.store, self.config, self.options.date, leaving=self.remaking)
                 self._publish(stations, report)
                 self._prune_old()
             self._report_unused_entries(report)
@@ -501,6 +502,13 @@ class Builder:
             result.duration = old.duration
             return None
 
+        # The render replaces the file the day's playlist may name: it leaves the playlist first (and every
+        # playlist this run writes until its new audio is recorded), and the playlist written after that names
+        # it again if it may air. A run killed between the two never leaves the loudspeakers a file holding
+        # audio nobody approved, or audio the record of what aired does not describe.
+        self.remaking.add(paths.audio.name)
+        if paths.audio.name in listed(self.ws, key.date):
+            write_playlist(self.ws, self.store, self.config, key.date, leaving=self.remaking)
         return PendingRender(
             key=key, station=station, paths=paths, result=result, segments=segments, spoken=by_key,
             parts=parts, tags=tags, wav_path=wav_path, target_seconds=target, fingerprint=fingerprint,
@@ -522,6 +530,7 @@ class Builder:
         try:
             rendered = get_result()
             self._finish(job, rendered)
+            self.remaking.discard(job.paths.audio.name)
             return rendered
         except StoreCorruptError:
             raise
@@ -854,22 +863,34 @@ def sync_airings(store, station: StationConfig, key: BulletinKey, now: dt.dateti
         store.forget_aired(key.station, key.date, "")
 
 
-def write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
-    """The day's M3U: every bulletin that may air, in slot order; never another day's file."""
+def listed(ws: Workspace, date: dt.date) -> set[str]:
+    """The audio files the day's playlist names now."""
+    try:
+        text = ws.playlist(date).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+def write_playlist(ws: Workspace, store, config: Config, date: dt.date, leaving: set[str] = frozenset()) -> None:
+    """The day's M3U: every bulletin that may air, in slot order; never another day's file.
+
+    `leaving` names audio files being replaced: they are left out whatever their records say.
+    """
     day = ws.day_dir(date)
     if not day.is_dir():
         return
     with ws.playlist_lock(date):
-        _write_playlist(ws, store, config, date)
+        _write_playlist(ws, store, config, date, leaving)
 
 
-def _write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
+def _write_playlist(ws: Workspace, store, config: Config, date: dt.date, leaving: set[str] = frozenset()) -> None:
     day = ws.day_dir(date)
     policies = {s.id: s.publish for s in config.stations}
     entries = []
     for path in ws.manifests(date):
         m = read_manifest(path)
-        if m is None or not (day / m.audio).exists():
+        if m is None or m.audio in leaving or not (day / m.audio).exists():
             continue
         sid = m.station.get("id", "")
         slot = path.stem[len(sid) + 1:] if path.stem != sid else ""

@@ -45,7 +45,7 @@ from broadcast.bulletin import (
 )
 from broadcast.config import Config, Slot, StationConfig
 from broadcast.errors import BroadcastError, LockedError, SpeechError, StoreCorruptError
-from broadcast.fsutil import atomic_write_text, read_staff_text
+from broadcast.fsutil import atomic_write_bytes, atomic_write_text, read_staff_text
 from broadcast.messages import Notice, notices_for, standing_for, standing_messages
 from broadcast.models import VN_TZ, Candidate, Segment, SpokenParagraph
 from broadcast.script import ScriptContext, parse_script, render_script
@@ -395,15 +395,22 @@ class Builder:
                 )
             ctx = script_context(station, opts.date, selection, standing, notices, slot.time if slot else "")
             text = render_script(ctx, station.templates)
+            before = paths.script.read_bytes() if existing is not None else None
             atomic_write_text(paths.script, text)
             # Keep what else the record says (a hold decided before the script existed).
             row = {**row, "generated_sha": sha(text), "items": [item_record(c) for c in selection]}
-            self.store.save_bulletin(
-                key.station, key.date, key.slot, opts.now, kind="bulletin", generated_text=text,
-                generated_sha=row["generated_sha"], generated_at=opts.now, items=row["items"],
-                standing=[standing] if standing else [],
-                notices=[{"text": n.text, "priority": n.priority, "id": n.id} for n in notices],
-                script_sha=row["generated_sha"], failed_message=None)
+            try:
+                self.store.save_bulletin(
+                    key.station, key.date, key.slot, opts.now, kind="bulletin", generated_text=text,
+                    generated_sha=row["generated_sha"], generated_at=opts.now, items=row["items"],
+                    standing=[standing] if standing else [],
+                    notices=[{"text": n.text, "priority": n.priority, "id": n.id} for n in notices],
+                    script_sha=row["generated_sha"], failed_message=None)
+            except BaseException:
+                # The store does not know this draft (its disk is full, or the run was stopped): the script
+                # it knows goes back, or the next run would take the program's own draft for a staff edit.
+                put_back(paths.script, before)
+                raise
             self.store.add_event(key.station, key.date, key.slot, "drafted", opts.now, opts.actor,
                                  f"{len(selection)} tin")
             edited = False
@@ -823,6 +830,17 @@ def bulletin_title(date: dt.date, slot_time: str = "") -> str:
     """'Bản tin cải cách hành chính ngày 30/11/2026 (06:00)'."""
     title = f"Bản tin cải cách hành chính ngày {date.strftime('%d/%m/%Y')}"
     return f"{title} ({slot_time})" if slot_time else title
+
+
+def put_back(path: Path, before: bytes | None) -> None:
+    """Restore a file to the bytes it had (None: it did not exist); a failure is only logged."""
+    try:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(path, before)
+    except (OSError, BroadcastError) as exc:
+        log.warning("could not put back %s: %s", path, exc)
 
 
 def read_script(path: Path, quiet: bool = False) -> str | None:

@@ -205,23 +205,40 @@ def _current(ws: Workspace, store: Store, ep: Episode) -> Episode | None:
 
 
 def needs_rewrite(ws: Workspace, store: Store, station: str) -> bool:
-    """Whether the station's feed is missing, or lists an episode of layout 1 (outside the public folder) or one
-    whose bulletin or public copy is gone."""
+    """Whether the station's feed is missing, lists other episodes than the store records (a run was stopped
+    between the two, or a hold could not write it), or lists an episode of layout 1 (outside the public folder)
+    or one whose bulletin or public copy is gone."""
     def intact(ep: Episode) -> bool:
         dest = public_path(ws, ep)
         return (is_public(ws, ep) and dest is not None and dest.is_file()
                 and ws.paths(ep.station, ep.date, ep.slot).audio.is_file())
 
-    return not feed_path(ws, station).exists() or not all(intact(ep) for ep in episodes(store, station))
+    eps = episodes(store, station)
+    return listed_guids(ws, station) != {ep.guid for ep in eps} or not all(intact(ep) for ep in eps)
+
+
+def _feed_root(ws: Workspace, station: str):  # type: ignore[no-untyped-def]
+    """The station's feed on disk as an XML tree (it is our own file), or None when there is none to read."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.fromstring(feed_path(ws, station).read_bytes())
+    except (OSError, ET.ParseError):
+        return None
+
+
+def listed_guids(ws: Workspace, station: str) -> set[str] | None:
+    """The GUIDs of the episodes the station's feed on disk lists; None when there is no feed to read."""
+    root = _feed_root(ws, station)
+    if root is None:
+        return None
+    return {(guid.text or "").strip() for item in root.iter("item") for guid in item.iter("guid")}
 
 
 def feed_address(ws: Workspace, station: str) -> str | None:
     """The address the station's feed on disk says it lives at (its self link), if there is one to read."""
-    import xml.etree.ElementTree as ET
-
-    try:
-        root = ET.fromstring(feed_path(ws, station).read_bytes())
-    except (OSError, ET.ParseError):
+    root = _feed_root(ws, station)
+    if root is None:
         return None
     for link in root.iter("{http://www.w3.org/2005/Atom}link"):
         if link.get("rel") == "self":

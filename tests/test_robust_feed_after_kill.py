@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import feedparser
@@ -16,6 +14,7 @@ import feedparser
 from broadcast.publish.records import episodes
 from broadcast.store import Store
 from offline import offline_config
+from publish_servers import HoldingReceiver
 
 DATE = "2026-03-12"
 NOW = "2026-03-12T05:30:00+07:00"
@@ -27,37 +26,6 @@ name = "Đài truyền thanh xã Hòa Phú"
 target_minutes = 1
 publish = "auto"
 '''
-
-
-class Receiver:
-    """An HTTP receiver on 127.0.0.1 that keeps uploads waiting until `release` is set."""
-
-    def __init__(self) -> None:
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_PUT(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.arrived.set()
-                receiver.release.wait(60)
-                self.send_response(201)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/loa/{{name}}"
 
 
 def broadcast(config: Path, date: str, *args: str) -> subprocess.Popen:
@@ -74,7 +42,7 @@ def finish(proc: subprocess.Popen) -> str:
 
 
 def test_a_publish_killed_before_the_feed_is_written_is_finished_by_the_next(tmp_path):
-    receiver = Receiver()
+    receiver = HoldingReceiver()
     try:
         finish(broadcast(offline_config(tmp_path, STATION), DATE, "build"))  # nowhere to publish yet
         config = offline_config(tmp_path, f'''
@@ -111,6 +79,4 @@ timeout = 60
         served = tmp_path / "audio_out" / "podcast" / entries[0].enclosures[0].href[len(BASE_URL):]
         assert served.is_file()
     finally:
-        receiver.release.set()
-        receiver.httpd.shutdown()
-        receiver.httpd.server_close()
+        receiver.close()

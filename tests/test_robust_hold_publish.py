@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import feedparser
@@ -20,6 +19,7 @@ from broadcast.cli import cli
 from broadcast.config import load_config
 from broadcast.store import Store
 from offline import offline_config
+from publish_servers import HoldingReceiver
 
 DATE = "2026-03-12"
 DAY = dt.date(2026, 3, 12)
@@ -28,41 +28,8 @@ HOLD_AT = dt.datetime(2026, 3, 12, 5, 31, tzinfo=dt.timezone(dt.timedelta(hours=
 BASE_URL = "https://truyenthanh.example.gov.vn/bantin/podcast/"
 
 
-class SlowReceiver:
-    """An HTTP receiver on 127.0.0.1 that keeps the first upload waiting until the test lets it through."""
-
-    def __init__(self) -> None:
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        self.finished: list[float] = []  # when each upload was answered (monotonic)
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_PUT(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.arrived.set()
-                receiver.release.wait(60)
-                receiver.finished.append(time.monotonic())
-                self.send_response(201)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/loa/{{name}}"
-
-
 def test_a_confirmed_hold_is_never_followed_by_a_delivery(tmp_path):
-    receiver = SlowReceiver()
+    receiver = HoldingReceiver()
     try:
         station = '''
 [[stations]]
@@ -129,6 +96,4 @@ timeout = 60
         assert feed.entries == []
         assert not list((out / "podcast" / "hoa-phu").glob("*.mp3"))
     finally:
-        receiver.release.set()
-        receiver.httpd.shutdown()
-        receiver.httpd.server_close()
+        receiver.close()

@@ -215,6 +215,15 @@ class Workspace:
         return self._lock(f"playlist-{date.isoformat()}", f"Danh sách phát ngày {date.strftime('%d/%m/%Y')}",
                           timeout=timeout)
 
+    def podcast_lock(self, station_id: str, timeout: float = 60.0):
+        """Hold one station's podcast feed while it is read from the store and written.
+
+        A hold writes the feed while a publisher may be writing it too: without
+        this, the publisher's feed, read from the store before the hold took the
+        episode out, could land last and list the held bulletin again.
+        """
+        return self._lock(f"podcast-{station_id}", f"Podcast của đài {station_id}", timeout=timeout)
+
     def feeds_lock(self, timeout: float = 0.0):
         """Hold the news store's ingest (one fetch at a time)."""
         return self._lock("feeds", "Việc tải tin", timeout=timeout)

@@ -165,11 +165,12 @@ def itunes_duration(seconds: float) -> str:
 
 def write_station(config: Config, ws: Workspace, store: Store, station: StationConfig, now: dt.datetime) -> Path:
     """Write the station's feed, page and artwork from its recorded episodes; return the feed's path."""
-    eps = [ep for ep in (_current(ws, store, ep) for ep in episodes(store, station.id)) if ep is not None]
-    _write_image(config, ws, station.id)
-    path = feed_path(ws, station.id)
-    atomic_write_bytes(path, _feed_xml(config, ws, station, eps, now))
-    atomic_write_text(page_path(ws, station.id), _page_html(config, ws, station, eps))
+    with ws.podcast_lock(station.id):
+        eps = [ep for ep in (_current(ws, store, ep) for ep in episodes(store, station.id)) if ep is not None]
+        _write_image(config, ws, station.id)
+        path = feed_path(ws, station.id)
+        atomic_write_bytes(path, _feed_xml(config, ws, station, eps, now))
+        atomic_write_text(page_path(ws, station.id), _page_html(config, ws, station, eps))
     return path
 
 

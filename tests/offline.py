@@ -58,3 +58,13 @@ def cli_on(config: Path, out: Path, date: str) -> Callable[..., str]:
         assert result.exit_code == 0, result.output
         return result.output
     return run
+
+
+# One station that airs whatever is made (no approval step).
+AUTO_STATION = '''
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+target_minutes = 1
+publish = "auto"
+'''

@@ -13,19 +13,13 @@ import feedparser
 
 from broadcast.publish.records import episodes
 from broadcast.store import Store
-from offline import offline_config
+from offline import AUTO_STATION, offline_config
 from publish_servers import HoldingReceiver
 
 DATE = "2026-03-12"
 NOW = "2026-03-12T05:30:00+07:00"
 BASE_URL = "https://truyenthanh.example.gov.vn/bantin/podcast/"
-STATION = '''
-[[stations]]
-id = "hoa-phu"
-name = "Đài truyền thanh xã Hòa Phú"
-target_minutes = 1
-publish = "auto"
-'''
+STATION = AUTO_STATION
 
 
 def broadcast(config: Path, date: str, *args: str) -> subprocess.Popen:

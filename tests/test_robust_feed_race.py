@@ -14,20 +14,14 @@ from broadcast import api
 from broadcast.cli import cli
 from broadcast.config import load_config
 from broadcast.publish import podcast
-from offline import offline_config
+from offline import AUTO_STATION, offline_config
 
 DATE = "2026-03-12"
 DAY = dt.date(2026, 3, 12)
 VN = dt.timezone(dt.timedelta(hours=7))
 NOW = dt.datetime(2026, 3, 12, 5, 30, tzinfo=VN)
 BASE_URL = "https://truyenthanh.example.gov.vn/bantin/podcast/"
-STATION = '''
-[[stations]]
-id = "hoa-phu"
-name = "Đài truyền thanh xã Hòa Phú"
-target_minutes = 1
-publish = "auto"
-'''
+STATION = AUTO_STATION
 
 
 def test_a_hold_during_the_publishers_feed_write_keeps_the_feed_empty(tmp_path, monkeypatch):

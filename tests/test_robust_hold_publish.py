@@ -18,7 +18,7 @@ from broadcast import api
 from broadcast.cli import cli
 from broadcast.config import load_config
 from broadcast.store import Store
-from offline import offline_config
+from offline import AUTO_STATION, offline_config
 from publish_servers import HoldingReceiver
 
 DATE = "2026-03-12"
@@ -31,13 +31,7 @@ BASE_URL = "https://truyenthanh.example.gov.vn/bantin/podcast/"
 def test_a_confirmed_hold_is_never_followed_by_a_delivery(tmp_path):
     receiver = HoldingReceiver()
     try:
-        station = '''
-[[stations]]
-id = "hoa-phu"
-name = "Đài truyền thanh xã Hòa Phú"
-target_minutes = 1
-publish = "auto"
-'''
+        station = AUTO_STATION
         out = tmp_path / "audio_out"
         # Built with nowhere to publish, so the bulletin is rendered and not yet sent anywhere.
         config_path = offline_config(tmp_path, station)

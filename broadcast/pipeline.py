@@ -174,7 +174,8 @@ class Builder:
         self._vocabs: dict[str, object] = {}
         self._standing: dict[str, list] = {}
         self._read_with: dict[str, list[str]] = {}  # station lexicon -> paragraphs read with it
-        self.remaking: set[str] = set()  # audio files of the date whose new audio is not recorded yet
+        # Audio files of the date being made again, not yet recorded: name -> the old file's size and time.
+        self.remaking: dict[str, str] = {}
         self.store = None
 
     # -- shared resources, created once per run
@@ -263,7 +264,7 @@ class Builder:
                 self._build_station(st, report, queue, held)
             queue.finish()
             if not self.options.script_only:
-                write_playlist(self.ws, self.store, self.config, self.options.date, leaving=self.remaking)
+                write_playlist(self.ws, self.store, self.config, self.options.date, leaving=set(self.remaking))
                 self._publish(stations, report)
                 self._prune_old()
             self._report_unused_entries(report)
@@ -415,6 +416,10 @@ class Builder:
                                  f"{len(selection)} tin")
             edited = False
         self.store.save_bulletin(key.station, key.date, key.slot, opts.now, script_sha=sha(text))
+        if not opts.script_only:
+            # A script staff changed after approval no longer airs as it was: the airing record says so now,
+            # not only once the new audio is made (a run stopped before that would leave it claiming so).
+            sync_airings(self.store, station, key, opts.now)
         segments = parse_script(text)
         result.items = sum(1 for s in segments if s.kind == "item")
         result.offered = len(row.get("items") or [])
@@ -513,9 +518,9 @@ class Builder:
         # playlist this run writes until its new audio is recorded), and the playlist written after that names
         # it again if it may air. A run killed between the two never leaves the loudspeakers a file holding
         # audio nobody approved, or audio the record of what aired does not describe.
-        self.remaking.add(paths.audio.name)
+        self.remaking[paths.audio.name] = _file_sig(paths.audio)
         if paths.audio.name in listed(self.ws, key.date):
-            write_playlist(self.ws, self.store, self.config, key.date, leaving=self.remaking)
+            write_playlist(self.ws, self.store, self.config, key.date, leaving=set(self.remaking))
         return PendingRender(
             key=key, station=station, paths=paths, result=result, segments=segments, spoken=by_key,
             parts=parts, tags=tags, wav_path=wav_path, target_seconds=target, fingerprint=fingerprint,
@@ -537,7 +542,7 @@ class Builder:
         try:
             rendered = get_result()
             self._finish(job, rendered)
-            self.remaking.discard(job.paths.audio.name)
+            self.remaking.pop(job.paths.audio.name, None)
             return rendered
         except StoreCorruptError:
             raise
@@ -547,7 +552,13 @@ class Builder:
             log.exception("%s: unexpected error", job.key.label)
             self._fail(job.key, job.result, f"lỗi không mong đợi ({type(exc).__name__}: {exc}); "
                                             "chạy lại với -vv để xem chi tiết")
+        self._unchanged_after_failure(job)
         return None
+
+    def _unchanged_after_failure(self, job: PendingRender) -> None:
+        """A render that failed before replacing the audio leaves the old audio standing, in the playlist too."""
+        if self.remaking.get(job.paths.audio.name) == _file_sig(job.paths.audio):
+            del self.remaking[job.paths.audio.name]
 
     def _finish(self, job: PendingRender, rendered) -> None:
         """Write the manifest of a rendered bulletin and record it."""
@@ -801,6 +812,7 @@ class RenderQueue:
             done = rendered.get(job.fingerprint)
             if done is None:
                 b._fail(job.key, job.result, source.result.message or "không làm được âm thanh")
+                b._unchanged_after_failure(job)
                 continue
 
             def copy(job=job, source=source, done=done):

@@ -81,6 +81,10 @@ publish = "approved"
     for name in playlist(out):
         sid = name.removesuffix(".mp3")
         assert (day / name).read_bytes() == approved_audio[sid], f"{name} in the playlist is not what was approved"
+    # What the record says aired is what the playlist plays.
+    with Store(tmp_path / "data" / "broadcast.sqlite3") as store:
+        aired = {sid for sid in STATIONS if store.aired(sid, DAY)}
+    assert aired == {name.removesuffix(".mp3") for name in playlist(out)}
 
     # The next run finishes the work; approving makes them play again.
     report = api.build(config, out, DAY, NOW, fetch=False, jobs=1)
@@ -89,3 +93,28 @@ publish = "approved"
     for sid in STATIONS:
         api.approve(config, out, sid, DAY, NOW, by="Chị Lan")
     assert sorted(playlist(out)) == sorted(f"{sid}.mp3" for sid in STATIONS)
+
+
+def test_a_render_that_fails_before_replacing_the_audio_keeps_it_in_the_playlist(tmp_path):
+    stations = '''
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+target_minutes = 1
+publish = "approved"
+'''
+    config = load_config(offline_config(tmp_path, stations))
+    out = tmp_path / "audio_out"
+    assert not api.build(config, out, DAY, NOW, jobs=1).failed
+    api.approve(config, out, "hoa-phu", DAY, NOW, by="Chị Lan")
+    approved = (out / DAY.isoformat() / "hoa-phu.mp3").read_bytes()
+    assert playlist(out) == ["hoa-phu.mp3"]
+
+    # A new station jingle, copied only half-way: the render is refused and the approved audio stands.
+    jingle = tmp_path / "nhac-hieu.mp3"
+    jingle.write_bytes(approved[: len(approved) // 2])
+    config = load_config(offline_config(tmp_path, f'[audio]\njingle = "{jingle}"\n' + stations))
+    report = api.build(config, out, DAY, NOW, fetch=False, jobs=1)
+    assert [r.status for r in report.results] == ["failed"]
+    assert (out / DAY.isoformat() / "hoa-phu.mp3").read_bytes() == approved
+    assert playlist(out) == ["hoa-phu.mp3"]

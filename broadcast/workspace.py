@@ -183,7 +183,9 @@ class Workspace:
                                     flags=flags | portalocker.LockFlags.NON_BLOCKING, fail_when_locked=False)
             lock.acquire()
         except (portalocker.exceptions.LockException, portalocker.exceptions.AlreadyLocked):
-            raise LockedError(f"{what} đang được một lần chạy khác xử lý (khóa {path}). "
+            # No path in the message: staff on the desk read it too, and the lock goes
+            # with the process that holds it, so there is nothing to delete by hand.
+            raise LockedError(f"{what} đang được một lần chạy khác xử lý. "
                               "Hãy đợi lần đó xong rồi chạy lại.") from None
         except OSError as exc:
             raise layout_error(path, exc, "tệp khóa") from None

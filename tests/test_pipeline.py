@@ -260,6 +260,7 @@ def test_second_run_at_the_same_time_is_refused(built):
         result = run(config, "build", "--refresh", "--force")
     assert result.exit_code == 75
     assert "đang được một lần chạy khác xử lý" in result.output
+    assert str(lock) not in result.output and ".lock" not in result.output  # no server path for staff
     assert mp3.read_bytes() == before
 
 

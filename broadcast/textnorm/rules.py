@@ -159,6 +159,8 @@ _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gầ
                      "xuống", "tăng", "giảm", "mất", "cả", "những", "các", "tới", "đến", "từ",
                      "chương", "điều", "khoản", "mục", "phòng", "nhà", "quốc", "lộ", "km", "số"}
 # "qua số 114", "bấm số 113", "đầu số 1900": the word before "số" says it is dialled.
+# "kỷ niệm 112 năm", "113 ngày": a length of time is counted, never dialled.
+_SPAN_NOUNS = {"năm", "ngày", "tháng", "tuần", "giờ", "phút", "tuổi", "đêm", "mùa", "thế"}
 _DIALLED_BEFORE_SO = {"điện", "gọi", "thoại", "qua", "bấm", "đầu", "máy", "đài", "nóng", "nhắn", "theo"}
 _SO_BEFORE_RE = re.compile(r"([^\W\d_]+)\s+(?i:số)\s*:?\s*$")
 
@@ -384,6 +386,10 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
     # "thứ Năm (6/11)", "(6.11)": a date alone in brackets, or after a weekday.
     if _WEEKDAY_BEFORE_RE.search(s, max(0, start - 20), start):
         return True
+    # "Ngày Quốc tế Phụ nữ 8.3", "Ngày Nhà giáo Việt Nam 20-11": the day a date names.
+    if _NAMED_DAY_RE.search(s, max(0, start - 50), start):
+        following = next_word(s, end)
+        return following not in _SCALE_WORDS and following not in UNITS and following not in _COUNT_NOUNS
     return s[start - 1:start] == "(" and s[end:end + 1] == ")"
 
 
@@ -394,6 +400,10 @@ _SPAN_FROM_DATE_RE = re.compile(
 )
 _DATE_LABEL_RE = re.compile(
     r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,4}\s*:?\s*(?:từ\s+)?$"
+)
+_NAMED_DAY_RE = re.compile(
+    r"\b(?:Ngày|ngày|NGÀY)\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ]"
+    r"[^\W\d_]*(?:\s+(?:[^\W\d_]+|[-–]))*?\s+$"
 )
 _PLURAL_BEFORE_RE = re.compile(r"(?i:các|những|\d)\s*$")
 
@@ -563,6 +573,27 @@ SIGNED_RE = re.compile(
     r"(?=\d+(?:[.,]\d+)?\s?(?:°C|ºC|°|º|độ|oC|m|cm|%)(?![^\W\d_]))"
 )
 NUMBER_RE = re.compile(NUM_START + rf"({NUM})" + NUM_END)
+# "nhiệt độ thấp nhất từ 18-200C": a superscript degree sign flattened into a zero by the
+# page's editor ("20⁰C" became "200C"); only temperatures a weather bulletin gives.
+FLAT_DEGREE_RE = re.compile(r"(?<![\w.,])([1-4]\d)0C(?![\w])")
+# "°Sáng 6-9": a degree sign used as a bullet before a word is not "độ".
+BULLET_DEGREE_RE = re.compile(r"(?:^|(?<=\s))°(?![CF](?![^\W\d_]))(?=[^\W\d_])")
+# "đường dây 471 E9.37": a substation, said letter, digits, "chấm", digits.
+SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
+# "tiếp 4.655 lượt/5.560 người", "giải quyết 6 đơn/3 vụ việc": two counts of different
+# things side by side, not a share of one in the other.
+COUNT_PAIR_RE = re.compile(r"(?<=\d)(\s?(?:lượt|đơn|vụ|lần|cuộc))/(?=\s?\d[\d.,]*\s?[^\W\d_])")
+# "(>20 - 40% lá bệnh)", "<5 tuổi": a bound on a quantity is said "trên", "dưới".
+BOUND_RE = re.compile(r"(?:^|(?<=[\s(]))([<>])\s?(?=\d)")
+# "Điện thoại: + 0235.3880028": a plus and a space before a local number is a list mark,
+# not the country code (which is written "+84").
+LIST_PLUS_RE = re.compile(r"(?:^|(?<=[\s:]))\+\s+(?=0\d{2,3}[ .]?\d)")
+# "11:2, Chủ Nhật, 18-10-2020": a page stamp whose minutes lost their leading zero.
+STAMP_MINUTE_RE = re.compile(
+    r"(?<![\w.,:])(\d{1,2}):(\d)(?=,\s*(?:[Tt]hứ|[Cc]hủ\s+[Nn]hật|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}))"
+)
+# "đợt 2-2015", "lần 1/2024": the second round of that year, not February.
+_ROUND_PREV = {"đợt", "lần", "kỳ", "phiên", "vòng"}
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
 
@@ -589,7 +620,8 @@ _HUGE_NEXT_RE = re.compile(r"\s?(?:nghìn tỷ|ngàn tỷ|nghìn tỉ|ngàn tỉ
 # provincial pages with a decimal comma; company results are where English commas appear.
 _PUBLIC_MONEY_RE = re.compile(
     r"(?i:ngân sách|giải ngân|đầu tư công|kinh phí|dự toán|tổng mức đầu tư|kế hoạch vốn|nguồn vốn|"
-    r"thu nội địa|bồi thường|chi trả|chính sách xã hội|nông thôn mới|mục tiêu quốc gia)"
+    r"thu nội địa|bồi thường|chi trả|chính sách xã hội|nông thôn mới|mục tiêu quốc gia|"
+    r"thanh tra|sai phạm|thu hồi|xử phạt)"
 )
 _COMPANY_MONEY_RE = re.compile(
     r"(?i:công ty|CTCP|doanh nghiệp|tập đoàn|cổ phiếu|cổ đông|cổ tức|trái phiếu|lợi nhuận|lãi ròng|"
@@ -617,6 +649,7 @@ RULE_OF_CALLBACK = {
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
     "_feeder": "code_number", "_alarm_level": "number", "_boat": "code_number",
+    "_bound": "number", "_stamp_minute": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}
@@ -671,9 +704,19 @@ class Rules:
         if "-" in text or "–" in text or "—" in text:
             text = WEEKDAY_RANGE_RE.sub(r"\1 đến ", text)
             text = DATE_TO_DATE_RE.sub(r"\1 đến ", text)
+        if "°" in text:
+            text = BULLET_DEGREE_RE.sub("", text)
         if not _HAS_DIGIT_RE.search(text):
             return self._roman(text)
         slash = "/" in text
+        if "0C" in text and "nhiệt" in text:
+            text = FLAT_DEGREE_RE.sub(r"\1°C", text)
+        if "<" in text or ">" in text:
+            text = BOUND_RE.sub(self._bound, text)
+        if "+ " in text:
+            text = LIST_PLUS_RE.sub("", text)
+        if ":" in text:
+            text = STAMP_MINUTE_RE.sub(self._stamp_minute, text)
         if "(" in text:
             text = _NGAY_BRACKET_RE.sub(r"\1 \2", text)
             text = SPELLED_AGAIN_RE.sub(self._spelled_again, text)
@@ -701,6 +744,8 @@ class Rules:
             text = STANDARD_RE.sub(self._standard, text)
         if "mã" in text or "Mã" in text or "MÃ" in text:
             text = NAMED_CODE_RE.sub(self._named_code, text)
+        if "E" in text and "." in text:
+            text = SUBSTATION_RE.sub(self._substation, text)
         text = CODE_DIGITS_RE.sub(self._code_digits, text)
         if "PM" in text:
             text = DUST_RE.sub("PM " + fixed("hai phẩy năm"), text)
@@ -730,6 +775,7 @@ class Rules:
                 text = _SPACED_SLASH_RE.sub("/", text)
             if "_" in text:
                 text = DATE_UNDERSCORE_RE.sub(" - ", text)
+            text = COUNT_PAIR_RE.sub(r"\1, ", text)
             text = HOUSE_NUMBER_RE.sub(self._house_number, text)
             # Document numbers before dates: 35/2023/UBTVQH15 is not a month.
             text = DOC_YEAR_RE.sub(self._doc_year, text)
@@ -885,7 +931,8 @@ class Rules:
     def _emergency(self, m: re.Match) -> str:
         s, start, end = m.string, m.start(), m.end()
         following = next_word(s, end)
-        if following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS:
+        if (following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS
+                or following in _SPAN_NOUNS):
             return m.group(0)
         prev = prev_word(s, start)
         if prev == "số" and _dialled_number_word(s, start):
@@ -1103,9 +1150,12 @@ class Rules:
     def _month_year_mark(self, m: re.Match) -> str:
         # "tháng 3-2024", "đến 10-2019": a month and a year; a range never ends at 2019.
         mo = int(m.group(1))
-        if not 1 <= mo <= 12 or prev_word(m.string, m.start()) == "số":
+        prev = prev_word(m.string, m.start())
+        if prev in _ROUND_PREV:
+            return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")
+        if not 1 <= mo <= 12 or prev == "số":
             return m.group(0)
-        lead = "" if prev_word(m.string, m.start()) == "tháng" else "tháng "
+        lead = "" if prev == "tháng" else "tháng "
         return rng(f"{lead}{month_name(mo)} năm {cardinal(m.group(2))}")
 
     def _date_dot(self, m: re.Match) -> str:
@@ -1148,6 +1198,8 @@ class Rules:
             return fixed(f"{cardinal(m.group(1))} năm {cardinal(m.group(2))}")
         if scale := map_scale(prev_word(s, start), m.group(1), m.group(2)):
             return rng(scale)  # "bản đồ tỷ lệ 1/2000"
+        if prev_word(s, start) in _ROUND_PREV:
+            return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "đợt 1/2024"
         if prev_word(s, start) == "tuần" and 1 <= mo <= 53:
             return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "tuần 43/2022"
         if not 1 <= mo <= 12:
@@ -1256,6 +1308,21 @@ class Rules:
 
     def _hour_zero(self, m: re.Match) -> str:
         return rng(f"{number_words(int(m.group(1)))} giờ")
+
+    def _bound(self, m: re.Match) -> str:
+        return "trên " if m.group(1) == ">" else "dưới "
+
+    def _stamp_minute(self, m: re.Match) -> str:
+        h, mins = int(m.group(1)), int(m.group(2))
+        if h > 24:
+            return m.group(0)
+        words = f"{number_words(h)} giờ"
+        if mins:
+            words += f" {number_words(mins)} phút"
+        return rng(words)
+
+    def _substation(self, m: re.Match) -> str:
+        return rng(f"e {digit_words(m.group(1))} chấm {digit_words(m.group(2))}")
 
     def _plus(self, m: re.Match) -> str:
         return rng(f"{cardinal(m.group(1))} cộng")

@@ -354,6 +354,16 @@ COUNT_PER_RE = re.compile(
 _PER_TARGETS = {"xã", "phường", "huyện", "tỉnh", "thôn", "buôn", "bản", "ấp", "người", "hộ",
                 "lớp", "trường", "khẩu", "con", "cây", "gốc", "buổi", "quý"}
 
+def clock_words(h: int, mins: int, secs: int = 0) -> str:
+    """Say a time of day: "mười bốn giờ", "bảy giờ ba mươi phút"."""
+    words = f"{number_words(h)} giờ"
+    if mins:
+        words += f" {number_words(mins)} phút"
+    if secs:
+        words += f" {number_words(secs)} giây"
+    return words
+
+
 def _so_far(s: str, start: int) -> bool:
     """Whether the word before `start` is the "nay" of "đến nay" (so far), not of "hôm nay"."""
     m = re.search(r"(?i:\b(?:đến|tới|cho)\s+nay)[\s,]*$", s[max(0, start - 20):start])
@@ -1075,10 +1085,7 @@ class Rules:
         mo = int(m.group(4)) if m.group(4) else 0
         if h > 24 or mins >= 60 or not (1 <= d <= 31 and (mo <= 12 if mo else h != 24)):
             return m.group(0)  # "24h/24", "24h/7": all day long
-        words = f"{number_words(h)} giờ"
-        if mins:
-            words += f" {number_words(mins)} phút"
-        words += f" ngày {number_words(d)}"
+        words = f"{clock_words(h, mins)} ngày {number_words(d)}"
         if mo:
             words += f" tháng {month_name(mo)}"
         return rng(words)
@@ -1244,12 +1251,9 @@ class Rules:
             or prev_word(m.string, m.start()) in _HOUR_G_PREV
         ):
             return m.group(0)
-        words = f"{number_words(h)} giờ"
-        if mins and int(mins):
-            if int(mins) >= 60:
-                return m.group(0)
-            words += f" {number_words(int(mins))} phút"
-        return rng(words)
+        if mins and int(mins) >= 60:
+            return m.group(0)
+        return rng(clock_words(h, int(mins or 0)))
 
     def _signed(self, m: re.Match) -> str:
         return "cộng " if m.group(1) == "+" else "âm "
@@ -1299,12 +1303,7 @@ class Rules:
 
     def _hour_prime(self, m: re.Match) -> str:
         h, mins = int(m.group(1)), int(m.group(3))
-        if h > 24:
-            return m.group(0)
-        words = f"{number_words(h)} giờ"
-        if mins:
-            words += f" {number_words(mins)} phút"
-        return rng(words)
+        return m.group(0) if h > 24 else rng(clock_words(h, mins))
 
     def _hour_zero(self, m: re.Match) -> str:
         return rng(f"{number_words(int(m.group(1)))} giờ")
@@ -1314,12 +1313,7 @@ class Rules:
 
     def _stamp_minute(self, m: re.Match) -> str:
         h, mins = int(m.group(1)), int(m.group(2))
-        if h > 24:
-            return m.group(0)
-        words = f"{number_words(h)} giờ"
-        if mins:
-            words += f" {number_words(mins)} phút"
-        return rng(words)
+        return m.group(0) if h > 24 else rng(clock_words(h, mins))
 
     def _substation(self, m: re.Match) -> str:
         return rng(f"e {digit_words(m.group(1))} chấm {digit_words(m.group(2))}")
@@ -1331,12 +1325,7 @@ class Rules:
         h, mins = int(m.group(1)), int(m.group(2))
         if h > 24 or mins >= 60:
             return m.group(0)
-        words = f"{number_words(h)} giờ"
-        if mins:
-            words += f" {number_words(mins)} phút"
-        if m.group(3) and int(m.group(3)):
-            words += f" {number_words(int(m.group(3)))} giây"
-        return rng(words)
+        return rng(clock_words(h, mins, int(m.group(3) or 0)))
 
     def _ratio_colon(self, m: re.Match) -> str:
         if scale := map_scale(prev_word(m.string, m.start()), m.group(1), m.group(2)):

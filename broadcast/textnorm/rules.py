@@ -408,8 +408,10 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
 _SPAN_FROM_DATE_RE = re.compile(
     r"(?:tháng [^\x01-\x04]{1,12}[\x02\x04]|(?i:\bngày)\s+\d{1,2}[-/.]\d{1,2})\s*(?:đến|tới)\s*$"
 )
+# A number just before a lower-case "ngày" makes it a count ("5 ngày"); a capital opens a
+# label even right after a date ("... từ 25.11 Ngày đăng: 20/11/2012").
 _DATE_LABEL_RE = re.compile(
-    r"(?<!\d\s)(?<!\x02\s)(?i:\bngày)(?:\s+[^\W\d_]+){0,4}\s*:?\s*(?:từ\s+)?$"
+    r"(?:(?<!\d\s)(?<!\x02\s)\b(?i:ngày)|\b(?:Ngày|NGÀY))(?:\s+[^\W\d_]+){0,4}\s*:?\s*(?:từ\s+)?$"
 )
 _NAMED_DAY_RE = re.compile(
     r"\b(?:Ngày|ngày|NGÀY)\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ]"

@@ -594,7 +594,9 @@ BULLET_DEGREE_RE = re.compile(r"(?:^|(?<=\s))°(?![CF](?![^\W\d_]))(?=[^\W\d_])"
 SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
 # "tiếp 4.655 lượt/5.560 người", "giải quyết 6 đơn/3 vụ việc": two counts of different
 # things side by side, not a share of one in the other.
-COUNT_PAIR_RE = re.compile(r"(?<=\d)(\s?(?:lượt|đơn|vụ|lần|cuộc))/(?=\s?\d[\d.,]*\s?[^\W\d_])")
+COUNT_PAIR_RE = re.compile(
+    r"(?<=\d)(\s?(?:lượt|đơn|vụ|lần|cuộc))/(?=\s?\d[\d.,]*\s?(?!(?:ngày|tuần|tháng|năm|giờ|buổi)\b)[^\W\d_])"
+)
 # "(>20 - 40% lá bệnh)", "<5 tuổi": a bound on a quantity is said "trên", "dưới".
 BOUND_RE = re.compile(r"(?:^|(?<=[\s(]))([<>])\s?(?=\d)")
 # "Điện thoại: + 0235.3880028": a plus and a space before a local number is a list mark,
@@ -756,7 +758,7 @@ class Rules:
             text = STANDARD_RE.sub(self._standard, text)
         if "mã" in text or "Mã" in text or "MÃ" in text:
             text = NAMED_CODE_RE.sub(self._named_code, text)
-        if "E" in text and "." in text:
+        if "E" in text and "." in text and ("điện" in text or "dây" in text or "trạm" in text):
             text = SUBSTATION_RE.sub(self._substation, text)
         text = CODE_DIGITS_RE.sub(self._code_digits, text)
         if "PM" in text:

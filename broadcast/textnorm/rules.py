@@ -597,8 +597,6 @@ SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
 COUNT_PAIR_RE = re.compile(
     r"(?<=\d)(\s?(?:lượt|đơn|vụ|lần|cuộc))/(?=\s?\d[\d.,]*\s?(?!(?:ngày|tuần|tháng|năm|giờ|buổi)\b)[^\W\d_])"
 )
-# "(>20 - 40% lá bệnh)", "<5 tuổi": a bound on a quantity is said "trên", "dưới".
-BOUND_RE = re.compile(r"(?:^|(?<=[\s(]))([<>])\s?(?=\d)")
 # "Điện thoại: + 0235.3880028": a plus and a space before a local number is a list mark,
 # not the country code (which is written "+84").
 LIST_PLUS_RE = re.compile(r"(?:^|(?<=[\s:]))\+\s+(?=0\d{2,3}[ .]?\d)")
@@ -663,7 +661,7 @@ RULE_OF_CALLBACK = {
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
     "_feeder": "code_number", "_alarm_level": "number", "_boat": "code_number",
-    "_bound": "number", "_stamp_minute": "time", "_substation": "code_number",
+"_stamp_minute": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}
@@ -725,8 +723,6 @@ class Rules:
         slash = "/" in text
         if "0C" in text and "nhiệt" in text:
             text = FLAT_DEGREE_RE.sub(r"\1°C", text)
-        if "<" in text or ">" in text:
-            text = BOUND_RE.sub(self._bound, text)
         if "+ " in text:
             text = LIST_PLUS_RE.sub("", text)
         if ":" in text:
@@ -1311,9 +1307,6 @@ class Rules:
 
     def _hour_zero(self, m: re.Match) -> str:
         return rng(f"{number_words(int(m.group(1)))} giờ")
-
-    def _bound(self, m: re.Match) -> str:
-        return "trên " if m.group(1) == ">" else "dưới "
 
     def _stamp_minute(self, m: re.Match) -> str:
         h, mins = int(m.group(1)), int(m.group(2))

@@ -628,13 +628,7 @@ _MEASURE_UNITS = {"km", "km2", "km²", "m", "m2", "m²", "m3", "m³", "ha", "kg"
 _BILLION_NEXT_RE = re.compile(r"\s?(?:tỷ|tỉ)\b")
 # "1,235 nghìn tỷ", "2,345 tỷ USD": thousands of those would be beyond any economy.
 _HUGE_NEXT_RE = re.compile(r"\s?(?:nghìn tỷ|ngàn tỷ|nghìn tỉ|ngàn tỉ|tỷ USD|tỉ USD|tỷ đô)")
-# Public money ("giải ngân 1,235 tỷ đồng", "dự toán thu ngân sách 3,257 tỷ") is counted by
-# provincial pages with a decimal comma; company results are where English commas appear.
-_PUBLIC_MONEY_RE = re.compile(
-    r"(?i:ngân sách|giải ngân|đầu tư công|kinh phí|dự toán|tổng mức đầu tư|kế hoạch vốn|nguồn vốn|"
-    r"thu nội địa|bồi thường|chi trả|chính sách xã hội|nông thôn mới|mục tiêu quốc gia|"
-    r"thanh tra|sai phạm|thu hồi|xử phạt)"
-)
+# Company results are where English thousands commas appear ("nợ phải trả 9,238 tỷ").
 _COMPANY_MONEY_RE = re.compile(
     r"(?i:công ty|CTCP|doanh nghiệp|tập đoàn|cổ phiếu|cổ đông|cổ tức|trái phiếu|lợi nhuận|lãi ròng|"
     r"lỗ |nợ phải trả|tổng tài sản|vốn hóa|niêm yết|HOSE|HNX|UPCoM)"
@@ -1424,12 +1418,15 @@ class Rules:
             _SCALE_NEXT_RE.match(s, end) or _MEASURE_NEXT_RE.match(s, end)
         ):
             return False
-        # "ủng hộ đồng bào vùng lũ gần 3,257 tỷ đồng": gifts and relief counted in billions
-        # are a few billion, never thousands of billions; the comma is a decimal comma.
-        if self.english is None and not raw.endswith("0") and _BILLION_NEXT_RE.match(s, end) and (
-            _GIFT_RE.search(s) or (_PUBLIC_MONEY_RE.search(s) and not _COMPANY_MONEY_RE.search(s))
-        ):
-            return False
+        # "ủng hộ đồng bào vùng lũ gần 3,257 tỷ đồng", "giá khởi điểm từ 1,543 - 2,192 tỷ đồng":
+        # outside company results (where English commas appear) an amount in billions
+        # is a few billion, never thousands of billions; the comma is a decimal comma.
+        if self.english is None and not raw.endswith("0"):
+            tail = _RANGE_TAIL_RE.match(s, end)
+            if (_BILLION_NEXT_RE.match(s, end) or (tail and _BILLION_NEXT_RE.match(s, tail.end()))) and (
+                _GIFT_RE.search(s) or not _COMPANY_MONEY_RE.search(s)
+            ):
+                return False
         if self.english is None and not raw.endswith("0") and _HUGE_NEXT_RE.match(s, end):
             return False
         return self.english

@@ -595,7 +595,7 @@ SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
 # "tiếp 4.655 lượt/5.560 người", "giải quyết 6 đơn/3 vụ việc": two counts of different
 # things side by side, not a share of one in the other.
 COUNT_PAIR_RE = re.compile(
-    r"(?<=\d)(\s?(?:lượt|đơn|vụ|lần|cuộc))/(?=\s?\d[\d.,]*\s?(?!(?:ngày|tuần|tháng|năm|giờ|buổi)\b)[^\W\d_])"
+    r"(?<=\d)(\s?(?:lượt|đơn))/(?=\s?\d[\d.,]*\s?(?:người|công dân|vụ|lượt|đơn|hồ sơ)\b)"
 )
 # "Điện thoại: + 0235.3880028": a plus and a space before a local number is a list mark,
 # not the country code (which is written "+84").

@@ -92,7 +92,9 @@ def read_numeral(text: str, english: bool | None = None, amount: bool = True) ->
         head, frac = parts
         if len(frac) == 3 and english is not True:
             return cardinal(head + frac)
-        if amount or english:
+        # Four or more digits after a dot are no thousands group: "38.8037/80 điểm" is a
+        # score written with an English decimal point, not a version.
+        if amount or english or len(frac) >= 4:
             return decimal_words(head, frac)
         # "Công nghiệp 4.0", "Android 7.0": versions are read with 'chấm'.
         return decimal_words(head, frac, "chấm")

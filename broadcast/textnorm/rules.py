@@ -604,6 +604,10 @@ LIST_PLUS_RE = re.compile(r"(?:^|(?<=[\s:]))\+\s+(?=0\d{2,3}[ .]?\d)")
 STAMP_MINUTE_RE = re.compile(
     r"(?<![\w.,:])(\d{1,2}):(\d)(?=,\s*(?:[Tt]hứ|[Cc]hủ\s+[Nn]hật|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}))"
 )
+# "03:38 PM 10/12/2021", "12:00:00 SA": a twelve-hour clock, said with its part of the day.
+TIME_AMPM_RE = re.compile(
+    r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?\s?([AaPp]\.?[Mm]\.?|SA|CH)(?![\w])"
+)
 # "đợt 2-2015", "lần 1/2024": the second round of that year, not February.
 _ROUND_PREV = {"đợt", "lần", "kỳ", "phiên", "vòng"}
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
@@ -655,7 +659,7 @@ RULE_OF_CALLBACK = {
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
     "_feeder": "code_number", "_alarm_level": "number", "_boat": "code_number",
-"_stamp_minute": "time", "_substation": "code_number",
+    "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}
@@ -821,6 +825,8 @@ class Rules:
         if "giờ" in text and ("'" in text or "’" in text or "′" in text):
             text = HOUR_PRIME_RE.sub(self._hour_prime, text)
         if ":" in text:
+            if "M" in text or "m" in text or "SA" in text or "CH" in text:
+                text = TIME_AMPM_RE.sub(self._time_ampm, text)
             text = TIME_COLON_RE.sub(self._time_colon, text)
             text = RATIO_COLON_RE.sub(self._ratio_colon, text)
         text = self._roman(text)
@@ -1317,6 +1323,17 @@ class Rules:
         if h > 24 or mins >= 60:
             return m.group(0)
         return rng(clock_words(h, mins, int(m.group(3) or 0)))
+
+    def _time_ampm(self, m: re.Match) -> str:
+        h, mins = int(m.group(1)), int(m.group(2))
+        if not 1 <= h <= 12 or mins >= 60:
+            return m.group(0)
+        after_noon = m.group(4)[0] in "PpC"
+        if after_noon:
+            part = "trưa" if h == 12 else "chiều" if h <= 5 else "tối"
+        else:
+            part = "đêm" if h == 12 else "trưa" if h == 11 else "sáng"
+        return rng(f"{clock_words(h, mins, int(m.group(3) or 0))} {part}")
 
     def _ratio_colon(self, m: re.Match) -> str:
         if scale := map_scale(prev_word(m.string, m.start()), m.group(1), m.group(2)):

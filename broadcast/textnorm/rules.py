@@ -418,6 +418,13 @@ _NAMED_DAY_RE = re.compile(
     r"[^\W\d_]*(?:\s+(?:[^\W\d_]+|[-–]))*?\s+$"
 )
 _PLURAL_BEFORE_RE = re.compile(r"(?i:các|những|\d)\s*$")
+# "trong các ngày trình diễn 30/4, 26/5, 2/6 và 30/6": the label names every day of the list
+# once, as "các ngày 19 đến 22-4" does for a span.
+_LISTED_DATE = r"(?:\x01[^\x01\x02]*\x02|\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?)"
+_PLURAL_DATE_LIST_RE = re.compile(
+    rf"(?i:\b(?:các|những)\s+ngày)(?:\s+[^\W\d_]+){{0,5}}\s+{_LISTED_DATE}"
+    rf"(?:\s*,\s*{_LISTED_DATE})*\s*(?:,|và|hoặc)\s*$"
+)
 
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
 # Before a dot or dash date, words that open or close a span: "đến 9.8", "từ 1.7".
@@ -1058,6 +1065,9 @@ class Rules:
         prev = prev_word(s, pos)
         if prev in _NO_NGAY_PREV or _DATE_LABEL_RE.search(s, max(0, pos - 30), pos):
             return ""
+        if prev == "và" or s[pos - 2:pos] == ", ":
+            if _PLURAL_DATE_LIST_RE.search(s, max(0, pos - 200), pos):
+                return ""
         if named_after_date(s, pos):
             return ""  # "đường 30/4" is named "ba mươi tháng tư"
         return "ngày "

@@ -595,6 +595,8 @@ NUMBER_RE = re.compile(NUM_START + rf"({NUM})" + NUM_END)
 # "nhiệt độ thấp nhất từ 18-200C": a superscript degree sign flattened into a zero by the
 # page's editor ("20⁰C" became "200C"); only temperatures a weather bulletin gives.
 FLAT_DEGREE_RE = re.compile(r"(?<![\w.,])([1-4]\d)0C(?![\w])")
+# "Sa Pa rét nhất 7,6 0 C": the same sign flattened into a zero standing on its own.
+SPACED_DEGREE_RE = re.compile(r"(?<![\w.,])(\d{1,2}(?:,\d{1,2})?) 0 ?C(?![\w])")
 # "°Sáng 6-9": a degree sign used as a bullet before a word is not "độ".
 BULLET_DEGREE_RE = re.compile(r"(?:^|(?<=\s))°(?![CF](?![^\W\d_]))(?=[^\W\d_])")
 # "đường dây 471 E9.37": a substation, said letter, digits, "chấm", digits.
@@ -728,6 +730,8 @@ class Rules:
         slash = "/" in text
         if "0C" in text and "nhiệt" in text:
             text = FLAT_DEGREE_RE.sub(r"\1°C", text)
+        if " 0 C" in text or " 0C" in text:
+            text = SPACED_DEGREE_RE.sub(r"\1°C", text)
         if "+ " in text:
             text = LIST_PLUS_RE.sub("", text)
         if ":" in text:

@@ -617,6 +617,13 @@ STAMP_MINUTE_RE = re.compile(
 TIME_AMPM_RE = re.compile(
     r"(?=\d)(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?\s?([AaPp]\.?[Mm]\.?|SA|CH)(?![\w])"
 )
+# "tức ngày 6 - 7/3 âm lịch": a lunar date just read, its days one to ten said "mùng"
+# and its first and last months "giêng" and "chạp", as everyone says them.
+LUNAR_DATE_RE = re.compile(r"\x01([^\x01\x02]*?)tháng ([^\x01\x02]+)\x02(?=\s*\(?âm lịch)")
+_LUNAR_SPLIT_RE = re.compile(r"(\s*(?:,|đến|và|hoặc)\s*)")
+_LUNAR_DAYS = {"một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười"}
+_LUNAR_MONTHS = {"một": "giêng", "mười hai": "chạp"}
+LUNAR_MONTH_RE = re.compile(r"(?<=tháng )\x01(một|mười hai)\x02(?=\s*\(?âm lịch)")
 # "đợt 2-2015", "lần 1/2024": the second round of that year, not February.
 _ROUND_PREV = {"đợt", "lần", "kỳ", "phiên", "vòng"}
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
@@ -870,6 +877,9 @@ class Rules:
         if "-" in text or "–" in text or "—" in text:
             text = RANGE_RE.sub(self._range, text)
         text = UNIT_AFTER_SCALE_RE.sub(self._unit_after_scale, text)
+        if "âm lịch" in text:
+            text = LUNAR_DATE_RE.sub(self._lunar_date, text)
+            text = LUNAR_MONTH_RE.sub(lambda m: rng(_LUNAR_MONTHS[m.group(1)]), text)
         return text
 
     # --- addresses
@@ -1325,6 +1335,15 @@ class Rules:
     def _stamp_minute(self, m: re.Match) -> str:
         h, mins = int(m.group(1)), int(m.group(2))
         return m.group(0) if h > 24 else rng(clock_words(h, mins))
+
+    def _lunar_date(self, m: re.Match) -> str:
+        pieces = _LUNAR_SPLIT_RE.split(m.group(1).rstrip())
+        for i, piece in enumerate(pieces):
+            lead, _, day = piece.rpartition(" ")
+            if day in _LUNAR_DAYS and lead in {"", "ngày"}:
+                pieces[i] = f"{lead} mùng {day}".lstrip()
+        month = m.group(2).strip()
+        return f"{RANGE_OPEN}{''.join(pieces)} tháng {_LUNAR_MONTHS.get(month, month)}{RANGE_CLOSE}"
 
     def _substation(self, m: re.Match) -> str:
         return rng(f"e {digit_words(m.group(1))} chấm {digit_words(m.group(2))}")

@@ -548,6 +548,7 @@ UNITS = {
     "°C": "độ xê",
     "ºC": "độ xê",
     "oC": "độ xê",
+    "OC": "độ xê",  # "10OC": the degree sign typed as a capital O
     "°": "độ",
     "%": "phần trăm",
     "‰": "phần nghìn",

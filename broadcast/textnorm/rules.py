@@ -607,9 +607,6 @@ SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
 COUNT_PAIR_RE = re.compile(
     r"(?<=\d)(\s?(?:lượt|đơn))/(?=\s?\d[\d.,]*\s?(?:người|công dân|vụ|lượt|đơn|hồ sơ)\b)"
 )
-# "Điện thoại: + 0235.3880028": a plus and a space before a local number is a list mark,
-# not the country code (which is written "+84").
-LIST_PLUS_RE = re.compile(r"(?:^|(?<=[\s:]))\+\s+(?=0\d{2,3}[ .]?\d)")
 # "11:2, Chủ Nhật, 18-10-2020": a page stamp whose minutes lost their leading zero.
 STAMP_MINUTE_RE = re.compile(
     r"(?<![\w.,:])(\d{1,2}):(\d)(?=,\s*(?:[Tt]hứ|[Cc]hủ\s+[Nn]hật|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}))"
@@ -740,8 +737,6 @@ class Rules:
             text = FLAT_DEGREE_RE.sub(r"\1°C", text)
         if " 0 C" in text or " 0C" in text:
             text = SPACED_DEGREE_RE.sub(r"\1°C", text)
-        if "+ " in text:
-            text = LIST_PLUS_RE.sub("", text)
         if ":" in text:
             text = STAMP_MINUTE_RE.sub(self._stamp_minute, text)
         if "(" in text:

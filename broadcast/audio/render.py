@@ -121,12 +121,13 @@ def render(
 
     wav_ctx = atomic_path(out_wav, suffix=".wav") if out_wav else contextlib.nullcontext(None)
     with contextlib.ExitStack() as stack:
+        # Entered first, left last: from the temporaries' creation to their move into
+        # place (fsync and rename included), an orphaned worker removes them.
+        stack.enter_context(worker.scratch(out_mp3))
+        if out_wav is not None:
+            stack.enter_context(worker.scratch(out_wav))
         tmp_mp3 = stack.enter_context(atomic_path(out_mp3, suffix=".mp3"))
         tmp_wav = stack.enter_context(wav_ctx)
-        # Both temp files exist from here on: an orphaned worker removes both.
-        stack.enter_context(worker.scratch(tmp_mp3))
-        if tmp_wav is not None:
-            stack.enter_context(worker.scratch(tmp_wav))
         mark = time.perf_counter()
         chunks = mastered.s16_chunks()
         if tmp_wav is not None:

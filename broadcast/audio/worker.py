@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 ORPHAN_EXIT_CODE = 70
 _started = False
 _lock = threading.Lock()
-_scratch: set[Path] = set()  # unfinished files of this worker, removed if it is orphaned
+_scratch: set[Path] = set()  # files this worker is writing; their temporaries go if it is orphaned
 
 
 def watch_parent() -> None:
@@ -52,21 +52,33 @@ def parent_alive() -> bool:
 
 
 @contextmanager
-def scratch(path: Path) -> Iterator[Path]:
-    """Mark `path` as an unfinished file to delete if the worker is stopped while it exists."""
-    _scratch.add(path)
+def scratch(final: Path) -> Iterator[Path]:
+    """Delete the unfinished temporaries of `final` if the worker is stopped while this is open.
+
+    Open it before the atomic write of `final` starts and keep it until the write is
+    done: the temporary (`.<name>.<random><suffix>`, see fsutil.atomic_path) then
+    exists only inside this window, from its creation to its move into place.
+    """
+    _scratch.add(final)
     try:
-        yield path
+        yield final
     finally:
-        _scratch.discard(path)
+        _scratch.discard(final)
+
+
+def _remove_temporaries(final: Path) -> None:
+    # Only this worker writes this bulletin (the bulletin lock is held), so every
+    # temporary of it in the folder is this worker's own.
+    try:
+        for tmp in final.parent.glob(f".{final.name}.*"):
+            tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
     parent.join()  # returns when the sentinel pipe closes: the parent is gone
     log.debug("parent process %s died: stopping this worker", parent.pid)
-    for path in list(_scratch):
-        try:
-            path.unlink()
-        except OSError:
-            pass
+    for final in list(_scratch):
+        _remove_temporaries(final)
     os._exit(ORPHAN_EXIT_CODE)  # no cleanup handlers: nothing of this run may be written any more

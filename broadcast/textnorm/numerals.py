@@ -47,10 +47,12 @@ def fraction_digits(frac: str) -> str:
     stripped = frac.lstrip("0")
     words = ["không"] * (len(frac) - len(stripped))
     if stripped:
-        # Fractions of up to four digits are read as a number after their leading zeros,
-        # the newsreader habit for index scores ('46,0415': 'phẩy không bốn trăm mười
-        # lăm'); longer ones digit by digit so nobody hears 'phẩy mười bốn vạn...'.
-        if len(frac) <= 4:
+        # Fractions of up to four digits are read as a number ('phẩy bốn mươi bảy'), also
+        # after a leading zero when three digits follow it, as index scores are read
+        # ('46,0415': 'phẩy không bốn trăm mười lăm'); a short rest after zeros goes digit
+        # by digit ('1,088': 'phẩy không tám tám'), and so does anything longer, so nobody
+        # hears 'phẩy mười hai nghìn...'.
+        if len(frac) <= 4 and (not words or len(stripped) >= 3):
             words.append(number_words(int(stripped)))
         else:
             words.append(digit_words(stripped))

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from broadcast.audio import worker
 from broadcast.errors import AudioError
 from broadcast.vitext import decimal
 
@@ -121,23 +122,25 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview | Iterable[bytes | mem
     if isinstance(data, (bytes, bytearray, memoryview)):
         view = memoryview(data).cast("B")
         data = (view[start:start + _FEED_BLOCK] for start in range(0, len(view), _FEED_BLOCK))
-    try:
-        assert proc.stdin is not None and proc.stderr is not None
+    # Registered with the worker: an orphaned render kills it before removing its files.
+    with worker.child(proc):
         try:
-            for block in data:
-                proc.stdin.write(block)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # ffmpeg stopped reading: its exit status and message say why
-        # ffmpeg at loglevel error writes a line or two, never enough to fill the pipe.
-        err = proc.stderr.read()
-        returncode = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise AudioError(f"ffmpeg chạy quá {decimal(timeout)} giây khi {what}: hãy thử lại.") from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            assert proc.stdin is not None and proc.stderr is not None
+            try:
+                for block in data:
+                    proc.stdin.write(block)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass  # ffmpeg stopped reading: its exit status and message say why
+            # ffmpeg at loglevel error writes a line or two, never enough to fill the pipe.
+            err = proc.stderr.read()
+            returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AudioError(f"ffmpeg chạy quá {decimal(timeout)} giây khi {what}: hãy thử lại.") from None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     if returncode != 0:
         raise ffmpeg_failure(what, err)
 

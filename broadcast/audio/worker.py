@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ ORPHAN_EXIT_CODE = 70
 _started = False
 _lock = threading.Lock()
 _scratch: set[Path] = set()  # files this worker is writing; their temporaries go if it is orphaned
+_children: set[subprocess.Popen] = set()  # encoders this worker runs; killed first if it is orphaned
 
 
 def watch_parent() -> None:
@@ -66,6 +68,20 @@ def scratch(final: Path) -> Iterator[Path]:
         _scratch.discard(final)
 
 
+@contextmanager
+def child(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """Kill `proc` if the worker is stopped while it runs.
+
+    An encoder left running would go on writing after the worker removed its
+    temporary: it opens or finishes its output file on its own time.
+    """
+    _children.add(proc)
+    try:
+        yield proc
+    finally:
+        _children.discard(proc)
+
+
 def _remove_temporaries(final: Path) -> None:
     # Only this worker writes this bulletin (the bulletin lock is held), so every
     # temporary of it in the folder is this worker's own.
@@ -79,6 +95,12 @@ def _remove_temporaries(final: Path) -> None:
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
     parent.join()  # returns when the sentinel pipe closes: the parent is gone
     log.debug("parent process %s died: stopping this worker", parent.pid)
+    for proc in list(_children):
+        try:
+            proc.kill()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
     for final in list(_scratch):
         _remove_temporaries(final)
     os._exit(ORPHAN_EXIT_CODE)  # no cleanup handlers: nothing of this run may be written any more

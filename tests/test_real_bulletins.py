@@ -341,6 +341,20 @@ def test_a_round_amount_alone_does_not_make_two_stories_one_event() -> None:
 # ------------------------------------------------------------ two nights, end to end
 
 
+def _ward_config(tmp_path: Path, server: FeedServer, feeds: list[str], *, max_items: int, minutes: int,
+                 commune: str = "") -> Path:
+    """The ward's configuration: these served feeds (no `source`), the test's topics file, espeak."""
+    path = tmp_path / "broadcast.toml"
+    text = '[general]\ndata_dir = "data"\n'
+    for name in feeds:
+        text += f'[[feeds]]\nname = "{name}"\nurl = "{server.url(f"/{name}.rss")}"\n'
+    text += (f'[selection]\ntopics_file = "chu-de.toml"\nmax_items = {max_items}\n[tts]\nengine = "espeak"\n'
+             '[[stations]]\nid = "tan-lap"\nname = "Đài truyền thanh phường Tân Lập"\n'
+             + (f'commune = "{commune}"\n' if commune else "") + f"target_minutes = {minutes}\n")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _night(config: Path, date: str, now: str):
     """One nightly build of the bulletin for `date`, run at `now`."""
     return CliRunner().invoke(cli, ["--config", str(config), "--out", str(config.parent / "audio_out"),
@@ -355,27 +369,8 @@ def test_two_nights_of_real_feeds_served_over_http(tmp_path: Path) -> None:
         server.add("/vietnambiz.rss", body=(DATA / "vietnambiz-1.xml").read_bytes())
         server.add("/vietstock.rss", status=404)  # not yet in the configuration's reach on night one
         # Neither feed names its `source`: the credit comes from the outlet.
-        config = tmp_path / "broadcast.toml"
-        config.write_text(f'''
-[general]
-data_dir = "data"
-[[feeds]]
-name = "vietnambiz"
-url = "{server.url('/vietnambiz.rss')}"
-[[feeds]]
-name = "vietstock"
-url = "{server.url('/vietstock.rss')}"
-[selection]
-topics_file = "chu-de.toml"
-max_items = 3
-[tts]
-engine = "espeak"
-[[stations]]
-id = "tan-lap"
-name = "Đài truyền thanh phường Tân Lập"
-commune = "phường Tân Lập"
-target_minutes = 2
-''', encoding="utf-8")
+        config = _ward_config(tmp_path, server, ["vietnambiz", "vietstock"], max_items=3, minutes=2,
+                              commune="phường Tân Lập")
         first = _night(config, "2026-09-05", "2026-09-05T21:00:00+07:00")
         server.add("/vietstock.rss", body=(DATA / "vietstock-1.xml").read_bytes())
         second = _night(config, "2026-09-06", "2026-09-06T04:30:00+07:00")
@@ -421,23 +416,7 @@ def test_a_short_bulletin_on_a_thin_day_does_not_blame_the_settings(tmp_path: Pa
         '[topics.chung_khoan]\nlabel = "Chứng khoán"\n[topics.chung_khoan.phrases]\n"FTSE" = 2.5\n', encoding="utf-8")
     with FeedServer() as server:
         server.add("/vietnambiz.rss", body=(DATA / "vietnambiz-1.xml").read_bytes())
-        config = tmp_path / "broadcast.toml"
-        config.write_text(f'''
-[general]
-data_dir = "data"
-[[feeds]]
-name = "vietnambiz"
-url = "{server.url('/vietnambiz.rss')}"
-[selection]
-topics_file = "chu-de.toml"
-max_items = 6
-[tts]
-engine = "espeak"
-[[stations]]
-id = "tan-lap"
-name = "Đài truyền thanh phường Tân Lập"
-target_minutes = 10
-''', encoding="utf-8")
+        config = _ward_config(tmp_path, server, ["vietnambiz"], max_items=6, minutes=10)
         night = _night(config, "2026-09-05", "2026-09-05T21:00:00+07:00")
     assert night.exit_code == 0, night.output
     text = (tmp_path / "audio_out" / "2026-09-05" / "tan-lap.txt").read_text(encoding="utf-8")

@@ -195,6 +195,21 @@ def test_zalo_posts_form_with_apikey_and_downloads_the_returned_url(tmp_path, rs
     assert 0.6 < seconds < 0.9 and rms > 1000
 
 
+def test_a_vendor_download_larger_than_any_paragraph_is_stopped(rsps, mp3, monkeypatch):
+    from broadcast.speech import vendor
+
+    monkeypatch.setattr(vendor, "MAX_AUDIO_BYTES", len(mp3) - 1)
+    rsps.post(ZALO, json={"data": {"url": ZALO_FILE}, "error_message": "Successful.", "error_code": 0})
+    rsps.get(ZALO_FILE, body=mp3, content_type="audio/mpeg")
+    with pytest.raises(EngineFailure, match=r"^Zalo AI trả về tệp âm thanh lớn hơn .* cho một đoạn: đã dừng tải"):
+        make("zalo").fetch(TEXT)
+    # A file just within the limit is taken whole.
+    monkeypatch.setattr(vendor, "MAX_AUDIO_BYTES", len(mp3))
+    rsps.post(ZALO, json={"data": {"url": ZALO_FILE}, "error_message": "Successful.", "error_code": 0})
+    rsps.get(ZALO_FILE, body=mp3, content_type="audio/mpeg")
+    assert make("zalo").fetch(TEXT) == mp3
+
+
 def test_zalo_error_code_is_shown_with_its_message(rsps):
     rsps.post(ZALO, json={"data": {}, "error_message": "Input text is too long", "error_code": -7})
     with pytest.raises(EngineFailure, match=r"^Zalo AI báo lỗi mã -7: Input text is too long$"):

@@ -26,9 +26,12 @@ from broadcast.speech.base import EngineFailure, SpeechRun, current_run
 from broadcast.speech.chunking import SENTENCE, split_chunks
 from broadcast.speech.pcm import decode_to_pcm, ffmpeg_exe, join_with_pauses, trim_silence, write_wav
 from broadcast.speech.retry import Backoff, CircuitBreaker, retry_after, thread_session
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, size_text
 
 log = logging.getLogger(__name__)
+
+# A paragraph's audio from a vendor: a few MB at most; anything bigger is not speech.
+MAX_AUDIO_BYTES = 32_000_000
 
 T = TypeVar("T")
 PIECE_PAUSE_MS = {SENTENCE: 280}
@@ -275,16 +278,26 @@ class VendorEngine:
             waited += step
 
     def download(self, url: str) -> bytes | None:
-        """The audio at `url`, or None while the vendor has not finished writing it."""
-        resp = self.request("GET", url)
-        # Storage answers 404 (or 403 on S3) until the file exists.
-        if resp.status_code in (403, 404):
-            return None
-        if resp.status_code != 200:
-            raise self.rejected(resp)
-        if not resp.content:
-            return None
-        return resp.content
+        """The audio at `url`, or None while the vendor has not finished writing it.
+
+        Read in pieces up to MAX_AUDIO_BYTES: the address comes from the vendor's
+        reply, and a paragraph's audio is a few megabytes at most.
+        """
+        resp = self.request("GET", url, stream=True)
+        with resp:
+            # Storage answers 404 (or 403 on S3) until the file exists.
+            if resp.status_code in (403, 404):
+                return None
+            if resp.status_code != 200:
+                raise self.rejected(resp)
+            body = bytearray()
+            for piece in resp.iter_content(chunk_size=1 << 16):
+                body += piece
+                if len(body) > MAX_AUDIO_BYTES:
+                    raise EngineFailure(
+                        f"{self.label} trả về tệp âm thanh lớn hơn {size_text(MAX_AUDIO_BYTES)} cho một đoạn: "
+                        "đã dừng tải; hãy thử lại sau hoặc báo nhà cung cấp.", transient=True)
+        return bytes(body) or None
 
 
 def json_or_none(resp: requests.Response) -> dict | None:

@@ -157,6 +157,17 @@ E = TypeVar("E", bound=BroadcastError)
 
 
 
+def resolved_inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path | None:
+    """`path` with its links resolved, or None when they lead outside `folder`.
+
+    Staff folders are often shares anyone may drop a file into: a link there
+    must never make the server read one of its own files aloud. Read the
+    returned path with `follow=False`, so no link is swapped in meanwhile.
+    """
+    real = Path(path).resolve()
+    return real if Path(folder).resolve() in real.parents else None
+
+
 def read_limited(path: str | os.PathLike[str], what: str, limit: int,
                  error: type[E] = BroadcastError, *, follow: bool = True) -> bytes:  # type: ignore[assignment]
     """Read a regular file of at most `limit` bytes; refuse devices, pipes and folders.

@@ -26,7 +26,7 @@ from pathlib import Path
 from broadcast.config import FeedConfig
 from broadcast.errors import BroadcastError, FeedError
 from broadcast.feeddates import parse_date
-from broadcast.fsutil import read_staff_text
+from broadcast.fsutil import read_staff_text, resolved_inside
 from broadcast.models import FeedItem
 from broadcast.textclean import clean_title, collapse_spaces, drop_media_captions, normalize_unicode
 from broadcast.vitext import one_line, os_reason
@@ -101,10 +101,9 @@ def read_local_items(feed: FeedConfig, now: dt.datetime) -> tuple[list[FeedItem]
     skipped = 0
     for path in _files(folder, feed):
         try:
-            # Whoever may drop files in the folder (often a share) must not make the server read its own
-            # files aloud: a link is followed only to a file inside the folder, and the file read is that one.
-            real = path.resolve(strict=True)
-            if folder.resolve() not in real.parents:
+            # A link is followed only to a file inside the folder, and the file read is that one.
+            real = resolved_inside(path, folder)
+            if real is None:
                 raise BroadcastError("là liên kết tới tệp ngoài thư mục tin địa phương, không đọc")
             info = os.stat(real)
             if not stat.S_ISREG(info.st_mode):

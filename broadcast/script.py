@@ -17,7 +17,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from broadcast.errors import TemplateError
-from broadcast.fsutil import MAX_SETTINGS_BYTES, MAX_STAFF_TEXT_BYTES, read_staff_text
+from broadcast.fsutil import MAX_SETTINGS_BYTES, MAX_STAFF_TEXT_BYTES, read_staff_text, resolved_inside
 from broadcast.models import Candidate, Segment
 from broadcast.numbers import date_words
 
@@ -181,8 +181,8 @@ class _TemplateLoader(jinja2.BaseLoader):
                 continue
             # Staff write into their station's folder (often a share): a link there may point at another
             # template of the folder, never at a file of the server, which would be read on air.
-            real = path.resolve()
-            if Path(folder).resolve() not in real.parents:
+            real = resolved_inside(path, folder)
+            if real is None:
                 raise TemplateError(f"Mẫu kịch bản {path} là liên kết tới tệp ngoài thư mục mẫu {folder}: "
                                     "không đọc. Hãy chép nội dung mẫu vào một tệp thật trong thư mục đó.")
             # Staff edit templates too: the same encodings and limits as their scripts.

@@ -237,7 +237,7 @@ class VietGroup(click.Group):
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
-            hint = f" Có phải ý bạn là '{close[0]}'?" if close else ""
+            hint = f" Có phải bạn định gõ '{close[0]}'?" if close else ""
             ctx.fail(f"Không có lệnh '{name}'.{hint} Xem các lệnh: 'broadcast --help'.")
         return super().resolve_command(ctx, args)
 
@@ -283,9 +283,10 @@ class VietGroup(click.Group):
               default=Path("audio_out"), show_default=True, help="Thư mục ghi bản tin.")
 @click.option("--date", "date", callback=_parse_date, metavar="YYYY-MM-DD",
               help="Ngày của bản tin. Mặc định: hôm nay theo giờ Việt Nam.")
-@click.option("-v", "--verbose", count=True, help="In thêm chi tiết (-vv: gỡ lỗi, in cả traceback).")
+@click.option("-v", "--verbose", count=True, help="In thêm chi tiết (-vv: gỡ lỗi, in cả dấu vết lỗi, tức traceback).")
 @click.option("-q", "--quiet", is_flag=True,
-              help="Dùng cho cron: không hiện tiến độ; bản tin in mỗi đài một dòng có giờ và một dòng tổng kết.")
+              help="Dùng cho cron: không hiện tiến độ; mỗi bản tin in một dòng có ngày giờ, "
+                   "cuối cùng là một dòng tổng kết.")
 @click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), metavar="TỆP",
               help="Ghi thêm nhật ký vào tệp này (tự xoay vòng khi quá 5 MB, giữ 5 tệp cũ).")
 @click.version_option(__version__, "--version", message="broadcast %(version)s")
@@ -519,10 +520,10 @@ def _station_or_first(app: App, station_id: str | None) -> str:
 
 
 @cli.command()
-@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Đài cần xem (mặc định: đài đầu tiên).")
+@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Đài cần xem (mặc định: đài đầu tiên trong cấu hình).")
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON (danh sách tin).")
 @click.option("--explain", is_flag=True, help="Giải thích điểm của từng tin: cụm từ khớp và chủ đề.")
-@click.option("--all", "show_all", is_flag=True, help="In cả tin dưới ngưỡng liên quan.")
+@click.option("--all", "show_all", is_flag=True, help="In cả những tin chưa đạt ngưỡng liên quan.")
 @click.pass_obj
 def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_all: bool) -> None:
     """Liệt kê các tin ứng viên cho bản tin của ngày, xếp theo thứ tự ưu tiên."""
@@ -571,7 +572,7 @@ def _status_line(s) -> str:
         when = f" lúc {s.approved_at.astimezone(VN_TZ).strftime('%H:%M %d/%m')}" if s.approved_at else ""
         parts.append(f"đã duyệt{who}{when}")
     if s.hold_reason:
-        parts.append(f"lý do dừng: {one_line(s.hold_reason)}")
+        parts.append(f"lý do tạm dừng: {one_line(s.hold_reason)}")
     line = " | ".join(parts)
     return line + (f"\n{'':<25}→ {s.note}" if s.note else "")
 
@@ -599,11 +600,11 @@ def status(app: App, stations: tuple[str, ...], as_json: bool) -> None:
 
 @cli.command()
 @click.argument("station_id", metavar="MÃ_ĐÀI")
-@click.option("--slot", default="", metavar="BUỔI", help="Buổi phát (khi đài có nhiều buổi), ví dụ sang.")
+@click.option("--slot", default="", metavar="BUỔI", help="Buổi phát (khi đài có nhiều buổi), ví dụ --slot sang.")
 @click.option("--by", default="", metavar="TÊN", help="Người duyệt (ghi vào lịch sử). Mặc định: tên tài khoản máy.")
 @click.pass_obj
 def approve(app: App, station_id: str, slot: str, by: str) -> None:
-    """Duyệt kịch bản hiện tại của bản tin để được phát (sửa sau khi duyệt thì phải duyệt lại)."""
+    """Duyệt kịch bản hiện tại để bản tin được phát (nếu sửa sau khi duyệt thì phải duyệt lại)."""
     from broadcast import api
 
     result = api.approve(app.config, app.out_dir, station_id, app.date, app.now, slot=slot,
@@ -613,8 +614,8 @@ def approve(app: App, station_id: str, slot: str, by: str) -> None:
 
 @cli.command()
 @click.argument("station_id", metavar="MÃ_ĐÀI")
-@click.option("--slot", default="", metavar="BUỔI", help="Buổi phát (khi đài có nhiều buổi), ví dụ sang.")
-@click.option("--by", default="", metavar="TÊN", help="Người quyết định (ghi vào lịch sử).")
+@click.option("--slot", default="", metavar="BUỔI", help="Buổi phát (khi đài có nhiều buổi), ví dụ --slot sang.")
+@click.option("--by", default="", metavar="TÊN", help="Người tạm dừng (ghi vào lịch sử). Mặc định: tên tài khoản máy.")
 @click.option("--reason", default="", metavar="LÝ_DO", help="Lý do tạm dừng.")
 @click.pass_obj
 def hold(app: App, station_id: str, slot: str, by: str, reason: str) -> None:
@@ -666,7 +667,7 @@ def history(app: App, stations: tuple[str, ...], start: dt.date | None, end: dt.
     end = end or app.date
     start = start or end - dt.timedelta(days=30)
     if start > end:
-        raise click.BadParameter("--from phải trước --to.")
+        raise click.BadParameter("ngày --from phải trước hoặc trùng ngày --to.")
     entries = api.history(app.config, start, end, list(stations) or None)
     if as_json:
         out = []
@@ -794,7 +795,7 @@ def _input_lines() -> Iterator[str]:
 @cli.command()
 @click.option("--prune", is_flag=True, help="Xóa các đoạn đã lâu không dùng.")
 @click.option("--older-than", default="30d", show_default=True, metavar="THỜI_GIAN",
-              help="Cùng --prune: xóa đoạn không dùng quá thời gian này (ví dụ 30d, 12h, 2w).")
+              help="Cùng --prune: xóa đoạn không dùng quá thời gian này (ví dụ 30d: 30 ngày, 12h: 12 giờ, 2w: 2 tuần).")
 @click.pass_obj
 def cache(app: App, prune: bool, older_than: str) -> None:
     """Xem hoặc dọn bộ nhớ đệm giọng đọc (dùng chung cho mọi đài, mọi ngày)."""
@@ -883,7 +884,7 @@ def _station(app: App, station_id: str | None):
 
 @cli.command()
 @click.option("--engine", "engine_name", metavar="TÊN", help="Chỉ liệt kê giọng của bộ đọc này.")
-@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng cấu hình giọng của đài này (mặc định: đài đầu tiên).")
+@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng cấu hình giọng của đài này (mặc định: đài đầu tiên trong cấu hình).")
 @click.pass_obj
 def voices(app: App, engine_name: str | None, station_id: str | None) -> None:
     """Liệt kê các giọng đọc của từng bộ đọc, và bộ đọc nào chưa dùng được trên máy này."""
@@ -902,13 +903,13 @@ def voices(app: App, engine_name: str | None, station_id: str | None) -> None:
 @click.argument("text", metavar="CÂU")
 @click.option("--engine", "engine_name", required=True, metavar="TÊN", help="Bộ đọc, ví dụ fpt, piper, espeak.")
 @click.option("--voice", metavar="GIỌNG", help="Giọng của bộ đọc (xem lệnh 'broadcast voices').")
-@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng cấu hình giọng của đài này (mặc định: đài đầu tiên).")
+@click.option("--station", "station_id", metavar="MÃ_ĐÀI", help="Dùng cấu hình giọng của đài này (mặc định: đài đầu tiên trong cấu hình).")
 @click.option("--output", "-o", "output", type=OutputFile(), metavar="TỆP",
               help="Tệp MP3 ghi ra (mặc định: mau-<bộ đọc>-<giọng>.mp3 trong thư mục hiện tại).")
 @click.pass_obj
 def say(app: App, text: str, engine_name: str, voice: str | None, station_id: str | None,
         output: Path | None) -> None:
-    """Đọc thử một câu bằng một bộ đọc và giọng, ghi ra tệp MP3 ngắn để so sánh các giọng."""
+    """Đọc thử một câu bằng bộ đọc và giọng đã chọn, ghi ra tệp MP3 ngắn để so sánh các giọng."""
     from broadcast.audio.ffmpeg import find_ffmpeg
     from broadcast.speech import say as say_sample
 
@@ -932,7 +933,7 @@ PUBLISH_WORDS = {"delivered": "đã giao", "replaced": "đã giao, thay bản tr
 @cli.command()
 @click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI",
               help="Chỉ phát hành cho đài này (có thể lặp lại). Mặc định: mọi đài.")
-@click.option("--by", default="", metavar="TÊN", help="Người phát hành (ghi vào lịch sử).")
+@click.option("--by", default="", metavar="TÊN", help="Người phát hành (ghi vào lịch sử). Mặc định: tên tài khoản máy.")
 @click.pass_obj
 def publish(app: App, stations: tuple[str, ...], by: str) -> None:
     """Phát hành các bản tin được phép phát của ngày: podcast và mọi nơi nhận đã khai báo.
@@ -991,7 +992,7 @@ def publish(app: App, stations: tuple[str, ...], by: str) -> None:
 @cli.command()
 @click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI", help="Chỉ xem đài này (có thể lặp lại).")
 @click.option("--days", type=cli_vi.IntRange(1, 3650), default=7, show_default=True, metavar="SỐ",
-              help="Xem bản tin của bấy nhiêu ngày, tính đến ngày của bản tin.")
+              help="Số ngày cần xem, tính lùi từ ngày của bản tin.")
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
 @click.pass_obj
 def deliveries(app: App, stations: tuple[str, ...], days: int, as_json: bool) -> None:
@@ -1031,7 +1032,7 @@ def deliveries(app: App, stations: tuple[str, ...], days: int, as_json: bool) ->
 @click.option("--threads", type=cli_vi.IntRange(1, 64), default=4, show_default=True, metavar="SỐ",
               help="Số yêu cầu xử lý cùng lúc.")
 @click.option("--behind-proxy", is_flag=True,
-              help="Chạy sau một máy chủ HTTPS (nginx, Caddy, IIS) trên cùng máy: tin tiêu đề X-Forwarded-Proto.")
+              help="Chạy sau một máy chủ HTTPS (nginx, Caddy, IIS) trên cùng máy: tin cậy tiêu đề X-Forwarded-Proto.")
 @click.pass_obj
 def serve(app: App, host: str, port: int, threads: int, behind_proxy: bool) -> None:
     """Mở bàn duyệt bản tin trên trình duyệt: đọc, nghe, sửa và duyệt bản tin.
@@ -1074,7 +1075,7 @@ def _read_password(password_stdin: bool) -> str:
 @click.option("--role", type=click.Choice(["staff", "province", "admin"]), default="staff", show_default=True,
               help="staff: cán bộ đài (chỉ đài của mình); province: cán bộ tỉnh (mọi đài, duyệt); "
                    "admin: quản trị (mọi đài, quản lý tài khoản).")
-@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ dòng đầu của đầu vào chuẩn (cho kịch bản cài đặt).")
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ dòng đầu của đầu vào chuẩn (khi cài đặt tự động).")
 @click.pass_obj
 def user_add(app: App, name: str, stations: tuple[str, ...], role: str, password_stdin: bool) -> None:
     """Tạo tài khoản. Mật khẩu được hỏi trên màn hình (không hiện chữ) hoặc đọc từ --password-stdin."""
@@ -1098,7 +1099,7 @@ def user_list(app: App) -> None:
     with api.accounts(app.config) as acc:
         found = acc.users()
     if not found:
-        app.say("Chưa có tài khoản nào. Tạo bằng: broadcast user add TÊN --station MÃ_ĐÀI")
+        app.say("Chưa có tài khoản nào. Hãy tạo bằng lệnh 'broadcast user add TÊN --station MÃ_ĐÀI'.")
     for u in found:
         where = ", ".join(u.stations) if u.stations else "mọi đài"
         click.echo(f"{u.name:<24} {u.role_label:<12} {where}")

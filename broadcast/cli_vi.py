@@ -27,8 +27,8 @@ MESSAGES = {
     "Missing option": "Thiếu tùy chọn",
     "Missing parameter": "Thiếu tham số",
     "Missing parameter: {param_name}": "Thiếu tham số: {param_name}",
-    "Got unexpected extra argument ({args})": "Thừa tham số ({args})",
-    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args})",
+    "Got unexpected extra argument ({args})": "Thừa tham số ({args}). Câu có dấu cách thì hãy đặt trong dấu ngoặc kép.",
+    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args}). Câu có dấu cách thì hãy đặt trong dấu ngoặc kép.",
     "Option {name!r} requires an argument.": "Tùy chọn {name!r} cần một giá trị.",
     "Option {name!r} does not take a value.": "Tùy chọn {name!r} không nhận giá trị.",
     "default: {default}": "mặc định: {default}",
@@ -45,11 +45,11 @@ MESSAGES = {
     "{name} {filename!r} is not readable.": "Không đọc được {filename!r}.",
     "{name} {filename!r} is not writable.": "Không ghi được {filename!r}.",
     "{value!r} is not a valid {number_type}.": "{value!r} không phải số hợp lệ.",
-    "Did you mean {possibility}?": "Có phải ý bạn là {possibility}?",
+    "Did you mean {possibility}?": "Có phải bạn định gõ {possibility}?",
     "(Possible options: {possibilities})": "(Các tùy chọn gần giống: {possibilities})",
     "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
     "{value!r} is not {choice}.": "{value!r} không phải {choice}.",
-    "{value!r} is not one of {choices}.": "{value!r} không thuộc {choices}.",
+    "{value!r} is not one of {choices}.": "{value!r} không phải một trong {choices}.",
     "{value} is not in the range {range}.": "{value} không nằm trong khoảng {range}.",
     "{value!r} is not a valid boolean.": "{value!r} không phải giá trị có/không hợp lệ.",
     "{name} {filename!r} is not executable.": "{filename!r} không chạy được.",
@@ -61,7 +61,7 @@ MESSAGES = {
     "Repeat for confirmation": "Nhập lại để xác nhận",
     "Error: The two entered values do not match.": "Lỗi: Hai lần nhập không giống nhau. Hãy nhập lại.",
     "Error: The value you entered was invalid.": "Lỗi: Giá trị vừa nhập không hợp lệ. Hãy nhập lại.",
-    "Error: invalid input": "Lỗi: nhập không hợp lệ",
+    "Error: invalid input": "Lỗi: Giá trị vừa nhập không hợp lệ. Hãy nhập lại.",
 }
 
 

@@ -113,9 +113,9 @@ def test_global_options_work_after_the_command_name(tmp_path):
 def test_a_mistyped_command_suggests_the_closest_one():
     r = run("biuld")
     assert r.exit_code == 2
-    assert "Không có lệnh 'biuld'. Có phải ý bạn là 'build'?" in r.output
+    assert "Không có lệnh 'biuld'. Có phải bạn định gõ 'build'?" in r.output
     r = run("build", "--no-fech")
-    assert r.exit_code == 2 and "Có phải ý bạn là --no-fetch?" in r.output
+    assert r.exit_code == 2 and "Có phải bạn định gõ --no-fetch?" in r.output
 
 
 def test_hoist_keeps_command_options_and_arguments_in_place():

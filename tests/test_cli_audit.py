@@ -93,7 +93,7 @@ def test_a_new_password_for_an_unknown_account_is_refused_before_any_password_is
 @pytest.mark.parametrize("args, expected", [
     (["serve", "--port", "80000"], "Lỗi: Giá trị không hợp lệ cho '--port': 80000 không nằm trong khoảng từ 0 "
                                    "đến 65535.\n"),
-    (["build", "--statoin", "hoa-phu"], "Lỗi: Không có tùy chọn --statoin. Có phải ý bạn là --station?\n"),
+    (["build", "--statoin", "hoa-phu"], "Lỗi: Không có tùy chọn --statoin. Có phải bạn định gõ --station?\n"),
     (["cache", "--older-than", "ba-ngay"], None),
 ])
 def test_click_errors_read_as_vietnamese_sentences(tmp_path, args, expected):

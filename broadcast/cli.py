@@ -547,7 +547,7 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
         mark = "[chọn]" if c.selected else "      "
         when = c.published.astimezone(VN_TZ).strftime("%d/%m %H:%M") if c.published else "--/-- --:--"
         # Feed text as one line without control characters: a stored ESC must not drive the terminal.
-        click.echo(f"{n:>3}. {mark} {c.score:6.2f}  {when}  {one_line(c.title)}  ({one_line(', '.join(c.sources))})")
+        click.echo(f"{n:>3}. {mark} {decimal(c.score, 2):>6}  {when}  {one_line(c.title)}  ({one_line(', '.join(c.sources))})")
         if explain:
             click.echo(f"        chủ đề: {', '.join(found.topic_label(t) for t in c.topics) or '(không)'}")
             click.echo(f"        cụm từ: {one_line('; '.join(c.matches)) or '(không)'}")
@@ -927,7 +927,7 @@ def say(app: App, text: str, engine_name: str, voice: str | None, station_id: st
 # ---------------------------------------------------------------- publishing
 
 PUBLISH_WORDS = {"delivered": "đã giao", "replaced": "đã giao, thay bản trước", "unchanged": "đã có, không gửi lại",
-                 "failed": "LỖI", "withdrawn": "gỡ", "added": "đã thêm", "": ""}
+                 "failed": "LỖI", "withdrawn": "đã gỡ", "added": "đã thêm", "": ""}
 
 
 @cli.command()

@@ -105,7 +105,7 @@ class Accounts:
         if role not in ROLES:
             raise AccountError("Vai trò phải là staff (cán bộ đài), province (cán bộ tỉnh) hoặc admin (quản trị).")
         if role == "staff" and not stations:
-            raise AccountError("Tài khoản cán bộ đài cần ít nhất một đài (--station MÃ_ĐÀI).")
+            raise AccountError("Tài khoản cán bộ đài cần ít nhất một đài: hãy chọn đài (trên dòng lệnh: --station MÃ_ĐÀI).")
         stations = list(dict.fromkeys(stations))
         exists = self.user(name) is not None
         if exists and not replace:

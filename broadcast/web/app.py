@@ -59,7 +59,7 @@ DONE = {
 MAX_POST_BYTES = 2_000_000
 # Said instead of the framework's English pages; a code not listed gets the generic line.
 HTTP_MESSAGES = {
-    400: "Yêu cầu không hợp lệ.",
+    400: "Yêu cầu không hợp lệ: hãy tải lại trang rồi làm lại.",
     404: "Không có trang này.",
     405: "Trang này không nhận yêu cầu gửi theo cách đó: hãy dùng các nút và liên kết trên trang.",
     413: (f"Nội dung gửi lên quá lớn (tối đa {MAX_POST_BYTES // 1_000_000} MB) nên chưa được lưu. Hãy bấm "
@@ -724,7 +724,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             unknown = [s for s in form["stations"] if s not in {st.id for st in config.stations}]
             try:
                 if unknown:
-                    raise AccountError("Không có đài: " + ", ".join(unknown))
+                    raise AccountError("Không có đài " + ", ".join(unknown) + ": hãy tải lại trang rồi chọn lại.")
                 with api.accounts(config) as acc:
                     acc.add(form["name"], request.form.get("password", ""), form["role"], form["stations"], now())
             except BroadcastError as exc:
@@ -754,7 +754,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         if not user().manages_accounts:
             return refuse(403, "Chỉ người quản trị được quản lý tài khoản.")
         if name == user().name:
-            return refuse(400, "Không thể tự xóa tài khoản đang dùng.")
+            return refuse(400, "Không thể xóa tài khoản bạn đang dùng để đăng nhập.")
         try:
             with api.accounts(config) as acc:
                 acc.remove(name)

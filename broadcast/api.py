@@ -760,7 +760,7 @@ def _station_checks(config: Config, st: StationConfig, prefix: str, now: dt.date
     from broadcast.textnorm import load_lexicon
 
     out: list[Check] = []
-    for role, path in (("nhạc hiệu", st.audio.jingle), ("nhạc kết", st.audio.outro), ("tiếng chuyển", st.audio.sting),
+    for role, path in (("nhạc hiệu", st.audio.jingle), ("nhạc kết", st.audio.outro), ("nhạc chuyển mục", st.audio.sting),
                        ("nhạc nền", st.audio.bed if st.audio.bed_enabled else None)):
         if path is None:
             continue

@@ -178,7 +178,7 @@ def read_manifest(path: Path) -> Manifest | None:
         return None
     try:
         # Never a plain read: a FIFO or device named *.json must not hang the run.
-        data = json.loads(read_limited(path, "bản kê", MAX_SETTINGS_BYTES).decode("utf-8"))
+        data = json.loads(read_limited(path, "bảng kê", MAX_SETTINGS_BYTES).decode("utf-8"))
         return Manifest.from_dict(data)
     except (BroadcastError, OSError, ValueError, TypeError, KeyError) as exc:
         log.warning("%s is not a bulletin manifest this version reads (%s): ignored", path, exc)

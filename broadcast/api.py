@@ -176,17 +176,17 @@ def _status(config: Config, ws: Workspace, store, station: StationConfig, key: B
 
 def _note(st: BulletinStatus) -> str:
     if st.state == State.MISSING:
-        return "chưa có kịch bản: chạy 'broadcast build' hoặc 'broadcast script'"
+        return "chưa có kịch bản: hãy chạy 'broadcast build' hoặc 'broadcast script'"
     if st.state == State.HELD:
-        return "đang tạm dừng: không phát; duyệt lại để phát"
+        return "đang tạm dừng: không phát; muốn phát thì hãy duyệt lại"
     if st.state == State.FAILED:
-        return "lỗi khi làm bản tin: xem thông báo lỗi rồi chạy lại"
+        return "lỗi khi làm bản tin: hãy xem thông báo lỗi rồi chạy lại"
     if st.policy == "approved" and not st.approved:
         if st.state in (State.RENDERED, State.PUBLISHED):
             return "chờ duyệt: đã có âm thanh để nghe thử nhưng chưa được phát"
         return "chờ duyệt: chưa được phát"
     if st.state in (State.DRAFTED, State.EDITED, State.APPROVED):
-        return "kịch bản chưa được đọc thành âm thanh: chạy 'broadcast build'"
+        return "kịch bản chưa được đọc thành âm thanh: hãy chạy 'broadcast build'"
     if st.state == State.RENDERED:
         return "sẵn sàng phát"
     return "đã phát hành"

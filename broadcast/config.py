@@ -267,7 +267,7 @@ class _Reader:
             names = {str: "chuỗi", int: "số nguyên", float: "số", bool: "true/false",
                      list: "danh sách", dict: "bảng"}
             want = names.get(kind, str(kind)) if isinstance(kind, type) else "giá trị hợp lệ"
-            raise self._err(key, f"cần {want}, nhận được {value!r}")
+            raise self._err(key, f"cần {want}, đang ghi là {value!r}")
         return value
 
     def path_value(self, key: str, base: Path) -> Path | None:
@@ -283,13 +283,13 @@ class _Reader:
     def number(self, key: str, default: float, lo: float, hi: float) -> float:
         v = self.get(key, float, default)
         if not lo <= v <= hi:
-            raise self._err(key, f"phải nằm trong khoảng {decimal(lo)} đến {decimal(hi)}, nhận được {decimal(v)}")
+            raise self._err(key, f"phải nằm trong khoảng {decimal(lo)} đến {decimal(hi)}, đang ghi là {decimal(v)}")
         return v
 
     def integer(self, key: str, default: int, lo: int, hi: int) -> int:
         v = self.get(key, int, default)
         if not lo <= v <= hi:
-            raise self._err(key, f"phải nằm trong khoảng {lo} đến {hi}, nhận được {v}")
+            raise self._err(key, f"phải nằm trong khoảng {lo} đến {hi}, đang ghi là {v}")
         return v
 
     def check_unknown(self) -> None:
@@ -351,7 +351,7 @@ def _parse_engine(r: _Reader, base: EngineSettings, root: Path) -> EngineSetting
     for key in ("url", "callback_url"):
         value = r.get(key, str, getattr(c, key))
         if value and not re.match(r"^https?://", value):
-            raise r._err(key, f"cần địa chỉ bắt đầu bằng http:// hoặc https://, nhận được '{value}'")
+            raise r._err(key, f"cần địa chỉ bắt đầu bằng http:// hoặc https://, đang ghi là '{value}'")
         setattr(c, key, value)
     c.timeout = r.number("timeout", c.timeout, 1, 300)
     c.retries = r.integer("retries", c.retries, 0, 10)
@@ -366,7 +366,7 @@ def _parse_tts(r: _Reader, base: TTSConfig, root: Path) -> TTSConfig:
     c.engine = r.get("engine", str, c.engine)
     if c.engine != "auto" and c.engine not in known:
         raise r._err("engine", f"phải là auto hoặc một bộ đọc đã cài ({', '.join(known)}), "
-                               f"nhận được '{c.engine}'")
+                               f"đang ghi là '{c.engine}'")
     chain = r.get("chain", list, c.chain)
     for name in chain:
         if name not in known:
@@ -474,7 +474,7 @@ def parse_notice(raw: Any, r: _Reader, key: str) -> NoticeConfig:
             try:
                 value = dt.date.fromisoformat(value)
             except ValueError:
-                raise nr._err(name, f"cần ngày dạng YYYY-MM-DD, nhận được '{value}'") from None
+                raise nr._err(name, f"cần ngày dạng YYYY-MM-DD, đang ghi là '{value}'") from None
         if isinstance(value, dt.datetime):
             value = value.date()
         dates.append(value)
@@ -498,7 +498,7 @@ def _feed_location(fr: _Reader, root: Path) -> str:
         # On Windows url2pathname makes file:///C:/tin/x.xml C:\tin\x.xml; it unquotes everywhere.
         return str(Path(url2pathname(parts.path)))
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-        raise fr._err("url", f"chỉ dùng được địa chỉ http://, https:// hoặc đường dẫn tệp, nhận được '{url}'")
+        raise fr._err("url", f"chỉ dùng được địa chỉ http://, https:// hoặc đường dẫn tệp, đang ghi là '{url}'")
     return str(fr.path_value("url", root))
 
 
@@ -508,7 +508,7 @@ def _parse_feed(fr: _Reader, root: Path) -> FeedConfig:
         raise fr._err("name", "thiếu tên nguồn tin")
     kind = fr.get("kind", str, "rss")
     if kind not in FEED_KINDS:
-        raise fr._err("kind", f"phải là một trong {', '.join(FEED_KINDS)}, nhận được '{kind}'")
+        raise fr._err("kind", f"phải là một trong {', '.join(FEED_KINDS)}, đang ghi là '{kind}'")
     selectors: dict[str, str] = {}
     if kind == "local":
         folder = fr.path_value("path", root)
@@ -640,7 +640,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         st.one_stop = sr.get("one_stop", str, "")
         st.publish = sr.get("publish", str, "auto")
         if st.publish not in ("auto", "approved"):
-            raise sr._err("publish", f"phải là \"auto\" hoặc \"approved\", nhận được '{st.publish}'")
+            raise sr._err("publish", f"phải là \"auto\" hoặc \"approved\", đang ghi là '{st.publish}'")
         st.standing_file = sr.path_value("standing_file", root)
         st.notices = [parse_notice(n, sr, f"notices[{j}]") for j, n in enumerate(sr.get("notices", list, []))]
         st.notices = [n for n in st.notices if n.text]
@@ -677,7 +677,7 @@ def _parse_publish(r: _Reader, root: Path) -> PublishConfig:
     if c.base_url:
         if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", c.base_url):
             raise r._err("base_url", "cần địa chỉ đầy đủ bắt đầu bằng http:// hoặc https://, "
-                                     f"ví dụ \"https://truyenthanh.example.gov.vn/bantin/\", nhận được '{c.base_url}'")
+                                     f"ví dụ \"https://truyenthanh.example.gov.vn/bantin/\", đang ghi là '{c.base_url}'")
         c.base_url = c.base_url.rstrip("/") + "/"
     c.image = r.path_value("image", root)
     if c.image is not None and c.image.suffix.lower() not in (".png", ".jpg", ".jpeg"):

@@ -562,7 +562,7 @@ def test_retention_keeps_what_the_feed_references_or_drops_the_episode(root, pod
 
 
 @pytest.mark.parametrize("deliver,message", [
-    ('[[stations.deliver]]\nkind = "ftp"\n', "phải là một trong folder, http, sftp, nhận được 'ftp'"),
+    ('[[stations.deliver]]\nkind = "ftp"\n', "phải là một trong folder, http, sftp, đang ghi là 'ftp'"),
     ('[[stations.deliver]]\nkind = "folder"\npath = "x"\npattern = "{station}_{ngay}.mp3"\n', "không có {ngay}"),
     ('[[stations.deliver]]\nkind = "folder"\npath = "x"\npattern = "../{station}.mp3"\n', "chỉ là tên tệp"),
     ('[[stations.deliver]]\nkind = "sftp"\nhost = "pc-xa"\nuser = "loa"\n', "không ghi mật khẩu thẳng"),

@@ -163,7 +163,7 @@ def parse_target(r: "_Reader", root: Path) -> Target:
     kinds = registry()
     kind = r.get("kind", str, "")
     if kind not in kinds:
-        raise r._err("kind", f"phải là một trong {', '.join(sorted(kinds))}, nhận được '{kind}'")
+        raise r._err("kind", f"phải là một trong {', '.join(sorted(kinds))}, đang ghi là '{kind}'")
     target = kinds[kind].from_config(r, root)
     r.check_unknown()
     return target

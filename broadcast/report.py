@@ -20,7 +20,7 @@ from typing import Callable
 from broadcast.bulletin import PRIORITY_LABELS, derive_state
 from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
-from broadcast.vitext import decimal, one_line
+from broadcast.vitext import decimal, grouped, one_line
 
 TOTAL = "TỔNG"
 # What spreadsheet software reads as the start of a formula in a text cell.
@@ -319,6 +319,11 @@ def render(report: Report, fmt: str) -> bytes:
 
 def _plain(value: object) -> str:
     """A cell's text on one line, without control characters (office formats refuse them)."""
+    # Read by people in Markdown and Word: Vietnamese groups thousands with dots and uses a decimal comma.
+    if isinstance(value, float):
+        return f"{value:,.1f}".translate(str.maketrans(",.", ".,"))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return grouped(value)
     return one_line(value)
 
 

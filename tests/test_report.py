@@ -163,6 +163,16 @@ def test_xlsx_and_docx_hold_the_same_tables(history):
     assert len(document.inline_shapes) == 2
 
 
+def test_markdown_writes_numbers_as_vietnamese_does(history):
+    config, _, _, _ = history
+    report = api.report(config, DAYS[0], DAYS[-1])
+    rows = [line for line in render(report, "md").decode("utf-8").splitlines() if line.startswith("| TỔNG |")]
+    cells = rows[0].strip("| ").split(" | ")
+    minutes = f"{report.total.minutes:.1f}".replace(".", ",")
+    assert cells[8] == minutes and cells[13] == "50,0", cells
+    assert not any(re.fullmatch(r"\d+\.\d", c) for c in cells), cells
+
+
 def test_periods():
     assert parse_period(quarter="2026-Q4") == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
     assert parse_period(month="2026-02") == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))

@@ -111,6 +111,8 @@ def test_length_warning_thresholds():
     assert length_warning(700, 600) is None  # 17% long is fine
     long = length_warning(780, 600)
     assert long and "dài hơn" in long and "30%" in long
+    assert "dài 13 phút, dài hơn 30% so với thời lượng mong muốn 10 phút:" in long
+    assert "2 phút 5 giây" in length_warning(125, 600)
     assert length_warning(100, None) is None
 
 

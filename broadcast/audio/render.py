@@ -55,7 +55,7 @@ def length_warning(duration: float, target_seconds: float | None, stories: int |
     if abs(off) <= LENGTH_TOLERANCE:
         return None
     longer = "dài hơn" if off > 0 else "ngắn hơn"
-    head = f"Bản tin dài {_mmss(duration)}, {longer} thời lượng mong muốn {_mmss(target_seconds)} tới {abs(off) * 100:.0f}%"
+    head = f"Bản tin dài {_mmss(duration)}, {longer} {abs(off) * 100:.0f}% so với thời lượng mong muốn {_mmss(target_seconds)}"
     if off < 0 and stories is not None:
         have = f"chỉ có {stories} tin" if stories else "không có tin nào"
         return (f"{head}: hôm nay {have} đủ mức liên quan, không cần sửa cấu hình; muốn bản tin dài hơn "
@@ -64,8 +64,10 @@ def length_warning(duration: float, target_seconds: float | None, stories: int |
 
 
 def _mmss(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 60} phút {s % 60:02d} giây"
+    m, s = divmod(int(round(seconds)), 60)
+    if not s:
+        return f"{m} phút"
+    return f"{m} phút {s} giây" if m else f"{s} giây"
 
 
 def render(

@@ -87,7 +87,7 @@ def test_doctor_says_when_no_bulletin_can_be_made(tmp_path):
                  '[[stations]]\nid = "hoa-phu"\nname = "Đài truyền thanh xã Hòa Phú"\n', encoding="utf-8")
     r = run("--config", str(p), "--out", str(tmp_path / "out"), "doctor")
     assert r.exit_code == 1
-    assert "[LỖI ] Bộ đọc command" in r.output and "khong-co-chuong-trinh-nay" in r.output
+    assert "[LỖI ] bộ đọc command" in r.output and "khong-co-chuong-trinh-nay" in r.output
     assert "[OK  ] ffmpeg:" in r.output
     assert r.output.rstrip().endswith("Máy chưa thể làm bản tin: hãy sửa các mục LỖI ở trên.")
 
@@ -98,7 +98,7 @@ def test_doctor_passes_with_the_offline_engine(tmp_path):
                  '[[stations]]\nid = "hoa-phu"\nname = "Đài truyền thanh xã Hòa Phú"\n', encoding="utf-8")
     r = run("--config", str(p), "--out", str(tmp_path / "out"), "doctor")
     assert r.exit_code == 0, r.output
-    assert "[OK  ] Bộ đọc espeak: dùng được" in r.output
+    assert "[OK  ] bộ đọc espeak: dùng được" in r.output
     assert r.output.rstrip().endswith("Máy sẵn sàng làm bản tin.")
 
 

@@ -181,8 +181,8 @@ def test_unknown_engine_is_a_speech_error(tmp_path: Path) -> None:
 def test_doctor_rows_say_which_engine_will_speak(tmp_path: Path) -> None:
     rows = doctor_checks(TTSConfig(chain=["command", "espeak"], command=["piper-khong-co-xyz"]))
     by_name = {name: (ok, detail) for name, ok, detail in rows}
-    assert by_name["Bộ đọc espeak"][0] is True
-    ok, detail = by_name["Bộ đọc command"]
+    assert by_name["bộ đọc espeak"][0] is True
+    ok, detail = by_name["bộ đọc command"]
     assert ok is True and "không tìm thấy chương trình" in detail and "espeak" in detail
     assert rows[-1][1] is True
 

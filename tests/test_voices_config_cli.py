@@ -165,11 +165,11 @@ def test_doctor_reports_key_and_reachability_per_vendor(tmp_path, monkeypatch):
         rsps.head("https://viettelgroup.ai/", status=200)
         r = run("--config", str(p), "--out", str(tmp_path / "out"), "doctor")
     assert r.exit_code == 0, r.output
-    assert ("[chú ý] Bộ đọc fpt: không dùng được: chưa có khóa API FPT.AI: hãy đặt biến môi trường "
+    assert ("[chú ý] bộ đọc fpt: không dùng được: chưa có khóa API FPT.AI: hãy đặt biến môi trường "
             "FPT_API_KEY hoặc khóa tts.fpt.key_file; sẽ đọc bằng viettel") in r.output
-    assert ("[OK  ] Bộ đọc viettel: dùng được (giọng hn-quynhanh, khóa API lấy từ biến môi trường "
+    assert ("[OK  ] bộ đọc viettel: dùng được (giọng hn-quynhanh, khóa API lấy từ biến môi trường "
             "VIETTEL_API_KEY)") in r.output
-    assert "[OK  ] Kết nối Viettel AI: tới được https://viettelgroup.ai/voice/api/tts/v1/rest/syn" in r.output
+    assert "[OK  ] kết nối Viettel AI: tới được https://viettelgroup.ai/voice/api/tts/v1/rest/syn" in r.output
     assert "vt-9f8e7d6c5b" not in r.output
 
 

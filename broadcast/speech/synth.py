@@ -319,7 +319,7 @@ def doctor_checks(tts: TTSConfig) -> list[tuple[str, bool, str]]:
     usable = [n for n in chain if reasons.get(n) is None]
     for name in chain:
         reason = reasons.get(name)
-        label = f"Bộ đọc {name}"
+        label = f"bộ đọc {name}"
         if reason is None:
             rows.append((label, True, "dùng được" + _engine_detail(engines[name])))
             continue
@@ -336,10 +336,10 @@ def doctor_checks(tts: TTSConfig) -> list[tuple[str, bool, str]]:
             continue
         probe = engine.probe()  # type: ignore[attr-defined]
         if probe is None:
-            rows.append((f"Kết nối {label}", True, f"tới được {getattr(engine, 'url', '')}"))
+            rows.append((f"kết nối {label}", True, f"tới được {getattr(engine, 'url', '')}"))
         else:
             fallback = [n for n in usable if n != name]
-            rows.append((f"Kết nối {label}", bool(fallback),
+            rows.append((f"kết nối {label}", bool(fallback),
                          probe + (f"; sẽ đọc bằng {fallback[0]}" if fallback else "")))
     gtts = engines.get("gtts")
     if gtts is not None:
@@ -348,16 +348,16 @@ def doctor_checks(tts: TTSConfig) -> list[tuple[str, bool, str]]:
         if host not in run.probes:
             probe = gtts.probe()  # type: ignore[attr-defined]
         if probe is None:
-            rows.append(("Kết nối Google", True, f"tới được {host}"))
+            rows.append(("kết nối Google", True, f"tới được {host}"))
         else:
             fallback = [n for n in usable if n != "gtts"]
-            rows.append(("Kết nối Google", bool(fallback),
+            rows.append(("kết nối Google", bool(fallback),
                          probe + (f"; sẽ đọc bằng {fallback[0]}" if fallback else "")))
     arrow = " → ".join(chain)
     if usable:
-        rows.append((f"Chuỗi bộ đọc ({arrow})", True, f"sẽ đọc bằng {usable[0]}"))
+        rows.append((f"chuỗi bộ đọc ({arrow})", True, f"sẽ đọc bằng {usable[0]}"))
     else:
-        rows.append((f"Chuỗi bộ đọc ({arrow})", False,
+        rows.append((f"chuỗi bộ đọc ({arrow})", False,
                      "không bộ đọc nào dùng được: bản tin sẽ không tạo được"))
     for engine in engines.values():
         closer = getattr(engine, "close", None)

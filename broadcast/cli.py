@@ -84,7 +84,7 @@ def _parse_date(ctx: click.Context | None, param: click.Parameter | None, value:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' không phải ngày dạng YYYY-MM-DD (ví dụ 2025-03-12).") from None
+        raise click.BadParameter(f"'{value}' không phải ngày dạng YYYY-MM-DD (năm-tháng-ngày, ví dụ 2026-03-12).") from None
     if not 2000 <= day.year <= 2100:
         raise click.BadParameter(f"'{value}': năm phải từ 2000 đến 2100.")
     return day
@@ -480,7 +480,7 @@ def notice(app: App, text: str | None, text_file: Path | None, stations: tuple[s
     if text_file is not None:
         text = read_staff_text(text_file, "tệp thông báo")
     if not text or not text.strip():
-        raise click.UsageError("Cần nội dung thông báo: gõ trong dấu ngoặc kép hoặc dùng --file.")
+        raise click.UsageError("Chưa có nội dung thông báo: hãy gõ nội dung trong dấu ngoặc kép hoặc dùng --file TỆP.")
     result = api.notice(app.config, app.out_dir, text, stations, app.date, app.now, all_stations=all_stations,
                         priority=priority, valid_from=valid_from, valid_to=valid_to, build_now=not no_build,
                         name=name, by=by)
@@ -865,7 +865,8 @@ def report(app: App, start: dt.date | None, end: dt.date | None, quarter: str | 
     from broadcast.report import formats, parse_period, render
 
     if fmt not in formats():
-        raise click.BadParameter(f"'{fmt}': chọn một trong {', '.join(formats())}.", param_hint="--format")
+        raise click.BadParameter(f"không có định dạng '{fmt}': hãy chọn một trong {', '.join(formats())}.",
+                                param_hint="--format")
     first, last = parse_period(start=start, end=end, quarter=quarter, month=month, year=year)
     data = render(api.report(app.config, first, last, list(stations) or None), fmt)
     if output is None:

@@ -139,7 +139,7 @@ def parse_period(*, start: dt.date | None = None, end: dt.date | None = None, qu
             raise PeriodError(f"'{year}' không phải năm dạng 2026.")
         return dt.date(_year(text), 1, 1), dt.date(_year(text), 12, 31)
     if not (start and end):
-        raise PeriodError("Cần kỳ báo cáo: --from và --to, hoặc --quarter, --month, --year.")
+        raise PeriodError("Chưa chọn kỳ báo cáo: hãy dùng --from và --to, hoặc --quarter, --month, --year (ví dụ --month 2026-11).")
     if start > end:
         raise PeriodError("Ngày bắt đầu kỳ báo cáo sau ngày kết thúc.")
     return start, end

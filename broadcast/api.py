@@ -440,21 +440,21 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
 
     text = "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip())
     if not text:
-        raise BroadcastError("Nội dung thông báo trống: không có gì để đọc.")
+        raise BroadcastError("Nội dung thông báo trống: không có gì để đọc. Hãy nhập nội dung thông báo.")
     check_script_size(text, "Thông báo")
     check_priority(priority)
     chosen = _stations(config, notice_stations(config, stations, all_stations))
     valid_from = valid_from or date
     valid_to = valid_to or valid_from
     if valid_to < valid_from:
-        raise BroadcastError("Ngày kết thúc của thông báo trước ngày bắt đầu.")
+        raise BroadcastError("Ngày kết thúc của thông báo đứng trước ngày bắt đầu: hãy sửa lại hai ngày này.")
     if valid_to < date:
         raise ParameterError(f"Thông báo chỉ đọc đến hết ngày {valid_to.strftime('%d/%m/%Y')}, trước ngày "
                              f"{date.strftime('%d/%m/%Y')}: không còn bản tin nào để đọc. Hãy kiểm tra --from, --to.")
     # A notice that starts later is made for its first day, never aired before it.
     date = max(date, valid_from)
     if name is not None and not NAME.fullmatch(name):
-        raise BroadcastError("Tên thông báo chỉ gồm chữ thường không dấu, số, '-' hoặc '_'.")
+        raise BroadcastError("Tên thông báo chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ thong-bao-mua-lu).")
     with open_store(config) as store:
         if build_now and name is not None:
             # Refuse a name in use before the notice is stored, so a retry never stores it twice.
@@ -1107,21 +1107,21 @@ def swap_story(config: Config, out_dir: Path, station: str, date: dt.date, story
     present = [i for i, c in enumerate(chunks) if story_of(c) == story_id]
     if not include:
         if not present:
-            raise NotFoundError("Tin này không có trong kịch bản.")
+            raise NotFoundError("Tin này không còn trong kịch bản: hãy tải lại trang.")
         chunks = [c for i, c in enumerate(chunks) if i not in present]
     else:
         if present:
-            raise BroadcastError("Tin này đã có trong kịch bản.")
+            raise BroadcastError("Tin này đã có trong kịch bản: hãy tải lại trang để xem.")
         found = candidates(config, station, date, now, show_all=True).candidates
         story = next((c for c in found if c.id == story_id), None)
         if story is None:
-            raise NotFoundError("Không tìm thấy tin này trong các tin ứng viên của ngày.")
+            raise NotFoundError("Không tìm thấy tin này trong các tin ứng viên của ngày: hãy tải lại trang.")
         slot_time = next((s.time for s in st.slots if s.name == slot), "")
         # The story's block comes from the station's own template, so it reads like every other story.
         rendered = split_blocks(render_script(script_context(st, date, [story], "", [], slot_time), st.templates))
         block = next((c for c in rendered if story_of(c) == story_id), None)
         if block is None:
-            raise BroadcastError("Mẫu kịch bản của đài không viết ra tin này (thiếu dòng '# mã tin').")
+            raise BroadcastError("Mẫu kịch bản của đài không viết ra tin này (thiếu dòng '# mã tin'): hãy nhờ người quản trị sửa mẫu.")
         kinds = [parse_script(h + b)[0].kind if h and parse_script(h + b) else "" for h, b in chunks]
         items = [i for i, k in enumerate(kinds) if k == "item"]
         at = (items[-1] + 1) if items else next((i + 1 for i, k in enumerate(kinds) if k == "greeting"), 1)
@@ -1166,7 +1166,7 @@ def add_lexicon_entry(config: Config, station: str, written: str, spoken: str) -
 
     st = config.station(station)
     if st.lexicon is None:
-        raise BroadcastError(f"Đài {st.id} chưa có tệp từ điển phát âm: hãy thêm dòng "
+        raise BroadcastError(f"Đài {st.id} chưa có tệp từ điển phát âm: hãy nhờ người quản trị thêm dòng "
                              f"lexicon = \"tu-dien-{st.id}.tsv\" vào mục [[stations]] của đài trong "
                              "broadcast.toml rồi khởi động lại bàn duyệt.")
     written, spoken = " ".join(written.split()), " ".join(spoken.split())

@@ -665,8 +665,13 @@ def init_config(folder: Path, station_id: str, name: str, *, commune: str = "", 
     notices_path = folder / "thong-bao.toml"
     if config_path.exists() and not overwrite:
         raise BroadcastError(f"Đã có {config_path}: không ghi đè. Dùng --force nếu muốn tạo lại.")
+    from broadcast.script import station_place
+
+    # Without --commune the place comes from the name ("xã Ea Kao"), so the closing never reads
+    # "Bộ phận tiếp nhận và trả kết quả Đài truyền thanh xã Ea Kao".
+    commune = commune or station_place("", name)[1] or name
     # Names like 'Đài truyền thanh xã "Hòa Phú"' are fine: escaped as TOML basic strings.
-    text = INIT_TEMPLATE.format(title=name, station_id=station_id, name=_toml_text(name), commune=_toml_text(commune or name),
+    text = INIT_TEMPLATE.format(title=name, station_id=station_id, name=_toml_text(name), commune=_toml_text(commune),
                                 phone=_toml_text(phone), province=_toml_text(province))
     atomic_write_text(config_path, text)
     written = [config_path]

@@ -61,6 +61,18 @@ def test_init_takes_names_with_quotes_and_backslashes(tmp_path):
     assert (tmp_path / "broadcast.toml").read_text(encoding="utf-8").startswith(f"# Cấu hình của {name}.\n")
 
 
+
+def test_init_without_commune_takes_the_place_from_the_name(tmp_path):
+    from broadcast.config import load_config
+
+    r = CliRunner().invoke(cli, ["init", "--station", "ea-kao", "--name", "Đài truyền thanh xã Ea Kao",
+                                 "--dir", str(tmp_path)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    (station,) = load_config(tmp_path / "broadcast.toml").stations
+    assert station.commune == "xã Ea Kao"
+    assert station.one_stop == "Bộ phận tiếp nhận và trả kết quả xã Ea Kao"
+
+
 @pytest.mark.parametrize("args", [["--station", "Hoa-Phu", "--name", "Đài"],
                                   ["--station", "hoa-phu", "--name", "Đài\nxã"]])
 def test_init_with_a_wrong_value_is_a_parameter_error(tmp_path, args):

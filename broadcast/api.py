@@ -618,7 +618,7 @@ engine = "auto"                       # auto: Google khi có mạng, espeak ngo�
 
 [audio]
 # jingle = "nhac-hieu.mp3"            # nhạc hiệu riêng của đài (mặc định: nhạc hiệu đi kèm)
-retention_days = 30                   # giữ bản tin bao nhiêu ngày
+retention_days = 30                   # số ngày giữ tệp bản tin
 
 [[stations]]
 id = "{station_id}"
@@ -626,7 +626,7 @@ name = "{name}"
 commune = "{commune}"
 # số điện thoại đọc ở lời kết
 phone = "{phone}"
-one_stop = "Bộ phận tiếp nhận và trả kết quả {commune}"
+one_stop = "Trung tâm Phục vụ hành chính công {commune}"   # nơi bà con liên hệ, đọc ở lời kết
 publish = "approved"                  # approved: chỉ phát bản tin đã duyệt; auto: làm xong là phát
 target_minutes = 5
 notices_file = "thong-bao.toml"       # thông báo của xã (sửa bằng Notepad, lưu UTF-8)
@@ -636,7 +636,7 @@ INIT_NOTICES = '''# Thông báo của xã. Mỗi thông báo là một mục [[n
 #   text        nội dung đọc lên
 #   priority    "normal" (thường), "priority" (ưu tiên) hoặc "emergency" (khẩn cấp)
 #   valid_from  ngày bắt đầu đọc, dạng 2026-12-01
-#   valid_to    ngày thôi đọc, dạng 2026-12-05
+#   valid_to    ngày cuối cùng được đọc, dạng 2026-12-05
 #
 # [[notices]]
 # text = "Ủy ban nhân dân xã thông báo: ..."
@@ -668,7 +668,7 @@ def init_config(folder: Path, station_id: str, name: str, *, commune: str = "", 
     from broadcast.script import station_place
 
     # Without --commune the place comes from the name ("xã Ea Kao"), so the closing never reads
-    # "Bộ phận tiếp nhận và trả kết quả Đài truyền thanh xã Ea Kao".
+    # "Trung tâm Phục vụ hành chính công Đài truyền thanh xã Ea Kao".
     commune = commune or station_place("", name)[1] or name
     # Names like 'Đài truyền thanh xã "Hòa Phú"' are fine: escaped as TOML basic strings.
     text = INIT_TEMPLATE.format(title=name, station_id=station_id, name=_toml_text(name), commune=_toml_text(commune),

@@ -57,7 +57,7 @@ def test_init_takes_names_with_quotes_and_backslashes(tmp_path):
     assert r.exit_code == 0, r.output
     (station,) = load_config(tmp_path / "broadcast.toml").stations
     assert (station.name, station.commune) == (name, commune)
-    assert station.one_stop == f"Bộ phận tiếp nhận và trả kết quả {commune}"
+    assert station.one_stop == f"Trung tâm Phục vụ hành chính công {commune}"
     assert (tmp_path / "broadcast.toml").read_text(encoding="utf-8").startswith(f"# Cấu hình của {name}.\n")
 
 
@@ -70,7 +70,7 @@ def test_init_without_commune_takes_the_place_from_the_name(tmp_path):
     assert r.exit_code == 0, r.output
     (station,) = load_config(tmp_path / "broadcast.toml").stations
     assert station.commune == "xã Ea Kao"
-    assert station.one_stop == "Bộ phận tiếp nhận và trả kết quả xã Ea Kao"
+    assert station.one_stop == "Trung tâm Phục vụ hành chính công xã Ea Kao"
 
 
 @pytest.mark.parametrize("args", [["--station", "Hoa-Phu", "--name", "Đài"],

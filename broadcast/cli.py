@@ -1072,7 +1072,7 @@ def _read_password(password_stdin: bool) -> str:
 @user.command("add")
 @click.argument("name", metavar="TÊN")
 @click.option("--station", "stations", multiple=True, metavar="MÃ_ĐÀI",
-              help="Đài tài khoản này được xem và sửa (có thể lặp lại). Bắt buộc với vai trò staff.")
+              help="Đài mà tài khoản này được xem và sửa (có thể lặp lại). Bắt buộc với vai trò staff.")
 @click.option("--role", type=click.Choice(["staff", "province", "admin"]), default="staff", show_default=True,
               help="staff: cán bộ đài (chỉ đài của mình); province: cán bộ tỉnh (mọi đài, duyệt); "
                    "admin: quản trị (mọi đài, quản lý tài khoản).")
@@ -1111,7 +1111,7 @@ def user_list(app: App) -> None:
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu mới từ đầu vào chuẩn.")
 @click.pass_obj
 def user_passwd(app: App, name: str, password_stdin: bool) -> None:
-    """Đổi mật khẩu một tài khoản (các phiên đăng nhập của tài khoản bị đóng)."""
+    """Đổi mật khẩu của một tài khoản (các phiên đăng nhập đang mở của tài khoản đó bị đóng)."""
     from broadcast import api
 
     with api.accounts(app.config) as acc:

@@ -805,7 +805,8 @@ def cache(app: App, prune: bool, older_than: str) -> None:
     try:
         age = parse_age(older_than)
     except BroadcastError as exc:
-        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+        # Inside "Giá trị không hợp lệ cho --older-than: …" the sentence goes on in lower case.
+        raise click.BadParameter(str(exc)[:1].lower() + str(exc)[1:], param_hint="--older-than") from None
     if prune:
         removed, freed = api.prune_speech_cache(app.config, app.out_dir, age, app.now)
         app.say(f"Đã xóa {removed} đoạn ({decimal(freed / 1e6, 1)} MB) không dùng quá {older_than}.")

@@ -94,7 +94,10 @@ def test_a_new_password_for_an_unknown_account_is_refused_before_any_password_is
     (["serve", "--port", "80000"], "Lỗi: Giá trị không hợp lệ cho '--port': 80000 không nằm trong khoảng từ 0 "
                                    "đến 65535.\n"),
     (["build", "--statoin", "hoa-phu"], "Lỗi: Không có tùy chọn --statoin. Có phải bạn định gõ --station?\n"),
-    (["cache", "--older-than", "ba-ngay"], None),
+    (["cache", "--older-than", "ba-ngay"], "Lỗi: Giá trị không hợp lệ cho --older-than: thời gian 'ba-ngay' không hợp "
+                                          "lệ: hãy ghi như 30d (ngày), 12h (giờ), 2w (tuần) hoặc 90m (phút).\n"),
+    (["notice", "--station", "hoa-phu", "Nước", "sông"], "Lỗi: Thừa tham số (sông). Câu có dấu cách thì hãy đặt "
+                                                        "trong dấu ngoặc kép.\n"),
 ])
 def test_click_errors_read_as_vietnamese_sentences(tmp_path, args, expected):
     r = with_config(tmp_path, *args)

@@ -940,7 +940,7 @@ PUBLISH_WORDS = {"delivered": "đã giao", "replaced": "đã giao, thay bản tr
 def publish(app: App, stations: tuple[str, ...], by: str) -> None:
     """Phát hành các bản tin được phép phát của ngày: podcast và mọi nơi nhận đã khai báo.
 
-    Mỗi phiên bản bản tin chỉ được giao một lần; bản tin làm lại thay bản đã giao.
+    Mỗi phiên bản của bản tin chỉ được giao một lần; bản tin làm lại thay bản đã giao.
     Bản tin chờ duyệt (publish = "approved") hoặc đang tạm dừng không được giao.
     Mã thoát 1 khi có nơi nhận chưa nhận được (các nơi khác vẫn được giao).
     """

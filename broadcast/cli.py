@@ -709,7 +709,7 @@ def _login_name() -> str:
 @click.option("--station", "station_id", required=True, metavar="MÃ_ĐÀI",
               help="Mã đài: chữ thường không dấu, số, '-' (ví dụ hoa-phu).")
 @click.option("--name", required=True, metavar="TÊN", help="Tên đài, ví dụ \"Đài truyền thanh xã Hòa Phú\".")
-@click.option("--commune", default="", metavar="XÃ", help="Tên xã, phường, ví dụ \"xã Hòa Phú\".")
+@click.option("--commune", default="", metavar="XÃ", help="Tên xã, phường, ví dụ \"xã Hòa Phú\" (mặc định: lấy từ tên đài).")
 @click.option("--phone", default="", metavar="SỐ", help="Số điện thoại đọc ở lời kết bản tin.")
 @click.option("--province", default="Đắk Lắk", show_default=True, metavar="TỈNH",
               help="Tên tỉnh của đài (khóa province trong [general]).")

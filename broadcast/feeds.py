@@ -12,12 +12,10 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urljoin, urlsplit
 
 import feedparser
 import requests
-import urllib3
 
 from broadcast.config import FeedConfig
 from broadcast.vitext import decimal, shown_url, size_text
@@ -25,6 +23,7 @@ from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
 from broadcast.fsutil import read_limited
 from broadcast.models import FeedItem
+from broadcast.netread import pieces
 from broadcast.textclean import clean_summary, clean_title, outlet_name
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,6 @@ ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0
-CHUNK = 64 * 1024
 # An item dated more than this after the fetch is misdated (often a day/month swap).
 FUTURE_SLACK = dt.timedelta(hours=24)
 # A feed whose newest item is older than this is probably a dead category page.
@@ -139,26 +137,6 @@ def _retry_after(resp: requests.Response, default: float) -> float:
     return default
 
 
-def _chunks(resp: requests.Response) -> Iterator[bytes]:
-    """Body pieces as soon as they arrive, so the total deadline is checked between reads."""
-    raw = resp.raw
-    if not hasattr(raw, "read1"):  # urllib3 1.x: whole chunks only
-        yield from resp.iter_content(CHUNK)
-        return
-    while True:
-        try:
-            data = raw.read1(CHUNK, decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError as exc:
-            raise requests.Timeout(str(exc)) from None
-        except urllib3.exceptions.DecodeError as exc:
-            raise requests.exceptions.ContentDecodingError(str(exc)) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise requests.ConnectionError(str(exc)) from None
-        if not data:
-            return
-        yield data
-
-
 def _read_body(resp: requests.Response, feed: FeedConfig, max_bytes: int, deadline: float,
                timeout: float) -> bytes:
     length = resp.headers.get("Content-Length", "")
@@ -168,7 +146,7 @@ def _read_body(resp: requests.Response, feed: FeedConfig, max_bytes: int, deadli
             "Hãy kiểm tra địa chỉ (có thể là tệp khác, không phải RSS) hoặc tăng fetch_max_bytes."
         )
     buf = bytearray()
-    for chunk in _chunks(resp):
+    for chunk in pieces(resp):
         buf += chunk
         if len(buf) > max_bytes:
             raise FeedError(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
+from broadcast.netread import read_start
 from broadcast.publish.targets import (
     DeliveryError,
     Target,
@@ -23,6 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from broadcast.config import _Reader
 
 METHODS = ("PUT", "POST")
+# Of a refusal only the first line is quoted: more than this is never read.
+ANSWER_BYTES = 4096
 
 
 @register("http")
@@ -94,31 +98,36 @@ class HTTPTarget(Target):
         if token:
             headers[self.token_header] = f"Bearer {token}" if self.token_header.lower() == "authorization" else token
         try:
+            # Streamed: the answer is the receiver's, and only a refusal's first line is ever read.
             if self.method == "PUT":
                 headers.setdefault("Content-Type", "audio/mpeg")
                 resp = requests.put(url, data=upload.data, headers=headers, timeout=self.timeout,
-                                    allow_redirects=False)
+                                    allow_redirects=False, stream=True)
             else:
                 form = {k: v.format(**values) for k, v in self.form.items()}
                 resp = requests.post(url, files={self.field: (name, upload.data, "audio/mpeg")}, data=form,
-                                     headers=headers, timeout=self.timeout, allow_redirects=False)
+                                     headers=headers, timeout=self.timeout, allow_redirects=False, stream=True)
         except requests.Timeout:
             raise DeliveryError(f"{shown} không trả lời trong {decimal(self.timeout)} giây.") from None
         except requests.ConnectionError:
             raise DeliveryError(f"Không kết nối được tới {shown}: máy nhận tắt, sai địa chỉ hoặc mất mạng.") from None
         except requests.RequestException as exc:
             raise DeliveryError(f"Không gửi được tới {shown}: {type(exc).__name__}.") from None
-        if 300 <= resp.status_code < 400:
-            # Never followed: the token (in any header) and the bulletin are for the configured address only,
-            # and a POST turned into a GET of a login page would answer 200 without any file received.
-            where = one_line(resp.headers.get("Location", ""))[:200] or "?"
-            raise DeliveryError(f"{shown} chuyển hướng tới {where} ({resp.status_code}): không gửi theo địa chỉ mới. "
-                                "Nếu đó đúng là máy nhận, hãy sửa url trong cấu hình.", retry=False)
-        if not 200 <= resp.status_code < 300:
-            # 408, 429 and 5xx pass; anything else is a refusal that the same request will get again.
-            retry = resp.status_code in (408, 425, 429) or resp.status_code >= 500
-            reason = (resp.text or "").strip().splitlines()[0][:200] if resp.text.strip() else resp.reason
-            reason = one_line(reason or "")  # the server's words, never its ESC codes
-            raise DeliveryError(f"{shown} trả lời {resp.status_code} ({reason}).", retry=retry)
+        with resp:
+            if 300 <= resp.status_code < 400:
+                # Never followed: the token (in any header) and the bulletin are for the configured address only,
+                # and a POST turned into a GET of a login page would answer 200 without any file received.
+                where = one_line(resp.headers.get("Location", ""))[:200] or "?"
+                raise DeliveryError(f"{shown} chuyển hướng tới {where} ({resp.status_code}): không gửi theo địa chỉ "
+                                    "mới. Nếu đó đúng là máy nhận, hãy sửa url trong cấu hình.", retry=False)
+            if not 200 <= resp.status_code < 300:
+                # 408, 429 and 5xx pass; anything else is a refusal that the same request will get again.
+                retry = resp.status_code in (408, 425, 429) or resp.status_code >= 500
+                # A few KB within the timeout: an answer that never ends must not hold the run or its memory.
+                answer = read_start(resp, ANSWER_BYTES, time.monotonic() + self.timeout)
+                text = answer.decode(resp.encoding or "utf-8", "replace").strip()
+                reason = text.splitlines()[0][:200] if text else resp.reason
+                reason = one_line(reason or "")  # the server's words, never its ESC codes
+                raise DeliveryError(f"{shown} trả lời {resp.status_code} ({reason}).", retry=retry)
         return shown
 

@@ -1167,7 +1167,9 @@ def lexicon_entries(config: Config, station: str) -> tuple[Path | None, list[tup
 
 def add_lexicon_entry(config: Config, station: str, written: str, spoken: str) -> Path:
     """Add (or replace) one entry of the station's dictionary file, checked as the normaliser reads it."""
-    from broadcast.textnorm.lexicon import parse_tsv, read_tsv
+    from broadcast.errors import ConfigError
+    from broadcast.fsutil import MAX_SETTINGS_BYTES, read_staff_text
+    from broadcast.textnorm.lexicon import parse_tsv
 
     st = config.station(station)
     if st.lexicon is None:
@@ -1177,9 +1179,12 @@ def add_lexicon_entry(config: Config, station: str, written: str, spoken: str) -
     written, spoken = " ".join(written.split()), " ".join(spoken.split())
     path = Path(st.lexicon)
     parse_tsv(f"{written}\t{spoken}", str(path))  # the same checks as when the file is loaded
-    lines = path.read_text(encoding="utf-8-sig").splitlines() if path.exists() else [
-        "# Từ điển phát âm của đài: cách viết<Tab>cách đọc"]
-    entries = dict(read_tsv(path)) if path.exists() else {}
+    # Read once, as the nightly run reads it: UTF-8 or Notepad's UTF-16, a regular file within the limit
+    # (a pipe or device named by mistake is refused, never waited on); written back as UTF-8.
+    text = (read_staff_text(path, "tệp từ điển phát âm", MAX_SETTINGS_BYTES, ConfigError) if path.exists()
+            else "# Từ điển phát âm của đài: cách viết<Tab>cách đọc")
+    lines = text.splitlines()
+    entries = dict(parse_tsv(text, str(path)))
     if written in entries:
         lines = [ln for ln in lines if not (ln.split("\t")[0].strip() == written and "\t" in ln)]
     lines.append(f"{written}\t{spoken}")

@@ -10,7 +10,7 @@ import logging
 import random
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -40,6 +40,12 @@ MAX_RETRY_AFTER = 30.0
 FUTURE_SLACK = dt.timedelta(hours=24)
 # A feed whose newest item is older than this is probably a dead category page.
 STALE_AFTER = dt.timedelta(days=30)
+# No real source lists more stories at once, nor writes a longer title or lead (the longest lead read
+# aloud is item_chars, at most 5000): past these a source is broken or hostile, and each of its items
+# would be stored, scored and offered to every station every night.
+MAX_ITEMS = 500
+MAX_TITLE_CHARS = 500
+MAX_SUMMARY_CHARS = 8000
 
 HTTP_REASONS = {
     400: "máy chủ từ chối yêu cầu (400)",
@@ -487,10 +493,37 @@ def parse_feed(data: bytes, feed: FeedConfig, *, now: dt.datetime, content_type:
     return finish_parsed(channel_title, items, len(entries), skipped, future, now)
 
 
+def _shortened(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a space when one is near the end."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.8 else cut).rstrip(" ,;:-–—")
+
+
 def finish_parsed(title: str, items: list[FeedItem], entries: int, skipped: int, future: int,
                   now: dt.datetime, *, check_stale: bool = True) -> ParsedFeed:
-    """Wrap parsed items with what staff should know: misdated items, an empty or dead source."""
-    result = ParsedFeed(title=title, items=items, entries=entries, skipped=skipped)
+    """Wrap parsed items with what staff should know: misdated items, an empty or dead source.
+
+    Every kind of source ends here, so here a source's items are held to what a
+    real one gives: the first MAX_ITEMS of its list, titles and leads cut to
+    MAX_TITLE_CHARS and MAX_SUMMARY_CHARS.
+    """
+    extra = max(0, len(items) - MAX_ITEMS)
+    items = items[:MAX_ITEMS]
+    cut = 0
+    for i, it in enumerate(items):
+        short = replace(it, title=_shortened(it.title, MAX_TITLE_CHARS), source=_shortened(it.source, MAX_TITLE_CHARS),
+                        summary=_shortened(it.summary, MAX_SUMMARY_CHARS))
+        if short != it:
+            items[i], cut = short, cut + 1
+    result = ParsedFeed(title=_shortened(title, MAX_TITLE_CHARS), items=items, entries=entries, skipped=skipped)
+    if extra:
+        result.warnings.append(f"nguồn tin có {MAX_ITEMS + extra} bài, chỉ lấy {MAX_ITEMS} bài đầu danh sách")
+    if cut:
+        result.warnings.append(f"{cut} tin có tiêu đề hoặc tóm tắt dài bất thường, đã cắt bớt (tiêu đề tối đa "
+                               f"{MAX_TITLE_CHARS} ký tự, tóm tắt tối đa {MAX_SUMMARY_CHARS} ký tự)")
     dated = [i.published for i in items if i.published]
     result.newest = max(dated) if dated else None
     if future:

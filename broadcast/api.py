@@ -1066,6 +1066,7 @@ class SpokenSample:
     spoken: str
     engine: str
     duration: float
+    cached: bool = False  # heard before: no engine (and no paid vendor) was asked
 
 
 def speak(config: Config, station: str, text: str) -> SpokenSample:
@@ -1089,7 +1090,7 @@ def speak(config: Config, station: str, text: str) -> SpokenSample:
             data = sp.wav.read_bytes()
         finally:
             synth.close()
-    return SpokenSample(wav=data, spoken=spoken, engine=sp.engine, duration=sp.duration)
+    return SpokenSample(wav=data, spoken=spoken, engine=sp.engine, duration=sp.duration, cached=sp.cached)
 
 
 def swap_story(config: Config, out_dir: Path, station: str, date: dt.date, story_id: int, include: bool,

@@ -6,16 +6,23 @@ CLI, the real server in its own process, real SQLite, real files.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import re
 import threading
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
+from werkzeug.serving import make_server
+
+from broadcast.config import load_config
+from broadcast.web.app import DeskSettings, create_app
 
 from offline import offline_config
-from test_web import PASSWORDS, cli_run
+from test_web import NOW, PASSWORDS, cli_run
 from test_web_e2e import serve_site
 
 STATIONS = '''
@@ -34,6 +41,7 @@ target_minutes = 2
 
 def make_light_site(root: Path) -> Path:
     """Configuration and accounts only: 'lan' staffs Hòa Phú, 'hung' Ea Tiêu, 'quantri' administers."""
+    (root / "tu-dien-hoa-phu.tsv").write_text("# Từ điển phát âm của đài\n", encoding="utf-8")
     config = offline_config(root, STATIONS)
     for name, role, station in (("lan", "staff", "hoa-phu"), ("hung", "staff", "ea-tieu"),
                                 ("quantri", "admin", "")):
@@ -101,6 +109,7 @@ def test_a_dictionary_path_that_is_a_pipe_is_refused_not_waited_on(site):
     # A careless configuration names a FIFO (or a device) as the station's dictionary: adding an entry
     # must answer with the reason, not hang a desk thread on it for ever (or, for /dev/zero, read it all).
     lexicon = site / "tu-dien-hoa-phu.tsv"
+    lexicon.unlink()
     os.mkfifo(lexicon)
     release = threading.Event()
 
@@ -126,3 +135,52 @@ def test_a_dictionary_path_that_is_a_pipe_is_refused_not_waited_on(site):
             assert "không phải tệp thường" in error_line(resp)
     finally:
         release.set()
+
+
+# ---------------------------------------------------------------- the voice service is the province's
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@contextlib.contextmanager
+def desk_in_process(root: Path, clock: Clock, settings: DeskSettings) -> Iterator[str]:
+    """The desk app with its own settings and clock behind a real HTTP server on a free port."""
+    app = create_app(load_config(root / "broadcast.toml"), root / "audio_out", clock, settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def hear(base: str, s: requests.Session, station: str, text: str) -> requests.Response:
+    return s.get(f"{base}/stations/{station}/speech", params={"text": text},
+                 headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "audio"}, timeout=60)
+
+
+def test_one_account_cannot_spend_the_voice_service_without_limit(site):
+    # Every new paragraph heard is read by the station's engine: with a vendor voice, a paid request on the
+    # province's key. A script (or a stuck key) on one staffer's computer must not spend it without end.
+    clock = Clock(NOW)
+    settings = DeskSettings()
+    settings.speech_chars_per_hour = 300  # a few sentences, so the test stays short
+    sentences = [f"Thôn {n} đã hoàn thành việc kích hoạt tài khoản định danh điện tử cho người dân." for n in
+                 ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám")]
+    with desk_in_process(site, clock, settings) as base:
+        lan, hung = log_in(base, "lan"), log_in(base, "hung")
+        answers = [hear(base, lan, "hoa-phu", text) for text in sentences]
+        codes = [a.status_code for a in answers]
+        assert codes[:3] == [200, 200, 200] and codes[-1] == 429, codes
+        refused = answers[codes.index(429)]
+        assert "trong một giờ" in error_line(refused) and "300" in error_line(refused)
+        # The limit is the account's, not the desk's: a colleague of another commune still hears hers.
+        assert hear(base, hung, "ea-tieu", sentences[-1]).status_code == 200
+        clock.now += dt.timedelta(minutes=61)
+        assert hear(base, lan, "hoa-phu", sentences[-1]).status_code == 200

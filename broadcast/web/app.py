@@ -29,7 +29,7 @@ from broadcast.bulletin import PRIORITIES, PRIORITY_LABELS, State
 from broadcast.config import Config
 from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, grouped
 from broadcast.web.accounts import ROLE_LABELS, ROLES, AccountError, User
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ class DeskSettings:
     login_limit: int = 5  # failed logins per account name in the window
     address_limit: int = 20  # failed logins per address in the window
     render_limit: int = 2  # renders running at once: each reads aloud and encodes, and the machine is small
+    # Characters of new speech one account may hear in an hour (about half an hour of listening, every
+    # paragraph of three bulletins): each is read by the station's engine, for a vendor a paid request.
+    speech_chars_per_hour: int = 30_000
 
 
 @dataclass
@@ -117,6 +120,8 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     out_dir = Path(out_dir)
     jobs: dict[tuple[str, str, str], RenderJob] = {}
     jobs_lock = threading.Lock()
+    speech_spent: dict[str, list[tuple[dt.datetime, int]]] = {}  # account -> (when, new characters heard)
+    speech_lock = threading.Lock()
     with api.accounts(config) as acc:
         secret = acc.secret()
 
@@ -591,10 +596,21 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
             return refuse(403, "Chỉ nghe thử được từ các trang của bàn duyệt: hãy mở bàn duyệt rồi bấm ▶.")
         text = request.args.get("text", "")
+        name, t = user().name, now()
+        with speech_lock:
+            recent = [(at, n) for at, n in speech_spent.get(name, []) if at > t - dt.timedelta(hours=1)]
+            speech_spent[name] = recent
+        if sum(n for _, n in recent) >= settings.speech_chars_per_hour:
+            return refuse(429, f"Tài khoản của bạn đã nghe thử {grouped(settings.speech_chars_per_hour)} ký tự "
+                               "lời đọc mới trong một giờ qua, mức tối đa của một tài khoản: hãy đợi ít phút rồi "
+                               "nghe tiếp.")
         try:
             sample = api.speak(config, station, text)
         except BroadcastError as exc:
             return refuse(400, str(exc))
+        if not sample.cached:
+            with speech_lock:
+                speech_spent.setdefault(name, []).append((t, len(sample.spoken)))
         resp = Response(sample.wav, mimetype="audio/wav")
         resp.headers["Cache-Control"] = "private, max-age=3600"
         return resp

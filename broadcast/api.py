@@ -118,7 +118,15 @@ def render(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.d
     A `slot` that names a one-off notice renders that notice from its (possibly
     edited) script; otherwise the station's daily bulletins are rendered.
     """
+    from broadcast.pipeline import read_script
+
     st = config.station(station)
+    # Again, never anew: drafting a bulletin for a day nobody planned (any date of any year fits in
+    # the desk's address) would leave megabytes that retention never removes from days ahead.
+    if read_script(workspace(config, out_dir).paths(st.id, date, slot).script, quiet=True) is None:
+        raise NotFoundError(f"Chưa có kịch bản của đài {st.id}{' buổi ' + slot if slot else ''} ngày "
+                            f"{date.strftime('%d/%m/%Y')} nên không có gì để làm lại âm thanh: kịch bản được "
+                            "soạn trong lần chạy hằng đêm trên máy chủ.")
     if slot:
         with open_store(config) as store:
             row = store.bulletin_row(st.id, date, slot)

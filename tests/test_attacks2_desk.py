@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -184,3 +185,40 @@ def test_one_account_cannot_spend_the_voice_service_without_limit(site):
         assert hear(base, hung, "ea-tieu", sentences[-1]).status_code == 200
         clock.now += dt.timedelta(minutes=61)
         assert hear(base, lan, "hoa-phu", sentences[-1]).status_code == 200
+
+
+# ---------------------------------------------------------------- days nobody planned
+
+
+def wait_render(base: str, s: requests.Session, day: str) -> str:
+    """Follow the render's progress page until it ends; return its text or the page it sends to."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page = s.get(f"{base}/stations/hoa-phu/{day}/render", allow_redirects=False, timeout=30)
+        if page.status_code == 302:
+            return page.headers["Location"]
+        if "Không làm được âm thanh" in page.text:
+            return page.text
+        time.sleep(0.3)
+    pytest.fail("the render never ended")
+
+
+def test_remaking_audio_never_makes_a_bulletin_for_a_day_without_a_script(site):
+    # "Làm lại âm thanh" remakes a script's audio. On a day with no script (any day of any year fits in the
+    # address) it drafted and rendered a whole new bulletin: a few MB each, days ahead are never removed by
+    # retention, so one account looping over dates fills the province server's disk.
+    clock = Clock(NOW)
+    with desk_in_process(site, clock, DeskSettings()) as base:
+        lan = log_in(base, "lan")
+        for day in ("2026-03-13", "9000-01-01"):
+            page = lan.get(f"{base}/stations/hoa-phu/{day}", timeout=30)
+            resp = lan.post(f"{base}/stations/hoa-phu/{day}/render",
+                            data={"csrf_token": form_value(page.text, "csrf_token")}, allow_redirects=False,
+                            timeout=30)
+            if resp.status_code == 302:
+                ended = wait_render(base, lan, day)
+                assert "Chưa có kịch bản" in ended, ended[:2000]
+            else:
+                assert "Chưa có kịch bản" in error_line(resp)
+    assert not (site / "audio_out" / "9000-01-01").exists()
+    assert not list((site / "audio_out").rglob("*.mp3"))

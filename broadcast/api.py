@@ -41,6 +41,8 @@ from broadcast.vitext import decimal
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+# How far ahead a notice's own bulletin may be made at once.
+NOTICE_BUILT_AHEAD = dt.timedelta(days=31)
 
 
 class ConflictError(BroadcastError):
@@ -461,6 +463,13 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
                              f"{date.strftime('%d/%m/%Y')}: không còn bản tin nào để đọc. Hãy kiểm tra --from, --to.")
     # A notice that starts later is made for its first day, never aired before it.
     date = max(date, valid_from)
+    if build_now and date > now.astimezone(VN_TZ).date() + NOTICE_BUILT_AHEAD:
+        # Audio made now for a day years away is never removed by retention: one more with every post.
+        raise ParameterError(
+            f"Thông báo bắt đầu ngày {date.strftime('%d/%m/%Y')}, hơn {NOTICE_BUILT_AHEAD.days} ngày nữa, nên chưa "
+            f"làm bản tin ngay được. Hãy chọn ngày bắt đầu trong vòng {NOTICE_BUILT_AHEAD.days} ngày tới (thông báo "
+            "khẩn cấp được làm thành bản tin ngay), hoặc lưu ở mức thường hay ưu tiên: bản tin của những ngày đó "
+            "sẽ đọc thông báo.")
     if name is not None and not NAME.fullmatch(name):
         raise BroadcastError("Tên thông báo chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ thong-bao-mua-lu).")
     with open_store(config) as store:

@@ -222,3 +222,19 @@ def test_remaking_audio_never_makes_a_bulletin_for_a_day_without_a_script(site):
                 assert "Chưa có kịch bản" in error_line(resp)
     assert not (site / "audio_out" / "9000-01-01").exists()
     assert not list((site / "audio_out").rglob("*.mp3"))
+
+
+def test_a_notice_is_never_made_into_audio_for_a_day_years_ahead(site):
+    # An emergency notice is built at once, for its first day: a first day in the year 9000 made a bulletin
+    # retention would never remove, one more for every such post.
+    clock = Clock(NOW)
+    with desk_in_process(site, clock, DeskSettings()) as base:
+        lan = log_in(base, "lan")
+        page = lan.get(f"{base}/stations/hoa-phu/notices", timeout=30)
+        resp = lan.post(f"{base}/stations/hoa-phu/notices", params={"date": "9000-01-01"},
+                        data={"csrf_token": form_value(page.text, "csrf_token"), "priority": "emergency",
+                              "text": "Bà con chú ý: ngày mai cắt điện toàn xã.", "valid_from": "9000-01-01"},
+                        allow_redirects=False, timeout=120)
+        assert resp.status_code == 400
+        assert "31 ngày" in error_line(resp)
+    assert not (site / "audio_out" / "9000-01-01").exists()

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import socket
 import threading
 import time
 from pathlib import Path
@@ -238,3 +239,39 @@ def test_a_notice_is_never_made_into_audio_for_a_day_years_ahead(site):
         assert resp.status_code == 400
         assert "31 ngày" in error_line(resp)
     assert not (site / "audio_out" / "9000-01-01").exists()
+
+
+# ---------------------------------------------------------------- a stranger's upload
+
+
+def bytes_taken(base: str, head: bytes, body_piece: bytes, total: int) -> int:
+    """Send `head`, then `body_piece` until `total` bytes: how many the server let in before it hung up."""
+    port = int(base.rsplit(":", 1)[1])
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        try:
+            while sent < total:
+                sock.sendall(body_piece)
+                sent += len(body_piece)
+        except OSError:
+            pass  # refused: what should happen
+    return sent
+
+
+def test_a_stranger_cannot_make_the_server_store_a_huge_upload(site):
+    # No account needed: the server read any request whole into a temporary file (up to 1 GB, a hundred
+    # connections at once) before the desk could refuse it for its size.
+    total = 300 * 1024 * 1024
+    piece = b"a" * (1 << 20)
+    with serve_site(site) as base:
+        declared = bytes_taken(base, (f"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
+                                      f"x-www-form-urlencoded\r\nContent-Length: {total}\r\n\r\n").encode(),
+                               piece, total)
+        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+        chunked = bytes_taken(base, (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
+                                     b"x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                              chunk, total)
+        # The desk is still there for everyone else.
+        assert requests.get(f"{base}/healthz", timeout=10).text == "ok"
+    assert declared < 64 * 1024 * 1024 and chunked < 64 * 1024 * 1024, (declared, chunked)

@@ -36,7 +36,7 @@ def serve(config: Config, out_dir: Path, clock: Callable[[], dt.datetime], *, ho
     from waitress import create_server
 
     from broadcast import api
-    from broadcast.web.app import create_app
+    from broadcast.web.app import MAX_POST_BYTES, create_app
 
     with api.accounts(config) as acc:
         has_accounts = acc.count() > 0
@@ -45,7 +45,11 @@ def serve(config: Config, out_dir: Path, clock: Callable[[], dt.datetime], *, ho
             f"Chưa có tài khoản nào: không mở bàn duyệt ra mạng ({host}). Hãy tạo tài khoản trước bằng "
             "'broadcast user add TÊN --station MÃ_ĐÀI', hoặc chạy trên 127.0.0.1.")
     app = create_app(config, out_dir, clock)
-    options = {"host": host, "port": port, "threads": threads, "ident": "broadcast"}
+    # waitress reads a whole request (to a temporary file) before the desk sees it, by default up to 1 GB
+    # for anyone who connects. It stops at eight times the desk's own limit: room for a long edit
+    # percent-encoded, which the desk then refuses in Vietnamese, saying how to keep the text.
+    options = {"host": host, "port": port, "threads": threads, "ident": "broadcast",
+               "max_request_body_size": 8 * MAX_POST_BYTES}
     if behind_proxy:
         # HTTPS ends at a reverse proxy on this machine: trust its X-Forwarded-Proto so cookies get Secure.
         options.update(trusted_proxy="127.0.0.1", trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-for"},

@@ -6,12 +6,15 @@ import codecs
 import datetime as dt
 import html.entities
 import io
+import ipaddress
 import logging
 import random
 import re
+import socket
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urljoin, urlsplit
 
 import feedparser
@@ -136,6 +139,55 @@ def fetch_local(feed: FeedConfig, max_bytes: int) -> FetchResult:
                        elapsed=time.monotonic() - started)
 
 
+class _InwardRedirect(Exception):
+    """A redirect towards addresses further inside than the feed's own."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+def _inwardness(host: str) -> int:
+    """How far inside an address is: 0 the internet, 1 a private network, 2 this machine, 3 link-local and
+    other special addresses (where a cloud keeps its metadata service); the most inside of all it resolves to."""
+    try:
+        found = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return 0  # no address: the request fails on its own
+    rank = 0
+    for *_, sockaddr in found:
+        ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        ip = getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:127.0.0.1 is this machine too
+        if ip.is_loopback:
+            rank = max(rank, 2)
+        elif ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+            rank = 3
+        elif ip.is_private:
+            rank = max(rank, 1)
+    return rank
+
+
+def _no_inward_redirects(feed_url: str) -> Callable[..., None]:
+    """A response hook refusing a redirect that leads further inside than the feed's own address.
+
+    A feed on the internet answering 302 towards 127.0.0.1, the office network or a cloud's metadata
+    service would have the nightly fetch make that request from inside, and bring an inside feed back
+    as stories. A feed already inside may move within what its own address reaches.
+    """
+    own: list[int] = []
+
+    def check(resp: requests.Response, *args: object, **kwargs: object) -> None:
+        if not resp.is_redirect:
+            return
+        target = urljoin(resp.url, resp.headers.get("Location", ""))
+        if not own:
+            own.append(_inwardness(urlsplit(feed_url).hostname or ""))
+        if _inwardness(urlsplit(target).hostname or "") > own[0]:
+            resp.close()
+            raise _InwardRedirect(target)
+    return check
+
+
 def _retry_after(resp: requests.Response, default: float) -> float:
     value = resp.headers.get("Retry-After", "")
     if value.strip().isdigit():
@@ -195,7 +247,8 @@ def fetch(feed: FeedConfig, *, timeout: float = 15.0, retries: int = 2,
             try:
                 deadline = time.monotonic() + total
                 with sess.get(feed.url, headers=headers, timeout=(min(timeout, 10.0), timeout),
-                              stream=True, allow_redirects=True) as resp:
+                              stream=True, allow_redirects=True,
+                              hooks={"response": _no_inward_redirects(feed.url)}) as resp:
                     status = resp.status_code
                     if status == 304:
                         return FetchResult(
@@ -221,6 +274,10 @@ def fetch(feed: FeedConfig, *, timeout: float = 15.0, retries: int = 2,
                             last_modified=resp.headers.get("Last-Modified"),
                             final_url=resp.url, http_status=status, attempts=attempt + 1,
                             elapsed=time.monotonic() - started)
+            except _InwardRedirect as exc:
+                raise FeedError(f"{_where(feed)}: địa chỉ chuyển hướng tới {shown_url(exc.target)}, một địa chỉ "
+                                "trên chính máy này hay trong mạng nội bộ: không đi theo. Nếu nguồn tin thật sự ở "
+                                "đó, hãy ghi thẳng địa chỉ ấy vào url trong cấu hình.") from None
             except requests.TooManyRedirects:
                 raise FeedError(f"{_where(feed)}: địa chỉ chuyển hướng quá {MAX_REDIRECTS} lần (có thể bị vòng lặp). "
                                 "Hãy mở thử bằng trình duyệt và cập nhật địa chỉ mới.") from None

@@ -21,7 +21,7 @@ import feedparser
 import requests
 
 from broadcast.config import FeedConfig
-from broadcast.vitext import decimal, shown_url, size_text
+from broadcast.vitext import decimal, grouped, shown_url, size_text
 from broadcast.errors import FeedError
 from broadcast.feeddates import parse_date, slash_order
 from broadcast.fsutil import read_limited
@@ -580,7 +580,7 @@ def finish_parsed(title: str, items: list[FeedItem], entries: int, skipped: int,
         result.warnings.append(f"nguồn tin có {MAX_ITEMS + extra} bài, chỉ lấy {MAX_ITEMS} bài đầu danh sách")
     if cut:
         result.warnings.append(f"{cut} tin có tiêu đề hoặc tóm tắt dài bất thường, đã cắt bớt (tiêu đề tối đa "
-                               f"{MAX_TITLE_CHARS} ký tự, tóm tắt tối đa {MAX_SUMMARY_CHARS} ký tự)")
+                               f"{MAX_TITLE_CHARS} ký tự, tóm tắt tối đa {grouped(MAX_SUMMARY_CHARS)} ký tự)")
     dated = [i.published for i in items if i.published]
     result.newest = max(dated) if dated else None
     if future:

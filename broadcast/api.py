@@ -16,7 +16,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from broadcast.bulletin import (
     BuildOptions,
@@ -37,6 +37,9 @@ from broadcast.fsutil import atomic_write_text
 from broadcast.models import VN_TZ, Candidate
 from broadcast.workspace import Workspace
 from broadcast.vitext import decimal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from broadcast.speech.base import SpeechRun
 
 log = logging.getLogger(__name__)
 
@@ -1086,8 +1089,12 @@ class SpokenSample:
     cached: bool = False  # heard before: no engine (and no paid vendor) was asked
 
 
-def speak(config: Config, station: str, text: str) -> SpokenSample:
-    """Speak one paragraph as the station's bulletin would, through the shared speech cache."""
+def speak(config: Config, station: str, text: str, run: SpeechRun | None = None) -> SpokenSample:
+    """Speak one paragraph as the station's bulletin would, through the shared speech cache.
+
+    `run` holds the probes, engines skipped and character budget these samples share; by default the
+    process's, which a long-running caller (the desk) should replace from time to time.
+    """
     from broadcast.speech import SpeechCache, Synthesizer
     from broadcast.textnorm import load_lexicon, normalize
 
@@ -1101,7 +1108,7 @@ def speak(config: Config, station: str, text: str) -> SpokenSample:
     ws = Workspace(Path("."), config.data_dir)
     # Shared use of the cache, as a build: pruning waits, and reads the bytes before letting go.
     with ws.cache_use(timeout=60):
-        synth = Synthesizer(st.tts, SpeechCache(config.data_dir / "speech-cache"))
+        synth = Synthesizer(st.tts, SpeechCache(config.data_dir / "speech-cache"), run=run)
         try:
             sp = synth.speak([spoken])[0]
             data = sp.wav.read_bytes()

@@ -275,3 +275,24 @@ def test_a_stranger_cannot_make_the_server_store_a_huge_upload(site):
         # The desk is still there for everyone else.
         assert requests.get(f"{base}/healthz", timeout=10).text == "ok"
     assert declared < 64 * 1024 * 1024 and chunked < 64 * 1024 * 1024, (declared, chunked)
+
+
+def test_previews_spending_the_speech_budget_stop_only_for_a_while(site):
+    # Previews counted against one budget for the desk's whole life (reset only when somebody rendered):
+    # once staff together had heard tts.speech_budget_chars of new speech, nobody in the province could
+    # hear a paragraph again, and a voice service that failed once stayed skipped the same way.
+    config = site / "broadcast.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('engine = "espeak"',
+                                                                  'engine = "espeak"\nspeech_budget_chars = 1000'),
+                      encoding="utf-8")
+    clock = Clock(NOW)
+    paragraph = ("Thôn {} đã hoàn thành việc kích hoạt tài khoản định danh điện tử mức hai cho người dân, "
+                 "hướng dẫn nộp hồ sơ trực tuyến và thanh toán phí, lệ phí không dùng tiền mặt.")
+    with desk_in_process(site, clock, DeskSettings()) as base:
+        lan, hung = log_in(base, "lan"), log_in(base, "hung")
+        codes = [hear(base, lan, "hoa-phu", paragraph.format(n)).status_code
+                 for n in ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười")]
+        assert codes[0] == 200 and codes[-1] == 400, codes
+        clock.now += dt.timedelta(minutes=11)
+        assert hear(base, hung, "ea-tieu", paragraph.format("mười một")).status_code == 200
+        assert hear(base, lan, "hoa-phu", paragraph.format("mười hai")).status_code == 200

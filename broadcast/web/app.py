@@ -29,6 +29,7 @@ from broadcast.bulletin import PRIORITIES, PRIORITY_LABELS, State
 from broadcast.config import Config
 from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
+from broadcast.speech.base import SpeechRun
 from broadcast.vitext import decimal, grouped
 from broadcast.web.accounts import ROLE_LABELS, ROLES, AccountError, User
 
@@ -57,6 +58,7 @@ DONE = {
     "password_set": "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã bị đóng.",
 }
 MAX_POST_BYTES = 2_000_000
+PREVIEW_RUN_LIFETIME = dt.timedelta(minutes=10)
 # Said instead of the framework's English pages; a code not listed gets the generic line.
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ: hãy tải lại trang rồi làm lại.",
@@ -122,6 +124,10 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     jobs_lock = threading.Lock()
     speech_spent: dict[str, list[tuple[dt.datetime, int]]] = {}  # account -> (when, new characters heard)
     speech_lock = threading.Lock()
+    # The run state previews share (voice probes, engines skipped after failures, the character budget),
+    # started afresh every few minutes: kept for the desk's life, one spent budget or one outage of the
+    # voice service would stop or downgrade every station's previews until somebody rendered.
+    preview_run: list[tuple[dt.datetime, SpeechRun]] = []
     with api.accounts(config) as acc:
         secret = acc.secret()
 
@@ -604,8 +610,12 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             return refuse(429, f"Tài khoản của bạn đã nghe thử {grouped(settings.speech_chars_per_hour)} ký tự "
                                "lời đọc mới trong một giờ qua, mức tối đa của một tài khoản: hãy đợi ít phút rồi "
                                "nghe tiếp.")
+        with speech_lock:
+            if not preview_run or t - preview_run[0][0] >= PREVIEW_RUN_LIFETIME:
+                preview_run[:] = [(t, SpeechRun())]
+            run = preview_run[0][1]
         try:
-            sample = api.speak(config, station, text)
+            sample = api.speak(config, station, text, run=run)
         except BroadcastError as exc:
             return refuse(400, str(exc))
         if not sample.cached:

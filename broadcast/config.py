@@ -21,7 +21,7 @@ else:  # pragma: no cover
 
 from broadcast.errors import ConfigError
 from broadcast.fsutil import MAX_SETTINGS_BYTES, read_limited, windows_device
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, without_controls
 
 STATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch: "$" accepts a final newline
 
@@ -270,6 +270,16 @@ class _Reader:
             raise self._err(key, f"cần {want}, đang ghi là {value!r}")
         return value
 
+    def line(self, key: str, default: str = "") -> str:
+        """A name people read or hear: one line, no control characters."""
+        value = self.get(key, str, default)
+        # A line break would write a line of its own into the playlist (#EXTINF:…,<name>) or the script,
+        # and ESC codes would drive the operator's terminal.
+        if without_controls(value) != value or "\n" in value or "\r" in value:
+            raise self._err(key, f"cần một dòng chữ, không có ký tự xuống dòng hay ký tự điều khiển; nhận được "
+                                 f"{value!r}")
+        return value
+
     def path_value(self, key: str, base: Path) -> Path | None:
         raw = self.get(key, str)
         if not raw:
@@ -503,7 +513,7 @@ def _feed_location(fr: _Reader, root: Path) -> str:
 
 
 def _parse_feed(fr: _Reader, root: Path) -> FeedConfig:
-    name = fr.get("name", str)
+    name = fr.line("name")
     if not name:
         raise fr._err("name", "thiếu tên nguồn tin")
     kind = fr.get("kind", str, "rss")
@@ -519,7 +529,7 @@ def _parse_feed(fr: _Reader, root: Path) -> FeedConfig:
         url = _feed_location(fr, root)
     if kind == "html":
         selectors = _parse_selectors(fr)
-    feed = FeedConfig(name=name, url=url, source=fr.get("source", str, ""),
+    feed = FeedConfig(name=name, url=url, source=fr.line("source"),
                       weight=fr.number("weight", LOCAL_WEIGHT if kind == "local" else 1.0, 0.0, 10.0),
                       kind=kind, selectors=selectors)
     fr.check_unknown()
@@ -573,7 +583,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
     top = _Reader(data, "", path)
     general = _sub(top, "general", "general.")
     dd = general.path_value("data_dir", cwd if is_demo and cwd else root)
-    province = general.get("province", str, "Đắk Lắk")
+    province = general.line("province", "Đắk Lắk")
     lexicon = general.path_value("lexicon", root)
     templates = general.path_value("templates", root)
     standing_file = general.path_value("standing_file", root)
@@ -605,7 +615,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
             raise ConfigError(f"{path}: khóa 'stations[{i}]': cần bảng [[stations]]")
         sr = _Reader(raw, f"stations[{i}].", path)
         sid = sr.get("id", str)
-        name = sr.get("name", str)
+        name = sr.line("name")
         if not sid or not STATION_ID.fullmatch(sid):
             raise sr._err("id", "cần mã đài gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\")")
         if windows_device(sid):  # its files would be 'con.txt', 'con.mp3': a device, not a file, on Windows
@@ -616,8 +626,8 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         if any(s.id == sid for s in stations):
             raise sr._err("id", f"mã đài '{sid}' bị trùng")
         st = StationConfig(id=sid, name=name)
-        st.commune = sr.get("commune", str, "")
-        st.province = sr.get("province", str, province)
+        st.commune = sr.line("commune")
+        st.province = sr.line("province", province)
         st.target_minutes = sr.number("target_minutes", 10.0, 1, 120)
         st.feeds = list(sr.get("feeds", list, []))
         for fname in st.feeds:
@@ -636,8 +646,8 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
             st.slots.append(Slot(name=sname, time=slot["time"]))
         st.templates = sr.path_value("templates", root) or templates
         st.lexicon = sr.path_value("lexicon", root) or lexicon
-        st.phone = sr.get("phone", str, "")
-        st.one_stop = sr.get("one_stop", str, "")
+        st.phone = sr.line("phone")
+        st.one_stop = sr.line("one_stop")
         st.publish = sr.get("publish", str, "auto")
         if st.publish not in ("auto", "approved"):
             raise sr._err("publish", f"phải là \"auto\" hoặc \"approved\", đang ghi là '{st.publish}'")

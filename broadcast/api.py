@@ -849,15 +849,19 @@ def _feed_checks(config: Config, now: dt.datetime, timeout: float) -> list[Check
 # ---------------------------------------------------------------- reporting
 
 
-def report(config: Config, start: dt.date, end: dt.date, stations: Sequence[str] | None = None):
-    """What each station aired between two dates, and the province's summary (from the store only)."""
+def report(config: Config, start: dt.date, end: dt.date, stations: Sequence[str] | None = None, *,
+           today: dt.date | None = None):
+    """What each station aired between two dates, and the province's summary (from the store only).
+
+    `today` (the caller's real date) ends the plan: days after it are not counted as missed.
+    """
     from broadcast.relevance import load_vocabulary
     from broadcast.report import build_report
 
     chosen = _stations(config, stations)
     vocab = load_vocabulary(config.selection.topics_file)
     with open_store(config) as store:
-        return build_report(config, store, start, end, chosen, dict(vocab.topics))
+        return build_report(config, store, start, end, chosen, dict(vocab.topics), today=today)
 
 
 # ---------------------------------------------------------------- publishing

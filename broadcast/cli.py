@@ -869,7 +869,8 @@ def report(app: App, start: dt.date | None, end: dt.date | None, quarter: str | 
         raise click.BadParameter(f"không có định dạng '{fmt}': hãy chọn một trong {', '.join(formats())}.",
                                 param_hint="--format")
     first, last = parse_period(start=start, end=end, quarter=quarter, month=month, year=year)
-    data = render(api.report(app.config, first, last, list(stations) or None), fmt)
+    data = render(api.report(app.config, first, last, list(stations) or None,
+                             today=app.now.astimezone(VN_TZ).date()), fmt)
     if output is None:
         if fmt in ("xlsx", "docx"):
             raise click.UsageError(f"Định dạng {fmt} cần --output TỆP.")

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from broadcast.bulletin import PRIORITY_LABELS, derive_state
+from broadcast.bulletin import PRIORITY_LABELS, State, derive_state
 from broadcast.config import Config, StationConfig
 from broadcast.errors import BroadcastError
 from broadcast.vitext import decimal, grouped, one_line
@@ -94,6 +94,7 @@ class Report:
     stations: list[StationReport]
     total: StationReport
     topic_labels: dict[str, str]
+    as_of: dt.date | None = None  # the last day counted, when the period runs past today
 
     @property
     def ranking(self) -> list[StationReport]:
@@ -107,7 +108,10 @@ class Report:
 
     @property
     def period_label(self) -> str:
-        return f"từ ngày {self.start.strftime('%d/%m/%Y')} đến ngày {self.end.strftime('%d/%m/%Y')}"
+        label = f"từ ngày {self.start.strftime('%d/%m/%Y')} đến ngày {self.end.strftime('%d/%m/%Y')}"
+        if self.as_of is not None:
+            label += f" (số liệu đến hết ngày {self.as_of.strftime('%d/%m/%Y')})"
+        return label
 
 
 # ---------------------------------------------------------------- periods
@@ -167,8 +171,8 @@ def _notice_priority(text: str, offered: list[dict]) -> str:
 
 
 def build_report(config: Config, store, start: dt.date, end: dt.date, stations: list[StationConfig],
-                 topic_labels: dict[str, str]) -> Report:
-    """Compute the report from the store's records."""
+                 topic_labels: dict[str, str], today: dt.date | None = None) -> Report:
+    """Compute the report from the store's records; days after `today` are not planned yet."""
     if (end - start).days > 3700:
         raise BroadcastError("Kỳ báo cáo dài quá 10 năm: hãy chọn kỳ ngắn hơn.")
     ids = [s.id for s in stations]
@@ -185,7 +189,9 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
 
     reports = []
     item_seconds: dict[tuple[str, dt.date, str], float] = {}
-    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    # A report asked for mid-month counts the month so far: tomorrow's bulletin has not been missed.
+    last = min(end, today) if today is not None else end
+    days = [start + dt.timedelta(days=i) for i in range((last - start).days + 1)]
     # A station added during the period is planned from its first bulletin,
     # not blamed for the days before it existed.
     first = store.first_bulletin_dates(ids)
@@ -202,7 +208,7 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
                 if row is None:
                     rep.missing.append((day, slot, "missing"))
                     continue
-                _, approved, may_air = derive_state(row, row.get("script_sha"), st.publish)
+                state, approved, may_air = derive_state(row, row.get("script_sha"), st.publish)
                 if row.get("rendered_sha"):
                     rep.rendered += 1
                     rep.engines.update(row.get("engines") or [])
@@ -211,8 +217,10 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
                 if not may_air:
                     if row.get("held"):
                         reason = "held"
-                    elif row.get("failed_message") and row.get("rendered_sha") != row.get("script_sha"):
+                    elif state == State.FAILED:  # also when it failed before any script was written
                         reason = "failed"
+                    elif state == State.MISSING:
+                        reason = "missing"
                     elif row.get("rendered_sha") and row.get("rendered_sha") == row.get("script_sha"):
                         reason = "waiting"
                     else:
@@ -250,7 +258,7 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
     for rep in reports:
         total.add(rep)
     return Report(start=start, end=end, province=config.province, stations=reports, total=total,
-                  topic_labels=topic_labels)
+                  topic_labels=topic_labels, as_of=last if last < end else None)
 
 
 # ---------------------------------------------------------------- tables shared by every format

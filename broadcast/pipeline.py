@@ -174,6 +174,7 @@ class Builder:
         self._vocabs: dict[str, object] = {}
         self._standing: dict[str, list] = {}
         self._read_with: dict[str, list[str]] = {}  # station lexicon -> paragraphs read with it
+        self._voiceless: dict[str, str] = {}  # station -> why none of its engines can speak
         # Audio files of the date being made again, not yet recorded: name -> the old file's size and time.
         self.remaking: dict[str, str] = {}
         self.store = None
@@ -212,7 +213,11 @@ class Builder:
         return self._standing[key]
 
     def preflight(self, stations: list[StationConfig]) -> None:
-        """Fail before touching any file when no audio can be made at all."""
+        """Fail before touching any file when no audio can be made at all.
+
+        A station whose own voice settings leave it no engine fails alone: one
+        commune's wrong [stations.tts] must not silence the province.
+        """
         from broadcast.audio import find_ffmpeg
 
         find_ffmpeg()
@@ -221,10 +226,10 @@ class Builder:
             report = synth.engine_report()
             if not any(reason is None for _, reason in report):
                 reasons = "; ".join(f"{name}: {reason}" for name, reason in report)
-                raise SpeechError(
-                    f"Không có bộ đọc nào dùng được cho đài {st.id} ({reasons}). "
-                    "Hãy chạy 'broadcast doctor' để kiểm tra."
-                )
+                self._voiceless[st.id] = (f"Không có bộ đọc nào dùng được cho đài {st.id} ({reasons}). "
+                                          "Hãy chạy 'broadcast doctor' để kiểm tra.")
+        if stations and len(self._voiceless) == len(stations):
+            raise SpeechError(self._voiceless[stations[0].id])
 
     @contextlib.contextmanager
     def session(self):
@@ -308,6 +313,8 @@ class Builder:
             try:
                 # Held until the render finishes: one writer per bulletin.
                 held.enter_context(self.ws.bulletin_lock(station.id, key.date, key.slot))
+                if station.id in self._voiceless:
+                    raise SpeechError(self._voiceless[station.id])
                 selection = self._build_one(station, slot, key, result, selection, pending)
             except LockedError as exc:  # another run is on it: not a failure of this bulletin
                 result.status = "busy"
@@ -730,10 +737,16 @@ class Builder:
 
         # This run still holds the lock of every bulletin it did not find busy.
         held = {BulletinKey(r.station, self.options.date, r.slot) for r in report.results if r.status != "busy"}
+        # A bulletin another run is making is that run's to publish: waiting for its lock here would only
+        # add a pause and a warning per bulletin when a manual run overlaps the nightly one.
+        busy = {BulletinKey(r.station, self.options.date, r.slot) for r in report.results if r.status == "busy"}
+        ids = [st.id for st in stations]
+        only = {key for row in self.store.bulletin_rows(self.options.date, self.options.date, ids)
+                if (key := BulletinKey(row["station"], self.options.date, row["slot"])) not in busy}
         try:
             with publish_lock(self.ws):
                 done = Publisher(self.config, self.ws, self.store, self.options.now, actor=self.options.actor,
-                                 held_keys=held).run(self.options.date, stations)
+                                 held_keys=held).run(self.options.date, stations, only)
         except BroadcastError as exc:
             report.warnings.append(f"chưa phát hành: {exc}")
             return

@@ -1,0 +1,124 @@
+"""The province operator's path: many stations on one server, cron runs, overlaps, retention and the report.
+
+Real espeak, real ffmpeg, real SQLite; the CLI clock is fixed with BROADCAST_NOW.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from broadcast import api
+from broadcast.cli import cli
+from broadcast.config import load_config
+from broadcast.models import VN_TZ
+from broadcast.workspace import Workspace
+from offline import offline_config
+
+
+def station(sid: str, extra: str = "") -> str:
+    return f'''
+[[stations]]
+id = "{sid}"
+name = "Đài truyền thanh xã {sid}"
+target_minutes = 1
+{extra}
+'''
+
+
+def at(day: dt.date, hour: int = 4, minute: int = 30) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), VN_TZ)
+
+
+def cron(config: Path, now: dt.datetime, *args: str):
+    """One run of the CLI as cron starts it: no terminal, -q, the clock fixed."""
+    return CliRunner().invoke(cli, ["--config", str(config), "--out", str(config.parent / "audio_out"), "-q",
+                                    *args], env={"BROADCAST_NOW": now.isoformat()})
+
+
+def csv_rows(output: str) -> dict[str, dict[str, str]]:
+    return {r["station"]: r for r in csv.DictReader(io.StringIO(output.lstrip("\ufeff")))}
+
+
+def test_report_asked_mid_month_does_not_count_the_days_still_to_come(tmp_path):
+    # Bulletins on 30/09 and 01/10; the report is asked on the morning of 01/10.
+    config = offline_config(tmp_path, station("xa-a"))
+    for day in (dt.date(2026, 9, 30), dt.date(2026, 10, 1)):
+        assert cron(config, at(day), "build").exit_code in (0, 4)
+    asked = at(dt.date(2026, 10, 1), 8)
+
+    october = cron(config, asked, "report", "--month", "2026-10", "--format", "csv")
+    assert october.exit_code == 0, october.output
+    row = csv_rows(october.output)["xa-a"]
+    assert (row["planned"], row["aired"], row["days_without"], row["coverage"]) == ("1", "1", "0", "100.0")
+
+    # Across the month end: both days planned, both aired.
+    across = cron(config, asked, "report", "--from", "2026-09-30", "--to", "2026-10-01", "--format", "csv")
+    row = csv_rows(across.output)["xa-a"]
+    assert (row["planned"], row["aired"], row["days_without"]) == ("2", "2", "0")
+
+    # September is over: its plan starts at the first bulletin and ends with the month.
+    september = cron(config, asked, "report", "--month", "2026-09", "--format", "csv")
+    row = csv_rows(september.output)["xa-a"]
+    assert (row["planned"], row["aired"]) == ("1", "1")
+
+    # The Markdown says how far the figures go.
+    text = cron(config, asked, "report", "--month", "2026-10").output
+    assert "số liệu đến hết ngày 01/10/2026" in text
+    assert "| xa-a | 02/10/2026" not in text  # tomorrow is not listed as a day without a bulletin
+
+
+def test_one_station_without_a_usable_voice_fails_alone(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPSQA_NO_SUCH_KEY", raising=False)
+    config = offline_config(tmp_path, station("xa-a") + station("xa-b", '''
+[stations.tts]
+engine = "fpt"
+[stations.tts.fpt]
+key_env = "OPSQA_NO_SUCH_KEY"
+''') + station("xa-c"))
+    day = dt.date(2026, 10, 5)
+    result = cron(config, at(day), "build")
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    (bad,) = [l for l in lines if " xa-b: " in l]
+    assert "LỖI: Không có bộ đọc nào dùng được cho đài xa-b" in bad and "OPSQA_NO_SUCH_KEY" in bad
+    out = tmp_path / "audio_out" / day.isoformat()
+    assert (out / "xa-a.mp3").stat().st_size > 10_000 and (out / "xa-c.mp3").stat().st_size > 10_000
+    assert not (out / "xa-b.mp3").exists()
+    assert "Xong: làm bản tin 2/3 đài" in result.output
+    # The report gives the reason for the day xa-b did not air.
+    rep = {s.station: s for s in api.report(load_config(config), day, day, today=day).stations}
+    assert rep["xa-b"].missing == [(day, "", "failed")] and rep["xa-a"].aired == 1
+
+    # Built alone, the station has no sound at all: nothing is touched, exit 3 as documented.
+    alone = cron(config, at(day, 5), "build", "--station", "xa-b")
+    assert alone.exit_code == 3, alone.output
+
+
+def test_a_run_overlapping_another_neither_waits_for_nor_warns_about_its_bulletins(tmp_path):
+    config_path = offline_config(tmp_path, station("xa-a") + station("xa-b"))
+    config = load_config(config_path)
+    out = tmp_path / "audio_out"
+    day = dt.date(2026, 10, 5)
+    # The nightly run made both yesterday's... and is now making xa-a's bulletin of the day again.
+    assert not api.build(config, out, day, at(day)).failed
+    ws = Workspace(out, config.data_dir)
+    with ws.bulletin_lock("xa-a", day):
+        report = api.build(config, out, day, at(day, 7), refresh=True, force=True)
+    by = {r.station: r.status for r in report.results}
+    assert by == {"xa-a": "busy", "xa-b": by["xa-b"]} and by["xa-b"] in ("built", "unchanged")
+    assert not [w for w in report.warnings if "xa-a" in w], report.warnings
+
+
+def test_report_names_a_failure_that_came_before_any_script(tmp_path):
+    config = offline_config(tmp_path, station("xa-a") + station("xa-b", 'notices_file = "khong-co.toml"'))
+    day = dt.date(2026, 10, 5)
+    result = cron(config, at(day), "build")
+    assert result.exit_code == 1 and "xa-b: LỖI: Không thấy tệp thông báo" in result.output, result.output
+    assert not (tmp_path / "audio_out" / day.isoformat() / "xa-b.txt").exists()
+    text = cron(config, at(day, 9), "report", "--from", day.isoformat(), "--to", day.isoformat()).output
+    assert "| xa-b | 05/10/2026 |  | lỗi khi làm bản tin |" in text, text

@@ -744,6 +744,8 @@ def doctor(config: Config, out_dir: Path, now: dt.datetime, *, check_feeds: bool
     from broadcast.speech import doctor_checks
 
     checks: list[Check] = [Check("cấu hình", True, str(config.path) + (" (mẫu đi kèm)" if config.is_demo else ""))]
+    # A station left out for its own wrong table gets no bulletin until it is fixed.
+    checks += [Check(f"đài {sid}: cấu hình", False, message) for sid, message in config.broken.items()]
     try:
         checks.append(Check("ffmpeg", True, f"{find_ffmpeg()} ({ffmpeg_version()})"))
     except BroadcastError as exc:

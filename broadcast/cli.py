@@ -60,6 +60,7 @@ class App:
     verbose: int
     quiet: bool
     now: dt.datetime
+    command: str | None = None
     _config: Config | None = None
 
     @property
@@ -71,6 +72,9 @@ class App:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path, cwd=Path.cwd())
+            if self.command not in ("build", "script", "doctor"):  # those report it as an error of the station
+                for sid, message in self._config.broken.items():
+                    click.echo(f"cảnh báo: bỏ qua đài {sid} vì cấu hình của đài sai: {message}", err=True)
         return self._config
 
     def say(self, message: str, err: bool = False) -> None:
@@ -303,7 +307,7 @@ def cli(ctx: click.Context, config_path: Path | None, out_dir: Path, date: dt.da
     """
     _setup_logging(verbose, quiet, log_file)
     ctx.obj = App(config_path=config_path, out_dir=out_dir, date_given=date, verbose=verbose, quiet=quiet,
-                  now=current_time())
+                  now=current_time(), command=ctx.invoked_subcommand)
 
 
 def _station_line(r) -> tuple[str, bool]:

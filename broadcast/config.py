@@ -222,11 +222,16 @@ class Config:
     fetch_max_bytes: int = 5_000_000
     fetch_workers: int = 4
     publish: PublishConfig = field(default_factory=PublishConfig)
+    # Stations whose own [[stations]] table is wrong: id -> the error. They are left out of
+    # `stations`, so one commune's typo fails that commune alone, not the province's night.
+    broken: dict[str, str] = field(default_factory=dict)
 
     def station(self, station_id: str) -> StationConfig:
         for st in self.stations:
             if st.id == station_id:
                 return st
+        if station_id in self.broken:
+            raise ConfigError(self.broken[station_id])
         known = ", ".join(s.id for s in self.stations)
         raise ConfigError(
             f"Không có đài '{station_id}' trong {self.path}. Các đài đã khai báo: {known}."
@@ -607,6 +612,7 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         feeds.append(feed)
 
     stations: list[StationConfig] = []
+    broken: dict[str, str] = {}
     raw_stations = top.get("stations", list, [])
     if not raw_stations:
         raise ConfigError(f"{path}: khóa 'stations': cần ít nhất một đài [[stations]] có id và name")
@@ -615,59 +621,20 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
             raise ConfigError(f"{path}: khóa 'stations[{i}]': cần bảng [[stations]]")
         sr = _Reader(raw, f"stations[{i}].", path)
         sid = sr.get("id", str)
-        name = sr.line("name")
         if not sid or not STATION_ID.fullmatch(sid):
             raise sr._err("id", "cần mã đài gồm chữ thường không dấu, số, '-' hoặc '_' (ví dụ \"hoa-phu\")")
         if windows_device(sid):  # its files would be 'con.txt', 'con.mp3': a device, not a file, on Windows
             raise sr._err("id", f"mã đài '{sid}' trùng tên thiết bị dành riêng của Windows; hãy đặt tên khác "
                                 f"(ví dụ \"xa-{sid}\")")
-        if not name:
-            raise sr._err("name", "thiếu tên đài")
-        if any(s.id == sid for s in stations):
+        if any(s.id == sid for s in stations) or sid in broken:
             raise sr._err("id", f"mã đài '{sid}' bị trùng")
-        st = StationConfig(id=sid, name=name)
-        st.commune = sr.line("commune")
-        st.province = sr.line("province", province)
-        st.target_minutes = sr.number("target_minutes", 10.0, 1, 120)
-        st.feeds = list(sr.get("feeds", list, []))
-        for fname in st.feeds:
-            if not any(f.name == fname for f in feeds):
-                raise sr._err("feeds", f"không có nguồn tin tên '{fname}'")
-        for j, slot in enumerate(sr.get("slots", list, [])):
-            if isinstance(slot, str):
-                slot = {"time": slot}
-            if not isinstance(slot, dict) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(slot.get("time", ""))):
-                raise sr._err("slots", f"buổi phát thứ {j + 1} cần giờ dạng \"06:00\"")
-            sname = str(slot.get("name") or slot["time"].replace(":", "h"))
-            if not re.fullmatch(r"[a-z0-9_-]+", sname):
-                raise sr._err("slots", f"tên buổi phát '{sname}' chỉ gồm chữ thường không dấu, số, '-'")
-            if any(s.name == sname for s in st.slots):
-                raise sr._err("slots", f"tên buổi phát '{sname}' bị trùng")
-            st.slots.append(Slot(name=sname, time=slot["time"]))
-        st.templates = sr.path_value("templates", root) or templates
-        st.lexicon = sr.path_value("lexicon", root) or lexicon
-        st.phone = sr.line("phone")
-        st.one_stop = sr.line("one_stop")
-        st.publish = sr.get("publish", str, "auto")
-        if st.publish not in ("auto", "approved"):
-            raise sr._err("publish", f"phải là \"auto\" hoặc \"approved\", đang ghi là '{st.publish}'")
-        st.standing_file = sr.path_value("standing_file", root)
-        st.notices = [parse_notice(n, sr, f"notices[{j}]") for j, n in enumerate(sr.get("notices", list, []))]
-        st.notices = [n for n in st.notices if n.text]
-        st.notices_file = sr.path_value("notices_file", root)
-        st.tts = _parse_tts(_sub(sr, "tts", f"stations[{i}].tts."), tts, root)
-        st.audio = _parse_audio(_sub(sr, "audio", f"stations[{i}].audio."), audio, root)
-        st.selection = _parse_selection(_sub(sr, "selection", f"stations[{i}].selection."), selection, root)
-        st.deliver = _parse_deliver(sr, f"stations[{i}].", root)
-        sr.check_unknown()
-        # Every bulletin's files are named <id> or <id>-<slot>: two bulletins
-        # with one name would overwrite each other's script and audio.
-        for base in bulletin_bases(st):
-            other = next((o for o in stations if base in bulletin_bases(o)), None)
-            if other is not None:
-                raise sr._err("slots" if st.slots else "id", f"bản tin '{base}' trùng tên tệp với một bản tin của "
-                              f"đài '{other.id}': hãy đổi mã đài hoặc tên buổi phát")
-        stations.append(st)
+        try:
+            stations.append(_parse_station(sr, i, sid, stations, feeds, tts, audio, selection, province,
+                                           templates, lexicon, root))
+        except ConfigError as exc:
+            broken[sid] = str(exc)
+    if not stations:
+        raise ConfigError(next(iter(broken.values())))
 
     publish = _parse_publish(_sub(top, "publish", "publish."), root)
     top.check_unknown()
@@ -677,8 +644,60 @@ def parse_config(data: dict[str, Any], path: Path | None, is_demo: bool = False,
         province=province, feeds=feeds, stations=stations, tts=tts, audio=audio,
         selection=selection, lexicon=lexicon, templates=templates, standing_file=standing_file,
         fetch_timeout=fetch_timeout, fetch_retries=fetch_retries,
-        fetch_max_bytes=fetch_max_bytes, fetch_workers=fetch_workers, publish=publish,
+        fetch_max_bytes=fetch_max_bytes, fetch_workers=fetch_workers, publish=publish, broken=broken,
     )
+
+
+def _parse_station(sr: _Reader, i: int, sid: str, stations: list[StationConfig], feeds: list[FeedConfig],
+                   tts: TTSConfig, audio: AudioConfig, selection: SelectionConfig, province: str,
+                   templates: Path | None, lexicon: Path | None, root: Path) -> StationConfig:
+    """One [[stations]] table whose id is known good; a ConfigError names its key."""
+    name = sr.line("name")
+    if not name:
+        raise sr._err("name", "thiếu tên đài")
+    st = StationConfig(id=sid, name=name)
+    st.commune = sr.line("commune")
+    st.province = sr.line("province", province)
+    st.target_minutes = sr.number("target_minutes", 10.0, 1, 120)
+    st.feeds = list(sr.get("feeds", list, []))
+    for fname in st.feeds:
+        if not any(f.name == fname for f in feeds):
+            raise sr._err("feeds", f"không có nguồn tin tên '{fname}'")
+    for j, slot in enumerate(sr.get("slots", list, [])):
+        if isinstance(slot, str):
+            slot = {"time": slot}
+        if not isinstance(slot, dict) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(slot.get("time", ""))):
+            raise sr._err("slots", f"buổi phát thứ {j + 1} cần giờ dạng \"06:00\"")
+        sname = str(slot.get("name") or slot["time"].replace(":", "h"))
+        if not re.fullmatch(r"[a-z0-9_-]+", sname):
+            raise sr._err("slots", f"tên buổi phát '{sname}' chỉ gồm chữ thường không dấu, số, '-'")
+        if any(s.name == sname for s in st.slots):
+            raise sr._err("slots", f"tên buổi phát '{sname}' bị trùng")
+        st.slots.append(Slot(name=sname, time=slot["time"]))
+    st.templates = sr.path_value("templates", root) or templates
+    st.lexicon = sr.path_value("lexicon", root) or lexicon
+    st.phone = sr.line("phone")
+    st.one_stop = sr.line("one_stop")
+    st.publish = sr.get("publish", str, "auto")
+    if st.publish not in ("auto", "approved"):
+        raise sr._err("publish", f"phải là \"auto\" hoặc \"approved\", đang ghi là '{st.publish}'")
+    st.standing_file = sr.path_value("standing_file", root)
+    st.notices = [parse_notice(n, sr, f"notices[{j}]") for j, n in enumerate(sr.get("notices", list, []))]
+    st.notices = [n for n in st.notices if n.text]
+    st.notices_file = sr.path_value("notices_file", root)
+    st.tts = _parse_tts(_sub(sr, "tts", f"stations[{i}].tts."), tts, root)
+    st.audio = _parse_audio(_sub(sr, "audio", f"stations[{i}].audio."), audio, root)
+    st.selection = _parse_selection(_sub(sr, "selection", f"stations[{i}].selection."), selection, root)
+    st.deliver = _parse_deliver(sr, f"stations[{i}].", root)
+    sr.check_unknown()
+    # Every bulletin's files are named <id> or <id>-<slot>: two bulletins
+    # with one name would overwrite each other's script and audio.
+    for base in bulletin_bases(st):
+        other = next((o for o in stations if base in bulletin_bases(o)), None)
+        if other is not None:
+            raise sr._err("slots" if st.slots else "id", f"bản tin '{base}' trùng tên tệp với một bản tin của "
+                          f"đài '{other.id}': hãy đổi mã đài hoặc tên buổi phát")
+    return st
 
 
 def _parse_publish(r: _Reader, root: Path) -> PublishConfig:

@@ -267,6 +267,12 @@ class Builder:
             self._planned = sum(len(st.slots) or 1 for st in stations)
             for st in stations:
                 self._build_station(st, report, queue, held)
+            if not station_ids:
+                # Stations left out for a wrong [[stations]] table: one line each, and the run is not clean.
+                report.results += [StationResult(station=sid, slot="", status="failed",
+                                                 message=f"cấu hình của đài sai nên chưa làm bản tin: {message}. "
+                                                         "Hãy sửa cấu hình rồi chạy lại cho đài này.")
+                                   for sid, message in self.config.broken.items()]
             queue.finish()
             if not self.options.script_only:
                 write_playlist(self.ws, self.store, self.config, self.options.date, leaving=set(self.remaking))

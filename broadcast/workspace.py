@@ -41,6 +41,8 @@ PUBLIC = "podcast"
 # A published version as the publisher names it: hashes of the script and of the audio.
 _VERSION = re.compile(r"[0-9a-f]{16}\.[0-9a-f]{16}")
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Locks of one day's bulletins and playlist: '<base>-<date>.lock', 'playlist-<date>.lock'.
+DATED_LOCK = re.compile(r"^(?P<name>.+-(?P<date>\d{4}-\d{2}-\d{2}))\.lock$")
 # Temporary files of atomic writes (see fsutil.atomic_path) that a killed run left behind.
 STALE_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.(tmp|mp3|wav)$")
 STALE_AFTER = dt.timedelta(hours=1)
@@ -316,7 +318,29 @@ class Workspace:
                 continue
             removed.append(child)
             log.info("removed old bulletins %s", child)
+        self._prune_locks(limit)
         return removed
+
+    def _prune_locks(self, limit: dt.date) -> None:
+        """Remove the lock files of days before `limit`: one per bulletin and day would pile up for ever.
+
+        Each is taken before it is removed, so a run still holding one keeps it.
+        """
+        folder = self.data_dir / "locks"
+        if not folder.is_dir():
+            return
+        for f in folder.iterdir():
+            m = DATED_LOCK.match(f.name)
+            try:
+                if m is None or dt.date.fromisoformat(m["date"]) >= limit or m["name"] in self._held:
+                    continue
+            except ValueError:
+                continue
+            try:
+                with self._lock(m["name"], m["name"]):
+                    f.unlink()
+            except (BroadcastError, OSError):
+                continue  # held by a run, or not removable while open (Windows): next time
 
 
 def layout_error(path: Path, exc: OSError, what: str) -> BroadcastError:

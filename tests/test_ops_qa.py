@@ -122,3 +122,53 @@ def test_report_names_a_failure_that_came_before_any_script(tmp_path):
     assert not (tmp_path / "audio_out" / day.isoformat() / "xa-b.txt").exists()
     text = cron(config, at(day, 9), "report", "--from", day.isoformat(), "--to", day.isoformat()).output
     assert "| xa-b | 05/10/2026 |  | lỗi khi làm bản tin |" in text, text
+
+
+def test_a_typo_in_one_stations_table_costs_that_station_alone(tmp_path):
+    config = offline_config(tmp_path, station("xa-a") + station("xa-b", "target_minuts = 3") + station("xa-c"))
+    day = dt.date(2026, 10, 5)
+    result = cron(config, at(day), "build")
+    assert result.exit_code == 1, result.output
+    (bad,) = [l for l in result.output.splitlines() if " xa-b: " in l]
+    assert "LỖI: cấu hình của đài sai nên chưa làm bản tin" in bad and "stations[1].target_minuts" in bad
+    out = tmp_path / "audio_out" / day.isoformat()
+    assert (out / "xa-a.mp3").exists() and (out / "xa-c.mp3").exists() and not (out / "xa-b.txt").exists()
+    assert "Xong: làm bản tin 2/3 đài" in result.output
+
+    # Naming the station is a configuration error (exit 2) with the same key.
+    alone = cron(config, at(day, 5), "build", "--station", "xa-b")
+    assert alone.exit_code == 2 and "target_minuts" in alone.output, alone.output
+    # Other commands work for the other stations and say once which station is left out.
+    status = CliRunner().invoke(cli, ["--config", str(config), "--out", str(tmp_path / "audio_out"), "--date",
+                                      day.isoformat(), "status"], env={"BROADCAST_NOW": at(day, 8).isoformat()})
+    assert status.exit_code == 0, status.output
+    assert status.output.count("bỏ qua đài xa-b vì cấu hình của đài sai") == 1
+    doctor = cron(config, at(day, 8), "doctor")
+    assert doctor.exit_code == 1 and "đài xa-b: cấu hình" in doctor.output, doctor.output
+
+    # When no station is left, the whole configuration is wrong: exit 2 as before.
+    only_bad = offline_config(tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path,
+                              station("xa-b", "target_minuts = 3"))
+    assert cron(only_bad, at(day), "build").exit_code == 2
+
+
+def test_retention_removes_the_lock_files_of_removed_days_and_keeps_the_records(tmp_path):
+    config_path = offline_config(tmp_path, station("xa-a") + "\n[audio]\nretention_days = 2\n")
+    config = load_config(config_path)
+    out = tmp_path / "audio_out"
+    old, today = dt.date(2026, 9, 28), dt.date(2026, 10, 5)
+    assert not api.build(config, out, old, at(old)).failed
+    locks = config.data_dir / "locks"
+    assert (locks / f"xa-a-{old}.lock").exists() and (locks / f"playlist-{old}.lock").exists()
+    # A lock another run holds right now stays.
+    ws = Workspace(out, config.data_dir)
+    with ws.bulletin_lock("xa-b", old):
+        assert not api.build(config, out, today, at(today)).failed
+    names = {p.name for p in locks.iterdir()}
+    assert f"xa-a-{old}.lock" not in names and f"playlist-{old}.lock" not in names
+    assert f"xa-b-{old}.lock" in names
+    assert f"xa-a-{today}.lock" in names and "feeds.lock" in names
+    assert not (out / old.isoformat()).exists()
+    # The records stay: the report still sees the old day aired.
+    (row,) = api.report(config, old, old, today=today).stations
+    assert (row.planned, row.aired) == (1, 1)

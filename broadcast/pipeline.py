@@ -175,6 +175,7 @@ class Builder:
         self._standing: dict[str, list] = {}
         self._read_with: dict[str, list[str]] = {}  # station lexicon -> paragraphs read with it
         self._voiceless: dict[str, str] = {}  # station -> why none of its engines can speak
+        self._dead_feeds: set[str] = set()  # feeds that could not be fetched in this run
         # Audio files of the date being made again, not yet recorded: name -> the old file's size and time.
         self.remaking: dict[str, str] = {}
         self.store = None
@@ -304,6 +305,7 @@ class Builder:
         for line in result.lines:
             if line.status == "failed":
                 report.warnings.append(line.message)
+                self._dead_feeds.add(line.feed)
         report.feed_lines = [l.message for l in result.lines if l.status != "failed"]
 
     # -- one station
@@ -403,7 +405,14 @@ class Builder:
                 result.warnings.append(f"Đã lưu bản kịch bản cũ vào {backup}")
             if selection is None:
                 selection = self._select(station, standing, notices, slot.time if slot else "")
-            if not selection:
+            own = [f.name for f in self.config.feeds_for(station)]
+            if not selection and own and self._dead_feeds.issuperset(own):
+                # Said on the station's own line: the feed warning of the run does not say whose news it was.
+                result.warnings.append(
+                    f"Không có tin mới vì mọi nguồn tin của đài ({', '.join(own)}) đều không tải được lần này: "
+                    "bản tin chỉ gồm thông điệp và thông báo. Hãy sửa nguồn tin theo dòng cảnh báo về nguồn tin."
+                )
+            elif not selection:
                 result.warnings.append(
                     "Không có tin cải cách hành chính mới phù hợp: bản tin chỉ gồm thông điệp và thông báo."
                 )

@@ -172,3 +172,23 @@ def test_retention_removes_the_lock_files_of_removed_days_and_keeps_the_records(
     # The records stay: the report still sees the old day aired.
     (row,) = api.report(config, old, old, today=today).stations
     assert (row.planned, row.aired) == (1, 1)
+
+
+def test_a_station_whose_only_feed_is_broken_is_told_so_on_its_own_line(tmp_path):
+    from httpserver import FeedServer, Route
+
+    with FeedServer() as server:
+        server.routes["/tin-xa.xml"] = Route(status=404, body=b"not found", content_type="text/html")
+        config = offline_config(tmp_path, f'''
+[[feeds]]
+name = "tin-xa"
+url = "{server.url('/tin-xa.xml')}"
+''' + station("xa-a") + station("xa-b", 'feeds = ["tin-xa"]'))
+        result = cron(config, at(dt.date(2026, 3, 12), 5), "build")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    (b,) = [l for l in lines if " xa-b: " in l]
+    assert "Không có tin mới vì mọi nguồn tin của đài (tin-xa) đều không tải được lần này" in b, b
+    (a,) = [l for l in lines if " xa-a: " in l]
+    assert "không có tin" not in a and "tin-xa" not in a, a
+    assert sum("Nguồn tin 'tin-xa'" in l for l in lines) == 1

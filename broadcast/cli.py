@@ -181,6 +181,15 @@ class LogFile(RotatingFileHandler):
                    "lần chạy vẫn tiếp tục, không ghi nhật ký vào tệp.", err=True)
 
 
+def _fatal(message: str) -> None:
+    """Say why the run stopped, on stderr and in the --log-file: under cron the file is what the operator reads."""
+    click.echo(message, err=True)
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, "%s", (message,), None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, LogFile):
+            handler.handle(record)
+
+
 def _no_traceback(record: logging.LogRecord) -> bool:
     record.exc_info = None
     record.exc_text = None
@@ -252,13 +261,13 @@ class VietGroup(click.Group):
             app = ctx.obj
             if app is not None and app.verbose >= 2:
                 raise
-            click.echo(f"Lỗi: {exc}", err=True)
+            _fatal(f"Lỗi: {exc}")
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # the reader (e.g. `| head`) has had enough
             sys.stderr.close()
             ctx.exit(0)
         except KeyboardInterrupt:
-            click.echo("Đã dừng theo yêu cầu. Các tệp đã hoàn tất vẫn được giữ nguyên.", err=True)
+            _fatal("Đã dừng theo yêu cầu. Các tệp đã hoàn tất vẫn được giữ nguyên.")
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
@@ -269,13 +278,12 @@ class VietGroup(click.Group):
             log.debug("unexpected error", exc_info=True)
             if isinstance(exc, OSError) and exc.filename is not None:
                 # A path staff typed that cannot be used: theirs to fix, not a bug.
-                click.echo(f"Lỗi: Không dùng được {exc.filename}: {os_reason(exc)}. Hãy kiểm tra đường dẫn "
-                           "rồi chạy lại.", err=True)
+                _fatal(f"Lỗi: Không dùng được {exc.filename}: {os_reason(exc)}. Hãy kiểm tra đường dẫn "
+                       "rồi chạy lại.")
                 ctx.exit(1)
-            click.echo(
+            _fatal(
                 f"Lỗi không mong đợi: {type(exc).__name__}: {exc}. Các tệp đã hoàn tất vẫn được giữ "
                 "nguyên. Hãy chạy lại với -vv để xem chi tiết và báo cho người quản trị.",
-                err=True,
             )
             ctx.exit(70)
 

@@ -192,3 +192,23 @@ url = "{server.url('/tin-xa.xml')}"
     (a,) = [l for l in lines if " xa-a: " in l]
     assert "không có tin" not in a and "tin-xa" not in a, a
     assert sum("Nguồn tin 'tin-xa'" in l for l in lines) == 1
+
+
+def test_the_reason_a_cron_run_stopped_is_in_the_log_file(tmp_path):
+    import logging
+
+    config = offline_config(tmp_path, "[general]\nfetch_timout = 5\n" + station("xa-a"))
+    config.write_text(config.read_text(encoding="utf-8").replace('[general]\ndata_dir = "data"\n', ""),
+                      encoding="utf-8")
+    log_file = tmp_path / "nhat-ky" / "build.log"
+    try:
+        result = cron(config, at(dt.date(2026, 10, 5)), "build", "--log-file", str(log_file))
+    finally:
+        for handler in logging.getLogger().handlers[:]:
+            if getattr(handler, "baseFilename", "") == str(log_file):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+    assert result.exit_code == 2, result.output
+    (line,) = [l for l in log_file.read_text(encoding="utf-8").splitlines() if "fetch_timout" in l]
+    assert "ERROR" in line and "Lỗi:" in line and "general.fetch_timout" in line
+    assert result.output.count("fetch_timout") == 1  # said once on stderr, not twice

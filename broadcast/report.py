@@ -335,6 +335,11 @@ def _plain(value: object) -> str:
     return one_line(value)
 
 
+def _shown(value: object) -> str:
+    """A cell as a reader of a Vietnamese document expects it: a decimal comma (4,5 phút; 18,8%)."""
+    return decimal(value, 1) if isinstance(value, float) else _plain(value)
+
+
 def _csv_cell(value: object) -> object:
     """A CSV cell that spreadsheet software never runs as a formula (text from feeds is untrusted)."""
     if isinstance(value, (int, float)):
@@ -347,7 +352,7 @@ def _md_table(headings: list[str], rows: list[list]) -> str:
     def cell(v) -> str:
         # Escape backslashes too, so "\|" in a source name cannot turn an escape into a column
         # break; brackets and angle brackets, so feed text cannot become a link or HTML.
-        return re.sub(r"([\\|<>\[\]`])", r"\\\1", _plain(v))
+        return re.sub(r"([\\|<>\[\]`])", r"\\\1", _shown(v))
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -510,7 +515,7 @@ def render_docx(report: Report) -> bytes:
         for row in rows:
             cells = tbl.add_row().cells
             for cell, value in zip(cells, row):
-                cell.text = _plain(value)
+                cell.text = _shown(value)
                 for r in cell.paragraphs[0].runs:
                     r.font.size = Pt(10)
 

@@ -212,3 +212,24 @@ def test_the_reason_a_cron_run_stopped_is_in_the_log_file(tmp_path):
     (line,) = [l for l in log_file.read_text(encoding="utf-8").splitlines() if "fetch_timout" in l]
     assert "ERROR" in line and "Lỗi:" in line and "general.fetch_timout" in line
     assert result.output.count("fetch_timout") == 1  # said once on stderr, not twice
+
+
+def test_report_tables_for_readers_write_decimals_with_a_comma(tmp_path):
+    import docx
+
+    from broadcast.report import render
+
+    config_path = offline_config(tmp_path, station("xa-a"))
+    config = load_config(config_path)
+    day = dt.date(2026, 10, 5)
+    assert not api.build(config, tmp_path / "audio_out", day, at(day)).failed
+    report = api.report(config, day, day, today=day)
+    minutes = f"{report.total.minutes:.1f}".replace(".", ",")
+    md = render(report, "md").decode("utf-8")
+    assert f"| {minutes} | 1 | 0 | 0 | 0 | 100,0 |" in md, md
+    document = docx.Document(io.BytesIO(render(report, "docx")))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert "100,0" in cells and minutes in cells
+    assert not [c for c in cells if c.replace(".", "", 1).isdigit() and "." in c], cells
+    # The CSV stays for machines: a decimal point.
+    assert ",100.0\r\n" in render(report, "csv").decode("utf-8-sig")

@@ -271,7 +271,8 @@ def summary_row(r: StationReport) -> list:
     """One station's (or the total's) row of the main table."""
     return [r.station, r.name, r.planned, r.rendered, r.aired, r.published, len(r.missing), r.items,
             round(r.minutes, 1), r.standing, sum(r.notices.values()), r.edited, r.approved,
-            round(r.coverage * 100, 1)]
+            # A station with nothing planned (it started after the period) has no rate, not a rate of 0%.
+            round(r.coverage * 100, 1) if r.planned else "—"]
 
 
 SUMMARY_HEADINGS = ["Mã đài", "Tên đài", "Bản tin theo kế hoạch", "Bản tin đã làm", "Bản tin đã phát",

@@ -233,3 +233,20 @@ def test_report_tables_for_readers_write_decimals_with_a_comma(tmp_path):
     assert not [c for c in cells if c.replace(".", "", 1).isdigit() and "." in c], cells
     # The CSV stays for machines: a decimal point.
     assert ",100.0\r\n" in render(report, "csv").decode("utf-8-sig")
+
+
+def test_a_station_that_started_after_the_period_has_no_rate_rather_than_zero(tmp_path):
+    config_path = offline_config(tmp_path, station("xa-a") + station("xa-b"))
+    config = load_config(config_path)
+    out = tmp_path / "audio_out"
+    early, late = dt.date(2026, 10, 5), dt.date(2026, 10, 10)
+    assert not api.build(config, out, early, at(early), ["xa-a"]).failed
+    assert not api.build(config, out, late, at(late)).failed
+    # xa-b had its first bulletin on 10/10: the week of 01–07/10 plans nothing for it.
+    result = cron(config_path, at(dt.date(2026, 10, 12), 8), "report", "--from", "2026-10-01", "--to", "2026-10-07",
+                  "--format", "csv")
+    rows = csv_rows(result.output)
+    assert (rows["xa-b"]["planned"], rows["xa-b"]["aired"], rows["xa-b"]["coverage"]) == ("0", "0", "—")
+    assert (rows["xa-a"]["planned"], rows["xa-a"]["coverage"]) == ("3", "33.3")
+    md = cron(config_path, at(dt.date(2026, 10, 12), 8), "report", "--from", "2026-10-01", "--to", "2026-10-07").output
+    assert "| xa-b | Đài truyền thanh xã xa-b | 0 | 0 | 0 | 0 | 0 | 0 | 0,0 | 0 | 0 | 0 | 0 | — |" in md, md

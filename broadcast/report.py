@@ -32,6 +32,7 @@ REASONS = {
     "drafted": "có kịch bản nhưng chưa làm âm thanh",
     "waiting": "chưa được duyệt",
     "held": "tạm dừng",
+    "held_published": "tạm dừng sau khi đã phát hành (nơi nhận có thể đã phát)",
     "failed": "lỗi khi làm bản tin",
 }
 
@@ -215,7 +216,10 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
                 if row.get("approved_sha") and row.get("approved_sha") == row.get("script_sha"):
                     rep.approved += 1
                 if not may_air:
-                    if row.get("held"):
+                    if row.get("held") and row.get("published_sha") and row.get("published_sha") == row.get("rendered_sha"):
+                        # Delivered before the hold: the speakers may have played it; say so rather than "not aired".
+                        reason = "held_published"
+                    elif row.get("held"):
                         reason = "held"
                     elif state == State.FAILED:  # also when it failed before any script was written
                         reason = "failed"

@@ -250,3 +250,22 @@ def test_a_station_that_started_after_the_period_has_no_rate_rather_than_zero(tm
     assert (rows["xa-a"]["planned"], rows["xa-a"]["coverage"]) == ("3", "33.3")
     md = cron(config_path, at(dt.date(2026, 10, 12), 8), "report", "--from", "2026-10-01", "--to", "2026-10-07").output
     assert "| xa-b | Đài truyền thanh xã xa-b | 0 | 0 | 0 | 0 | 0 | 0 | 0,0 | 0 | 0 | 0 | 0 | — |" in md, md
+
+
+def test_report_says_a_bulletin_held_after_it_was_delivered_may_have_aired(tmp_path):
+    config_path = offline_config(tmp_path, station("xa-a", '[[stations.deliver]]\nkind = "folder"\npath = "giao/xa-a"\n')
+                                 + station("xa-b"))
+    config = load_config(config_path)
+    out = tmp_path / "audio_out"
+    day = dt.date(2026, 10, 5)
+    assert not api.build(config, out, day, at(day)).failed
+    assert [p.suffix for p in (tmp_path / "giao" / "xa-a").iterdir()] == [".mp3"]  # delivered at 04:30
+    api.hold(config, out, "xa-a", day, at(day, 9), by="Tỉnh", reason="sai số liệu")
+    # xa-b was never delivered anywhere (no target): a hold is just "tạm dừng".
+    api.hold(config, out, "xa-b", day, at(day, 9), by="Tỉnh")
+    report = {s.station: s for s in api.report(config, day, day, today=day).stations}
+    assert report["xa-a"].missing == [(day, "", "held_published")]
+    assert report["xa-b"].missing == [(day, "", "held")]
+    result = cron(config_path, at(day, 10), "report", "--from", day.isoformat(), "--to", day.isoformat())
+    assert "| xa-a | 05/10/2026 |  | tạm dừng sau khi đã phát hành (nơi nhận có thể đã phát) |" in result.output
+    assert "| xa-b | 05/10/2026 |  | tạm dừng |" in result.output

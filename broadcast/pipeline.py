@@ -955,7 +955,9 @@ def _write_playlist(ws: Workspace, store, config: Config, date: dt.date, leaving
         row = store.bulletin_row(sid, date, slot) if store is not None else None
         if row is None:
             continue
-        _, _, may_air = derive_state(row, m.script_sha256, policies.get(sid, "auto"))
+        # A station missing from the configuration (removed, or its table is wrong) gets the safe policy:
+        # its bulletins stay on the air only if approved, never because its "approved" line was lost.
+        _, _, may_air = derive_state(row, m.script_sha256, policies.get(sid, "approved"))
         if not may_air or row.get("rendered_sha") != m.script_sha256:
             continue
         entries.append(((m.slot or {}).get("time", ""), m.station.get("name", ""), m.duration, m.audio))

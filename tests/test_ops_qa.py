@@ -269,3 +269,20 @@ def test_report_says_a_bulletin_held_after_it_was_delivered_may_have_aired(tmp_p
     result = cron(config_path, at(day, 10), "report", "--from", day.isoformat(), "--to", day.isoformat())
     assert "| xa-a | 05/10/2026 |  | tạm dừng sau khi đã phát hành (nơi nhận có thể đã phát) |" in result.output
     assert "| xa-b | 05/10/2026 |  | tạm dừng |" in result.output
+
+
+def test_a_station_left_out_for_a_typo_never_gets_its_unapproved_bulletin_into_the_playlist(tmp_path):
+    approved = 'publish = "approved"'
+    config_path = offline_config(tmp_path, station("xa-a") + station("xa-b", approved))
+    day = dt.date(2026, 10, 5)
+    assert cron(config_path, at(day), "build").exit_code in (0, 4)
+    playlist = tmp_path / "audio_out" / day.isoformat() / "playlist.m3u"
+    assert "xa-a.mp3" in playlist.read_text(encoding="utf-8")
+    assert "xa-b.mp3" not in playlist.read_text(encoding="utf-8")  # waiting for approval
+    # Someone mistypes a key in xa-b's table; the next run of the day rewrites the playlist.
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(text.replace(approved, approved + "\ntarget_minuts = 2"), encoding="utf-8")
+    result = cron(config_path, at(day, 6), "build", "--refresh", "--force")
+    assert result.exit_code == 1 and "xa-b: LỖI" in result.output, result.output
+    assert "xa-b.mp3" not in playlist.read_text(encoding="utf-8")
+    assert "xa-a.mp3" in playlist.read_text(encoding="utf-8")

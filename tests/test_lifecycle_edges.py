@@ -54,8 +54,11 @@ def test_two_bulletins_with_one_file_name_are_a_configuration_error(tmp_path):
     from broadcast.errors import ConfigError
 
     clash = '[[stations]]\nid = "hoa-phu-sang"\nname = "Đài truyền thanh xã Hòa Phú Sang"\n'
+    # The second station is the wrong one: it is left out (its own error), the first keeps its files.
+    config = load_config(make_config(tmp_path, station=SLOTS, stations=clash))
+    assert [s.id for s in config.stations] == ["hoa-phu"]
     with pytest.raises(ConfigError, match="'hoa-phu-sang' trùng tên tệp"):
-        load_config(make_config(tmp_path, station=SLOTS, stations=clash))
+        config.station("hoa-phu-sang")
     twice = 'slots = [{time = "06:00", name = "sang"}, {time = "07:00", name = "sang"}]'
     with pytest.raises(ConfigError, match="'sang' bị trùng"):
         load_config(make_config(tmp_path, station=twice))

@@ -22,7 +22,7 @@ from broadcast.textnorm.explain import RULE_NAMES, Reading
 from broadcast.textnorm.lexicon import Lexicon, load_lexicon, shipped_lexicon
 from broadcast.textnorm.numerals import cardinal
 from broadcast.textnorm.rules import FIXED_CLOSE, FIXED_OPEN, Rules, separator_convention
-from broadcast.textnorm.words import LETTER_NAMES, WordPass
+from broadcast.textnorm.words import LETTER_NAMES, WordPass, is_vietnamese_word, spell
 
 __all__ = [
     "RULE_NAMES",
@@ -99,6 +99,9 @@ _PHOTO_LABEL_RE = re.compile(
     r"|[A-ZĐ][A-ZĐ.]{1,9})[ \t.]*$"
     # The same label left between two sentences of a page: "… Covid-19. Ảnh tư liệu Ngày cao điểm…".
     r"|(?<=[.!?…])[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu)(?=[ \t]+[A-ZĐÀ-Ỹ])"
+    # A source after a dash without a colon: "… về dân cư - Ảnh google Play", "- Ảnh Thu Hà"
+    # (a name or a foreign word after it; "- Ảnh hưởng của bão" is read).
+    r"|[ \t]+[-–—][ \t]*Ảnh[ \t]+(?=[A-ZĐ]|[a-z]+\b)[^\n.!?,;:]{1,40}$"
 )
 # An outlet's tag opening a news line: "(PLO)- ", "(ĐN) - ", "(Chinhphu.vn) - ", "TTO - ",
 # "HHTO - ", "(Baoquangngai)-", "(Thanh tra)- ", "(QT) - 6 tháng…", "(VOV5) -": the newsroom's signature, not part of the news. Bare tags are online outlets
@@ -106,7 +109,7 @@ _PHOTO_LABEL_RE = re.compile(
 _OUTLET_LEAD_RE = re.compile(
     r"(?m)^[ \t]*(?:\((?:[A-ZĐ][A-Za-zĐđ]*[A-ZĐ][A-Za-zĐđ]*\d?|[A-Z][A-Za-z]+(?:\.[a-z]{2,3}){1,2}|Bao[a-z]{4,})\)"
     r"[ \t]*(?:[-–—:]|(?=[-–—:]?[ \t]*\d))?|\((?:Báo )?[A-ZĐ][^\W\d_]+(?: [^\W\d_]+){0,2}\)[ \t]*[-–—]|(?:[A-ZĐ]{1,5}O|[A-ZĐ]{2,6}\.(?:VN|vn)|TTXVN|VNA|GDVN|DNVN|[A-Z]{1,3}ĐT|VOV\d?|VTV\d?|VTC"
-    r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“]|\d+ (?:tháng|năm|ngày))"
+    r"|[A-ZĐ]{2,6}[ \t]Online)[ \t]+[-–—])[ \t]*(?=[A-ZĐÀ-Ỹ\"“]|\d+ (?:tháng|năm|ngày)|(?<=[-–—])\d|(?<=[-–—][ \t])\d)"
 )
 # A newspaper's short tag opening a line: "ĐBP - Ở các bản...", "GĐXH – Theo...", "BBK -Nhân...".
 # Taken only when the dictionary does not know the letters ("CCHC - Cải cách..." is read).
@@ -116,6 +119,17 @@ _OUTLET_TAIL_RE = re.compile(
     r"(?m)(?:(?<=[.!?…\"”])|^)[ \t]*(?:\((?:[A-ZĐ]{2,8}|[A-Z][A-Za-z]+\.vn)\)"
     r"|(?:[A-ZĐ]\.[ \t]?){1,3}[A-ZĐ]\.?)[ \t]*$"
 )
+# Page furniture around a date: an English label before it on portals ("Post date: 16/04/2023")
+# and a link label ("... so với 2022.(đọc thêm)"). Neither is news.
+_ENGLISH_DATE_LABEL_RE = re.compile(
+    r"(?m)^[ \t]*(?:Post(?:ed)?(?: date| on)?|Published(?: on| date)?|Last updated|Updated(?: on)?)"
+    r"[ \t]*:[ \t]*(?=\d)"
+)
+_MORE_LINK_RE = re.compile(r"[ \t]*\((?i:đọc thêm|xem thêm|xem tiếp)\)")
+# An English gloss after the Vietnamese term: "lướt ván buồm (windsurfing)", "thuê chuyến
+# (charter)". A newsreader says the Vietnamese once and skips the gloss.
+_GLOSS_RE = re.compile(r"(?<=[^\W\d_])[ \t]*\(([a-z]{4,}(?:[ -][a-z]{2,}){0,3})\)")
+_LAST_WORD_RE = re.compile(r"([^\W\d_]+)[ \t]*$")
 _LABEL_PLUS_RE = re.compile(r":[ \t]*\+[ \t]+(?=[\w(])")
 _CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
@@ -186,7 +200,12 @@ def _normalize(
 def _drop_bare_tag(line: str, lex: Lexicon) -> str:
     """Drop a newspaper's tag opening a line ("ĐBP - "), unless the dictionary reads those letters."""
     m = _BARE_TAG_RE.match(line)
-    if m is None or lex.get(m.group(1)) is not None:
+    if m is None:
+        return line
+    hit = lex.get(m.group(1))
+    if hit is not None and hit != spell(m.group(1)):
+        # A dictionary entry that only spells the letters ("BT" is "bê tê") says nothing the
+        # tag does not: "BT - Cuối tuần qua…" is Báo Bình Thuận's signature.
         return line
     after = _WORDS_RE.match(line, m.end())
     if after is not None and lex.get(f"{m.group(1)}-{after.group(0)}") is not None:
@@ -252,6 +271,11 @@ def _preclean(text: str) -> str:
         text = _LABEL_PLUS_RE.sub(": ", text)
     if "(" in text:
         text = _MEDIA_NOTE_RE.sub("", text)
+        if "thêm)" in text or "tiếp)" in text:
+            text = _MORE_LINK_RE.sub("", text)
+        text = _GLOSS_RE.sub(_gloss, text)
+    if ":" in text and ("Post" in text or "ublished" in text or "pdated" in text):
+        text = _ENGLISH_DATE_LABEL_RE.sub("", text)
     if "Ảnh " in text or "Hình " in text:
         text = _PHOTO_LABEL_RE.sub("", text)
     if "-" in text or "(" in text or "–" in text:
@@ -267,6 +291,18 @@ def _preclean(text: str) -> str:
         return text
     text = _OUTLINE_LETTER_RE.sub(_outline_item, text)
     return _OUTLINE_NUMBER_RE.sub(_outline_item, text)
+
+
+def _gloss(m: re.Match) -> str:
+    # Only after a Vietnamese word, and only when the bracket is not itself Vietnamese
+    # written without marks ("(tam thoi)").
+    before = _LAST_WORD_RE.search(m.string, 0, m.start())
+    if before is None or before.group(1).isascii():
+        return m.group(0)
+    words = m.group(1).replace("-", " ").split()
+    if all(is_vietnamese_word(w) for w in words):
+        return m.group(0)
+    return ""
 
 
 def _signed(m: re.Match) -> str:

@@ -226,7 +226,7 @@ HOTLINE_RE = re.compile(
 # (voltage class, then the line) is said digit by digit, as in the outage notices read on
 # air; 110, 220 and 500 after "đường dây" are the line's voltage ("đường dây 500 kV").
 FEEDER_RE = re.compile(
-    r"(?=[đlxXLĐ])(?<![\w.])((?:đường dây|Đường dây|xuất tuyến|Xuất tuyến|ngăn lộ|XT)|"
+    r"(?=[đlxXLĐ])(?<![\w.])((?:đường dây|Đường dây|xuất tuyến|Xuất tuyến|ngăn lộ|XT|ĐZ)|"
     r"(?<!quốc )(?<!Quốc )(?<!tỉnh )(?<!Tỉnh )(?<!hương )(?<!Hương )(?<!huyện )[lL]ộ)"
     r"(\s+(?:số\s+)?)(\d{3})(?![\w/]|[.,]\d)"
 )
@@ -758,7 +758,7 @@ class Rules:
             text = HOTLINE_RE.sub(self._hotline, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
-        if "dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text:
+        if "dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text or "ĐZ" in text:
             text = FEEDER_RE.sub(self._feeder, text)
         if "BĐ" in text:
             text = ALARM_LEVEL_RE.sub(self._alarm_level, text)

@@ -64,7 +64,7 @@ _VOWELS = "aeiouy"
 _ONSETS = "ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x"
 _NUCLEI = (
     "uye|uya|uyu|uoi|uou|oai|oay|uay|oeo|yeu|ieu|"
-    "ai|ao|au|ay|eo|eu|ia|iu|oa|oe|oi|ua|ue|ui|uy|uo|ye|ie|"
+    "ai|ao|au|ay|eo|eu|ia|iu|oa|oe|oi|ua|ue|ui|uu|uy|uo|ye|ie|"
     "a|e|i|o|u|y"
 )
 _SYLLABLE_RE = re.compile(rf"(?:{_ONSETS})?(?:{_NUCLEI})(?:ng|nh|ch|c|m|n|p|t|k)?")
@@ -363,12 +363,11 @@ def split_glued(token: str) -> tuple[str, ...] | None:
     if len(bare) != len(token) or len(_VOWEL_GROUP_RE.findall(bare)) < 2:
         return None
     if any(ch.isupper() for ch in token[1:]):
-        # Capitals inside mark the cuts: "TuMơRông".
-        starts = [k for k, ch in enumerate(token) if ch.isupper()] + [len(token)]
-        if starts[0] != 0:
-            return None
+        # Capitals inside mark the cuts: "TuMơRông", and "củaTrung", "thuộcBộ" where a page
+        # lost the space before a capitalised word.
+        starts = sorted({0} | {k for k, ch in enumerate(token) if ch.isupper()}) + [len(token)]
         pieces = [token[a:b] for a, b in zip(starts, starts[1:])]
-        if all(_syllable(_bare(p)) for p in pieces):
+        if all(_syllable(_bare(p)) and _tone_fits(p) for p in pieces):
             return tuple(pieces)
         return None
     n = len(bare)
@@ -378,7 +377,8 @@ def split_glued(token: str) -> tuple[str, ...] | None:
         if best[i] is None:
             continue
         for j in range(i + 1, min(n, i + 7) + 1):
-            if _syllable(bare[i:j]) and (best[j] is None or best[i][0] + 1 <= best[j][0]):
+            if (_syllable(bare[i:j]) and _tone_fits(token[i:j])
+                    and (best[j] is None or best[i][0] + 1 <= best[j][0])):
                 # "<=": of two equal splits keep the later cut, so the next syllable keeps
                 # its consonant ("biên|phòng", never "biênp|hòng").
                 best[j] = (best[i][0] + 1, i)
@@ -396,6 +396,21 @@ def split_glued(token: str) -> tuple[str, ...] | None:
 # "k", "k" before a, o, u and "c", "g", "ng" before i, e, y. Highland names glued on purpose
 # ("Đakrông", "Krôngpa") have them and stay whole.
 _NOT_VIETNAMESE_RE = re.compile(r"k$|^k[aou]|^(?:c|g|ng)[iey]|^(?:gh|ngh)[aou]")
+
+
+_STOP_TONES = {"\u0301", "\u0323"}
+
+
+def _tone_fits(piece: str) -> bool:
+    """Say whether a marked syllable's tone suits its final: after p, t, c, ch only sắc or nặng.
+
+    "đểtải" is "để tải", never "đểt ải": no Vietnamese syllable ends in "t" with a hỏi tone.
+    """
+    if not piece or piece[-1].lower() not in "ptch" or piece[-2:].lower() in ("nh", "ng"):
+        return True
+    if piece[-1].lower() == "h" and piece[-2:].lower() != "ch":
+        return True
+    return any(c in _STOP_TONES for c in unicodedata.normalize("NFD", piece))
 
 
 def _syllable(bare: str) -> bool:
@@ -556,8 +571,12 @@ class WordPass:
             if hit is not None:
                 return self._said("dictionary", hit)
         if token.isalpha():
-            if len(token) >= 5 and not token.isascii() and not token.isupper():
+            if len(token) >= 4 and not token.isascii() and not token.isupper():
                 glued = split_glued(token)
+                if glued is not None and len(token) == 4 and not all(
+                    _MARKED_RE.search(p.lower()) for p in glued
+                ):
+                    glued = None  # "canô" is one written word; "sởdữ" is two marked syllables
                 if glued is not None:
                     # "Biênphòng", "TuMơRông": syllables a page lost the spaces between.
                     return self._said("glued", " ".join(glued))

@@ -141,6 +141,8 @@ _COMMA_BEFORE_STOP_RE = re.compile(r",[ \t]*([.;:?!])")
 _COMMA_AFTER_STOP_RE = re.compile(r"([.;:?!])(?:[ \t]*,)+")
 _SPACE_AFTER_PUNCT_RE = re.compile(r"([,;:?!])(?=[^\W\d_])")
 _MULTI_SPACE_RE = re.compile(r"[ \t]{2,}")
+# "cấp huyện…là những": an ellipsis glued to the next word still pauses before it.
+_ELLIPSIS_GLUED_RE = re.compile(r"(?<=\.\.\.)(?=[^\W\d_])")
 _LEFTOVER_RE = re.compile(r"\d+|[/%&@]")
 _LEFTOVER_WORDS = {"/": "", "%": "phần trăm", "&": "và", "@": "a còng"}
 _LINE_LEAD_RE = re.compile(r"^[\s,;:.]+(?=\S)|^[\s,;:]+$")
@@ -462,6 +464,8 @@ def _tidy(text: str) -> str:
     text = _COMMA_BEFORE_STOP_RE.sub(r"\1", text)
     text = _COMMA_AFTER_STOP_RE.sub(r"\1", text)
     text = _SPACE_AFTER_PUNCT_RE.sub(r"\1 ", text)
+    if "..." in text:
+        text = _ELLIPSIS_GLUED_RE.sub(" ", text)
     text = _MULTI_SPACE_RE.sub(" ", text)
     lines = [_LINE_LEAD_RE.sub("", line).rstrip(_TRAILING) for line in text.split("\n")]
     out = "\n".join(lines)

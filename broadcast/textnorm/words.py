@@ -198,7 +198,8 @@ _PLAIN_MAX = 50_000
 _LOWER_ROMAN_RE = re.compile(r"(?:x{0,3})(?:ix|iv|v?i{0,3})")
 # Names written in two halves around a dash, read as one name without a pause.
 _PAIRED_NAMES = {("Thiên", "Huế"), ("Rịa", "Vũng"), ("Đông", "Xuân"), ("Hè", "Thu"),
-                 ("Thu", "Đông"), ("Xuân", "Hè"), ("đông", "xuân"), ("hè", "thu"), ("thu", "đông")}
+                 ("Thu", "Đông"), ("Xuân", "Hè"), ("đông", "xuân"), ("hè", "thu"), ("thu", "đông"),
+                 ("Nha", "Kẻ")}  # Vườn quốc gia Phong Nha - Kẻ Bàng
 # Titles that open the right side of "Nguyễn Văn A - Phó Chủ tịch": a pause, not a compound.
 _TITLE_WORDS = {"Phó", "Chủ", "Trưởng", "Giám", "Bí", "Tổng", "Chánh", "Ủy", "Uỷ", "Thiếu",
                 "Trung", "Thượng", "Đại", "Cán", "Chuyên", "Nguyên", "Phóng", "Kế", "Thường",

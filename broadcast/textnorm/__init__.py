@@ -99,6 +99,8 @@ _PHOTO_LABEL_RE = re.compile(
     r"|[A-ZĐ][A-ZĐ.]{1,9})[ \t.]*$"
     # The same label left between two sentences of a page: "… Covid-19. Ảnh tư liệu Ngày cao điểm…".
     r"|(?<=[.!?…])[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu)(?=[ \t]+[A-ZĐÀ-Ỹ])"
+    # A source after a sentence without a colon: "… trực thuộc Trung ương. Ảnh. Báo Quảng Ninh".
+    r"|(?<=[.!?…])[ \t]*Ảnh\.?[ \t]+(?:[A-ZĐ][^\s.!?,;:]*[ \t]*){1,5}$"
     # A source after a dash without a colon: "… về dân cư - Ảnh google Play", "- Ảnh Thu Hà"
     # (a name or a foreign word after it; "- Ảnh hưởng của bão" is read).
     r"|[ \t]+[-–—][ \t]*Ảnh[ \t]+(?=[A-ZĐ]|[a-z]+\b)[^\n.!?,;:]{1,40}$"
@@ -278,7 +280,7 @@ def _preclean(text: str) -> str:
         text = _GLOSS_RE.sub(_gloss, text)
     if ":" in text and ("Post" in text or "ublished" in text or "pdated" in text):
         text = _ENGLISH_DATE_LABEL_RE.sub("", text)
-    if "Ảnh " in text or "Hình " in text:
+    if "Ảnh" in text or "Hình " in text:
         text = _PHOTO_LABEL_RE.sub("", text)
     if "-" in text or "(" in text or "–" in text:
         text = _OUTLET_LEAD_RE.sub("", text)

@@ -119,6 +119,8 @@ SUPERSCRIPTS = {"²": "mũ hai", "³": "mũ ba", "¹": "mũ một", "½": "một
                 "¼": "một phần tư", "¾": "ba phần tư"}
 
 # Words glued to their number: roads ("QL14", "ĐT645") and flood alarm levels ("BĐ2").
+# Letters said as a word inside a code that is otherwise spelled.
+CODE_WORDS = {"RON": "rôn"}
 ROAD_PREFIXES = {"QL": "quốc lộ", "TL": "tỉnh lộ", "ĐT": "đường tỉnh", "ĐH": "đường huyện",
                  "HL": "hương lộ", "Km": "ki lô mét", "KM": "ki lô mét", "BĐ": "báo động"}
 # "BĐ1-BĐ2", "QL14-QL27": a dash between two such codes is a range.
@@ -720,6 +722,10 @@ class WordPass:
                 out.append(ROAD_PREFIXES[run])
             elif run in ("KV", "kV", "Kv") and out and token[0].isdecimal():
                 out.append("ki lô vôn")  # "500KV": a power line's voltage
+            elif run in CODE_WORDS:
+                out.append(CODE_WORDS[run])  # "E5RON92", "RON95-III": the fuel grade is said "rôn"
+            elif run == "TW" and re.fullmatch(r"TW\d{1,2}", token):
+                out.append("Trung ương")  # "NQ TW4": the Party's fourth plenum, not a code
             elif (run.isupper() and len(run) <= 4) or len(run) == 1:
                 out.append(spell(run))
                 self.unsure = True
@@ -926,6 +932,8 @@ class WordPass:
                     plain.add(val)
             else:
                 changed = True
+            if spoken.startswith("đất ") and _prev_word(toks, i, 1).lower() == "đất":
+                spoken = spoken[4:]  # "đất ONT" is "đất ở tại nông thôn", said once
             if changed and sentence_start:
                 spoken = _cap(spoken)
             out.append(spoken)

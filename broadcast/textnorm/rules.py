@@ -226,7 +226,7 @@ HOTLINE_RE = re.compile(
 # (voltage class, then the line) is said digit by digit, as in the outage notices read on
 # air; 110, 220 and 500 after "đường dây" are the line's voltage ("đường dây 500 kV").
 FEEDER_RE = re.compile(
-    r"(?=[đlxXLĐ])(?<![\w.])((?:đường dây|Đường dây|xuất tuyến|Xuất tuyến|ngăn lộ|XT|ĐZ)|"
+    r"(?=[đlxXLĐM])(?<![\w.])((?:đường dây|Đường dây|xuất tuyến|Xuất tuyến|ngăn lộ|XT|ĐZ|MC)|"
     r"(?<!quốc )(?<!Quốc )(?<!tỉnh )(?<!Tỉnh )(?<!hương )(?<!Hương )(?<!huyện )[lL]ộ)"
     r"(\s+(?:số\s+)?)(\d{3})(?![\w/]|[.,]\d)"
 )
@@ -758,7 +758,8 @@ class Rules:
             text = HOTLINE_RE.sub(self._hotline, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
-        if "dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text or "ĐZ" in text:
+        if ("dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text
+                or "ĐZ" in text or "MC " in text):
             text = FEEDER_RE.sub(self._feeder, text)
         if "BĐ" in text:
             text = ALARM_LEVEL_RE.sub(self._alarm_level, text)
@@ -1036,6 +1037,9 @@ class Rules:
         following = next_word(m.string, m.end())
         if m.group(3) in _VOLTAGES or following in UNITS or following in _SCALE_WORDS:
             return m.group(0)
+        if m.group(1) == "MC":
+            # "Cắt điện sau MC 471": the circuit breaker ("máy cắt") of that feeder.
+            return fixed("máy cắt") + m.group(2) + fixed(digit_words(m.group(3)))
         return m.group(1) + m.group(2) + fixed(digit_words(m.group(3)))
 
     def _alarm_level(self, m: re.Match) -> str:

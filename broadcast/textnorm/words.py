@@ -73,6 +73,9 @@ _SYLLABLE_RE = re.compile(rf"(?:{_ONSETS})?(?:{_NUCLEI})(?:ng|nh|ch|c|m|n|p|t|k)
 # "lie nhe"; "huyenuy" is "huyen uy", not "huye nuy").
 _BAD_RHYME_RE = re.compile(
     r"(?:^|[^aeiouy])(?:i|e)(?:c|ng)$|^[^aeiouy]*y[^aeiouy]+$|(?:ie|uo|ye)$"
+    # A vowel closed by a glide takes no final consonant: "rôin" is no syllable ("Hêrôin" is
+    # "Hê rô in").
+    r"|(?:ai|ao|au|ay|eo|eu|iu|oi|ui|uu)(?:ng|nh|ch|c|m|n|p|t|k)$"
 )
 
 # Diacritics that mark a Vietnamese word written in capitals ("KẾ HOẠCH").

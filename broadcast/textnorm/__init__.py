@@ -132,6 +132,9 @@ _MORE_LINK_RE = re.compile(r"[ \t]*\((?i:đọc thêm|xem thêm|xem tiếp)\)")
 # (charter)". A newsreader says the Vietnamese once and skips the gloss.
 _GLOSS_RE = re.compile(r"(?<=[^\W\d_])[ \t]*\(([a-z]{4,}(?:[ -][a-z]{2,}){0,3})\)")
 _LAST_WORD_RE = re.compile(r"([^\W\d_]+)[ \t]*$")
+# "STK 1903 5678 901 234", "STK: 8600453686": the account number it introduces; "ống STK 168"
+# (a zinc-coated steel pipe) keeps its letters.
+_ACCOUNT_ABBR_RE = re.compile(r"(?<![\w.])(?:STK|Stk)(?=[ \t]*:?[ \t]*\d[\d .]{5,}\d)")
 _LABEL_PLUS_RE = re.compile(r":[ \t]*\+[ \t]+(?=[\w(])")
 _CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
@@ -270,6 +273,8 @@ def _preclean(text: str) -> str:
         text = _SLASH_ABBR_RE.sub(_slash_abbr, text)
         if "B/N" in text or "CQ/" in text or "HIV/" in text:
             text = _SLASH_LIST_RE.sub(lambda m: _SLASH_LIST[m.group(1)], text)
+    if "STK" in text or "Stk" in text:
+        text = _ACCOUNT_ABBR_RE.sub(_account_abbr, text)
     if "+ " in text:
         # "Điện thoại: + 0235…", "Email: + abc@…": a list mark, not a plus to read.
         text = _LABEL_PLUS_RE.sub(": ", text)
@@ -295,6 +300,11 @@ def _preclean(text: str) -> str:
         return text
     text = _OUTLINE_LETTER_RE.sub(_outline_item, text)
     return _OUTLINE_NUMBER_RE.sub(_outline_item, text)
+
+
+def _account_abbr(m: re.Match) -> str:
+    before = m.string[:m.start()].rstrip(" \t")
+    return "Số tài khoản" if not before or before[-1] in ".!?\n" else "số tài khoản"
 
 
 def _gloss(m: re.Match) -> str:

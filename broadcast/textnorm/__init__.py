@@ -101,10 +101,10 @@ _PHOTO_LABEL_RE = re.compile(
     r"|(?<=[.!?…])[ \t]*(?:Ảnh|Hình) (?:minh (?:họa|hoạ)|tư liệu)(?=[ \t]+[A-ZĐÀ-Ỹ])"
     # A source after a sentence without a colon: "… trực thuộc Trung ương. Ảnh. Báo Quảng Ninh".
     r"|(?<=[.!?…])[ \t]*Ảnh\.?[ \t]+(?:[A-ZĐ][^\s.!?,;:]*[ \t]*){1,5}$"
-    # A source after a dash without a colon: "… về dân cư - Ảnh google Play", "- Ảnh Thu Hà"
-    # (a name or a foreign word after it; "- Ảnh hưởng của bão" is read).
-    r"|[ \t]+[-–—][ \t]*Ảnh[ \t]+(?=[A-ZĐ]|[a-z]+\b)[^\n.!?,;:]{1,40}$"
 )
+# A source after a dash without a colon: "… về dân cư - Ảnh google Play", "- Ảnh Thu Hà": only
+# names and foreign words follow ("- Ảnh hưởng của bão", "- Ảnh Bác Hồ trong lòng dân" are read).
+_DASH_PHOTO_RE = re.compile(r"(?m)[ \t]+[-–—][ \t]*Ảnh[ \t]+((?:[^\s.!?,;:]+[ \t]*){1,4})$")
 # An outlet's tag opening a news line: "(PLO)- ", "(ĐN) - ", "(Chinhphu.vn) - ", "TTO - ",
 # "HHTO - ", "(Baoquangngai)-", "(Thanh tra)- ", "(QT) - 6 tháng…", "(VOV5) -": the newsroom's signature, not part of the news. Bare tags are online outlets
 # ("...O") or known agencies, so a line opening "CCHC - Cải cách..." is still read.
@@ -210,9 +210,10 @@ def _drop_bare_tag(line: str, lex: Lexicon) -> str:
     if m is None:
         return line
     hit = lex.get(m.group(1))
-    if hit is not None and hit != spell(m.group(1)):
-        # A dictionary entry that only spells the letters ("BT" is "bê tê") says nothing the
-        # tag does not: "BT - Cuối tuần qua…" is Báo Bình Thuận's signature.
+    if hit is not None and (len(m.group(1)) > 2 or hit != spell(m.group(1))):
+        # A two-letter entry that only spells its letters ("BT" is "bê tê") says nothing the
+        # tag does not: "BT - Cuối tuần qua…" is Báo Bình Thuận's signature. Longer ones
+        # ("PCI - Chỉ số…", "BIDV - …") open the news.
         return line
     after = _WORDS_RE.match(line, m.end())
     if after is not None and lex.get(f"{m.group(1)}-{after.group(0)}") is not None:
@@ -287,6 +288,8 @@ def _preclean(text: str) -> str:
         text = _ENGLISH_DATE_LABEL_RE.sub("", text)
     if "Ảnh" in text or "Hình " in text:
         text = _PHOTO_LABEL_RE.sub("", text)
+        if "- Ảnh " in text or "– Ảnh " in text:
+            text = _DASH_PHOTO_RE.sub(_dash_photo, text)
     if "-" in text or "(" in text or "–" in text:
         text = _OUTLET_LEAD_RE.sub("", text)
     end = text.rstrip()[-2:]
@@ -300,6 +303,12 @@ def _preclean(text: str) -> str:
         return text
     text = _OUTLINE_LETTER_RE.sub(_outline_item, text)
     return _OUTLINE_NUMBER_RE.sub(_outline_item, text)
+
+
+def _dash_photo(m: re.Match) -> str:
+    words = m.group(1).split()
+    named = all(w[0].isupper() or (w.isascii() and not is_vietnamese_word(w)) for w in words)
+    return "" if named else m.group(0)
 
 
 def _account_abbr(m: re.Match) -> str:

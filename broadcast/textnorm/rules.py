@@ -233,6 +233,8 @@ FEEDER_RE = re.compile(
 _VOLTAGES = {"110", "220", "500"}
 # "mức BĐ 1", "BĐ 3": a flood alarm level written apart from its number.
 ALARM_LEVEL_RE = re.compile(r"(?<![\w])BĐ\s+([1-3])(?![\w/]|[.,]\d)")
+# "ở mức BĐ2 - BĐ3": two alarm levels around a spaced dash are a range, as "BĐ1-BĐ2" is.
+ALARM_RANGE_RE = re.compile(r"(?<![\w])BĐ\s?([1-3])\s+[-–]\s+BĐ\s?([1-3])(?![\w/]|[.,]\d)")
 SHORT_CODE_RE = re.compile(
     r"(?i:(đường dây nóng|hotline|tổng đài|điện thoại|sđt|đt|fax|gọi|số))(\s*:?\s*(?:số\s+)?)"
     r"(\d{3,5})" + NUM_END
@@ -672,7 +674,7 @@ RULE_OF_CALLBACK = {
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
-    "_feeder": "code_number", "_alarm_level": "number", "_boat": "code_number",
+    "_feeder": "code_number", "_alarm_level": "number", "_alarm_range": "number", "_boat": "code_number",
     "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
@@ -762,6 +764,7 @@ class Rules:
                 or "ĐZ" in text or "MC " in text):
             text = FEEDER_RE.sub(self._feeder, text)
         if "BĐ" in text:
+            text = ALARM_RANGE_RE.sub(self._alarm_range, text)
             text = ALARM_LEVEL_RE.sub(self._alarm_level, text)
         if ":" in text and ("VN" in text or "ISO" in text):
             text = STANDARD_RE.sub(self._standard, text)
@@ -1041,6 +1044,9 @@ class Rules:
             # "Cắt điện sau MC 471": the circuit breaker ("máy cắt") of that feeder.
             return fixed("máy cắt") + m.group(2) + fixed(digit_words(m.group(3)))
         return m.group(1) + m.group(2) + fixed(digit_words(m.group(3)))
+
+    def _alarm_range(self, m: re.Match) -> str:
+        return fixed(f"báo động {cardinal(m.group(1))} đến báo động {cardinal(m.group(2))}")
 
     def _alarm_level(self, m: re.Match) -> str:
         return fixed(f"báo động {cardinal(m.group(1))}")

@@ -231,8 +231,8 @@ FEEDER_RE = re.compile(
     r"(\s+(?:số\s+)?)(\d{3})(?![\w/]|[.,]\d)"
 )
 _VOLTAGES = {"110", "220", "500"}
-# "mức BĐ 1", "BĐ 3": a flood alarm level written apart from its number.
-ALARM_LEVEL_RE = re.compile(r"(?<![\w])BĐ\s+([1-3])(?![\w/]|[.,]\d)")
+# "mức BĐ 1", "BĐ3": a flood alarm level; "BĐ1 - BĐ2" is a span of levels.
+ALARM_LEVEL_RE = re.compile(r"(?<![\w])BĐ\s*([1-3])(?![\w/]|[.,]\d)")
 SHORT_CODE_RE = re.compile(
     r"(?i:(đường dây nóng|hotline|tổng đài|điện thoại|sđt|đt|fax|gọi|số))(\s*:?\s*(?:số\s+)?)"
     r"(\d{3,5})" + NUM_END
@@ -389,6 +389,10 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
         return following not in _SCALE_WORDS and following not in UNITS and following not in _CLOCK
     if _AFTER_DATE_RE.search(s, max(0, start - 60), start):
         return True
+    if prev in _RELATIVE_DAY_NEXT and _RELATIVE_DAY_RE.search(s, max(0, start - 16), start):
+        # "Hôm qua 25.12", "sáng mai 6-9": the day just named by its distance from today.
+        following = next_word(s, end)
+        return following not in _SCALE_WORDS and following not in UNITS and following not in _COUNT_NOUNS
     if prev in _SPAN_PREV and _SPAN_FROM_DATE_RE.search(s, max(0, start - 40), start):
         # "từ ngày 8-6 đến 13-7": the far end of a span of dates is a date
         following = next_word(s, end)
@@ -426,6 +430,8 @@ _PLURAL_DATE_LIST_RE = re.compile(
     rf"(?:\s*,\s*{_LISTED_DATE})*\s*(?:,|và|hoặc)\s*$"
 )
 
+_RELATIVE_DAY_NEXT = {"qua", "mai", "kia"}
+_RELATIVE_DAY_RE = re.compile(r"(?i:\b(?:hôm|ngày|sáng|trưa|chiều|tối|đêm) (?:qua|mai|kia))\s*,?\s*$")
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
 # Before a dot or dash date, words that open or close a span: "đến 9.8", "từ 1.7".
 _SPAN_PREV = {"từ", "đến", "tới", "trước", "sau"}
@@ -458,6 +464,9 @@ DATE_UNDERSCORE_RE = re.compile(r"(?<=\d)\s*_\s*(?=\d{1,2}[/.\-]\d{1,2})")
 
 # --- ratios -------------------------------------------------------------------------
 
+# "xếp thứ 58/61/63 tỉnh": a rank among those ranked among all, each slash "trên"; never
+# a date (the middle term is no month or the first no day) and no decimals.
+RATIO_CHAIN_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,3})/(\d{1,3})((?:/\d{1,3})+)(?![\w/]|[.,]\d)")
 RATIO_RE = re.compile(rf"(?=\d)(?<![\w/.,])({NUM})\s?/\s?({NUM})" + NUM_END + r"(?!/)")
 # "hoạt động 24/24g", "24/24h": all day long, the hours glued on.
 ALL_DAY_RE = re.compile(r"(?<![\w/.,])24/24(?:h|g|giờ)(?![\w/])")
@@ -600,7 +609,8 @@ FLAT_DEGREE_RE = re.compile(r"(?<![\w.,])([1-4]\d)0C(?![\w])")
 SPACED_DEGREE_RE = re.compile(r"(?<![\w.,])(\d{1,2}(?:,\d{1,2})?) 0 ?C(?![\w])")
 # "°Sáng 6-9": a degree sign used as a bullet before a word is not "độ".
 BULLET_DEGREE_RE = re.compile(r"(?:^|(?<=\s))°(?![CF](?![^\W\d_]))(?=[^\W\d_])")
-# "đường dây 471 E9.37": a substation, said letter, digits, "chấm", digits.
+# "đường dây 471 E9.37", "373 E18.8": a substation, said letter, its number ("e mười tám"),
+# "chấm", then the feeder digits one by one.
 SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
 # "tiếp 4.655 lượt/5.560 người", "giải quyết 6 đơn/3 vụ việc": two counts of different
 # things side by side, not a share of one in the other.
@@ -624,6 +634,11 @@ _LUNAR_MONTHS = {"một": "giêng", "mười hai": "chạp"}
 LUNAR_MONTH_RE = re.compile(r"(?<=tháng )\x01(một|mười hai)\x02(?=\s*\(?âm lịch)")
 # "đợt 2-2015", "lần 1/2024": the second round of that year, not February.
 _ROUND_PREV = {"đợt", "lần", "kỳ", "phiên", "vòng"}
+# "báo động 1 - báo động 2", "cấp 3 - cấp 4": a span of levels names its level twice.
+LEVEL_RANGE_RE = re.compile(
+    r"(?<![^\W\d_])((?i:báo động|cấp độ|cấp|mức|bậc|lớp|khối) )(\x01[^\x01\x02]*\x02)\s*[-–—]\s*"
+    r"((?i:báo động|cấp độ|cấp|mức|bậc|lớp|khối) )(?=\x01)"
+)
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
 
@@ -845,6 +860,7 @@ class Rules:
             text = RATIO_COLON_RE.sub(self._ratio_colon, text)
         text = self._roman(text)
         if slash:
+            text = RATIO_CHAIN_RE.sub(self._ratio_chain, text)
             text = RATIO_RE.sub(self._ratio, text)
             text = RATIO_UNIT_RE.sub(self._ratio_unit, text)
             if "24/24" in text:
@@ -871,6 +887,7 @@ class Rules:
             text = TIMES_RE.sub(self._times, text)
         text = NUMBER_RE.sub(self._number, text)
         if "-" in text or "–" in text or "—" in text:
+            text = LEVEL_RANGE_RE.sub(self._level_range, text)
             text = RANGE_RE.sub(self._range, text)
         text = UNIT_AFTER_SCALE_RE.sub(self._unit_after_scale, text)
         if "âm lịch" in text:
@@ -1039,7 +1056,7 @@ class Rules:
         return m.group(1) + m.group(2) + fixed(digit_words(m.group(3)))
 
     def _alarm_level(self, m: re.Match) -> str:
-        return fixed(f"báo động {cardinal(m.group(1))}")
+        return rng(f"báo động {cardinal(m.group(1))}")
 
     def _house_number(self, m: re.Match) -> str:
         key = m.group(1).lower()
@@ -1342,7 +1359,7 @@ class Rules:
         return f"{RANGE_OPEN}{''.join(pieces)} tháng {_LUNAR_MONTHS.get(month, month)}{RANGE_CLOSE}"
 
     def _substation(self, m: re.Match) -> str:
-        return rng(f"e {digit_words(m.group(1))} chấm {digit_words(m.group(2))}")
+        return rng(f"e {number_words(int(m.group(1)))} chấm {digit_words(m.group(2))}")
 
     def _plus(self, m: re.Match) -> str:
         return rng(f"{cardinal(m.group(1))} cộng")
@@ -1439,6 +1456,15 @@ class Rules:
                     b = "tư"  # "ba phần tư"
         return rng(f"{a} {joiner} {b}")
 
+    def _ratio_chain(self, m: re.Match) -> str:
+        terms = [m.group(1), m.group(2), *m.group(3)[1:].split("/")]
+        if int(terms[0]) <= 31 and int(terms[1]) <= 12:
+            return m.group(0)  # "12/3/25": a date with its year cut short, not a rank
+        words = [number_words(int(t)) for t in terms]
+        if prev_word(m.string, m.start()) == "thứ":
+            words[0] = ordinal(int(terms[0]))
+        return rng(" trên ".join(words))
+
     def _ratio_unit(self, m: re.Match) -> str:
         a = read_numeral(m.group(1), self.english, amount=True)
         b = read_numeral(m.group(2), self.english, amount=True)
@@ -1534,6 +1560,11 @@ class Rules:
             return rng(cardinal(raw))
         amount = next_word(s, m.end()) in _SCALE_WORDS
         return rng(read_numeral(raw, self._convention(m), amount=amount))
+
+    def _level_range(self, m: re.Match) -> str:
+        if m.group(1).lower() != m.group(3).lower():
+            return m.group(0)  # "cấp 3 - mức 2": two different scales, not a span
+        return f"{m.group(1)}{m.group(2)} đến {m.group(3)}"
 
     def _range(self, m: re.Match) -> str:
         lead = m.group(1) or ""

@@ -137,10 +137,10 @@ EMAIL_RE = re.compile(
 PHONE_RE = re.compile(
     r"(?=[\d+])(?<![\w.,/])(\+84|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
 )
-# "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022": an area code in brackets, then
-# the subscriber or service number in any grouping.
+# "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022", "(0259).3.507.661": an area code in
+# brackets, then the subscriber or service number in any grouping.
 PHONE_PAREN_RE = re.compile(
-    r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
+    r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\.?\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
 )
 # "đêm 3/4 - rạng sáng 4/4": from one dated time of day to another.
 DATE_TO_DATE_RE = re.compile(

@@ -231,6 +231,13 @@ FEEDER_RE = re.compile(
     r"(\s+(?:số\s+)?)(\d{3})(?![\w/]|[.,]\d)"
 )
 _VOLTAGES = {"110", "220", "500"}
+# "sau máy cắt 374/01", "MC 471", "cắt 971 TG Cẩm Vân": a circuit breaker in an outage notice,
+# its code said digit by digit like the feeder it opens; a bare "cắt" counts only when a
+# station code follows ("cắt 200 cây" is a count).
+BREAKER_RE = re.compile(
+    r"(?<![\w.])((?:[Mm]áy cắt|MC)\s+(?:số\s+)?|cắt\s+(?=\d{3}(?:/\d{1,2})?\s+[A-ZĐ]{1,3}(?![\w])))"
+    r"(\d{3})(?:/(\d{1,2}))?(?![\w/]|[.,]\d)"
+)
 # "mức BĐ 1", "BĐ3": a flood alarm level; "BĐ1 - BĐ2" is a span of levels.
 ALARM_LEVEL_RE = re.compile(r"(?<![\w])BĐ\s*([1-3])(?![\w/]|[.,]\d)")
 SHORT_CODE_RE = re.compile(
@@ -445,13 +452,27 @@ _NAMED_PLACE_RE = re.compile(
 )
 
 
+# "Công ty TNHH MTV xuất nhập khẩu cà phê 2/9", "Nhà máy đường 19/5": a firm's long name ending
+# in a date the country celebrates; the words between hold no punctuation and no number.
+_FIRM_NAME_RE = re.compile(
+    r"(?i:công ty|nhà máy|xí nghiệp|nông trường|hợp tác xã|tổng đội)(?:\s+[^\W\d_]+){1,10}\s+$"
+)
+_WHEN_WORDS = {"vào", "từ", "đến", "tới", "trước", "sau", "dịp", "nhân", "lễ", "ngày", "đêm", "sáng",
+               "chiều", "tối", "trưa", "mùng", "hôm", "nay", "là", "đón", "mừng"}
+_NAMED_DATES = {"2/9", "19/5", "30/4", "1/5", "3/2", "26/3", "22/12", "27/7", "19/8", "20/11",
+                "8/3", "10/10", "20/10", "1/6", "15/10", "26/7", "2-9", "19-5", "30-4", "1-5", "3-2"}
+
+
 def named_after_date(s: str, start: int) -> bool:
     """Say whether the date at `start` is part of a name ("đường 30/4", "Công ty 19/5")."""
     if s[start - 1:start] != " ":
         return False
-    return prev_word(s, start) in _NAMED_AFTER_DATE or bool(
-        _NAMED_PLACE_RE.search(s, max(0, start - 20), start)
-    )
+    if prev_word(s, start) in _NAMED_AFTER_DATE or _NAMED_PLACE_RE.search(s, max(0, start - 20), start):
+        return True
+    date = re.match(r"\d{1,2}[/\-]\d{1,2}", s[start:start + 5])
+    if not date or date.group(0) not in _NAMED_DATES or prev_word(s, start).lower() in _WHEN_WORDS:
+        return False  # "Công ty tổ chức kỷ niệm vào 2/9" is the day itself
+    return bool(_FIRM_NAME_RE.search(s, max(0, start - 90), start))
 # "hẻm 12/3", "số nhà 67/38", "số 12/3 đường Lê Lợi": a house number, not a date.
 HOUSE_NUMBER_RE = re.compile(
     r"(?i:\b(hẻm|ngõ|ngách|kiệt|số nhà|nhà số|căn nhà số|số))\s+"
@@ -609,6 +630,12 @@ FLAT_DEGREE_RE = re.compile(r"(?<![\w.,])([1-4]\d)0C(?![\w])")
 SPACED_DEGREE_RE = re.compile(r"(?<![\w.,])(\d{1,2}(?:,\d{1,2})?) 0 ?C(?![\w])")
 # "°Sáng 6-9": a degree sign used as a bullet before a word is not "độ".
 BULLET_DEGREE_RE = re.compile(r"(?:^|(?<=\s))°(?![CF](?![^\W\d_]))(?=[^\W\d_])")
+# "mũi 1,2", "lớp 1,2,3", "Điều 1,2": several doses, grades or articles listed with commas,
+# never a decimal after a word that numbers things one by one.
+NUMBERED_LIST_RE = re.compile(
+    r"(?<![\w])((?i:mũi|lớp|khối|tổ|thôn|ấp|đợt|phường|khu vực|cấp|điều|khoản|tầng|trà|giai đoạn|vòng|quý)\s+)"
+    r"(\d{1,2}(?:,\d{1,2})+)(?![\w%]|[.,]\d)"
+)
 # "đường dây 471 E9.37", "373 E18.8": a substation, said letter, its number ("e mười tám"),
 # "chấm", then the feeder digits one by one.
 SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
@@ -687,7 +714,7 @@ RULE_OF_CALLBACK = {
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
-    "_feeder": "code_number", "_alarm_level": "number", "_boat": "code_number",
+    "_feeder": "code_number", "_breaker": "code_number", "_numbered_list": "number", "_alarm_level": "number", "_boat": "code_number",
     "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
@@ -775,6 +802,8 @@ class Rules:
         text = SHORT_CODE_RE.sub(self._short_code, text)
         if "dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text:
             text = FEEDER_RE.sub(self._feeder, text)
+        if "cắt" in text or "MC" in text:
+            text = BREAKER_RE.sub(self._breaker, text)
         if "BĐ" in text:
             text = ALARM_LEVEL_RE.sub(self._alarm_level, text)
         if ":" in text and ("VN" in text or "ISO" in text):
@@ -885,6 +914,8 @@ class Rules:
             text = PLUS_RE.sub(self._plus, text)
         if "x" in text or "×" in text:
             text = TIMES_RE.sub(self._times, text)
+        if "," in text:
+            text = NUMBERED_LIST_RE.sub(self._numbered_list, text)
         text = NUMBER_RE.sub(self._number, text)
         if "-" in text or "–" in text or "—" in text:
             text = LEVEL_RANGE_RE.sub(self._level_range, text)
@@ -1054,6 +1085,21 @@ class Rules:
         if m.group(3) in _VOLTAGES or following in UNITS or following in _SCALE_WORDS:
             return m.group(0)
         return m.group(1) + m.group(2) + fixed(digit_words(m.group(3)))
+
+    def _numbered_list(self, m: re.Match) -> str:
+        following = next_word(m.string, m.end())
+        if following in UNITS or following in _SCALE_WORDS:
+            return m.group(0)
+        return m.group(1) + fixed(", ".join(number_words(int(n)) for n in m.group(2).split(",")))
+
+    def _breaker(self, m: re.Match) -> str:
+        following = next_word(m.string, m.end())
+        if m.group(2) in _VOLTAGES or following in UNITS or following in _SCALE_WORDS:
+            return m.group(0)
+        words = digit_words(m.group(2))
+        if m.group(3):
+            words += " trên " + digit_words(m.group(3))
+        return m.group(1) + fixed(words)
 
     def _alarm_level(self, m: re.Match) -> str:
         return rng(f"báo động {cardinal(m.group(1))}")

@@ -309,7 +309,8 @@ _AFTER_DATE_RE = re.compile(
     r"\d{1,2}[./-]\d{1,2})\s*(?:,|và|hoặc)\s*$"
 )
 DATE_DM_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
-TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2})?)(?:'|p)?(?![\w])")
+# "16h30 phút": the minutes' word written after the clock is not said twice.
+TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2})?)(?:'|p|(?<=\d)\s?phút)?(?![\w])")
 # "9g sáng", "lúc 7g": an hour only where a time is expected; elsewhere "g" is grams.
 _HOUR_G_NEXT = {"sáng", "chiều", "tối", "trưa", "đêm", "ngày", "hôm", "đến"}
 _HOUR_G_PREV = {"lúc", "từ", "đến", "vào", "hồi", "khoảng"}
@@ -683,7 +684,7 @@ _SCORE_NEXT_RE = re.compile(r"\s?điểm")
 _SCALE_NEXT_RE = re.compile(r"\striệu\s(?!đồng|USD|đô)")
 # "1,235 ha", "2,345 km", "5,125 tấn": a measured quantity. Read with the same reasoning
 # as "2,600 tỷ": a decimal never ends in a zero, so "1,500 ha" stays fifteen hundred.
-_MEASURE_NEXT_RE = re.compile(r"\s?(?:tấn|tạ|yến|héc ta|hécta|lít)\b")
+_MEASURE_NEXT_RE = re.compile(r"\s?(?:tấn|tạ|yến|héc ta|hécta|lít|gam|gram)\b")
 _MEASURE_UNITS = {"km", "km2", "km²", "m", "m2", "m²", "m3", "m³", "ha", "kg", "mm", "cm", "ml", "l"}
 _BILLION_NEXT_RE = re.compile(r"\s?(?:tỷ|tỉ)\b")
 # "1,235 nghìn tỷ", "2,345 tỷ USD": thousands of those would be beyond any economy.
@@ -1329,7 +1330,7 @@ class Rules:
     def _time_h(self, m: re.Match) -> str:
         h = int(m.group(1))
         mins = m.group(2) or m.group(3)
-        if m.group(0).rstrip("'p").endswith("g") and not (
+        if m.group(0).removesuffix("phút").rstrip(" 'p").endswith("g") and not (
             next_word(m.string, m.end()) in _HOUR_G_NEXT
             or prev_word(m.string, m.start()) in _HOUR_G_PREV
         ):

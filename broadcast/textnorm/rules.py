@@ -637,6 +637,7 @@ NUMBERED_LIST_RE = re.compile(
     r"(?<![\w])((?i:mũi|lớp|khối|tổ|thôn|ấp|đợt|phường|khu vực|cấp|điều|khoản|tầng|trà|giai đoạn|vòng|quý)\s+)"
     r"(\d{1,2}(?:,\d{1,2})+)(?![\w%]|[.,]\d)"
 )
+_DIGIT_COMMA_DIGIT_RE = re.compile(r"\d,\d")
 # "đường dây 471 E9.37", "373 E18.8": a substation, said letter, its number ("e mười tám"),
 # "chấm", then the feeder digits one by one.
 SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
@@ -915,7 +916,7 @@ class Rules:
             text = PLUS_RE.sub(self._plus, text)
         if "x" in text or "×" in text:
             text = TIMES_RE.sub(self._times, text)
-        if "," in text:
+        if "," in text and _DIGIT_COMMA_DIGIT_RE.search(text):
             text = NUMBERED_LIST_RE.sub(self._numbered_list, text)
         text = NUMBER_RE.sub(self._number, text)
         if "-" in text or "–" in text or "—" in text:

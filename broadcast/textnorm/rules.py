@@ -142,6 +142,13 @@ PHONE_RE = re.compile(
 PHONE_PAREN_RE = re.compile(
     r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\.?\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
 )
+# "(0259) 3.822.222 - 3.822.333", "0262.3852255 - 3852256": a second line of the same
+# exchange written without its area code, right after a number just read as a phone.
+_PHONE_WORDS = r"(?:không|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|cộng|tư)"
+PHONE_TAIL_RE = re.compile(
+    rf"(\x03{_PHONE_WORDS}(?: {_PHONE_WORDS})*(?:, {_PHONE_WORDS}(?: {_PHONE_WORDS})*)+\x04)"
+    r"(\s*[-–/;]\s*)([2-9]\d{6,7}|[2-9]\d{0,3}(?:[ .]\d{1,4}){1,3})(?![\w]|[.,]?\d)"
+)
 # "đêm 3/4 - rạng sáng 4/4": from one dated time of day to another.
 DATE_TO_DATE_RE = re.compile(
     r"(?<![\w/.])(\d{1,2}[/.]\d{1,2}(?:[/.]\d{4})?)\s*[-–—]\s*"
@@ -701,7 +708,7 @@ _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ 
 
 # The rule each callback stands for, as explain() reports it.
 RULE_OF_CALLBACK = {
-    "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone",
+    "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone", "_phone_tail": "phone",
     "_hotline": "phone", "_short_code": "phone", "_emergency": "emergency",
     "_zero_code": "code_number", "_code_digits": "code_number", "_named_code": "code_number",
     "_procedure_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
@@ -800,6 +807,8 @@ class Rules:
                 text = PHONE_PAIR_RE.sub(r"\1 hoặc ", text)
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
+        if "\x04" in text:
+            text = PHONE_TAIL_RE.sub(self._phone_tail, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
         if "dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text:
@@ -989,6 +998,13 @@ class Rules:
         if not 8 <= n_digits <= 10:
             return m.group(0)
         return fixed("cộng tám tư, " + digit_groups(groups))
+
+    def _phone_tail(self, m: re.Match) -> str:
+        groups = re.split(r"[ .]", m.group(3))
+        if sum(len(g) for g in groups) not in (7, 8):
+            return m.group(0)  # "0262.3852255 - 12 người": a count, not a second line
+        joiner = " hoặc " if "/" in m.group(2) else ", "
+        return m.group(1) + joiner + fixed(digit_groups(_join_lone_digits(groups)))
 
     def _phone_paren(self, m: re.Match) -> str:
         groups = re.split(r"[ .\-]", m.group(2))

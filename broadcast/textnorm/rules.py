@@ -306,7 +306,7 @@ DOC_SPACED_CODE_RE = re.compile(
 _GLUED_SO_RE = re.compile(r"\b((?i:số))(?=\d+/)")
 # "T7/2025", "Q1/2025", "Q.III/2024": tables and headlines shorten "tháng" and "quý".
 SHORT_PERIOD_RE = re.compile(r"(?=[TQ])(?<![\w/.])([TQ])\.?(\d{1,2}|IV|I{1,3})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
-QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
+QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4})|\.((?:19|20)\d\d))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay", "lễ",
                  "khánh"}
@@ -548,6 +548,9 @@ ROMAN_CTX_RE = re.compile(
 _ROMAN_LIST_RE = re.compile(r"(\s*(?:,|và|hoặc|đến|-|–)\s*)([IVXLC]+)")
 _MEDAL_RE = re.compile(r"(?i:chương|giải)[^,.;]{0,40}$")
 _ROMAN_TOKEN_RE = re.compile(r"[IVXLC]+(?![\w])")
+# "Mục III.2", "II.1. Kết quả đạt được", "điểm II.2.1": an outline item under a Roman part,
+# said like "2.1." ("hai chấm một"), never a Roman numeral glued to a decimal.
+ROMAN_OUTLINE_RE = re.compile(r"(?<![\w.])([IVX]{1,4})((?:\.\d{1,2})+)(?![\w]|\.\d)")
 ROMAN_LINE_RE = re.compile(r"(?m)^([ \t]*)([IVX]+)\.(?=\s)")
 _PRIZE = {1: "nhất", 2: "nhì", 3: "ba"}
 
@@ -717,7 +720,7 @@ RULE_OF_CALLBACK = {
     "_height": "unit", "_decimal_letter": "number",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
     "_hour_zero": "time", "_hour_prime": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
-    "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
+    "_roman_line": "roman", "_roman_outline": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
     "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
 "_spelled_again": "number", "_count_per": "ratio",
@@ -809,6 +812,8 @@ class Rules:
             text = HOTLINE_RE.sub(self._hotline, text)
         if "\x04" in text:
             text = PHONE_TAIL_RE.sub(self._phone_tail, text)
+        if "I." in text or "V." in text or "X." in text:
+            text = ROMAN_OUTLINE_RE.sub(self._roman_outline, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
         if "dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text:
@@ -1259,8 +1264,8 @@ class Rules:
         # "tháng 3-2024", "đến 10-2019": a month and a year; a range never ends at 2019.
         mo = int(m.group(1))
         prev = prev_word(m.string, m.start())
-        if prev in _ROUND_PREV:
-            return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")
+        if prev in _ROUND_PREV or (prev == "quý" and 1 <= mo <= 4):
+            return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "đợt 2-2015", "quý 3.2024"
         if not 1 <= mo <= 12 or prev == "số":
             return m.group(0)
         lead = "" if prev == "tháng" else "tháng "
@@ -1284,8 +1289,8 @@ class Rules:
         raw = m.group(2)
         q = int(raw) if raw.isdigit() else roman_value(raw)
         words = number_words(q or 0)
-        if m.group(3):
-            words += f" năm {cardinal(m.group(3))}"
+        if m.group(3) or m.group(4):
+            words += f" năm {cardinal(m.group(3) or m.group(4))}"
         return f"{m.group(1)} {rng(words)}"
 
     def _short_period(self, m: re.Match) -> str:
@@ -1459,6 +1464,13 @@ class Rules:
             return text
         text = ROMAN_LINE_RE.sub(self._roman_line, text)
         return ROMAN_CTX_RE.sub(self._roman_ctx, text)
+
+    def _roman_outline(self, m: re.Match) -> str:
+        v = roman_value(m.group(1))
+        if v is None:
+            return m.group(0)
+        parts = [number_words(v)] + [number_words(int(d)) for d in m.group(2)[1:].split(".")]
+        return rng(" chấm ".join(parts))
 
     def _roman_line(self, m: re.Match) -> str:
         v = roman_value(m.group(2))

@@ -215,6 +215,11 @@ PROCEDURE_CODE_RE = re.compile(
 )
 # Account numbers, tax codes, ID numbers: nine or more digits written together are
 # dictated in groups; no amount in a notice is written that way.
+# "Số tài khoản: 1234 5678 9012", "STK 0123.456.789", "mã số thuế 4400 123 456": an account or tax
+# number typed in groups is read digit by digit, group by group, like one typed without spaces.
+ACCOUNT_RE = re.compile(
+    r"((?i:tài khoản|STK|mã số thuế|MST)(?:\s+(?i:số))?\s*:?\s*)(\d{2,5}(?:[ .\-]\d{2,5}){1,5})(?![\w]|[.,]\d)"
+)
 LONG_CODE_RE = re.compile(r"(?<![\w.,/])(?:[1-9]\d{8,}|0\d{11,})(?![\w/]|[.,]\d)")
 # Number plates: "47A-123.45", "47C-012.34", "29LD-123.45".
 PLATE_RE = re.compile(r"\b(\d{2})([A-Z]{1,2})(\d?)-(\d{3})\.(\d{2})(?![\w])")
@@ -726,7 +731,7 @@ RULE_OF_CALLBACK = {
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
-    "_feeder": "code_number", "_breaker": "code_number", "_numbered_list": "number", "_alarm_level": "number", "_boat": "code_number",
+    "_feeder": "code_number", "_account": "code_number", "_breaker": "code_number", "_numbered_list": "number", "_alarm_level": "number", "_boat": "code_number",
     "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
@@ -836,6 +841,8 @@ class Rules:
         if "." in text:
             text = PROCEDURE_CODE_RE.sub(self._procedure_code, text)
         if long_digits:
+            if "TK" in text or "hoản" in text or "ST" in text or "thuế" in text:
+                text = ACCOUNT_RE.sub(self._account, text)
             text = LONG_CODE_RE.sub(self._long_code, text)
         if _SPACED_GROUP_RE.search(text):
             text = SPACED_THOUSANDS_RE.sub(self._spaced_thousands, text)
@@ -1069,6 +1076,12 @@ class Rules:
         if m.group(4):
             words += f" chấm {LETTER_NAMES[m.group(4).lower()]} {digit_words(m.group(5))}"
         return fixed(words)
+
+    def _account(self, m: re.Match) -> str:
+        groups = re.split(r"[ .\-]", m.group(2))
+        if sum(len(g) for g in groups) < 8:
+            return m.group(0)  # "tài khoản 12 345": too short to be an account
+        return m.group(1) + fixed(digit_groups(groups))
 
     def _long_code(self, m: re.Match) -> str:
         return fixed(digit_groups([m.group(0)]))

@@ -653,6 +653,12 @@ NUMBERED_LIST_RE = re.compile(
     r"(\d{1,2}(?:,\d{1,2})+)(?![\w%]|[.,]\d)"
 )
 _DIGIT_COMMA_DIGIT_RE = re.compile(r"\d,\d")
+# "phía Bắc vĩ tuyến 16,0N; phía Tây kinh tuyến 115,0E", "17,5N-112,3E": a storm bulletin's
+# coordinates, said "độ Bắc", "độ Đông" as the forecasters say them.
+COORDINATE_RE = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:,\d{1,2})?)\s?°?([NE])(?:\s*[-–]\s*(\d{1,3}(?:,\d{1,2})?)\s?°?E)?(?![\w])"
+)
+_COORDINATE_CTX_RE = re.compile(r"(?i:vĩ tuyến|kinh tuyến|vĩ độ|kinh độ|tâm bão|áp thấp|vùng nguy hiểm)")
 # "đường dây 471 E9.37", "373 E18.8": a substation, said letter, its number ("e mười tám"),
 # "chấm", then the feeder digits one by one.
 SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
@@ -731,7 +737,7 @@ RULE_OF_CALLBACK = {
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
-    "_feeder": "code_number", "_account": "code_number", "_breaker": "code_number", "_numbered_list": "number", "_alarm_level": "number", "_boat": "code_number",
+    "_feeder": "code_number", "_account": "code_number", "_coordinate": "unit", "_breaker": "code_number", "_numbered_list": "number", "_alarm_level": "number", "_boat": "code_number",
     "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
@@ -831,6 +837,8 @@ class Rules:
             text = STANDARD_RE.sub(self._standard, text)
         if "mã" in text or "Mã" in text or "MÃ" in text:
             text = NAMED_CODE_RE.sub(self._named_code, text)
+        if ("N" in text or "E" in text) and _COORDINATE_CTX_RE.search(text):
+            text = COORDINATE_RE.sub(self._coordinate, text)
         if "E" in text and "." in text and ("điện" in text or "dây" in text or "trạm" in text):
             text = SUBSTATION_RE.sub(self._substation, text)
         text = CODE_DIGITS_RE.sub(self._code_digits, text)
@@ -1076,6 +1084,13 @@ class Rules:
         if m.group(4):
             words += f" chấm {LETTER_NAMES[m.group(4).lower()]} {digit_words(m.group(5))}"
         return fixed(words)
+
+    def _coordinate(self, m: re.Match) -> str:
+        side = "Bắc" if m.group(2) == "N" else "Đông"
+        words = f"{read_numeral(m.group(1), False, amount=True)} độ {side}"
+        if m.group(3):  # "17,5N-112,3E": one position, not a span
+            return fixed(f"{words}, {read_numeral(m.group(3), False, amount=True)} độ Đông")
+        return rng(words)
 
     def _account(self, m: re.Match) -> str:
         groups = re.split(r"[ .\-]", m.group(2))

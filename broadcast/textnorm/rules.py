@@ -731,13 +731,15 @@ RULE_OF_CALLBACK = {
     "_height": "unit", "_decimal_letter": "number",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
     "_hour_zero": "time", "_hour_prime": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
-    "_roman_line": "roman", "_roman_outline": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
+    "_roman_line": "roman", "_roman_outline": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit",
+    "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
     "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
-    "_feeder": "code_number", "_account": "code_number", "_coordinate": "unit", "_breaker": "code_number", "_numbered_list": "number", "_alarm_level": "number", "_boat": "code_number",
+    "_feeder": "code_number", "_account": "code_number", "_coordinate": "unit", "_breaker": "code_number",
+    "_numbered_list": "number", "_alarm_level": "number", "_boat": "code_number",
     "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")

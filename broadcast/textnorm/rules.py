@@ -685,10 +685,11 @@ LUNAR_MONTH_RE = re.compile(r"(?<=tháng )\x01(một|mười hai)\x02(?=\s*\(?â
 # "đợt 2-2015", "lần 1/2024": the second round of that year, not February.
 _ROUND_PREV = {"đợt", "lần", "kỳ", "phiên", "vòng"}
 # "báo động 1 - báo động 2", "cấp 3 - cấp 4": a span of levels names its level twice.
-LEVEL_RANGE_RE = re.compile(
-    r"(?<![^\W\d_])((?i:báo động|cấp độ|cấp|mức|bậc|lớp|khối) )(\x01[^\x01\x02]*\x02)\s*[-–—]\s*"
-    r"((?i:báo động|cấp độ|cấp|mức|bậc|lớp|khối) )(?=\x01)"
-)
+# The match starts at the dash (a cheap literal to find); the level before the first number is
+# checked in the callback.
+_LEVEL_WORDS = r"(?i:báo động|cấp độ|cấp|mức|bậc|lớp|khối) "
+LEVEL_RANGE_RE = re.compile(rf"\x02\s*[-–—]\s*({_LEVEL_WORDS})(?=\x01)")
+_LEVEL_BEFORE_RE = re.compile(rf"(?<![^\W\d_])({_LEVEL_WORDS})\x01[^\x01\x02]*$")
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
 
@@ -839,7 +840,8 @@ class Rules:
             text = STANDARD_RE.sub(self._standard, text)
         if "mã" in text or "Mã" in text or "MÃ" in text:
             text = NAMED_CODE_RE.sub(self._named_code, text)
-        if ("N" in text or "E" in text) and _COORDINATE_CTX_RE.search(text):
+        if ("N" in text or "E" in text) and ("tuyến" in text or "độ" in text or "bão" in text
+                                             or "thấp" in text or "nguy hiểm" in text) and _COORDINATE_CTX_RE.search(text):
             text = COORDINATE_RE.sub(self._coordinate, text)
         if "E" in text and "." in text and ("điện" in text or "dây" in text or "trạm" in text):
             text = SUBSTATION_RE.sub(self._substation, text)
@@ -1668,9 +1670,11 @@ class Rules:
         return rng(read_numeral(raw, self._convention(m), amount=amount))
 
     def _level_range(self, m: re.Match) -> str:
-        if m.group(1).lower() != m.group(3).lower():
+        s, start = m.string, m.start()
+        before = _LEVEL_BEFORE_RE.search(s, max(0, s.rfind(RANGE_OPEN, 0, start) - 12), start)
+        if not before or before.group(1).lower() != m.group(1).lower():
             return m.group(0)  # "cấp 3 - mức 2": two different scales, not a span
-        return f"{m.group(1)}{m.group(2)} đến {m.group(3)}"
+        return f"{RANGE_CLOSE} đến {m.group(1)}"
 
     def _range(self, m: re.Match) -> str:
         lead = m.group(1) or ""

@@ -137,10 +137,17 @@ EMAIL_RE = re.compile(
 PHONE_RE = re.compile(
     r"(?=[\d+])(?<![\w.,/])(\+84|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
 )
-# "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022": an area code in brackets, then
-# the subscriber or service number in any grouping.
+# "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022", "(0259).3.507.661": an area code in
+# brackets, then the subscriber or service number in any grouping.
 PHONE_PAREN_RE = re.compile(
-    r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
+    r"\((0\d{2,3}|\+84(?:[ \-]?\d{1,3})?)\)\.?\s?(\d{1,4}(?:[ .\-]?\d{1,4}){0,3})" + NUM_END
+)
+# "(0259) 3.822.222 - 3.822.333", "0262.3852255 - 3852256": a second line of the same
+# exchange written without its area code, right after a number just read as a phone.
+_PHONE_WORDS = r"(?:không|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|cộng|tư)"
+PHONE_TAIL_RE = re.compile(
+    rf"(\x03{_PHONE_WORDS}(?: {_PHONE_WORDS})*(?:, {_PHONE_WORDS}(?: {_PHONE_WORDS})*)+\x04)"
+    r"(\s*[-–/;]\s*)([2-9]\d{6,7}|[2-9]\d{0,3}(?:[ .]\d{1,4}){1,3})(?![\w]|[.,]?\d)"
 )
 # "đêm 3/4 - rạng sáng 4/4": from one dated time of day to another.
 DATE_TO_DATE_RE = re.compile(
@@ -208,6 +215,11 @@ PROCEDURE_CODE_RE = re.compile(
 )
 # Account numbers, tax codes, ID numbers: nine or more digits written together are
 # dictated in groups; no amount in a notice is written that way.
+# "Số tài khoản: 1234 5678 9012", "STK 0123.456.789", "mã số thuế 4400 123 456": an account or tax
+# number typed in groups is read digit by digit, group by group, like one typed without spaces.
+ACCOUNT_RE = re.compile(
+    r"((?i:tài khoản|STK|mã số thuế|MST)(?:\s+(?i:số))?\s*:?\s*)(\d{2,5}(?:[ .\-]\d{2,5}){1,5})(?![\w]|[.,]\d)"
+)
 LONG_CODE_RE = re.compile(r"(?<![\w.,/])(?:[1-9]\d{8,}|0\d{11,})(?![\w/]|[.,]\d)")
 # Number plates: "47A-123.45", "47C-012.34", "29LD-123.45".
 PLATE_RE = re.compile(r"\b(\d{2})([A-Z]{1,2})(\d?)-(\d{3})\.(\d{2})(?![\w])")
@@ -231,8 +243,15 @@ FEEDER_RE = re.compile(
     r"(\s+(?:số\s+)?)(\d{3})(?![\w/]|[.,]\d)"
 )
 _VOLTAGES = {"110", "220", "500"}
-# "mức BĐ 1", "BĐ 3": a flood alarm level written apart from its number.
-ALARM_LEVEL_RE = re.compile(r"(?<![\w])BĐ\s+([1-3])(?![\w/]|[.,]\d)")
+# "sau máy cắt 374/01", "MC 471", "cắt 971 TG Cẩm Vân": a circuit breaker in an outage notice,
+# its code said digit by digit like the feeder it opens; a bare "cắt" counts only when a
+# station code follows ("cắt 200 cây" is a count).
+BREAKER_RE = re.compile(
+    r"(?<![\w.])((?:[Mm]áy cắt|MC)\s+(?:số\s+)?|cắt\s+(?=\d{3}(?:/\d{1,2})?\s+[A-ZĐ]{1,3}(?![\w])))"
+    r"(\d{3})(?:/(\d{1,2}))?(?![\w/]|[.,]\d)"
+)
+# "mức BĐ 1", "BĐ3": a flood alarm level; "BĐ1 - BĐ2" is a span of levels.
+ALARM_LEVEL_RE = re.compile(r"(?<![\w])BĐ\s*([1-3])(?![\w/]|[.,]\d)")
 # "ở mức BĐ2 - BĐ3": two alarm levels around a spaced dash are a range, as "BĐ1-BĐ2" is.
 ALARM_RANGE_RE = re.compile(r"(?<![\w])BĐ\s?([1-3])\s+[-–]\s+BĐ\s?([1-3])(?![\w/]|[.,]\d)")
 SHORT_CODE_RE = re.compile(
@@ -294,7 +313,7 @@ DOC_SPACED_CODE_RE = re.compile(
 _GLUED_SO_RE = re.compile(r"\b((?i:số))(?=\d+/)")
 # "T7/2025", "Q1/2025", "Q.III/2024": tables and headlines shorten "tháng" and "quý".
 SHORT_PERIOD_RE = re.compile(r"(?=[TQ])(?<![\w/.])([TQ])\.?(\d{1,2}|IV|I{1,3})/((?:19|20)\d\d)(?![\w/]|[.,]\d)")
-QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4}))?(?![\w])")
+QUARTER_RE = re.compile(r"\b((?i:quý))\s+(IV|I{1,3}|[1-4])(?:\s*[/\-]\s*(\d{4})|\.((?:19|20)\d\d))?(?![\w])")
 DATE_DASH_RE = re.compile(r"(?=\d)(?<![\w/.,\-])(\d{1,2})-(\d{1,2})(?![\w/\-]|[.,]\d)")
 _DATE_CONTEXT = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "mùng", "mồng", "nay", "lễ",
                  "khánh"}
@@ -304,7 +323,8 @@ _AFTER_DATE_RE = re.compile(
     r"\d{1,2}[./-]\d{1,2})\s*(?:,|và|hoặc)\s*$"
 )
 DATE_DM_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
-TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2})?)(?:'|p)?(?![\w])")
+# "16h30 phút": the minutes' word written after the clock is not said twice.
+TIME_H_RE = re.compile(r"(?=\d)(?<![\w.,])(\d{1,2})(?:h(\d{2}|0)?|g(\d{2})?)(?:'|p|(?<=\d)\s?phút)?(?![\w])")
 # "9g sáng", "lúc 7g": an hour only where a time is expected; elsewhere "g" is grams.
 _HOUR_G_NEXT = {"sáng", "chiều", "tối", "trưa", "đêm", "ngày", "hôm", "đến"}
 _HOUR_G_PREV = {"lúc", "từ", "đến", "vào", "hồi", "khoảng"}
@@ -391,6 +411,10 @@ def date_context(s: str, start: int, end: int, spans: bool = False) -> bool:
         return following not in _SCALE_WORDS and following not in UNITS and following not in _CLOCK
     if _AFTER_DATE_RE.search(s, max(0, start - 60), start):
         return True
+    if prev in _RELATIVE_DAY_NEXT and _RELATIVE_DAY_RE.search(s, max(0, start - 16), start):
+        # "Hôm qua 25.12", "sáng mai 6-9": the day just named by its distance from today.
+        following = next_word(s, end)
+        return following not in _SCALE_WORDS and following not in UNITS and following not in _COUNT_NOUNS
     if prev in _SPAN_PREV and _SPAN_FROM_DATE_RE.search(s, max(0, start - 40), start):
         # "từ ngày 8-6 đến 13-7": the far end of a span of dates is a date
         following = next_word(s, end)
@@ -428,6 +452,8 @@ _PLURAL_DATE_LIST_RE = re.compile(
     rf"(?:\s*,\s*{_LISTED_DATE})*\s*(?:,|và|hoặc)\s*$"
 )
 
+_RELATIVE_DAY_NEXT = {"qua", "mai", "kia"}
+_RELATIVE_DAY_RE = re.compile(r"(?i:\b(?:hôm|ngày|sáng|trưa|chiều|tối|đêm) (?:qua|mai|kia))\s*,?\s*$")
 _NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
 # Before a dot or dash date, words that open or close a span: "đến 9.8", "từ 1.7".
 _SPAN_PREV = {"từ", "đến", "tới", "trước", "sau"}
@@ -441,13 +467,27 @@ _NAMED_PLACE_RE = re.compile(
 )
 
 
+# "Công ty TNHH MTV xuất nhập khẩu cà phê 2/9", "Nhà máy đường 19/5": a firm's long name ending
+# in a date the country celebrates; the words between hold no punctuation and no number.
+_FIRM_NAME_RE = re.compile(
+    r"(?i:công ty|nhà máy|xí nghiệp|nông trường|hợp tác xã|tổng đội)(?:\s+[^\W\d_]+){1,10}\s+$"
+)
+_WHEN_WORDS = {"vào", "từ", "đến", "tới", "trước", "sau", "dịp", "nhân", "lễ", "ngày", "đêm", "sáng",
+               "chiều", "tối", "trưa", "mùng", "hôm", "nay", "là", "đón", "mừng"}
+_NAMED_DATES = {"2/9", "19/5", "30/4", "1/5", "3/2", "26/3", "22/12", "27/7", "19/8", "20/11",
+                "8/3", "10/10", "20/10", "1/6", "15/10", "26/7", "2-9", "19-5", "30-4", "1-5", "3-2"}
+
+
 def named_after_date(s: str, start: int) -> bool:
     """Say whether the date at `start` is part of a name ("đường 30/4", "Công ty 19/5")."""
     if s[start - 1:start] != " ":
         return False
-    return prev_word(s, start) in _NAMED_AFTER_DATE or bool(
-        _NAMED_PLACE_RE.search(s, max(0, start - 20), start)
-    )
+    if prev_word(s, start) in _NAMED_AFTER_DATE or _NAMED_PLACE_RE.search(s, max(0, start - 20), start):
+        return True
+    date = re.match(r"\d{1,2}[/\-]\d{1,2}", s[start:start + 5])
+    if not date or date.group(0) not in _NAMED_DATES or prev_word(s, start).lower() in _WHEN_WORDS:
+        return False  # "Công ty tổ chức kỷ niệm vào 2/9" is the day itself
+    return bool(_FIRM_NAME_RE.search(s, max(0, start - 90), start))
 # "hẻm 12/3", "số nhà 67/38", "số 12/3 đường Lê Lợi": a house number, not a date.
 HOUSE_NUMBER_RE = re.compile(
     r"(?i:\b(hẻm|ngõ|ngách|kiệt|số nhà|nhà số|căn nhà số|số))\s+"
@@ -460,6 +500,9 @@ DATE_UNDERSCORE_RE = re.compile(r"(?<=\d)\s*_\s*(?=\d{1,2}[/.\-]\d{1,2})")
 
 # --- ratios -------------------------------------------------------------------------
 
+# "xếp thứ 58/61/63 tỉnh": a rank among those ranked among all, each slash "trên"; never
+# a date (the middle term is no month or the first no day) and no decimals.
+RATIO_CHAIN_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,3})/(\d{1,3})((?:/\d{1,3})+)(?![\w/]|[.,]\d)")
 RATIO_RE = re.compile(rf"(?=\d)(?<![\w/.,])({NUM})\s?/\s?({NUM})" + NUM_END + r"(?!/)")
 # "hoạt động 24/24g", "24/24h": all day long, the hours glued on.
 ALL_DAY_RE = re.compile(r"(?<![\w/.,])24/24(?:h|g|giờ)(?![\w/])")
@@ -512,6 +555,9 @@ ROMAN_CTX_RE = re.compile(
 _ROMAN_LIST_RE = re.compile(r"(\s*(?:,|và|hoặc|đến|-|–)\s*)([IVXLC]+)")
 _MEDAL_RE = re.compile(r"(?i:chương|giải)[^,.;]{0,40}$")
 _ROMAN_TOKEN_RE = re.compile(r"[IVXLC]+(?![\w])")
+# "Mục III.2", "II.1. Kết quả đạt được", "điểm II.2.1": an outline item under a Roman part,
+# said like "2.1." ("hai chấm một"), never a Roman numeral glued to a decimal.
+ROMAN_OUTLINE_RE = re.compile(r"(?<![\w.])([IVX]{1,4})((?:\.\d{1,2})+)(?![\w]|\.\d)")
 ROMAN_LINE_RE = re.compile(r"(?m)^([ \t]*)([IVX]+)\.(?=\s)")
 _PRIZE = {1: "nhất", 2: "nhì", 3: "ba"}
 
@@ -602,7 +648,21 @@ FLAT_DEGREE_RE = re.compile(r"(?<![\w.,])([1-4]\d)0C(?![\w])")
 SPACED_DEGREE_RE = re.compile(r"(?<![\w.,])(\d{1,2}(?:,\d{1,2})?) 0 ?C(?![\w])")
 # "°Sáng 6-9": a degree sign used as a bullet before a word is not "độ".
 BULLET_DEGREE_RE = re.compile(r"(?:^|(?<=\s))°(?![CF](?![^\W\d_]))(?=[^\W\d_])")
-# "đường dây 471 E9.37": a substation, said letter, digits, "chấm", digits.
+# "mũi 1,2", "lớp 1,2,3", "Điều 1,2": several doses, grades or articles listed with commas,
+# never a decimal after a word that numbers things one by one.
+NUMBERED_LIST_RE = re.compile(
+    r"(?<![\w])((?i:mũi|lớp|khối|tổ|thôn|ấp|đợt|phường|khu vực|cấp|điều|khoản|tầng|trà|giai đoạn|vòng|quý)\s+)"
+    r"(\d{1,2}(?:,\d{1,2})+)(?![\w%]|[.,]\d)"
+)
+_DIGIT_COMMA_DIGIT_RE = re.compile(r"\d,\d")
+# "phía Bắc vĩ tuyến 16,0N; phía Tây kinh tuyến 115,0E", "17,5N-112,3E": a storm bulletin's
+# coordinates, said "độ Bắc", "độ Đông" as the forecasters say them.
+COORDINATE_RE = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:,\d{1,2})?)\s?°?([NE])(?:\s*[-–]\s*(\d{1,3}(?:,\d{1,2})?)\s?°?E)?(?![\w])"
+)
+_COORDINATE_CTX_RE = re.compile(r"(?i:vĩ tuyến|kinh tuyến|vĩ độ|kinh độ|tâm bão|áp thấp|vùng nguy hiểm)")
+# "đường dây 471 E9.37", "373 E18.8": a substation, said letter, its number ("e mười tám"),
+# "chấm", then the feeder digits one by one.
 SUBSTATION_RE = re.compile(r"(?<![\w.])E(\d{1,2})\.(\d{1,2})(?![\w]|[.,]\d)")
 # "tiếp 4.655 lượt/5.560 người", "giải quyết 6 đơn/3 vụ việc": two counts of different
 # things side by side, not a share of one in the other.
@@ -626,6 +686,12 @@ _LUNAR_MONTHS = {"một": "giêng", "mười hai": "chạp"}
 LUNAR_MONTH_RE = re.compile(r"(?<=tháng )\x01(một|mười hai)\x02(?=\s*\(?âm lịch)")
 # "đợt 2-2015", "lần 1/2024": the second round of that year, not February.
 _ROUND_PREV = {"đợt", "lần", "kỳ", "phiên", "vòng"}
+# "báo động 1 - báo động 2", "cấp 3 - cấp 4": a span of levels names its level twice.
+# The match starts at the dash (a cheap literal to find); the level before the first number is
+# checked in the callback.
+_LEVEL_WORDS = r"(?i:báo động|cấp độ|cấp|mức|bậc|lớp|khối) "
+LEVEL_RANGE_RE = re.compile(rf"\x02\s*[-–—]\s*({_LEVEL_WORDS})(?=\x01)")
+_LEVEL_BEFORE_RE = re.compile(rf"(?<![^\W\d_])({_LEVEL_WORDS})\x01[^\x01\x02]*$")
 RANGE_RE = re.compile(r"\x02\s*[-–—]\s*((?:ngày|tháng|năm|[Tt]hứ) )?\x01")
 _SCORE_PREV = re.compile(r"(?i:tỷ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s*\S*\s*$")
 
@@ -643,7 +709,7 @@ _SCORE_NEXT_RE = re.compile(r"\s?điểm")
 _SCALE_NEXT_RE = re.compile(r"\striệu\s(?!đồng|USD|đô)")
 # "1,235 ha", "2,345 km", "5,125 tấn": a measured quantity. Read with the same reasoning
 # as "2,600 tỷ": a decimal never ends in a zero, so "1,500 ha" stays fifteen hundred.
-_MEASURE_NEXT_RE = re.compile(r"\s?(?:tấn|tạ|yến|héc ta|hécta|lít)\b")
+_MEASURE_NEXT_RE = re.compile(r"\s?(?:tấn|tạ|yến|héc ta|hécta|lít|gam|gram)\b")
 _MEASURE_UNITS = {"km", "km2", "km²", "m", "m2", "m²", "m3", "m³", "ha", "kg", "mm", "cm", "ml", "l"}
 _BILLION_NEXT_RE = re.compile(r"\s?(?:tỷ|tỉ)\b")
 # "1,235 nghìn tỷ", "2,345 tỷ USD": thousands of those would be beyond any economy.
@@ -659,7 +725,7 @@ _DECIMAL_PREV_RE = re.compile(r"(?i:chỉ số|điểm số|tổng điểm|hệ 
 
 # The rule each callback stands for, as explain() reports it.
 RULE_OF_CALLBACK = {
-    "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone",
+    "_email": "email", "_url": "web", "_phone": "phone", "_phone_paren": "phone", "_phone_tail": "phone",
     "_hotline": "phone", "_short_code": "phone", "_emergency": "emergency",
     "_zero_code": "code_number", "_code_digits": "code_number", "_named_code": "code_number",
     "_procedure_code": "code_number", "_doc_year": "document", "_doc_dash": "document",
@@ -668,13 +734,15 @@ RULE_OF_CALLBACK = {
     "_height": "unit", "_decimal_letter": "number",
     "_month_year": "date", "_date_dm": "date", "_date_dash": "date", "_time_h": "time",
     "_hour_zero": "time", "_hour_prime": "time", "_time_colon": "time", "_ratio_colon": "ratio", "_ratio": "ratio", "_ratio_unit": "ratio",
-    "_roman_line": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit", "_unit": "unit",
+    "_roman_line": "roman", "_roman_outline": "roman", "_roman_ctx": "roman", "_currency_prefix": "unit",
+    "_unit": "unit",
     "_per_unit": "unit", "_plus": "number", "_number": "number",
     "_time_date": "date", "_day_list": "date", "_day_range_dot": "date", "_dm_range_dot": "date",
 "_spelled_again": "number", "_count_per": "ratio",
     "_signed": "number", "_times": "number",
     "_house_number": "number", "_doc_spaced_code": "document",
-    "_feeder": "code_number", "_alarm_level": "number", "_alarm_range": "number", "_boat": "code_number",
+    "_feeder": "code_number", "_account": "code_number", "_coordinate": "unit", "_breaker": "code_number",
+    "_numbered_list": "number", "_alarm_level": "number", "_alarm_range": "number", "_boat": "code_number",
     "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
@@ -758,11 +826,17 @@ class Rules:
                 text = PHONE_PAIR_RE.sub(r"\1 hoặc ", text)
             text = PHONE_RE.sub(self._phone, text)
             text = HOTLINE_RE.sub(self._hotline, text)
+        if "\x04" in text:
+            text = PHONE_TAIL_RE.sub(self._phone_tail, text)
+        if "I." in text or "V." in text or "X." in text:
+            text = ROMAN_OUTLINE_RE.sub(self._roman_outline, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
         text = SHORT_CODE_RE.sub(self._short_code, text)
         if ("dây" in text or "lộ" in text or "ộ " in text or "tuyến" in text or "XT" in text
                 or "ĐZ" in text or "MC " in text):
             text = FEEDER_RE.sub(self._feeder, text)
+        if "cắt" in text or "MC" in text:
+            text = BREAKER_RE.sub(self._breaker, text)
         if "BĐ" in text:
             text = ALARM_RANGE_RE.sub(self._alarm_range, text)
             text = ALARM_LEVEL_RE.sub(self._alarm_level, text)
@@ -770,6 +844,9 @@ class Rules:
             text = STANDARD_RE.sub(self._standard, text)
         if "mã" in text or "Mã" in text or "MÃ" in text:
             text = NAMED_CODE_RE.sub(self._named_code, text)
+        if ("N" in text or "E" in text) and ("tuyến" in text or "độ" in text or "bão" in text
+                                             or "thấp" in text or "nguy hiểm" in text) and _COORDINATE_CTX_RE.search(text):
+            text = COORDINATE_RE.sub(self._coordinate, text)
         if "E" in text and "." in text and ("điện" in text or "dây" in text or "trạm" in text):
             text = SUBSTATION_RE.sub(self._substation, text)
         text = CODE_DIGITS_RE.sub(self._code_digits, text)
@@ -780,6 +857,8 @@ class Rules:
         if "." in text:
             text = PROCEDURE_CODE_RE.sub(self._procedure_code, text)
         if long_digits:
+            if "TK" in text or "hoản" in text or "ST" in text or "thuế" in text:
+                text = ACCOUNT_RE.sub(self._account, text)
             text = LONG_CODE_RE.sub(self._long_code, text)
         if _SPACED_GROUP_RE.search(text):
             text = SPACED_THOUSANDS_RE.sub(self._spaced_thousands, text)
@@ -849,6 +928,7 @@ class Rules:
             text = RATIO_COLON_RE.sub(self._ratio_colon, text)
         text = self._roman(text)
         if slash:
+            text = RATIO_CHAIN_RE.sub(self._ratio_chain, text)
             text = RATIO_RE.sub(self._ratio, text)
             text = RATIO_UNIT_RE.sub(self._ratio_unit, text)
             if "24/24" in text:
@@ -873,8 +953,11 @@ class Rules:
             text = PLUS_RE.sub(self._plus, text)
         if "x" in text or "×" in text:
             text = TIMES_RE.sub(self._times, text)
+        if "," in text and _DIGIT_COMMA_DIGIT_RE.search(text):
+            text = NUMBERED_LIST_RE.sub(self._numbered_list, text)
         text = NUMBER_RE.sub(self._number, text)
         if "-" in text or "–" in text or "—" in text:
+            text = LEVEL_RANGE_RE.sub(self._level_range, text)
             text = RANGE_RE.sub(self._range, text)
         text = UNIT_AFTER_SCALE_RE.sub(self._unit_after_scale, text)
         if "âm lịch" in text:
@@ -944,6 +1027,13 @@ class Rules:
             return m.group(0)
         return fixed("cộng tám tư, " + digit_groups(groups))
 
+    def _phone_tail(self, m: re.Match) -> str:
+        groups = re.split(r"[ .]", m.group(3))
+        if sum(len(g) for g in groups) not in (7, 8):
+            return m.group(0)  # "0262.3852255 - 12 người": a count, not a second line
+        joiner = " hoặc " if "/" in m.group(2) else ", "
+        return m.group(1) + joiner + fixed(digit_groups(_join_lone_digits(groups)))
+
     def _phone_paren(self, m: re.Match) -> str:
         groups = re.split(r"[ .\-]", m.group(2))
         country = m.group(1).startswith("+84")
@@ -1003,6 +1093,19 @@ class Rules:
             words += f" chấm {LETTER_NAMES[m.group(4).lower()]} {digit_words(m.group(5))}"
         return fixed(words)
 
+    def _coordinate(self, m: re.Match) -> str:
+        side = "Bắc" if m.group(2) == "N" else "Đông"
+        words = f"{read_numeral(m.group(1), False, amount=True)} độ {side}"
+        if m.group(3):  # "17,5N-112,3E": one position, not a span
+            return fixed(f"{words}, {read_numeral(m.group(3), False, amount=True)} độ Đông")
+        return rng(words)
+
+    def _account(self, m: re.Match) -> str:
+        groups = re.split(r"[ .\-]", m.group(2))
+        if sum(len(g) for g in groups) < 8:
+            return m.group(0)  # "tài khoản 12 345": too short to be an account
+        return m.group(1) + fixed(digit_groups(groups))
+
     def _long_code(self, m: re.Match) -> str:
         return fixed(digit_groups([m.group(0)]))
 
@@ -1048,8 +1151,23 @@ class Rules:
     def _alarm_range(self, m: re.Match) -> str:
         return fixed(f"báo động {cardinal(m.group(1))} đến báo động {cardinal(m.group(2))}")
 
+    def _numbered_list(self, m: re.Match) -> str:
+        following = next_word(m.string, m.end())
+        if following in UNITS or following in _SCALE_WORDS:
+            return m.group(0)
+        return m.group(1) + fixed(", ".join(number_words(int(n)) for n in m.group(2).split(",")))
+
+    def _breaker(self, m: re.Match) -> str:
+        following = next_word(m.string, m.end())
+        if m.group(2) in _VOLTAGES or following in UNITS or following in _SCALE_WORDS:
+            return m.group(0)
+        words = digit_words(m.group(2))
+        if m.group(3):
+            words += " trên " + digit_words(m.group(3))
+        return m.group(1) + fixed(words)
+
     def _alarm_level(self, m: re.Match) -> str:
-        return fixed(f"báo động {cardinal(m.group(1))}")
+        return rng(f"báo động {cardinal(m.group(1))}")
 
     def _house_number(self, m: re.Match) -> str:
         key = m.group(1).lower()
@@ -1188,8 +1306,8 @@ class Rules:
         # "tháng 3-2024", "đến 10-2019": a month and a year; a range never ends at 2019.
         mo = int(m.group(1))
         prev = prev_word(m.string, m.start())
-        if prev in _ROUND_PREV:
-            return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")
+        if prev in _ROUND_PREV or (prev == "quý" and 1 <= mo <= 4):
+            return rng(f"{number_words(mo)} năm {cardinal(m.group(2))}")  # "đợt 2-2015", "quý 3.2024"
         if not 1 <= mo <= 12 or prev == "số":
             return m.group(0)
         lead = "" if prev == "tháng" else "tháng "
@@ -1213,8 +1331,8 @@ class Rules:
         raw = m.group(2)
         q = int(raw) if raw.isdigit() else roman_value(raw)
         words = number_words(q or 0)
-        if m.group(3):
-            words += f" năm {cardinal(m.group(3))}"
+        if m.group(3) or m.group(4):
+            words += f" năm {cardinal(m.group(3) or m.group(4))}"
         return f"{m.group(1)} {rng(words)}"
 
     def _short_period(self, m: re.Match) -> str:
@@ -1276,7 +1394,7 @@ class Rules:
     def _time_h(self, m: re.Match) -> str:
         h = int(m.group(1))
         mins = m.group(2) or m.group(3)
-        if m.group(0).rstrip("'p").endswith("g") and not (
+        if m.group(0).removesuffix("phút").rstrip(" 'p").endswith("g") and not (
             next_word(m.string, m.end()) in _HOUR_G_NEXT
             or prev_word(m.string, m.start()) in _HOUR_G_PREV
         ):
@@ -1352,7 +1470,7 @@ class Rules:
         return f"{RANGE_OPEN}{''.join(pieces)} tháng {_LUNAR_MONTHS.get(month, month)}{RANGE_CLOSE}"
 
     def _substation(self, m: re.Match) -> str:
-        return rng(f"e {digit_words(m.group(1))} chấm {digit_words(m.group(2))}")
+        return rng(f"e {number_words(int(m.group(1)))} chấm {digit_words(m.group(2))}")
 
     def _plus(self, m: re.Match) -> str:
         return rng(f"{cardinal(m.group(1))} cộng")
@@ -1388,6 +1506,13 @@ class Rules:
             return text
         text = ROMAN_LINE_RE.sub(self._roman_line, text)
         return ROMAN_CTX_RE.sub(self._roman_ctx, text)
+
+    def _roman_outline(self, m: re.Match) -> str:
+        v = roman_value(m.group(1))
+        if v is None:
+            return m.group(0)
+        parts = [number_words(v)] + [number_words(int(d)) for d in m.group(2)[1:].split(".")]
+        return rng(" chấm ".join(parts))
 
     def _roman_line(self, m: re.Match) -> str:
         v = roman_value(m.group(2))
@@ -1448,6 +1573,15 @@ class Rules:
                 if int(m.group(2)) == 4:
                     b = "tư"  # "ba phần tư"
         return rng(f"{a} {joiner} {b}")
+
+    def _ratio_chain(self, m: re.Match) -> str:
+        terms = [m.group(1), m.group(2), *m.group(3)[1:].split("/")]
+        if int(terms[0]) <= 31 and int(terms[1]) <= 12:
+            return m.group(0)  # "12/3/25": a date with its year cut short, not a rank
+        words = [number_words(int(t)) for t in terms]
+        if prev_word(m.string, m.start()) == "thứ":
+            words[0] = ordinal(int(terms[0]))
+        return rng(" trên ".join(words))
 
     def _ratio_unit(self, m: re.Match) -> str:
         a = read_numeral(m.group(1), self.english, amount=True)
@@ -1544,6 +1678,13 @@ class Rules:
             return rng(cardinal(raw))
         amount = next_word(s, m.end()) in _SCALE_WORDS
         return rng(read_numeral(raw, self._convention(m), amount=amount))
+
+    def _level_range(self, m: re.Match) -> str:
+        s, start = m.string, m.start()
+        before = _LEVEL_BEFORE_RE.search(s, max(0, s.rfind(RANGE_OPEN, 0, start) - 12), start)
+        if not before or before.group(1).lower() != m.group(1).lower():
+            return m.group(0)  # "cấp 3 - mức 2": two different scales, not a span
+        return f"{RANGE_CLOSE} đến {m.group(1)}"
 
     def _range(self, m: re.Match) -> str:
         lead = m.group(1) or ""

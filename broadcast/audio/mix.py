@@ -41,6 +41,10 @@ MAX_GAIN_DB = 40.0
 ABS_GATE_DB = -60.0  # blocks quieter than this are silence
 REL_GATE_DB = -15.0  # and blocks this far under the mean are pauses between words
 BLOCK_S = 0.1
+# Every part starts and ends at zero: a station file cut mid-note or riding on
+# a DC offset would otherwise click (and overshoot after MP3 encoding) where
+# it meets the next part.
+EDGE_FADE_S = 0.008
 
 # Bed ducking: fades before speech starts and after it ends; speech separated
 # by less than MERGE_GAP_S stays ducked so the bed does not pump between sentences.
@@ -181,13 +185,14 @@ def _decode(path: Path, role: str, rate: int) -> bytes:
 
 
 # Container -> (pydub format, ffmpeg decoder). imageio-ffmpeg ships no
-# ffprobe, and pydub probes with it unless both are given.
+# ffprobe, and pydub probes with it unless both are given. WAVs that are not
+# mono s16 (float, 24-bit, stereo: what audio editors save) go to ffmpeg
+# directly, since pydub would probe those.
 _PYDUB_FORMATS = {
     ".mp3": ("mp3", "mp3"),
     ".ogg": ("ogg", "libvorbis"),
     ".oga": ("ogg", "libvorbis"),
     ".flac": ("flac", "flac"),
-    ".wav": ("wav", None),
 }
 
 
@@ -206,12 +211,9 @@ def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
     fmt, codec = _PYDUB_FORMATS[path.suffix.lower()]
     AudioSegment.converter = find_ffmpeg()
     try:
-        if codec is None:
-            seg = AudioSegment.from_file(str(path), format=fmt)
-        else:
-            # Let ffmpeg resample and downmix while decoding (better than audioop's ratecv).
-            seg = AudioSegment.from_file(str(path), format=fmt, codec=codec,
-                                         parameters=["-ac", "1", "-ar", str(rate)])
+        # Let ffmpeg resample and downmix while decoding (better than audioop's ratecv).
+        seg = AudioSegment.from_file(str(path), format=fmt, codec=codec,
+                                     parameters=["-ac", "1", "-ar", str(rate)])
     except (CouldntDecodeError, OSError, IndexError, ValueError) as exc:
         what = _ROLE_VI.get(role, role)
         raise AudioError(
@@ -219,7 +221,6 @@ def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
             f"({str(exc).strip().splitlines()[-1] if str(exc).strip() else exc})."
         ) from None
     if seg.frame_rate != rate or seg.channels != 1 or seg.sample_width != 2:
-        # A WAV read natively by pydub: let ffmpeg do the resampling.
         return _decode(path, role, rate)
     if not seg.raw_data:
         raise AudioError(f"Tệp {_ROLE_VI.get(role, role)} {path} không có âm thanh: hãy chọn tệp khác.")
@@ -260,8 +261,27 @@ def _speech_part(path: Path, rate: int) -> np.ndarray:
         raw, src_rate = (_decode(path, "speech", rate) if path.stat().st_size > 44 else b""), rate
     else:
         raw, src_rate = wav
-    samples = np.frombuffer(raw, dtype=np.int16)
-    return resample(to_float(samples, level_gain_db(samples, src_rate, SPEECH_LEVEL_DB)), src_rate, rate)
+    voice = levelled(np.frombuffer(raw, dtype=np.int16), src_rate, SPEECH_LEVEL_DB)
+    return fade_edges(resample(voice, src_rate, rate), rate)
+
+
+def levelled(samples: np.ndarray, rate: int, target_db: float) -> np.ndarray:
+    """s16 `samples` without their DC offset, at active level `target_db`, as float32 with full scale 1.0."""
+    x = samples.astype(np.float32)
+    if len(x):
+        x -= np.float32(x.mean(dtype=np.float64))
+    x *= np.float32(10 ** (level_gain_db(x, rate, target_db) / 20) / 32768)
+    return x
+
+
+def fade_edges(x: np.ndarray, rate: int) -> np.ndarray:
+    """Fade the first and last EDGE_FADE_S of float part `x` in and out (in place); return it."""
+    n = min(len(x) // 2, int(EDGE_FADE_S * rate))
+    if n:
+        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n) + 0.5) / n)).astype(np.float32)
+        x[:n] *= ramp
+        x[len(x) - n:] *= ramp[::-1]
+    return x
 
 
 def to_float(samples: np.ndarray, gain_db: float = 0.0) -> np.ndarray:
@@ -470,7 +490,7 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
                         "nhạc hiệu nên ngắn dưới 15 giây."
                     )
                 samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
-                music_cache[key] = to_float(samples, level_gain_db(samples, rate, MUSIC_LEVEL_DB))
+                music_cache[key] = fade_edges(levelled(samples, rate, MUSIC_LEVEL_DB), rate)
             audio_of[i] = music_cache[key]
         elif p.kind == "pause":
             ms = p.duration_ms if p.duration_ms > 0 else audio.pause_ms

@@ -1,0 +1,156 @@
+"""Delivered audio checked by measurement: every file is decoded by ffmpeg and measured.
+
+Loudness and true peak with ffmpeg's `ebur128`, DC offset with `astats`,
+dead air with `silencedetect`; joins between parts by the size of the
+sample steps around them. Speech is real offline speech (espeak-ng).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from broadcast.audio import Part, Tags, render
+from broadcast.audio.ffmpeg import run_ffmpeg
+from broadcast.audio.measure import integrated_loudness, parse_ebur128
+from broadcast.config import AudioConfig, TTSConfig
+from broadcast.speech.espeak import EspeakEngine
+
+TAGS = Tags(title="Bản tin cải cách hành chính ngày 12/03/2026", artist="Đài truyền thanh xã Hòa Phú",
+            date="2026-03-12", comment="Nguồn: Cổng Thông tin điện tử tỉnh")
+
+PARAGRAPHS = [
+    "Kính thưa bà con, Đài truyền thanh xã Hòa Phú xin gửi tới bà con bản tin cải cách hành chính.",
+    "Theo Sở Nội vụ, hơn tám mươi lăm phần trăm hồ sơ thủ tục hành chính được tiếp nhận trực tuyến.",
+    "Bà con có thể kích hoạt tài khoản định danh điện tử tại bộ phận một cửa của xã.",
+]
+
+
+# ------------------------------------------------------------ measuring with ffmpeg
+
+
+def ffmpeg_exe() -> str:
+    from broadcast.audio.ffmpeg import find_ffmpeg
+
+    return find_ffmpeg()
+
+
+def ffmeasure(path: Path, silence_db: float = -50.0, silence_s: float = 1.0) -> dict:
+    """Loudness, true peak, LRA, DC offset, peak, flat factor and silences of a file, as ffmpeg reports them."""
+    proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-af",
+                       "ebur128=peak=true:framelog=quiet,astats=measure_perchannel=none,"
+                       f"silencedetect=n={silence_db}dB:d={silence_s}", "-f", "null", "-"],
+                      what="đo", quiet=False)
+    log = proc.stderr.decode("utf-8", "replace")
+    loud = parse_ebur128(log, path.name)
+    overall = log[log.rfind("Overall"):]
+
+    def stat(name: str) -> float:
+        m = re.search(rf"{name}: (-?[\d.e+-]+|-?inf)", overall)
+        assert m, f"astats gave no {name}"
+        return float(m.group(1))
+
+    starts = [float(s) for s in re.findall(r"silence_start: (-?[\d.]+)", log)]
+    ends = [float(s) for s in re.findall(r"silence_end: (-?[\d.]+)", log)]
+    return {"I": loud.integrated, "TP": loud.true_peak, "LRA": loud.lra, "dc": stat("DC offset"),
+            "peak_db": stat("Peak level dB"), "flat": stat("Flat factor"),
+            "silences": list(zip(starts, ends + [None] * (len(starts) - len(ends))))}
+
+
+def ffinfo(path: Path) -> dict:
+    """Codec, rate, channels, bit rate and header duration of a file, from ffmpeg's description of it."""
+    proc = run_ffmpeg(["-i", str(path), "-t", "0", "-f", "null", "-"], what="đọc", quiet=False)
+    log = proc.stderr.decode("utf-8", "replace")
+    d = re.search(r"Duration: (\d+):(\d\d):(\d\d\.\d+)", log)
+    a = re.search(r"Audio: (\w+)[^,]*, (\d+) Hz, ([^,]+), [^,]+(?:, (\d+) kb/s)?", log)
+    assert d and a, log
+    return {"codec": a.group(1), "rate": int(a.group(2)), "layout": a.group(3).strip(),
+            "kbps": int(a.group(4)) if a.group(4) else None,
+            "duration": int(d.group(1)) * 3600 + int(d.group(2)) * 60 + float(d.group(3))}
+
+
+def decoded(path: Path) -> tuple[np.ndarray, int]:
+    """The file as a gapless decoder plays it: float samples of its first channel, and its rate."""
+    rate = ffinfo(path)["rate"]
+    proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-ac", "1", "-f", "f32le", "-"], what="giải mã")
+    return np.frombuffer(proc.stdout, np.float32), rate
+
+
+def join_step(x: np.ndarray, rate: int, at: float, ms: float = 4.0) -> float:
+    """The largest step between neighbouring samples within `ms` of time `at` (a click is a big one)."""
+    i, w = int(round(at * rate)), int(rate * ms / 1000)
+    near = x[max(0, i - w): i + w]
+    return float(np.abs(np.diff(near)).max()) if len(near) > 1 else 0.0
+
+
+def loudness_of(x: np.ndarray, rate: int, start: float, end: float) -> float:
+    return integrated_loudness(x[int(start * rate): int(end * rate)], rate)
+
+
+# ------------------------------------------------------------ inputs
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory) -> list[Path]:
+    """Three paragraphs of real offline speech (espeak-ng), as the synthesizer leaves them."""
+    d = tmp_path_factory.mktemp("speech")
+    engine = EspeakEngine(TTSConfig(engine="espeak"))
+    out = []
+    for n, text in enumerate(PARAGRAPHS):
+        engine.synthesize(text, d / f"p{n}.wav")
+        out.append(d / f"p{n}.wav")
+    return out
+
+
+def lavfi(path: Path, source: str, *args: str) -> Path:
+    """A test file made by ffmpeg from a lavfi source description."""
+    run_ffmpeg(["-f", "lavfi", "-i", source, *args, "-y", str(path)], what="tạo tệp thử")
+    return path
+
+
+def bulletin_parts(speech: list[Path]) -> list[Part]:
+    """The shape the pipeline gives a bulletin: jingle, speech with pauses and a sting, outro."""
+    return [Part("jingle", label="jingle"), Part("speech", speech[0], label="0:0"),
+            Part("pause", duration_ms=900, label="pause"), Part("speech", speech[1], label="1:0"),
+            Part("sting", label="sting"), Part("speech", speech[2], label="2:0"),
+            Part("outro", label="outro")]
+
+
+# ------------------------------------------------------------ station jingle files
+
+
+def test_a_32_bit_float_wav_jingle_is_played(tmp_path: Path, speech: list[Path]) -> None:
+    # Audio editors save 32-bit float WAV by default; it must not need ffprobe (not shipped).
+    jingle = lavfi(tmp_path / "nhac-hieu.wav", "sine=f=660:d=3", "-af", "volume=-6dB", "-c:a", "pcm_f32le")
+    assert ffinfo(jingle)["codec"] == "pcm_f32le"
+    result = render(bulletin_parts(speech), AudioConfig(jingle=jingle), tmp_path / "b.mp3", TAGS)
+    x, rate = decoded(tmp_path / "b.mp3")
+    j = result.timeline[0]
+    assert j.end - j.start == pytest.approx(3.0, abs=0.01)
+    assert loudness_of(x, rate, 0.5, 2.5) > -30  # the tone, not silence
+
+
+def test_a_jingle_cut_off_abruptly_or_off_centre_joins_without_a_click(tmp_path: Path, speech: list[Path]) -> None:
+    # A tone cut mid-cycle at -3 dBFS, and one riding on a large DC offset: both
+    # would jump straight to the next part.
+    abrupt = lavfi(tmp_path / "cat-dot-ngot.wav", "sine=f=660:d=3.0004", "-af", "volume=-3dB")
+    offset = lavfi(tmp_path / "lech-dc.wav", "sine=f=660:d=3", "-af", "volume=-6dB,dcshift=0.3")
+    for jingle in (abrupt, offset):
+        out = tmp_path / f"{jingle.stem}.mp3"
+        result = render(bulletin_parts(speech), AudioConfig(jingle=jingle, sting=jingle), out, TAGS)
+        x, rate = decoded(out)
+        music = [e for e in result.timeline if e.kind in ("jingle", "sting", "outro")]
+        # Inside the tone a 660 Hz sine at this level steps under 0.06 between samples.
+        body = join_step(x, rate, (music[0].start + music[0].end) / 2, ms=50)
+        assert body < 0.08
+        for e in music:
+            for edge in (e.start, e.end):
+                if 0 < edge < result.duration:
+                    assert join_step(x, rate, edge) < 0.1, (jingle.name, e.label, edge)
+        m = ffmeasure(out)
+        assert abs(m["dc"]) < 0.001
+        assert m["TP"] <= -1.0

@@ -154,3 +154,21 @@ def test_a_jingle_cut_off_abruptly_or_off_centre_joins_without_a_click(tmp_path:
         m = ffmeasure(out)
         assert abs(m["dc"]) < 0.001
         assert m["TP"] <= -1.0
+
+
+# ------------------------------------------------------------ balance between music and voice
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_jingles_sit_a_little_under_the_voice_not_over_it(tmp_path: Path, speech: list[Path], compress: bool) -> None:
+    out = tmp_path / "b.mp3"
+    result = render(bulletin_parts(speech), AudioConfig(compress=compress), out, TAGS)
+    x, rate = decoded(out)
+    voice = [loudness_of(x, rate, e.start, e.end) for e in result.timeline if e.kind == "speech"]
+    assert max(voice) - min(voice) < 1.5
+    for e in result.timeline:
+        if e.kind in ("jingle", "outro"):
+            music = loudness_of(x, rate, e.start, e.end)
+            # Mixed 2 dB under the voice's working level: on air within a few LU under it, never over.
+            assert -5.0 < music - np.mean(voice) < 0.5, (e.kind, music, voice)
+    assert ffmeasure(out)["I"] == pytest.approx(-16.0, abs=0.5)

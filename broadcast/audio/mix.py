@@ -94,6 +94,7 @@ class Program:
     rate: int
     timeline: list[TimelineEntry]
     warnings: list[str] = field(default_factory=list)
+    music: list[tuple[int, int]] = field(default_factory=list)  # sample spans of jingles, outros and stings
 
     @property
     def duration(self) -> float:
@@ -524,7 +525,9 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
             )
         elif speech_spans:
             _mix_bed(program, rate, audio, speech_spans, music_spans)
-    return Program(samples=program, rate=rate, timeline=timeline, warnings=warnings)
+    music = [(round(e.start * rate), round(e.end * rate)) for e in timeline
+             if e.kind in ("jingle", "outro", "sting") and e.end > e.start]
+    return Program(samples=program, rate=rate, timeline=timeline, warnings=warnings, music=music)
 
 
 def _mix_bed(

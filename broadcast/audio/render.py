@@ -101,7 +101,7 @@ def render(
     bias = _codec_bias(bitrate)
     # Mastered in place: the program's array becomes the master.
     mastered = master.master(program.samples, rate, audio, audio.loudness + bias,
-                             audio.true_peak - master.LIMIT_MARGIN_DB)
+                             audio.true_peak - master.LIMIT_MARGIN_DB, program.music)
     program.samples = mastered.samples[:0]
     stages.update(mastered.stages)
     silent = mastered.loudness <= SILENCE_LUFS + 1

@@ -172,3 +172,27 @@ def test_jingles_sit_a_little_under_the_voice_not_over_it(tmp_path: Path, speech
             # Mixed 2 dB under the voice's working level: on air within a few LU under it, never over.
             assert -5.0 < music - np.mean(voice) < 0.5, (e.kind, music, voice)
     assert ffmeasure(out)["I"] == pytest.approx(-16.0, abs=0.5)
+
+
+# ------------------------------------------------------------ true peak after the encoder
+
+
+@pytest.mark.parametrize("rate, bitrate, loudness, true_peak", [
+    (32000, "48k", -16.0, -1.0),
+    (24000, "32k", -14.0, -1.0),
+    (22050, "64k", -12.0, -0.5),
+])
+def test_low_bit_rates_keep_the_true_peak_after_encoding(tmp_path: Path, speech: list[Path], rate: int,
+                                                         bitrate: str, loudness: float, true_peak: float) -> None:
+    # Few bits per sample: the encoder's noise lifts peaks by up to 2 dB, past 0 dBFS at loud targets.
+    out = tmp_path / "b.mp3"
+    audio = AudioConfig(sample_rate=rate, bitrate=bitrate, loudness=loudness, true_peak=true_peak)
+    result = render(bulletin_parts(speech), audio, out, TAGS)
+    m = ffmeasure(out)
+    assert m["TP"] <= true_peak
+    assert m["peak_db"] < 0.0
+    # What the record says is what the file measures.
+    assert result.true_peak == pytest.approx(m["TP"], abs=0.2)
+    assert result.loudness == pytest.approx(m["I"], abs=0.3)
+    info = ffinfo(out)
+    assert (info["rate"], info["layout"], info["kbps"]) == (rate, "mono", int(bitrate[:-1]))

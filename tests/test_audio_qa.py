@@ -7,17 +7,21 @@ sample steps around them. Speech is real offline speech (espeak-ng).
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from offline import AUTO_STATION, offline_config
 
+from broadcast import api
 from broadcast.audio import Part, Tags, render
 from broadcast.audio.ffmpeg import run_ffmpeg
 from broadcast.audio.measure import integrated_loudness, parse_ebur128
-from broadcast.config import AudioConfig, TTSConfig
+from broadcast.config import AudioConfig, Config, TTSConfig, load_config
+from broadcast.models import VN_TZ
 from broadcast.speech.espeak import EspeakEngine
 
 TAGS = Tags(title="Bản tin cải cách hành chính ngày 12/03/2026", artist="Đài truyền thanh xã Hòa Phú",
@@ -196,3 +200,88 @@ def test_low_bit_rates_keep_the_true_peak_after_encoding(tmp_path: Path, speech:
     assert result.loudness == pytest.approx(m["I"], abs=0.3)
     info = ffinfo(out)
     assert (info["rate"], info["layout"], info["kbps"]) == (rate, "mono", int(bitrate[:-1]))
+
+
+# ------------------------------------------------------------ real bulletins and notices, offline
+
+
+DATE = dt.date(2026, 3, 12)
+NOW = dt.datetime(2026, 3, 12, 5, 30, tzinfo=VN_TZ)
+# Three minutes leave room for every relevant story of the demo feed.
+STATION = AUTO_STATION.replace("target_minutes = 1", "target_minutes = 3")
+
+
+def build_offline(root: Path, audio: str = "", selection: str = "") -> tuple[Config, Path]:
+    """Build the day's bulletin of one station from the demo feed with espeak; return the config and day folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    config = load_config(offline_config(root, f'''
+[selection]
+{selection}
+
+[audio]
+{audio}
+''' + STATION))
+    report = api.build(config, root / "audio_out", DATE, NOW)
+    assert [r.status for r in report.results] == ["built"], [r.message for r in report.results]
+    return config, root / "audio_out" / DATE.isoformat()
+
+
+def check_delivered(mp3: Path, rate: int, kbps: int, loudness: float, true_peak: float) -> dict:
+    """Measure a delivered bulletin and hold it to its record: everything a platform and a listener notice."""
+    manifest = json.loads(mp3.with_suffix(".json").read_text(encoding="utf-8"))
+    info, m = ffinfo(mp3), ffmeasure(mp3)
+    x, _ = decoded(mp3)
+    assert (info["codec"], info["rate"], info["layout"], info["kbps"]) == ("mp3", rate, "mono", kbps)
+    assert manifest["format"] == {"codec": "mp3", "bitrate": f"{kbps}k", "sample_rate": rate, "channels": 1}
+    # Gapless: the decoded length is the recorded one to the sample (and the header's within a frame).
+    assert len(x) / rate == pytest.approx(manifest["duration"], abs=0.001)
+    assert info["duration"] == pytest.approx(manifest["duration"], abs=1152 / rate + 0.01)
+    assert m["I"] == pytest.approx(loudness, abs=0.5)
+    assert manifest["loudness_lufs"] == pytest.approx(m["I"], abs=0.3)
+    assert m["TP"] <= true_peak and m["peak_db"] < 0
+    assert abs(m["dc"]) < 0.001 and m["flat"] == 0
+    # No dead air: the pauses between parts are under a second, and sound starts and ends with the file.
+    assert m["silences"] == []
+    assert np.abs(x[: int(0.05 * rate)]).max() > 1e-3
+    ends = [s["end"] for s in manifest["segments"] if s["end"] is not None]
+    assert max(ends) == pytest.approx(manifest["duration"], abs=0.01)
+    # Every join is smooth: no step between samples larger than inside speech itself.
+    steps = [join_step(x, rate, s[k]) for s in manifest["segments"] for k in ("start", "end")
+             if s[k] is not None and 0 < s[k] < manifest["duration"] - 0.01]
+    speech = max(join_step(x, rate, (s["start"] + s["end"]) / 2, ms=500)
+                 for s in manifest["segments"] if s["kind"] not in ("jingle", "outro"))
+    assert max(steps) <= speech
+    return {"manifest": manifest, "measured": m, "info": info}
+
+
+def test_a_real_bulletin_is_delivered_as_configured_and_measures_as_recorded(tmp_path: Path) -> None:
+    _, day = build_offline(tmp_path / "mac-dinh")
+    first = check_delivered(day / "hoa-phu.mp3", 44100, 128, -16.0, -1.0)
+    assert len([s for s in first["manifest"]["segments"] if s["kind"] == "item"]) >= 3
+    # The same speech rendered again into another folder: the same file, byte for byte.
+    # (espeak-ng itself speaks a text a few milliseconds differently on each call in
+    # one process, so it is the speech cache that makes a rebuild identical.)
+    config = load_config(tmp_path / "mac-dinh" / "broadcast.toml")
+    assert [r.status for r in api.build(config, tmp_path / "lan-hai", DATE, NOW).results] == ["built"]
+    again = tmp_path / "lan-hai" / DATE.isoformat() / "hoa-phu.mp3"
+    assert again.read_bytes() == (day / "hoa-phu.mp3").read_bytes()
+
+
+def test_a_quiet_wideband_bulletin_with_one_story_and_a_wav(tmp_path: Path) -> None:
+    _, day = build_offline(tmp_path, audio='loudness = -23.0\ntrue_peak = -2.0\nsample_rate = 48000\n'
+                                          'bitrate = "192k"\nwav = true', selection="max_items = 1")
+    got = check_delivered(day / "hoa-phu.mp3", 48000, 192, -23.0, -2.0)
+    assert len([s for s in got["manifest"]["segments"] if s["kind"] == "item"]) == 1
+    wav = ffinfo(day / "hoa-phu.wav")
+    assert (wav["codec"], wav["rate"], wav["layout"]) == ("pcm_s16le", 48000, "mono")
+    assert wav["duration"] == pytest.approx(got["manifest"]["duration"], abs=0.01)  # ffmpeg prints centiseconds
+    assert ffmeasure(day / "hoa-phu.wav")["TP"] <= -2.0
+
+
+def test_a_short_emergency_notice_is_mastered_like_a_bulletin(tmp_path: Path) -> None:
+    config = load_config(offline_config(tmp_path, STATION))
+    result = api.notice(config, tmp_path / "audio_out", "Mất điện.", ["hoa-phu"], DATE, NOW,
+                        priority="emergency", name="khan")
+    assert [r.status for r in result.results] == ["built"]
+    got = check_delivered(tmp_path / "audio_out" / DATE.isoformat() / "hoa-phu-khan.mp3", 44100, 128, -16.0, -1.0)
+    assert got["manifest"]["kind"] == "notice" and got["manifest"]["duration"] < 40

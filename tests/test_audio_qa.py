@@ -285,3 +285,33 @@ def test_a_short_emergency_notice_is_mastered_like_a_bulletin(tmp_path: Path) ->
     assert [r.status for r in result.results] == ["built"]
     got = check_delivered(tmp_path / "audio_out" / DATE.isoformat() / "hoa-phu-khan.mp3", 44100, 128, -16.0, -1.0)
     assert got["manifest"]["kind"] == "notice" and got["manifest"]["duration"] < 40
+
+
+# ------------------------------------------------------------ station files that would sound wrong
+
+
+def test_a_silent_station_jingle_is_left_out_with_a_warning_not_played_as_dead_air(tmp_path: Path,
+                                                                                    speech: list[Path]) -> None:
+    silent = lavfi(tmp_path / "im-lang.wav", "anullsrc=r=44100:cl=mono", "-t", "3")
+    result = render(bulletin_parts(speech), AudioConfig(jingle=silent, sting=silent), tmp_path / "b.mp3", TAGS)
+    assert sum(str(silent) in w and "im lặng" in w for w in result.warnings) == 1
+    m = ffmeasure(tmp_path / "b.mp3", silence_s=0.95)
+    assert m["silences"] == []  # neither three seconds before the first word nor after the last
+    x, rate = decoded(tmp_path / "b.mp3")
+    assert np.abs(x[: int(0.3 * rate)]).max() > 0.01  # the first words, after espeak's own lead-in
+    # The stories stay apart: where the sting was, the pause between stories.
+    sting = next(e for e in result.timeline if e.kind == "sting")
+    assert sting.end - sting.start == pytest.approx(AudioConfig().item_pause_ms / 1000, abs=0.01)
+
+
+def test_a_stereo_jingle_with_one_channel_inverted_is_not_cancelled_by_the_mono_mix(tmp_path: Path,
+                                                                                   speech: list[Path]) -> None:
+    # Left and right in opposite phase: summed to mono they cancel to nothing.
+    jingle = lavfi(tmp_path / "nguoc-pha.wav", "sine=f=660:d=3", "-af", "volume=-6dB,pan=stereo|c0=c0|c1=-1*c0")
+    result = render(bulletin_parts(speech), AudioConfig(jingle=jingle), tmp_path / "b.mp3", TAGS)
+    assert any(str(jingle) in w and "ngược pha" in w for w in result.warnings)
+    x, rate = decoded(tmp_path / "b.mp3")
+    j = result.timeline[0]
+    assert j.end - j.start == pytest.approx(3.0, abs=0.01)
+    voice = loudness_of(x, rate, result.timeline[1].start, result.timeline[1].end)
+    assert -5.0 < loudness_of(x, rate, j.start, j.end) - voice < 0.5

@@ -45,6 +45,7 @@ BLOCK_S = 0.1
 # a DC offset would otherwise click (and overshoot after MP3 encoding) where
 # it meets the next part.
 EDGE_FADE_S = 0.008
+QUIET_MUSIC_DB = -45.0  # a station file this quiet is checked for channels that cancel in mono
 
 # Bed ducking: fades before speech starts and after it ends; speech separated
 # by less than MERGE_GAP_S stays ducked so the bed does not pump between sentences.
@@ -166,12 +167,13 @@ def _check_complete(path: Path, role: str, raw: bytes, rate: int) -> bytes:
     return raw
 
 
-def _decode(path: Path, role: str, rate: int) -> bytes:
-    """Decode any file ffmpeg reads to mono s16 at `rate`; name the file in every error."""
+def _decode(path: Path, role: str, rate: int, channel: int | None = None) -> bytes:
+    """Decode any file ffmpeg reads to mono s16 at `rate` (all channels mixed, or only `channel`); name the file in every error."""
     what = _ROLE_VI.get(role, role)
+    mono = ["-ac", "1"] if channel is None else ["-af", f"pan=mono|c0=c{channel}"]
     try:
         proc = run_ffmpeg(
-            ["-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
+            ["-i", str(path), "-map", "0:a:0", "-vn", *mono, "-ar", str(rate),
              "-f", "s16le", "-"],
             what=f"giải mã {path.name}",
         )
@@ -241,6 +243,26 @@ def load_audio(path: Path, role: str, rate: int) -> bytes:
         decoded = _decode(path, role, rate)
     # A PCM WAV was checked against its header above; anything else is here.
     return decoded if wav is not None else _check_complete(path, role, decoded, rate)
+
+
+def _audible(samples: np.ndarray, path: Path, role: str, rate: int, warnings: list[str]) -> np.ndarray:
+    """A station file's samples as they can be heard in mono: one channel when the mix cancels, none when silent."""
+    what = _ROLE_VI.get(role, role)
+    level = active_level_db(samples, rate)
+    if level is not None and level > QUIET_MUSIC_DB:
+        return samples
+    # Channels in opposite phase (a "widened" stereo master) sum to nothing in mono.
+    left = np.frombuffer(_decode(path, role, rate, channel=0), dtype=np.int16)
+    left_level = active_level_db(left, rate)
+    if left_level is not None and left_level > QUIET_MUSIC_DB and (level is None or left_level - level >= 20):
+        warnings.append(f"Tệp {what} {path} có hai kênh ngược pha, trộn thành một kênh thì mất tiếng: "
+                        "đã dùng kênh trái. Hãy xuất lại tệp ở dạng mono.")
+        return left
+    if level is None:
+        warnings.append(f"Tệp {what} {path} gần như im lặng: đã bỏ qua để bản tin không có khoảng lặng dài. "
+                        "Hãy chọn tệp khác.")
+        return samples[:0]
+    return samples
 
 
 SPEECH_THREADS = 2  # reading and resampling release the GIL: paragraphs load two at a time
@@ -491,8 +513,13 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
                         "nhạc hiệu nên ngắn dưới 15 giây."
                     )
                 samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
+                if src is not None:
+                    samples = _audible(samples, src, p.kind, rate, warnings)
                 music_cache[key] = fade_edges(levelled(samples, rate, MUSIC_LEVEL_DB), rate)
             audio_of[i] = music_cache[key]
+            if not len(audio_of[i]) and p.kind == "sting":
+                del audio_of[i]  # the stories stay apart by the pause between sections
+                pause_of[i] = int(rate * audio.item_pause_ms / 1000)
         elif p.kind == "pause":
             ms = p.duration_ms if p.duration_ms > 0 else audio.pause_ms
             pause_of[i] = int(rate * ms / 1000)

@@ -315,3 +315,24 @@ def test_a_stereo_jingle_with_one_channel_inverted_is_not_cancelled_by_the_mono_
     assert j.end - j.start == pytest.approx(3.0, abs=0.01)
     voice = loudness_of(x, rate, result.timeline[1].start, result.timeline[1].end)
     assert -5.0 < loudness_of(x, rate, j.start, j.end) - voice < 0.5
+
+
+# ------------------------------------------------------------ audio shorter than the meter's gate
+
+
+def test_a_word_shorter_than_one_gating_block_is_mastered_not_called_silence(tmp_path: Path) -> None:
+    # Under 400 ms the gated meter has no block and reports -70 LUFS: mastering took that for silence,
+    # left the word at the working level and warned of a silent bulletin.
+    from broadcast.audio import testsignal
+
+    word = testsignal.write_wav(tmp_path / "da.wav", testsignal.speechlike(0.3, 22050, seed=1, level_db=-20), 22050)
+    out = tmp_path / "ngan.mp3"
+    result = render([Part("speech", word)], AudioConfig(), out, TAGS)
+    assert not any("im lặng" in w for w in result.warnings)
+    # Measured as the one 400 ms block it fills, as a momentary meter hears it.
+    proc = run_ffmpeg(["-i", str(out), "-af", "apad=whole_dur=0.4,ebur128=peak=true:framelog=quiet",
+                       "-f", "null", "-"], what="đo", quiet=False)
+    block = parse_ebur128(proc.stderr.decode("utf-8", "replace"), out.name)
+    assert block.integrated == pytest.approx(-16.0, abs=1.0)
+    assert result.loudness == pytest.approx(block.integrated, abs=0.3)
+    assert block.true_peak <= -1.0

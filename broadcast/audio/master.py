@@ -32,7 +32,8 @@ import numpy as np
 from scipy import signal
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-from broadcast.audio.measure import gated_loudness, k_weighting, peak_envelope
+from broadcast.audio.measure import SILENCE_LUFS, gated_loudness, k_weighting, peak_envelope
+from broadcast.audio.measure import true_peak as measured_true_peak
 from broadcast.audio.mix import MUSIC_LEVEL_DB, SPEECH_LEVEL_DB
 from broadcast.config import AudioConfig
 
@@ -48,6 +49,7 @@ COMP_RELEASE_S = 0.200
 COMP_KNEE_DB = 6.0
 CONTROL_S = 0.002  # gains are decided per block of about 2 ms, interpolated between
 STEP_S = 0.1  # the loudness meter's step: a whole number of blocks
+GATE_BLOCK_S = 0.4  # the loudness meter's gating block
 MAX_SUBSTEP = 16  # gain curves move in steps of at most this many samples (0.36 ms at 44.1 kHz)
 # MP3 encoding adds a few tenths of a decibel to true peaks: the limiter
 # sits this far below the target.
@@ -115,10 +117,8 @@ def master(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db:
     n = len(x)
     block = _block_size(rate)
     whole = n - n % block
-    if whole == 0:  # shorter than one block: nothing to master
-        if audio.highpass_hz > 0 and n:
-            x[:] = signal.sosfilt(_highpass(audio.highpass_hz, rate), x)
-        return Mastered(x, float("-inf"), _db(float(np.abs(x).max(initial=0.0))), 0.0)
+    if n < GATE_BLOCK_S * rate:
+        return _master_short(x, rate, audio, aim, ceiling_db)
     energy, power, peaks = _analyse(x, rate, block, audio.highpass_hz)
     clock.lap("analyse")
     per_step = int(round(rate * STEP_S)) // block
@@ -168,6 +168,26 @@ def master(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db:
         tail *= np.float32(10 ** (ceiling_db / 20) / float(np.abs(tail).max()))
     clock.lap("apply")
     return Mastered(x, after, _db(true_peak), gain_db, clock.stages)
+
+
+def _master_short(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db: float) -> Mastered:
+    """Master audio shorter than one 400 ms gating block: its loudness as that one block, a static gain, a peak cap.
+
+    The gated meter has no block to measure there and says silence; a word
+    this short is still to be heard at the level of the rest.
+    """
+    if audio.highpass_hz > 0 and len(x):
+        x[:] = signal.sosfilt(_highpass(audio.highpass_hz, rate), x)
+    weighted = signal.sosfilt(k_weighting(rate).astype(np.float32), x)
+    mean_square = float(np.square(weighted, dtype=np.float64).sum()) / (GATE_BLOCK_S * rate)
+    loudness = -0.691 + 10 * math.log10(mean_square) if mean_square > 0 else float("-inf")
+    if loudness <= SILENCE_LUFS:
+        return Mastered(x, float("-inf"), _db(float(np.abs(x).max(initial=0.0))), 0.0)
+    gain_db = _clamp(aim - loudness)
+    peak = measured_true_peak(x) + gain_db
+    gain_db -= max(0.0, peak - max(MIN_CEILING_DB, min(0.0, ceiling_db)))
+    x *= np.float32(10 ** (gain_db / 20))
+    return Mastered(x, loudness + gain_db, measured_true_peak(x), gain_db)
 
 
 class _Clock:

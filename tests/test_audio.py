@@ -258,8 +258,9 @@ def test_configured_rate_bitrate_loudness_and_wav(tmp_path):
     # The WAV is the master the encoder got: what the renderer measured in memory.
     assert wav_lufs == pytest.approx(result.loudness + CODEC_BIAS_LU[128], abs=0.1)  # 64k: up to 128k
     assert wav_tp <= -2.0 - master.LIMIT_MARGIN_DB + 0.1
-    # 64 kbit/s: the encoded file was decoded and measured, and the result says what it measures.
-    assert result.true_peak == pytest.approx(tp, abs=0.05)
+    # 64 kbit/s: the encoded file was decoded and measured; at 22.05 kHz the result allows for
+    # ffmpeg's meter reading up to 0.25 dB higher, so it is never under what ffmpeg reads.
+    assert tp - 0.05 <= result.true_peak <= tp + 0.3
 
 
 def test_bitrate_too_high_for_low_sample_rate_is_lowered_with_warning(tmp_path):

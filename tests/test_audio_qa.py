@@ -195,8 +195,8 @@ def test_low_bit_rates_keep_the_true_peak_after_encoding(tmp_path: Path, speech:
     m = ffmeasure(out)
     assert m["TP"] <= true_peak
     assert m["peak_db"] < 0.0
-    # What the record says is what the file measures.
-    assert result.true_peak == pytest.approx(m["TP"], abs=0.2)
+    # What the record says is what the file measures (never less; at 22.05 kHz up to the meters' spread more).
+    assert m["TP"] - 0.05 <= result.true_peak <= m["TP"] + 0.3
     assert result.loudness == pytest.approx(m["I"], abs=0.3)
     info = ffinfo(out)
     assert (info["rate"], info["layout"], info["kbps"]) == (rate, "mono", int(bitrate[:-1]))

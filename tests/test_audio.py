@@ -258,7 +258,9 @@ def test_configured_rate_bitrate_loudness_and_wav(tmp_path):
     # The WAV is the master the encoder got: what the renderer measured in memory.
     assert wav_lufs == pytest.approx(result.loudness + CODEC_BIAS_LU[128], abs=0.1)  # 64k: up to 128k
     assert wav_tp <= -2.0 - master.LIMIT_MARGIN_DB + 0.1
-    assert wav_tp == pytest.approx(result.true_peak, abs=0.15)
+    # 64 kbit/s: the encoded file was decoded and measured; at 22.05 kHz the result allows for
+    # ffmpeg's meter reading up to 0.25 dB higher, so it is never under what ffmpeg reads.
+    assert tp - 0.05 <= result.true_peak <= tp + 0.3
 
 
 def test_bitrate_too_high_for_low_sample_rate_is_lowered_with_warning(tmp_path):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -32,8 +32,9 @@ import numpy as np
 from scipy import signal
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-from broadcast.audio.measure import gated_loudness, k_weighting, peak_envelope
-from broadcast.audio.mix import SPEECH_LEVEL_DB
+from broadcast.audio.measure import SILENCE_LUFS, gated_loudness, k_weighting, peak_envelope
+from broadcast.audio.measure import true_peak as measured_true_peak
+from broadcast.audio.mix import MUSIC_LEVEL_DB, SPEECH_LEVEL_DB
 from broadcast.config import AudioConfig
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ COMP_RELEASE_S = 0.200
 COMP_KNEE_DB = 6.0
 CONTROL_S = 0.002  # gains are decided per block of about 2 ms, interpolated between
 STEP_S = 0.1  # the loudness meter's step: a whole number of blocks
+GATE_BLOCK_S = 0.4  # the loudness meter's gating block
 MAX_SUBSTEP = 16  # gain curves move in steps of at most this many samples (0.36 ms at 44.1 kHz)
 # MP3 encoding adds a few tenths of a decibel to true peaks: the limiter
 # sits this far below the target.
@@ -63,6 +65,13 @@ GAIN_ATTEMPTS = 5
 LIMIT_SLOPE = 0.3
 MIN_SLOPE = 0.2
 MAX_LIMIT_DB = 8.0  # never push more than this into the limiter to reach the loudness
+# Jingles and stings play this far under the voice as the listener hears it
+# (after the high-pass, the compressor and the limiter, which take more from
+# speech than from music), by a gain of their own: cut as far as needed,
+# lifted at most MAX_MUSIC_BOOST_DB (a near-silent file stays near silent).
+MUSIC_UNDER_VOICE_LU = SPEECH_LEVEL_DB - MUSIC_LEVEL_DB
+MAX_MUSIC_BOOST_DB = 6.0
+MUSIC_TOLERANCE_LU = 0.5
 # Inter-sample peaks of program at these rates (speech from 16-24 kHz
 # engines, jingles) stay within this of the sample peak of the block and its
 # neighbours (measured: at most 1.2 dB on ten minutes of synthetic speech);
@@ -97,20 +106,28 @@ class Mastered:
             yield memoryview(out.astype("<i2")).cast("B")
 
 
-def master(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db: float) -> Mastered:
-    """Master mono float32 `x` (full scale 1.0, changed in place) to `aim` LUFS with true peaks at most `ceiling_db`."""
+def master(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db: float,
+           music: Sequence[tuple[int, int]] = ()) -> Mastered:
+    """Master mono float32 `x` (full scale 1.0, changed in place) to `aim` LUFS with true peaks at most `ceiling_db`.
+
+    `music` are the sample spans of jingles and stings: they are not
+    compressed, and sit MUSIC_UNDER_VOICE_LU under the voice as mastered.
+    """
     clock = _Clock()
     n = len(x)
     block = _block_size(rate)
     whole = n - n % block
-    if whole == 0:  # shorter than one block: nothing to master
-        if audio.highpass_hz > 0 and n:
-            x[:] = signal.sosfilt(_highpass(audio.highpass_hz, rate), x)
-        return Mastered(x, float("-inf"), _db(float(np.abs(x).max(initial=0.0))), 0.0)
+    if n < GATE_BLOCK_S * rate:
+        return _master_short(x, rate, audio, aim, ceiling_db)
     energy, power, peaks = _analyse(x, rate, block, audio.highpass_hz)
     clock.lap("analyse")
-    comp = _compressor_gains(power, block, rate) if audio.compress else np.ones(len(energy))
     per_step = int(round(rate * STEP_S)) // block
+    is_music = _block_mask(music, block, len(energy))
+    # A jingle must not hold the compressor down over the words after it.
+    comp = _compressor_gains(np.where(is_music, 0.0, power), block, rate) if audio.compress else np.ones(len(energy))
+    comp[is_music] = 1.0
+    music_db = _clamp_music(-_voice_and_music(energy, comp ** 2, is_music, per_step, rate, 0.0)[1])
+    comp[is_music] = 10 ** (music_db / 20)
     before = _loudness(energy, comp ** 2, per_step, rate)
     if math.isinf(before):
         return Mastered(x, before, _db(float(np.abs(x).max(initial=0.0))), 0.0, clock.stages)
@@ -123,17 +140,26 @@ def master(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db:
         steps, sub, true_peak = _gain_curve(envelopes, comp * 10 ** (gain_db / 20), peaks, rate, ceiling_db)
         # Each block holds block // sub equal steps: its mean squared gain.
         sq = np.square(steps[: len(energy) * (block // sub)], dtype=np.float64)
-        after = _loudness(energy, sq.reshape(len(energy), -1).mean(axis=1), per_step, rate)
-        log.debug("master: %.2f LUFS compressed, gain %.2f dB, %.2f LUFS limited", before, gain_db, after)
-        if aim - after <= LOUDNESS_TOLERANCE_LU or attempt == GAIN_ATTEMPTS - 1:
+        sq = sq.reshape(len(energy), -1).mean(axis=1)
+        after = _loudness(energy, sq, per_step, rate)
+        voice, off = _voice_and_music(energy, sq, is_music, per_step, rate, after)
+        log.debug("master: %.2f LUFS compressed, gain %.2f dB, %.2f LUFS limited, music %+.2f LU",
+                  before, gain_db, after, off)
+        loud_ok = aim - after <= LOUDNESS_TOLERANCE_LU
+        if (loud_ok and abs(off) <= MUSIC_TOLERANCE_LU) or attempt == GAIN_ATTEMPTS - 1:
             break
-        # The limiter took loudness: more gain, by the slope measured so far
-        # (peaky speech gains less and less as the limiter works harder).
+        # The limiter took loudness: more gain, by the slope the voice showed so
+        # far (peaky speech gains less and less as the limiter works harder).
         slope = 1 - LIMIT_SLOPE
         if tried and gain_db != tried[-1][0]:
-            slope = min(1.0, max(MIN_SLOPE, (after - tried[-1][1]) / (gain_db - tried[-1][0])))
-        tried.append((gain_db, after))
-        gain_db = _clamp(min(gain_db + (aim - after) / slope, aim - before + MAX_LIMIT_DB))
+            slope = min(1.0, max(MIN_SLOPE, (voice - tried[-1][1]) / (gain_db - tried[-1][0])))
+        tried.append((gain_db, voice))
+        new_gain = gain_db if loud_ok else _clamp(min(gain_db + (aim - after) / slope, aim - before + MAX_LIMIT_DB))
+        # Music is hardly limited: it rises with the whole gain while the voice
+        # rises by the slope, so it moves back by the difference too.
+        music_db = _clamp_music(music_db - off - (1 - slope) * (new_gain - gain_db))
+        comp[is_music] = 10 ** (music_db / 20)
+        gain_db = new_gain
     del envelopes
     clock.lap("limit")
     _apply(x, steps, sub)
@@ -142,6 +168,26 @@ def master(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db:
         tail *= np.float32(10 ** (ceiling_db / 20) / float(np.abs(tail).max()))
     clock.lap("apply")
     return Mastered(x, after, _db(true_peak), gain_db, clock.stages)
+
+
+def _master_short(x: np.ndarray, rate: int, audio: AudioConfig, aim: float, ceiling_db: float) -> Mastered:
+    """Master audio shorter than one 400 ms gating block: its loudness as that one block, a static gain, a peak cap.
+
+    The gated meter has no block to measure there and says silence; a word
+    this short is still to be heard at the level of the rest.
+    """
+    if audio.highpass_hz > 0 and len(x):
+        x[:] = signal.sosfilt(_highpass(audio.highpass_hz, rate), x)
+    weighted = signal.sosfilt(k_weighting(rate).astype(np.float32), x)
+    mean_square = float(np.square(weighted, dtype=np.float64).sum()) / (GATE_BLOCK_S * rate)
+    loudness = -0.691 + 10 * math.log10(mean_square) if mean_square > 0 else float("-inf")
+    if loudness <= SILENCE_LUFS:
+        return Mastered(x, float("-inf"), _db(float(np.abs(x).max(initial=0.0))), 0.0)
+    gain_db = _clamp(aim - loudness)
+    peak = measured_true_peak(x) + gain_db
+    gain_db -= max(0.0, peak - max(MIN_CEILING_DB, min(0.0, ceiling_db)))
+    x *= np.float32(10 ** (gain_db / 20))
+    return Mastered(x, loudness + gain_db, measured_true_peak(x), gain_db)
 
 
 class _Clock:
@@ -155,6 +201,26 @@ class _Clock:
         now = time.perf_counter()
         self.stages[name] = self.stages.get(name, 0.0) + now - self._last
         self._last = now
+
+
+def _block_mask(spans: Sequence[tuple[int, int]], block: int, count: int) -> np.ndarray:
+    """Per block, whether it overlaps one of the sample `spans`."""
+    mask = np.zeros(count, bool)
+    for start, end in spans:
+        mask[start // block: -(-end // block)] = True
+    return mask
+
+
+def _voice_and_music(energy: np.ndarray, gain_sq: np.ndarray, is_music: np.ndarray, per_step: int, rate: int,
+                     whole: float) -> tuple[float, float]:
+    """Loudness of the voice, and how many LU the music stands above its place under it (0.0 without music)."""
+    if not is_music.any() or is_music.all():
+        return whole, 0.0
+    voice = _loudness(energy, np.where(is_music, 0.0, gain_sq), per_step, rate)
+    tune = _loudness(energy, np.where(is_music, gain_sq, 0.0), per_step, rate)
+    if math.isinf(voice) or math.isinf(tune):
+        return whole, 0.0
+    return voice, tune - (voice - MUSIC_UNDER_VOICE_LU)
 
 
 def _highpass(hz: float, rate: int) -> np.ndarray:
@@ -222,6 +288,10 @@ def _loudness(energy: np.ndarray, gain_sq: np.ndarray, steps: int, rate: int) ->
     count = len(energy) // steps
     per_step = (energy[: count * steps] * gain_sq[: count * steps]).reshape(-1, steps).sum(axis=1)
     return gated_loudness(per_step, rate)
+
+
+def _clamp_music(gain_db: float) -> float:
+    return max(-MAX_CUT_DB, min(MAX_MUSIC_BOOST_DB, gain_db))
 
 
 def _clamp(gain_db: float) -> float:

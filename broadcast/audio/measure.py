@@ -106,6 +106,13 @@ def decode_mono(path: Path, rate: int = 16000) -> array:
     return samples_from_bytes(proc.stdout)
 
 
+def decode_float(path: Path) -> np.ndarray:
+    """Decode the first audio stream of a file as a gapless decoder plays it: mono float32 at its own rate."""
+    proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-ac", "1", "-f", "f32le", "-"],
+                      what=f"giải mã {Path(path).name}")
+    return np.frombuffer(proc.stdout, dtype="<f4")
+
+
 def rms_db(samples: array) -> float:
     """RMS level of s16 samples in dBFS (-inf for silence)."""
     if not len(samples):
@@ -252,20 +259,25 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     return gated_loudness(step_energies(weighted, rate), rate)
 
 
-@functools.lru_cache(maxsize=1)
-def _interpolator() -> np.ndarray:
-    taps = TP_OVERSAMPLE * _TP_TAPS_PER_PHASE + 1
-    return (signal.firwin(taps, 1 / TP_OVERSAMPLE, window=("kaiser", 8.0)) * TP_OVERSAMPLE).astype(np.float32)
+@functools.lru_cache(maxsize=4)
+def _interpolator(factor: int = TP_OVERSAMPLE) -> np.ndarray:
+    taps = factor * _TP_TAPS_PER_PHASE + 1
+    return (signal.firwin(taps, 1 / factor, window=("kaiser", 8.0)) * factor).astype(np.float32)
 
 
-def peak_envelope(samples: np.ndarray) -> np.ndarray:
+def oversampling(rate: int) -> int:
+    """Oversampling that brings `rate` to at least 176.4 kHz, as ffmpeg's ebur128 meter does (4x at 44.1 kHz)."""
+    return max(TP_OVERSAMPLE, -(-176400 // rate))
+
+
+def peak_envelope(samples: np.ndarray, factor: int = TP_OVERSAMPLE) -> np.ndarray:
     """Per sample (along the last axis), the largest magnitude of the 4x oversampled signal around it.
 
     Each phase of the interpolator is a short convolution over all rows at
     once (rows kept apart by zeros the filter cannot see across): a few
     vectorised passes instead of a polyphase loop per sample.
     """
-    h = _interpolator()
+    h = _interpolator(factor)
     x = np.asarray(samples, dtype=np.float32)
     n = x.shape[-1]
     rows = x.reshape(-1, n)
@@ -277,9 +289,9 @@ def peak_envelope(samples: np.ndarray) -> np.ndarray:
     best = np.abs(rows)
     # Phase 0 falls on the samples themselves, where the windowed-sinc
     # interpolator is a unit impulse (the other taps are 1e-16): |x| is it.
-    for phase in range(1, TP_OVERSAMPLE):
-        # Oversampled point 4i + phase is sum_t h[phase + 4t] * x[i + half - t].
-        full = np.convolve(flat, h[phase::TP_OVERSAMPLE])
+    for phase in range(1, factor):
+        # Oversampled point 4i + phase is sum_t h[phase + 4t] * x[i + half - t] (at 4x).
+        full = np.convolve(flat, h[phase::factor])
         np.maximum(best, np.abs(full[half: half + len(flat)].reshape(-1, width)[:, half: half + n]), out=best)
     return best.reshape(x.shape)
 
@@ -307,8 +319,8 @@ def spans_over(peaks: np.ndarray, level: float, block: int, pad: int, n: int) ->
     return spans
 
 
-def true_peak(samples: np.ndarray) -> float:
-    """BS.1770 true peak (dBTP) of mono float samples; -inf for silence.
+def true_peak(samples: np.ndarray, factor: int = TP_OVERSAMPLE) -> float:
+    """BS.1770 true peak (dBTP) of mono float samples, `factor` times oversampled; -inf for silence.
 
     Only blocks whose sample peak is within TP_OVERSHOOT_DB of the loudest
     sample are oversampled: nowhere else can the true peak be.
@@ -322,5 +334,5 @@ def true_peak(samples: np.ndarray) -> float:
     best = top
     pad = _TP_TAPS_PER_PHASE
     for s, e in spans_over(peaks, top * 10 ** (-TP_OVERSHOOT_DB / 20), _TP_BLOCK, pad, len(samples)):
-        best = max(best, float(peak_envelope(samples[s:e]).max()))
+        best = max(best, float(peak_envelope(samples[s:e], factor).max()))
     return 20 * math.log10(best)

@@ -41,6 +41,11 @@ MAX_GAIN_DB = 40.0
 ABS_GATE_DB = -60.0  # blocks quieter than this are silence
 REL_GATE_DB = -15.0  # and blocks this far under the mean are pauses between words
 BLOCK_S = 0.1
+# Every part starts and ends at zero: a station file cut mid-note or riding on
+# a DC offset would otherwise click (and overshoot after MP3 encoding) where
+# it meets the next part.
+EDGE_FADE_S = 0.008
+QUIET_MUSIC_DB = -45.0  # a station file this quiet is checked for channels that cancel in mono
 
 # Bed ducking: fades before speech starts and after it ends; speech separated
 # by less than MERGE_GAP_S stays ducked so the bed does not pump between sentences.
@@ -90,6 +95,7 @@ class Program:
     rate: int
     timeline: list[TimelineEntry]
     warnings: list[str] = field(default_factory=list)
+    music: list[tuple[int, int]] = field(default_factory=list)  # sample spans of jingles, outros and stings
 
     @property
     def duration(self) -> float:
@@ -161,12 +167,13 @@ def _check_complete(path: Path, role: str, raw: bytes, rate: int) -> bytes:
     return raw
 
 
-def _decode(path: Path, role: str, rate: int) -> bytes:
-    """Decode any file ffmpeg reads to mono s16 at `rate`; name the file in every error."""
+def _decode(path: Path, role: str, rate: int, channel: int | None = None) -> bytes:
+    """Decode any file ffmpeg reads to mono s16 at `rate` (all channels mixed, or only `channel`); name the file in every error."""
     what = _ROLE_VI.get(role, role)
+    mono = ["-ac", "1"] if channel is None else ["-af", f"pan=mono|c0=c{channel}"]
     try:
         proc = run_ffmpeg(
-            ["-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
+            ["-i", str(path), "-map", "0:a:0", "-vn", *mono, "-ar", str(rate),
              "-f", "s16le", "-"],
             what=f"giải mã {path.name}",
         )
@@ -181,13 +188,14 @@ def _decode(path: Path, role: str, rate: int) -> bytes:
 
 
 # Container -> (pydub format, ffmpeg decoder). imageio-ffmpeg ships no
-# ffprobe, and pydub probes with it unless both are given.
+# ffprobe, and pydub probes with it unless both are given. WAVs that are not
+# mono s16 (float, 24-bit, stereo: what audio editors save) go to ffmpeg
+# directly, since pydub would probe those.
 _PYDUB_FORMATS = {
     ".mp3": ("mp3", "mp3"),
     ".ogg": ("ogg", "libvorbis"),
     ".oga": ("ogg", "libvorbis"),
     ".flac": ("flac", "flac"),
-    ".wav": ("wav", None),
 }
 
 
@@ -206,12 +214,9 @@ def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
     fmt, codec = _PYDUB_FORMATS[path.suffix.lower()]
     AudioSegment.converter = find_ffmpeg()
     try:
-        if codec is None:
-            seg = AudioSegment.from_file(str(path), format=fmt)
-        else:
-            # Let ffmpeg resample and downmix while decoding (better than audioop's ratecv).
-            seg = AudioSegment.from_file(str(path), format=fmt, codec=codec,
-                                         parameters=["-ac", "1", "-ar", str(rate)])
+        # Let ffmpeg resample and downmix while decoding (better than audioop's ratecv).
+        seg = AudioSegment.from_file(str(path), format=fmt, codec=codec,
+                                     parameters=["-ac", "1", "-ar", str(rate)])
     except (CouldntDecodeError, OSError, IndexError, ValueError) as exc:
         what = _ROLE_VI.get(role, role)
         raise AudioError(
@@ -219,7 +224,6 @@ def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
             f"({str(exc).strip().splitlines()[-1] if str(exc).strip() else exc})."
         ) from None
     if seg.frame_rate != rate or seg.channels != 1 or seg.sample_width != 2:
-        # A WAV read natively by pydub: let ffmpeg do the resampling.
         return _decode(path, role, rate)
     if not seg.raw_data:
         raise AudioError(f"Tệp {_ROLE_VI.get(role, role)} {path} không có âm thanh: hãy chọn tệp khác.")
@@ -241,6 +245,26 @@ def load_audio(path: Path, role: str, rate: int) -> bytes:
     return decoded if wav is not None else _check_complete(path, role, decoded, rate)
 
 
+def _audible(samples: np.ndarray, path: Path, role: str, rate: int, warnings: list[str]) -> np.ndarray:
+    """A station file's samples as they can be heard in mono: one channel when the mix cancels, none when silent."""
+    what = _ROLE_VI.get(role, role)
+    level = active_level_db(samples, rate)
+    if level is not None and level > QUIET_MUSIC_DB:
+        return samples
+    # Channels in opposite phase (a "widened" stereo master) sum to nothing in mono.
+    left = np.frombuffer(_decode(path, role, rate, channel=0), dtype=np.int16)
+    left_level = active_level_db(left, rate)
+    if left_level is not None and left_level > QUIET_MUSIC_DB and (level is None or left_level - level >= 20):
+        warnings.append(f"Tệp {what} {path} có hai kênh ngược pha, trộn thành một kênh thì mất tiếng: "
+                        "đã dùng kênh trái. Hãy xuất lại tệp ở dạng mono.")
+        return left
+    if level is None:
+        warnings.append(f"Tệp {what} {path} gần như im lặng: đã bỏ qua để bản tin không có khoảng lặng dài. "
+                        "Hãy chọn tệp khác.")
+        return samples[:0]
+    return samples
+
+
 SPEECH_THREADS = 2  # reading and resampling release the GIL: paragraphs load two at a time
 
 
@@ -260,8 +284,27 @@ def _speech_part(path: Path, rate: int) -> np.ndarray:
         raw, src_rate = (_decode(path, "speech", rate) if path.stat().st_size > 44 else b""), rate
     else:
         raw, src_rate = wav
-    samples = np.frombuffer(raw, dtype=np.int16)
-    return resample(to_float(samples, level_gain_db(samples, src_rate, SPEECH_LEVEL_DB)), src_rate, rate)
+    voice = levelled(np.frombuffer(raw, dtype=np.int16), src_rate, SPEECH_LEVEL_DB)
+    return fade_edges(resample(voice, src_rate, rate), rate)
+
+
+def levelled(samples: np.ndarray, rate: int, target_db: float) -> np.ndarray:
+    """s16 `samples` without their DC offset, at active level `target_db`, as float32 with full scale 1.0."""
+    x = samples.astype(np.float32)
+    if len(x):
+        x -= np.float32(x.mean(dtype=np.float64))
+    x *= np.float32(10 ** (level_gain_db(x, rate, target_db) / 20) / 32768)
+    return x
+
+
+def fade_edges(x: np.ndarray, rate: int) -> np.ndarray:
+    """Fade the first and last EDGE_FADE_S of float part `x` in and out (in place); return it."""
+    n = min(len(x) // 2, int(EDGE_FADE_S * rate))
+    if n:
+        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n) + 0.5) / n)).astype(np.float32)
+        x[:n] *= ramp
+        x[len(x) - n:] *= ramp[::-1]
+    return x
 
 
 def to_float(samples: np.ndarray, gain_db: float = 0.0) -> np.ndarray:
@@ -470,8 +513,13 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
                         "nhạc hiệu nên ngắn dưới 15 giây."
                     )
                 samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
-                music_cache[key] = to_float(samples, level_gain_db(samples, rate, MUSIC_LEVEL_DB))
+                if src is not None:
+                    samples = _audible(samples, src, p.kind, rate, warnings)
+                music_cache[key] = fade_edges(levelled(samples, rate, MUSIC_LEVEL_DB), rate)
             audio_of[i] = music_cache[key]
+            if not len(audio_of[i]) and p.kind == "sting":
+                del audio_of[i]  # the stories stay apart by the pause between sections
+                pause_of[i] = int(rate * audio.item_pause_ms / 1000)
         elif p.kind == "pause":
             ms = p.duration_ms if p.duration_ms > 0 else audio.pause_ms
             pause_of[i] = int(rate * ms / 1000)
@@ -504,7 +552,9 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
             )
         elif speech_spans:
             _mix_bed(program, rate, audio, speech_spans, music_spans)
-    return Program(samples=program, rate=rate, timeline=timeline, warnings=warnings)
+    music = [(round(e.start * rate), round(e.end * rate)) for e in timeline
+             if e.kind in ("jingle", "outro", "sting") and e.end > e.start]
+    return Program(samples=program, rate=rate, timeline=timeline, warnings=warnings, music=music)
 
 
 def _mix_bed(

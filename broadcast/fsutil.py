@@ -126,7 +126,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
         with open(tmp, "r+b") as fh:
             os.fsync(fh.fileno())
         replace_file(tmp, final)
-        log.info("wrote %s", final)
+        log.debug("wrote %s", final)  # one per file: too many for the operator's log file
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _disk_error(final, exc) from exc

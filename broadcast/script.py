@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -12,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
@@ -201,10 +203,54 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
+# Loop turns and calls one rendering may make. The bundled bulletin takes a few
+# hundred; loops inside loops that write nothing would otherwise run for hours.
+MAX_TEMPLATE_STEPS = 100_000
+
+
+class _TooMuchWork(SecurityError):
+    """A template went past MAX_TEMPLATE_STEPS loop turns and calls."""
+
+
+# The steps left to the rendering under way in this thread (the desk renders in several at once).
+_steps_left: contextvars.ContextVar[list[int]] = contextvars.ContextVar("template_steps")
+
+
+def _step() -> None:
+    left = _steps_left.get(None)
+    if left is None:
+        return  # rendered outside render_script (a test, a tool): no budget to spend
+    left[0] -= 1
+    if left[0] < 0:
+        raise _TooMuchWork(f"hơn {MAX_TEMPLATE_STEPS} bước")
+
+
+def _counted(iterable):  # type: ignore[no-untyped-def]
+    """Yield what a template loop walks over, one step per turn."""
+    for item in iterable:
+        _step()
+        yield item
+
+
 class _Sandbox(SandboxedEnvironment):
-    """Jinja2's sandbox, plus limits on '*' and '**' so a template cannot exhaust memory."""
+    """Jinja2's sandbox, plus limits on '*' and '**' (memory) and on loop turns and calls (time)."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def, override]
+        # Every {% for %} walks its sequence through _counted, whatever the sequence is: a range, a
+        # string, a list the template built. Done on the parsed tree so no template can leave it out.
+        if isinstance(source, str):
+            source = self.parse(source, name, filename)
+            for loop in source.find_all(nodes.For):
+                loop.iter = nodes.Call(nodes.ImportedName(f"{__name__}._counted"), [loop.iter], [], None, None,
+                                       lineno=loop.lineno)
+        return super().compile(source, name, filename, raw, defer_init)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def, override]  # noqa: N805
+        # Macros calling macros need no loop to take exponential time: each call is a step too.
+        _step()
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
@@ -321,6 +367,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
         "standing": ctx.standing,
         "notices": notices,
     }
+    budget = _steps_left.set([MAX_TEMPLATE_STEPS])
     try:
         template = env.get_template(MAIN_TEMPLATE)
         # Piece by piece, stopping at the limit: loops inside loops would otherwise fill memory first.
@@ -350,6 +397,12 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             "date_words, holiday, slot_label, "
             "items, standing, notices."
         ) from None
+    except _TooMuchWork:
+        raise TemplateError(
+            f"Mẫu kịch bản bị dừng vì phải lặp quá nhiều (hơn {MAX_TEMPLATE_STEPS:,} lượt lặp và lời gọi)"
+            .replace(",", ".") +
+            ": hãy kiểm tra các vòng lặp {% for %} và macro trong mẫu. Kịch bản đã có được giữ nguyên."
+        ) from None
     except SecurityError as exc:
         raise TemplateError(
             f"Mẫu kịch bản dùng thao tác không được phép ({exc}). Mẫu chỉ được dùng các biến "
@@ -364,6 +417,8 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             f"Mẫu kịch bản gặp lỗi khi chạy ({type(exc).__name__}: {exc}). "
             "Hãy sửa mẫu hoặc xóa bản sao của đài để dùng mẫu mặc định."
         ) from None
+    finally:
+        _steps_left.reset(budget)
     return _tidy(text)
 
 

@@ -74,3 +74,47 @@ def test_a_past_days_candidates_are_the_stories_known_that_day_as_its_bulletin_s
     script = (out / DAY.isoformat() / "hoa-phu.txt").read_text(encoding="utf-8")
     assert KNOWN[0] in script and LATE[0] not in script
 
+
+# ---------------------------------------------------------------- 2. template work
+
+# Nine million loop turns that write nothing: no output limit ever trips.
+SILENT_LOOPS = ("[mở đầu]\nXin chào bà con.\n"
+                "{% for i in range(3000) %}{% for j in range(3000) %}{% endfor %}{% endfor %}\n")
+# No loop at all: a macro that calls itself twice, 2^40 calls, writing nothing.
+SILENT_CALLS = ("{% macro twice(n) %}{% if n %}{{ twice(n - 1) }}{{ twice(n - 1) }}{% endif %}{% endmacro %}"
+                "[mở đầu]\nXin chào bà con.{{ twice(40) }}\n")
+
+
+def test_a_template_that_loops_without_writing_is_stopped_and_the_last_good_script_kept(tmp_path):
+    config = station(tmp_path, 'templates = "mau-hoa-phu"')
+    folder = tmp_path / "mau-hoa-phu"
+    folder.mkdir()
+    out = tmp_path / "audio_out"
+    report = api.draft(config, out, DAY, at(DAY))
+    assert not report.failed, [r.message for r in report.failed]
+    script = out / DAY.isoformat() / "hoa-phu.txt"
+    good = script.read_bytes()
+
+    for hostile in (SILENT_LOOPS, SILENT_CALLS):
+        (folder / "ban-tin.txt.j2").write_text(hostile, encoding="utf-8")
+        report = api.draft(config, out, DAY, at(DAY, 5, 10), fetch=False, refresh=True)
+        (failed,) = report.failed
+        assert failed.message.count("\n") == 0 and "Traceback" not in failed.message
+        assert "Mẫu kịch bản bị dừng vì phải lặp quá nhiều" in failed.message, failed.message
+        assert "Kịch bản đã có được giữ nguyên" in failed.message
+        assert script.read_bytes() == good
+
+
+def test_the_bundled_templates_render_a_full_bulletin_within_the_budget(tmp_path):
+    from broadcast import script
+    from broadcast.models import Candidate
+
+    items = [Candidate(id=n, title=f"Tin thứ {n} về thủ tục hành chính", summary="Người dân nộp hồ sơ trực tuyến.",
+                       link="https://daklak.gov.vn/tin", sources=["Báo Đắk Lắk", "Cổng tỉnh"], feeds=["tinh"],
+                       published=None, first_seen=None, score=3.0, topics=["tthc"], matches=[])
+             for n in range(1, 41)]
+    ctx = script.ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=DAY, items=items,
+                               standing="Thông điệp.", notices=[f"Thông báo {n}." for n in range(20)],
+                               slot_time="06:00", commune="xã Hòa Phú", phone="0262.3868123")
+    text = script.render_script(ctx)
+    assert "[tin 40]" in text and "[thông báo 20]" in text

@@ -239,6 +239,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX desk_login_failures_who ON desk_login_failures(who, at);
     """,
+    # 6: a bulletin whose audio a run is replacing is out of every playlist, whichever process writes it
+    """
+    ALTER TABLE bulletins ADD COLUMN replacing TEXT;   -- the old audio file's size:mtime while a run replaces it
+    """,
 ]
 
 
@@ -1013,7 +1017,7 @@ _BULLETIN_COLUMNS = {
     "hold_reason", "rendered_sha", "rendered_at", "rendered_edited", "rendered_items", "rendered_parts",
     "duration", "engines",
     "loudness", "true_peak", "audio", "warnings", "failed_message", "failed_at", "published_sha",
-    "published_at",
+    "published_at", "replacing",
 }
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 from broadcast import api
 from broadcast.config import load_config
 from broadcast.models import VN_TZ
-from offline import offline_config
+from offline import PREAMBLE, offline_config
 
 DAY = dt.date(2026, 3, 12)
 
@@ -118,3 +122,109 @@ def test_the_bundled_templates_render_a_full_bulletin_within_the_budget(tmp_path
                                slot_time="06:00", commune="xã Hòa Phú", phone="0262.3868123")
     text = script.render_script(ctx)
     assert "[tin 40]" in text and "[thông báo 20]" in text
+
+
+# ---------------------------------------------------------------- 3. the playlist across processes
+
+# A nightly build of one station that stops, as the render of its new audio is about to start, until told to go on.
+PAUSED_BUILD = textwrap.dedent('''
+    import datetime as dt, sys, time
+    from pathlib import Path
+    from broadcast import api
+    from broadcast.config import load_config
+
+    config, out, flags = load_config(Path(sys.argv[1])), Path(sys.argv[2]), Path(sys.argv[3])
+
+    def progress(p):
+        if p.stage == "audio" and p.label.startswith("hoa-phu"):
+            (flags / "paused").touch()
+            for _ in range(6000):  # a bound, not a timing assumption: the test says go long before
+                if (flags / "go").exists():
+                    return
+                time.sleep(0.05)
+            sys.exit("never told to go on")
+
+    report = api.build(config, out, dt.date(2026, 3, 12),
+                       dt.datetime(2026, 3, 12, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours=7))),
+                       ["hoa-phu"], fetch=False, jobs=1, progress=progress)
+    sys.exit(1 if report.failed else 0)
+''')
+
+APPROVE = textwrap.dedent('''
+    import datetime as dt, sys
+    from pathlib import Path
+    from broadcast import api
+    from broadcast.config import load_config
+
+    api.approve(load_config(Path(sys.argv[1])), Path(sys.argv[2]), sys.argv[3], dt.date(2026, 3, 12),
+                dt.datetime(2026, 3, 12, 5, 31, tzinfo=dt.timezone(dt.timedelta(hours=7))), by="Chị Lan")
+''')
+
+
+def two_stations(hoa_phu_audio: str = "") -> str:
+    """Two stations that air only approved bulletins; Hòa Phú last, so `hoa_phu_audio` lines are its own."""
+    return f'''
+[[stations]]
+id = "ea-tieu"
+name = "Đài truyền thanh xã Ea Tiêu"
+target_minutes = 1
+publish = "approved"
+
+[[stations]]
+id = "hoa-phu"
+name = "Đài truyền thanh xã Hòa Phú"
+target_minutes = 1
+publish = "approved"
+{hoa_phu_audio}
+'''
+
+
+def playlist(out: Path) -> list[str]:
+    return [line for line in (out / DAY.isoformat() / "playlist.m3u").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> None:
+    """Wait until a process has made `path` (or has ended, which fails the test)."""
+    for _ in range(6000):
+        if path.exists():
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError(f"{path.name} never appeared")
+
+
+def test_approving_one_station_while_another_process_remakes_a_bulletin_never_lists_the_one_being_replaced(tmp_path):
+    config_path = offline_config(tmp_path, two_stations())
+    config = load_config(config_path)
+    out = tmp_path / "audio_out"
+    report = api.build(config, out, DAY, at(DAY), jobs=1)
+    assert not report.failed, [r.message for r in report.failed]
+    for sid in ("hoa-phu", "ea-tieu"):
+        api.approve(config, out, sid, DAY, at(DAY, 5, 5), by="Chị Lan")
+    assert sorted(playlist(out)) == ["ea-tieu.mp3", "hoa-phu.mp3"]
+    approved_audio = (out / DAY.isoformat() / "hoa-phu.mp3").read_bytes()
+
+    # The operator changes Hòa Phú's pauses: its approved script stays, its audio is made again.
+    changed = tmp_path / "doi-nhip.toml"
+    changed.write_text(PREAMBLE + two_stations("[stations.audio]\npause_ms = 900\n"), encoding="utf-8")
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    build = subprocess.Popen([sys.executable, "-c", PAUSED_BUILD, str(changed), str(out), str(flags)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(flags / "paused", build)
+        assert playlist(out) == ["ea-tieu.mp3"]
+        # Meanwhile staff approve Ea Tiêu in another process, which writes the day's playlist again.
+        approve = subprocess.run([sys.executable, "-c", APPROVE, str(config_path), str(out), "ea-tieu"],
+                                 capture_output=True, text=True, timeout=600)
+        assert approve.returncode == 0, approve.stderr
+        assert playlist(out) == ["ea-tieu.mp3"], "a bulletin whose audio is being replaced is listed again"
+    finally:
+        (flags / "go").touch()
+        stdout, stderr = build.communicate(timeout=600)
+    assert build.returncode == 0, stderr
+    # Its new audio is recorded and still approved: it plays again.
+    assert sorted(playlist(out)) == ["ea-tieu.mp3", "hoa-phu.mp3"]
+    assert (out / DAY.isoformat() / "hoa-phu.mp3").read_bytes() != approved_audio
+

@@ -20,6 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from broadcast.errors import TemplateError
 from broadcast.fsutil import MAX_SETTINGS_BYTES, MAX_STAFF_TEXT_BYTES, read_staff_text, resolved_inside
+from broadcast.lunar import to_lunar, year_name
 from broadcast.models import Candidate, Segment
 from broadcast.numbers import date_words
 
@@ -59,19 +60,44 @@ UNITS = ("thị trấn", "đặc khu", "phường", "xã")
 _SENTENCE_END = re.compile(r"(?:[.!?…]|\.\.\.)[\"”’)»]*$")
 
 
-# Public holidays on fixed solar dates (Labour Code 2019, art. 112), as a greeting names them.
-# Tết Nguyên đán and Giỗ Tổ Hùng Vương follow the lunar calendar and are not listed.
+# Public holidays (Labour Code 2019, no. 45/2019/QH14, art. 112(1)), as a greeting names them.
 HOLIDAYS = {
     (1, 1): "ngày Tết Dương lịch",
     (30, 4): "ngày Giải phóng miền Nam, thống nhất đất nước",
     (1, 5): "ngày Quốc tế Lao động",
     (2, 9): "ngày Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam",
 }
+# National Day is two days off: 2 September "and one day next to it, before or after" (art. 112(1)(đ)).
+# Which one is decided each year for the civil service, and a greeting names only a decided day:
+# 2023 Friday 1/9 and 2024 Tuesday 3/9 (the Ministry of Labour's announcements), 2025 Monday 1/9 (the
+# Ministry of Home Affairs, August 2025), 2026 Tuesday 1/9 (Government Office letter 9859/VPCP-KGVX of
+# 13 October 2025, on the Ministry of Home Affairs' proposal 8764/BNV-CVL). Add a year when it is announced.
+NATIONAL_DAY_SECOND = {2023: 1, 2024: 3, 2025: 1, 2026: 1}
+TET_DAYS = ("Một", "Hai", "Ba", "Bốn", "Năm")
 
 
 def holiday(day: dt.date) -> str:
-    """The public holiday on a date, as said in a greeting ('ngày Quốc tế Lao động'), or ''."""
-    return HOLIDAYS.get((day.day, day.month), "")
+    """The holiday on a date, as said in a greeting ('ngày Quốc tế Lao động', 'mùng Một Tết Nguyên đán Bính Ngọ'), or ''.
+
+    Besides the solar holidays: the second day off of National Day where it is
+    known, the last day of the lunar year and the first five days of Tết, and
+    Giỗ Tổ Hùng Vương (10th day of the 3rd lunar month), on Vietnam's lunar calendar.
+    """
+    if (day.day, day.month) in HOLIDAYS:
+        return HOLIDAYS[(day.day, day.month)]
+    if day.month == 9 and NATIONAL_DAY_SECOND.get(day.year) == day.day:
+        return "ngày nghỉ lễ Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam"
+    try:
+        moon, tomorrow = to_lunar(day), to_lunar(day + dt.timedelta(days=1))
+    except ValueError:  # outside the years the calendar is computed for
+        return ""
+    if (tomorrow.month, tomorrow.day, tomorrow.leap) == (1, 1, False):
+        return f"ngày cuối cùng của năm {year_name(moon.year)}"
+    if moon.month == 1 and not moon.leap and moon.day <= len(TET_DAYS):
+        return f"mùng {TET_DAYS[moon.day - 1]} Tết Nguyên đán {year_name(moon.year)}"
+    if (moon.month, moon.day, moon.leap) == (3, 10, False):
+        return "ngày Giỗ Tổ Hùng Vương, mùng Mười tháng Ba âm lịch"
+    return ""
 
 
 def end_sentence(text: str) -> str:

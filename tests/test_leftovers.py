@@ -228,3 +228,70 @@ def test_approving_one_station_while_another_process_remakes_a_bulletin_never_li
     assert sorted(playlist(out)) == ["ea-tieu.mp3", "hoa-phu.mp3"]
     assert (out / DAY.isoformat() / "hoa-phu.mp3").read_bytes() != approved_audio
 
+
+# ---------------------------------------------------------------- 4. holidays of the lunar calendar
+
+# Published dates: Tết; the last days of Ất Tỵ and the first of Bính Ngọ as the 2026 holiday notices give them;
+# Giỗ Tổ 2025 (Monday 7 April, month 3 of 30 days from 29 March); Ất Tỵ's leap sixth month (25/7–22/8/2025).
+LUNAR_FACTS = [
+    (dt.date(2024, 2, 10), (2024, 1, 1, False)),
+    (dt.date(2025, 1, 29), (2025, 1, 1, False)),
+    (dt.date(2026, 2, 17), (2026, 1, 1, False)),
+    (dt.date(2026, 2, 14), (2025, 12, 27, False)),
+    (dt.date(2026, 2, 16), (2025, 12, 29, False)),
+    (dt.date(2026, 2, 22), (2026, 1, 6, False)),
+    (dt.date(2025, 3, 29), (2025, 3, 1, False)),
+    (dt.date(2025, 4, 7), (2025, 3, 10, False)),
+    (dt.date(2025, 6, 25), (2025, 6, 1, False)),
+    (dt.date(2025, 7, 24), (2025, 6, 30, False)),
+    (dt.date(2025, 7, 25), (2025, 6, 1, True)),
+    (dt.date(2025, 8, 22), (2025, 6, 29, True)),
+    (dt.date(2025, 8, 23), (2025, 7, 1, False)),
+]
+
+
+def test_the_lunar_calendar_is_vietnams_on_published_dates():
+    from broadcast.lunar import to_lunar
+
+    for solar, (year, month, day, leap) in LUNAR_FACTS:
+        got = to_lunar(solar)
+        assert (got.year, got.month, got.day, got.leap) == (year, month, day, leap), solar
+
+
+def test_tet_2007_is_a_day_earlier_in_vietnam_than_in_china():
+    from broadcast.lunar import new_moon_ut, to_lunar
+
+    # Vietnam's calendar counts days in UTC+7: the new moon of 17 February 2007, 16:14 UTC, fell at 23:14 in
+    # Hanoi and 00:14 on the 18th in Beijing. Tết was the 17th in Vietnam, the 18th in China.
+    assert (to_lunar(dt.date(2007, 2, 17)).month, to_lunar(dt.date(2007, 2, 17)).day) == (1, 1)
+    assert to_lunar(dt.date(2007, 2, 16)).month == 12
+    k = round((2454149 - 2451550) / 29.530588861)  # the lunation nearest JD 2454149 (17 Feb 2007)
+    moment = dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc) + dt.timedelta(days=new_moon_ut(k) - 2451545.0)
+    assert moment.astimezone(dt.timezone(dt.timedelta(hours=7))).date() == dt.date(2007, 2, 17)
+    assert moment.astimezone(dt.timezone(dt.timedelta(hours=8))).date() == dt.date(2007, 2, 18)
+
+
+def test_the_greeting_names_tet_gio_to_and_both_days_of_national_day():
+    from broadcast.script import ScriptContext, holiday, render_script
+
+    expected = {
+        dt.date(2026, 2, 16): "ngày cuối cùng của năm Ất Tỵ",
+        dt.date(2026, 2, 17): "mùng Một Tết Nguyên đán Bính Ngọ",
+        dt.date(2026, 2, 21): "mùng Năm Tết Nguyên đán Bính Ngọ",
+        dt.date(2026, 2, 22): "",
+        dt.date(2025, 1, 28): "ngày cuối cùng của năm Giáp Thìn",
+        dt.date(2024, 2, 10): "mùng Một Tết Nguyên đán Giáp Thìn",
+        dt.date(2025, 4, 7): "ngày Giỗ Tổ Hùng Vương, mùng Mười tháng Ba âm lịch",
+        dt.date(2025, 4, 8): "",
+        dt.date(2026, 9, 1): "ngày nghỉ lễ Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam",
+        dt.date(2026, 9, 3): "",
+        dt.date(2024, 9, 3): "ngày nghỉ lễ Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam",
+        dt.date(2024, 9, 1): "",
+        dt.date(2026, 9, 2): "ngày Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam",
+        dt.date(2026, 5, 1): "ngày Quốc tế Lao động",
+        DAY: "",
+    }
+    assert {day: holiday(day) for day in expected} == expected
+    ctx = ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=dt.date(2026, 2, 17), items=[],
+                        standing="")
+    assert ", mùng Một Tết Nguyên đán Bính Ngọ.\n" in render_script(ctx)

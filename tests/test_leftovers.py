@@ -258,6 +258,34 @@ def test_the_lunar_calendar_is_vietnams_on_published_dates():
         assert (got.year, got.month, got.day, got.leap) == (year, month, day, leap), solar
 
 
+def test_every_day_of_this_century_has_one_lunar_date_that_follows_the_calendars_rules():
+    from broadcast.lunar import to_lunar
+
+    day, previous = dt.date(2000, 1, 1), to_lunar(dt.date(1999, 12, 31))
+    new_years, month_starts, leap_months = [], 0, {}
+    while day <= dt.date(2100, 12, 31):
+        moon = to_lunar(day)
+        if moon.day == 1:
+            # A month is 29 or 30 days and follows the one before: the same number once when it is the leap one.
+            assert previous.day == previous.month_days in (29, 30), (day, previous)
+            assert (moon.month == previous.month and moon.leap and not previous.leap
+                    or moon.month == previous.month % 12 + 1 and not moon.leap), (day, moon, previous)
+            month_starts += 1
+            if moon.leap:
+                leap_months[moon.year] = leap_months.get(moon.year, 0) + 1
+            if moon.month == 1 and not moon.leap:
+                new_years.append(day)
+        else:
+            assert (moon.year, moon.month, moon.leap, moon.day) == (
+                previous.year, previous.month, previous.leap, previous.day + 1), day
+        day, previous = day + dt.timedelta(days=1), moon
+    # Tết falls between 21 January and 20 February; a lunar year has 12 or 13 months, so 353 to 385 days.
+    assert [d.year for d in new_years] == list(range(2000, 2101))
+    assert all(dt.date(d.year, 1, 21) <= d <= dt.date(d.year, 2, 20) for d in new_years)
+    assert all(353 <= (b - a).days <= 385 for a, b in zip(new_years, new_years[1:]))
+    assert set(leap_months.values()) == {1} and 36 <= len(leap_months) <= 38  # 7 leap years in 19
+
+
 def test_tet_2007_is_a_day_earlier_in_vietnam_than_in_china():
     from broadcast.lunar import new_moon_ut, to_lunar
 

@@ -323,3 +323,19 @@ def test_the_greeting_names_tet_gio_to_and_both_days_of_national_day():
     ctx = ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=dt.date(2026, 2, 17), items=[],
                         standing="")
     assert ", mùng Một Tết Nguyên đán Bính Ngọ.\n" in render_script(ctx)
+
+
+# ---------------------------------------------------------------- 5. today inside the library
+
+def test_the_library_takes_no_time_or_working_folder_from_anywhere_but_its_callers():
+    # test_packaging looks for now()/today()/time.time(); the same clock hides in time.strftime(fmt) and its
+    # kin, and the working folder in Path("."). Only the command line and __main__ may read them.
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "broadcast"
+    reads = re.compile(r"""\btime\.(?:strftime|localtime|gmtime|ctime|asctime)\(|\bPath\(\s*["']\.?["']\s*\)""")
+    adapters = {"cli.py", "cli_vi.py", "__main__.py"}
+    found = [f"{path.relative_to(root).as_posix()}:{n}: {line.strip()}"
+             for path in sorted(root.rglob("*.py")) if path.relative_to(root).as_posix() not in adapters
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if reads.search(line)]
+    assert not found, "\n".join(found)

@@ -188,6 +188,11 @@ def _status(config: Config, ws: Workspace, store, station: StationConfig, key: B
         audio=paths.audio if paths.audio.exists() else None,
     )
     st.note = _note(st)
+    if row.get("replacing") and may_air:
+        # Out of the playlist while a run makes its audio again (or until one does, after a run was killed).
+        st.may_air = False
+        st.note = ("đang làm lại âm thanh: chưa có trong danh sách phát; nếu không còn lần chạy nào đang làm, "
+                   "hãy chạy 'broadcast build'")
     return st
 
 

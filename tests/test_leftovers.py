@@ -220,6 +220,8 @@ def test_approving_one_station_while_another_process_remakes_a_bulletin_never_li
                                  capture_output=True, text=True, timeout=600)
         assert approve.returncode == 0, approve.stderr
         assert playlist(out) == ["ea-tieu.mp3"], "a bulletin whose audio is being replaced is listed again"
+        (remaking,) = api.status(config, out, DAY, ["hoa-phu"])
+        assert not remaking.may_air and remaking.note.startswith("đang làm lại âm thanh: chưa có trong danh sách phát")
     finally:
         (flags / "go").touch()
         stdout, stderr = build.communicate(timeout=600)

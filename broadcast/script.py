@@ -230,7 +230,7 @@ def _mtime(path: Path) -> float | None:
 
 
 # Loop turns and calls one rendering may make. The bundled bulletin takes a few
-# hundred; loops inside loops that write nothing would otherwise run for hours.
+# dozen; loops inside loops that write nothing would otherwise run for hours.
 MAX_TEMPLATE_STEPS = 100_000
 
 
@@ -245,7 +245,7 @@ _steps_left: contextvars.ContextVar[list[int]] = contextvars.ContextVar("templat
 def _step() -> None:
     left = _steps_left.get(None)
     if left is None:
-        return  # rendered outside render_script (a test, a tool): no budget to spend
+        return  # only render_script renders station templates, and it always sets a budget
     left[0] -= 1
     if left[0] < 0:
         raise _TooMuchWork(f"hơn {MAX_TEMPLATE_STEPS} bước")

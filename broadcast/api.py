@@ -88,6 +88,11 @@ def workspace(config: Config, out_dir: Path) -> Workspace:
     return Workspace(out_dir, config.data_dir)
 
 
+def _locks(config: Config) -> Workspace:
+    """The data folder's locks, for actions that write no bulletin (no output folder, not the working one)."""
+    return Workspace(config.data_dir, config.data_dir)
+
+
 def _stations(config: Config, ids: Sequence[str] | None) -> list[StationConfig]:
     return [config.station(s) for s in ids] if ids else list(config.stations)
 
@@ -149,8 +154,7 @@ def fetch(config: Config, now: dt.datetime):
     from broadcast.ingest import ingest
     from broadcast.relevance import load_vocabulary
 
-    ws = Workspace(Path("."), config.data_dir)
-    with ws.feeds_lock(timeout=600), open_store(config) as store:
+    with _locks(config).feeds_lock(timeout=600), open_store(config) as store:
         return ingest(config, store, vocab=load_vocabulary(config.selection.topics_file), now=now)
 
 
@@ -184,6 +188,11 @@ def _status(config: Config, ws: Workspace, store, station: StationConfig, key: B
         audio=paths.audio if paths.audio.exists() else None,
     )
     st.note = _note(st)
+    if row.get("replacing") and may_air:
+        # Out of the playlist while a run makes its audio again (or until one does, after a run was killed).
+        st.may_air = False
+        st.note = ("đang làm lại âm thanh: chưa có trong danh sách phát; nếu không còn lần chạy nào đang làm, "
+                   "hãy chạy 'broadcast build'")
     return st
 
 
@@ -771,8 +780,9 @@ def doctor(config: Config, out_dir: Path, now: dt.datetime, *, check_feeds: bool
             writable = False
         checks.append(Check(label, writable, f"{folder} ({'ghi được' if writable else 'không ghi được'})"))
     try:
-        target = out_dir if out_dir.exists() else out_dir.parent
-        free = sh.disk_usage(target if target.exists() else Path(".")).free
+        # The disk the output folder is (or will be) on: its nearest folder that exists.
+        target = next((p for p in (out_dir, *out_dir.parents) if p.exists()), out_dir.anchor or out_dir)
+        free = sh.disk_usage(target).free
         checks.append(Check("dung lượng trống", free > 200e6, f"{decimal(free / 1e9, 1)} GB", fatal=free < 50e6))
     except OSError:
         pass
@@ -1111,9 +1121,8 @@ def speak(config: Config, station: str, text: str, run: SpeechRun | None = None)
     if len(text) > MAX_SPOKEN_CHARS:
         raise BroadcastError(f"Đoạn quá dài để nghe thử (hơn {MAX_SPOKEN_CHARS} ký tự): hãy chia thành các đoạn ngắn.")
     spoken = normalize(text, load_lexicon(st.lexicon))
-    ws = Workspace(Path("."), config.data_dir)
     # Shared use of the cache, as a build: pruning waits, and reads the bytes before letting go.
-    with ws.cache_use(timeout=60):
+    with _locks(config).cache_use(timeout=60):
         synth = Synthesizer(st.tts, SpeechCache(config.data_dir / "speech-cache"), run=run)
         try:
             sp = synth.speak([spoken])[0]

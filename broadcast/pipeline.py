@@ -176,8 +176,6 @@ class Builder:
         self._read_with: dict[str, list[str]] = {}  # station lexicon -> paragraphs read with it
         self._voiceless: dict[str, str] = {}  # station -> why none of its engines can speak
         self._dead_feeds: set[str] = set()  # feeds that could not be fetched in this run
-        # Audio files of the date being made again, not yet recorded: name -> the old file's size and time.
-        self.remaking: dict[str, str] = {}
         self.store = None
 
     # -- shared resources, created once per run
@@ -276,7 +274,7 @@ class Builder:
                                    for sid, message in self.config.broken.items()]
             queue.finish()
             if not self.options.script_only:
-                write_playlist(self.ws, self.store, self.config, self.options.date, leaving=set(self.remaking))
+                write_playlist(self.ws, self.store, self.config, self.options.date)
                 self._publish(stations, report)
                 self._prune_old()
             self._report_unused_entries(report)
@@ -530,24 +528,41 @@ class Builder:
         }, sort_keys=True, default=str))
         old = read_manifest(paths.manifest)
         outputs_exist = paths.audio.exists() and (wav_path is None or wav_path.exists())
-        if old is not None and old.fingerprint == fingerprint and outputs_exist:
+        if (old is not None and old.fingerprint == fingerprint and outputs_exist
+                and not self._replaced_since_recorded(key, paths)):
             result.status = "unchanged"
             result.audio = paths.audio
             result.duration = old.duration
             return None
 
-        # The render replaces the file the day's playlist may name: it leaves the playlist first (and every
-        # playlist this run writes until its new audio is recorded), and the playlist written after that names
-        # it again if it may air. A run killed between the two never leaves the loudspeakers a file holding
-        # audio nobody approved, or audio the record of what aired does not describe.
-        self.remaking[paths.audio.name] = _file_sig(paths.audio)
-        if paths.audio.name in listed(self.ws, key.date):
-            write_playlist(self.ws, self.store, self.config, key.date, leaving=set(self.remaking))
+        self._leave_playlist(key, paths)
         return PendingRender(
             key=key, station=station, paths=paths, result=result, segments=segments, spoken=by_key,
             parts=parts, tags=tags, wav_path=wav_path, target_seconds=target, fingerprint=fingerprint,
             script_text=script_text, edited=edited, kind=kind, title=title, offered=offered,
         )
+
+    def _leave_playlist(self, key: BulletinKey, paths: BulletinPaths) -> None:
+        """Take a bulletin whose audio is about to be replaced out of the day's playlist, for every process.
+
+        The mark is in the store, so a playlist that another process writes meanwhile (staff approving
+        another station) leaves the bulletin out too; it is cleared in the same write that records the
+        new audio, and the playlist written after that names the bulletin again if it may air. A run
+        killed between the two leaves the mark: the loudspeakers never get a file holding audio nobody
+        approved, or audio the record of what aired does not describe, until a run makes it good.
+        """
+        self.store.save_bulletin(key.station, key.date, key.slot, self.options.now,
+                                 replacing=_file_sig(paths.audio))
+        # Checked under the playlist's lock after the mark is stored: a playlist another process computed
+        # before the mark has landed by then, and one computed after it leaves the bulletin out.
+        with self.ws.playlist_lock(key.date):
+            if paths.audio.name in listed(self.ws, key.date):
+                _write_playlist(self.ws, self.store, self.config, key.date)
+
+    def _replaced_since_recorded(self, key: BulletinKey, paths: BulletinPaths) -> bool:
+        """Whether a killed run left this bulletin marked and changed its audio file after the mark."""
+        mark = (self.store.bulletin_row(key.station, key.date, key.slot) or {}).get("replacing")
+        return bool(mark) and mark != _file_sig(paths.audio)
 
     def render_all(self, pending: list[PendingRender]) -> None:
         """Mix, master and encode these bulletins; then record each."""
@@ -564,7 +579,6 @@ class Builder:
         try:
             rendered = get_result()
             self._finish(job, rendered)
-            self.remaking.pop(job.paths.audio.name, None)
             return rendered
         except StoreCorruptError:
             raise
@@ -579,8 +593,9 @@ class Builder:
 
     def _unchanged_after_failure(self, job: PendingRender) -> None:
         """A render that failed before replacing the audio leaves the old audio standing, in the playlist too."""
-        if self.remaking.get(job.paths.audio.name) == _file_sig(job.paths.audio):
-            del self.remaking[job.paths.audio.name]
+        key = job.key
+        if not self._replaced_since_recorded(key, job.paths):
+            self.store.save_bulletin(key.station, key.date, key.slot, self.options.now, replacing=None)
 
     def _finish(self, job: PendingRender, rendered) -> None:
         """Write the manifest of a rendered bulletin and record it."""
@@ -659,7 +674,7 @@ class Builder:
             script_sha=script_sha, rendered_sha=script_sha, rendered_at=self.options.now,
             rendered_edited=int(job.edited), rendered_items=item_ids, rendered_parts=parts, duration=round(rendered.duration, 3),
             engines=engines, loudness=round(rendered.loudness, 2), true_peak=round(rendered.true_peak, 2),
-            audio=job.paths.audio.name, warnings=result.warnings, failed_message=None)
+            audio=job.paths.audio.name, warnings=result.warnings, failed_message=None, replacing=None)
         self.store.add_event(key.station, key.date, key.slot, "rendered", self.options.now, self.options.actor,
                              f"{decimal(rendered.duration, 1)} giây")
         sync_airings(self.store, station, key, self.options.now)
@@ -675,7 +690,10 @@ class Builder:
                 key.station, key.date, key.slot, self.options.now, rendered_sha=sha(text),
                 rendered_at=self.options.now, rendered_items=items_in_script(segments, offered),
                 duration=m.duration if m else 0.0, engines=m.engines if m else [],
-                audio=paths.audio.name, failed_message=None)
+                audio=paths.audio.name, failed_message=None, replacing=None)
+        elif row.get("replacing"):
+            # A killed run marked it and never touched the file: the audio stands as recorded.
+            self.store.save_bulletin(key.station, key.date, key.slot, self.options.now, replacing=None)
         sync_airings(self.store, station, key, self.options.now)
 
     def _report_unused_entries(self, report: BuildReport) -> None:
@@ -930,30 +948,33 @@ def listed(ws: Workspace, date: dt.date) -> set[str]:
     return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
-def write_playlist(ws: Workspace, store, config: Config, date: dt.date, leaving: set[str] = frozenset()) -> None:
+def write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
     """The day's M3U: every bulletin that may air, in slot order; never another day's file.
 
-    `leaving` names audio files being replaced: they are left out whatever their records say.
+    Read from the manifests and the store under the day's playlist lock, so the
+    last process to write it wrote what the store said last. A bulletin whose
+    audio a run is replacing (marked in the store) is left out whatever its
+    other records say.
     """
     day = ws.day_dir(date)
     if not day.is_dir():
         return
     with ws.playlist_lock(date):
-        _write_playlist(ws, store, config, date, leaving)
+        _write_playlist(ws, store, config, date)
 
 
-def _write_playlist(ws: Workspace, store, config: Config, date: dt.date, leaving: set[str] = frozenset()) -> None:
+def _write_playlist(ws: Workspace, store, config: Config, date: dt.date) -> None:
     day = ws.day_dir(date)
     policies = {s.id: s.publish for s in config.stations}
     entries = []
     for path in ws.manifests(date):
         m = read_manifest(path)
-        if m is None or m.audio in leaving or not (day / m.audio).exists():
+        if m is None or not (day / m.audio).exists():
             continue
         sid = m.station.get("id", "")
         slot = path.stem[len(sid) + 1:] if path.stem != sid else ""
         row = store.bulletin_row(sid, date, slot) if store is not None else None
-        if row is None:
+        if row is None or row.get("replacing"):
             continue
         # A station missing from the configuration (removed, or its table is wrong) gets the safe policy:
         # its bulletins stay on the air only if approved, never because its "approved" line was lost.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -12,12 +13,14 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from broadcast.errors import TemplateError
 from broadcast.fsutil import MAX_SETTINGS_BYTES, MAX_STAFF_TEXT_BYTES, read_staff_text, resolved_inside
+from broadcast.lunar import to_lunar, year_name
 from broadcast.models import Candidate, Segment
 from broadcast.numbers import date_words
 
@@ -57,19 +60,44 @@ UNITS = ("thị trấn", "đặc khu", "phường", "xã")
 _SENTENCE_END = re.compile(r"(?:[.!?…]|\.\.\.)[\"”’)»]*$")
 
 
-# Public holidays on fixed solar dates (Labour Code 2019, art. 112), as a greeting names them.
-# Tết Nguyên đán and Giỗ Tổ Hùng Vương follow the lunar calendar and are not listed.
+# Public holidays (Labour Code 2019, no. 45/2019/QH14, art. 112(1)), as a greeting names them.
 HOLIDAYS = {
     (1, 1): "ngày Tết Dương lịch",
     (30, 4): "ngày Giải phóng miền Nam, thống nhất đất nước",
     (1, 5): "ngày Quốc tế Lao động",
     (2, 9): "ngày Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam",
 }
+# National Day is two days off: 2 September "and one day next to it, before or after" (art. 112(1)(đ)).
+# Which one is decided each year for the civil service, and a greeting names only a decided day:
+# 2023 Friday 1/9 and 2024 Tuesday 3/9 (the Ministry of Labour's announcements), 2025 Monday 1/9 (the
+# Ministry of Home Affairs, August 2025), 2026 Tuesday 1/9 (Government Office letter 9859/VPCP-KGVX of
+# 13 October 2025, on the Ministry of Home Affairs' proposal 8764/BNV-CVL). Add a year when it is announced.
+NATIONAL_DAY_SECOND = {2023: 1, 2024: 3, 2025: 1, 2026: 1}
+TET_DAYS = ("Một", "Hai", "Ba", "Bốn", "Năm")
 
 
 def holiday(day: dt.date) -> str:
-    """The public holiday on a date, as said in a greeting ('ngày Quốc tế Lao động'), or ''."""
-    return HOLIDAYS.get((day.day, day.month), "")
+    """The holiday on a date, as said in a greeting ('ngày Quốc tế Lao động', 'mùng Một Tết Nguyên đán Bính Ngọ'), or ''.
+
+    Besides the solar holidays: the second day off of National Day where it is
+    known, the last day of the lunar year and the first five days of Tết, and
+    Giỗ Tổ Hùng Vương (10th day of the 3rd lunar month), on Vietnam's lunar calendar.
+    """
+    if (day.day, day.month) in HOLIDAYS:
+        return HOLIDAYS[(day.day, day.month)]
+    if day.month == 9 and NATIONAL_DAY_SECOND.get(day.year) == day.day:
+        return "ngày nghỉ lễ Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam"
+    try:
+        moon, tomorrow = to_lunar(day), to_lunar(day + dt.timedelta(days=1))
+    except ValueError:  # outside the years the calendar is computed for
+        return ""
+    if (tomorrow.month, tomorrow.day, tomorrow.leap) == (1, 1, False):
+        return f"ngày cuối cùng của năm {year_name(moon.year)}"
+    if moon.month == 1 and not moon.leap and moon.day <= len(TET_DAYS):
+        return f"mùng {TET_DAYS[moon.day - 1]} Tết Nguyên đán {year_name(moon.year)}"
+    if (moon.month, moon.day, moon.leap) == (3, 10, False):
+        return "ngày Giỗ Tổ Hùng Vương, mùng Mười tháng Ba âm lịch"
+    return ""
 
 
 def end_sentence(text: str) -> str:
@@ -201,10 +229,54 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
+# Loop turns and calls one rendering may make. The bundled bulletin takes a few
+# dozen; loops inside loops that write nothing would otherwise run for hours.
+MAX_TEMPLATE_STEPS = 100_000
+
+
+class _TooMuchWork(SecurityError):
+    """A template went past MAX_TEMPLATE_STEPS loop turns and calls."""
+
+
+# The steps left to the rendering under way in this thread (the desk renders in several at once).
+_steps_left: contextvars.ContextVar[list[int]] = contextvars.ContextVar("template_steps")
+
+
+def _step() -> None:
+    left = _steps_left.get(None)
+    if left is None:
+        return  # only render_script renders station templates, and it always sets a budget
+    left[0] -= 1
+    if left[0] < 0:
+        raise _TooMuchWork(f"hơn {MAX_TEMPLATE_STEPS} bước")
+
+
+def _counted(iterable):  # type: ignore[no-untyped-def]
+    """Yield what a template loop walks over, one step per turn."""
+    for item in iterable:
+        _step()
+        yield item
+
+
 class _Sandbox(SandboxedEnvironment):
-    """Jinja2's sandbox, plus limits on '*' and '**' so a template cannot exhaust memory."""
+    """Jinja2's sandbox, plus limits on '*' and '**' (memory) and on loop turns and calls (time)."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def, override]
+        # Every {% for %} walks its sequence through _counted, whatever the sequence is: a range, a
+        # string, a list the template built. Done on the parsed tree so no template can leave it out.
+        if isinstance(source, str):
+            source = self.parse(source, name, filename)
+            for loop in source.find_all(nodes.For):
+                loop.iter = nodes.Call(nodes.ImportedName(f"{__name__}._counted"), [loop.iter], [], None, None,
+                                       lineno=loop.lineno)
+        return super().compile(source, name, filename, raw, defer_init)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def, override]  # noqa: N805
+        # Macros calling macros need no loop to take exponential time: each call is a step too.
+        _step()
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
@@ -321,6 +393,7 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
         "standing": ctx.standing,
         "notices": notices,
     }
+    budget = _steps_left.set([MAX_TEMPLATE_STEPS])
     try:
         template = env.get_template(MAIN_TEMPLATE)
         # Piece by piece, stopping at the limit: loops inside loops would otherwise fill memory first.
@@ -350,6 +423,12 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             "date_words, holiday, slot_label, "
             "items, standing, notices."
         ) from None
+    except _TooMuchWork:
+        raise TemplateError(
+            f"Mẫu kịch bản bị dừng vì phải lặp quá nhiều (hơn {MAX_TEMPLATE_STEPS:,} lượt lặp và lời gọi)"
+            .replace(",", ".") +
+            ": hãy kiểm tra các vòng lặp {% for %} và macro trong mẫu. Kịch bản đã có được giữ nguyên."
+        ) from None
     except SecurityError as exc:
         raise TemplateError(
             f"Mẫu kịch bản dùng thao tác không được phép ({exc}). Mẫu chỉ được dùng các biến "
@@ -364,6 +443,8 @@ def render_script(ctx: ScriptContext, station_templates: Path | None = None) -> 
             f"Mẫu kịch bản gặp lỗi khi chạy ({type(exc).__name__}: {exc}). "
             "Hãy sửa mẫu hoặc xóa bản sao của đài để dùng mẫu mặc định."
         ) from None
+    finally:
+        _steps_left.reset(budget)
     return _tidy(text)
 
 

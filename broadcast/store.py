@@ -239,6 +239,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX desk_login_failures_who ON desk_login_failures(who, at);
     """,
+    # 6: a bulletin whose audio a run is replacing is out of every playlist, whichever process writes it
+    """
+    ALTER TABLE bulletins ADD COLUMN replacing TEXT;   -- the old audio file's size:mtime while a run replaces it
+    """,
 ]
 
 
@@ -783,7 +787,10 @@ class Store:
         Fresh means dated (or, without a date, first seen) within `fresh_hours`
         before `now`, and no later than the end of the bulletin's day (`date`,
         else the day of `now`): a bulletin for yesterday never reads today's
-        news. `feeds` limits to stories carried by those feeds. Stories aired
+        news. Known means fetched by the end of that day: a story dated earlier
+        but first fetched later was not there for that day's bulletin, so a
+        rebuild and the list of candidates for a past day leave it out too.
+        `feeds` limits to stories carried by those feeds (by then). Stories aired
         for exactly (`date`, `slot`) still count as candidates, so that
         rebuilding a bulletin offers the same stories again.
         """
@@ -791,19 +798,21 @@ class Store:
         day = date or now.astimezone(VN_TZ).date()
         day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), VN_TZ) - dt.timedelta(seconds=1)
         until = to_db_time(min(now + FUTURE_SLACK, day_end))
+        known_by = to_db_time(day_end)
         # A story is not offered when it, or another report of the same event, aired here.
         sql = (f"SELECT {self._COLUMNS} FROM stories s WHERE s.ref_time >= ? AND s.ref_time <= ? "
+               "AND s.first_seen <= ? "
                "AND NOT EXISTS (SELECT 1 FROM airings a JOIN stories e ON e.id = a.story_id "
                "WHERE a.station = ? AND e.event_id = s.event_id AND NOT (a.date = ? AND a.slot = ?))")
-        args: list[Any] = [since, until, station_id,
+        args: list[Any] = [since, until, known_by, station_id,
                            date.isoformat() if date else "", slot if (date and slot is not None) else "\x00"]
         if feeds is not None:
             if not feeds:
                 return []
             marks = ",".join("?" * len(feeds))
             sql += (f" AND EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id "
-                    f"AND ss.feed IN ({marks}))")
-            args += list(feeds)
+                    f"AND ss.feed IN ({marks}) AND ss.first_seen <= ?)")
+            args += [*feeds, known_by]
         sql += " ORDER BY s.score DESC, s.ref_time DESC, s.id"
         return self._candidates_from_rows(self.db.execute(sql, args).fetchall())
 
@@ -1008,7 +1017,7 @@ _BULLETIN_COLUMNS = {
     "hold_reason", "rendered_sha", "rendered_at", "rendered_edited", "rendered_items", "rendered_parts",
     "duration", "engines",
     "loudness", "true_peak", "audio", "warnings", "failed_message", "failed_at", "published_sha",
-    "published_at",
+    "published_at", "replacing",
 }
 
 

@@ -213,8 +213,12 @@ def test_bulletin_for_a_past_day_reads_that_days_news_and_credits_local_authors(
         '[[feeds]]\nname = "xa"\nkind = "local"\npath = "tin-dia-phuong"\nsource = "UBND xã Hòa Phú"\n'
         '[selection]\nmin_score = 0.01\n'  # which day's news, not how relevant: both stories qualify
         '[tts]\nengine = "espeak"\n' + STATION, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "broadcast.toml"), "--out", str(tmp_path / "out"),
-                                      "--date", "2026-11-20", "script"], catch_exceptions=False)
+    # Fetched on the evening of the 20th (the feed already lists the 21st's story); scripted three days on.
+    common = ["--config", str(tmp_path / "broadcast.toml"), "--out", str(tmp_path / "out")]
+    fetched = CliRunner().invoke(cli, [*common, "fetch"], env={"BROADCAST_NOW": "2026-11-20T20:00:00+07:00"})
+    assert fetched.exit_code == 0, fetched.output
+    result = CliRunner().invoke(cli, [*common, "--date", "2026-11-20", "script"], catch_exceptions=False,
+                                env={"BROADCAST_NOW": "2026-11-23T05:00:00+07:00"})
     assert result.exit_code == 0, result.output
     script = (tmp_path / "out" / "2026-11-20" / "hoa-phu.txt").read_text(encoding="utf-8")
     assert "100% hồ sơ được giải quyết qua dịch vụ công trực tuyến" in script

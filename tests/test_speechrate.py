@@ -51,8 +51,10 @@ def test_auto_chain_uses_the_engine_that_really_spoke(tmp_path: Path) -> None:
 
 
 def _build(root: Path, date: str) -> dict:
+    # Built (and fetched) late on its own day: a day's bulletin reads the stories known that day.
     result = CliRunner().invoke(cli, ["--config", str(root / "broadcast.toml"), "--out", str(root / "out"),
-                                      "--date", date, "build"], catch_exceptions=False)
+                                      "--date", date, "build"], catch_exceptions=False,
+                                env={"BROADCAST_NOW": f"{date}T23:59:00+07:00"})
     assert result.exit_code == 0, result.output
     return json.loads((root / "out" / date / "hoa-phu.json").read_text(encoding="utf-8"))
 

@@ -164,8 +164,10 @@ def test_aired_stays_aired_on_later_days(store: Store) -> None:
 
 def test_bulletin_for_yesterday_takes_no_news_of_today(store: Store) -> None:
     yesterday = NOW.date() - dt.timedelta(days=1)
+    # Fetched yesterday afternoon, and today.
     ids = [r.story_id for r in store.add_items([
         (item(1, published=NOW - dt.timedelta(days=1, hours=3)), Rel(2.0)),  # yesterday 09:00
+    ], NOW - dt.timedelta(days=1))] + [r.story_id for r in store.add_items([
         (item(2, published=dt.datetime.combine(NOW.date(), dt.time(7, 30), VN_TZ)), Rel(3.0)),  # today 07:30
         (item(3, published=dt.datetime.combine(NOW.date(), dt.time(0, 0), VN_TZ)), Rel(3.0)),  # today 00:00
     ], NOW)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
@@ -115,7 +114,7 @@ class SpeechRun:
     """
 
     def __init__(self) -> None:
-        self.id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self.id = uuid.uuid4().hex  # only tells runs apart: no clock reading in the library
         self.lock = threading.Lock()
         self.probe_lock = threading.Lock()
         self.requests_made = 0  # HTTP requests to Google, all stations together

@@ -25,7 +25,7 @@ from flask import Flask, Response, abort, g, redirect, render_template, request,
 from werkzeug.exceptions import HTTPException
 
 from broadcast import api
-from broadcast.bulletin import PRIORITIES, PRIORITY_LABELS, State
+from broadcast.bulletin import PRIORITIES, PRIORITY_LABELS, Progress, State
 from broadcast.config import Config
 from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
@@ -75,6 +75,10 @@ TYPED_FIELD = re.compile(r"block-(\d{1,4})|text")
 # Each script box is sent with a digest of the text it was given, so a refused save can tell what this
 # staffer typed from text a colleague changed or removed meanwhile.
 ORIGIN_FIELD = re.compile(r"orig-(\d{1,4})")
+# What a refused post would have done, in the words of its button.
+ACTION_WORDS = {"approve": "duyệt bản tin", "hold": "tạm dừng", "render": "làm lại âm thanh", "save": "lưu kịch bản",
+                "swap": "đổi tin", "notices": "lưu thông báo", "lexicon": "thêm vào từ điển phát âm",
+                "accounts": "tạo tài khoản", "reset_password": "đặt mật khẩu", "remove_account": "xóa tài khoản"}
 EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
                "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
 
@@ -251,6 +255,8 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             return url_for("candidates", **args, **slot)
         if request.endpoint in ("notices", "lexicon"):
             return request.full_path.rstrip("?")
+        if request.endpoint in ("accounts", "reset_password", "remove_account"):
+            return url_for("accounts")
         return url_for("home")
 
     @app.before_request
@@ -269,9 +275,14 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             s = current_session()
             ok = s is not None and bool(sent) and hmac.compare_digest(sent, s.csrf.encode("utf-8"))
             if s is None:
+                if request.endpoint == "logout":
+                    return redirect(url_for("login"))
                 unsaved = typed_texts()
                 if not unsaved:
-                    return redirect(url_for("login"))
+                    # A click on Duyệt or Tạm dừng must not look done: say so, and come back to the page.
+                    return login_page(f"Phiên đăng nhập đã hết nên việc bạn vừa bấm "
+                                      f"({ACTION_WORDS.get(request.endpoint, 'gửi biểu mẫu')}) chưa được làm. "
+                                      "Hãy đăng nhập lại rồi bấm lại.", 401, [], page_of_post())
                 # A long edit outlived the session: show it with the login form, never drop it.
                 return login_page("Phiên đăng nhập đã hết nên bản bạn vừa gõ chưa được lưu. Hãy chép phần "
                                   "dưới đây, đăng nhập lại rồi dán vào.", 401, unsaved, page_of_post())
@@ -526,8 +537,10 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         return redirect(url_for("render_progress", station=station, day=day, **({"slot": slot} if slot else {})))
 
     def run_render(job: RenderJob, station: str, date: dt.date, slot: str, t: dt.datetime, by: str) -> None:
-        def progress(message: str) -> None:
-            job.lines.append(f"đang làm: {message}")
+        def progress(p: Progress) -> None:
+            # The library reports stages and counts; staff read them as a line of Vietnamese.
+            stage = "soạn kịch bản" if p.stage == "script" else "làm âm thanh"
+            job.lines.append(f"đang {stage} ({p.done}/{p.total} xong): {p.label}")
 
         try:
             job.lines.append("bắt đầu đọc kịch bản thành tiếng")
@@ -622,8 +635,11 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             with speech_lock:
                 speech_spent.setdefault(name, []).append((t, len(sample.spoken)))
         resp = Response(sample.wav, mimetype="audio/wav")
-        resp.headers["Cache-Control"] = "private, max-age=3600"
-        return resp
+        # Asked again on every ▶: a word added to the dictionary changes what this text sounds like, so the
+        # browser may keep the sound only while it is still what the station would say (304 otherwise).
+        resp.set_etag(hashlib.sha256(f"{sample.engine}\n{sample.spoken}".encode("utf-8")).hexdigest()[:32])
+        resp.headers["Cache-Control"] = "private, no-cache"
+        return resp.make_conditional(request)
 
     # ------------------------------------------------------------ candidates
 

@@ -1,0 +1,220 @@
+"""The desk walked as a commune staffer new to it would: on a phone, by keyboard, and when things go wrong.
+
+The desk runs on waitress at 127.0.0.1 (a free port) with a clock the tests move, so a
+session can run out in the middle of an edit; pages are driven in Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from broadcast.audio.ffmpeg import find_ffmpeg
+from broadcast.config import load_config
+from broadcast.web.app import DeskSettings, create_app
+from test_web import DATE, NOW, PASSWORDS, Clock, make_site, script_text
+from test_web_e2e import CHROMIUM, INSTALL, REQUIRED, browser, check_screenshot  # noqa: F401 (fixture)
+
+BULLETIN = f"/stations/hoa-phu/{DATE}"
+NARROW = {"width": 360, "height": 740}  # the narrowest phones staff use
+OFFICE = {"width": 1366, "height": 768}
+# One browser for the module (the fixture); without Chromium the page tests are skipped, the HTTP ones run.
+in_browser = pytest.mark.skipif(CHROMIUM is None and not REQUIRED, reason=f"cần trình duyệt Chromium: {INSTALL}")
+
+
+# ---------------------------------------------------------------- the desk and the browser
+
+
+class Desk:
+    """A desk served over a copy of the site, with its address and the clock it reads."""
+
+    def __init__(self, root: Path, base: str, clock: Clock) -> None:
+        self.root, self.base, self.clock = root, base, clock
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@contextlib.contextmanager
+def serve(root: Path) -> Iterator[Desk]:
+    """Serve the desk over the site in `root` with waitress on a free port of 127.0.0.1."""
+    from waitress import create_server
+
+    clock = Clock(NOW + dt.timedelta(minutes=30))
+    app = create_app(load_config(root / "broadcast.toml"), root / "audio_out", clock, DeskSettings())
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True, name="desk")
+    thread.start()
+    try:
+        yield Desk(root, f"http://127.0.0.1:{server.effective_port}", clock)
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The two-station site (Hòa Phú built, Ea Tiêu drafted), made once; each test serves a copy."""
+    return make_site(tmp_path_factory.mktemp("desk-qa")).parent
+
+
+@pytest.fixture
+def desk(built, tmp_path) -> Iterator[Desk]:
+    root = tmp_path / "site"
+    shutil.copytree(built, root, symlinks=True)
+    with serve(root) as d:
+        yield d
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("BROADCAST_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def staffer(browser, desk: Desk, name: str, viewport=OFFICE):
+    """A browser window logged in as `name`, typing like a person: by keyboard from the login form."""
+    context = browser.new_context(viewport=viewport, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(desk.url("/login"))
+        page.keyboard.type(name)  # the name box has the focus when the page opens
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORDS[name])
+        page.keyboard.press("Enter")
+        page.wait_for_url(desk.url("/"))
+        yield page
+    finally:
+        context.close()
+
+
+def http_session(desk: Desk, name: str) -> requests.Session:
+    s = requests.Session()
+    token = form_value(s.get(desk.url("/login")).text, "csrf_token")
+    resp = s.post(desk.url("/login"), data={"username": name, "password": PASSWORDS[name], "csrf_token": token},
+                  allow_redirects=False)
+    assert resp.status_code == 302, resp.text[:500]
+    return s
+
+
+def form_value(html: str, name: str) -> str:
+    m = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert m, f"no {name} in the page"
+    return m.group(1)
+
+
+def decoded_seconds(data: bytes, tmp_path: Path, suffix: str) -> float:
+    """Decode audio bytes fully with ffmpeg; the seconds of sound they hold."""
+    path = tmp_path / f"heard{suffix}"
+    path.write_bytes(data)
+    out = subprocess.run([find_ffmpeg(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
+                         capture_output=True, check=True).stdout
+    return len(out) / 2 / 8000
+
+
+def played(page, player: str) -> float:
+    """Wait until an audio element of the page has loaded its sound; its duration in seconds."""
+    page.wait_for_function(f"() => {{ const a = document.getElementById('{player}');"
+                           " return a.readyState >= 1 && a.duration > 0 && isFinite(a.duration); }")
+    return page.evaluate(f"document.getElementById('{player}').duration")
+
+
+# ---------------------------------------------------------------- the staffer's day
+
+
+@in_browser
+def test_a_corrected_pronunciation_is_heard_at_once(browser, desk, tmp_path):
+    # The staffer hears the greeting, adds how the commune's name is read, and hears the greeting again:
+    # the sample must be the new reading, not the one the browser kept from a minute ago.
+    with staffer(browser, desk, "lan") as page:
+        page.goto(desk.url(BULLETIN))
+        greeting = page.locator(".block").first.locator(".reading .para").first
+        greeting.locator("a.play").click()
+        before = played(page, "para-player")
+        page.goto(desk.url(f"/stations/hoa-phu/lexicon?date={DATE}"))
+        page.fill("input[name=written]", "Hòa Phú")
+        page.fill("input[name=spoken]", "Hòa Phú, xã Hòa Phú của huyện Krông Pắc, tỉnh Đắk Lắk thân yêu")
+        page.click("form button.primary")
+        page.wait_for_url(re.compile(r".*done=lexicon.*"))
+        page.goto(desk.url(BULLETIN))
+        greeting = page.locator(".block").first.locator(".reading .para").first
+        assert "huyện Krông Pắc" in greeting.inner_text()
+        greeting.locator("a.play").click()
+        page.wait_for_function(f"() => document.getElementById('para-player').duration > {before + 2}")
+        after = played(page, "para-player")
+        heard = decoded_seconds(page.request.get(page.evaluate("document.getElementById('para-player').currentSrc"))
+                                .body(), tmp_path, ".wav")
+        assert abs(heard - after) < 0.2 and after > before + 2, (before, after, heard)
+
+
+@in_browser
+def test_an_action_clicked_after_the_session_ended_says_it_was_not_done(browser, desk):
+    # The page stayed open over lunch; the staffer comes back and clicks Duyệt.
+    with staffer(browser, desk, "lan") as page:
+        page.goto(desk.url(BULLETIN))
+        desk.clock.now += dt.timedelta(hours=3)
+        with page.expect_response(re.compile(r".*/approve$")) as answer:
+            page.click("#approve")
+        assert answer.value.status == 401
+        page.wait_for_load_state("load")
+        said = page.inner_text("p.error")
+        assert "Phiên đăng nhập đã hết" in said and "chưa được" in said, said
+        page.fill("input[name=username]", "lan")
+        page.fill("input[name=password]", PASSWORDS["lan"])
+        page.click("form.login button[type=submit]")
+        # Back on the bulletin, still waiting for approval, so the click is made again knowingly.
+        page.wait_for_url(desk.url(BULLETIN))
+        assert page.inner_text("#state") != "đã duyệt"
+
+
+@in_browser
+def test_a_script_with_a_long_web_address_fits_a_narrow_phone(browser, desk, shots):
+    # News about online public services carries their addresses, which cannot be broken at a space.
+    s = http_session(desk, "lan")
+    html = s.get(desk.url(BULLETIN)).text
+    address = "https://dichvucong.daklak.gov.vn/dichvucong/thu-tuc-hanh-chinh/chi-tiet-thu-tuc-cap-ban-sao"
+    resp = s.post(desk.url(BULLETIN + "/save"), allow_redirects=False, data={
+        "csrf_token": form_value(html, "csrf_token"), "base_sha": form_value(html, "base_sha"),
+        "block-1": f"Kính thưa bà con, thủ tục được nộp tại địa chỉ {address} hoặc tại Bộ phận Một cửa."})
+    assert resp.status_code == 302
+    with staffer(browser, desk, "lan", NARROW) as page:
+        for path in (BULLETIN, BULLETIN + "/diff", BULLETIN + "/candidates", "/history"):
+            page.goto(desk.url(path))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= NARROW["width"], (path, width)
+        page.goto(desk.url(BULLETIN))
+        check_screenshot(page, shots / "bulletin-narrow-address.png", ["Cách đọc", "Duyệt bản tin"])
+
+
+@in_browser
+def test_a_failed_render_is_told_in_words_without_server_paths(browser, desk, shots):
+    # The bulletin's audio cannot be written (here: a folder stands where the file goes).
+    audio = desk.root / "audio_out" / DATE / "hoa-phu.mp3"
+    audio.unlink()
+    audio.mkdir()
+    with staffer(browser, desk, "tinh", NARROW) as page:
+        page.goto(desk.url(BULLETIN))
+        page.click("#render")
+        page.wait_for_url(re.compile(r".*/render$"))
+        page.wait_for_selector("p.error", timeout=180_000)
+        shown = page.inner_text("main")
+        check_screenshot(page, shots / "render-failed.png", ["Không làm được âm thanh"])
+        page.goto(desk.url("/history"))
+        history = page.inner_text("main")
+    assert "Progress(" not in shown and "stage=" not in shown, shown
+    assert "làm âm thanh" in shown.split("Không làm được âm thanh", 1)[1]
+    assert "hoa-phu.mp3" in history
+    for text in (shown, history):
+        assert str(desk.root) not in text and "/audio_out/" not in text

@@ -115,6 +115,15 @@ def form_value(html: str, name: str) -> str:
     return m.group(1)
 
 
+def save_block(desk: Desk, name: str, index: int, text: str) -> None:
+    """Save one block of Hòa Phú's script over HTTP, as a colleague at another desk would."""
+    s = http_session(desk, name)
+    html = s.get(desk.url(BULLETIN)).text
+    resp = s.post(desk.url(BULLETIN + "/save"), allow_redirects=False, data={
+        "csrf_token": form_value(html, "csrf_token"), "base_sha": form_value(html, "base_sha"),
+        f"block-{index}": text})
+    assert resp.status_code == 302, resp.text[:500]
+
 def decoded_seconds(data: bytes, tmp_path: Path, suffix: str) -> float:
     """Decode audio bytes fully with ffmpeg; the seconds of sound they hold."""
     path = tmp_path / f"heard{suffix}"
@@ -182,13 +191,8 @@ def test_an_action_clicked_after_the_session_ended_says_it_was_not_done(browser,
 @in_browser
 def test_a_script_with_a_long_web_address_fits_a_narrow_phone(browser, desk, shots):
     # News about online public services carries their addresses, which cannot be broken at a space.
-    s = http_session(desk, "lan")
-    html = s.get(desk.url(BULLETIN)).text
     address = "https://dichvucong.daklak.gov.vn/dichvucong/thu-tuc-hanh-chinh/chi-tiet-thu-tuc-cap-ban-sao"
-    resp = s.post(desk.url(BULLETIN + "/save"), allow_redirects=False, data={
-        "csrf_token": form_value(html, "csrf_token"), "base_sha": form_value(html, "base_sha"),
-        "block-1": f"Kính thưa bà con, thủ tục được nộp tại địa chỉ {address} hoặc tại Bộ phận Một cửa."})
-    assert resp.status_code == 302
+    save_block(desk, "lan", 1, f"Kính thưa bà con, thủ tục được nộp tại địa chỉ {address} hoặc tại Bộ phận Một cửa.")
     with staffer(browser, desk, "lan", NARROW) as page:
         for path in (BULLETIN, BULLETIN + "/diff", BULLETIN + "/candidates", "/history"):
             page.goto(desk.url(path))
@@ -218,3 +222,23 @@ def test_a_failed_render_is_told_in_words_without_server_paths(browser, desk, sh
     assert "hoa-phu.mp3" in history
     for text in (shown, history):
         assert str(desk.root) not in text and "/audio_out/" not in text
+
+
+
+@in_browser
+def test_a_sample_that_cannot_be_heard_says_why(browser, desk, shots):
+    # A pasted decision runs to one very long paragraph: too long to sample, which the staffer must be told.
+    sentence = "Ủy ban nhân dân xã Hòa Phú thông báo lịch tiếp công dân định kỳ vào thứ Năm hằng tuần tại trụ sở. "
+    save_block(desk, "lan", 1, sentence * 60)
+    with staffer(browser, desk, "lan", NARROW) as page:
+        page.goto(desk.url(BULLETIN))
+        page.locator(".block").first.locator("a.play").first.click()
+        alert = page.locator("#player-error")
+        alert.wait_for(state="visible")
+        assert "quá dài" in alert.inner_text() and "chia thành các đoạn ngắn" in alert.inner_text()
+        assert page.evaluate("document.getElementById('para-player').error.code") == 4
+        check_screenshot(page, shots / "sample-too-long.png", ["Đoạn quá dài để nghe thử"])
+        # The next sample that plays takes the message away.
+        page.locator(".block").nth(1).locator("a.play").first.click()
+        played(page, "para-player")
+        alert.wait_for(state="hidden")

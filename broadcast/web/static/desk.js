@@ -21,6 +21,29 @@
       player.addEventListener("ended", function () {
         document.querySelectorAll("a.play.playing").forEach(function (a) { a.classList.remove("playing"); });
       });
+      // A sample the desk refused (too long, voice service down) must not fail in silence:
+      // the refusal page carries the reason in Vietnamese, shown beside the player.
+      var alert = document.createElement("p");
+      alert.id = "player-error";
+      alert.className = "error";
+      alert.setAttribute("role", "alert");
+      alert.hidden = true;
+      player.insertAdjacentElement("afterend", alert);
+      var show = function (text) { alert.textContent = text; alert.hidden = false; };
+      player.addEventListener("playing", function () { alert.hidden = true; });
+      player.addEventListener("error", function () {
+        var src = player.currentSrc || player.src;
+        if (!src) { return; }
+        document.querySelectorAll("a.play.playing").forEach(function (a) { a.classList.remove("playing"); });
+        fetch(src, {credentials: "same-origin"}).then(function (resp) {
+          return resp.ok ? "" : resp.text();
+        }).then(function (html) {
+          var said = html && new DOMParser().parseFromString(html, "text/html").querySelector("p.error");
+          show(said ? said.textContent : "Không phát được âm thanh của đoạn này: hãy tải lại trang rồi thử lại.");
+        }).catch(function () {
+          show("Không nghe thử được đoạn này: mất kết nối tới bàn duyệt. Hãy tải lại trang rồi thử lại.");
+        });
+      });
     }
     // Segment markers seek the bulletin's player.
     var whole = document.getElementById("bulletin-audio");

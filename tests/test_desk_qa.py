@@ -63,8 +63,12 @@ def serve(root: Path) -> Iterator[Desk]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    """The two-station site (Hòa Phú built, Ea Tiêu drafted), made once; each test serves a copy."""
-    return make_site(tmp_path_factory.mktemp("desk-qa")).parent
+    """The two-station site (Hòa Phú built, Ea Tiêu drafted) and Cư M'gar with nothing yet, made once;
+    each test serves a copy."""
+    config = make_site(tmp_path_factory.mktemp("desk-qa"))
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[[stations]]\nid = "cu-mgar"\nname = "Đài truyền thanh xã Cư M\'gar"\ntarget_minutes = 2\n')
+    return config.parent
 
 
 @pytest.fixture
@@ -242,3 +246,24 @@ def test_a_sample_that_cannot_be_heard_says_why(browser, desk, shots):
         page.locator(".block").nth(1).locator("a.play").first.click()
         played(page, "para-player")
         alert.wait_for(state="hidden")
+
+
+@in_browser
+def test_a_station_with_no_bulletin_yet_can_have_one_made_from_the_desk(browser, desk, tmp_path, shots):
+    # The nightly run has not made Cư M'gar's bulletin (a new station, or the server was off): the province
+    # officer opening it must find a way forward on the page, not a command to type on the server.
+    with staffer(browser, desk, "tinh", NARROW) as page:
+        page.locator("table.bulletins a", has_text="Bản tin").nth(2).click()
+        page.wait_for_url(desk.url(f"/stations/cu-mgar/{DATE}"))
+        assert page.inner_text("#state") == "chưa soạn"
+        assert "broadcast" not in page.inner_text("main")
+        check_screenshot(page, shots / "no-bulletin-yet.png", ["Cư M'gar", "chưa soạn"])
+        page.click("#render")
+        page.wait_for_url(re.compile(r".*done=rendered.*"), timeout=240_000)
+        assert page.inner_text("#state") == "đã làm âm thanh"
+        assert page.locator("textarea").count() >= 3
+        seconds = played(page, "bulletin-audio")
+        mp3 = page.request.get(page.evaluate("document.getElementById('bulletin-audio').currentSrc"))
+        assert mp3.headers["content-type"] == "audio/mpeg"
+        heard = decoded_seconds(mp3.body(), tmp_path, ".mp3")
+        assert 20 < seconds < 400 and abs(heard - seconds) < 1.0, (seconds, heard)

@@ -460,7 +460,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         leftover = [(f"Phần {i}", t) for i, t in sorted(unsaved.items()) if i not in shown]
         return render_template("bulletin.html", station=config.station(station), day=day, slot=slot, r=r,
                                error=error, typed=unsaved, unsaved=leftover, job=job, State=State,
-                               labels=api.SEGMENT_LABELS), status
+                               labels=api.SEGMENT_LABELS, today=today()), status
 
     @app.get("/stations/<station>/<day>")
     @station_view

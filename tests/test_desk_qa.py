@@ -267,3 +267,31 @@ def test_a_station_with_no_bulletin_yet_can_have_one_made_from_the_desk(browser,
         assert mp3.headers["content-type"] == "audio/mpeg"
         heard = decoded_seconds(mp3.body(), tmp_path, ".mp3")
         assert 20 < seconds < 400 and abs(heard - seconds) < 1.0, (seconds, heard)
+
+
+@in_browser
+def test_an_edit_outliving_the_session_is_back_in_its_box_after_logging_in(browser, desk):
+    # A long correction typed on a phone; the session ran out before Lưu. Copying text out of a box on a
+    # phone is clumsy: after logging in again the correction must be back where it was typed.
+    mine = "Kính thưa bà con, sáng nay Bộ phận Một cửa xã làm việc từ 7 giờ 30 đến 11 giờ 30."
+    with staffer(browser, desk, "lan", NARROW) as page:
+        page.goto(desk.url(BULLETIN))
+        page.locator("#box-1").fill(mine)
+        desk.clock.now += dt.timedelta(hours=3)
+        with page.expect_response(re.compile(r".*/save$")) as answer:
+            page.click("#save")
+        assert answer.value.status == 401
+        page.wait_for_load_state("load")
+        page.fill("input[name=username]", "lan")
+        page.fill("input[name=password]", PASSWORDS["lan"])
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(desk.url(BULLETIN))
+        assert page.locator("#box-1").input_value() == mine
+        assert "chưa lưu" in page.inner_text("#draft-note")
+        page.click("#save")
+        page.wait_for_url(re.compile(r".*done=saved.*"))
+        assert mine in script_text(desk.root)
+        # Saved: nothing is offered back any more.
+        page.reload()
+        assert page.locator("#box-1").input_value() == mine
+        assert page.locator("#draft-note").count() == 0 or not page.locator("#draft-note").is_visible()

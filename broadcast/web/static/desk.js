@@ -64,6 +64,46 @@
       window.addEventListener("beforeunload", function (ev) {
         if (dirty) { ev.preventDefault(); ev.returnValue = ""; }
       });
+      keepDraft(form, function () { dirty = true; });
     }
   });
+
+  // What is typed in the script boxes is kept in this tab until the script changes, so an edit that
+  // outlived the session (or a reload, or a phone browser that dropped the page) comes back into its
+  // box on the same version of the script. A newer version is never overwritten: the server's
+  // refusal shows the typed text beside it instead.
+  function keepDraft(form, markDirty) {
+    var store;
+    try { store = window.sessionStorage; } catch (e) { return; }
+    if (!store) { return; }
+    var key = "desk-draft:" + form.getAttribute("action");
+    var base = form.querySelector("input[name=base_sha]");
+    var boxes = form.querySelectorAll("textarea[name^=block-]");
+    var draft = null;
+    try { draft = JSON.parse(store.getItem(key) || "null"); } catch (e) { draft = null; }
+    var restored = 0;
+    if (draft && base && draft.base === base.value) {
+      boxes.forEach(function (box) {
+        var typed = draft.boxes[box.name];
+        if (typeof typed === "string" && typed !== box.value) { box.value = typed; restored += 1; }
+      });
+    }
+    if (restored) {
+      markDirty();
+      var note = document.createElement("p");
+      note.id = "draft-note";
+      note.className = "warn";
+      note.setAttribute("role", "status");
+      note.textContent = "Đã đưa lại vào ô " + restored + " phần bạn gõ trước đó nhưng chưa lưu. " +
+        "Hãy đọc lại rồi bấm “Lưu kịch bản”.";
+      form.insertAdjacentElement("beforebegin", note);
+    } else {
+      store.removeItem(key);
+    }
+    form.addEventListener("input", function () {
+      var typed = {};
+      boxes.forEach(function (box) { typed[box.name] = box.value; });
+      try { store.setItem(key, JSON.stringify({base: base ? base.value : "", boxes: typed})); } catch (e) { /* full */ }
+    });
+  }
 })();

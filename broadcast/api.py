@@ -491,7 +491,14 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
 
             for st in chosen:
                 _check_notice_name(config, store, st, date, name, notice_script(st, text, priority))
-        notice_id = store.add_notice([s.id for s in chosen], text, priority, valid_from, valid_to, now, by)
+        # The same notice sent again (a retry after a failed one-off build, a second click) is the notice
+        # already stored: the day's bulletins read it once. Its one-off bulletin is still made again.
+        ids = sorted(s.id for s in chosen)
+        same = [n["id"] for n in store.notices_for(chosen[0].id, valid_from)
+                if n["text"] == text and n["priority"] == priority and sorted(n["stations"]) == ids
+                and n["valid_from"] == valid_from and n["valid_to"] == valid_to]
+        notice_id = same[0] if same else store.add_notice([s.id for s in chosen], text, priority, valid_from,
+                                                          valid_to, now, by)
     results: list[StationResult] = []
     errors: list[BroadcastError] = []
     if build_now:

@@ -295,3 +295,37 @@ def test_an_edit_outliving_the_session_is_back_in_its_box_after_logging_in(brows
         page.reload()
         assert page.locator("#box-1").input_value() == mine
         assert page.locator("#draft-note").count() == 0 or not page.locator("#draft-note").is_visible()
+
+
+def post_notice(s: requests.Session, desk: Desk, text: str, priority: str) -> requests.Response:
+    html = s.get(desk.url(f"/stations/hoa-phu/notices?date={DATE}")).text
+    return s.post(desk.url(f"/stations/hoa-phu/notices?date={DATE}"), allow_redirects=False, data={
+        "csrf_token": form_value(html, "csrf_token"), "date": DATE, "text": text, "priority": priority,
+        "valid_from": DATE, "valid_to": DATE})
+
+
+def test_an_emergency_notice_sent_again_after_a_failed_build_is_stored_once(built, tmp_path):
+    # The station's jingle is broken, so the emergency bulletin cannot be made; the staffer, told so,
+    # presses Lưu thông báo again (and again once the jingle is fixed): the notice is one notice,
+    # read once in the day's bulletins, not once per attempt.
+    root = tmp_path / "site"
+    shutil.copytree(built, root, symlinks=True)
+    (root / "nhac-hieu.mp3").write_bytes(b"ID3" + bytes(10) + "không phải âm thanh".encode("utf-8") * 50)
+    config = root / "broadcast.toml"
+    good = config.read_text(encoding="utf-8")
+    config.write_text(good + '\n[audio]\njingle = "nhac-hieu.mp3"\n', encoding="utf-8")
+    text = "Thông báo khẩn: mất điện toàn xã từ 14 giờ đến 16 giờ chiều nay để sửa đường dây."
+    with serve(root) as desk:
+        s = http_session(desk, "lan")
+        for _ in range(2):
+            resp = post_notice(s, desk, text, "emergency")
+            assert resp.status_code == 400 and "nhạc hiệu" in resp.text
+    config.write_text(good, encoding="utf-8")
+    with serve(root) as desk:
+        s = http_session(desk, "lan")
+        assert post_notice(s, desk, text, "emergency").status_code == 302
+        listed = s.get(desk.url(f"/stations/hoa-phu/notices?date={DATE}")).text
+        assert listed.count(text) == 1, listed
+        # A different notice of the same day is its own.
+        assert post_notice(s, desk, "Thông báo: chiều nay họp dân tại nhà văn hóa thôn 3.", "normal").status_code == 302
+        assert s.get(desk.url(f"/stations/hoa-phu/notices?date={DATE}")).text.count("<li class=\"priority-") == 2

@@ -232,6 +232,8 @@ def test_a_failed_render_is_told_in_words_without_server_paths(browser, desk, sh
 @in_browser
 def test_a_sample_that_cannot_be_heard_says_why(browser, desk, shots):
     # A pasted decision runs to one very long paragraph: too long to sample, which the staffer must be told.
+    from playwright.sync_api import expect
+
     sentence = "Ủy ban nhân dân xã Hòa Phú thông báo lịch tiếp công dân định kỳ vào thứ Năm hằng tuần tại trụ sở. "
     save_block(desk, "lan", 1, sentence * 60)
     with staffer(browser, desk, "lan", NARROW) as page:
@@ -239,6 +241,7 @@ def test_a_sample_that_cannot_be_heard_says_why(browser, desk, shots):
         page.locator(".block").first.locator("a.play").first.click()
         alert = page.locator("#player-error")
         alert.wait_for(state="visible")
+        expect(alert).to_be_in_viewport()  # beside the ▶ clicked, not above the script out of sight
         assert "quá dài" in alert.inner_text() and "chia thành các đoạn ngắn" in alert.inner_text()
         assert page.evaluate("document.getElementById('para-player').error.code") == 4
         check_screenshot(page, shots / "sample-too-long.png", ["Đoạn quá dài để nghe thử"])
@@ -329,3 +332,36 @@ def test_an_emergency_notice_sent_again_after_a_failed_build_is_stored_once(buil
         # A different notice of the same day is its own.
         assert post_notice(s, desk, "Thông báo: chiều nay họp dân tại nhà văn hóa thôn 3.", "normal").status_code == 302
         assert s.get(desk.url(f"/stations/hoa-phu/notices?date={DATE}")).text.count("<li class=\"priority-") == 2
+
+
+def tab_to(page, selector: str, limit: int = 80) -> int:
+    """Press Tab until the element matching `selector` has the focus; how many presses it took."""
+    for n in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
+            return n
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+@in_browser
+def test_the_whole_edit_is_done_with_the_keyboard_on_a_phone(browser, desk):
+    # Log in (by keyboard, in `staffer`), open the bulletin, hear a paragraph, correct it, save, approve.
+    with staffer(browser, desk, "lan", NARROW) as page:
+        tab_to(page, "table.bulletins a")
+        page.keyboard.press("Enter")
+        page.wait_for_url(desk.url(BULLETIN))
+        tab_to(page, "#block-1 a.play")
+        page.keyboard.press("Enter")
+        played(page, "para-player")
+        page.focus("#approve")  # start again from the top of the page's own controls
+        tab_to(page, "#box-1")
+        page.keyboard.press("Control+End")
+        page.keyboard.type(" Xin cảm ơn bà con.")
+        tab_to(page, "#save", limit=200)
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*done=saved.*"))
+        assert "Xin cảm ơn bà con." in script_text(desk.root)
+        tab_to(page, "#approve")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*done=approved.*"))
+        assert page.inner_text("#state") == "đã duyệt"

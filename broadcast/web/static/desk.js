@@ -22,14 +22,20 @@
         document.querySelectorAll("a.play.playing").forEach(function (a) { a.classList.remove("playing"); });
       });
       // A sample the desk refused (too long, voice service down) must not fail in silence:
-      // the refusal page carries the reason in Vietnamese, shown beside the player.
+      // the refusal page carries the reason in Vietnamese, shown at the foot of the screen.
       var alert = document.createElement("p");
       alert.id = "player-error";
       alert.className = "error";
       alert.setAttribute("role", "alert");
       alert.hidden = true;
-      player.insertAdjacentElement("afterend", alert);
-      var show = function (text) { alert.textContent = text; alert.hidden = false; };
+      alert.title = "Bấm để ẩn";
+      // Fixed at the foot of the screen (desk.css): the ▶ may be far down a long script.
+      document.body.appendChild(alert);
+      alert.addEventListener("click", function () { alert.hidden = true; });
+      var show = function (text) {
+        alert.textContent = text;
+        alert.hidden = false;
+      };
       player.addEventListener("playing", function () { alert.hidden = true; });
       player.addEventListener("error", function () {
         var src = player.currentSrc || player.src;

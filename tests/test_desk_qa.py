@@ -53,12 +53,22 @@ def serve(root: Path) -> Iterator[Desk]:
     clock = Clock(NOW + dt.timedelta(minutes=30))
     app = create_app(load_config(root / "broadcast.toml"), root / "audio_out", clock, DeskSettings())
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True, name="desk")
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # the socket closed under the poll loop when the test ends
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True, name="desk")
     thread.start()
     try:
         yield Desk(root, f"http://127.0.0.1:{server.effective_port}", clock)
     finally:
-        server.close()
+        stopping.set()
+        server.close()  # the thread's loop ends with the browser's last keep-alive connection
 
 
 @pytest.fixture(scope="module")

@@ -280,6 +280,12 @@ def test_a_station_with_no_bulletin_yet_can_have_one_made_from_the_desk(browser,
         assert mp3.headers["content-type"] == "audio/mpeg"
         heard = decoded_seconds(mp3.body(), tmp_path, ".mp3")
         assert 20 < seconds < 400 and abs(heard - seconds) < 1.0, (seconds, heard)
+    # Only today's: another day chosen in the address makes nothing (the nightly run makes those).
+    s = http_session(desk, "tinh")
+    token = form_value(s.get(desk.url(f"/stations/cu-mgar/{DATE}")).text, "csrf_token")
+    resp = s.post(desk.url("/stations/cu-mgar/2026-03-13/make"), data={"csrf_token": token}, allow_redirects=False)
+    assert resp.status_code == 400 and "Chỉ soạn ngay được bản tin của hôm nay" in resp.text
+    assert not (desk.root / "audio_out" / "2026-03-13").exists()
 
 
 @in_browser

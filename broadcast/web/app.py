@@ -76,8 +76,8 @@ TYPED_FIELD = re.compile(r"block-(\d{1,4})|text")
 # staffer typed from text a colleague changed or removed meanwhile.
 ORIGIN_FIELD = re.compile(r"orig-(\d{1,4})")
 # What a refused post would have done, in the words of its button.
-ACTION_WORDS = {"approve": "duyệt bản tin", "hold": "tạm dừng", "render": "làm lại âm thanh", "save": "lưu kịch bản",
-                "swap": "đổi tin", "notices": "lưu thông báo", "lexicon": "thêm vào từ điển phát âm",
+ACTION_WORDS = {"approve": "duyệt bản tin", "hold": "tạm dừng", "render": "làm lại âm thanh",
+                "make": "soạn bản tin ngay", "save": "lưu kịch bản", "swap": "đổi tin", "notices": "lưu thông báo", "lexicon": "thêm vào từ điển phát âm",
                 "accounts": "tạo tài khoản", "reset_password": "đặt mật khẩu", "remove_account": "xóa tài khoản"}
 EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
                "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
@@ -249,7 +249,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
         """The desk page a post was sent from, to return to after logging in again."""
         args = dict(request.view_args or {})
         slot = {"slot": request.args["slot"]} if request.args.get("slot") else {}
-        if request.endpoint in ("save", "approve", "hold", "render"):
+        if request.endpoint in ("save", "approve", "hold", "render", "make"):
             return url_for("bulletin", **args, **slot)
         if request.endpoint == "swap":
             return url_for("candidates", **args, **slot)
@@ -518,6 +518,23 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     @app.post("/stations/<station>/<day>/render")
     @station_view
     def render(station: str, day: str):
+        return start_render(station, day, anew=False)
+
+    @app.post("/stations/<station>/<day>/make")
+    @station_view
+    def make(station: str, day: str):
+        # Today's bulletin only: the nightly run makes the others, and a day chosen in the address must not
+        # leave bulletins on the server for dates nobody broadcasts (retention would never remove them).
+        date, slot = parse_day(day, today()), slot_arg()
+        if date != today():
+            return review_page(station, date, slot, status=400, error=(
+                "Chỉ soạn ngay được bản tin của hôm nay; bản tin các ngày khác do lần chạy hằng đêm "
+                "trên máy chủ soạn."))
+        if api.bulletin_status(config, out_dir, station, date, slot).script is not None:
+            return redirect(url_for("bulletin", station=station, day=day, **({"slot": slot} if slot else {})))
+        return start_render(station, day, anew=True)
+
+    def start_render(station: str, day: str, anew: bool):
         date, slot = parse_day(day, today()), slot_arg()
         key = (station, date.isoformat(), slot)
         with jobs_lock:
@@ -528,7 +545,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             elif job is None or job.done:
                 job = jobs[key] = RenderJob(started=time.monotonic())
                 by, t = user().name, now()
-                threading.Thread(target=run_render, args=(job, station, date, slot, t, by), daemon=True,
+                threading.Thread(target=run_render, args=(job, station, date, slot, t, by, anew), daemon=True,
                                  name=f"render-{station}").start()
         if job is None:
             return review_page(station, date, slot, status=429, error=(
@@ -536,7 +553,8 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                 "“Làm lại âm thanh” lần nữa."))
         return redirect(url_for("render_progress", station=station, day=day, **({"slot": slot} if slot else {})))
 
-    def run_render(job: RenderJob, station: str, date: dt.date, slot: str, t: dt.datetime, by: str) -> None:
+    def run_render(job: RenderJob, station: str, date: dt.date, slot: str, t: dt.datetime, by: str,
+                   anew: bool = False) -> None:
         def progress(p: Progress) -> None:
             # The library reports stages and counts; staff read them as a line of Vietnamese.
             stage = "soạn kịch bản" if p.stage == "script" else "làm âm thanh"
@@ -544,7 +562,10 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
 
         try:
             job.lines.append("bắt đầu đọc kịch bản thành tiếng")
-            report = api.render(config, out_dir, station, date, t, slot=slot, actor=by, progress=progress)
+            if anew:  # no script yet: draft it from the stories already fetched, then read it aloud
+                report = api.build(config, out_dir, date, t, [station], fetch=False, actor=by, progress=progress)
+            else:
+                report = api.render(config, out_dir, station, date, t, slot=slot, actor=by, progress=progress)
             failed = [r.message for r in report.failed] + [r.message for r in report.busy]
             job.error = "; ".join(failed)
             job.summary = (f"đọc mới {report.speech_calls} đoạn, lấy lại {report.cache_hits} đoạn "

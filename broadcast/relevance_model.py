@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import json
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -228,15 +229,28 @@ class TextModel:
         if norm <= 0.0:
             return base, [(f, c) for f, c in extra if c]
         norm = math.sqrt(norm)
-        # Only the strongest features each way are worth explaining; only
-        # their names are spelled out.
+        # Only the strongest features each way are worth explaining (the
+        # first and last SHARES of all of them sorted by contribution, in
+        # feature order among equals); only their names are spelled out.
+        # Features of weight 0 (and unknown ones) are never explained, so only
+        # the others are sorted: the negative ones, then the positive ones,
+        # with the zeros' places left out between them.
         contrib = [*map(_REAL, parts)]
-        ranked = sorted(range(len(values)), key=contrib.__getitem__)
-        strongest = ranked if len(ranked) <= 2 * SHARES else ranked[:SHARES] + ranked[-SHARES:]
+        ranked = sorted(compress(range(len(values)), contrib), key=contrib.__getitem__)
+        n = len(values)
+        if n > 2 * SHARES:
+            cut = bisect_left(ranked, 0.0, key=contrib.__getitem__)  # how many are negative
+            zeros = n - len(ranked)
+            # Where the first SHARES places of the whole sort end, and the last SHARES begin, in ranked.
+            end = SHARES if SHARES <= cut else max(cut, SHARES - zeros)
+            start = n - SHARES if n - SHARES <= cut else max(cut, n - SHARES - zeros)
+            ranked = ranked[:end] + ranked[start:]
         keys = [*ngrams, *titled, *said, *topics]
         first, after = len(ngrams), len(ngrams) + len(titled)  # the title features' places
+        # A feature seen once counts 1 + ln(1) = 1 times: no logarithm to take.
         shares = [(_TITLE + keys[i] if first <= i < after else keys[i],
-                   contrib[i] * (1.0 + math.log(values[i])) / norm) for i in strongest if contrib[i]]
+                   (contrib[i] if values[i] == 1 else contrib[i] * (1.0 + math.log(values[i]))) / norm)
+                  for i in ranked]
         return base + dot / norm, shares + [(f, c) for f, c in extra if c]
 
     def fingerprint(self) -> str:

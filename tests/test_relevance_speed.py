@@ -35,7 +35,7 @@ import pytest
 
 from broadcast import relevance
 from broadcast.relevance import explain, load_vocabulary, model_counts, model_phrases, normalize, score
-from broadcast.relevance_model import display, features
+from broadcast.relevance_model import TextModel, display, features
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "relevance_scores_sample.tsv"
@@ -194,6 +194,28 @@ def test_logit_equals_plain_tfidf_on_real_news(full, items):
         assert [c for _, c in counted] == pytest.approx([c for _, c in want_shares], rel=1e-12)
         compared += bool(matches)
     assert compared > 200  # most of the sample carries a phrase: the slow path is what is compared
+
+
+def test_logit_ranks_tied_and_zero_weights_as_a_sort_of_all_features():
+    # Weights drawn from a few values, many of them 0 or unknown, so equal
+    # contributions, features the model knows with no weight and items with
+    # more and fewer than 2 * SHARES features decide the shares' order.
+    words = "thủ tục hành chính một cửa xã phường dân công an đất đai nhà ở và của".split()
+    rng = random.Random(13)
+    for _ in range(40):
+        grams = set(words) | {f"{a} {b}" for a in words for b in words}
+        grams |= {f"t:{g}" for g in grams}
+        idf = {g: rng.choice([1.0, 1.5, 2.0]) for g in grams if rng.random() < 0.8}
+        weights = {g: rng.choice([-1.0, -0.5, 0.5, 1.0, 0.0]) for g in idf}
+        model = TextModel(bias=0.1, idf=idf, weights={g: w for g, w in weights.items() if w})
+        for _ in range(50):
+            title = " ".join(rng.choice(words) for _ in range(rng.randrange(6)))
+            summary = " ".join(rng.choice(words) for _ in range(rng.randrange(30)))
+            logit, shares = model.logit(title, summary)
+            want, want_shares = _plain_logit(model, title, summary, [], {})
+            assert logit == pytest.approx(want, rel=1e-12, abs=1e-12)
+            assert [f for f, _ in shares] == [f for f, _ in want_shares]
+            assert [c for _, c in shares] == pytest.approx([c for _, c in want_shares], rel=1e-12)
 
 
 # --- the explanation note ----------------------------------------------------------

@@ -24,7 +24,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 from pathlib import Path
 from typing import Any
 
@@ -443,11 +444,11 @@ _BREAK_RE = re.compile(r"[.!?;:…\r\n](?:(?<=[\r\n])[\r\n]*|[.!?;:…]*(?=\s|$)
 # The tokens kept: words, the "|" barriers, and one "," per run of commas (a
 # comma stays as a token: only phrases written with a comma, "kỷ luật, kỷ
 # cương", may span one, so "1,3 tỷ USD tài sản, Công ty" is not "tài sản
-# công"). Everything else is a gap between tokens. Two substitutions that each
-# build one string do what a pass per kind of punctuation and a split() did,
-# and cost less than a findall() that makes a string per word.
-_COMMAS_RE = re.compile(r",+")
-_GAP_RE = re.compile(r"[^\w,|]+")
+# công"). Everything else is a gap between tokens; findall() does what a
+# pass per kind of punctuation and a split() did. No token spans whitespace,
+# so it only needs to read the chunks between spaces that are not already one
+# word (str.isalnum() is the \w of re, less "_"): most chunks are.
+_TOKEN_RE = re.compile(r"\w+|,(?!,)|\|")
 
 
 def normalize(text: str) -> str:
@@ -456,9 +457,11 @@ def normalize(text: str) -> str:
         return ""
     s = unicodedata.normalize("NFC", text).lower().replace("|", " ")
     s = _TONE_RE.sub(_tone_move, s)
-    # Each "," and "|" now stands between spaces, so a gap run never sticks to
-    # them, and only the two ends can be left with a space.
-    return _GAP_RE.sub(" ", _COMMAS_RE.sub(" , ", _BREAK_RE.sub(" | ", s))).strip(" ")
+    chunks = _BREAK_RE.sub(" | ", s).split()
+    # map() and compress() pick the few chunks with punctuation in C.
+    for i in compress(range(len(chunks)), map(not_, map(str.isalnum, chunks))):
+        chunks[i] = " ".join(_TOKEN_RE.findall(chunks[i]))  # "" for a chunk of punctuation only
+    return " ".join(filter(None, chunks))
 
 
 def _strip_accents(text: str) -> str:

@@ -46,6 +46,18 @@ SHARES = 8  # features whose share of the log-odds logit() reports, each way
 _REAL = attrgetter("real")
 
 
+_TF_FIX: dict[float, tuple[float, float]] = {}  # value v -> (tf - 1, tf * tf - 1), tf = 1 + ln(v)
+
+
+def _tf_fix(value: float) -> tuple[float, float]:
+    """What a feature of this value adds, per unit of its idf * weight and of its idf², beyond value 1."""
+    tf = 1.0 + math.log(value)
+    fix = (tf - 1.0, tf * tf - 1.0)
+    if len(_TF_FIX) < 1024:  # counts, and the few sums of points a topic takes
+        _TF_FIX[value] = fix
+    return fix
+
+
 def _segments(text: str) -> list[list[str]]:
     """Syllables of normalised text in runs that a sentence end or a comma does not cross."""
     # Plain string splits, not a regular expression: split() drops the spaces
@@ -188,7 +200,8 @@ class TextModel:
         says title and summary already came through relevance.normalize().
         """
         # The counts are taken as they are: no TF-IDF, no unit length.
-        extra = [(f, v * self.count_weights[f]) for f, v in (found or {}).items() if f in self.count_weights]
+        weights = self.count_weights
+        extra = [(f, v * weights[f]) for f, v in found.items() if f in weights] if found else []
         base = self.bias + sum([c for _, c in extra])
         if not normalized:
             from broadcast.relevance import normalize
@@ -220,12 +233,14 @@ class TextModel:
         # frequency, as in training): the sum took it once, the few others
         # are fixed up here. A known feature's part is never 0 (its idf is
         # not), an unknown one's always is.
+        # The few counts an item has (2, 3...) come again and again: their
+        # factors are worked out once (the same arithmetic, so the same bits).
         for i in compress(range(len(values)), map(ne, values, repeat(1))):
             part = parts[i]
             if part:
-                tf = 1.0 + math.log(values[i])
-                norm += part.imag * (tf * tf - 1.0)
-                dot += part.real * (tf - 1.0)
+                fix = _TF_FIX.get(values[i]) or _tf_fix(values[i])
+                norm += part.imag * fix[1]
+                dot += part.real * fix[0]
         if norm <= 0.0:
             return base, [(f, c) for f, c in extra if c]
         norm = math.sqrt(norm)

@@ -103,8 +103,12 @@ def staffer(browser, desk: Desk, name: str, viewport=OFFICE):
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
+        page.bring_to_front()  # only the page that has the focus gets its autofocus field focused
         page.goto(desk.url("/login"))
-        page.keyboard.type(name)  # the name box has the focus when the page opens
+        # The name box takes the focus by itself (autofocus), but Chromium applies that at a
+        # rendering step after the load event: keys typed before it would go nowhere.
+        page.wait_for_function("document.activeElement && document.activeElement.name === 'username'")
+        page.keyboard.type(name)
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORDS[name])
         page.keyboard.press("Enter")

@@ -8,9 +8,11 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -261,7 +263,7 @@ def _counted(iterable):  # type: ignore[no-untyped-def]
 class _Sandbox(SandboxedEnvironment):
     """Jinja2's sandbox, plus limits on '*' and '**' (memory) and on loop turns and calls (time)."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def compile(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def, override]
         # Every {% for %} walks its sequence through _counted, whatever the sequence is: a range, a
@@ -276,16 +278,89 @@ class _Sandbox(SandboxedEnvironment):
     def call(__self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def, override]  # noqa: N805
         # Macros calling macros need no loop to take exponential time: each call is a step too.
         _step()
+        if isinstance(getattr(__obj, "__self__", None), str):
+            _check_str_method(__obj.__self__, __obj.__name__, args)
         return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value):  # type: ignore[no-untyped-def]
+        # Jinja hands templates its own wrapper of str.format: check the format before it runs.
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_format(value.__self__)
+        return wrapped
 
     def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
             raise SecurityError("số mũ quá lớn")
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_STAFF_TEXT_BYTES:
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and _size(seq) * n > MAX_STAFF_TEXT_BYTES:
                     raise SecurityError("chuỗi quá dài")
+        if operator == "%" and isinstance(left, str):
+            _check_format(left)
         return super().call_binop(context, operator, left, right)
+
+
+# One operation of a template must not make a string bigger than a script may be: Jinja's sandbox
+# bounds neither a format's width ("%999999999s", "{:>999999999}") nor what padding, replacing
+# or joining make, and each would allocate it in one step, before any size check.
+MAX_FORMAT_WIDTH = 999
+_PERCENT_WIDTH_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d{4,}|\d*\.(?:\*|\d{4,}))")
+_BRACE_WIDTH_RE = re.compile(r"\{[^{}]*:[^{}]*?(?:\d{4,}|\{)")
+
+
+def _size(value: object) -> int:
+    """Characters a sequence stands for: a list's strings count by their length."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        return sum(len(v) if isinstance(v, str) else 1 for v in value)
+    return 1
+
+
+def _check_format(fmt: str) -> None:
+    if _PERCENT_WIDTH_RE.search(fmt) or _BRACE_WIDTH_RE.search(fmt):
+        raise SecurityError("độ rộng định dạng quá lớn")
+
+
+def _check_growth(text: str, method: str, args: tuple) -> None:
+    """Refuse padding, replacing or joining that would make a string past the script's size."""
+    if method in ("ljust", "rjust", "center", "zfill", "expandtabs") and args and isinstance(args[0], int):
+        grown = args[0] * (text.count("\t") if method == "expandtabs" else 1)
+    elif method == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        grown = len(text) + (len(text) // max(len(args[0]), 1) + 1) * len(args[1])
+    elif method == "join" and args:
+        items = args[0] if isinstance(args[0], (list, tuple, str)) else []
+        grown = _size(items) + len(text) * len(items)
+    else:
+        return
+    if grown > MAX_STAFF_TEXT_BYTES:
+        raise SecurityError("chuỗi quá dài")
+
+
+def _check_str_method(text: str, method: str, args: tuple) -> None:
+    if method in ("format", "format_map"):
+        _check_format(text)
+    _check_growth(text, method, args)
+
+
+def _bounded_filter(original: Callable[..., Any], method: str) -> Callable[..., Any]:
+    """Jinja's own filter, after the same size check as the string method it stands for."""
+    skip = 1 if getattr(original, "jinja_pass_arg", None) else 0  # the context Jinja passes first
+
+    @functools.wraps(original)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        head, value, rest = args[:skip], args[skip], args[skip + 1:]
+        if method == "join":
+            if not isinstance(value, (str, list, tuple)):
+                value = list(value)  # walked once here, so a generator is not spent before Jinja joins it
+            sep = rest[0] if rest else kwargs.get("d", "")
+            _check_growth(sep if isinstance(sep, str) else "", "join", (value,))
+        elif isinstance(value, str):
+            _check_str_method(value, method, rest)
+        return original(*head, value, *rest, **kwargs)
+
+    return bounded
 
 
 @functools.lru_cache(maxsize=64)
@@ -306,6 +381,8 @@ def _environment(paths: tuple[Path, ...]) -> jinja2.Environment:
     )
     env.filters["sentence"] = end_sentence
     env.filters["join_and"] = join_and
+    for name, method in (("center", "center"), ("replace", "replace"), ("join", "join"), ("format", "format")):
+        env.filters[name] = _bounded_filter(env.filters[name], method)
     return env
 
 

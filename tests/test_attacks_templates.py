@@ -13,20 +13,25 @@ from broadcast.script import ScriptContext, TemplateError, render_script
 DAY = dt.date(2026, 3, 12)
 
 
+def refused_with_peak(folder: Path) -> tuple[pytest.ExceptionInfo[TemplateError], int]:
+    """Render the station template in folder, expecting a refusal; return it and the peak memory traced."""
+    ctx = ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=DAY, items=[], standing="")
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError) as caught:
+            render_script(ctx, folder)
+        return caught, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_nested_loops_cannot_build_a_huge_script_in_memory(tmp_path: Path) -> None:
     # Each '*' is capped, but two loops of a few thousand turns write 48 MB before any size check,
     # and four loops of range(100000) would write far more than the server has.
     (tmp_path / "ban-tin.txt.j2").write_text(
         "[mở đầu]\n{% for i in range(2000) %}{% for j in range(2000) %}Xin chào bà con {% endfor %}{% endfor %}\n",
         encoding="utf-8")
-    ctx = ScriptContext(station_name="Đài truyền thanh xã Hòa Phú", date=DAY, items=[], standing="")
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateError) as caught:
-            render_script(ctx, tmp_path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    caught, peak = refused_with_peak(tmp_path)
     assert "quá dài" in str(caught.value) and "vòng lặp" in str(caught.value)
     assert peak < 8_000_000, f"rendering held {peak / 1e6:.0f} MB"
 

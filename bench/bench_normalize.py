@@ -101,6 +101,8 @@ def main() -> None:
     print(f"ratio: normalising costs {floor_median / median:.0f}x the floor")
 
     for path in sorted(DATA.glob("normalize_heldout*.tsv")) + sorted(DATA.glob("normalize_retired*.tsv")):
+        if path.stem.endswith("_reader2"):
+            continue
         held = load_pairs(path.name)
         exact = sum(normalize(w, lexicon) == s for w, s in held)
         heard = sum(words(normalize(w, lexicon)) == words(s) for w, s in held)
@@ -108,7 +110,34 @@ def main() -> None:
         print(f"{kind} real lines, {path.name}: {len(held)}")
         print(f"  exact: {exact}/{len(held)} = {100 * exact / len(held):.1f}%")
         print(f"  words: {heard}/{len(held)} = {100 * heard / len(held):.1f}% (case and punctuation ignored)")
+        second = path.with_name(path.stem + "_reader2.tsv")
+        if second.exists():
+            report_two_readers(held, load_pairs(second.name), lexicon)
 
+
+def report_two_readers(first: list[tuple[str, str]], second: list[tuple[str, str]], lexicon) -> None:
+    """Score two independent human readings of the same lines against each other and the normaliser.
+
+    How often two careful writers agree is the ceiling a normaliser can be measured
+    against; counting a line right when it matches either writer shows how much of
+    the gap is a choice between equally good readings.
+    """
+    if [w for w, _ in first] != [w for w, _ in second]:
+        print("  second reading: written lines differ from the first reading's, not compared")
+        return
+    n = len(first)
+    ours = [normalize(w, lexicon) for w, _ in first]
+    pairs = list(zip(first, second, ours))
+    both_exact = sum(a == b for (_, a), (_, b), _ in pairs)
+    both_words = sum(words(a) == words(b) for (_, a), (_, b), _ in pairs)
+    second_words = sum(words(o) == words(b) for _, (_, b), o in pairs)
+    either_exact = sum(o in (a, b) for (_, a), (_, b), o in pairs)
+    either_words = sum(words(o) in (words(a), words(b)) for (_, a), (_, b), o in pairs)
+    print(f"  second reader, same lines: the two writers agree exact {both_exact}/{n} = {100 * both_exact / n:.1f}%, "
+          f"words {both_words}/{n} = {100 * both_words / n:.1f}%")
+    print(f"  normaliser against the second writer, words: {second_words}/{n} = {100 * second_words / n:.1f}%")
+    print(f"  normaliser matching either writer: exact {either_exact}/{n} = {100 * either_exact / n:.1f}%, "
+          f"words {either_words}/{n} = {100 * either_words / n:.1f}%")
 
 if __name__ == "__main__":
     main()

@@ -366,6 +366,31 @@ def test_login_attempts_are_rate_limited_per_account(desk):
     assert login(app.test_client(), "lan").status_code == 302
 
 
+def test_a_stranger_guessing_cannot_lock_a_staffer_out_from_her_own_machine(desk):
+    app, clock, _ = desk
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    for _ in range(5):
+        assert login(stranger, "lan", "doan-sai").status_code == 401
+    assert login(stranger, "lan").status_code == 429, "the guessing address waits, even with the password"
+    office = app.test_client()
+    office.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    assert login(office, "lan").status_code == 302, "from the station's own machine lan still logs in"
+
+
+def test_guessing_one_account_from_many_addresses_is_bounded(desk):
+    app, clock, _ = desk
+    for i in range(50):  # ten addresses, five guesses each: none of them alone reaches its limit
+        guesser = app.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = f"198.51.100.{i // 5}"
+        assert login(guesser, "lan", "doan-sai").status_code == 401
+    office = app.test_client()
+    office.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    assert login(office, "lan").status_code == 429, "past 50 failures in the window the account waits everywhere"
+    clock.now += dt.timedelta(minutes=16)
+    assert login(office, "lan").status_code == 302
+
+
 def test_logout_ends_the_session(desk):
     app, _, _ = desk
     client = logged_in(app, "lan")

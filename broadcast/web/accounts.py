@@ -88,6 +88,13 @@ def check_password(password: str) -> None:
         raise AccountError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.")
 
 
+def login_key(name: str, address: str) -> str:
+    """The failed-login record of one account name tried from one address."""
+    # The name comes first and ends at a character no account name has, so the admin's reset finds
+    # every address's record of a name by its prefix.
+    return f"pair:{name}\n{address}"
+
+
 class Accounts:
     """Accounts, sessions and failed logins in one station database."""
 
@@ -129,8 +136,10 @@ class Accounts:
             self.db.execute("UPDATE desk_users SET password_hash = ?, updated_at = ? WHERE name = ?",
                             (_HASHER.hash(password), to_db_time(now), name))
             self.db.execute("DELETE FROM desk_sessions WHERE user = ?", (name,))
-            # The lockout message sends staff to the admin for a new password: it must work at once.
-            self.db.execute("DELETE FROM desk_login_failures WHERE who = ?", (f"user:{name}",))
+            # The lockout message sends staff to the admin for a new password: it must work at once,
+            # from every address.
+            self.db.execute("DELETE FROM desk_login_failures WHERE who = ? OR substr(who, 1, ?) = ?",
+                            (f"user:{name}", len(login_key(name, "")), login_key(name, "")))
 
     def remove(self, name: str) -> None:
         """Delete an account and its sessions."""

@@ -31,7 +31,7 @@ from broadcast.errors import BroadcastError
 from broadcast.models import VN_TZ
 from broadcast.speech.base import SpeechRun
 from broadcast.vitext import decimal, grouped
-from broadcast.web.accounts import ROLE_LABELS, ROLES, AccountError, User
+from broadcast.web.accounts import ROLE_LABELS, ROLES, AccountError, User, login_key
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,12 @@ class DeskSettings:
     session_lifetime: dt.timedelta = dt.timedelta(hours=12)
     idle_timeout: dt.timedelta = dt.timedelta(hours=2)
     login_window: dt.timedelta = dt.timedelta(minutes=15)
-    login_limit: int = 5  # failed logins per account name in the window
-    address_limit: int = 20  # failed logins per address in the window
+    # Failed logins in the window: of an account from one address, which then waits, while the same
+    # account still logs in from elsewhere (so a stranger cannot lock a staffer out by guessing);
+    # of an account from all addresses together, a bound on guessing from many machines; of one address.
+    login_limit: int = 5
+    account_limit: int = 50
+    address_limit: int = 20
     render_limit: int = 2  # renders running at once: each reads aloud and encodes, and the machine is small
     # Characters of new speech one account may hear in an hour (about half an hour of listening, every
     # paragraph of three bulletins): each is read by the station's engine, for a vendor a paid request.
@@ -368,18 +372,21 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             addr = request.remote_addr or "?"
             t = now()
             with api.accounts(config) as acc:
-                if (acc.failures(f"user:{name}", t, settings.login_window) >= settings.login_limit
-                        or acc.failures(f"addr:{addr}", t, settings.login_window) >= settings.address_limit):
+                keys = [f"user:{name}", f"addr:{addr}", login_key(name, addr)]
+                limits = [settings.account_limit, settings.address_limit, settings.login_limit]
+                if any(acc.failures(k, t, settings.login_window) >= n for k, n in zip(keys, limits)):
                     minutes_ = int(settings.login_window.total_seconds() // 60)
                     error, status = (f"Đăng nhập sai quá nhiều lần. Hãy đợi {minutes_} phút rồi thử lại, "
                                      "hoặc nhờ người quản trị đặt lại mật khẩu."), 429
                 else:
                     u = acc.verify(name, password)
                     if u is None:
-                        acc.record_failure([f"user:{name}", f"addr:{addr}"], t, settings.login_window)
+                        acc.record_failure(keys, t, settings.login_window)
                         error, status = "Sai tên tài khoản hoặc mật khẩu.", 401
                     else:
-                        acc.clear_failures(f"user:{name}")
+                        # Only this address's count: a right password here does not give a guesser
+                        # elsewhere a fresh allowance against the whole account.
+                        acc.clear_failures(login_key(name, addr))
                         # A browser holds one session: the one it had (maybe another staffer's) ends here.
                         if request.cookies.get(SESSION_COOKIE):
                             acc.end_session(request.cookies[SESSION_COOKIE])

@@ -32,11 +32,29 @@ from broadcast.bulletin import (
     derive_state,
 )
 from broadcast.config import Config, StationConfig, bulletin_bases
-from broadcast.errors import BroadcastError, ParameterError, StoreCorruptError
-from broadcast.fsutil import atomic_write_text
+from broadcast.errors import BroadcastError, FeedError, LockedError, ParameterError, StoreCorruptError
+from broadcast.feeddates import parse_date
+from broadcast.fsutil import atomic_write_text, read_staff_text, replace_file
+from broadcast.localitems import (
+    DESK_ITEMS_PER_DAY,
+    MAX_AUTHOR_CHARS,
+    MAX_BODY_CHARS,
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    MAX_TITLE_CHARS,
+    SUFFIXES,
+    WITHDRAWN_FOLDER,
+    compose_local_item,
+    desk_account_of,
+    desk_file_name,
+    desk_owner,
+    desk_written_on,
+    parse_local_item,
+    read_local_items,
+)
 from broadcast.models import VN_TZ, Candidate
 from broadcast.workspace import Workspace
-from broadcast.vitext import decimal
+from broadcast.vitext import decimal, os_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from broadcast.speech.base import SpeechRun
@@ -54,6 +72,10 @@ class ConflictError(BroadcastError):
 
 class NotFoundError(BroadcastError):
     """There is no such bulletin."""
+
+
+class NotYoursError(BroadcastError):
+    """The thing belongs to another station."""
 
 
 def _check_slot(store, st: StationConfig, date: dt.date, slot: str) -> None:
@@ -1273,6 +1295,274 @@ def notices_of(config: Config, station: str, date: dt.date) -> list:
     st = config.station(station)
     with open_store(config) as store:
         return notices_for(st, date, store.notices_for(st.id, date))
+
+
+# ---------------------------------------------------------------- local items written on the desk
+
+# How far ahead staff may date an item they write on the desk.
+LOCAL_AHEAD = dt.timedelta(days=60)
+LOCAL_LIMITS = {"title": MAX_TITLE_CHARS, "author": MAX_AUTHOR_CHARS, "body": MAX_BODY_CHARS,
+                "per_day": DESK_ITEMS_PER_DAY}
+
+
+@dataclass
+class LocalFolder:
+    """A folder of local items: the source reading it, where it is, and every station that reads it."""
+
+    feed: str
+    path: Path
+    stations: list[str]
+    source: str  # who an item without an author is credited to
+
+
+@dataclass
+class LocalUse:
+    """A bulletin whose script carries a local item now."""
+
+    station: str
+    date: dt.date
+    slot: str
+    state: State
+    may_air: bool
+
+
+@dataclass
+class LocalEntry:
+    """One local item as the desk shows it."""
+
+    name: str  # the file's name in its folder
+    feed: str
+    title: str
+    date: dt.date | None
+    author: str
+    body: str
+    owner: str  # the station that wrote it on the desk; '' for a file put in the folder by hand
+    account: str  # the desk account that wrote it, when the file says
+    uses: list[LocalUse]
+
+
+@dataclass
+class LocalItems:
+    """A station's local items from today on, and where the desk writes new ones."""
+
+    station: str
+    folder: LocalFolder | None  # where this station's new items go; None: no local source configured
+    folders: list[LocalFolder]
+    items: list[LocalEntry]
+    warnings: list[str]
+    written_today: int
+    per_day: int
+    setup: str = ""  # without a folder: what to add to broadcast.toml
+
+
+@dataclass
+class LocalChange:
+    """What writing or withdrawing an item did."""
+
+    entry: LocalEntry
+    folder: LocalFolder
+    in_candidates: bool  # the news store has caught up (the candidates page shows the change now)
+    uses: list[LocalUse]  # withdrawing: bulletins that still carry the item
+
+
+def _local_folders(config: Config, st: StationConfig) -> list[LocalFolder]:
+    """The local folders a station reads, each with every station reading the same folder."""
+    def real(path: str) -> Path:
+        return Path(path).resolve()
+
+    readers: dict[Path, list[str]] = {}
+    for other in config.stations:
+        for f in config.feeds_for(other):
+            if f.kind == "local" and other.id not in readers.setdefault(real(f.url), []):
+                readers[real(f.url)].append(other.id)
+    return [LocalFolder(feed=f.name, path=Path(f.url), stations=readers[real(f.url)], source=f.source or f.name)
+            for f in config.feeds_for(st) if f.kind == "local"]
+
+
+def _local_setup(st: StationConfig) -> str:
+    return (f"Đài {st.name} chưa có thư mục tin địa phương nên chưa viết tin trên bàn duyệt được. Hãy nhờ người "
+            f"quản trị thêm vào broadcast.toml một mục [[feeds]] với name = \"tin-{st.id}\", kind = \"local\", "
+            f"path = \"tin-dia-phuong/{st.id}\" (nếu mục của đài có dòng feeds = [...] thì thêm \"tin-{st.id}\" "
+            "vào dòng đó), tạo thư mục ấy rồi khởi động lại bàn duyệt.")
+
+
+def _desk_folder(config: Config, st: StationConfig) -> LocalFolder:
+    """Where the desk writes a station's items: its local folder shared with the fewest stations."""
+    folders = _local_folders(config, st)
+    if not folders:
+        raise ParameterError(_local_setup(st))
+    return min(folders, key=lambda f: len(f.stations))  # min keeps the configuration's order on a tie
+
+
+def _item_files(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~"))]
+    except OSError:
+        return []
+
+
+def _written_on(folder: Path, station: str, day: dt.date) -> int:
+    """Items this station wrote on the desk on `day`, kept or withdrawn since (a withdrawal frees no room)."""
+    names = [p.name for p in _item_files(folder) + _item_files(folder / WITHDRAWN_FOLDER)]
+    return sum(1 for n in names if desk_owner(n) == station and desk_written_on(n) == day)
+
+
+def _catch_up_local(config: Config, feed_name: str, now: dt.datetime) -> bool:
+    """Read one local folder into the news store now, so candidates show the change; False when busy."""
+    from broadcast.ingest import ingest
+    from broadcast.relevance import load_vocabulary
+
+    feed = next(f for f in config.feeds if f.name == feed_name)
+    # The vocabulary the nightly fetch uses: another one would rescore every stored story.
+    vocab = load_vocabulary(config.selection.topics_file)
+    try:
+        # A staffer waits a few seconds at most; a fetch running meanwhile (the nightly one) takes minutes.
+        with _locks(config).feeds_lock(timeout=5), open_store(config) as store:
+            report = ingest(config, store, [feed], now=now, vocab=vocab, keep_days=None)
+    except LockedError:
+        return False  # a fetch is running; the next one reads the folder
+    return all(line.status == "ok" for line in report.lines)
+
+
+def _local_uses(config: Config, out_dir: Path, store, folder: LocalFolder, story_ids: dict[str, int],
+                today: dt.date) -> dict[str, list[LocalUse]]:
+    """guid -> the bulletins (from a week ago on) of the stations reading the folder whose script has it."""
+    from broadcast.pipeline import items_in_script, read_script
+    from broadcast.script import parse_script
+
+    by_id = {sid: guid for guid, sid in story_ids.items()}
+    ws = workspace(config, out_dir)
+    uses: dict[str, list[LocalUse]] = {}
+    known = {s.id: s for s in config.stations}
+    for row in store.bulletin_rows(today - dt.timedelta(days=7), today + LOCAL_AHEAD, folder.stations):
+        if not by_id or row["station"] not in known:
+            continue
+        # The script as it is now: staff may have put the item in (or taken it out) since it was drafted.
+        offered = [i for i in row.get("items") or [] if isinstance(i, dict)]
+        key = BulletinKey(row["station"], row["date"], row["slot"])
+        text = read_script(ws.paths(key.station, key.date, key.slot).script, quiet=True) or ""
+        status_ = _status(config, ws, store, known[key.station], key, row)
+        for sid in items_in_script(parse_script(text), offered):
+            if sid in by_id:
+                uses.setdefault(by_id[sid], []).append(LocalUse(key.station, key.date, key.slot, status_.state,
+                                                                status_.may_air))
+    return uses
+
+
+def local_items(config: Config, out_dir: Path, station: str, now: dt.datetime) -> LocalItems:
+    """A station's local items dated from today on (and undated ones), who wrote each, where each is read."""
+
+    st = config.station(station)
+    today = now.astimezone(VN_TZ).date()
+    folders = _local_folders(config, st)
+    if not folders:
+        return LocalItems(station=st.id, folder=None, folders=[], items=[], warnings=[], written_today=0,
+                          per_day=DESK_ITEMS_PER_DAY, setup=_local_setup(st))
+    target = _desk_folder(config, st)
+    items: list[LocalEntry] = []
+    warnings: list[str] = []
+    with open_store(config) as store:
+        for folder in folders:
+            feed = next(f for f in config.feeds if f.name == folder.feed)
+            try:
+                found, _, said = read_local_items(feed, now)
+            except FeedError as exc:
+                warnings.append(str(exc))
+                continue
+            warnings += said
+            found = [i for i in found if i.published is None or i.published.astimezone(VN_TZ).date() >= today]
+            uses = _local_uses(config, out_dir, store, folder, store.local_story_ids(feed.name), today)
+            for item in found:
+                name = item.guid.removeprefix("local:")
+                owner = desk_owner(name)
+                items.append(LocalEntry(
+                    name=name, feed=feed.name, title=item.title,
+                    date=item.published.astimezone(VN_TZ).date() if item.published else None,
+                    author=item.source, body=item.summary, owner=owner,
+                    account=desk_account_of(folder.path / name) if owner else "", uses=uses.get(item.guid, [])))
+    items.sort(key=lambda e: (e.date or dt.date.max, e.name))
+    return LocalItems(station=st.id, folder=target, folders=folders, items=items, warnings=warnings,
+                      written_today=_written_on(target.path, st.id, today), per_day=DESK_ITEMS_PER_DAY)
+
+
+def add_local_item(config: Config, station: str, title: str, date: dt.date, body: str, now: dt.datetime, *,
+                   author: str = "", by: str = "") -> LocalChange:
+    """Write a local item into the station's local folder, as a file staff could have put there, and read
+    it into the news store so it is a candidate at once.
+
+    The file's name is made here (station, time, a random part), never from
+    what was typed; the file appears whole or not at all.
+    """
+    st = config.station(station)
+    folder = _desk_folder(config, st)
+    local_now = now.astimezone(VN_TZ)
+    today = local_now.date()
+    if not today <= date <= today + LOCAL_AHEAD:
+        raise ParameterError(f"Ngày của tin phải từ hôm nay ({today:%d/%m/%Y}) đến "
+                             f"{today + LOCAL_AHEAD:%d/%m/%Y}: hãy chọn lại ngày.")
+    if not folder.path.is_dir():
+        raise ParameterError(f"Chưa có thư mục tin địa phương của nguồn '{folder.feed}' ({folder.path}) trên máy "
+                             "chủ: hãy nhờ người quản trị tạo thư mục đó (hoặc sửa path trong broadcast.toml).")
+    if _written_on(folder.path, st.id, today) >= DESK_ITEMS_PER_DAY:
+        raise ParameterError(f"Hôm nay đài đã viết {DESK_ITEMS_PER_DAY} tin địa phương trên bàn duyệt, mức tối đa "
+                             "của một ngày. Hãy gộp nội dung vào một tin đã viết hoặc viết tiếp vào ngày mai.")
+    if len(_item_files(folder.path)) >= MAX_FILES:
+        raise ParameterError(f"Thư mục tin địa phương đã có {MAX_FILES} tệp, số tệp tối đa chương trình đọc: hãy "
+                             "nhờ người quản trị chuyển các tin cũ ra khỏi thư mục rồi viết lại.")
+    account = f"tài khoản {by}, " if by else ""
+    note = f"Viết trên bàn duyệt, {account}đài {st.id}, lúc {local_now:%H:%M %d/%m/%Y}."
+    text, fields = compose_local_item(title, date, body, author, note)
+    name = desk_file_name(st.id, local_now)
+    while (folder.path / name).exists():  # the random part makes this rare; never replace a file
+        name = desk_file_name(st.id, local_now)
+    atomic_write_text(folder.path / name, text)
+    log.info("wrote local item %s", folder.path / name)
+    in_candidates = _catch_up_local(config, folder.feed, now)
+    entry = LocalEntry(name=name, feed=folder.feed, title=fields["title"], date=date,
+                       author=fields["author"] or folder.source, body=fields["body"], owner=st.id, account=by, uses=[])
+    return LocalChange(entry=entry, folder=folder, in_candidates=in_candidates, uses=[])
+
+
+def withdraw_local_item(config: Config, out_dir: Path, station: str, name: str, now: dt.datetime, *,
+                        by: str = "") -> LocalChange:
+    """Take back an item the station wrote on the desk: its file moves to the folder's withdrawn items.
+
+    Bulletins whose scripts already carry it keep it (their text was
+    reviewed as it is): they are returned, for staff to take it out there.
+    """
+    st = config.station(station)
+    owner = desk_owner(name)  # the name is one the desk made, or nothing is looked up: no path from a form
+    folders = _local_folders(config, st) if owner else []
+    folder = next((f for f in folders if (f.path / name).is_file() and not (f.path / name).is_symlink()), None)
+    if folder is None:
+        raise NotFoundError("Không có tin này trong thư mục tin địa phương của đài (có thể đã được rút): "
+                            "hãy tải lại trang.")
+    if owner != st.id:
+        others = {s.id: s.name for s in config.stations}
+        raise NotYoursError(f"Tin này do {others.get(owner, 'đài ' + owner)} viết: chỉ cán bộ của đài đó rút "
+                            "được tin.")
+    path = folder.path / name
+    today = now.astimezone(VN_TZ).date()
+    try:
+        fields = parse_local_item(read_staff_text(path, "tệp tin địa phương", MAX_FILE_BYTES))
+    except (OSError, BroadcastError):  # unreadable since: it is withdrawn all the same
+        fields = {"title": name, "date": "", "author": "", "body": ""}
+    with open_store(config) as store:
+        uses = _local_uses(config, out_dir, store, folder, store.local_story_ids(folder.feed), today)
+    away = folder.path / WITHDRAWN_FOLDER
+    try:
+        away.mkdir(exist_ok=True)
+        replace_file(path, away / name)  # one rename: the item is in the folder or out of it, never half
+    except OSError as exc:
+        raise BroadcastError(f"Không rút được tin ({os_reason(exc)}): hãy thử lại hoặc báo cho người "
+                             "quản trị.") from None
+    log.info("withdrew local item %s (by %s)", path, by or "?")
+    in_candidates = _catch_up_local(config, folder.feed, now)
+    published = parse_date(fields["date"], order="dmy") if fields["date"] else None
+    entry = LocalEntry(name=name, feed=folder.feed, title=fields["title"],
+                       date=published.astimezone(VN_TZ).date() if published else None,
+                       author=fields["author"] or folder.source, body=fields["body"], owner=owner, account="", uses=uses.get(f"local:{name}", []))
+    return LocalChange(entry=entry, folder=folder, in_candidates=in_candidates, uses=entry.uses)
 
 
 @contextlib.contextmanager

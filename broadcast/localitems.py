@@ -12,6 +12,11 @@ The header lines come first, in any order, each "Tên: giá trị"; the names ar
 read without regard to case or accents ("Tieu de", "TIÊU ĐỀ"). Without a
 "Tiêu đề" line the first line is the title. Everything after the header is
 the body. Lines starting with "#" are notes and are not read.
+
+Staff on the review desk write the same files (compose_local_item): their
+names are made by the program (desk_file_name), never from what was typed,
+and say which station wrote the item, so in a folder several stations share
+each station withdraws only its own.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 import stat
 import unicodedata
 from pathlib import Path
@@ -35,6 +41,18 @@ from broadcast.vitext import one_line, os_reason
 MAX_FILE_BYTES = 64 * 1024
 MAX_FILES = 500
 SUFFIXES = (".txt",)
+
+# What one item written on the desk may hold. The body is read in full up to selection.LOCAL_ITEM_CHARS.
+MAX_TITLE_CHARS = 200
+MAX_AUTHOR_CHARS = 120
+MAX_BODY_CHARS = 2000
+# Items one station may write on the desk in one day: a commune has a few notices a day, not dozens.
+DESK_ITEMS_PER_DAY = 10
+# A withdrawn item is moved here (a hidden folder: never read as an item), so nothing typed is lost.
+WITHDRAWN_FOLDER = ".da-rut"
+# ban-duyet_<station>_<written yyyymmdd-hhmmss>_<random>.txt; the fixed tail makes the station id unambiguous.
+DESK_NAME = re.compile(r"ban-duyet_(?P<station>[a-z0-9][a-z0-9_-]{0,63})_(?P<written>\d{8}-\d{6})_[0-9a-f]{8}\.txt")
+_DESK_NOTE = re.compile(r"^#\s*Viết trên bàn duyệt, tài khoản (?P<account>[a-z0-9][a-z0-9._-]{0,63})\b", re.M)
 
 # Header names, written without accents and in lower case.
 _FIELDS = {
@@ -144,3 +162,90 @@ def _reason(exc: Exception, path: Path) -> str:
     for named in {path, path.resolve()}:
         text = text.replace(f"Tệp tin địa phương {named}, ", "").replace(f"tệp tin địa phương {named}", "tệp")
     return text.rstrip(".")  # the warning goes inside a sentence
+
+
+def desk_file_name(station: str, now: dt.datetime) -> str:
+    """A new file name for an item a station writes on the desk: its id, the time, a random part."""
+    return f"ban-duyet_{station}_{now.strftime('%Y%m%d-%H%M%S')}_{secrets.token_hex(4)}.txt"
+
+
+def desk_owner(name: str) -> str:
+    """The station that wrote a file on the desk, from its name; '' for a file put in the folder by hand."""
+    m = DESK_NAME.fullmatch(name)
+    return m.group("station") if m else ""
+
+
+def desk_written_on(name: str) -> dt.date | None:
+    """The day a desk file was written (its name says), or None for another file."""
+    m = DESK_NAME.fullmatch(name)
+    if not m:
+        return None
+    try:
+        return dt.datetime.strptime(m.group("written"), "%Y%m%d-%H%M%S").date()
+    except ValueError:
+        return None
+
+
+def desk_account_of(path: Path) -> str:
+    """The desk account a desk file's note names, or '' (no note, or the file cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    m = _DESK_NOTE.search(head)
+    return m.group("account") if m else ""
+
+
+def _markup_dropped(label: str, raw: str, limit: int) -> str:
+    """`raw` as one plain line, refused when reading would drop part of it or it is too long."""
+    plain = collapse_spaces(normalize_unicode(raw))
+    cleaned = clean_title(raw)
+    if cleaned != plain:
+        # The reader drops markup: "<b>x</b>" would be read as "x", "<script>" not at all.
+        raise BroadcastError(f"{label} có mã HTML (thẻ trong dấu < > hay mã như &amp;) sẽ bị bỏ hoặc đổi khi "
+                             "đọc lên loa. Hãy bỏ phần đó, viết bằng chữ thường rồi lưu lại.")
+    if len(cleaned) > limit:
+        raise BroadcastError(f"{label} dài {len(cleaned)} ký tự, tối đa {limit}. Hãy rút ngắn rồi lưu lại.")
+    return cleaned
+
+
+def compose_local_item(title: str, date: dt.date, body: str, author: str = "", note: str = "") -> tuple[str, dict]:
+    """The text of an item file and the fields it reads back as; refuse (in Vietnamese) what would not.
+
+    Each line of `body` is a paragraph. The result is checked by reading it
+    back: what the file says is exactly what the loudspeaker reads.
+    """
+    title = _markup_dropped("Tiêu đề", title, MAX_TITLE_CHARS)
+    if not title:
+        raise BroadcastError("Hãy ghi tiêu đề của tin.")
+    author = _markup_dropped("Người viết (đơn vị)", author, MAX_AUTHOR_CHARS)
+    paragraphs = [p for p in (collapse_spaces(normalize_unicode(line)) for line in body.splitlines()) if p]
+    text_body = "\n\n".join(paragraphs)
+    if not text_body:
+        raise BroadcastError("Hãy viết nội dung của tin.")
+    if len(text_body) > MAX_BODY_CHARS:
+        raise BroadcastError(f"Nội dung dài {len(text_body)} ký tự; loa chỉ đọc tối đa {MAX_BODY_CHARS} ký tự "
+                             "của một tin địa phương. Hãy rút ngắn rồi lưu lại.")
+    for n, p in enumerate(paragraphs, 1):
+        if p.startswith("#"):
+            raise BroadcastError(f"Đoạn thứ {n} của nội dung bắt đầu bằng dấu #: dòng như vậy là ghi chú và "
+                                 "không được đọc. Hãy bỏ dấu # hoặc viết chữ trước nó.")
+        if drop_media_captions(p) != p:
+            raise BroadcastError(f"Đoạn thứ {n} của nội dung có chú thích ảnh hay video (\"Ảnh: ...\"), phần này "
+                                 "không được đọc lên loa. Hãy bỏ chú thích đó rồi lưu lại.")
+    lines = [f"# {one_line(note)}"] if note else []
+    lines += [f"Tiêu đề: {title}", f"Ngày: {date.strftime('%d/%m/%Y')}"]
+    if author:
+        lines.append(f"Người viết: {author}")
+    text = "\n".join(lines) + "\n\n" + text_body + "\n"
+    fields = {"title": title, "date": date.strftime("%d/%m/%Y"), "author": author, "body": text_body}
+    back = parse_local_item(text)
+    published = parse_date(back["date"], order="dmy")
+    read = {"title": clean_title(back["title"]), "date": back["date"], "author": clean_title(back["author"]),
+            "body": drop_media_captions(back["body"])}
+    if back != fields or read != fields or published is None or published.date() != date:
+        # A safety net: the checks above should leave nothing the reader changes.
+        raise BroadcastError("Tin này không ghi được đúng như đã gõ (có ký tự đặc biệt). "
+                             "Hãy bỏ các ký tự lạ rồi lưu lại.")
+    return text, fields

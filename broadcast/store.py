@@ -718,6 +718,12 @@ class Store:
                 self.db.execute("DELETE FROM stories WHERE id = ?", (sid,))
         return len(gone)
 
+    def local_story_ids(self, feed: str) -> dict[str, int]:
+        """The stored local items of `feed`: guid -> story id."""
+        return {guid: sid for sid, guid in self.db.execute(
+            "SELECT s.id, ss.guid FROM stories s JOIN story_sources ss ON ss.story_id = s.id "
+            "WHERE s.local = 1 AND ss.feed = ?", (feed,))}
+
     def rescore(self, scorer: Callable[[str, str], Any], vocab_id: str) -> int:
         """Score every story again when the vocabulary changed (`vocab_id` differs); return how many."""
         with self._write():

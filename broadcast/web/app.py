@@ -53,6 +53,9 @@ DONE = {
     "notice": "Đã lưu thông báo.",
     "notice_built": "Đã lưu thông báo và làm ngay bản tin thông báo.",
     "lexicon": "Đã thêm vào từ điển phát âm.",
+    "local_added": "Đã lưu tin địa phương: tin đã có trong tin ứng viên của ngày ghi trên tin và được đọc từ ngày đó.",
+    "local_added_later": ("Đã lưu tin địa phương. Máy chủ đang tải tin nên tin sẽ hiện trong tin ứng viên sau lần "
+                          "tải tin tới (chậm nhất là lần soạn hằng đêm)."),
     "user_added": "Đã tạo tài khoản.",
     "user_removed": "Đã xóa tài khoản.",
     "password_set": "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã bị đóng.",
@@ -78,6 +81,7 @@ ORIGIN_FIELD = re.compile(r"orig-(\d{1,4})")
 # What a refused post would have done, in the words of its button.
 ACTION_WORDS = {"approve": "duyệt bản tin", "hold": "tạm dừng", "render": "làm lại âm thanh",
                 "make": "soạn bản tin ngay", "save": "lưu kịch bản", "swap": "đổi tin", "notices": "lưu thông báo", "lexicon": "thêm vào từ điển phát âm",
+                "local_items": "lưu tin địa phương", "withdraw_local": "rút tin địa phương",
                 "accounts": "tạo tài khoản", "reset_password": "đặt mật khẩu", "remove_account": "xóa tài khoản"}
 EVENT_WORDS = {"drafted": "soạn", "edited": "sửa", "approved": "duyệt", "held": "tạm dừng",
                "rendered": "làm âm thanh", "failed": "lỗi", "published": "phát hành"}
@@ -257,8 +261,10 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             return url_for("bulletin", **args, **slot)
         if request.endpoint == "swap":
             return url_for("candidates", **args, **slot)
-        if request.endpoint in ("notices", "lexicon"):
+        if request.endpoint in ("notices", "lexicon", "local_items"):
             return request.full_path.rstrip("?")
+        if request.endpoint == "withdraw_local":
+            return url_for("local_items", **args)
         if request.endpoint in ("accounts", "reset_password", "remove_account"):
             return url_for("accounts")
         return url_for("home")
@@ -728,6 +734,42 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             return dt.date.fromisoformat(value) if DATE_RE.match(value) else _bad_date(value)
         except ValueError:
             return _bad_date(value)
+
+    # ------------------------------------------------------------ local items
+
+    def local_page(station: str, *, error: str = "", status: int = 200, form: dict | None = None,
+                   withdrawn: api.LocalChange | None = None):
+        found = api.local_items(config, out_dir, station, now())
+        return render_template("local.html", station=config.station(station), found=found, error=error,
+                               form=form or {}, withdrawn=withdrawn, today=today(), max_day=today() + api.LOCAL_AHEAD,
+                               limits=api.LOCAL_LIMITS), status
+
+    @app.route("/stations/<station>/local", methods=["GET", "POST"])
+    @station_view
+    def local_items(station: str):
+        if request.method == "GET":
+            return local_page(station)
+        form = {k: request.form.get(k, "") for k in ("title", "date", "author", "text")}
+        try:
+            change = api.add_local_item(config, station, form["title"], parse_form_date(form["date"]) or today(),
+                                        form["text"], now(), author=form["author"], by=user().name)
+        except BroadcastError as exc:
+            return local_page(station, error=str(exc), status=400, form=form)
+        return redirect(url_for("local_items", station=station,
+                                done="local_added" if change.in_candidates else "local_added_later"))
+
+    @app.post("/stations/<station>/local/withdraw")
+    @station_view
+    def withdraw_local(station: str):
+        try:
+            change = api.withdraw_local_item(config, out_dir, station, request.form.get("name", ""), now(),
+                                             by=user().name)
+        except api.NotFoundError as exc:
+            return local_page(station, error=str(exc), status=404)
+        except BroadcastError as exc:
+            return local_page(station, error=str(exc), status=403 if isinstance(exc, api.NotYoursError) else 400)
+        # Shown at once, not after a redirect: the bulletins that still carry the item are known only now.
+        return local_page(station, withdrawn=change)
 
     # ------------------------------------------------------------ pronunciation dictionary
 

@@ -1343,9 +1343,10 @@ class LocalEntry:
 
 @dataclass
 class LocalItems:
-    """A station's local items from today on, and where the desk writes new ones."""
+    """A station's local items that may still be read, and where the desk writes new ones."""
 
     station: str
+    since: dt.date  # items dated earlier are no longer offered (older than the station's fresh window)
     folder: LocalFolder | None  # where this station's new items go; None: no local source configured
     folders: list[LocalFolder]
     items: list[LocalEntry]
@@ -1407,18 +1408,19 @@ def _written_on(folder: Path, station: str, day: dt.date) -> int:
     return sum(1 for n in names if desk_owner(n) == station and desk_written_on(n) == day)
 
 
-def _catch_up_local(config: Config, feed_name: str, now: dt.datetime) -> bool:
-    """Read one local folder into the news store now, so candidates show the change; False when busy."""
+def _catch_up_local(config: Config, folder: LocalFolder, now: dt.datetime) -> bool:
+    """Read a local folder into the news store now, so candidates show the change; False when busy."""
     from broadcast.ingest import ingest
     from broadcast.relevance import load_vocabulary
 
-    feed = next(f for f in config.feeds if f.name == feed_name)
+    # Every source naming the folder: each stores its own copy of an item, for its own stations.
+    feeds = [f for f in config.feeds if f.kind == "local" and Path(f.url).resolve() == folder.path.resolve()]
     # The vocabulary the nightly fetch uses: another one would rescore every stored story.
     vocab = load_vocabulary(config.selection.topics_file)
     try:
         # A staffer waits a few seconds at most; a fetch running meanwhile (the nightly one) takes minutes.
         with _locks(config).feeds_lock(timeout=5), open_store(config) as store:
-            report = ingest(config, store, [feed], now=now, vocab=vocab, keep_days=None)
+            report = ingest(config, store, feeds, now=now, vocab=vocab, keep_days=None)
     except LockedError:
         return False  # a fetch is running; the next one reads the folder
     return all(line.status == "ok" for line in report.lines)
@@ -1450,13 +1452,14 @@ def _local_uses(config: Config, out_dir: Path, store, folder: LocalFolder, story
 
 
 def local_items(config: Config, out_dir: Path, station: str, now: dt.datetime) -> LocalItems:
-    """A station's local items dated from today on (and undated ones), who wrote each, where each is read."""
-
+    """A station's local items that may still be read (dated within its fresh window, later, or undated),
+    who wrote each, which bulletins carry each."""
     st = config.station(station)
     today = now.astimezone(VN_TZ).date()
+    since = (now - dt.timedelta(hours=st.selection.fresh_hours)).astimezone(VN_TZ).date()
     folders = _local_folders(config, st)
     if not folders:
-        return LocalItems(station=st.id, folder=None, folders=[], items=[], warnings=[], written_today=0,
+        return LocalItems(station=st.id, since=since, folder=None, folders=[], items=[], warnings=[], written_today=0,
                           per_day=DESK_ITEMS_PER_DAY, setup=_local_setup(st))
     target = _desk_folder(config, st)
     items: list[LocalEntry] = []
@@ -1470,7 +1473,7 @@ def local_items(config: Config, out_dir: Path, station: str, now: dt.datetime) -
                 warnings.append(str(exc))
                 continue
             warnings += said
-            found = [i for i in found if i.published is None or i.published.astimezone(VN_TZ).date() >= today]
+            found = [i for i in found if i.published is None or i.published.astimezone(VN_TZ).date() >= since]
             uses = _local_uses(config, out_dir, store, folder, store.local_story_ids(feed.name), today)
             for item in found:
                 name = item.guid.removeprefix("local:")
@@ -1481,7 +1484,7 @@ def local_items(config: Config, out_dir: Path, station: str, now: dt.datetime) -
                     author=item.source, body=item.summary, owner=owner,
                     account=desk_account_of(folder.path / name) if owner else "", uses=uses.get(item.guid, [])))
     items.sort(key=lambda e: (e.date or dt.date.max, e.name))
-    return LocalItems(station=st.id, folder=target, folders=folders, items=items, warnings=warnings,
+    return LocalItems(station=st.id, since=since, folder=target, folders=folders, items=items, warnings=warnings,
                       written_today=_written_on(target.path, st.id, today), per_day=DESK_ITEMS_PER_DAY)
 
 
@@ -1517,7 +1520,7 @@ def add_local_item(config: Config, station: str, title: str, date: dt.date, body
         name = desk_file_name(st.id, local_now)
     atomic_write_text(folder.path / name, text)
     log.info("wrote local item %s", folder.path / name)
-    in_candidates = _catch_up_local(config, folder.feed, now)
+    in_candidates = _catch_up_local(config, folder, now)
     entry = LocalEntry(name=name, feed=folder.feed, title=fields["title"], date=date,
                        author=fields["author"] or folder.source, body=fields["body"], owner=st.id, account=by, uses=[])
     return LocalChange(entry=entry, folder=folder, in_candidates=in_candidates, uses=[])
@@ -1557,7 +1560,7 @@ def withdraw_local_item(config: Config, out_dir: Path, station: str, name: str, 
         raise BroadcastError(f"Không rút được tin ({os_reason(exc)}): hãy thử lại hoặc báo cho người "
                              "quản trị.") from None
     log.info("withdrew local item %s (by %s)", path, by or "?")
-    in_candidates = _catch_up_local(config, folder.feed, now)
+    in_candidates = _catch_up_local(config, folder, now)
     published = parse_date(fields["date"], order="dmy") if fields["date"] else None
     entry = LocalEntry(name=name, feed=folder.feed, title=fields["title"],
                        date=published.astimezone(VN_TZ).date() if published else None,

@@ -374,3 +374,78 @@ def test_an_item_written_while_a_fetch_runs_is_kept_and_read_by_the_next_fetch(c
     assert TITLE not in {c.title for c in api.candidates(config, "hoa-phu", DAY, AT).candidates}
     api.fetch(config, AT + dt.timedelta(minutes=5))
     assert TITLE in {c.title for c in api.candidates(config, "hoa-phu", DAY, AT + dt.timedelta(minutes=5)).candidates}
+
+
+def test_the_list_shows_the_items_that_may_still_be_read(config, root):
+    for name, day in (("cu.txt", "05/03/2026"), ("hom-kia.txt", "10/03/2026"), ("tuan-sau.txt", "19/03/2026")):
+        (folder_of(root) / name).write_text(f"Tiêu đề: Tin {name}\nNgày: {day}\n\nNội dung.\n", encoding="utf-8")
+    (folder_of(root) / "khong-ngay.txt").write_text("Tin không ngày\nNội dung.\n", encoding="utf-8")
+    found = api.local_items(config, root / "audio_out", "hoa-phu", AT)
+    # 72 hours of freshness before 06:00 on 12/03: items dated from 09/03 may still be offered.
+    assert found.since == dt.date(2026, 3, 9)
+    assert [e.title for e in found.items] == ["Tin hom-kia.txt", "Tin tuan-sau.txt", "Tin không ngày"]
+    assert [e.owner for e in found.items] == ["", "", ""]
+
+
+@pytest.mark.parametrize("name", ["", "../broadcast.toml", "ban-duyet_hoa-phu_\x00.txt", "a" * 100_000,
+                                  "ban-duyet_hoa-phu_20260312-060000_0000000g.txt"])
+def test_withdrawing_a_name_the_desk_never_made_is_a_plain_not_found(app, root, name):
+    lan = logged_in(app, "lan")
+    token = csrf_of(lan.get("/stations/hoa-phu/local").get_data(as_text=True))
+    resp = lan.post("/stations/hoa-phu/local/withdraw", data={"csrf_token": token, "name": name})
+    assert resp.status_code == 404 and "Không có tin này" in resp.get_data(as_text=True)
+    assert (root / "broadcast.toml").is_file()
+
+
+def test_a_long_item_typed_while_the_session_ran_out_is_shown_back(root, config):
+    from test_web import Clock
+
+    clock = Clock(AT)
+    app = create_app(config, root / "audio_out", clock, DeskSettings())
+    app.testing = True
+    lan = logged_in(app, "lan")
+    token = csrf_of(lan.get("/stations/hoa-phu/local").get_data(as_text=True))
+    clock.now = AT + dt.timedelta(hours=3)  # past the two idle hours
+    resp = lan.post("/stations/hoa-phu/local", data={"csrf_token": token, "title": TITLE, "date": DATE,
+                                                      "text": BODY})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 401 and "chưa được lưu" in page and "Bộ phận Một cửa xã   tiếp nhận" in page
+    assert "next=/stations/hoa-phu/local" in page
+    assert list(folder_of(root).iterdir()) == []
+
+
+def test_two_sources_naming_one_folder_are_one_shared_folder(tmp_path):
+    from offline import offline_config
+
+    (tmp_path / "tin").mkdir()
+    path = offline_config(tmp_path, '''
+[[feeds]]
+name = "xa-a"
+kind = "local"
+path = "tin"
+
+[[feeds]]
+name = "xa-b"
+kind = "local"
+path = "./tin/"
+
+[[stations]]
+id = "a"
+name = "Đài xã A"
+feeds = ["tinh", "xa-a"]
+
+[[stations]]
+id = "b"
+name = "Đài xã B"
+feeds = ["xa-b"]
+''')
+    config = load_config(path)
+    change = add(config, station="a", by="")
+    assert change.folder.stations == ["a", "b"] and change.entry.author == AUTHOR
+    found = api.local_items(config, tmp_path / "audio_out", "b", AT)
+    assert [(e.title, e.owner, e.feed) for e in found.items] == [(TITLE, "a", "xa-b")]
+    assert TITLE in {c.title for c in api.candidates(config, "b", DAY, AT).candidates}  # read for B at once
+    with pytest.raises(api.NotYoursError, match="Tin này do Đài xã A viết"):
+        api.withdraw_local_item(config, tmp_path / "audio_out", "b", change.entry.name, AT)
+    assert api.withdraw_local_item(config, tmp_path / "audio_out", "a", change.entry.name, AT).entry.title == TITLE
+    assert TITLE not in {c.title for c in api.candidates(config, "b", DAY, AT, show_all=True).candidates}

@@ -258,6 +258,8 @@ def test_desk_staff_write_only_for_their_station(app, root):
     assert resp.status_code == 302 and "done=local_added" in resp.headers["Location"]
     page = lan.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Đã lưu tin địa phương" in page and TITLE in page and "tài khoản lan" in page
+    # The form posts to the page itself, not to the address with the message: a refusal shows alone.
+    assert 'action="/stations/hoa-phu/local" class="stack" id="local-form"' in page
 
 
 def test_desk_posts_need_the_form_token(app, root):
@@ -318,7 +320,7 @@ def test_a_station_cannot_withdraw_another_stations_item_on_the_desk(app, root):
 def test_the_desk_tells_a_station_without_a_folder_what_to_add(app):
     tinh = logged_in(app, "tinh")
     page = tinh.get("/stations/cu-mgar/local").get_data(as_text=True)
-    assert "chưa có thư mục tin địa phương" in page and "<form method=\"post\" class=\"stack\"" not in page
+    assert "chưa có thư mục tin địa phương" in page and 'id="local-form"' not in page
     resp = post_item(tinh, station="cu-mgar")
     assert resp.status_code == 400 and "kind = &#34;local&#34;" in resp.get_data(as_text=True)
 

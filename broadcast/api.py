@@ -1324,6 +1324,8 @@ class LocalUse:
     slot: str
     state: State
     may_air: bool
+    story: int  # the item's story id in that script (to take it out with swap_story)
+    sha: str  # the script as read, for swap_story's base_sha
 
 
 @dataclass
@@ -1429,7 +1431,7 @@ def _catch_up_local(config: Config, folder: LocalFolder, now: dt.datetime) -> bo
 def _local_uses(config: Config, out_dir: Path, store, folder: LocalFolder, story_ids: dict[str, int],
                 today: dt.date) -> dict[str, list[LocalUse]]:
     """guid -> the bulletins (from a week ago on) of the stations reading the folder whose script has it."""
-    from broadcast.pipeline import items_in_script, read_script
+    from broadcast.pipeline import items_in_script, read_script, sha
     from broadcast.script import parse_script
 
     by_id = {sid: guid for guid, sid in story_ids.items()}
@@ -1447,7 +1449,7 @@ def _local_uses(config: Config, out_dir: Path, store, folder: LocalFolder, story
         for sid in items_in_script(parse_script(text), offered):
             if sid in by_id:
                 uses.setdefault(by_id[sid], []).append(LocalUse(key.station, key.date, key.slot, status_.state,
-                                                                status_.may_air))
+                                                                status_.may_air, sid, sha(text)))
     return uses
 
 
@@ -1531,7 +1533,8 @@ def withdraw_local_item(config: Config, out_dir: Path, station: str, name: str, 
     """Take back an item the station wrote on the desk: its file moves to the folder's withdrawn items.
 
     Bulletins whose scripts already carry it keep it (their text was
-    reviewed as it is): they are returned, for staff to take it out there.
+    reviewed as it is): they are returned, for staff to take it out there
+    (swap_story with the use's story and sha, then approve again).
     """
     st = config.station(station)
     owner = desk_owner(name)  # the name is one the desk made, or nothing is looked up: no path from a form

@@ -227,6 +227,11 @@ def test_withdrawing_an_item_an_approved_bulletin_carries_names_that_bulletin(co
     # The reviewed script is left as it was approved: staff take the item out there if it must not air.
     assert TITLE in (out / DATE / "hoa-phu.txt").read_text(encoding="utf-8")
     assert api.bulletin_status(config, out, "hoa-phu", DAY).approved
+    # Taking it out there works though the story is no longer stored; the bulletin then needs approving again.
+    [use] = change.uses
+    api.swap_story(config, out, "hoa-phu", DAY, use.story, False, AT, base_sha=use.sha, by="lan")
+    assert TITLE not in (out / DATE / "hoa-phu.txt").read_text(encoding="utf-8")
+    assert not api.bulletin_status(config, out, "hoa-phu", DAY).approved
 
 
 # ---------------------------------------------------------------- the desk over HTTP
@@ -365,6 +370,10 @@ def test_a_staffer_writes_an_item_that_reaches_the_candidates_and_the_next_bulle
         assert f"Đã rút tin “{TITLE}”" in said and "bản tin ngày 13/03/2026 của Đài truyền thanh xã Hòa Phú" in said
         assert "Rút tin không tự sửa các kịch bản này" in said
         assert page.locator("article.local-item").count() == 0
+        page.get_by_role("button", name="Bỏ tin khỏi kịch bản này").click()
+        page.wait_for_url(re.compile(r"/stations/hoa-phu/2026-03-13/candidates\?done=swapped_out"))
+        assert "Đã bỏ tin khỏi kịch bản." in page.inner_text("p.ok")
+        assert TITLE not in (root / "audio_out" / "2026-03-13" / "hoa-phu.txt").read_text(encoding="utf-8")
 
 
 def test_an_item_written_while_a_fetch_runs_is_kept_and_read_by_the_next_fetch(config, root):

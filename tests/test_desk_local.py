@@ -349,6 +349,7 @@ def test_a_staffer_writes_an_item_that_reaches_the_candidates_and_the_next_bulle
         assert "<script>window.__pwned=1</script>" in card.inner_text()  # shown as text, never run
         assert page.evaluate("window.__pwned") is None
         check_screenshot(page, shots / "local-written-phone.png", ["Tin địa phương", TITLE, "Rút tin"])
+        assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]  # nothing off the side
         page.get_by_role("link", name="Tin ứng viên hôm nay").click()
         page.wait_for_url(re.compile(r"/candidates"))
         assert TITLE in page.inner_text("main") and AUTHOR in page.inner_text("main")

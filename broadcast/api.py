@@ -129,7 +129,7 @@ def build(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, statio
     from broadcast.pipeline import build as run
 
     opts = BuildOptions(date=date, now=now, fetch=fetch, refresh=refresh, force=force, jobs=jobs, actor=actor)
-    return run(config, list(stations), opts, workspace(config, out_dir), progress)
+    return _calendar_checked(run(config, list(stations), opts, workspace(config, out_dir), progress), date, now)
 
 
 def draft(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, stations: Sequence[str] = (), *,
@@ -140,7 +140,17 @@ def draft(config: Config, out_dir: Path, date: dt.date, now: dt.datetime, statio
 
     opts = BuildOptions(date=date, now=now, fetch=fetch, refresh=refresh, force=force, script_only=True,
                         actor=actor)
-    return run(config, list(stations), opts, workspace(config, out_dir), progress)
+    return _calendar_checked(run(config, list(stations), opts, workspace(config, out_dir), progress), date, now)
+
+
+def _calendar_checked(report: BuildReport, date: dt.date, now: dt.datetime) -> BuildReport:
+    """Add, once per run, the warning that the greeting's National Day table needs its next year."""
+    from broadcast.script import national_day_table_warning
+
+    warning = national_day_table_warning(max(date, now.astimezone(VN_TZ).date()))
+    if warning and warning not in report.warnings:
+        report.warnings.append(warning)
+    return report
 
 
 def render(config: Config, out_dir: Path, station: str, date: dt.date, now: dt.datetime, *,

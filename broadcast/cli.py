@@ -553,7 +553,7 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     if not ranked:
-        app.say("Chưa có tin nào. Hãy chạy 'broadcast fetch' để tải tin.")
+        app.say(_no_candidates(app, show_all))
         return
     for n, c in enumerate(ranked, 1):
         mark = "[chọn]" if c.selected else "      "
@@ -565,6 +565,17 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
             click.echo(f"        cụm từ: {one_line('; '.join(c.matches)) or '(không)'}")
             if c.reason:
                 click.echo(f"        lý do: {one_line(c.reason)}")
+
+
+def _no_candidates(app: App, show_all: bool) -> str:
+    """What to do when a day has no candidate story: fetching helps only for today."""
+    day = app.date.strftime("%d/%m/%Y")
+    hint = "" if show_all else " Thêm --all để xem cả những tin chưa đạt ngưỡng liên quan."
+    if app.date < app.now.astimezone(VN_TZ).date():
+        # A fetch adds today's stories; a past day's candidates are those known by its end, so it cannot help.
+        return (f"Ngày {day} đã qua và không có tin ứng viên nào trong số tin đã tải tới hết ngày đó; tải tin "
+                f"bây giờ không thêm được tin cho ngày đã qua.{hint}")
+    return f"Chưa có tin ứng viên nào cho ngày {day}. Hãy chạy 'broadcast fetch' để tải tin.{hint}"
 
 
 # ---------------------------------------------------------------- the lifecycle

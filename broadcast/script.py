@@ -78,6 +78,16 @@ NATIONAL_DAY_SECOND = {2023: 1, 2024: 3, 2025: 1, 2026: 1}
 TET_DAYS = ("Một", "Hai", "Ba", "Bốn", "Năm")
 
 
+def national_day_table_warning(day: dt.date) -> str:
+    """A warning when `day` is in a year after the last one NATIONAL_DAY_SECOND knows, else ''."""
+    last = max(NATIONAL_DAY_SECOND)
+    if day.year <= last:
+        return ""
+    return (f"Bảng ngày nghỉ Quốc khánh thứ hai chỉ có đến năm {last}, chưa có năm {day.year}: lời chào sẽ không "
+            "nhắc ngày nghỉ đó. Khi Chính phủ công bố ngày nghỉ (thường vào quý IV năm trước), hãy cập nhật "
+            "broadcast hoặc thêm năm đó vào bảng NATIONAL_DAY_SECOND theo mục \"Chạy tự động hằng đêm\" trong README.")
+
+
 def holiday(day: dt.date) -> str:
     """The holiday on a date, as said in a greeting ('ngày Quốc tế Lao động', 'mùng Một Tết Nguyên đán Bính Ngọ'), or ''.
 

@@ -21,26 +21,7 @@ from broadcast.cli import cli
 from broadcast.config import load_config
 from broadcast.models import VN_TZ
 from offline import offline_config
-
-
-def station(sid: str, extra: str = "") -> str:
-    return f'''
-[[stations]]
-id = "{sid}"
-name = "Đài truyền thanh xã {sid}"
-target_minutes = 1
-{extra}
-'''
-
-
-def at(day: dt.date, hour: int = 4, minute: int = 30) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), VN_TZ)
-
-
-def cron(config: Path, now: dt.datetime, *args: str):
-    """One run of the CLI as cron starts it: no terminal, -q, the clock fixed."""
-    return CliRunner().invoke(cli, ["--config", str(config), "--out", str(config.parent / "audio_out"), "-q",
-                                    *args], env={"BROADCAST_NOW": now.isoformat()})
+from test_ops_qa import at, cron, station
 
 
 def run(config: Path, now: dt.datetime, *args: str):

@@ -66,6 +66,15 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 NOTICE_BUILT_AHEAD = dt.timedelta(days=31)
 
 
+# Notices one station may get a day: each stored one is read in every bulletin of its days, each one-off
+# bulletin is audio made at once. A commune's busiest day (a flood, with updates) needs far fewer.
+NOTICES_PER_DAY = 20
+
+
+class NoticeLimitError(BroadcastError):
+    """A station already has the most notices a day may have."""
+
+
 class ConflictError(BroadcastError):
     """The script changed since the caller read it."""
 
@@ -529,6 +538,7 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
         same = [n["id"] for n in store.notices_for(chosen[0].id, valid_from)
                 if n["text"] == text and n["priority"] == priority and sorted(n["stations"]) == ids
                 and n["valid_from"] == valid_from and n["valid_to"] == valid_to]
+        _check_notice_limits(store, chosen, date, valid_to, stored=not same, built=build_now, name=name)
         notice_id = same[0] if same else store.add_notice([s.id for s in chosen], text, priority, valid_from,
                                                           valid_to, now, by)
     results: list[StationResult] = []
@@ -548,6 +558,37 @@ def notice(config: Config, out_dir: Path, text: str, stations: Sequence[str], da
             raise errors[0]
         _publish_notices(config, out_dir, date, now, results, by)
     return NoticeResult(notice_id=notice_id, stations=[s.id for s in chosen], results=results, valid_to=valid_to)
+
+
+def _check_notice_limits(store, stations: list[StationConfig], start: dt.date, end: dt.date, *, stored: bool,
+                         built: bool, name: str | None) -> None:
+    """Refuse a notice that would give a station more than NOTICES_PER_DAY notices on one of its days."""
+    full: list[str] = []
+    if stored:
+        overlapping = store.notices_overlapping(start, end)
+        for st in stations:
+            mine = [(f, t) for ids, f, t in overlapping if st.id in ids]
+            # The most notices on one day is reached on the first day or on a day one of them starts.
+            for day in {start, *(f for f, _ in mine if start <= f <= end)}:
+                if sum(1 for f, t in mine if f <= day <= t) >= NOTICES_PER_DAY:
+                    full.append(f"{st.id} ({day.strftime('%d/%m/%Y')})")
+                    break
+    if full:
+        raise NoticeLimitError(
+            f"Đài {', '.join(full)} đã có {NOTICES_PER_DAY} thông báo đọc trong ngày, mức tối đa mỗi ngày: thông "
+            "báo mới chưa được lưu. Hãy gộp nội dung vào một thông báo đã có, hoặc chọn ngày khác.")
+    if not built:
+        return
+    for st in stations:
+        rows = [r for r in store.bulletin_rows(start, start, [st.id]) if r.get("kind") == "notice"]
+        if len(rows) >= NOTICES_PER_DAY and name not in {r["slot"] for r in rows}:
+            full.append(st.id)
+    if full:
+        raise NoticeLimitError(
+            f"Đài {', '.join(full)} đã có {NOTICES_PER_DAY} bản tin thông báo riêng trong ngày "
+            f"{start.strftime('%d/%m/%Y')}, mức tối đa mỗi ngày: thông báo này chưa được lưu, chưa làm âm thanh. "
+            "Hãy gộp nội dung vào một thông báo đã có: sửa kịch bản của thông báo đó trên bàn duyệt rồi bấm "
+            "“Làm lại âm thanh”.")
 
 
 def _check_notice_name(config: Config, store, st: StationConfig, date: dt.date, name: str, script: str) -> None:

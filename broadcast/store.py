@@ -999,6 +999,12 @@ class Store:
                                   (to_db_time(now), notice_id))
             return cur.rowcount > 0
 
+    def notices_overlapping(self, start: dt.date, end: dt.date) -> list[tuple[list[str], dt.date, dt.date]]:
+        """(stations, first day, last day) of every stored notice read on a day between two dates."""
+        rows = self.db.execute("SELECT stations, valid_from, valid_to FROM notices WHERE withdrawn_at IS NULL "
+                               "AND valid_from <= ? AND valid_to >= ?", (end.isoformat(), start.isoformat()))
+        return [(json.loads(r[0]), dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2])) for r in rows]
+
     def notices_for(self, station_id: str, date: dt.date) -> list[dict[str, Any]]:
         """Stored notices for a station valid on a date, oldest first."""
         rows = self.db.execute(

@@ -83,3 +83,88 @@ def test_a_run_past_the_national_day_tables_last_year_says_so_once_in_the_log(tm
     lines = [l for l in log_file.read_text(encoding="utf-8").splitlines() if "Quốc khánh" in l]
     assert len(lines) == 1, lines
     assert str(late.year) in lines[0] and "cảnh báo" in lines[0]
+
+
+# ---------------------------------------------------------------- 4. notices a day
+
+
+def stored_notices(config) -> int:
+    with api.open_store(config) as store:
+        return store.db.execute("SELECT COUNT(*) FROM notices").fetchone()[0]
+
+
+def test_a_station_gets_at_most_the_daily_number_of_notices_stored(tmp_path):
+    config_path = offline_config(tmp_path, station("xa-a") + station("xa-b"))
+    config = load_config(config_path)
+    out = tmp_path / "audio_out"
+    day = dt.date(2026, 10, 5)
+    for n in range(api.NOTICES_PER_DAY - 1):
+        api.notice(config, out, f"Thông báo số {n}: họp dân tại nhà văn hóa thôn.", ["xa-a"], day, at(day, 8),
+                   build_now=False)
+    # One for every station, read over three days, takes the last place of the day.
+    api.notice(config, out, "Tuần lễ tiêm chủng.", [], day, at(day, 8), all_stations=True, build_now=False,
+               valid_from=day - dt.timedelta(days=1), valid_to=day + dt.timedelta(days=1))
+    with pytest.raises(api.NoticeLimitError) as refused:
+        api.notice(config, out, "Thêm một thông báo nữa.", ["xa-a"], day, at(day, 9), build_now=False,
+                   valid_from=day - dt.timedelta(days=3), valid_to=day + dt.timedelta(days=3))
+    message = str(refused.value)
+    assert "xa-a (05/10/2026)" in message and str(api.NOTICES_PER_DAY) in message and "gộp" in message, message
+    assert stored_notices(config) == api.NOTICES_PER_DAY
+    # The same notice again is not a new one; another station and another day still have room.
+    api.notice(config, out, "Thông báo số 0: họp dân tại nhà văn hóa thôn.", ["xa-a"], day, at(day, 9),
+               build_now=False)
+    api.notice(config, out, "Thêm một thông báo nữa.", ["xa-b"], day, at(day, 9), build_now=False)
+    api.notice(config, out, "Thêm một thông báo nữa.", ["xa-a"], day, at(day, 9), build_now=False,
+               valid_from=day + dt.timedelta(days=2))
+    assert stored_notices(config) == api.NOTICES_PER_DAY + 2
+
+    # On the command line: one line, nothing stored.
+    result = cron(config_path, at(day, 10), "notice", "--station", "xa-a", "--no-build", "--date", "2026-10-05",
+                  "Thông báo thứ hai mươi mốt.")
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Lỗi: Đài xa-a") and "mức tối đa" in line, line
+    assert stored_notices(config) == api.NOTICES_PER_DAY + 2
+
+
+def fill_notice_bulletins(config, sid: str, day: dt.date) -> None:
+    """The day's one-off notice bulletins, as many as a day may have (claimed in the store as a post does)."""
+    with api.open_store(config) as store:
+        for n in range(api.NOTICES_PER_DAY):
+            assert store.claim_bulletin(sid, day, f"thong-bao-08{n:02d}", at(day, 8), "notice")
+
+
+def test_one_off_notice_bulletins_stop_at_the_daily_number_on_the_desk_too(tmp_path):
+    from test_attacks2_desk import Clock, desk_in_process, error_line, form_value, log_in, make_light_site
+    from test_web import NOW
+
+    from broadcast.web.app import DeskSettings
+
+    root = tmp_path / "site"
+    root.mkdir()
+    make_light_site(root)
+    config = load_config(root / "broadcast.toml")
+    day = NOW.astimezone(VN_TZ).date()
+    fill_notice_bulletins(config, "hoa-phu", day)
+    with pytest.raises(api.NoticeLimitError) as refused:
+        api.notice(config, root / "audio_out", "Nước sông đang lên nhanh.", ["hoa-phu"], day, NOW,
+                   priority="emergency")
+    assert "Làm lại âm thanh" in str(refused.value)
+    assert stored_notices(config) == 0
+    with desk_in_process(root, Clock(NOW), DeskSettings()) as base:
+        lan = log_in(base, "lan")
+        page = lan.get(f"{base}/stations/hoa-phu/notices", timeout=30)
+        resp = lan.post(f"{base}/stations/hoa-phu/notices",
+                        data={"csrf_token": form_value(page.text, "csrf_token"), "priority": "emergency",
+                              "text": "Bà con chú ý: nước sông đang lên nhanh."}, allow_redirects=False, timeout=60)
+        assert resp.status_code == 429, resp.text[:500]
+        assert "mức tối đa mỗi ngày" in error_line(resp)
+        # The other commune's staff still post theirs.
+        hung = log_in(base, "hung")
+        page = hung.get(f"{base}/stations/ea-tieu/notices", timeout=30)
+        resp = hung.post(f"{base}/stations/ea-tieu/notices",
+                         data={"csrf_token": form_value(page.text, "csrf_token"), "priority": "normal",
+                               "text": "Họp dân thôn 3."}, allow_redirects=False, timeout=60)
+        assert resp.status_code == 302, resp.text[:500]
+    assert stored_notices(config) == 1
+    assert not list((root / "audio_out").rglob("hoa-phu-thong-bao*.mp3"))

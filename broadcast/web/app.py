@@ -719,7 +719,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
                 api.notice(config, out_dir, form["text"], [station], day, now(), priority=priority,
                            valid_from=start, valid_to=end, build_now=build_now, by=user().name)
             except BroadcastError as exc:
-                error, status = str(exc), 400
+                error, status = str(exc), 429 if isinstance(exc, api.NoticeLimitError) else 400
             else:
                 return back("notices", "notice_built" if build_now else "notice", station=station,
                             date=day.isoformat())

@@ -152,19 +152,18 @@ def test_one_off_notice_bulletins_stop_at_the_daily_number_on_the_desk_too(tmp_p
     assert "Làm lại âm thanh" in str(refused.value)
     assert stored_notices(config) == 0
     with desk_in_process(root, Clock(NOW), DeskSettings()) as base:
-        lan = log_in(base, "lan")
-        page = lan.get(f"{base}/stations/hoa-phu/notices", timeout=30)
-        resp = lan.post(f"{base}/stations/hoa-phu/notices",
-                        data={"csrf_token": form_value(page.text, "csrf_token"), "priority": "emergency",
-                              "text": "Bà con chú ý: nước sông đang lên nhanh."}, allow_redirects=False, timeout=60)
+        def post(name: str, sid: str, priority: str, text: str):
+            s = log_in(base, name)
+            page = s.get(f"{base}/stations/{sid}/notices", timeout=30)
+            return s.post(f"{base}/stations/{sid}/notices", data={
+                "csrf_token": form_value(page.text, "csrf_token"), "priority": priority, "text": text},
+                allow_redirects=False, timeout=60)
+
+        resp = post("lan", "hoa-phu", "emergency", "Bà con chú ý: nước sông đang lên nhanh.")
         assert resp.status_code == 429, resp.text[:500]
         assert "mức tối đa mỗi ngày" in error_line(resp)
         # The other commune's staff still post theirs.
-        hung = log_in(base, "hung")
-        page = hung.get(f"{base}/stations/ea-tieu/notices", timeout=30)
-        resp = hung.post(f"{base}/stations/ea-tieu/notices",
-                         data={"csrf_token": form_value(page.text, "csrf_token"), "priority": "normal",
-                               "text": "Họp dân thôn 3."}, allow_redirects=False, timeout=60)
+        resp = post("hung", "ea-tieu", "normal", "Họp dân thôn 3.")
         assert resp.status_code == 302, resp.text[:500]
     assert stored_notices(config) == 1
     assert not list((root / "audio_out").rglob("hoa-phu-thong-bao*.mp3"))

@@ -167,3 +167,57 @@ def test_one_off_notice_bulletins_stop_at_the_daily_number_on_the_desk_too(tmp_p
         assert resp.status_code == 302, resp.text[:500]
     assert stored_notices(config) == 1
     assert not list((root / "audio_out").rglob("hoa-phu-thong-bao*.mp3"))
+
+
+# ---------------------------------------------------------------- 5. the desk's record of render jobs
+
+
+def test_the_desks_record_of_renders_keeps_what_is_still_needed_and_no_more(tmp_path):
+    import threading
+    import time
+
+    from test_attacks2_desk import Clock, form_value, log_in, make_light_site
+    from test_web import NOW
+    from werkzeug.serving import make_server
+
+    from broadcast.web.app import RENDER_RESULT_KEPT, RENDER_RESULTS, create_app
+
+    root = tmp_path / "site"
+    root.mkdir()
+    make_light_site(root)
+    clock = Clock(NOW)
+    app = create_app(load_config(root / "broadcast.toml"), root / "audio_out", clock)
+    jobs = app.extensions["broadcast.render_jobs"]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def remake(day: dt.date) -> None:
+        # A day without a script: the render ends at once with "Chưa có kịch bản", its record stays.
+        resp = lan.post(f"{base}/stations/hoa-phu/{day.isoformat()}/render", data={"csrf_token": token},
+                        allow_redirects=False, timeout=30)
+        assert resp.status_code == 302, resp.text[:500]
+        deadline = time.monotonic() + 30
+        while not all(j.done for j in list(jobs.values())):
+            assert time.monotonic() < deadline, "the render never ended"
+            time.sleep(0.02)
+        clock.now += dt.timedelta(seconds=1)
+
+    try:
+        lan = log_in(base, "lan")
+        token = form_value(lan.get(f"{base}/stations/hoa-phu/notices", timeout=30).text, "csrf_token")
+        first = dt.date(2026, 1, 1)
+        days = [first + dt.timedelta(days=n) for n in range(RENDER_RESULTS + 15)]
+        for day in days:
+            remake(day)
+        assert len(jobs) == RENDER_RESULTS, len(jobs)
+        # The newest results are those kept: their pages still say why the render ended.
+        last = lan.get(f"{base}/stations/hoa-phu/{days[-1].isoformat()}/render", timeout=30)
+        assert "Chưa có kịch bản" in last.text
+        assert (("hoa-phu", days[-1].isoformat(), "") in jobs and ("hoa-phu", days[0].isoformat(), "") not in jobs)
+        # Once nobody can still be waiting for them, old results go.
+        clock.now += RENDER_RESULT_KEPT + dt.timedelta(minutes=1)
+        remake(first - dt.timedelta(days=1))
+        assert list(jobs) == [("hoa-phu", (first - dt.timedelta(days=1)).isoformat(), "")]
+    finally:
+        server.shutdown()

@@ -62,6 +62,9 @@ DONE = {
 }
 MAX_POST_BYTES = 2_000_000
 PREVIEW_RUN_LIFETIME = dt.timedelta(minutes=10)
+# A finished render's result is shown when its page next asks; then it is only memory, one entry per date.
+RENDER_RESULT_KEPT = dt.timedelta(minutes=30)
+RENDER_RESULTS = 50
 # Said instead of the framework's English pages; a code not listed gets the generic line.
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ: hãy tải lại trang rồi làm lại.",
@@ -120,6 +123,15 @@ class RenderJob:
     done: bool = False
     error: str = ""
     summary: str = ""
+    finished: dt.datetime | None = None
+
+
+def _forget_finished(jobs: dict[tuple[str, str, str], RenderJob], before: dt.datetime, keep: int) -> None:
+    """Drop results of renders finished before `before`, and all but the newest `keep`; running ones stay."""
+    finished = sorted((j.finished or before, k) for k, j in jobs.items() if j.done)
+    for n, (when, k) in enumerate(finished):
+        if when <= before or n < len(finished) - keep:
+            del jobs[k]
 
 
 def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
@@ -134,6 +146,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
     out_dir = Path(out_dir)
     jobs: dict[tuple[str, str, str], RenderJob] = {}
     jobs_lock = threading.Lock()
+    app.extensions["broadcast.render_jobs"] = jobs
     speech_spent: dict[str, list[tuple[dt.datetime, int]]] = {}  # account -> (when, new characters heard)
     speech_lock = threading.Lock()
     # The run state previews share (voice probes, engines skipped after failures, the character budget),
@@ -556,6 +569,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             if (job is None or job.done) and busy >= settings.render_limit:
                 job = None
             elif job is None or job.done:
+                _forget_finished(jobs, now() - RENDER_RESULT_KEPT, RENDER_RESULTS - 1)
                 job = jobs[key] = RenderJob(started=time.monotonic())
                 by, t = user().name, now()
                 threading.Thread(target=run_render, args=(job, station, date, slot, t, by, anew), daemon=True,
@@ -589,6 +603,7 @@ def create_app(config: Config, out_dir: Path, clock: Callable[[], dt.datetime],
             log.exception("render of %s failed", station)
             job.error = f"lỗi không mong đợi ({type(exc).__name__}): hãy báo cho người quản trị"
         finally:
+            job.finished = now()
             job.done = True
 
     @app.get("/stations/<station>/<day>/render")

@@ -33,6 +33,9 @@ REASONS = {
     "waiting": "chưa được duyệt",
     "held": "tạm dừng",
     "held_published": "tạm dừng sau khi đã phát hành (nơi nhận có thể đã phát)",
+    "changed_published": ("bản đã duyệt đã được phát hành (nơi nhận có thể đã phát), sau đó kịch bản bị sửa; "
+                          "bản sửa chưa được duyệt"),
+    "changed": "đã được duyệt, sau đó kịch bản bị sửa; bản sửa chưa được duyệt",
     "failed": "lỗi khi làm bản tin",
 }
 
@@ -216,15 +219,20 @@ def build_report(config: Config, store, start: dt.date, end: dt.date, stations: 
                 if row.get("approved_sha") and row.get("approved_sha") == row.get("script_sha"):
                     rep.approved += 1
                 if not may_air:
-                    if row.get("held") and row.get("published_sha") and row.get("published_sha") == row.get("rendered_sha"):
-                        # Delivered before the hold: the speakers may have played it; say so rather than "not aired".
-                        reason = "held_published"
-                    elif row.get("held"):
-                        reason = "held"
+                    # A version delivered earlier (the one then approved, or rendered under "auto") may have been
+                    # played by the speakers whatever became of the bulletin since: say so, not just "not aired".
+                    delivered = bool(row.get("published_sha"))
+                    changed = (st.publish == "approved" and bool(row.get("approved_sha"))
+                               and row.get("approved_sha") != row.get("script_sha"))
+                    if row.get("held"):
+                        reason = "held_published" if delivered else "held"
                     elif state == State.FAILED:  # also when it failed before any script was written
                         reason = "failed"
                     elif state == State.MISSING:
                         reason = "missing"
+                    elif changed:
+                        # Approved, then its script changed (edited, redrafted, a story swapped) and maybe remade.
+                        reason = "changed_published" if delivered else "changed"
                     elif row.get("rendered_sha") and row.get("rendered_sha") == row.get("script_sha"):
                         reason = "waiting"
                     else:

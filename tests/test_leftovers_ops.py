@@ -221,3 +221,55 @@ def test_the_desks_record_of_renders_keeps_what_is_still_needed_and_no_more(tmp_
         assert list(jobs) == [("hoa-phu", (first - dt.timedelta(days=1)).isoformat(), "")]
     finally:
         server.shutdown()
+
+
+# ---------------------------------------------------------------- 1. the report after a remake
+
+
+def test_report_says_what_was_delivered_before_a_bulletin_was_changed_after_approval(tmp_path):
+    import docx
+    import openpyxl
+
+    from broadcast.report import render
+
+    target = '[[stations.deliver]]\nkind = "folder"\npath = "giao/{}"\n'
+    config_path = offline_config(tmp_path, station("xa-a", 'publish = "approved"\n' + target.format("xa-a"))
+                                 + station("xa-b", 'publish = "approved"\n' + target.format("xa-b"))
+                                 + station("xa-c", 'publish = "approved"'))
+    config = load_config(config_path)
+    out = tmp_path / "audio_out"
+    day = dt.date(2026, 10, 5)
+    assert not api.build(config, out, day, at(day)).failed
+    # xa-a is approved and delivered; xa-c approved (it has nowhere to deliver to); xa-b is never approved.
+    for sid in ("xa-a", "xa-c"):
+        api.approve(config, out, sid, day, at(day, 6), by="Lan")
+    api.publish(config, out, day, at(day, 6, 5))
+    assert [p.suffix for p in (tmp_path / "giao" / "xa-a").iterdir()] == [".mp3"]
+    assert not (tmp_path / "giao" / "xa-b").exists()
+    # Later that morning staff change both approved scripts and remake their audio; nobody approves again.
+    for sid in ("xa-a", "xa-c"):
+        script = out / day.isoformat() / f"{sid}.txt"
+        text = script.read_text(encoding="utf-8").replace("[kết thúc]\n", "[kết thúc]\nXin cảm ơn bà con.\n", 1)
+        api.save_script(config, out, sid, day, text, at(day, 9), by="Lan")
+        assert not api.render(config, out, sid, day, at(day, 9, 5), actor="Lan").failed
+
+    delivered = "bản đã duyệt đã được phát hành (nơi nhận có thể đã phát), sau đó kịch bản bị sửa; bản sửa chưa được duyệt"
+    changed = "đã được duyệt, sau đó kịch bản bị sửa; bản sửa chưa được duyệt"
+    expected = {"xa-a": delivered, "xa-b": "chưa được duyệt", "xa-c": changed}
+    report = api.report(config, day, day, today=day)
+    md = render(report, "md").decode("utf-8")
+    for sid, reason in expected.items():
+        assert f"| {sid} | 05/10/2026 |  | {reason} |" in md, md
+    cli_md = cron(config_path, at(day, 10), "report", "--from", day.isoformat(), "--to", day.isoformat())
+    assert cli_md.exit_code == 0 and f"| xa-a | 05/10/2026 |  | {delivered} |" in cli_md.output, cli_md.output
+
+    document = docx.Document(io.BytesIO(render(report, "docx")))
+    rows = {tuple(c.text for c in row.cells) for t in document.tables for row in t.rows}
+    assert {(sid, "05/10/2026", "", reason) for sid, reason in expected.items()} <= rows, rows
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
+    sheet = [tuple("" if v is None else v for v in r) for r in book["Buổi không phát"].iter_rows(values_only=True)]
+    assert {(sid, "05/10/2026", "", reason) for sid, reason in expected.items()} <= set(sheet), sheet
+    # The CSV counts: none of the three may air now, xa-a was delivered once, none is approved as it stands.
+    rows_csv = {r["station"]: r for r in csv.DictReader(io.StringIO(render(report, "csv").decode("utf-8-sig")))}
+    assert [(rows_csv[s]["aired"], rows_csv[s]["days_without"], rows_csv[s]["approved"]) for s in expected] \
+        == [("0", "1", "0")] * 3

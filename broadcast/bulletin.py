@@ -297,6 +297,7 @@ class StationResult:
     offered: int = 0  # news items the selection offered when the script was drafted
     warnings: list[str] = field(default_factory=list)
     message: str = ""
+    disk_full: bool = False  # failed, or never started, because a disk was full
 
 
 @dataclass
@@ -308,6 +309,7 @@ class BuildReport:
     cache_hits: int = 0
     seconds: float = 0.0
     root_cause: str = ""  # one line when a problem applies to every station
+    disk_full: str = ""  # the first "disk full" error: the run stopped starting bulletins there
 
     @property
     def no_news(self) -> bool:

@@ -24,7 +24,7 @@ import click
 
 from broadcast import __version__, cli_vi
 from broadcast.config import Config, load_config
-from broadcast.errors import BroadcastError
+from broadcast.errors import BroadcastError, DiskFullError
 from broadcast.models import VN_TZ
 from broadcast.vitext import decimal, one_line, os_reason
 
@@ -396,24 +396,41 @@ def _run_build(app: App, stations: tuple[str, ...], script_only: bool, no_fetch:
         for line in report.feed_lines:
             app.say(f"  nguồn tin: {line}")
     for r in report.results:
+        if r.disk_full and report.disk_full:
+            continue  # said once for all of them, below
         line, err = _station_line(r)
         emit(line if cron else f"  {line}", err=err)
     for w in report.warnings:
         emit(f"cảnh báo chung: {w}" if cron else f"  cảnh báo: {w}", err=True)
     if report.root_cause:
         emit(report.root_cause, err=True)
+    if report.disk_full:
+        emit(_disk_full_line(report), err=True)
     ok = [r for r in report.results if r.status not in ("failed", "busy")]
     verb = "soạn kịch bản" if script_only else "làm bản tin"
     summary = (f"Xong: {verb} {len(ok)}/{len(report.results)} đài trong {decimal(report.seconds, 1)} giây")
     if not script_only:
         summary += f"; đọc mới {report.speech_calls} đoạn, lấy lại từ bộ nhớ đệm {report.cache_hits} đoạn"
     emit(summary + ".")
+    if report.disk_full:
+        raise SystemExit(DiskFullError.exit_code)
     if report.failed:
         raise SystemExit(1)
     if report.busy:
         raise SystemExit(75)
     if report.no_news and not script_only:
         raise SystemExit(4)
+
+
+def _disk_full_line(report) -> str:
+    """One line for a run a full disk stopped: what happened, which bulletins wait, what to do."""
+    waiting = [f"{r.station}{'-' + r.slot if r.slot else ''}" for r in report.results if r.disk_full]
+    shown = ", ".join(waiting[:10]) + (f" và {len(waiting) - 10} bản tin khác" if len(waiting) > 10 else "")
+    line = f"LỖI: {report.disk_full}"
+    if waiting:
+        line += (f" Lần chạy đã dừng: {len(waiting)}/{len(report.results)} bản tin chưa làm được ({shown}), "
+                 "tệp cũ của chúng giữ nguyên; lần chạy sau chỉ làm các bản tin còn thiếu.")
+    return line
 
 
 def build_options(func):

@@ -47,6 +47,18 @@ class StoreCorruptError(BroadcastError):
     exit_code = 2
 
 
+class DiskFullError(BroadcastError):
+    """A disk (or quota) is full: nothing more can be written until space is freed."""
+
+    exit_code = 74  # EX_IOERR
+
+
+class AudioDiskFullError(AudioError, DiskFullError):
+    """ffmpeg ran out of disk space while writing audio."""
+
+    exit_code = 74
+
+
 class LockedError(BroadcastError):
     """Another run holds the lock."""
 

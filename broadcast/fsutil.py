@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from broadcast.errors import BroadcastError
+from broadcast.errors import BroadcastError, DiskFullError
 from broadcast.vitext import os_reason, size_text
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _disk_error(path: Path, exc: OSError) -> BroadcastError:
     if held_open(exc):
         return held_open_error(path)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return BroadcastError(
+        return DiskFullError(
             f"Hết dung lượng đĩa khi ghi {path}: hãy giải phóng dung lượng rồi chạy lại "
             "(tệp cũ vẫn được giữ nguyên)."
         )

@@ -44,7 +44,7 @@ from broadcast.bulletin import (
     write_manifest,
 )
 from broadcast.config import Config, Slot, StationConfig
-from broadcast.errors import BroadcastError, LockedError, SpeechError, StoreCorruptError
+from broadcast.errors import BroadcastError, DiskFullError, LockedError, SpeechError, StoreCorruptError
 from broadcast.fsutil import atomic_write_bytes, atomic_write_text, read_staff_text
 from broadcast.messages import Notice, notices_for, standing_for, standing_messages
 from broadcast.models import VN_TZ, Candidate, Segment, SpokenParagraph
@@ -176,6 +176,7 @@ class Builder:
         self._read_with: dict[str, list[str]] = {}  # station lexicon -> paragraphs read with it
         self._voiceless: dict[str, str] = {}  # station -> why none of its engines can speak
         self._dead_feeds: set[str] = set()  # feeds that could not be fetched in this run
+        self.disk_full = ""  # set by the first write a full disk refused: no bulletin is started after it
         self.store = None
 
     # -- shared resources, created once per run
@@ -274,9 +275,15 @@ class Builder:
                                    for sid, message in self.config.broken.items()]
             queue.finish()
             if not self.options.script_only:
-                write_playlist(self.ws, self.store, self.config, self.options.date)
-                self._publish(stations, report)
-                self._prune_old()
+                # Each goes on when the disk is full: the playlist of what was made, deliveries elsewhere,
+                # and retention, which frees space.
+                for step in (lambda: write_playlist(self.ws, self.store, self.config, self.options.date),
+                             lambda: self._publish(stations, report), self._prune_old):
+                    try:
+                        step()
+                    except DiskFullError as exc:
+                        self.disk_full = self.disk_full or str(exc)
+            report.disk_full = self.disk_full
             self._report_unused_entries(report)
             if report.no_news and len(report.results) > 1:
                 report.root_cause = self._why_no_news(stations)
@@ -316,6 +323,10 @@ class Builder:
             key = BulletinKey(station.id, self.options.date, slot.name if slot else "")
             result = StationResult(station=station.id, slot=key.slot, status="failed")
             self.progress(Progress("script", len(report.results), getattr(self, "_planned", 1), key.label))
+            if self.disk_full:  # it could not be written either: its files stay as they are
+                self._stopped(result)
+                report.results.append(result)
+                continue
             try:
                 # Held until the render finishes: one writer per bulletin.
                 held.enter_context(self.ws.bulletin_lock(station.id, key.date, key.slot))
@@ -328,16 +339,24 @@ class Builder:
             except StoreCorruptError:
                 raise  # no station can be built: stop with the recovery step
             except BroadcastError as exc:
-                self._fail(key, result, str(exc))
+                self._fail(key, result, str(exc), exc)
             except Exception as exc:  # a bug must not cost the other stations their bulletin
                 log.exception("%s: unexpected error", key.label)
                 self._fail(key, result, f"lỗi không mong đợi ({type(exc).__name__}: {exc}); "
                                         "chạy lại với -vv để xem chi tiết")
             report.results.append(result)
 
-    def _fail(self, key: BulletinKey, result: StationResult, message: str) -> None:
+    def _stopped(self, result: StationResult) -> None:
+        """A bulletin not started because the disk is full."""
+        result.status, result.disk_full = "failed", True
+        result.message = "chưa làm vì hết dung lượng đĩa"
+
+    def _fail(self, key: BulletinKey, result: StationResult, message: str, exc: BaseException | None = None) -> None:
         result.status = "failed"
         result.message = message
+        if isinstance(exc, DiskFullError):
+            result.disk_full = True
+            self.disk_full = self.disk_full or message
         log.info("%s failed: %s", key.label, message)  # the run's report shows it to the user
         if self.store is not None:
             try:
@@ -583,12 +602,15 @@ class Builder:
         except StoreCorruptError:
             raise
         except BroadcastError as exc:
-            self._fail(job.key, job.result, str(exc))
+            self._fail(job.key, job.result, str(exc), exc)
         except Exception as exc:
             log.exception("%s: unexpected error", job.key.label)
             self._fail(job.key, job.result, f"lỗi không mong đợi ({type(exc).__name__}: {exc}); "
                                             "chạy lại với -vv để xem chi tiết")
-        self._unchanged_after_failure(job)
+        try:
+            self._unchanged_after_failure(job)
+        except DiskFullError:
+            pass  # the mark stays: the bulletin stays out of the playlist until a run can record it
         return None
 
     def _unchanged_after_failure(self, job: PendingRender) -> None:
@@ -848,6 +870,11 @@ class RenderQueue:
         total = len(self.unique)
         for n, (job, future) in enumerate(self.unique):
             b.progress(Progress("audio", n, total, job.key.label))
+            if b.disk_full and (future is None or future.cancel()):
+                b._stopped(job.result)  # never started: the old audio stands
+                with contextlib.suppress(DiskFullError):
+                    b._unchanged_after_failure(job)
+                continue
             if future is None:
                 fn, args, kw = self._call(job)
                 rendered[job.fingerprint] = b._settle(job, lambda: fn(*args, **kw))
@@ -857,8 +884,12 @@ class RenderQueue:
             source = self.first[job.fingerprint]
             done = rendered.get(job.fingerprint)
             if done is None:
-                b._fail(job.key, job.result, source.result.message or "không làm được âm thanh")
-                b._unchanged_after_failure(job)
+                if b.disk_full:
+                    b._stopped(job.result)
+                else:
+                    b._fail(job.key, job.result, source.result.message or "không làm được âm thanh")
+                with contextlib.suppress(DiskFullError):
+                    b._unchanged_after_failure(job)
                 continue
 
             def copy(job=job, source=source, done=done):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from broadcast.dedupe import NearDuplicateIndex, fingerprint, item_keys
-from broadcast.errors import BroadcastError, StoreCorruptError
+from broadcast.errors import BroadcastError, DiskFullError, StoreCorruptError
 from broadcast.models import VN_TZ, Candidate, FeedItem
 from broadcast.textclean import damage as text_damage
 from broadcast.vitext import decimal
@@ -354,7 +354,7 @@ def corrupt_error(path: Path) -> StoreCorruptError:
 
 def disk_full_error(path: Path) -> BroadcastError:
     """The message for a database that cannot be written: the disk is full or failing."""
-    return BroadcastError(
+    return DiskFullError(
         f"Hết dung lượng đĩa khi ghi tệp dữ liệu {path} (hoặc ổ đĩa bị lỗi): hãy giải phóng dung lượng "
         "rồi chạy lại; dữ liệu đã lưu trước đó vẫn còn nguyên."
     )

@@ -32,7 +32,7 @@ from typing import Iterator
 
 import portalocker
 
-from broadcast.errors import BroadcastError, LockedError, ParameterError
+from broadcast.errors import BroadcastError, DiskFullError, LockedError, ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -352,5 +352,5 @@ def layout_error(path: Path, exc: OSError, what: str) -> BroadcastError:
         return BroadcastError(f"Không tạo được {what} {path}: một phần của đường dẫn là tệp, không phải "
                               "thư mục. Hãy đổi tên tệp đó hoặc chọn thư mục khác.")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return BroadcastError(f"Hết dung lượng đĩa khi ghi {what} {path}: hãy giải phóng dung lượng rồi chạy lại.")
+        return DiskFullError(f"Hết dung lượng đĩa khi ghi {what} {path}: hãy giải phóng dung lượng rồi chạy lại.")
     return BroadcastError(f"Không dùng được {what} {path}: {exc.strerror or exc}.")

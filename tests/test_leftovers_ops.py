@@ -273,3 +273,126 @@ def test_report_says_what_was_delivered_before_a_bulletin_was_changed_after_appr
     rows_csv = {r["station"]: r for r in csv.DictReader(io.StringIO(render(report, "csv").decode("utf-8-sig")))}
     assert [(rows_csv[s]["aired"], rows_csv[s]["days_without"], rows_csv[s]["approved"]) for s in expected] \
         == [("0", "1", "0")] * 3
+
+
+# ---------------------------------------------------------------- 2. a full disk at night
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """Mount a tmpfs of a few MB at a folder (root only); yields mount(folder) and fill(folder, keep_bytes)."""
+    import errno
+    import os
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def mount(folder: Path, size: str = "24m") -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                                               capture_output=True).returncode != 0:
+            pytest.skip("a small filesystem needs root and mount")
+        mounted.append(folder)
+
+    def fill(folder: Path, keep: int = 0) -> Path:
+        """Fill the filesystem of `folder` until fewer than `keep` bytes are free; return the filler file."""
+        filler = folder / "filler.bin"
+        with open(filler, "ab") as fh:
+            try:
+                while os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize > keep:
+                    fh.write(b"\0" * 4096)
+                    fh.flush()
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+        return filler
+
+    try:
+        yield mount, fill
+    finally:
+        for folder in mounted:
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def files_of(day_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in day_dir.iterdir() if p.is_file()}
+
+
+def built_on_a_small_disk(tmp_path: Path, small_disk, sids: list[str]) -> tuple[Path, Path, dt.date, Path]:
+    """Bulletins of these stations built on a small disk of their own; then the stations are renamed, so a
+    refresh would write every file again. Returns the configuration, output folder, day and day folder."""
+    config_path = offline_config(tmp_path, "".join(station(s) for s in sids))
+    out = tmp_path / "audio_out"
+    small_disk[0](out)
+    day = dt.date(2026, 10, 5)
+    assert not api.build(load_config(config_path), out, day, at(day)).failed
+    assert {f"{s}.mp3" for s in sids} <= {p.name for p in (out / day.isoformat()).iterdir()}
+    config_path.write_text(config_path.read_text(encoding="utf-8").replace("Đài truyền thanh", "Đài phát thanh"),
+                           encoding="utf-8")
+    return config_path, out, day, out / day.isoformat()
+
+
+def test_a_full_disk_stops_the_nightly_run_says_so_once_and_keeps_the_last_good_files(tmp_path, small_disk):
+    import os
+    import subprocess
+    import sys
+
+    fill = small_disk[1]
+    sids = ["xa-a", "xa-b", "xa-c", "xa-d", "xa-e"]
+    config_path, out, day, day_dir = built_on_a_small_disk(tmp_path, small_disk, sids)
+    good = files_of(day_dir)
+    # The operator's nightly refresh finds the bulletin disk full.
+    filler = fill(out)
+    log_file = tmp_path / "nhat-ky" / "build.log"
+    env = {**os.environ, "BROADCAST_NOW": at(day, 4, 45).isoformat()}
+    run_ = subprocess.run([sys.executable, "-m", "broadcast", "--config", str(config_path), "--out", str(out), "-q",
+                           "--date", day.isoformat(), "build", "--refresh", "--no-fetch", "--log-file", str(log_file)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    said = (run_.stdout + run_.stderr).splitlines()
+    assert run_.returncode == 74, said
+    full = [l for l in said if "dung lượng" in l]
+    assert len(full) == 1, said
+    line = full[0]
+    assert "LỖI: Hết dung lượng đĩa" in line and "giải phóng dung lượng" in line, line
+    assert "5/5 bản tin chưa làm được" in line and all(s in line for s in sids), line
+    assert not [l for l in said if "LỖI" in l and l is not line], said
+    assert run_.stdout.splitlines()[-1].split(" ", 2)[2].startswith("Xong: làm bản tin 0/5 đài"), said
+    # The last good bulletins are there byte for byte, and nothing half-written beside them.
+    filler.unlink()
+    assert files_of(day_dir) == good
+    assert not [p.name for p in day_dir.iterdir() if p.name.startswith(".")]
+    # `grep LỖI nhat-ky/build.log` finds it once.
+    logged = [l for l in log_file.read_text(encoding="utf-8").splitlines() if "LỖI" in l]
+    assert len(logged) == 1 and "Hết dung lượng đĩa" in logged[0] and "5/5" in logged[0], logged
+
+    # With space again, the same command makes them all.
+    again = subprocess.run([sys.executable, "-m", "broadcast", "--config", str(config_path), "--out", str(out), "-q",
+                            "--date", day.isoformat(), "build", "--refresh", "--no-fetch"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode in (0, 4), again.stdout + again.stderr
+    assert all("Đài phát thanh" in (day_dir / f"{s}.txt").read_text(encoding="utf-8") for s in sids)
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["in-process", "workers"])
+def test_a_disk_that_fills_while_audio_is_made_starts_no_more_renders(tmp_path, small_disk, jobs):
+    fill = small_disk[1]
+    sids = ["xa-a", "xa-b", "xa-c", "xa-d"]
+    config_path, out, day, day_dir = built_on_a_small_disk(tmp_path, small_disk, sids)
+    audio = {s: (day_dir / f"{s}.mp3").read_bytes() for s in sids}
+    assert min(len(a) for a in audio.values()) > 200_000
+    # Room for the new scripts, not for one more bulletin's audio.
+    filler = fill(out, keep=100_000)
+    report = api.build(load_config(config_path), out, day, at(day, 4, 45), fetch=False, refresh=True, jobs=jobs)
+    assert report.disk_full.startswith("Hết dung lượng đĩa"), report.disk_full
+    assert [r.disk_full for r in report.results] == [True] * 4, [(r.station, r.message) for r in report.results]
+    # In one process, one render met the full disk and the others were never started; workers may have
+    # started a few already.
+    met = [r.message for r in report.results if r.message != "chưa làm vì hết dung lượng đĩa"]
+    assert met[0] == report.disk_full and all(m.startswith("Hết dung lượng đĩa") for m in met), met
+    if jobs == 1:
+        assert len(met) == 1, met
+    filler.unlink()
+    assert {s: (day_dir / f"{s}.mp3").read_bytes() for s in sids} == audio
+    assert not [p.name for p in day_dir.iterdir() if p.name.startswith(".")]
+    # The old audio still airs, and says so: nothing is listed that is not there.
+    listed = [l for l in (day_dir / "playlist.m3u").read_text(encoding="utf-8").splitlines() if l.endswith(".mp3")]
+    assert sorted(Path(l).name for l in listed) == [f"{s}.mp3" for s in sids]

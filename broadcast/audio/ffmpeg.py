@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from broadcast.audio import worker
-from broadcast.errors import AudioError
+from broadcast.errors import AudioDiskFullError, AudioError
 from broadcast.vitext import decimal
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def ffmpeg_failure(what: str, stderr: bytes) -> AudioError:
     text = stderr.decode("utf-8", "replace")
     if "No space left on device" in text or "Disk quota exceeded" in text:
         # ffmpeg's own words are English; a full disk is something staff can fix.
-        return AudioError(f"Hết dung lượng đĩa khi {what}: hãy giải phóng dung lượng rồi chạy lại "
+        return AudioDiskFullError(f"Hết dung lượng đĩa khi {what}: hãy giải phóng dung lượng rồi chạy lại "
                           "(tệp cũ vẫn được giữ nguyên).")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     return AudioError(f"ffmpeg lỗi khi {what}: {lines[-1].strip() if lines else 'không rõ nguyên nhân'}")

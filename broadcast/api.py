@@ -571,12 +571,12 @@ def _check_notice_limits(store, stations: list[StationConfig], start: dt.date, e
             # The most notices on one day is reached on the first day or on a day one of them starts.
             for day in {start, *(f for f, _ in mine if start <= f <= end)}:
                 if sum(1 for f, t in mine if f <= day <= t) >= NOTICES_PER_DAY:
-                    full.append(f"{st.id} ({day.strftime('%d/%m/%Y')})")
+                    full.append(f"{st.id} ngày {day.strftime('%d/%m/%Y')}")
                     break
     if full:
         raise NoticeLimitError(
-            f"Đài {', '.join(full)} đã có {NOTICES_PER_DAY} thông báo đọc trong ngày, mức tối đa mỗi ngày: thông "
-            "báo mới chưa được lưu. Hãy gộp nội dung vào một thông báo đã có, hoặc chọn ngày khác.")
+            f"Đài {', '.join(full)} đã có {NOTICES_PER_DAY} thông báo được đọc, mức tối đa mỗi ngày: thông báo "
+            "mới chưa được lưu. Hãy gộp nội dung vào một thông báo đã có, hoặc chọn ngày khác.")
     if not built:
         return
     for st in stations:

@@ -108,7 +108,7 @@ def test_a_station_gets_at_most_the_daily_number_of_notices_stored(tmp_path):
         api.notice(config, out, "Thêm một thông báo nữa.", ["xa-a"], day, at(day, 9), build_now=False,
                    valid_from=day - dt.timedelta(days=3), valid_to=day + dt.timedelta(days=3))
     message = str(refused.value)
-    assert "xa-a (05/10/2026)" in message and str(api.NOTICES_PER_DAY) in message and "gộp" in message, message
+    assert "Đài xa-a ngày 05/10/2026 đã có" in message and str(api.NOTICES_PER_DAY) in message and "gộp" in message, message
     assert stored_notices(config) == api.NOTICES_PER_DAY
     # The same notice again is not a new one; another station and another day still have room.
     api.notice(config, out, "Thông báo số 0: họp dân tại nhà văn hóa thôn.", ["xa-a"], day, at(day, 9),

@@ -607,10 +607,9 @@ class Builder:
             log.exception("%s: unexpected error", job.key.label)
             self._fail(job.key, job.result, f"lỗi không mong đợi ({type(exc).__name__}: {exc}); "
                                             "chạy lại với -vv để xem chi tiết")
-        try:
+        # On a full disk the mark may stay: the bulletin is then out of the playlist until a run records it.
+        with contextlib.suppress(DiskFullError):
             self._unchanged_after_failure(job)
-        except DiskFullError:
-            pass  # the mark stays: the bulletin stays out of the playlist until a run can record it
         return None
 
     def _unchanged_after_failure(self, job: PendingRender) -> None:

@@ -229,6 +229,13 @@ def _status(config: Config, ws: Workspace, store, station: StationConfig, key: B
         audio=paths.audio if paths.audio.exists() else None,
     )
     st.note = _note(st)
+    if (station.publish == "approved" and not approved and row.get("published_sha")
+            and row.get("published_sha") != script_sha and not row.get("held")):
+        # What the targets have is the version approved before the change: they may be playing it.
+        when = row.get("published_at")
+        st.note = ("chờ duyệt bản sửa; bản đã duyệt trước đó đã được phát hành"
+                   + (f" lúc {when.astimezone(VN_TZ).strftime('%H:%M %d/%m/%Y')}" if when else "")
+                   + " (nơi nhận có thể đang phát bản đó)")
     if row.get("replacing") and may_air:
         # Out of the playlist while a run makes its audio again (or until one does, after a run was killed).
         st.may_air = False

@@ -253,6 +253,12 @@ def test_report_says_what_was_delivered_before_a_bulletin_was_changed_after_appr
         api.save_script(config, out, sid, day, text, at(day, 9), by="Lan")
         assert not api.render(config, out, sid, day, at(day, 9, 5), actor="Lan").failed
 
+    # Staff asking about xa-a now are told the same.
+    assert api.bulletin_status(config, out, "xa-a", day).note == (
+        "chờ duyệt bản sửa; bản đã duyệt trước đó đã được phát hành lúc 06:05 05/10/2026 (nơi nhận có thể đang "
+        "phát bản đó)")
+    assert api.bulletin_status(config, out, "xa-c", day).note.startswith("chờ duyệt:")
+
     delivered = "bản đã duyệt đã được phát hành (nơi nhận có thể đã phát), sau đó kịch bản bị sửa; bản sửa chưa được duyệt"
     changed = "đã được duyệt, sau đó kịch bản bị sửa; bản sửa chưa được duyệt"
     expected = {"xa-a": delivered, "xa-b": "chưa được duyệt", "xa-c": changed}

@@ -554,7 +554,7 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
         audio_of[i] = samples
 
     music_cache: dict[object, np.ndarray] = {}
-    cut_warned: set[Path] = set()
+    loaded: dict[object, tuple[np.ndarray, float]] = {}
     pause_of: dict[int, int] = {}
     for i, p in enumerate(parts):
         if p.kind in ("jingle", "outro", "sting") and not audio.jingles:
@@ -564,22 +564,24 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
         elif p.kind in ("jingle", "outro", "sting"):
             src = _source_for(p.kind, p, audio)
             cap = MUSIC_CAP_S[p.kind]
-            key: object = (src.resolve(), cap) if src else ("default", p.kind)
+            heard: object = src.resolve() if src else ("default", p.kind)
+            key: object = (heard, cap)
             if key not in music_cache:
-                if src:
-                    raw, whole = load_audio_head(src, p.kind, rate, cap)
-                else:
-                    raw = default_jingles.default_pcm(p.kind, rate)
-                    whole = len(raw) / 2 / rate
-                samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
-                if src is not None:
-                    samples = _audible(samples, src, p.kind, rate, warnings)
-                music = levelled(samples, rate, MUSIC_LEVEL_DB)
+                if heard not in loaded:  # each file is read once, as far as its longest role plays
+                    if src:
+                        raw, whole = load_audio_head(src, p.kind, rate, max(MUSIC_CAP_S.values()))
+                    else:
+                        raw = default_jingles.default_pcm(p.kind, rate)
+                        whole = len(raw) / 2 / rate
+                    samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
+                    if src is not None:
+                        samples = _audible(samples, src, p.kind, rate, warnings)
+                    loaded[heard] = (samples, whole)
+                samples, whole = loaded[heard]
+                music = levelled(samples[: int(round(cap * rate))], rate, MUSIC_LEVEL_DB)
                 if whole > cap + CAP_SLACK_S and len(music):
                     fade_out(music, rate, MUSIC_CUT_FADE_S[p.kind])
-                    if src not in cut_warned:
-                        cut_warned.add(src)  # type: ignore[arg-type]
-                        warnings.append(_cut_warning(p.kind, src, whole, cap))  # type: ignore[arg-type]
+                    warnings.append(_cut_warning(p.kind, src, whole, cap))  # type: ignore[arg-type]
                 music_cache[key] = fade_edges(music, rate)
             audio_of[i] = music_cache[key]
             if not len(audio_of[i]) and p.kind == "sting":

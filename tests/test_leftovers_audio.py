@@ -334,3 +334,19 @@ def test_compressor_evens_a_lively_voice_on_the_decoded_file(tmp_path: Path, spe
         assert got.integrated == pytest.approx(-16.0, abs=0.5)
         lra[compress] = got.lra
     assert lra[True] <= lra[False] - 0.3, lra
+
+
+@pytest.mark.parametrize("suffix, codec", [(".mp3", ["-b:a", "128k"]), (".wav", ["-c:a", "pcm_s16le"])])
+def test_a_long_jingle_copied_half_way_is_still_refused(tmp_path: Path, speech: list[Path], suffix: str,
+                                                        codec: list[str]) -> None:
+    from broadcast.errors import AudioError
+
+    # Two minutes, cut after 70 s: the part that would play is whole, but the file is broken.
+    whole = lavfi(tmp_path / f"nguyen{suffix}", "sine=f=523:d=120:sample_rate=44100", "-ac", "1", *codec)
+    data = whole.read_bytes()
+    half = tmp_path / f"nhac-hieu{suffix}"
+    half.write_bytes(data[: len(data) * 70 // 120])
+    with pytest.raises(AudioError) as err:
+        render(bulletin_parts(speech), AudioConfig(jingle=half), tmp_path / "b.mp3", TAGS)
+    assert "bị cắt cụt hoặc hỏng" in str(err.value) and str(half) in str(err.value)
+    assert not (tmp_path / "b.mp3").exists()

@@ -153,10 +153,12 @@ def _read_pcm_wav(path: Path, role: str = "speech", limit: int | None = None) ->
             frames, rate = w.readframes(want), w.getframerate()
     except (wave.Error, EOFError):
         return None
-    if len(frames) // 2 < want and rate:
-        # A file cut short (copy interrupted, full disk) reads as a short
-        # one; refuse it rather than play half a jingle.
-        raise _truncated(path, role, declared / rate, len(frames) // 2 / rate)
+    # A file cut short (copy interrupted, full disk) reads as a short one;
+    # refuse it rather than play half a jingle. Past the part read, the file
+    # size tells: the samples alone need two bytes each, after a 44-byte header.
+    found = len(frames) // 2 if len(frames) // 2 < want else min(declared, (path.stat().st_size - 44) // 2)
+    if found < declared and (found < want or declared - found > rate // 10) and rate:
+        raise _truncated(path, role, declared / rate, found / rate)
     return _s16(frames), rate, declared
 
 
@@ -171,13 +173,18 @@ def _declared_seconds(path: Path) -> float | None:
     return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)) if m else None
 
 
-def _check_complete(path: Path, role: str, raw: bytes, rate: int, declared: float | None) -> bytes:
+def _decodable_seconds(path: Path) -> float:
+    """How long a compressed file really plays: all of it decoded (to nothing, nothing kept)."""
+    proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-f", "null", "-", "-progress", "pipe:1"],
+                      what=f"đọc hết {path.name}")
+    times = re.findall(rb"out_time_us=(\d+)", proc.stdout)
+    return int(times[-1]) / 1e6 if times else 0.0
+
+
+def _check_complete(path: Path, role: str, declared: float | None, found: float) -> None:
     """Refuse a compressed file that decodes much shorter than its header says (cut short)."""
-    if declared is not None:
-        found = len(raw) / 2 / rate
-        if declared - found > max(0.25, 0.05 * declared):
-            raise _truncated(path, role, declared, found)
-    return raw
+    if declared is not None and declared - found > max(0.25, 0.05 * declared):
+        raise _truncated(path, role, declared, found)
 
 
 def _decode(path: Path, role: str, rate: int, channel: int | None = None, seconds: float | None = None) -> bytes:
@@ -269,9 +276,12 @@ def load_audio_head(path: Path, role: str, rate: int, seconds: float | None = No
     if wav is not None:  # a PCM WAV at another rate, checked against its header above
         return decoded, wav[2] / wav[1]
     declared = _declared_seconds(path)
-    # A file decoded to (about: the decoder's -t rounds) the limit is long enough to play.
+    # Decoded to (about: the decoder's -t rounds) the limit, the file goes on past what plays: only a
+    # decode to nothing tells whether the rest is there.
     if limit is None or len(decoded) // 2 < limit - rate // 10:
-        _check_complete(path, role, decoded, rate, declared)
+        _check_complete(path, role, declared, len(decoded) / 2 / rate)
+    elif declared is not None and seconds is not None and declared > seconds:
+        _check_complete(path, role, declared, _decodable_seconds(path))
     return decoded, declared if declared is not None else len(decoded) / 2 / rate
 
 

@@ -11,7 +11,7 @@ after another came out a few samples longer or shorter and differed from
 the 70th sample on. The library is therefore unloaded and loaded afresh
 before every text but the first after a load: each text then starts from
 the state a new process starts from, whatever was spoken before, on any
-thread. A reload costs about 5 ms (measured in bench/bench_speech.py).
+thread. A reload costs about 7 ms (bench/bench_speech.py --espeak-only).
 
 Ctrl-C while espeak-ng runs: Python would raise KeyboardInterrupt inside the
 callback, where ctypes prints and swallows it, and the paragraph would come

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Speech benchmarks; prints numbers, asserts nothing.
 
-1. Cold and warm synthesis of a ~10-minute bulletin with espeak-ng.
+1. Cold and warm synthesis of a ~10-minute bulletin with espeak-ng, and
+   what loading espeak-ng afresh before every paragraph (so the same text
+   always gives the same samples) costs against speaking with one load.
 2. 50 stations sharing the same news: engine calls made vs unique paragraphs.
 3. gTTS against a local stand-in for Google (real HTTP on 127.0.0.1, the
    batchexecute wire format, 300 ms per request): our build vs plain
@@ -10,7 +12,7 @@
    of our engine, against the floor of calling piper's own synthesize on the
    same text in the same run.
 
-Run: /work/venv/bin/python bench/bench_speech.py [--quick]
+Run: /work/venv/bin/python bench/bench_speech.py [--quick] [--espeak-only]
 """
 
 from __future__ import annotations
@@ -88,6 +90,31 @@ def bench_espeak(tmp: Path) -> None:
         print(f"  speed {speed:<4}: cold {cold:6.2f} s ({synth.synth_calls} engine calls, "
               f"{audio / 60:.1f} min of audio, {audio / cold:.0f}x real time) | "
               f"warm {warm * 1000:5.0f} ms ({warm_synth.synth_calls} engine calls, {warm_synth.cache_hits} hits)")
+
+
+def bench_espeak_reload(tmp: Path, rounds: int = 3) -> None:
+    """Engine time for a bulletin's paragraphs, reloading espeak-ng per paragraph vs one load (the floor)."""
+    import os
+
+    from broadcast.speech import espeak
+
+    texts = bulletin(1, minutes=11.5)
+    engine = espeak.EspeakEngine(TTSConfig(engine="espeak"))
+    engine.unavailable_reason()
+    fresh = espeak._fresh_locked
+    best: dict[str, float] = {}
+    for _ in range(rounds):  # interleaved, fastest round of each kept: the machine is shared
+        for mode in ("reload", "one load"):
+            espeak._fresh_locked = fresh if mode == "reload" else (lambda: None)  # type: ignore[assignment]
+            t0 = time.perf_counter()
+            for i, text in enumerate(texts):
+                engine.synthesize(text, tmp / f"reload-{i}.wav")
+            best[mode] = min(best.get(mode, float("inf")), time.perf_counter() - t0)
+    espeak._fresh_locked = fresh  # type: ignore[assignment]
+    extra = (best["reload"] - best["one load"]) / len(texts) * 1000
+    print(f"  fresh espeak-ng per paragraph: {best['reload']:.2f} s vs one load {best['one load']:.2f} s "
+          f"for {len(texts)} paragraphs: {best['reload'] / best['one load']:.2f}x, {extra:.1f} ms a paragraph "
+          f"(load {os.getloadavg()[0]:.1f})")
 
 
 def bench_stations(tmp: Path, stations: int = 50) -> None:
@@ -272,10 +299,14 @@ def bench_piper(tmp: Path, paragraphs: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a shorter gTTS bulletin")
+    ap.add_argument("--espeak-only", action="store_true", help="only the espeak-ng measurements")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as tmp:
         root = Path(tmp)
         bench_espeak(root)
+        bench_espeak_reload(root)
+        if args.espeak_only:
+            return
         bench_stations(root)
         bench_gtts(root, minutes=3 if args.quick else 10)
         bench_piper(root, paragraphs=3 if args.quick else 10)

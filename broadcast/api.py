@@ -886,7 +886,7 @@ def _station_checks(config: Config, st: StationConfig, prefix: str, now: dt.date
     out: list[Check] = []
     for role, path in (("nhạc hiệu", st.audio.jingle), ("nhạc kết", st.audio.outro), ("nhạc chuyển mục", st.audio.sting),
                        ("nhạc nền", st.audio.bed if st.audio.bed_enabled else None)):
-        if path is None:
+        if path is None or (role != "nhạc nền" and not st.audio.jingles):  # files that will not play
             continue
         ok = path.is_file() and path.stat().st_size > 0
         out.append(Check(f"{prefix}{role}", ok, str(path) if ok else f"không thấy tệp {path}"))

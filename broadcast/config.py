@@ -132,6 +132,7 @@ class TTSConfig:
 
 @dataclass
 class AudioConfig:
+    jingles: bool = True  # False: no intro, outro or stings, only speech and pauses
     jingle: Path | None = None
     outro: Path | None = None  # default: the intro jingle again
     sting: Path | None = None
@@ -430,6 +431,7 @@ def _parse_tts(r: _Reader, base: TTSConfig, root: Path) -> TTSConfig:
 
 def _parse_audio(r: _Reader, base: AudioConfig, root: Path) -> AudioConfig:
     c = dataclasses.replace(base)
+    c.jingles = r.get("jingles", bool, c.jingles)
     for key in ("jingle", "outro", "sting", "bed"):
         if key in r.table:
             setattr(c, key, r.path_value(key, root))

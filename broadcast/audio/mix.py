@@ -46,6 +46,14 @@ BLOCK_S = 0.1
 # it meets the next part.
 EDGE_FADE_S = 0.008
 QUIET_MUSIC_DB = -45.0  # a station file this quiet is checked for channels that cancel in mono
+# Station music is short by nature: an ident of 5-15 s opens and closes the
+# bulletin, a transition of 1-3 s separates stories. A longer file (a whole
+# song picked by mistake) would take minutes from the news, and a sting
+# plays between every two stories: only this much of it plays, faded out
+# over the last MUSIC_CUT_FADE_S so it does not stop mid-note.
+MUSIC_CAP_S = {"jingle": 30.0, "outro": 30.0, "sting": 5.0}
+MUSIC_CUT_FADE_S = {"jingle": 1.0, "outro": 1.0, "sting": 0.3}
+CAP_SLACK_S = 0.05  # header durations are rounded: a file this little over the cap is not "cut"
 
 # Bed ducking: fades before speech starts and after it ends; speech separated
 # by less than MERGE_GAP_S stays ducked so the bed does not pump between sentences.
@@ -134,46 +142,60 @@ def _truncated(path: Path, role: str, declared: float, found: float) -> AudioErr
     )
 
 
-def _read_pcm_wav(path: Path, role: str = "speech") -> tuple[bytes, int] | None:
-    """Frames and rate of a mono 16-bit PCM WAV, or None when it is some other format."""
+def _read_pcm_wav(path: Path, role: str = "speech", limit: int | None = None) -> tuple[bytes, int, int] | None:
+    """Frames (at most `limit`), rate and declared frame count of a mono 16-bit PCM WAV, or None for other formats."""
     try:
         with wave.open(str(path), "rb") as w:
             if w.getnchannels() != 1 or w.getsampwidth() != 2 or w.getcomptype() != "NONE":
                 return None
-            frames, rate = w.readframes(w.getnframes()), w.getframerate()
             declared = w.getnframes()
+            want = declared if limit is None else min(declared, limit)
+            frames, rate = w.readframes(want), w.getframerate()
     except (wave.Error, EOFError):
         return None
-    if len(frames) // 2 < declared and rate:
-        # A file cut short (copy interrupted, full disk) reads as a short
-        # one; refuse it rather than play half a jingle.
-        raise _truncated(path, role, declared / rate, len(frames) // 2 / rate)
-    return _s16(frames), rate
+    # A file cut short (copy interrupted, full disk) reads as a short one;
+    # refuse it rather than play half a jingle. Past the part read, the file
+    # size tells: the samples alone need two bytes each, after a 44-byte header.
+    found = len(frames) // 2 if len(frames) // 2 < want else min(declared, (path.stat().st_size - 44) // 2)
+    if found < declared and (found < want or declared - found > rate // 10) and rate:
+        raise _truncated(path, role, declared / rate, found / rate)
+    return _s16(frames), rate, declared
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
-def _check_complete(path: Path, role: str, raw: bytes, rate: int) -> bytes:
-    """Refuse a compressed file that decodes much shorter than its header says (cut short)."""
+def _declared_seconds(path: Path) -> float | None:
+    """The duration a compressed file's header gives, as ffmpeg reads it."""
     proc = run_ffmpeg(["-i", str(path), "-t", "0", "-f", "null", "-"],
                       what=f"đọc thông tin {path.name}", quiet=False)
     m = _DURATION.search(proc.stderr.decode("utf-8", "replace"))
-    if m:
-        declared = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-        found = len(raw) / 2 / rate
-        if declared - found > max(0.25, 0.05 * declared):
-            raise _truncated(path, role, declared, found)
-    return raw
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)) if m else None
 
 
-def _decode(path: Path, role: str, rate: int, channel: int | None = None) -> bytes:
-    """Decode any file ffmpeg reads to mono s16 at `rate` (all channels mixed, or only `channel`); name the file in every error."""
+def _decodable_seconds(path: Path) -> float:
+    """How long a compressed file really plays: all of it decoded (to nothing, nothing kept)."""
+    proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-f", "null", "-", "-progress", "pipe:1"],
+                      what=f"đọc hết {path.name}")
+    times = re.findall(rb"out_time_us=(\d+)", proc.stdout)
+    return int(times[-1]) / 1e6 if times else 0.0
+
+
+def _check_complete(path: Path, role: str, declared: float | None, found: float) -> None:
+    """Refuse a compressed file that decodes much shorter than its header says (cut short)."""
+    if declared is not None and declared - found > max(0.25, 0.05 * declared):
+        raise _truncated(path, role, declared, found)
+
+
+def _decode(path: Path, role: str, rate: int, channel: int | None = None, seconds: float | None = None) -> bytes:
+    """Decode any file ffmpeg reads to mono s16 at `rate` (all channels mixed, or only `channel`), its first
+    `seconds` only if given; name the file in every error."""
     what = _ROLE_VI.get(role, role)
     mono = ["-ac", "1"] if channel is None else ["-af", f"pan=mono|c0=c{channel}"]
+    head = [] if seconds is None else ["-t", f"{seconds:.6f}"]
     try:
         proc = run_ffmpeg(
-            ["-i", str(path), "-map", "0:a:0", "-vn", *mono, "-ar", str(rate),
+            ["-i", str(path), "-map", "0:a:0", "-vn", *mono, "-ar", str(rate), *head,
              "-f", "s16le", "-"],
             what=f"giải mã {path.name}",
         )
@@ -199,8 +221,8 @@ _PYDUB_FORMATS = {
 }
 
 
-def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
-    """Decode a station file with pydub (ffmpeg underneath), mono s16 at `rate`."""
+def _decode_pydub(path: Path, role: str, rate: int, seconds: float | None = None) -> bytes:
+    """Decode a station file with pydub (ffmpeg underneath), mono s16 at `rate`, its first `seconds` if given."""
     import warnings
 
     with warnings.catch_warnings():
@@ -215,7 +237,7 @@ def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
     AudioSegment.converter = find_ffmpeg()
     try:
         # Let ffmpeg resample and downmix while decoding (better than audioop's ratecv).
-        seg = AudioSegment.from_file(str(path), format=fmt, codec=codec,
+        seg = AudioSegment.from_file(str(path), format=fmt, codec=codec, duration=seconds,
                                      parameters=["-ac", "1", "-ar", str(rate)])
     except (CouldntDecodeError, OSError, IndexError, ValueError) as exc:
         what = _ROLE_VI.get(role, role)
@@ -224,7 +246,7 @@ def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
             f"({str(exc).strip().splitlines()[-1] if str(exc).strip() else exc})."
         ) from None
     if seg.frame_rate != rate or seg.channels != 1 or seg.sample_width != 2:
-        return _decode(path, role, rate)
+        return _decode(path, role, rate, seconds=seconds)
     if not seg.raw_data:
         raise AudioError(f"Tệp {_ROLE_VI.get(role, role)} {path} không có âm thanh: hãy chọn tệp khác.")
     return _s16(seg.raw_data)
@@ -232,17 +254,35 @@ def _decode_pydub(path: Path, role: str, rate: int) -> bytes:
 
 def load_audio(path: Path, role: str, rate: int) -> bytes:
     """Read a station's jingle, sting or bed file as mono s16 at `rate`; AudioError names the file."""
+    return load_audio_head(path, role, rate)[0]
+
+
+def load_audio_head(path: Path, role: str, rate: int, seconds: float | None = None) -> tuple[bytes, float]:
+    """Read the first `seconds` (all when None) of a station file as mono s16 at `rate`, and the whole file's seconds.
+
+    Only what will play is decoded: an hour-long file chosen as a jingle
+    costs no more than its first seconds.
+    """
     path = Path(path)
     _check_readable(path, role)
-    wav = _read_pcm_wav(path, role)
+    limit = None if seconds is None else max(1, int(round(seconds * rate)))
+    wav = _read_pcm_wav(path, role, limit)
     if wav is not None and wav[1] == rate and wav[0]:
-        return wav[0]
+        return wav[0], wav[2] / rate
     if path.suffix.lower() in _PYDUB_FORMATS:
-        decoded = _decode_pydub(path, role, rate)
+        decoded = _decode_pydub(path, role, rate, seconds)
     else:
-        decoded = _decode(path, role, rate)
-    # A PCM WAV was checked against its header above; anything else is here.
-    return decoded if wav is not None else _check_complete(path, role, decoded, rate)
+        decoded = _decode(path, role, rate, seconds=seconds)
+    if wav is not None:  # a PCM WAV at another rate, checked against its header above
+        return decoded, wav[2] / wav[1]
+    declared = _declared_seconds(path)
+    # Decoded to (about: the decoder's -t rounds) the limit, the file goes on past what plays: only a
+    # decode to nothing tells whether the rest is there.
+    if limit is None or len(decoded) // 2 < limit - rate // 10:
+        _check_complete(path, role, declared, len(decoded) / 2 / rate)
+    elif declared is not None and seconds is not None and declared > seconds:
+        _check_complete(path, role, declared, _decodable_seconds(path))
+    return decoded, declared if declared is not None else len(decoded) / 2 / rate
 
 
 def _audible(samples: np.ndarray, path: Path, role: str, rate: int, warnings: list[str]) -> np.ndarray:
@@ -252,7 +292,7 @@ def _audible(samples: np.ndarray, path: Path, role: str, rate: int, warnings: li
     if level is not None and level > QUIET_MUSIC_DB:
         return samples
     # Channels in opposite phase (a "widened" stereo master) sum to nothing in mono.
-    left = np.frombuffer(_decode(path, role, rate, channel=0), dtype=np.int16)
+    left = np.frombuffer(_decode(path, role, rate, channel=0, seconds=len(samples) / rate), dtype=np.int16)
     left_level = active_level_db(left, rate)
     if left_level is not None and left_level > QUIET_MUSIC_DB and (level is None or left_level - level >= 20):
         warnings.append(f"Tệp {what} {path} có hai kênh ngược pha, trộn thành một kênh thì mất tiếng: "
@@ -283,7 +323,7 @@ def _speech_part(path: Path, rate: int) -> np.ndarray:
     if wav is None:
         raw, src_rate = (_decode(path, "speech", rate) if path.stat().st_size > 44 else b""), rate
     else:
-        raw, src_rate = wav
+        raw, src_rate, _ = wav
     voice = levelled(np.frombuffer(raw, dtype=np.int16), src_rate, SPEECH_LEVEL_DB)
     return fade_edges(resample(voice, src_rate, rate), rate)
 
@@ -304,6 +344,14 @@ def fade_edges(x: np.ndarray, rate: int) -> np.ndarray:
         ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n) + 0.5) / n)).astype(np.float32)
         x[:n] *= ramp
         x[len(x) - n:] *= ramp[::-1]
+    return x
+
+
+def fade_out(x: np.ndarray, rate: int, seconds: float) -> np.ndarray:
+    """Fade the last `seconds` of float part `x` out to silence along a half cosine (in place); return it."""
+    n = min(len(x), int(seconds * rate))
+    if n:
+        x[len(x) - n:] *= (0.5 + 0.5 * np.cos(np.pi * (np.arange(n) + 0.5) / n)).astype(np.float32)
     return x
 
 
@@ -479,6 +527,22 @@ def _source_for(kind: str, part: Part, audio: AudioConfig) -> Path | None:
     return Path(configured) if configured is not None else None
 
 
+def _span_vi(seconds: float) -> str:
+    """A length as staff say it: '20 giây', '10 phút', '1 giờ 5 phút'."""
+    s = int(round(seconds))
+    if s < 120:
+        return f"{s} giây"
+    h, m = divmod(round(s / 60), 60)
+    return f"{h} giờ {m} phút" if h and m else f"{h} giờ" if h else f"{m} phút"
+
+
+def _cut_warning(kind: str, path: Path, whole: float, cap: float) -> str:
+    what = _ROLE_VI[kind]
+    return (f"Tệp {what} {path} dài {_span_vi(whole)}, quá giới hạn {decimal(cap)} giây: bản tin chỉ phát "
+            f"{decimal(cap)} giây đầu và cho nhỏ dần ở cuối. Hãy chọn hoặc cắt một tệp ngắn hơn "
+            f"{decimal(cap)} giây (nhạc hiệu nên dưới 15 giây, nhạc chuyển mục dưới 3 giây).")
+
+
 def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
     """Put `parts` on one timeline at `rate`, levelled, with the bed mixed under speech if enabled."""
     warnings: list[str] = []
@@ -500,22 +564,35 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
         audio_of[i] = samples
 
     music_cache: dict[object, np.ndarray] = {}
+    loaded: dict[object, tuple[np.ndarray, float]] = {}
     pause_of: dict[int, int] = {}
     for i, p in enumerate(parts):
-        if p.kind in ("jingle", "outro", "sting"):
+        if p.kind in ("jingle", "outro", "sting") and not audio.jingles:
+            # Speech only: intro and outro leave no trace, stories stay apart by the pause between sections.
+            if p.kind == "sting":
+                pause_of[i] = int(rate * audio.item_pause_ms / 1000)
+        elif p.kind in ("jingle", "outro", "sting"):
             src = _source_for(p.kind, p, audio)
-            key: object = src.resolve() if src else ("default", p.kind)
+            cap = MUSIC_CAP_S[p.kind]
+            heard: object = src.resolve() if src else ("default", p.kind)
+            key: object = (heard, cap)
             if key not in music_cache:
-                raw = load_audio(src, p.kind, rate) if src else default_jingles.default_pcm(p.kind, rate)
-                if len(raw) / 2 / rate > 60:
-                    warnings.append(
-                        f"Tệp {_ROLE_VI[p.kind]} {src} dài {len(raw) / 2 / rate:.0f} giây: "
-                        "nhạc hiệu nên ngắn dưới 15 giây."
-                    )
-                samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
-                if src is not None:
-                    samples = _audible(samples, src, p.kind, rate, warnings)
-                music_cache[key] = fade_edges(levelled(samples, rate, MUSIC_LEVEL_DB), rate)
+                if heard not in loaded:  # each file is read once, as far as its longest role plays
+                    if src:
+                        raw, whole = load_audio_head(src, p.kind, rate, max(MUSIC_CAP_S.values()))
+                    else:
+                        raw = default_jingles.default_pcm(p.kind, rate)
+                        whole = len(raw) / 2 / rate
+                    samples = np.frombuffer(raw, dtype=np.int16, count=len(raw) // 2)
+                    if src is not None:
+                        samples = _audible(samples, src, p.kind, rate, warnings)
+                    loaded[heard] = (samples, whole)
+                samples, whole = loaded[heard]
+                music = levelled(samples[: int(round(cap * rate))], rate, MUSIC_LEVEL_DB)
+                if whole > cap + CAP_SLACK_S and len(music):
+                    fade_out(music, rate, MUSIC_CUT_FADE_S[p.kind])
+                    warnings.append(_cut_warning(p.kind, src, whole, cap))  # type: ignore[arg-type]
+                music_cache[key] = fade_edges(music, rate)
             audio_of[i] = music_cache[key]
             if not len(audio_of[i]) and p.kind == "sting":
                 del audio_of[i]  # the stories stay apart by the pause between sections
@@ -530,6 +607,8 @@ def assemble(parts: list[Part], audio: AudioConfig, rate: int) -> Program:
     music_spans: list[tuple[int, int, str]] = []
     placed: list[tuple[int, np.ndarray]] = []
     for i, p in enumerate(parts):
+        if i not in pause_of and i not in audio_of:
+            continue  # an intro or outro with jingles off
         n = pause_of[i] if i in pause_of else len(audio_of[i])
         if i in audio_of and n:
             placed.append((pos, audio_of[i]))
@@ -563,7 +642,6 @@ def _mix_bed(
 ) -> None:
     """Mix the looped bed into `program` under the speech section, ducked while speech plays."""
     assert audio.bed is not None
-    bed = load_audio(Path(audio.bed), "bed", rate)
     total = len(program)
     first, last = speech[0][0], speech[-1][1]
     lead, tail = int(BED_LEAD_S * rate), int(BED_TAIL_S * rate)
@@ -572,6 +650,9 @@ def _mix_bed(
     end = min([total, last + tail] + [s for s, e, _ in music if s >= last])
     if end - start < rate:
         return
+    # Its own rule, not the jingles' cap: looped when shorter than the speech, cut when longer (and faded
+    # out either way), so only the part that plays is read and levelled.
+    bed = load_audio_head(Path(audio.bed), "bed", rate, (end - start) / rate)[0]
     level = active_level_db(bed, rate)
     if level is None:
         raise AudioError(f"Tệp nhạc nền {audio.bed} chỉ có im lặng: hãy chọn tệp khác.")

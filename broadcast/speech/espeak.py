@@ -2,7 +2,16 @@
 
 The library is driven through ctypes in synchronous retrieval mode: a
 callback collects the samples. espeak-ng keeps global state and is not
-thread-safe, so it is initialised once per process and every use holds one lock.
+thread-safe, so every use holds one lock.
+
+Same text, same samples: espeak-ng's wave generator keeps static counters
+that neither espeak_Terminate nor espeak_Initialize reset (the pitch
+flutter index, the gain control, the cycle counter), so one text spoken
+after another came out a few samples longer or shorter and differed from
+the 70th sample on. The library is therefore unloaded and loaded afresh
+before every text but the first after a load: each text then starts from
+the state a new process starts from, whatever was spoken before, on any
+thread. A reload costs about 7 ms (bench/bench_speech.py --espeak-only).
 
 Ctrl-C while espeak-ng runs: Python would raise KeyboardInterrupt inside the
 callback, where ctypes prints and swallows it, and the paragraph would come
@@ -13,6 +22,7 @@ once control is back in Python, before anything is written.
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import logging
 import signal
@@ -45,7 +55,7 @@ _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
 )
 
 _lock = threading.Lock()
-_state: dict[str, object] = {}  # lib, rate, callback, error; filled once under _lock
+_state: dict[str, object] = {}  # lib, rate, callback, error, used; filled under _lock
 _collected: list[bytes] = []
 _stop = threading.Event()  # set by SIGINT (or a failing callback): abort the synthesis
 _callback_error: list[BaseException] = []
@@ -111,30 +121,8 @@ def _init_locked() -> str | None:
     try:
         import espeakng_loader
 
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        data = espeakng_loader.get_data_path()
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
-        lib.espeak_SetSynthCallback.restype = None
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
-        ]
-        lib.espeak_Synth.restype = ctypes.c_int
-        rate = lib.espeak_Initialize(
-            AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode("utf-8"), INITIALIZE_DONT_EXIT
-        )
-        if rate <= 0:
-            error = f"espeak-ng không khởi động được với dữ liệu {data}"
-        else:
-            callback = _SYNTH_CALLBACK(_on_samples)  # kept referenced: C holds the pointer
-            lib.espeak_SetSynthCallback(callback)
-            _state.update(lib=lib, rate=rate, callback=callback)
+        _state.update(path=espeakng_loader.get_library_path(), data=espeakng_loader.get_data_path())
+        error = _load_locked()
     except ImportError:
         error = "chưa cài gói espeakng-loader (pip install espeakng-loader)"
     except (OSError, RuntimeError, AttributeError) as exc:
@@ -145,8 +133,62 @@ def _init_locked() -> str | None:
     return error
 
 
+def _load_locked() -> str | None:
+    """Load the library file and initialise it; return a reason when it will not start. Hold _lock."""
+    lib = ctypes.CDLL(str(_state["path"]))
+    data = str(_state["data"])
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.espeak_Initialize.restype = ctypes.c_int
+    lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
+    lib.espeak_SetSynthCallback.restype = None
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetVoiceByName.restype = ctypes.c_int
+    lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.espeak_SetParameter.restype = ctypes.c_int
+    lib.espeak_Synth.argtypes = [
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+        ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
+    ]
+    lib.espeak_Synth.restype = ctypes.c_int
+    lib.espeak_Terminate.restype = ctypes.c_int
+    rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode("utf-8"), INITIALIZE_DONT_EXIT)
+    if rate <= 0:
+        _unload(lib)
+        return f"espeak-ng không khởi động được với dữ liệu {data}"
+    callback = _state.get("callback") or _SYNTH_CALLBACK(_on_samples)  # kept referenced: C holds the pointer
+    lib.espeak_SetSynthCallback(callback)
+    _state.update(lib=lib, rate=rate, callback=callback, used=False)
+    return None
+
+
+def _unload(lib: ctypes.CDLL) -> None:
+    """Free espeak-ng's memory and close the library file, so the next load starts with fresh static state."""
+    lib.espeak_Terminate()
+    if hasattr(_ctypes, "dlclose"):
+        _ctypes.dlclose(lib._handle)
+    else:  # Windows
+        _ctypes.FreeLibrary(lib._handle)  # type: ignore[attr-defined]
+
+
+def _fresh_locked() -> None:
+    """Make sure the loaded library has spoken nothing yet (see the module docstring). Hold _lock."""
+    if not _state.get("used"):
+        return
+    lib = _state.pop("lib")
+    _unload(lib)  # type: ignore[arg-type]
+    try:
+        error = _load_locked()
+    except OSError as exc:
+        error = f"không nạp lại được thư viện espeak-ng ({exc}): hãy cài lại gói espeakng-loader"
+    if error:
+        _state["error"] = error
+        raise EngineFailure(error)
+
+
 def _synthesize_locked(text: str, voice: str, rate_wpm: int) -> tuple[array, int]:
+    _fresh_locked()
     lib = _state["lib"]
+    _state["used"] = True
     if lib.espeak_SetVoiceByName(voice.encode("utf-8")) != EE_OK:  # type: ignore[attr-defined]
         raise EngineFailure(f"espeak-ng không có giọng '{voice}'")
     rate_wpm = max(RATE_MIN, min(RATE_MAX, rate_wpm))

@@ -22,7 +22,14 @@ from broadcast.textnorm.explain import RULE_NAMES, Reading
 from broadcast.textnorm.lexicon import Lexicon, load_lexicon, shipped_lexicon
 from broadcast.textnorm.numerals import cardinal
 from broadcast.textnorm.rules import FIXED_CLOSE, FIXED_OPEN, Rules, separator_convention
-from broadcast.textnorm.words import LETTER_NAMES, WordPass, is_vietnamese_word, spell
+from broadcast.textnorm.words import (
+    LETTER_NAMES,
+    PROVINCES,
+    WordPass,
+    is_vietnamese_word,
+    segment_syllables,
+    spell,
+)
 
 __all__ = [
     "RULE_NAMES",
@@ -116,6 +123,14 @@ _OUTLET_LEAD_RE = re.compile(
 # A newspaper's short tag opening a line: "ĐBP - Ở các bản...", "GĐXH – Theo...", "BBK -Nhân...".
 # Taken only when the dictionary does not know the letters ("CCHC - Cải cách..." is read).
 _BARE_TAG_RE = re.compile(r"^[ \t]*([A-ZĐ]{2,5})[ \t]+[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
+# A newspaper's name written as one unmarked word glued to a dash: "Kinhtedothi-Đối tượng…",
+# "Baodaklak.vn - Sáng nay…". Taken only when the word splits into two or more syllables.
+_PLACES_UNMARKED = frozenset(
+    "".join(ch for ch in unicodedata.normalize("NFD", name.lower().replace("đ", "d"))
+            if ch.isascii() and ch != " ")
+    for name in PROVINCES
+)
+_GLUED_TAG_RE = re.compile(r"^[ \t]*([A-Z][a-z]{4,})(?:\.vn)?[ \t]*[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
 # The same tag, or a reporter's initials ("N.M.U.", "V.V.M"), closing a line.
 _OUTLET_TAIL_RE = re.compile(
     r"(?m)(?:(?<=[.!?…\"”])|^)[ \t]*(?:\((?:[A-ZĐ]{2,8}|[A-Z][A-Za-z]+\.vn)\)"
@@ -208,6 +223,9 @@ def _drop_bare_tag(line: str, lex: Lexicon) -> str:
     """Drop a newspaper's tag opening a line ("ĐBP - "), unless the dictionary reads those letters."""
     m = _BARE_TAG_RE.match(line)
     if m is None:
+        g = _GLUED_TAG_RE.match(line)
+        if g is not None and _is_glued_outlet(g.group(1), lex):
+            return line[g.end():]
         return line
     hit = lex.get(m.group(1))
     if hit is not None and (len(m.group(1)) > 2 or hit != spell(m.group(1))):
@@ -219,6 +237,18 @@ def _drop_bare_tag(line: str, lex: Lexicon) -> str:
     if after is not None and lex.get(f"{m.group(1)}-{after.group(0)}") is not None:
         return line  # "KT - XH tăng trưởng…": one abbreviation written with a spaced dash
     return line[m.end():]
+
+
+def _is_glued_outlet(word: str, lex: Lexicon) -> bool:
+    """Say whether an unmarked word opening a line before a dash is an outlet's name."""
+    said = lex.get(word)
+    if said is not None and said.startswith("Báo "):
+        return True
+    low = word.lower()
+    if low in _PLACES_UNMARKED:
+        return False  # "Quangnam - Đà Nẵng": places, read
+    parts = segment_syllables(low)
+    return bool(parts) and len(parts) >= 2
 
 
 def unused_entries(lexicon: Lexicon, texts: Iterable[str]) -> list[str]:

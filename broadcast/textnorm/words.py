@@ -28,6 +28,10 @@ ADDRESS_WORDS = {
     "huyenuy": "huyện ủy", "tinhuy": "tỉnh ủy", "thanhuy": "thành ủy",
     # Health offices' sites: "ytedongthap.vn", "soyte.….gov.vn".
     "yte": "y tế", "soyte": "sở y tế",
+    # Services and offices named in Vietnamese without marks: "motcua.lamdong.gov.vn".
+    "motcua": "một cửa", "dichvucong": "dịch vụ công", "hanhchinhcong": "hành chính công",
+    "congbao": "công báo", "vanban": "văn bản", "thutuc": "thủ tục", "thanhtra": "thanh tra",
+    "congan": "công an", "tinhdoan": "tỉnh đoàn", "city": "xi ti",
 }
 
 # Parts of brands written as joined words ("VietinBank", "ViettelPost", "ZaloPay").
@@ -48,7 +52,7 @@ PROVINCES = (
     "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam",
     "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình",
     "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang",
-    "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Hồ Chí Minh",
+    "Vĩnh Long", "Vĩnh Phúc", "Yên Bái", "Hồ Chí Minh", "Huế",
 )
 # Province names by their first word in capitals, for headings ("TỈNH NINH THUẬN").
 _PROVINCE_HEADS: dict[str, list[tuple[str, ...]]] = {}
@@ -184,6 +188,7 @@ _EDITORS_NEXT = {"Trang", "trang", "Báo", "báo", "Cổng", "cổng", "Tạp", 
 _SECRETARY_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "Chi", "Quận", "Thị", "Xã", "Phường",
                    "Đoàn", "TU", "HU", "ĐU", "ĐB", "CB", "Chi bộ", "Tỉnh ủy", "Huyện ủy"}
 # Cue words before a Roman numeral written in lower case ("hạng iv", "khóa xv").
+_SECRETARY_PAIR_RE = re.compile(r"(?<![\w.])BT[ \t]*(?:,|và|/)[ \t]*PBT(?!\w)|(?<![\w.])PBT[ \t]*(?:,|và|/)[ \t]*BT(?!\w)")
 _ROMAN_CUES = {"hạng", "khóa", "khoá", "cấp", "quý", "phần", "chương", "mục", "đợt"}
 # Lower-case numerals that are also Vietnamese syllables ("vi rút", "xi măng"): numerals
 # only when nothing but punctuation follows.
@@ -352,6 +357,8 @@ def spell(word: str) -> str:
     return " ".join(out)
 
 
+# Capitals then a lower-case tail that carries a Vietnamese mark ("VIệt", "NGƯời").
+_STRAY_CAPITAL_RE = re.compile(r"[^\W\d_]+[ăâêôơưđàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ][a-zà-ỹđ]*")
 _MARKED_RE = re.compile(r"[ăâêôơưđàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
 _VOWEL_GROUP_RE = re.compile(r"[aeiouy]+")
 
@@ -514,6 +521,8 @@ class WordPass:
             head, tail = low[:cut], low[cut:]
             if tail in unmarked and head in ADDRESS_WORDS:
                 return f"{ADDRESS_WORDS[head]} {unmarked[tail]}"
+            if head in unmarked and tail in ADDRESS_WORDS:
+                return f"{unmarked[head]} {ADDRESS_WORDS[tail]}"  # "hochiminhcity", "quangnamportal"
         if any(ch in _VOWELS for ch in low):
             parts = segment_syllables(low) if low.isascii() else None
             if parts:
@@ -577,6 +586,11 @@ class WordPass:
             if hit is not None:
                 return self._said("dictionary", hit)
         if token.isalpha():
+            if (not token.isascii() and token[1:2].isupper() and not token.isupper()
+                    and _STRAY_CAPITAL_RE.fullmatch(token) and is_vietnamese_word(token)):
+                # "VIệt", "NGười": a capital held too long on a marked word; marks never
+                # occur in initials, so this is the word.
+                return self._said("word", token[0] + token[1:].lower())
             if len(token) >= 4 and not token.isascii() and not token.isupper():
                 glued = split_glued(token)
                 if glued is not None and len(token) == 4 and not all(
@@ -669,6 +683,8 @@ class WordPass:
                 said = spell(part)
             elif k == 0 and part in _BRAND_PREFIXES:
                 said = _BRAND_PREFIXES[part]
+            elif (place := self._unmarked().get(part.lower())) is not None:
+                said, known = place, True  # "HueIOC", "DanangFantasticity": a city's service
             else:
                 said = self.lex.get(part)
                 known = known or said is not None
@@ -686,10 +702,14 @@ class WordPass:
         upper = token.upper()
         if upper not in self.lex.entries or upper in _CONTEXT_TOKENS:
             return None
-        # A Vietnamese or foreign word spelled the same ("Bao", "Tin", "Zalo") stays a word.
-        if is_vietnamese_word(upper) or read_foreign(token) is not None:
+        # A Vietnamese or foreign word spelled the same ("Bao", "Tin", "Zalo") stays a word,
+        # unless the capitals are themselves said as a word: "Papi", "Sipas" are the indices.
+        if is_vietnamese_word(upper):
             return None
-        return self.lex.get(upper)
+        hit = self.lex.get(upper)
+        if read_foreign(token) is not None and (not token[0].isupper() or hit == spell(upper)):
+            return None
+        return hit
 
     def _context(self, token: str, prev: str, nxt: str) -> str | None:
         """Reading of an abbreviation whose meaning depends on its neighbours, or None."""
@@ -697,8 +717,8 @@ class WordPass:
             return "Thường trực"
         if token == "TT" and prev in ("Đài", "đài"):
             return "truyền thanh"  # "Đài TT huyện": the district radio station
-        if token == "BT" and nxt in _SECRETARY_NEXT:
-            return "Bí thư"
+        if token == "BT" and (nxt in _SECRETARY_NEXT or ("PBT" in self.line and _SECRETARY_PAIR_RE.search(self.line))):
+            return "Bí thư"  # "BT Huyện ủy"; "chức danh BT, PBT": beside its deputy
         if token == "BCH" and nxt in _COMMAND_NEXT:
             return "Ban Chỉ huy"
         if token == "BBT" and nxt in _EDITORS_NEXT:
@@ -775,7 +795,15 @@ class WordPass:
                         out.append(dotted)
                         parts[i + 1] = " "
                         continue
-                out.append(self.speak(part))
+                place = self._unmarked().get(part.lower()) if part.isascii() and part.istitle() else None
+                if place is not None and token.isascii() and all(
+                    p.isupper() or p.isdecimal() for p in parts[::2] if p and p != part
+                ) and len(parts) > 1:
+                    # "Hue-S", "Danang-IOC": a city's name without marks in a service's brand.
+                    self.unsure = True
+                    out.append(place)
+                else:
+                    out.append(self.speak(part))
         return "".join(out).strip()
 
     def _two_bodies(self, parts: list[str], i: int) -> bool:
@@ -902,6 +930,10 @@ class WordPass:
                 left, right = val.split("-")
                 spoken, consumed, dot = f"{self.speak(left)} đến {self.speak(right)}", 1, ""
                 self.rule = "compound"
+            elif val in ("nd", "ND", "n.d") and _after_street_name(toks, i):
+                # "đường Nguyễn Văn Cừ nd": the street's extension, "nối dài".
+                spoken, consumed, dot = "nối dài", 1, ""
+                self.rule = "dictionary"
             elif val == "VI" and _after_person_title(toks, i):
                 # "ThS. VI TIẾN CƯỜNG": the family name Vi, not the numeral six.
                 spoken, consumed, dot = "Vi", 1, ""
@@ -1340,6 +1372,28 @@ def _storm_line(toks: list, i: int) -> bool:
     return any(t[0] == WORD and t[1] in ("bão", "Bão", "BÃO") for t in toks)
 
 
+_STREET_WORDS = {"đường", "Đường", "ĐƯỜNG", "phố", "Phố", "đại", "Đại"}
+
+
+def _after_street_name(toks: list, i: int) -> bool:
+    """Say whether the word at i closes a street's name: "đường Nguyễn Văn Cừ nd"."""
+    j, seen = i - 1, 0
+    while j >= 0 and seen < 6:
+        kind, val = toks[j]
+        if kind == WORD:
+            if seen == 0 and not val[:1].isupper():
+                return False
+            if val in _STREET_WORDS:
+                return seen > 0
+            seen += 1
+        elif kind == DONE:
+            seen += 1  # "đường 3/2 nd", "đường 30/4 nd": a street named by a date
+        elif kind != SPACE:
+            return False
+        j -= 1
+    return False
+
+
 def _prev_is(toks: list, i: int, word: str) -> bool:
     prev = _prev_solid(toks, i)
     return prev is not None and prev[0] == WORD and prev[1].lower() == word
@@ -1401,6 +1455,8 @@ def _not_after_person(toks: list, i: int) -> bool:
         return False  # "Ông H. Anh", "Theo H. Anh": a person
     if not prev[1][:1].isupper():
         return True
+    if prev[1].isupper() and len(prev[1]) >= 2 and not is_vietnamese_word(prev[1]):
+        return True  # "UBND H.U Minh Thượng": after a body's initials, never a person's name
     # "Nguyễn Văn H. Anh": after a name the letter is a person's initial; "Tại H. Krông Pắc"
     # opens the sentence with a capital that says nothing.
     before = _prev_solid(toks, j)

@@ -52,7 +52,7 @@ _INVISIBLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\
 _FOOTNOTE_RE = re.compile(r"(?<=[^\s\d(\[])\[\d{1,3}\]|(?<=[^\W\d_])\s?\(\[\d{1,3}\]\)")
 _END_OF_DECREE_RE = re.compile(r"\./\.")
 # Slash abbreviations of letters: đ/c (đồng chí), V/v (về việc), K/g (kính gửi), b/c (báo cáo).
-_SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKkBb])/([cvg])\b")
+_SLASH_ABBR_RE = re.compile(r"\b([ĐđVvKkBb])/([cvg]|(?<=[ĐVKB]/)[CVG])\b")
 _SLASH_ABBR = {"đc": "đồng chí", "vv": "về việc", "kg": "kính gửi", "bc": "báo cáo"}
 # Initials of a list joined by slashes: "cổng của B/N/ĐP" is "bộ, ngành, địa phương".
 # "HIV/AIDS" names one epidemic: the slash is no "hoặc".
@@ -124,13 +124,13 @@ _OUTLET_LEAD_RE = re.compile(
 # Taken only when the dictionary does not know the letters ("CCHC - Cải cách..." is read).
 _BARE_TAG_RE = re.compile(r"^[ \t]*([A-ZĐ]{2,5})[ \t]+[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
 # A newspaper's name written as one unmarked word glued to a dash: "Kinhtedothi-Đối tượng…",
-# "Baodaklak.vn - Sáng nay…". Taken only when the word splits into two or more syllables.
+# "Laocaitv.vn - Dự báo…". Taken when it names a site (".vn") or splits into two or more syllables.
 _PLACES_UNMARKED = frozenset(
     "".join(ch for ch in unicodedata.normalize("NFD", name.lower().replace("đ", "d"))
             if ch.isascii() and ch != " ")
     for name in PROVINCES
 )
-_GLUED_TAG_RE = re.compile(r"^[ \t]*([A-Z][a-z]{4,})(?:\.vn)?[ \t]*[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
+_GLUED_TAG_RE = re.compile(r"^[ \t]*([A-Z][a-z]{4,}|[A-Z][a-z]+(\.vn))[ \t]*[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
 # The same tag, or a reporter's initials ("N.M.U.", "V.V.M"), closing a line.
 _OUTLET_TAIL_RE = re.compile(
     r"(?m)(?:(?<=[.!?…\"”])|^)[ \t]*(?:\((?:[A-ZĐ]{2,8}|[A-Z][A-Za-z]+\.vn)\)"
@@ -163,6 +163,7 @@ _SPACE_AFTER_PUNCT_RE = re.compile(r"([,;:?!])(?=[^\W\d_])")
 _MULTI_SPACE_RE = re.compile(r"[ \t]{2,}")
 # "cấp huyện…là những": an ellipsis glued to the next word still pauses before it.
 _ELLIPSIS_GLUED_RE = re.compile(r"(?<=\.\.\.)(?=[^\W\d_])")
+_LONG_ELLIPSIS_RE = re.compile(r"\.{4,}")
 _LEFTOVER_RE = re.compile(r"\d+|[/%&@]")
 _LEFTOVER_WORDS = {"/": "", "%": "phần trăm", "&": "và", "@": "a còng"}
 _LINE_LEAD_RE = re.compile(r"^[\s,;:.]+(?=\S)|^[\s,;:]+$")
@@ -224,7 +225,7 @@ def _drop_bare_tag(line: str, lex: Lexicon) -> str:
     m = _BARE_TAG_RE.match(line)
     if m is None:
         g = _GLUED_TAG_RE.match(line)
-        if g is not None and _is_glued_outlet(g.group(1), lex):
+        if g is not None and (g.group(2) or _is_glued_outlet(g.group(1), lex)):
             return line[g.end():]
         return line
     hit = lex.get(m.group(1))
@@ -517,6 +518,8 @@ def _tidy(text: str) -> str:
     text = _SPACE_AFTER_PUNCT_RE.sub(r"\1 ", text)
     if "..." in text:
         text = _ELLIPSIS_GLUED_RE.sub(" ", text)
+        if "...." in text:
+            text = _LONG_ELLIPSIS_RE.sub("...", text)  # "như sau...”." once the quote is gone
     text = _MULTI_SPACE_RE.sub(" ", text)
     lines = [_LINE_LEAD_RE.sub("", line).rstrip(_TRAILING) for line in text.split("\n")]
     out = "\n".join(lines)

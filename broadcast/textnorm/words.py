@@ -189,6 +189,7 @@ _SECRETARY_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "Chi", "Quận", "T
                    "Đoàn", "TU", "HU", "ĐU", "ĐB", "CB", "Chi bộ", "Tỉnh ủy", "Huyện ủy"}
 # Cue words before a Roman numeral written in lower case ("hạng iv", "khóa xv").
 _SECRETARY_PAIR_RE = re.compile(r"(?<![\w.])BT[ \t]*(?:,|và|/)[ \t]*PBT(?!\w)|(?<![\w.])PBT[ \t]*(?:,|và|/)[ \t]*BT(?!\w)")
+_OFFICE_PREFIXES = {"VP": "Văn phòng", "BQL": "Ban quản lý"}
 _ROMAN_CUES = {"hạng", "khóa", "khoá", "cấp", "quý", "phần", "chương", "mục", "đợt"}
 # Lower-case numerals that are also Vietnamese syllables ("vi rút", "xi măng"): numerals
 # only when nothing but punctuation follows.
@@ -644,6 +645,11 @@ class WordPass:
                 return self._said("letter", _cap(spell(token)))
             if is_vietnamese_word(token):
                 return self._said("capitals", token.lower())
+            for prefix, office in _OFFICE_PREFIXES.items():
+                # "VPUBND", "BQLDA": an office of a body the dictionary knows, written as one word.
+                body = self.lex.get(token[len(prefix):]) if token.startswith(prefix) else None
+                if body is not None and len(token) > len(prefix) + 1:
+                    return self._said("dictionary", f"{office} {body}")
             if len(token) == 2 and _SYLLABLE_RE.fullmatch(token.lower()) and self._in_heading():
                 # "CÔNG TY", "CAO SU", "XÃ IA GRAI": in a heading written in capitals a
                 # two-letter syllable the dictionary does not know is a word, not initials.

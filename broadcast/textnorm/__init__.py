@@ -88,7 +88,7 @@ _MEDIA_NOTE_RE = re.compile(
 # "Tác giả: Hà Nam", "Nguồn tin: Doanh nghiệp & Tiếp thị", "Nguồn PLO: https://plo.vn/...".
 _CREDIT_RE = re.compile(
     r"(?m)(^|[.!?…]|[ \t][-–—|]|[ \t](?=ẢNH[ \t]*:))[ \t]*"
-    r"(?:(Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa)"
+    r"(?:(Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn ảnh|Ảnh minh họa|Thực hiện|Trình bày)"
     r"|(Tác giả|Ảnh[ \t]*/[ \t]*[Nn]guồn|Nguồn(?: tin)?(?:[ \t]+[A-ZĐ][^\s:]*){0,3}))"
     r"[ \t]*:[ \t]*((?:https?://)?[^\n!?:|]{1,200}?)[ \t.|]*$"
 )
@@ -151,7 +151,7 @@ _LAST_WORD_RE = re.compile(r"([^\W\d_]+)[ \t]*$")
 # (a zinc-coated steel pipe) keeps its letters.
 _ACCOUNT_ABBR_RE = re.compile(r"(?<![\w.])(?:STK|Stk)(?=[ \t]*:?[ \t]*\d[\d .]{5,}\d)")
 _LABEL_PLUS_RE = re.compile(r":[ \t]*\+[ \t]+(?=[\w(])")
-_CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả")
+_CREDIT_WORD_GATE_RE = re.compile(r"Ảnh|ẢNH|Video|VIDEO|Clip|Nguồn|Tác giả|Thực hiện|Trình bày")
 _CREDIT_WORD_RE = re.compile(r"[^\s/,.\-–]+")
 _CREDIT_URL_RE = re.compile(r"(?i)^(?:https?://)?[\w.-]+\.(?:vn|com|net|org)\b\S*$")
 

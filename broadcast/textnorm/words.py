@@ -1138,6 +1138,10 @@ class WordPass:
         if val in "+" and line_start:
             out.append(" ")
             return i + 1
+        if val in "<>" and ((i + 1 < len(toks) and toks[i + 1] == (PUNCT, val))
+                            or (i and toks[i - 1] == (PUNCT, val))):
+            out.append(" ")  # ">> Hội nghị…", "<< Trở về": a link arrow, not "lớn hơn"
+            return i + 1
         if val in SYMBOL_WORDS:
             out.append(f" {SYMBOL_WORDS[val]} ")
             return i + 1

@@ -142,6 +142,10 @@ _ENGLISH_DATE_LABEL_RE = re.compile(
     r"(?m)^[ \t]*(?:Post(?:ed)?(?: date| on)?|Published(?: on| date)?|Last updated|Updated(?: on)?)"
     r"[ \t]*:[ \t]*(?=\d)"
 )
+# The byline a site's software prints under a post: "quantri gửi vào T4, 2018-08-22 14:38".
+_SUBMITTED_RE = re.compile(
+    r"(?m)^[ \t]*[^\s,]+ gửi vào (?:T[2-7]|CN)[ \t]*,[ \t]*\d{4}-\d{2}-\d{2}[ \t]+\d{1,2}:\d{2}[ \t]*$"
+)
 _MORE_LINK_RE = re.compile(r"[ \t]*\((?i:đọc thêm|xem thêm|xem tiếp)\)")
 # An English gloss after the Vietnamese term: "lướt ván buồm (windsurfing)", "thuê chuyến
 # (charter)". A newsreader says the Vietnamese once and skips the gloss.
@@ -315,6 +319,8 @@ def _preclean(text: str) -> str:
         if "thêm)" in text or "tiếp)" in text:
             text = _MORE_LINK_RE.sub("", text)
         text = _GLOSS_RE.sub(_gloss, text)
+    if " gửi vào " in text:
+        text = _SUBMITTED_RE.sub("", text)
     if ":" in text and ("Post" in text or "ublished" in text or "pdated" in text):
         text = _ENGLISH_DATE_LABEL_RE.sub("", text)
     if "Ảnh" in text or "Hình " in text:

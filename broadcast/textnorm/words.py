@@ -765,6 +765,7 @@ class WordPass:
     def _compound(self, token: str) -> str:
         parts = re.split(r"([.&\-])", token)
         out: list[str] = []
+        brand = False  # a city's service ("Hue-S"): its letters are a name's, said in lower case
         for i, part in enumerate(parts):
             if not part:
                 continue
@@ -806,8 +807,10 @@ class WordPass:
                     p.isupper() or p.isdecimal() for p in parts[::2] if p and p != part
                 ) and len(parts) > 1:
                     # "Hue-S", "Danang-IOC": a city's name without marks in a service's brand.
-                    self.unsure = True
+                    self.unsure = brand = True
                     out.append(place)
+                elif brand and part.isupper():
+                    out.append(spell(part))
                 else:
                     out.append(self.speak(part))
         return "".join(out).strip()

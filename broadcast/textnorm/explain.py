@@ -8,6 +8,7 @@ from dataclasses import dataclass
 RULE_NAMES = {
     "word": "giữ nguyên",
     "capitals": "chữ in hoa đọc như chữ thường",
+    "casing": "chữ hoa gõ nhầm giữa từ có dấu",
     "dictionary": "từ điển phát âm",
     "company": "viết tắt trong tên công ty",
     "context": "viết tắt theo ngữ cảnh",

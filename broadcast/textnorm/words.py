@@ -591,7 +591,7 @@ class WordPass:
                     and _STRAY_CAPITAL_RE.fullmatch(token) and is_vietnamese_word(token)):
                 # "VIệt", "NGười": a capital held too long on a marked word; marks never
                 # occur in initials, so this is the word.
-                return self._said("word", token[0] + token[1:].lower())
+                return self._said("casing", token[0] + token[1:].lower())
             if len(token) >= 4 and not token.isascii() and not token.isupper():
                 glued = split_glued(token)
                 if glued is not None and len(token) == 4 and not all(

@@ -169,7 +169,7 @@ RATE_RIGHT = MEASURE_LEFT | {"ngày", "giờ", "tuần", "tháng", "năm", "phú
 
 # 'TT' before a party or council body is "Thường trực", elsewhere "Trung tâm".
 _STANDING_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "HĐND", "UBND", "MTTQ", "TU", "HU",
-                  "Quốc", "Chính", "Ban", "Hội", "Ủy", "UB", "BCH", "TW"}
+                  "Quốc", "Chính", "Ban", "Hội", "Ủy", "UB", "BCH", "TW", "ĐU"}
 # 'BCH' is "Ban Chấp hành" of a party or union, but "Ban Chỉ huy" of disaster and
 # military commands ("BCH PCTT&TKCN", "BCH Quân sự huyện", "BCH phòng chống thiên tai").
 _COMMAND_NEXT = {"phòng", "Phòng", "PCTT", "PCTT&TKCN", "PCTT-TKCN", "PCLB", "PCLB&TKCN", "TKCN",
@@ -719,7 +719,7 @@ class WordPass:
 
     def _context(self, token: str, prev: str, nxt: str) -> str | None:
         """Reading of an abbreviation whose meaning depends on its neighbours, or None."""
-        if token in ("TT", "TTr") and nxt in _STANDING_NEXT:
+        if token in ("TT", "TTr") and (nxt in _STANDING_NEXT or prev == "PBT"):
             return "Thường trực"
         if token == "TT" and prev in ("Đài", "đài"):
             return "truyền thanh"  # "Đài TT huyện": the district radio station

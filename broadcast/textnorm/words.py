@@ -189,6 +189,11 @@ _SECRETARY_NEXT = {"Tỉnh", "Huyện", "Thành", "Đảng", "Chi", "Quận", "T
                    "Đoàn", "TU", "HU", "ĐU", "ĐB", "CB", "Chi bộ", "Tỉnh ủy", "Huyện ủy"}
 # Cue words before a Roman numeral written in lower case ("hạng iv", "khóa xv").
 _SECRETARY_PAIR_RE = re.compile(r"(?<![\w.])BT[ \t]*(?:,|và|/)[ \t]*PBT(?!\w)|(?<![\w.])PBT[ \t]*(?:,|và|/)[ \t]*BT(?!\w)")
+# Departments written with their initials after "Sở", "Bộ", "Phòng".
+DEPARTMENTS = {"TC": "Tài chính", "TP": "Tư pháp", "CT": "Công Thương", "YT": "Y tế", "NV": "Nội vụ",
+               "XD": "Xây dựng", "NN": "Nông nghiệp", "GD": "Giáo dục", "VH": "Văn hóa",
+               "LĐ": "Lao động", "NG": "Ngoại giao", "QP": "Quốc phòng", "CA": "Công an"}
+_DEPARTMENT_HEADS = {"Sở", "Bộ", "Phòng", "SỞ", "BỘ", "PHÒNG"}  # not "cán bộ CA", "cơ sở"
 _OFFICE_PREFIXES = {"VP": "Văn phòng", "BQL": "Ban quản lý"}
 _ROMAN_CUES = {"hạng", "khóa", "khoá", "cấp", "quý", "phần", "chương", "mục", "đợt"}
 # Lower-case numerals that are also Vietnamese syllables ("vi rút", "xi măng"): numerals
@@ -939,6 +944,11 @@ class WordPass:
                 left, right = val.split("-")
                 spoken, consumed, dot = f"{self.speak(left)} đến {self.speak(right)}", 1, ""
                 self.rule = "compound"
+            elif val in DEPARTMENTS and _prev_word(toks, i, 1) in _DEPARTMENT_HEADS:
+                # "Sở TC", "Bộ TP", "Phòng YT": a department named by its initials, not
+                # "thành phố" or "Chủ tịch" as the same letters read elsewhere.
+                spoken, consumed, dot = DEPARTMENTS[val], 1, ""
+                self.rule = "context"
             elif val in ("nd", "ND", "n.d") and _after_street_name(toks, i):
                 # "đường Nguyễn Văn Cừ nd": the street's extension, "nối dài".
                 spoken, consumed, dot = "nối dài", 1, ""

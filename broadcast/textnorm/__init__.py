@@ -125,6 +125,7 @@ _OUTLET_LEAD_RE = re.compile(
 _BARE_TAG_RE = re.compile(r"^[ \t]*([A-ZĐ]{2,5})[ \t]+[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
 # A newspaper's name written as one unmarked word glued to a dash: "Kinhtedothi-Đối tượng…",
 # "Laocaitv.vn - Dự báo…". Taken when it names a site (".vn") or splits into two or more syllables.
+_ONLINE_TAG_RE = re.compile(r"^[ \t]*([A-ZĐ]{1,5}O)[-–—][ \t]*(?=[A-ZĐÀ-Ỹ\"“])")
 _PLACES_UNMARKED = frozenset(
     "".join(ch for ch in unicodedata.normalize("NFD", name.lower().replace("đ", "d"))
             if ch.isascii() and ch != " ")
@@ -228,6 +229,9 @@ def _drop_bare_tag(line: str, lex: Lexicon) -> str:
     """Drop a newspaper's tag opening a line ("ĐBP - "), unless the dictionary reads those letters."""
     m = _BARE_TAG_RE.match(line)
     if m is None:
+        o = _ONLINE_TAG_RE.match(line)
+        if o is not None and lex.get(o.group(1)) is None:
+            return line[o.end():]  # "LSO-Sáng nay…": an online paper's tag glued to its dash
         g = _GLUED_TAG_RE.match(line)
         if g is not None and (g.group(2) or _is_glued_outlet(g.group(1), lex)):
             return line[g.end():]

@@ -215,6 +215,8 @@ def write_hand_labels(path: Path, rows: Iterable[dict[str, str]]) -> None:
 
 @dataclasses.dataclass
 class Label:
+    """One story's label and where it came from."""
+
     label: int
     origin: str  # "reused" (relevance_news.tsv.gz) | "hand" (relevance_aired.tsv.gz)
     unsure: bool = False
@@ -232,6 +234,8 @@ def load_labels(reused: list[dict[str, str]], hand: list[dict[str, str]]) -> dic
 
 @dataclasses.dataclass
 class Summary:
+    """What one arm aired and how its labels were obtained."""
+
     days: int
     aired: int
     reform: int

@@ -155,7 +155,8 @@ DATE_TO_DATE_RE = re.compile(
     r"(?=(?i:rạng sáng|sáng|trưa|chiều|tối|đêm|ngày)\s+\d{1,2}[/.]\d{1,2}(?![\d]))"
 )
 # "0912345678 / 0987654321": two numbers to call, either one.
-PHONE_PAIR_RE = re.compile(r"((?:\+84|(?<![\w.,/])0)\d[\d.\- ]{6,}\d)\s*/\s*(?=(?:\+84|0)\d[\d.\- ]{6,}\d)")
+# Eight digits is the shortest: the police network's "069" numbers ("06921919/ 0438489703").
+PHONE_PAIR_RE = re.compile(r"((?:\+84|(?<![\w.,/])0)\d[\d.\- ]{5,}\d)\s*/\s*(?=(?:\+84|0)\d[\d.\- ]{5,}\d)")
 _DATE_SHAPE_RE = re.compile(r"\d([-./])[01]?\d\1(?:19|20)\d\d(?!\d)")
 # Emergency and service numbers are dialled, never counted: "gọi 113", "cấp cứu 115".
 EMERGENCY_RE = re.compile(
@@ -165,17 +166,25 @@ _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gầ
                      "đạt", "tổng", "năm", "ngày", "tháng", "lần", "được", "với", "còn", "lên",
                      "xuống", "tăng", "giảm", "mất", "cả", "những", "các", "tới", "đến", "từ",
                      "chương", "điều", "khoản", "mục", "phòng", "nhà", "quốc", "lộ", "km", "số"}
+_OPEN_QUOTES = {'"', "“", "'", "‘", "«"}
+_CLOSE_QUOTES = {'"', "”", "'", "’", "»"}
 # "qua số 114", "bấm số 113", "đầu số 1900": the word before "số" says it is dialled.
 # "kỷ niệm 112 năm", "113 ngày": a length of time is counted, never dialled.
 _SPAN_NOUNS = {"năm", "ngày", "tháng", "tuần", "giờ", "phút", "tuổi", "đêm", "mùa", "thế"}
 _DIALLED_BEFORE_SO = {"điện", "gọi", "thoại", "qua", "bấm", "đầu", "máy", "đài", "nóng", "nhắn", "theo"}
 _SO_BEFORE_RE = re.compile(r"([^\W\d_]+)\s+(?i:số)\s*:?\s*$")
+# "gọi điện đến số 1022", "bấm thẳng số 114": a verb of dialling a few words before "số".
+_DIAL_VERB_BEFORE_SO_RE = re.compile(
+    r"(?i:\b(?:gọi|bấm|nhấn|quay|liên hệ|liên lạc|nhắn tin)(?:\s+[^\W\d_]+){1,3}\s+số\s*:?\s*)$"
+)
 
 
 def _dialled_number_word(s: str, pos: int) -> bool:
     """Say whether the "số" just before pos follows a word that makes the number dialled."""
     m = _SO_BEFORE_RE.search(s, max(0, pos - 30), pos)
-    return bool(m) and m.group(1).lower() in _DIALLED_BEFORE_SO
+    if m and m.group(1).lower() in _DIALLED_BEFORE_SO:
+        return True
+    return bool(_DIAL_VERB_BEFORE_SO_RE.search(s, max(0, pos - 40), pos))
 
 
 # "Đề án 06": the name of the national data project is said "không sáu".
@@ -266,7 +275,9 @@ SHORT_CODE_RE = re.compile(
 _SYM_CHAR = "A-Za-zĐđĂÂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ0-9"
 # A steering or command board signs with its field after a space: "02/CĐ-BCH PCTT&TKCN",
 # "12/KH-BCĐ 389".
-SYM = (rf"[A-ZĐ][{_SYM_CHAR}]*(?:(?:[-–&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
+# "688/HD – BCH": a spaced dash before a short all-capital part is still the symbol.
+SYM = (rf"[A-ZĐ][{_SYM_CHAR}]*(?:\s[-–]\s(?=[A-ZĐ]{{2,6}}(?![\w\-–]))[{_SYM_CHAR}]+)?"
+       rf"(?:(?:[-–&.]|- (?=[A-ZĐ]))[{_SYM_CHAR}]+)*"
        r"(?:(?<=BCH|BCĐ) (?:[A-ZĐ][A-ZĐ&\-]*[A-ZĐ0-9]|\d{2,3}(?![\w.,]|\s+(?:ngày|người|năm|tháng|lần)\b(?!\s*\d))))?")
 # A number may carry a letter suffix: "25b/QĐ-UBND", "12a-CT/TU".
 DOC_NO = r"(\d+)([a-zđ]?)"
@@ -275,6 +286,9 @@ DOC_DASH_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}-([A-ZĐ][A-Za-zĐđ]*)/({
 # "1281/-UBND": a slip with the type letters left out.
 DOC_SYM_RE = re.compile(rf"(?=\d)(?<![\w/.,]){DOC_NO}/-?({SYM})(?![\w])")
 DOC_BLANK_RE = re.compile(rf"(?<=số )/({SYM})(?![\w])")
+# A document number just read, then its year without "năm" (unless a count follows).
+_YEAR_NOT_AFTER = {"người", "hộ", "ha", "tấn", "đồng", "lượt", "hồ", "trường", "xã"}
+DOC_THEN_YEAR_RE = re.compile(r"(\x03[^\x03\x04]*\x04) ((?:19[5-9]|20[0-4])\d)(?![\w/]|[.,]\d)")
 _DOC_PREV = re.compile(
     r"(?i:\b(?:số|nghị định|nghị quyết|thông tư|quyết định|luật|chỉ thị|công văn|kế hoạch|"
     r"văn bản|thông báo|kết luận|hướng dẫn|pháp lệnh|tờ trình|lệnh|quy chuẩn))\s*$"
@@ -443,6 +457,10 @@ _NAMED_DAY_RE = re.compile(
     r"\b(?:Ngày|ngày|NGÀY)\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ]"
     r"[^\W\d_]*(?:\s+(?:[^\W\d_]+|[-–]))*?\s+$"
 )
+# A full date just read and the dash after it: "(27-7-1947 - 27-7-2019)".
+_SPAN_END_RE = re.compile(
+    r"(?:\x01([^\x01\x02]* năm [^\x01\x02]*)\x02|(?<![\w/.,])(\d{1,2}([-/.])\d{1,2}\3\d{4}))\s*[-–]\s*$"
+)
 _PLURAL_BEFORE_RE = re.compile(r"(?i:các|những|\d)\s*$")
 # "trong các ngày trình diễn 30/4, 26/5, 2/6 và 30/6": the label names every day of the list
 # once, as "các ngày 19 đến 22-4" does for a span.
@@ -494,8 +512,18 @@ HOUSE_NUMBER_RE = re.compile(
     r"(\d{1,4}[a-zA-Z]?(?:/\d{1,4}[a-zA-Z]?){1,3})(?![\w/]|[.,]\d)"
 )
 _STREET_NEXT = {"đường", "phố", "hẻm", "ngõ", "ngách", "kiệt", "quốc", "tỉnh", "khu", "tổ", "ấp", "thôn"}
+# Bodies counted like communes: "12/12 UBND huyện", "9/9 Ban Chỉ đạo".
+_BODIES_NEXT_RE = re.compile(r"\s+(?:UBND|HĐND|UBMTTQ|MTTQ|TAND|VKSND|BCĐ|BCH|Ban|Ủy ban|Hội đồng|Sở|Phòng)\b")
 _DATE_SLASH_SPAN_RE = re.compile(r"(?:(?<=\d/\d)|(?<=\d/\d\d)) +/ +(?=\d{1,2}/\d{1,2}(?!\d))")
-# "10/7_15/7": an underscore typed for the dash between two dates.
+# "Hẻm liên tổ 5-6", "đường liên thôn 2-3": the road shared by groups five and six, no span.
+JOINT_UNITS_RE = re.compile(
+    r"\b((?i:liên)\s+(?:tổ|thôn|xóm|khu|ấp|khóm|bản|buôn|xã|phường|khu phố))\s+(\d{1,2})\s*[-–]\s*(\d{1,2})(?![\w/]|[.,]\d)"
+)
+# "suối Km2", "đến Km3": a kilometre post, not an area or a volume (those follow a number).
+KM_POST_RE = re.compile(r"(?<![\w.,/])(?<!\d )(K[mM])([23])(?![\w]|[.,]\d)")
+# "đi đến h71A, 77, 77C": an outage notice shortens "hẻm" to "h" glued to the lane's number.
+LANE_CODE_RE = re.compile(r"(?<![\w.,/])h(\d{1,4})([A-Z]?)(?![\w/]|[.,]\d)")
+# "10/7_15/7", "(27-7-1947_ 27-7-2019)": an underscore typed for the dash between two dates.
 DATE_UNDERSCORE_RE = re.compile(r"(?<=\d)\s*_\s*(?=\d{1,2}[/.\-]\d{1,2})")
 
 # --- ratios -------------------------------------------------------------------------
@@ -625,7 +653,10 @@ YIELD_PER_AREA_RE = re.compile(r"(?<=\d)(\s?(?:tạ|tấn|yến|kg))/(sào|công
 PER_COUNT_RE = re.compile(
     rf"/(?<=[^\W\d_]/)\s?(?=(\d+(?:[.,]\d+)?)\s?(?:{_UNIT_ALT}|giờ|ngày|tháng|năm|tuần|sào|công)(?![^\W_]))"
 )
-PER_UNIT_RE = re.compile(rf"(?<=[^\W\d_]|\x02)/\s?({_UNIT_ALT}|s|h)(?![^\W_])")
+# "6,28 tấn / ha": spaces around the slash change nothing.
+PER_UNIT_RE = re.compile(rf"(?:(?<=[^\W\d_]|\x02)| (?<=[^\W\d_] |\x02 ))/\s?({_UNIT_ALT}|s|h)(?![^\W_])")
+# "tăng 1-2 độ/ngày", "2°C/giờ": a change of temperature over time is a rate, "trên".
+DEGREE_RATE_RE = re.compile(r"(?<=\d)(\s?(?:độ|°C?|ºC?))/(?=(?:ngày|đêm|giờ|tuần|tháng|năm|thập kỷ)(?![^\W_]))")
 # Money per unit is "một": "đồng/kg", "USD/tấn"; anything else per unit is "trên".
 _MONEY_LEFT = {"đồng", "mỹ", "usd", "đô", "rô", "euro", "rupee", "yên", "tệ", "won", "bạt", "cent", "xu",
                "kíp", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "vnđ", "vnd"}
@@ -870,6 +901,14 @@ class Rules:
             text = EMERGENCY_RE.sub(self._emergency, text)
         if "0" in text and ("án" in text or "ÁN" in text):
             text = ZERO_CODE_RE.sub(self._zero_code, text)
+        if "_" in text:
+            text = DATE_UNDERSCORE_RE.sub(" - ", text)
+        if "liên" in text or "Liên" in text:
+            text = JOINT_UNITS_RE.sub(self._joint_units, text)
+        if "Km" in text or "KM" in text:
+            text = KM_POST_RE.sub(self._km_post, text)
+        if "h" in text and ("đường" in text or "hẻm" in text or "Hẻm" in text):
+            text = LANE_CODE_RE.sub(self._lane_code, text)
         if slash:
             if "số" in text or "Số" in text:
                 text = _GLUED_SO_RE.sub(r"\1 ", text)
@@ -878,8 +917,6 @@ class Rules:
                 text = _DATE_SLASH_SPAN_RE.sub(" - ", text)
                 # "12 /8", "282 /KH": a stray space is a typing slip, not a ratio.
                 text = _SPACED_SLASH_RE.sub("/", text)
-            if "_" in text:
-                text = DATE_UNDERSCORE_RE.sub(" - ", text)
             text = COUNT_PAIR_RE.sub(r"\1, ", text)
             text = HOUSE_NUMBER_RE.sub(self._house_number, text)
             # Document numbers before dates: 35/2023/UBTVQH15 is not a month.
@@ -887,6 +924,8 @@ class Rules:
             text = DOC_DASH_RE.sub(self._doc_dash, text)
             text = DOC_SYM_RE.sub(self._doc_sym, text)
             text = DOC_BLANK_RE.sub("", text)
+            if "\x04 1" in text or "\x04 2" in text:
+                text = DOC_THEN_YEAR_RE.sub(self._doc_then_year, text)
         if " – " in text or " - " in text:
             text = DOC_SPACED_CODE_RE.sub(self._doc_spaced_code, text)
         if slash:
@@ -941,6 +980,8 @@ class Rules:
             if "sào" in text or "công" in text or "mẫu" in text:
                 text = YIELD_PER_AREA_RE.sub(r"\1 trên \2", text)
             text = PER_COUNT_RE.sub(self._per_count, text)
+            if "độ/" in text or "°/" in text or "C/" in text:
+                text = DEGREE_RATE_RE.sub(r"\1 trên ", text)
         if "m" in text:
             text = HEIGHT_RE.sub(self._height, text)
         text = DECIMAL_LETTER_RE.sub(self._decimal_letter, text)
@@ -1055,6 +1096,8 @@ class Rules:
         if (following in _COUNT_NOUNS or following in _SCALE_WORDS or following in UNITS
                 or following in _SPAN_NOUNS):
             return m.group(0)
+        if s[start - 1:start] in _OPEN_QUOTES and s[end:end + 1] in _CLOSE_QUOTES:
+            return fixed(digit_words(m.group(1)))  # 'bấm thẳng số “114”': the number to press
         prev = prev_word(s, start)
         if prev == "số" and _dialled_number_word(s, start):
             return fixed(digit_words(m.group(1)))  # "qua số 114", "bấm số 113"
@@ -1197,6 +1240,22 @@ class Rules:
     def _doc_sym(self, m: re.Match) -> str:
         return fixed(_doc_number(m))
 
+    def _joint_units(self, m: re.Match) -> str:
+        return f"{m.group(1)} {fixed(cardinal(m.group(2)) + ' ' + cardinal(m.group(3)))}"
+
+    def _km_post(self, m: re.Match) -> str:
+        return fixed(f"ki lô mét {cardinal(m.group(2))}")
+
+    def _lane_code(self, m: re.Match) -> str:
+        letter = f" {LETTER_NAMES[m.group(2).lower()]}" if m.group(2) else ""
+        return fixed(f"hẻm {cardinal(m.group(1))}{letter}")
+
+    def _doc_then_year(self, m: re.Match) -> str:
+        # "Quyết định 2895/QĐ-UBND 2017": the year the document was signed, said "năm".
+        if next_word(m.string, m.end()) in _YEAR_NOT_AFTER:
+            return m.group(0)
+        return f"{m.group(1)} năm {fixed(cardinal(m.group(2)))}"
+
     # --- dates
 
     def _day_prefix(self, s: str, pos: int) -> str:
@@ -1208,6 +1267,11 @@ class Rules:
                 return ""
         if named_after_date(s, pos):
             return ""  # "đường 30/4" is named "ba mươi tháng tư"
+        if span := _SPAN_END_RE.search(s, max(0, pos - 120), pos):
+            # The far end of a span of full dates says "ngày" only if the near end did.
+            if span.group(1) is not None:
+                return "ngày " if span.group(1).startswith("ngày") else ""
+            return self._day_prefix(s, span.start(2))
         return "ngày "
 
     def _date_full(self, m: re.Match) -> str:
@@ -1376,6 +1440,8 @@ class Rules:
         ):
             if prev in _RATIO_PREV or next_word(s, end).split(" ")[0] in _COUNT_NOUNS:
                 return m.group(0)
+            if d <= mo and _BODIES_NEXT_RE.match(s, end):
+                return m.group(0)  # "12/12 UBND huyện": twelve of twelve district committees
             if (d, mo) == (24, 7):
                 return m.group(0)  # "24/7": all day, every day
             if d == 1 and mo <= 4 and next_word(s, end) in _PART_OF_NEXT:

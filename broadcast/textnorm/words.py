@@ -6,6 +6,7 @@ import functools
 import re
 import unicodedata
 
+from broadcast.numbers import digit_words
 from broadcast.textnorm.lexicon import TOKEN_RE, Lexicon
 from broadcast.textnorm.numerals import cardinal, roman_value
 
@@ -749,7 +750,8 @@ class WordPass:
         out = []
         for run in _RUNS_RE.findall(token):
             if run[0].isdecimal():
-                out.append(cardinal(str(int(run))) if len(run) < 4 or run[0] != "0" else spell(run))
+                # "C06", "PC06", "A05": a zero-led number inside a code is dictated ("xê không sáu").
+                out.append(digit_words(run) if run[0] == "0" and len(run) > 1 else cardinal(run))
             elif not run.isalpha():
                 out.append(SUPERSCRIPTS.get(run, ""))
             elif run in ROAD_PREFIXES:

@@ -457,9 +457,10 @@ _NAMED_DAY_RE = re.compile(
     r"\b(?:Ngày|ngày|NGÀY)\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ]"
     r"[^\W\d_]*(?:\s+(?:[^\W\d_]+|[-–]))*?\s+$"
 )
-# A full date just read and the dash after it: "(27-7-1947 - 27-7-2019)".
+# A date just read and the dash or "đến" after it: "(27-7-1947 - 27-7-2019)", "từ đêm 4.7 đến 7.7".
 _SPAN_END_RE = re.compile(
-    r"(?:\x01([^\x01\x02]* năm [^\x01\x02]*)\x02|(?<![\w/.,])(\d{1,2}([-/.])\d{1,2}\3\d{4}))\s*[-–]\s*$"
+    r"(?:\x01([^\x01\x02]* tháng [^\x01\x02]*)\x02|(?<![\w/.,])(\d{1,2}([-/.])\d{1,2}(?:\3\d{4})?))"
+    r"\s*(?:[-–]|đến|tới)\s*$"
 )
 _PLURAL_BEFORE_RE = re.compile(r"(?i:các|những|\d)\s*$")
 # "trong các ngày trình diễn 30/4, 26/5, 2/6 và 30/6": the label names every day of the list
@@ -1269,9 +1270,11 @@ class Rules:
             return ""  # "đường 30/4" is named "ba mươi tháng tư"
         if span := _SPAN_END_RE.search(s, max(0, pos - 120), pos):
             # The far end of a span of full dates says "ngày" only if the near end did.
-            if span.group(1) is not None:
-                return "ngày " if span.group(1).startswith("ngày") else ""
-            return self._day_prefix(s, span.start(2))
+            near = span.start(1) - 1 if span.group(1) is not None else span.start(2)
+            said = (span.group(1) or "").startswith("ngày") or prev_word(s, near) in {"ngày", "mùng", "mồng"}
+            if not said and span.group(2) is not None:
+                said = self._day_prefix(s, near) != ""
+            return "ngày " if said else ""
         return "ngày "
 
     def _date_full(self, m: re.Match) -> str:

@@ -520,6 +520,10 @@ _DATE_SLASH_SPAN_RE = re.compile(r"(?:(?<=\d/\d)|(?<=\d/\d\d)) +/ +(?=\d{1,2}/\d
 JOINT_UNITS_RE = re.compile(
     r"\b((?i:liên)\s+(?:tổ|thôn|xóm|khu|ấp|khóm|bản|buôn|xã|phường|khu phố))\s+(\d{1,2})\s*[-–]\s*(\d{1,2})(?![\w/]|[.,]\d)"
 )
+# "giai đoạn 20112020": a span of years whose dash a PDF copy lost.
+GLUED_YEARS_RE = re.compile(
+    r"\b((?i:giai đoạn|nhiệm kỳ|thời kỳ|năm học|niên vụ|niên khóa))\s+((?:19|20)\d\d)((?:19|20)\d\d)(?![\w/]|[.,]\d)"
+)
 # "suối Km2", "đến Km3": a kilometre post, not an area or a volume (those follow a number).
 KM_POST_RE = re.compile(r"(?<![\w.,/])(?<!\d )(K[mM])([23])(?![\w]|[.,]\d)")
 # "đi đến h71A, 77, 77C": an outage notice shortens "hẻm" to "h" glued to the lane's number.
@@ -904,6 +908,8 @@ class Rules:
             text = ZERO_CODE_RE.sub(self._zero_code, text)
         if "_" in text:
             text = DATE_UNDERSCORE_RE.sub(" - ", text)
+        if "ạn " in text or "ỳ " in text or "ọc " in text or "ụ " in text or "óa " in text:
+            text = GLUED_YEARS_RE.sub(self._glued_years, text)
         if "liên" in text or "Liên" in text:
             text = JOINT_UNITS_RE.sub(self._joint_units, text)
         if "Km" in text or "KM" in text:
@@ -1240,6 +1246,11 @@ class Rules:
 
     def _doc_sym(self, m: re.Match) -> str:
         return fixed(_doc_number(m))
+
+    def _glued_years(self, m: re.Match) -> str:
+        if not 0 < int(m.group(3)) - int(m.group(2)) <= 10:
+            return m.group(0)
+        return f"{m.group(1)} {fixed(cardinal(m.group(2)) + ' đến ' + cardinal(m.group(3)))}"
 
     def _joint_units(self, m: re.Match) -> str:
         return f"{m.group(1)} {fixed(cardinal(m.group(2)) + ' ' + cardinal(m.group(3)))}"

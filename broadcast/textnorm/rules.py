@@ -237,9 +237,13 @@ PLATE_RE = re.compile(r"\b(\d{2})([A-Z]{1,2})(\d?)-(\d{3})\.(\d{2})(?![\w])")
 BOAT_RE = re.compile(r"(?<![\w\-])([A-ZĐ][A-Za-zĐđ]{0,2})-(\d{4,5})-(TS)(?![\w\-])")
 # "tăng x2", "×3": times, not the letter.
 TIMES_RE = re.compile(r"(?<![\w.,])[x×](\d{1,3})(?![\w]|[.,]\d)")
+# "5 x 10 m", "3x4m", "2 × 3": the sides of an area, "nhân" as in "năm nhân mười mét".
+DIMENSION_RE = re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)")
 WEEKDAY_RANGE_RE = re.compile(
     r"\b([Tt]hứ\s+(?:[2-7]|[Hh]ai|[Bb]a|[Tt]ư|[Nn]ăm|[Ss]áu|[Bb]ảy))\s*[-–—]\s*(?=[Tt]hứ\s|[Cc]hủ\s[Nn]hật)"
 )
+# "từ T2-T6", "T2 - CN": weekdays shortened in opening hours, a span like "Thứ 2 – Thứ 6".
+SHORT_WEEKDAY_RANGE_RE = re.compile(r"(?<![\w/.])T([2-7])\s*[-–]\s*(?:T([2-7])|(CN))(?![\w/])")
 HOTLINE_RE = re.compile(
     r"(?=\d)(?<![\w.,/])(1[89]00)[ .]?(\d{4}|\d{3}[ .]?\d{3}|\d{2}[ .]?\d{2}[ .]?\d{2})" + NUM_END
 )
@@ -833,6 +837,8 @@ class Rules:
             text = URL_RE.sub(self._url, text)
         if "-" in text or "–" in text or "—" in text:
             text = WEEKDAY_RANGE_RE.sub(r"\1 đến ", text)
+            if "T" in text:
+                text = SHORT_WEEKDAY_RANGE_RE.sub(self._short_weekday_range, text)
             text = DATE_TO_DATE_RE.sub(r"\1 đến ", text)
         if "°" in text:
             text = BULLET_DEGREE_RE.sub("", text)
@@ -864,6 +870,8 @@ class Rules:
             text = HOTLINE_RE.sub(self._hotline, text)
         if "\x04" in text:
             text = PHONE_TAIL_RE.sub(self._phone_tail, text)
+        if "x" in text or "×" in text:
+            text = DIMENSION_RE.sub(" nhân ", text)
         if "I." in text or "V." in text or "X." in text:
             text = ROMAN_OUTLINE_RE.sub(self._roman_outline, text)
         text = ROAD_CODE_RE.sub(self._road_code, text)
@@ -1246,6 +1254,10 @@ class Rules:
 
     def _doc_sym(self, m: re.Match) -> str:
         return fixed(_doc_number(m))
+
+    def _short_weekday_range(self, m: re.Match) -> str:
+        last = "chủ nhật" if m.group(3) else f"thứ {ordinal(int(m.group(2)))}"
+        return fixed(f"thứ {ordinal(int(m.group(1)))} đến {last}")
 
     def _glued_years(self, m: re.Match) -> str:
         if not 0 < int(m.group(3)) - int(m.group(2)) <= 10:

@@ -135,7 +135,7 @@ EMAIL_RE = re.compile(
 # --- phone numbers --------------------------------------------------------------
 
 PHONE_RE = re.compile(
-    r"(?=[\d+])(?<![\w.,/])(\+84|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
+    r"(?=[\d+])(?<![\w.,/])(\+84 ?|0)(\d{1,4}(?:[ .\-]?\d{1,4}){1,5})" + NUM_END
 )
 # "(0262) 3852 123", "(0262) 3.852.123", "(0262) 1022", "(0259).3.507.661": an area code in
 # brackets, then the subscriber or service number in any grouping.
@@ -1060,7 +1060,7 @@ class Rules:
     # --- phones
 
     def _phone(self, m: re.Match) -> str:
-        prefix, rest = m.group(1), m.group(2)
+        prefix, rest = m.group(1).rstrip(), m.group(2)  # "+84 262 3852 456"
         if prefix == "0" and _DATE_SHAPE_RE.match(rest):
             return m.group(0)  # "06-12-2023 14:44" is a date and a time
         groups = re.split(r"[ .\-]", rest)
@@ -1081,6 +1081,8 @@ class Rules:
             return fixed(digit_groups(_join_lone_digits(groups)))
         if not 8 <= n_digits <= 10:
             return m.group(0)
+        if len(groups) == 1 and n_digits == 9:
+            groups = [rest[:3], rest[3:6], rest[6:]]  # "+84905123456": a mobile, as "0905 123 456"
         return fixed("cộng tám tư, " + digit_groups(groups))
 
     def _phone_tail(self, m: re.Match) -> str:

@@ -596,6 +596,11 @@ _ROMAN_TOKEN_RE = re.compile(r"[IVXLC]+(?![\w])")
 # said like "2.1." ("hai chấm một"), never a Roman numeral glued to a decimal.
 ROMAN_OUTLINE_RE = re.compile(r"(?<![\w.])([IVX]{1,4})((?:\.\d{1,2})+)(?![\w]|\.\d)")
 ROMAN_LINE_RE = re.compile(r"(?m)^([ \t]*)([IVX]+)\.(?=\s)")
+# "1/ Ông Nguyễn Văn A", "I/ MỤC TIÊU", "- 2/ Bà …": a list number at the head of a line, typed
+# with a slash for the dot; read like "1." and "I.".
+LIST_SLASH_RE = re.compile(r"(?m)^([ \t]*(?:[-–+•][ \t]*)?)(\d{1,2}|[IVX]{1,4})/[ \t]*(?=[^\W\d_])")
+# "từ Km 5+300 - Km 6+100": a dash between two chainages is a span.
+CHAINAGE_SPAN_RE = re.compile(r"(\b[Kk][Mm]\s?\d{1,4}\+\d{1,3})\s*[-–]\s*(?=[Kk][Mm]\s?\d)")
 _PRIZE = {1: "nhất", 2: "nhì", 3: "ba"}
 
 # --- quantities -------------------------------------------------------------------------
@@ -840,6 +845,8 @@ class Rules:
             if "T" in text:
                 text = SHORT_WEEKDAY_RANGE_RE.sub(self._short_weekday_range, text)
             text = DATE_TO_DATE_RE.sub(r"\1 đến ", text)
+        if "/" in text:
+            text = LIST_SLASH_RE.sub(r"\1\2. ", text)
         if "°" in text:
             text = BULLET_DEGREE_RE.sub("", text)
         if not _HAS_DIGIT_RE.search(text):
@@ -1005,6 +1012,8 @@ class Rules:
             text = PER_UNIT_RE.sub(self._per_unit, text)
             text = COUNT_PER_RE.sub(self._count_per, text)
         if "+" in text:
+            if "-" in text or "–" in text:
+                text = CHAINAGE_SPAN_RE.sub(r"\1 đến ", text)
             text = CHAINAGE_ZERO_RE.sub(r"\1", text)
             text = PLUS_RE.sub(self._plus, text)
         if "x" in text or "×" in text:

@@ -477,7 +477,8 @@ _PLURAL_DATE_LIST_RE = re.compile(
 
 _RELATIVE_DAY_NEXT = {"qua", "mai", "kia"}
 _RELATIVE_DAY_RE = re.compile(r"(?i:\b(?:hôm|ngày|sáng|trưa|chiều|tối|đêm) (?:qua|mai|kia))\s*,?\s*$")
-_NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm"}
+# "hôm 5/12" is already "the day of": "hôm năm tháng mười hai".
+_NO_NGAY_PREV = {"ngày", "mùng", "mồng", "khánh", "lễ", "tuần", "đêm", "hôm"}
 # Before a dot or dash date, words that open or close a span: "đến 9.8", "từ 1.7".
 _SPAN_PREV = {"từ", "đến", "tới", "trước", "sau"}
 _CLOCK = {"giờ", "phút", "giây", "h"}
@@ -635,6 +636,7 @@ UNITS = {
     "MB": "mê ga bai",
     "Mbps": "mê ga bít trên giây",
     "lb": "pao",
+    "hPa": "héc tô pa xcan",  # a storm's central pressure
     "°C": "độ xê",
     "ºC": "độ xê",
     "oC": "độ xê",

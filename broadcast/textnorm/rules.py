@@ -791,6 +791,8 @@ RULE_OF_CALLBACK = {
     "_feeder": "code_number", "_account": "code_number", "_coordinate": "unit", "_breaker": "code_number",
     "_numbered_list": "number", "_alarm_level": "number", "_alarm_range": "number", "_boat": "code_number",
     "_stamp_minute": "time", "_time_ampm": "time", "_substation": "code_number",
+    "_doc_then_year": "document", "_joint_units": "number", "_km_post": "unit", "_lane_code": "code_number",
+    "_glued_years": "date", "_short_weekday_range": "date",
 }
 _PIECE_RE = re.compile(r"[\x01\x03]([^\x02\x04]*)[\x02\x04]")
 _SENTINELS = {k: None for k in range(1, 6)}

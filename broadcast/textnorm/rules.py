@@ -166,6 +166,15 @@ _NOT_DIALLED_PREV = {"thứ", "hạng", "top", "có", "gồm", "khoảng", "gầ
                      "đạt", "tổng", "năm", "ngày", "tháng", "lần", "được", "với", "còn", "lên",
                      "xuống", "tăng", "giảm", "mất", "cả", "những", "các", "tới", "đến", "từ",
                      "chương", "điều", "khoản", "mục", "phòng", "nhà", "quốc", "lộ", "km", "số"}
+# Words of a sentence about calling for help: there a bare "số 11x" is a number to dial...
+_DIAL_CONTEXT_RE = re.compile(
+    r"(?i:gọi|bấm|nhấn|tổng đài|đường dây nóng|khẩn cấp|cứu hỏa|cứu hộ|cứu nạn|cấp cứu|chữa cháy|điện thoại|miễn phí|hotline)"
+)
+# ...unless "số" numbers a document, a house, a room or a road.
+_NUMBERED_THING_RE = re.compile(
+    r"(?i:\b(?:quyết định|nghị định|nghị quyết|thông tư|công văn|văn bản|kế hoạch|thông báo|luật|chỉ thị|tờ trình|"
+    r"nhà|phòng|đường|tổ|hẻm|ngõ|kiệt|lô|thửa|xe|tàu|quốc lộ|khoản|điều|mục|bàn)\s+(?i:số)\s*:?\s*)$"
+)
 _OPEN_QUOTES = {'"', "“", "'", "‘", "«"}
 _CLOSE_QUOTES = {'"', "”", "'", "’", "»"}
 # "qua số 114", "bấm số 113", "đầu số 1900": the word before "số" says it is dialled.
@@ -1131,6 +1140,8 @@ class Rules:
         prev = prev_word(s, start)
         if prev == "số" and _dialled_number_word(s, start):
             return fixed(digit_words(m.group(1)))  # "qua số 114", "bấm số 113"
+        if prev == "số" and _DIAL_CONTEXT_RE.search(s) and not _NUMBERED_THING_RE.search(s, max(0, start - 30), start):
+            return fixed(digit_words(m.group(1)))  # "Số 112 là số gọi cứu nạn", "số 114 miễn phí"
         if prev in _NOT_DIALLED_PREV or s[end:end + 1] == "%":
             return m.group(0)
         return fixed(digit_words(m.group(1)))

@@ -314,7 +314,8 @@ DAY_RANGE_RE = re.compile(
     r"(?=\d)(?<![\w/.,])(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\w/]|[.,]\d)"
 )
 DATE_BLANK_DAY_RE = re.compile(r"(?<=ngày )/(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
-MONTH_YEAR_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
+# "4/2025" is a month; "Nghị định 168/2024" (a document's number and year) is read there too.
+MONTH_YEAR_RE = re.compile(r"(?=\d)(?<![\w/.,])(\d{1,4})/(\d{4})(?![\w/]|[.,]\d)")
 # "tháng 3-2024", "tháng 3.2024": a dash or dot needs the word "tháng" to be a month.
 MONTH_YEAR_MARK_RE = re.compile(
     r"(?=\d)(?<![\w/.,\-])(\d{1,2})[.\-]((?:19|20)\d\d)(?![\w/]|[.,\-]\d)"
@@ -330,12 +331,17 @@ _WEEKDAY_BEFORE_RE = re.compile(
     r"(?i:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s+nhật)\s*[(,]?\s*)$"
 )
 _SPACED_SLASH_RE = re.compile(
-    r"(?<=\d)(?: +/ *(?=\d)|/ +(?=\d)| +/(?=[A-ZĐ])|/ +(?=[A-ZĐ][A-ZĐ&]*[-–][A-ZĐ]))"
+    r"(?<=\d)(?: +/ *(?=\d)|/ +(?=\d)| */ +(?=[A-ZĐ][A-ZĐ&]*[-–][A-ZĐ])| +/(?=[A-ZĐ]))"
 )
 # "Kế hoạch số 12 – BCH", "số 45 - KH/UBND": the symbol after a spaced dash is not read.
 DOC_SPACED_CODE_RE = re.compile(
     r"(?<=\b(?:số|Số|SỐ) )(\d+[a-zđ]?)\s+[-–]\s+[A-ZĐ][A-ZĐ&]+(?:[-–/][A-ZĐ&0-9]+)*(?![\w/])"
 )
+# "TT 01/2021/TT-BNV", "CV 456/UBND", "CT 05/CT-TTg": a document's kind shortened before its number.
+DOC_KIND_RE = re.compile(r"\b(TT|TTr|CV|CT|CĐ|TB|QĐ|NĐ|NQ|KH|HD|KL|BC)\s+(?=\d{1,5}[a-zđ]?/)")
+_DOC_KINDS = {"TT": "Thông tư", "TTr": "Tờ trình", "CV": "Công văn", "CT": "Chỉ thị", "CĐ": "Công điện",
+              "TB": "Thông báo", "QĐ": "Quyết định", "NĐ": "Nghị định", "NQ": "Nghị quyết", "KH": "Kế hoạch",
+              "HD": "Hướng dẫn", "KL": "Kết luận", "BC": "Báo cáo"}
 # "số1388/CĐ-TTg": a number glued to "số".
 _GLUED_SO_RE = re.compile(r"\b((?i:số))(?=\d+/)")
 # "T7/2025", "Q1/2025", "Q.III/2024": tables and headlines shorten "tháng" and "quý".
@@ -947,6 +953,7 @@ class Rules:
         if slash:
             if "số" in text or "Số" in text:
                 text = _GLUED_SO_RE.sub(r"\1 ", text)
+            text = DOC_KIND_RE.sub(lambda m: _DOC_KINDS[m.group(1)] + " ", text)
             if " /" in text or "/ " in text:
                 # "10/7 / 15/7": a spaced slash between two dates is the span's dash.
                 text = _DATE_SLASH_SPAN_RE.sub(" - ", text)

@@ -601,7 +601,7 @@ _COUNT_NOUNS = {
 ROMAN_CTX_RE = re.compile(
     r"\b((?i:lần thứ|kỳ họp thứ|thứ|khóa|khoá|mục|chương|phần|thế kỷ|đại hội|phụ lục|"
     r"giai đoạn|đợt|loại|hạng|vùng|tập|quy hoạch điện|khu vực|cấp độ|nhiệm kỳ|kỳ|bậc|"
-    r"tiểu mục|giải|quốc hội|hội nghị|phiên|mức|cấp))\s+([IVXLC]+)(?![\w])"
+    r"tiểu mục|giải|quốc hội|hội nghị|phiên|mức|cấp|quân khu|quân đoàn|vòng))\s+([IVXLC]+)(?![\w])"
     # "hạng I, II và III": the numerals after the first in a list.
     r"((?:\s*(?:,|và|hoặc|đến|-|–)\s*[IVXLC]+(?![\w]))*)"
 )

@@ -614,7 +614,9 @@ ROMAN_OUTLINE_RE = re.compile(r"(?<![\w.])([IVX]{1,4})((?:\.\d{1,2})+)(?![\w]|\.
 ROMAN_LINE_RE = re.compile(r"(?m)^([ \t]*)([IVX]+)\.(?=\s)")
 # "1/ Ông Nguyễn Văn A", "I/ MỤC TIÊU", "- 2/ Bà …": a list number at the head of a line, typed
 # with a slash for the dot; read like "1." and "I.".
-LIST_SLASH_RE = re.compile(r"(?m)^([ \t]*(?:[-–+•][ \t]*)?)(\d{1,2}|[IVX]{1,4})/[ \t]*(?=[^\W\d_])")
+LIST_SLASH_RE = re.compile(
+    r"(?m)^([ \t]*(?:[-–+•][ \t]*)?)(\d{1,2}|[IVX]{1,4})/(?:[ \t]+(?=[^\W\d_])|(?=[A-ZĐ]))"
+)
 # "từ Km 5+300 - Km 6+100": a dash between two chainages is a span.
 CHAINAGE_SPAN_RE = re.compile(r"(\b[Kk][Mm]\s?\d{1,4}\+\d{1,3})\s*[-–]\s*(?=[Kk][Mm]\s?\d)")
 _PRIZE = {1: "nhất", 2: "nhì", 3: "ba"}

@@ -594,6 +594,8 @@ _COUNT_NOUNS = {
     "đảng", "chi", "hợp", "lượt", "sản", "tuyến", "khu", "cụm", "làng", "ấp", "dịch", "giải",
     "huy", "phần", "ý", "vị", "ngân", "số", "dân", "diện", "tổng", "lượng", "vùng", "lĩnh",
     "nội", "ban", "đoàn", "đề", "mô", "hạng", "nước", "sư", "trung", "chương", "thủ",
+    # "2/3 đại biểu", "3/5 cử tri", "4/6 hội viên": people counted, never a day and month
+    "đại", "cử", "hội", "lao", "nông", "giáo", "bác", "thí",
 }
 
 # --- roman numerals -------------------------------------------------------------------
@@ -1693,7 +1695,10 @@ class Rules:
         # "còn 6/34 xã" counts communes: "sáu trên ba mươi tư xã", not a fraction.
         fraction = (
             prev in _FRACTION_PREV and following not in _COUNT_NOUNS
-        ) or following in _FRACTION_NEXT or (m.group(1) == "1" and following in _PART_OF_NEXT)
+        ) or following in _FRACTION_NEXT or (m.group(1) == "1" and following in _PART_OF_NEXT) or (
+            # "trên 2/3 đại biểu tán thành": a quorum is a share of the delegates
+            following == "đại" and m.group(2) in ("2", "3", "4")
+        )
         if fraction and m.group(1).isdigit() and m.group(2).isdigit():
             if 0 < int(m.group(1)) < int(m.group(2)) <= 100:
                 joiner = "phần"

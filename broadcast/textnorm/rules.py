@@ -1329,7 +1329,7 @@ class Rules:
         if named_after_date(s, pos):
             return ""  # "đường 30/4" is named "ba mươi tháng tư"
         if span := _SPAN_END_RE.search(s, max(0, pos - 120), pos):
-            # The far end of a span of full dates says "ngày" only if the near end did.
+            # The far end of a span of dates says "ngày" only if the near end did.
             near = span.start(1) - 1 if span.group(1) is not None else span.start(2)
             said = (span.group(1) or "").startswith("ngày") or prev_word(s, near) in {"ngày", "mùng", "mồng"}
             if not said and span.group(2) is not None:

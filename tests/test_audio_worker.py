@@ -98,3 +98,47 @@ def test_workers_stop_and_write_nothing_after_the_parent_is_killed(tmp_path):
     assert any((out / f"xa-{i}.mp3").read_bytes() == OLD for i in range(4))
     # An orphaned worker removes its unfinished files.
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+# A worker whose parent is gone starts no encoder: the watcher has already swept
+# the encoders and temporaries, and one started now would outlive the worker and
+# write a short file when its input pipe closed.
+ORPHAN_ENCODE = r'''
+import multiprocessing, sys
+from pathlib import Path
+
+def encode(out):
+    from broadcast.audio import worker
+    from broadcast.audio.ffmpeg import feed_ffmpeg
+    worker._orphaned = True  # as the watcher leaves it when the parent has died
+    feed_ffmpeg(["-f", "s16le", "-ar", "8000", "-ac", "1", "-i", "pipe:0", "-y", out], bytes(16000),
+                what="test")
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    p = ctx.Process(target=encode, args=(sys.argv[1],))
+    p.start()
+    p.join()
+    print(p.exitcode)
+'''
+
+
+def test_an_orphaned_worker_starts_no_encoder(tmp_path):
+    from broadcast.audio.worker import ORPHAN_EXIT_CODE
+
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN_ENCODE)
+    out = tmp_path / "out.wav"
+    done = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == str(ORPHAN_EXIT_CODE), done.stderr
+    time.sleep(0.5)  # an encoder that did start would have written its short file by now
+    assert not out.exists()
+
+
+def test_a_worker_with_its_parent_encodes(tmp_path):
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN_ENCODE.replace("worker._orphaned = True", "pass"))
+    out = tmp_path / "out.wav"
+    done = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "0", done.stderr
+    assert out.stat().st_size > 16000

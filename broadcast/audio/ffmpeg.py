@@ -110,37 +110,38 @@ def feed_ffmpeg(args: list[str], data: bytes | memoryview | Iterable[bytes | mem
     """
     cmd = [find_ffmpeg(), "-hide_banner", "-nostats", "-loglevel", "error"] + args
     log.debug("ffmpeg %s", " ".join(args))
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data).cast("B")
+        data = (view[start:start + _FEED_BLOCK] for start in range(0, len(view), _FEED_BLOCK))
+    # Started and registered with the worker in one step: an orphaned render kills it before
+    # removing its files, and starts none after.
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = worker.start_child(lambda: subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                                           stderr=subprocess.PIPE))
     except OSError as exc:
         raise AudioError(
             f"Không chạy được ffmpeg ({cmd[0]}) khi {what}: {exc.strerror or exc}. "
             "Hãy cài lại gói imageio-ffmpeg."
         ) from None
-    _widen_pipe(proc.stdin)
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        view = memoryview(data).cast("B")
-        data = (view[start:start + _FEED_BLOCK] for start in range(0, len(view), _FEED_BLOCK))
-    # Registered with the worker: an orphaned render kills it before removing its files.
-    with worker.child(proc):
+    try:
+        _widen_pipe(proc.stdin)
+        assert proc.stdin is not None and proc.stderr is not None
         try:
-            assert proc.stdin is not None and proc.stderr is not None
-            try:
-                for block in data:
-                    proc.stdin.write(block)
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass  # ffmpeg stopped reading: its exit status and message say why
-            # ffmpeg at loglevel error writes a line or two, never enough to fill the pipe.
-            err = proc.stderr.read()
-            returncode = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AudioError(f"ffmpeg chạy quá {decimal(timeout)} giây khi {what}: hãy thử lại.") from None
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            for block in data:
+                proc.stdin.write(block)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: its exit status and message say why
+        # ffmpeg at loglevel error writes a line or two, never enough to fill the pipe.
+        err = proc.stderr.read()
+        returncode = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AudioError(f"ffmpeg chạy quá {decimal(timeout)} giây khi {what}: hãy thử lại.") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        worker.child_done(proc)
     if returncode != 0:
         raise ffmpeg_failure(what, err)
 

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +27,7 @@ _started = False
 _lock = threading.Lock()
 _scratch: set[Path] = set()  # files this worker is writing; their temporaries go if it is orphaned
 _children: set[subprocess.Popen] = set()  # encoders this worker runs; killed first if it is orphaned
+_orphaned = False  # set, under _lock, when the parent is gone: no encoder may start after that
 
 
 def watch_parent() -> None:
@@ -68,17 +69,26 @@ def scratch(final: Path) -> Iterator[Path]:
         _scratch.discard(final)
 
 
-@contextmanager
-def child(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
-    """Kill `proc` if the worker is stopped while it runs.
+def start_child(start: Callable[[], subprocess.Popen]) -> subprocess.Popen:
+    """Start an encoder with `start()`, to be killed if the worker is stopped before child_done().
 
     An encoder left running would go on writing after the worker removed its
-    temporary: it opens or finishes its output file on its own time.
+    temporary: it opens or finishes its output file on its own time (and one whose
+    input pipe closes with the worker writes a short file). So it is started and
+    registered in one step, under the lock the parent's watcher takes: either the
+    watcher finds it and kills it, or it is never started.
     """
-    _children.add(proc)
-    try:
-        yield proc
-    finally:
+    with _lock:
+        if _orphaned:
+            os._exit(ORPHAN_EXIT_CODE)  # the watcher is removing this worker's files and exiting
+        proc = start()
+        _children.add(proc)
+    return proc
+
+
+def child_done(proc: subprocess.Popen) -> None:
+    """Forget an encoder start_child() started, once it has ended."""
+    with _lock:
         _children.discard(proc)
 
 
@@ -93,8 +103,12 @@ def _remove_temporaries(final: Path) -> None:
 
 
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    global _orphaned
     parent.join()  # returns when the sentinel pipe closes: the parent is gone
     log.debug("parent process %s died: stopping this worker", parent.pid)
+    # The lock is held to the end: no encoder starts once this sweep has begun.
+    _lock.acquire()
+    _orphaned = True
     for proc in list(_children):
         try:
             proc.kill()

@@ -321,6 +321,8 @@ class CandidateList:
     min_score: float
     candidates: list[Candidate]
     topic_label: Callable[[str], str]
+    # The date is over: its candidates are the stories known by its end, so fetching now adds none.
+    day_passed: bool = False
 
 
 def candidates(config: Config, station: str, date: dt.date, now: dt.datetime, *, show_all: bool = False
@@ -350,7 +352,7 @@ def candidates(config: Config, station: str, date: dt.date, now: dt.datetime, *,
     if not show_all:
         ranked = [c for c in ranked if c.selected or c.score >= min_score]
     return CandidateList(station=st.id, date=date, min_score=min_score, candidates=ranked,
-                         topic_label=vocab.label)
+                         topic_label=vocab.label, day_passed=date < now.astimezone(VN_TZ).date())
 
 
 def history(config: Config, start: dt.date, end: dt.date, stations: Sequence[str] | None = None

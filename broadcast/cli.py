@@ -570,7 +570,7 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     if not ranked:
-        app.say(_no_candidates(app, show_all))
+        app.say(_no_candidates(found, show_all))
         return
     for n, c in enumerate(ranked, 1):
         mark = "[chọn]" if c.selected else "      "
@@ -584,12 +584,11 @@ def items(app: App, station_id: str | None, as_json: bool, explain: bool, show_a
                 click.echo(f"        lý do: {one_line(c.reason)}")
 
 
-def _no_candidates(app: App, show_all: bool) -> str:
-    """What to do when a day has no candidate story: fetching helps only for today."""
-    day = app.date.strftime("%d/%m/%Y")
+def _no_candidates(found, show_all: bool) -> str:
+    """What to do when a day has no candidate story: fetching helps only a day not yet over."""
+    day = found.date.strftime("%d/%m/%Y")
     hint = "" if show_all else " Thêm --all để xem cả những tin chưa đạt ngưỡng liên quan."
-    if app.date < app.now.astimezone(VN_TZ).date():
-        # A fetch adds today's stories; a past day's candidates are those known by its end, so it cannot help.
+    if found.day_passed:
         return (f"Ngày {day} đã qua và không có tin ứng viên nào trong số tin đã tải tới hết ngày đó; tải tin "
                 f"bây giờ không thêm được tin cho ngày đã qua.{hint}")
     return f"Chưa có tin ứng viên nào cho ngày {day}. Hãy chạy 'broadcast fetch' để tải tin.{hint}"

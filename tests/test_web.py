@@ -718,3 +718,14 @@ def test_tokens_the_normaliser_is_unsure_of_are_marked(desk):
     marked = re.findall(r"<li><mark>([^<]*)</mark> → ([^<]*)", html)
     assert ("QWZX", next(sp for w, sp in marked if w == "QWZX")) in marked
     assert all(w not in ("Hợp", "tác", "xã") for w, _ in marked), "ordinary words are not flagged"
+
+
+def test_a_past_day_without_candidates_does_not_promise_a_nightly_fetch(desk):
+    app, clock, _ = desk
+    client = logged_in(app, "lan")
+    past = client.get("/stations/hoa-phu/2026-01-05/candidates").get_data(as_text=True)
+    assert "đã qua" in past and "broadcast fetch" not in past, past
+    clock.now = dt.datetime(2030, 1, 1, 8, tzinfo=dt.timezone.utc)
+    client = logged_in(app, "lan")
+    coming = client.get("/stations/hoa-phu/2030-01-02/candidates").get_data(as_text=True)
+    assert "broadcast fetch" in coming and "đã qua" not in coming
